@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+/**
+ * wapgw command line: start | check-config | decode | status | version (see shared contract).
+ * Every failure is one line on stderr and exit 1, never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfigFile } from './config/load';
+import { ConfigError, DecodeError, isWapgwError } from './core/errors';
+import { createLogger } from './core/logger';
+import { Gateway } from './main';
+
+const VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+const USAGE = `usage:
+  wapgw start [-c FILE]                 run the gateway (default conf/wapgw.yaml)
+  wapgw check-config [-c FILE]          validate FILE; one line per problem
+  wapgw decode [--as wtp|wsp|wsp-cl|mms] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
+  wapgw status [-c FILE]                print the running gateway's /status
+  wapgw version                         print the version`;
+
+interface Args {
+  cmd: string;
+  config: string;
+  as?: string;
+  rest: string[];
+}
+
+export function parseArgs(argv: string[]): Args {
+  const out: Args = { cmd: argv[0] ?? 'help', config: 'conf/wapgw.yaml', rest: [] };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-c' || a === '--config') out.config = argv[++i] ?? fail(`${a} needs a file`);
+    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl or mms');
+    else if (a.startsWith('--as=')) out.as = a.slice(5);
+    else out.rest.push(a);
+  }
+  return out;
+}
+
+class UsageError extends Error {}
+function fail(msg: string): never {
+  throw new UsageError(msg);
+}
+
+function readStdin(): Buffer {
+  return readFileSync(0);
+}
+
+async function cmdStart(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  const logger = createLogger({ level: config.log.level, redactPersonalData: config.log.redactPersonalData });
+  const gw = new Gateway({ config, logger, configFile: args.config });
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: sig }, 'stopping');
+    gw.close().then(
+      () => {
+        logger.info('stopped');
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await gw.start();
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    await gw.close(0);
+    throw err;
+  }
+  return new Promise<number>(() => undefined);
+}
+
+function cmdCheckConfig(args: Args): number {
+  loadConfigFile(args.config);
+  process.stdout.write(`${args.config}: ok\n`);
+  return 0;
+}
+
+async function cmdDecode(args: Args): Promise<number> {
+  const input = args.rest[0];
+  if (input === undefined) fail('decode needs HEX or - (raw bytes on stdin)');
+  let buf: Buffer;
+  if (input === '-') buf = readStdin();
+  else {
+    const clean = input.replace(/[\s:|]/g, '');
+    if (!/^([0-9a-fA-F]{2})+$/.test(clean)) fail('decode: the argument is not hex (pairs of 0-9a-f)');
+    buf = Buffer.from(clean, 'hex');
+  }
+  const { inspect } = await import('./codec/inspect');
+  const out = inspect(buf, args.as);
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return 0;
+}
+
+async function cmdStatus(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  const host = config.admin.bind === '0.0.0.0' ? '127.0.0.1' : config.admin.bind === '::' ? '::1' : config.admin.bind;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}/status`;
+  const res = await fetch(url, { headers: config.admin.token ? { authorization: `Bearer ${config.admin.token}` } : {} }).catch(
+    (e: unknown) => fail(`cannot reach ${url}: ${(e as Error).message}`),
+  );
+  if (!res.ok) fail(`${url} answered ${res.status}`);
+  const { formatStatus } = await import('./ops/format-status');
+  process.stdout.write(formatStatus(await res.json()));
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  switch (args.cmd) {
+    case 'start':
+      return cmdStart(args);
+    case 'check-config':
+      return cmdCheckConfig(args);
+    case 'decode':
+      return cmdDecode(args);
+    case 'status':
+      return cmdStatus(args);
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`wapgw ${VERSION}\n`);
+      return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${args.cmd}"\n${USAGE}`);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof ConfigError) {
+    for (const p of err.problems) process.stderr.write(`${p}\n`);
+  } else if (err instanceof DecodeError) {
+    process.stderr.write(`malformed: ${err.message}\n`);
+  } else if (err instanceof UsageError || isWapgwError(err)) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  return 1;
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => process.exit(report(err)),
+  );
+}

@@ -1,0 +1,218 @@
+/**
+ * The one configuration schema (house style 6): types, defaults and descriptions all come
+ * from here. Every object is strict, so an unknown key is an error that names the key.
+ * conf/wapgw.yaml documents every leaf; test/config keeps the two in step.
+ */
+import { z } from 'zod';
+import { parseCidr } from '../core/net';
+
+const port = z.number().int().min(0).max(65535);
+const ms = (d: number, desc: string) => z.number().int().positive().default(d).describe(desc);
+const count = (d: number, desc: string) => z.number().int().positive().default(d).describe(desc);
+const host = (d: string, desc: string) => z.string().min(1).default(d).describe(desc);
+
+const cidr = z.string().superRefine((s, ctx) => {
+  const r = parseCidr(s);
+  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+});
+
+const origin = z.string().superRefine((s, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a URL origin (scheme://host:port)` });
+    return;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `"${s}" must be http: or https:` });
+  } else if (u.pathname !== '/' || u.search || u.hash || u.username || s.endsWith('/')) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" must be an origin only, like http://mmsc.example:8080` });
+  }
+});
+
+const httpUrl = z.string().superRefine((s, ctx) => {
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `"${s}" must be an http: or https: URL` });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a URL` });
+  }
+});
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+
+const rate = (perSecond: number, burst: number, what: string) =>
+  z
+    .object({
+      perSourcePerSecond: z.number().nonnegative().default(perSecond).describe(`${what}: requests per second allowed from one source IP (0 = no limit)`),
+      burst: count(burst, `${what}: bucket size, requests one source may send at once`),
+    })
+    .strict()
+    .prefault({});
+
+export const configSchema = z
+  .object({
+    mmsc: z
+      .object({
+        url: httpUrl.default('http://127.0.0.1:8942/mms').describe("the MMSC's MM1 URL; its origin is always allowed"),
+        allowedOrigins: z.array(origin).default([]).describe('further upstream origins a handset may reach (exact scheme://host:port)'),
+        timeoutMs: ms(30000, 'upstream request timeout; on expiry the handset gets 504'),
+        connections: count(64, 'keep-alive connections per upstream origin'),
+      })
+      .strict()
+      .prefault({}),
+    wsp: z
+      .object({
+        bind: host('0.0.0.0', 'UDP bind address; "::" for IPv6 with IPv4 (dual stack)'),
+        connectionlessPort: port.default(9200).describe('WSP over WDP/UDP (connectionless)'),
+        connectionOrientedPort: port.default(9201).describe('WSP over WTP/UDP (connection-oriented)'),
+        maxSessions: count(100000, 'WSP sessions kept at once (least recently used go first)'),
+        sessionIdleTimeoutMs: ms(600000, 'a session with no traffic for this long is dropped'),
+        maxMessageSize: count(1048576, 'largest request (reassembled SAR Invoke, e.g. m-send-req) accepted'),
+        maxResponseSize: count(2097152, 'largest upstream reply passed to a handset; larger gets 413 with a reason'),
+        maxMethodMor: count(8, 'most outstanding methods per session we accept in negotiation'),
+        encodingVersion: z.enum(['1.1', '1.2', '1.3', '1.4', '1.5']).default('1.5').describe('highest WSP encoding version we speak; replies use the lower of this and the peer\'s'),
+      })
+      .strict()
+      .prefault({}),
+    wtp: z
+      .object({
+        ackIntervalMs: ms(1000, 'timer A: delay before an Ack (or hold-on Ack while the MMSC is slow)'),
+        retryIntervalMs: ms(2000, 'timer R: Result retransmission interval'),
+        waitTimeoutMs: ms(30000, 'timer W: how long a finished transaction is remembered for duplicates'),
+        maxRetransmissions: count(8, 'MAX_RCR: Result retransmissions before Abort NORESPONSE'),
+        ackExpiryMax: count(6, 'AEC_MAX: timer A expiries before giving up on an acknowledgement'),
+        tidVerification: z.boolean().default(true).describe('verify out-of-window TIDs and TIDnew with Ack(TIDve)'),
+        tidCacheSize: count(200000, 'initiators (address:port) whose last TID is remembered'),
+        tidCacheTtlMs: ms(600000, 'how long a TID cache entry lives'),
+        maxTransactions: count(100000, 'transactions in progress at once'),
+        sar: z
+          .object({
+            segmentSize: count(1400, 'octets of WSP data per segment (capped by the client SDU size)'),
+            groupSize: count(8, 'segments per group before an Ack is awaited'),
+            nackDelayMs: ms(200, 'wait for late segments before sending a Negative Ack'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    proxy: z
+      .object({
+        enabled: z.boolean().default(true).describe('run the HTTP MMS proxy'),
+        bind: host('0.0.0.0', 'TCP bind address of the MMS proxy'),
+        port: port.default(8080).describe("the APN's MMS proxy port"),
+        allowedNetworks: z.array(cidr).default(['10.0.0.0/8']).describe('source networks (the MMS APN pools), IPv4 CIDRs and IPv6 prefixes; others get 403 (WSP too)'),
+        requireSubscriber: z.boolean().default(true).describe('403 for a source IP with no known subscriber (WSP too)'),
+        allowedMethods: z.array(z.string().regex(/^[A-Z]+$/)).default(['GET', 'POST', 'HEAD']).describe('HTTP methods forwarded; others get 405'),
+        maxBodyBytes: count(1048576, 'largest request body; larger gets 413'),
+        headersTimeoutMs: ms(10000, 'time a client has to send its request headers'),
+        requestTimeoutMs: ms(60000, 'time a client has to send its whole request'),
+        keepAliveTimeoutMs: ms(5000, 'idle keep-alive connection lifetime toward phones'),
+        maxHeaderBytes: count(16384, 'largest request header block'),
+      })
+      .strict()
+      .prefault({}),
+    identity: z
+      .object({
+        clientIpHeaders: z.array(headerName).default(['X-WAP-Network-Client-IP']).describe('headers that carry the source IP to the MMSC'),
+        msisdnHeaders: z.array(headerName).default(['X-WAP-Network-Client-MSISDN', 'X-MSISDN']).describe('headers that carry the MSISDN'),
+        imsiHeaders: z.array(headerName).default(['X-IMSI']).describe('headers that carry the IMSI, when known'),
+        imeisvHeaders: z.array(headerName).default([]).describe('headers that carry the IMEISV, when known'),
+        sgsnAddressHeaders: z.array(headerName).default(['X-WAP-3GPP-SGSN-ADDRESS']).describe('headers that carry the 3GPP SGSN/S-GW address, when known'),
+        ratTypeHeaders: z.array(headerName).default(['X-WAP-3GPP-RAT-TYPE']).describe('headers that carry the 3GPP RAT type, when known'),
+        stripHeaders: z
+          .array(headerName)
+          .default(['X-Up-Calling-Line-ID', 'X-Up-Subno', 'X-Nokia-MSISDN', 'X-WAP-3GPP-IMSI', 'X-WAP-Client-IP', 'X-Forwarded-For', 'Forwarded'])
+          .describe('further client headers always removed (besides every identity header above)'),
+        signingSecret: z.string().min(16).nullable().default(null).describe('when set, add an HMAC-SHA256 over the identity values and a timestamp'),
+        signatureHeader: headerName.default('X-WAPGW-Signature').describe('header that carries the signature'),
+      })
+      .strict()
+      .prefault({}),
+    subscribers: z
+      .object({
+        staticFile: z.string().nullable().default(null).describe('YAML list of {ip | prefix, msisdn, imsi?} loaded at start and on SIGHUP'),
+        maxEntries: count(1000000, 'bindings kept (least recently used evicted, counted and logged)'),
+      })
+      .strict()
+      .prefault({}),
+    radius: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the RADIUS accounting server'),
+        bind: host('0.0.0.0', 'UDP bind address for RADIUS accounting'),
+        port: port.default(1813).describe('RADIUS accounting port'),
+        clients: z
+          .array(
+            z
+              .object({
+                address: cidr.describe('NAS (GGSN/P-GW) source address or network'),
+                secret: z.string().min(1).describe('shared secret'),
+                name: z.string().optional().describe('label in logs and metrics'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('NAS allowed to send accounting: [{address, secret, name?}]'),
+        forward: z
+          .array(
+            z
+              .object({
+                host: z.string().min(1).describe('downstream AAA server'),
+                port: port.default(1813).describe('its accounting port'),
+                secret: z.string().min(1).describe('secret shared with it'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('downstream AAA servers every accounting packet is copied to, re-signed'),
+        duplicateWindowMs: ms(30000, 'retransmissions (same NAS, port, Identifier, authenticator) inside this window are answered from cache'),
+      })
+      .strict()
+      .prefault({}),
+    admin: z
+      .object({
+        enabled: z.boolean().default(true).describe('run the admin HTTP server'),
+        bind: host('127.0.0.1', 'admin bind address (keep it on loopback or a management network)'),
+        port: port.default(9300).describe('admin port'),
+        token: z.string().min(8).nullable().default(null).describe('when set, every admin request needs "Authorization: Bearer <token>"'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+        redactPersonalData: z.boolean().default(true).describe('replace MSISDN, IMSI and IMEISV in logs with [redacted]'),
+        accessLog: z.boolean().default(true).describe('one log line per WSP method and proxy request'),
+      })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({
+        wsp: rate(0, 200, 'WSP'),
+        proxy: rate(0, 200, 'proxy'),
+        maxSources: count(100000, 'sources tracked by the rate limiter'),
+      })
+      .strict()
+      .prefault({}),
+    demoMmsc: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the built-in store-and-forward demo MMSC (a test fixture, not for production)'),
+        bind: host('127.0.0.1', 'demo MMSC bind address'),
+        port: port.default(8942).describe('demo MMSC port'),
+        maxMessages: count(1000, 'messages the demo MMSC keeps'),
+      })
+      .strict()
+      .prefault({}),
+    shutdown: z
+      .object({
+        drainTimeoutMs: ms(4000, 'on SIGTERM, how long in-flight transactions may take before exit'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

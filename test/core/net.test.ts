@@ -1,0 +1,32 @@
+import t from 'tap';
+import { NetworkList, normalizeAddress, parseCidr, subscriberKey } from '../../src/core/net';
+
+t.test('CIDR membership, IPv4 and IPv6', async (t) => {
+  const n = new NetworkList(['10.0.0.0/8', '192.168.1.7', '2001:db8::/32']);
+  t.ok(n.contains('10.1.2.3'));
+  t.ok(n.contains('::ffff:10.1.2.3'), 'IPv4-mapped');
+  t.notOk(n.contains('11.0.0.1'));
+  t.ok(n.contains('192.168.1.7'));
+  t.notOk(n.contains('192.168.1.8'));
+  t.ok(n.contains('2001:db8:1::5'));
+  t.notOk(n.contains('2001:db9::1'));
+  t.notOk(n.contains('garbage'));
+  t.ok(new NetworkList(['0.0.0.0/0']).contains('8.8.8.8'));
+  t.notOk(new NetworkList(['0.0.0.0/0']).contains('::1'), 'families do not mix');
+});
+
+t.test('bad CIDRs are reported', async (t) => {
+  t.type(parseCidr('10.0.0.0/33'), 'string');
+  t.type(parseCidr('10.0.0/8'), 'string');
+  t.type(parseCidr('2001:db8::/129'), 'string');
+  t.type(parseCidr('1.2.3.4/8/9'), 'string');
+  t.throws(() => new NetworkList(['nope']));
+});
+
+t.test('subscriber keys', async (t) => {
+  t.equal(subscriberKey('::ffff:10.0.0.1'), '10.0.0.1');
+  t.equal(subscriberKey('2001:db8:aa:bb:1:2:3:4'), '2001:db8:aa:bb::/64');
+  t.equal(subscriberKey('2001:db8:aa:bb::9'), '2001:db8:aa:bb::/64');
+  t.equal(subscriberKey('x'), null);
+  t.equal(normalizeAddress('[::1]'), '::1');
+});
