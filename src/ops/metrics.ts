@@ -1,0 +1,100 @@
+/**
+ * Every Prometheus metric of the gateway, declared in one place and passed to constructors
+ * (no module-level registry). Components call the fields directly; tests read them back with
+ * `registry.getSingleMetric(name)` or `await registry.metrics()`.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry: Registry;
+
+  // decode errors, per layer (wtp, wsp, wsp-cl, mms, radius, http)
+  readonly decodeErrors: Counter<'layer'>;
+  // datagrams in/out of the UDP bearer, by port role
+  readonly datagrams: Counter<'direction' | 'bearer'>;
+  readonly datagramBytes: Counter<'direction' | 'bearer'>;
+
+  // WTP
+  readonly wtpTransactions: Counter<'class' | 'outcome'>;
+  readonly wtpActiveTransactions: Gauge;
+  readonly wtpRetransmissions: Counter<'pdu'>;
+  readonly wtpAborts: Counter<'direction' | 'reason'>;
+  readonly wtpDuplicates: Counter;
+  readonly wtpTidVerifications: Counter<'outcome'>;
+  readonly wtpSarSegments: Counter<'direction'>;
+  readonly wtpNacks: Counter<'direction'>;
+
+  // WSP
+  readonly wspSessions: Gauge;
+  readonly wspSessionEvents: Counter<'event'>;
+  readonly wspMethods: Counter<'mode' | 'method' | 'status'>;
+
+  // upstream (MMSC) requests from the WSP bridge
+  readonly upstreamLatency: Histogram<'source'>;
+  readonly upstreamResponses: Counter<'source' | 'status'>;
+
+  // HTTP proxy
+  readonly proxyRequests: Counter<'method' | 'status'>;
+  readonly proxyRefusals: Counter<'reason'>;
+
+  // access control and rate limits (layer: wsp | proxy)
+  readonly accessDenied: Counter<'layer' | 'reason'>;
+  readonly rateLimited: Counter<'layer'>;
+
+  // subscribers
+  readonly subscribers: Gauge<'source'>;
+  readonly subscriberEvictions: Counter;
+  readonly subscriberLookups: Counter<'result'>;
+
+  // RADIUS
+  readonly radiusPackets: Counter<'type' | 'outcome'>;
+  readonly radiusForwarded: Counter<'server' | 'outcome'>;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [(this.registry = new Registry())];
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wapgw_process_' });
+    const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name: `wapgw_${name}`, help, labelNames, registers });
+    const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers });
+
+    this.decodeErrors = c('decode_errors_total', 'Malformed datagrams or PDUs, by layer', ['layer']);
+    this.datagrams = c('datagrams_total', 'UDP datagrams, by direction and bearer', ['direction', 'bearer']);
+    this.datagramBytes = c('datagram_bytes_total', 'UDP payload octets, by direction and bearer', ['direction', 'bearer']);
+
+    this.wtpTransactions = c('wtp_transactions_total', 'Finished WTP transactions, by class and outcome', ['class', 'outcome']);
+    this.wtpActiveTransactions = g('wtp_transactions_active', 'WTP transactions in progress');
+    this.wtpRetransmissions = c('wtp_retransmissions_total', 'Retransmitted WTP PDUs we sent, by PDU', ['pdu']);
+    this.wtpAborts = c('wtp_aborts_total', 'WTP Aborts, by direction (sent/received) and reason', ['direction', 'reason']);
+    this.wtpDuplicates = c('wtp_duplicate_invokes_total', 'Duplicate or retransmitted Invokes answered without a new request');
+    this.wtpTidVerifications = c('wtp_tid_verifications_total', 'TID verifications, by outcome', ['outcome']);
+    this.wtpSarSegments = c('wtp_sar_segments_total', 'SAR segments, by direction (in/out)', ['direction']);
+    this.wtpNacks = c('wtp_negative_acks_total', 'Negative Acks, by direction (sent/received)', ['direction']);
+
+    this.wspSessions = g('wsp_sessions', 'WSP sessions held');
+    this.wspSessionEvents = c('wsp_session_events_total', 'WSP session events (connect, disconnect, suspend, resume, expire, evict)', ['event']);
+    this.wspMethods = c('wsp_methods_total', 'WSP methods, by mode (co/cl), method and WSP reply status (HTTP code)', ['mode', 'method', 'status']);
+
+    this.upstreamLatency = new Histogram<'source'>({
+      name: 'wapgw_upstream_latency_seconds',
+      help: 'Time to the MMSC response headers, by source (wsp/proxy)',
+      labelNames: ['source'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.upstreamResponses = c('upstream_responses_total', 'Upstream outcomes, by source and HTTP status (or error)', ['source', 'status']);
+
+    this.proxyRequests = c('proxy_requests_total', 'Proxy requests, by method and status returned', ['method', 'status']);
+    this.proxyRefusals = c('proxy_refusals_total', 'Proxy requests refused before going upstream, by reason', ['reason']);
+
+    this.accessDenied = c('access_denied_total', 'Requests refused by access rules, by layer and reason', ['layer', 'reason']);
+    this.rateLimited = c('rate_limited_total', 'Requests refused by the per-source rate limit, by layer', ['layer']);
+
+    this.subscribers = g('subscribers', 'Bindings in the subscriber table, by source', ['source']);
+    this.subscriberEvictions = c('subscriber_evictions_total', 'Bindings evicted because the table was full');
+    this.subscriberLookups = c('subscriber_lookups_total', 'Subscriber lookups, by result (hit/miss)', ['result']);
+
+    this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
+    this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
+  }
+}
