@@ -57,12 +57,19 @@ function readStdin(): Buffer {
 async function cmdStart(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const logger = createLogger({ level: config.log.level, redactPersonalData: config.log.redactPersonalData });
-  const gw = new Gateway({ config, logger, configFile: args.config });
+  const gw = new Gateway({ config, logger, configFile: args.config, version: VERSION });
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal: sig }, 'stopping');
+    // A component that overruns the drain bound must not keep the process alive.
+    const drainMs = gw.currentConfig.shutdown.drainTimeoutMs;
+    setTimeout(() => {
+      logger.warn({ drainTimeoutMs: drainMs }, 'drain bound reached; exiting');
+      logger.flush?.();
+      process.exit(0);
+    }, drainMs + 500).unref();
     gw.close().then(
       () => {
         logger.info('stopped');
@@ -77,6 +84,12 @@ async function cmdStart(args: Args): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP: re-read the config and the static subscribers; a broken file keeps the running state.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info({ signal: 'SIGHUP', file: args.config }, 'reloading');
+    gw.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
+  });
   try {
     await gw.start();
   } catch (err) {

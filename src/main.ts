@@ -2,9 +2,18 @@
  * The composition root: builds every component from the config, wires them together, starts
  * them, and stops them in reverse order. Nothing else creates sockets or long-lived objects.
  * Components implement `Component`; `start` returns the addresses it really listens on.
+ * Optional parts of a component: `status()` (shown in admin /status), `healthy()` (/healthz)
+ * and `prepareReload()` (SIGHUP, see `Gateway.reload`).
  */
+import { loadConfigFile } from './config/load';
 import type { Config } from './config/schema';
+import { ConfigError } from './core/errors';
 import type { Logger } from './core/logger';
+import { AdminServer } from './ops/admin';
+import { Metrics } from './ops/metrics';
+import { planReload } from './ops/reload';
+import { DemoMmsc } from './demo/mmsc';
+import type { SubscriberStore } from './subscribers/types';
 
 export interface Listening {
   name: string;
@@ -13,34 +22,78 @@ export interface Listening {
   port: number;
 }
 
-export interface Component {
+/** What a component may show in admin /status: a small JSON-able snapshot (counts, state). */
+export interface StatusProvider {
+  status(): Record<string, unknown>;
+}
+
+export interface Component extends Partial<StatusProvider> {
   readonly name: string;
   start(): Promise<Listening[]>;
   /** Stop accepting; let in-flight work finish until `deadline` (ms since epoch); release everything. */
   close(deadline: number): Promise<void>;
+  /** False while one of its listeners is down: /healthz answers 503. Absent means healthy once started. */
+  healthy?(): boolean;
+  /**
+   * SIGHUP: check what `next` needs (re-read files...) without changing anything; throw a
+   * ConfigError (one problem per line) to refuse the whole reload; return what applies it.
+   * `next` is the effective config: only keys in src/ops/reload.ts LIVE_KEYS differ from the current one.
+   */
+  prepareReload?(next: Config): Promise<(() => void) | void> | (() => void) | void;
 }
 
 export interface GatewayDeps {
   config: Config;
   logger: Logger;
   configFile?: string;
+  metrics?: Metrics;
+  version?: string;
 }
+
+export interface ReloadResult {
+  ok: boolean;
+  /** One `key.path: what is wrong` line per problem when refused. */
+  problems: string[];
+  applied: string[];
+  needsRestart: string[];
+}
+
+export type GatewayState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export class Gateway {
   readonly components: Component[] = [];
   readonly listening: Listening[] = [];
+  readonly metrics: Metrics;
+  readonly version: string;
+  /** The subscriber table, set in build() by the part that creates it (admin /subscribers/IP reads it). */
+  subscribers: SubscriberStore | undefined;
   private config: Config;
   private readonly logger: Logger;
-  private started = false;
+  private readonly configFile: string | undefined;
+  private state: GatewayState = 'new';
+  private readonly startedAt = Date.now();
+  private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, problems: [], applied: [], needsRestart: [] });
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
     this.logger = deps.logger;
+    this.configFile = deps.configFile;
+    this.metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
+    this.version = deps.version ?? 'unknown';
     this.build();
   }
 
-  /** Builds components in start order. Each later part adds its own here. */
+  /** Builds components in start order (they stop in reverse). Each later part adds its own here. */
   private build(): void {
+    const { config, logger, metrics } = this;
+    // The demo MMSC first, so it is up before the WSP and proxy parts forward to it.
+    if (config.demoMmsc.enabled) {
+      this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
+    }
+    // Admin next: /healthz answers 503 until every later part is up, and again while draining.
+    if (config.admin.enabled) {
+      this.components.push(new AdminServer({ config: config.admin, logger: logger.child({ component: 'admin' }), metrics, gateway: this }));
+    }
     // (component factories are added here by the parts that provide them)
   }
 
@@ -48,7 +101,17 @@ export class Gateway {
     return this.config;
   }
 
+  get currentState(): GatewayState {
+    return this.state;
+  }
+
+  /** Running, and no component reports a listener down. */
+  healthy(): boolean {
+    return this.state === 'running' && this.components.every((c) => c.healthy?.() !== false);
+  }
+
   async start(): Promise<Listening[]> {
+    this.state = 'starting';
     for (const c of this.components) {
       const ls = await c.start();
       for (const l of ls) {
@@ -56,13 +119,13 @@ export class Gateway {
         this.logger.info({ component: c.name, protocol: l.protocol, address: l.address, port: l.port }, 'listening');
       }
     }
-    this.started = true;
+    this.state = 'running';
     return this.listening;
   }
 
   async close(drainMs = this.config.shutdown.drainTimeoutMs): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    this.state = 'stopping';
     const deadline = Date.now() + drainMs;
     for (const c of [...this.components].reverse()) {
       try {
@@ -71,5 +134,87 @@ export class Gateway {
         this.logger.error({ component: c.name, err }, 'error while stopping');
       }
     }
+    this.state = 'stopped';
+  }
+
+  /**
+   * SIGHUP: re-read the config file (or take `next`), validate it and everything it points at
+   * (components re-read their files in prepareReload), then apply the live keys everywhere at
+   * once. Any problem refuses the whole reload: the old state stays and each problem is logged
+   * on its own line. Changed keys that need a restart keep their old value and are logged.
+   */
+  reload(next?: Config): Promise<ReloadResult> {
+    this.reloading = this.reloading.then(() => this.doReload(next));
+    return this.reloading;
+  }
+
+  private async doReload(given?: Config): Promise<ReloadResult> {
+    const refuse = (problems: string[]): ReloadResult => {
+      for (const p of problems) this.logger.error({ problem: p, file: this.configFile }, 'reload refused');
+      this.logger.warn({ problems: problems.length }, 'reload refused; keeping the running configuration');
+      return { ok: false, problems, applied: [], needsRestart: [] };
+    };
+    const problemsOf = (err: unknown): string[] =>
+      err instanceof ConfigError ? [...err.problems] : [`(reload): ${err instanceof Error ? err.message : String(err)}`];
+    let next: Config;
+    try {
+      if (given) next = given;
+      else if (this.configFile) next = loadConfigFile(this.configFile);
+      else return refuse(['(reload): no config file to re-read']);
+    } catch (err) {
+      return refuse(problemsOf(err));
+    }
+    const plan = planReload(this.config, next);
+    const appliers: Array<() => void> = [];
+    const problems: string[] = [];
+    for (const c of this.components) {
+      if (!c.prepareReload) continue;
+      try {
+        const apply = await c.prepareReload(plan.effective);
+        if (apply) appliers.push(apply);
+      } catch (err) {
+        problems.push(...problemsOf(err));
+      }
+    }
+    if (problems.length > 0) return refuse(problems);
+    for (const apply of appliers) apply();
+    this.config = plan.effective;
+    this.logger.level = plan.effective.log.level;
+    for (const key of plan.needsRestart) this.logger.warn({ key }, 'config key changed; it takes effect after a restart');
+    this.logger.info({ applied: plan.applied, needsRestart: plan.needsRestart }, 'reloaded');
+    return { ok: true, problems: [], applied: plan.applied, needsRestart: plan.needsRestart };
+  }
+
+  /** The admin /status document. */
+  async status(): Promise<Record<string, unknown>> {
+    const gaugeValue = async (g: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> =>
+      (await g.get()).values.reduce((s, v) => s + v.value, 0);
+    const upstream: Record<string, number> = {};
+    for (const v of (await this.metrics.upstreamResponses.get()).values) {
+      const key = `${String(v.labels.source)}:${String(v.labels.status)}`;
+      upstream[key] = (upstream[key] ?? 0) + v.value;
+    }
+    const components: Record<string, unknown> = {};
+    for (const c of this.components) {
+      if (!c.status) continue;
+      try {
+        components[c.name] = c.status();
+      } catch (err) {
+        components[c.name] = { error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    return {
+      version: this.version,
+      state: this.state,
+      healthy: this.healthy(),
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      listeners: this.listening.map((l) => ({ ...l })),
+      wspSessions: await gaugeValue(this.metrics.wspSessions),
+      wtpTransactions: await gaugeValue(this.metrics.wtpActiveTransactions),
+      subscribers: this.subscribers?.size ?? (await gaugeValue(this.metrics.subscribers)),
+      upstream: { url: this.config.mmsc.url, responses: upstream },
+      components,
+    };
   }
 }

@@ -1,0 +1,165 @@
+/**
+ * The admin HTTP server (contract "Admin HTTP"): GET /healthz, /metrics, /status and
+ * /subscribers/IP on admin.bind:admin.port. With admin.token set, every request needs
+ * `Authorization: Bearer <token>` (compared in constant time) or gets 401. Read-only: any
+ * method but GET/HEAD gets 405. The data comes from the gateway (an `AdminSource`), never
+ * from module state.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/schema';
+import type { Logger } from '../core/logger';
+import { parseAddress, subscriberKey } from '../core/net';
+import type { SubscriberStore } from '../subscribers/types';
+import type { Metrics } from './metrics';
+
+/** What the admin server reads from the gateway. */
+export interface AdminSource {
+  healthy(): boolean;
+  status(): Promise<Record<string, unknown>>;
+  readonly subscribers: SubscriberStore | undefined;
+}
+
+export interface AdminDeps {
+  config: Config['admin'];
+  logger: Logger;
+  metrics: Metrics;
+  gateway: AdminSource;
+}
+
+export interface AdminListening {
+  name: string;
+  protocol: 'tcp';
+  address: string;
+  port: number;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time check of an Authorization header against the token (hashes first so lengths match). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  const given = m?.[1] ?? '';
+  // Always compare, even when the header is missing, so timing does not tell which case it was.
+  const same = timingSafeEqual(digest(given), digest(token));
+  return same && m !== null;
+}
+
+export class AdminServer {
+  readonly name = 'admin';
+  private readonly server: Server;
+  private token: string | null;
+  private readonly logger: Logger;
+  private requests = 0;
+
+  constructor(private readonly deps: AdminDeps) {
+    this.token = deps.config.token;
+    this.logger = deps.logger;
+    this.server = createServer({ maxHeaderSize: 8192, requestTimeout: 10000, headersTimeout: 5000 }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.logger.error({ err, url: req.url }, 'admin request failed');
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  async start(): Promise<AdminListening[]> {
+    const { bind, port } = this.deps.config;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, bind, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = this.server.address() as AddressInfo;
+    return [{ name: 'admin', protocol: 'tcp', address: a.address, port: a.port }];
+  }
+
+  healthy(): boolean {
+    return this.server.listening;
+  }
+
+  status(): Record<string, unknown> {
+    return { requests: this.requests, tokenRequired: this.token !== null };
+  }
+
+  prepareReload(next: Config): () => void {
+    return () => {
+      this.token = next.admin.token;
+    };
+  }
+
+  async close(deadline: number): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), Math.max(0, deadline - Date.now()));
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.requests++;
+    if (this.token !== null && !bearerMatches(req.headers.authorization, this.token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="wapgw"');
+      send(res, 401, 'text/plain; charset=utf-8', 'unauthorized\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') {
+      const ok = this.deps.gateway.healthy();
+      send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok\n' : 'unavailable\n');
+    } else if (path === '/metrics') {
+      const reg = this.deps.metrics.registry;
+      send(res, 200, reg.contentType, await reg.metrics());
+    } else if (path === '/status') {
+      sendJson(res, 200, await this.deps.gateway.status());
+    } else if (path.startsWith('/subscribers/')) {
+      this.subscriber(path.slice('/subscribers/'.length), res);
+    } else {
+      send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    }
+  }
+
+  private subscriber(raw: string, res: ServerResponse): void {
+    let ip: string;
+    try {
+      ip = decodeURIComponent(raw);
+    } catch {
+      sendJson(res, 400, { error: 'not an IP address' });
+      return;
+    }
+    if (!parseAddress(ip)) {
+      sendJson(res, 400, { error: 'not an IP address', ip });
+      return;
+    }
+    const store = this.deps.gateway.subscribers;
+    const sub = store?.lookup(ip);
+    if (!sub) {
+      sendJson(res, 404, { error: 'no subscriber bound to this address', ip, key: subscriberKey(ip) });
+      return;
+    }
+    sendJson(res, 200, { ip, ...sub, since: new Date(sub.since).toISOString() });
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(body, null, 2)}\n`);
+}
