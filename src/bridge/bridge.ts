@@ -1,0 +1,186 @@
+/**
+ * The WSP method <-> HTTP bridge (WAP-230 §8.2.3 method invocation, mapped onto RFC 9110).
+ * Transport-neutral: the WSP layer hands it a decoded method (text headers), it answers with
+ * an HTTP status, content type, text headers and body for the WSP Reply. In order:
+ *   1. per-source rate limit (rateLimit.wsp) -> 503;
+ *   2. access (proxy.allowedNetworks, proxy.requireSubscriber, shared AccessPolicy) -> 403;
+ *   3. upstream policy (only mmsc.url's origin and mmsc.allowedOrigins) -> 403, no connection;
+ *   4. method: Get-type Get/Options/Head/Delete/Trace and Post-type Post/Put go upstream,
+ *      anything else -> 501;
+ *   5. headers: session headers merged, hop-by-hop removed, UAProf renamed, Via added, client
+ *      copies of identity headers stripped and ours added (shared IdentityHeaders);
+ *   6. upstream with a deadline (mmsc.timeoutMs -> 504, failure -> 502) and a body cap
+ *      (min(client SDU size, wsp.maxResponseSize) -> 413 with a short text reason).
+ * Every outcome is counted and access-logged (one line per method).
+ */
+import { hostname } from 'node:os';
+import type { Logger } from '../core/logger';
+import type { Metrics } from '../ops/metrics';
+import type { AccessPolicy, UpstreamPolicy } from '../proxy/access';
+import type { IdentityHeaders } from '../proxy/identity';
+import type { RateLimiter } from '../proxy/rate-limit';
+import type { Subscriber } from '../subscribers/types';
+import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders, type HeaderList } from './headers';
+import { normalizeHttpStatus } from './status';
+import { UpstreamError, type UpstreamClient } from './upstream';
+
+export interface MethodRequest {
+  mode: 'co' | 'cl';
+  /** WSP method name upper-cased (GET, POST, HEAD, OPTIONS, DELETE, TRACE, PUT) or an extended name. */
+  method: string;
+  uri: string;
+  headers: HeaderList;
+  sessionHeaders?: HeaderList;
+  contentType?: string;
+  body?: Buffer;
+  sourceIp: string;
+  /** Largest WSP reply body the handset can take (negotiated Client-SDU-Size; 0 = no limit). */
+  clientSduSize: number;
+  /** Negotiated encoding version as text, for Via. */
+  encodingVersion: string;
+  sessionId?: number;
+  signal?: AbortSignal;
+}
+
+export interface MethodReply {
+  /** HTTP status as the handset will see it (already normalised to one WSP can carry). */
+  status: number;
+  contentType: string;
+  headers: HeaderList;
+  body: Buffer;
+  /** Why we answered ourselves, for the access log. */
+  reason?: string;
+  /** True when the request was cancelled (MethodAbort): nothing is to be sent. */
+  cancelled?: boolean;
+}
+
+export interface BridgeDeps {
+  upstream: UpstreamClient;
+  upstreamPolicy: UpstreamPolicy;
+  access: AccessPolicy;
+  identity: IdentityHeaders;
+  rateLimit: RateLimiter;
+  metrics: Metrics;
+  logger: Logger;
+  maxResponseSize: number;
+  accessLog: boolean;
+  now: () => number;
+  /** Describes an MMS body for the access log (message type, transaction id), when decodable. */
+  describeMms?: (body: Buffer) => { type?: string; transactionId?: string } | undefined;
+}
+
+const FORWARDED = new Set(['GET', 'OPTIONS', 'HEAD', 'DELETE', 'TRACE', 'POST', 'PUT']);
+const MMS_TYPE = 'application/vnd.wap.mms-message';
+
+/** A reply we make ourselves: short text reason, never an empty body. */
+export function textReply(status: number, reason: string): MethodReply {
+  return { status, contentType: 'text/plain; charset=utf-8', headers: [], body: Buffer.from(`${reason}\n`, 'utf8'), reason };
+}
+
+export class WspBridge {
+  private readonly d: BridgeDeps;
+  private readonly viaHost = hostname();
+
+  constructor(deps: BridgeDeps) {
+    this.d = deps;
+  }
+
+  async handle(req: MethodRequest): Promise<MethodReply> {
+    const t0 = performance.now();
+    let subscriber: Subscriber | undefined;
+    let reply: MethodReply;
+    try {
+      const r = await this.run(req, (s) => (subscriber = s));
+      reply = r;
+    } catch (err) {
+      this.d.logger.error({ err }, 'bridge failure');
+      reply = textReply(500, 'internal gateway error');
+    }
+    const ms = performance.now() - t0;
+    if (!reply.cancelled) this.d.metrics.wspMethods.inc({ mode: req.mode, method: req.method, status: String(reply.status) });
+    if (this.d.accessLog) this.log(req, reply, subscriber, ms);
+    return reply;
+  }
+
+  private async run(req: MethodRequest, seen: (s: Subscriber | undefined) => void): Promise<MethodReply> {
+    const m = this.d.metrics;
+    if (!this.d.rateLimit.take(req.sourceIp, this.d.now())) {
+      m.rateLimited.inc({ layer: 'wsp' });
+      return textReply(503, 'too many requests from this address');
+    }
+    const access = this.d.access.check(req.sourceIp);
+    if (!access.ok) {
+      m.accessDenied.inc({ layer: 'wsp', reason: access.reason });
+      return textReply(403, access.reason === 'network' ? 'source network not allowed' : 'unknown subscriber');
+    }
+    seen(access.subscriber);
+    const target = this.d.upstreamPolicy.check(req.uri);
+    if (!target.ok) {
+      m.accessDenied.inc({ layer: 'wsp', reason: `upstream-${target.reason}` });
+      return textReply(403, 'destination not allowed');
+    }
+    if (!FORWARDED.has(req.method)) return textReply(501, `method ${req.method} not supported`);
+
+    const merged = mergeSessionHeaders(req.sessionHeaders ?? [], req.headers);
+    const withIdentity = this.d.identity.apply(merged, req.sourceIp, access.subscriber, Date.now());
+    const headers = toHttpRequestHeaders(withIdentity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
+    const hasBody = req.method === 'POST' || req.method === 'PUT';
+    if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
+    if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);
+    if (req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
+
+    const limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
+    const end = m.upstreamLatency.startTimer({ source: 'wsp' });
+    try {
+      const res = await this.d.upstream.request({
+        url: target.url,
+        method: req.method,
+        headers,
+        ...(hasBody ? { body: req.body ?? Buffer.alloc(0) } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        maxBody: limit,
+      });
+      end();
+      m.upstreamResponses.inc({ source: 'wsp', status: String(res.status) });
+      const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.headers);
+      return { status: normalizeHttpStatus(res.status), contentType, headers: replyHeaders, body: req.method === 'HEAD' ? Buffer.alloc(0) : res.body };
+    } catch (err) {
+      end();
+      if (err instanceof UpstreamError) {
+        m.upstreamResponses.inc({ source: 'wsp', status: err.code });
+        if (err.code === 'ERR_UPSTREAM_ABORTED') return { ...textReply(499, 'cancelled by the handset'), cancelled: true };
+        if (err.code === 'ERR_UPSTREAM_TOO_LARGE') {
+          return textReply(413, `response larger than ${limit} octets, the most this handset accepts (Client-SDU-Size)`);
+        }
+        if (err.code === 'ERR_UPSTREAM_TIMEOUT') return textReply(504, 'the MMSC did not answer in time');
+        if (err.code === 'ERR_UPSTREAM_FORBIDDEN') return textReply(403, 'destination not allowed');
+        return textReply(502, 'the MMSC could not be reached');
+      }
+      throw err;
+    }
+  }
+
+  private log(req: MethodRequest, reply: MethodReply, sub: Subscriber | undefined, ms: number): void {
+    const line: Record<string, unknown> = {
+      access: 'wsp',
+      mode: req.mode,
+      src: req.sourceIp,
+      msisdn: sub?.msisdn,
+      method: req.method,
+      url: req.uri,
+      status: reply.status,
+      bytesIn: req.body?.length ?? 0,
+      bytesOut: reply.body.length,
+      ms: Math.round(ms * 10) / 10,
+    };
+    if (reply.reason) line.reason = reply.reason;
+    if (this.d.describeMms) {
+      const ct = (s: string | undefined) => (s ?? '').split(';')[0]?.trim().toLowerCase();
+      const mmsIn = req.body && ct(req.contentType) === MMS_TYPE ? this.d.describeMms(req.body) : undefined;
+      const mmsOut = ct(reply.contentType) === MMS_TYPE ? this.d.describeMms(reply.body) : undefined;
+      if (mmsIn) line.mmsIn = mmsIn;
+      if (mmsOut) line.mmsOut = mmsOut;
+    }
+    this.d.logger.info(line, 'wsp method');
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Header mapping between the WSP session/method headers (already decoded by the WSP codec
+ * into HTTP text form) and HTTP (RFC 9110). Request side: session headers from Connect are
+ * merged under the method's own (a name the method carries replaces the session's, WAP-230
+ * §8.2.2.1 "session headers ... apply to all requests"), WSP-only and hop-by-hop fields are
+ * removed, UAProf Profile/Profile-Diff become X-Wap-Profile/X-Wap-Profile-Diff (WAP-248
+ * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
+ * (the WSP Reply carries its own length).
+ */
+export type HeaderList = Array<[name: string, value: string]>;
+
+/** RFC 9110 §7.6.1 hop-by-hop plus fields that only make sense on one leg. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'host',
+  'content-length',
+]);
+
+/** WSP-only fields that must not travel on HTTP. */
+const WSP_ONLY = new Set(['encoding-version', 'x-wap-tod', 'bearer-indication', 'push-flag']);
+
+const RENAME: Record<string, string> = {
+  profile: 'X-Wap-Profile',
+  'profile-diff': 'X-Wap-Profile-Diff',
+  'profile-warning': 'X-Wap-Profile-Warning',
+};
+
+/** Session headers first, overridden name by name by the method's headers. */
+export function mergeSessionHeaders(session: HeaderList, method: HeaderList): HeaderList {
+  if (session.length === 0) return method;
+  const own = new Set(method.map(([n]) => n.toLowerCase()));
+  return [...session.filter(([n]) => !own.has(n.toLowerCase())), ...method];
+}
+
+/** Removes names listed in Connection too (RFC 9110 §7.6.1). */
+function connectionTokens(h: HeaderList): Set<string> {
+  const out = new Set<string>();
+  for (const [n, v] of h) if (n.toLowerCase() === 'connection') for (const t of v.split(',')) out.add(t.trim().toLowerCase());
+  return out;
+}
+
+export interface RequestHeaderOptions {
+  /** WSP encoding version text for Via ("1.2"). */
+  encodingVersion: string;
+  viaHost: string;
+}
+
+/** WSP text headers -> HTTP request headers (identity headers are handled after this). */
+export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions): Record<string, string | string[]> {
+  const drop = connectionTokens(h);
+  const out: Record<string, string | string[]> = {};
+  const add = (name: string, value: string) => {
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  };
+  for (const [name, value] of h) {
+    const l = name.toLowerCase();
+    if (HOP_BY_HOP.has(l) || WSP_ONLY.has(l) || drop.has(l) || l === 'via') continue;
+    if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) continue; // never smuggle
+    add(RENAME[l] ?? name, value);
+  }
+  const via = h.filter(([n]) => n.toLowerCase() === 'via').map(([, v]) => v);
+  via.push(`WAP/${opts.encodingVersion} ${opts.viaHost} (wapgw)`);
+  out['Via'] = via.join(', ');
+  return out;
+}
+
+/** HTTP response headers -> text headers for the WSP Reply (Content-Type travels separately). */
+export function toWspReplyHeaders(h: Record<string, string | string[] | undefined>): { contentType: string; headers: HeaderList } {
+  const drop = new Set<string>();
+  const conn = h['connection'];
+  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) for (const t of v.split(',')) drop.add(t.trim().toLowerCase());
+  let contentType = 'application/octet-stream';
+  const headers: HeaderList = [];
+  for (const [name, raw] of Object.entries(h)) {
+    if (raw === undefined) continue;
+    const l = name.toLowerCase();
+    if (l === 'content-type') {
+      contentType = Array.isArray(raw) ? (raw[0] ?? contentType) : raw;
+      continue;
+    }
+    if (HOP_BY_HOP.has(l) || drop.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
+    for (const v of Array.isArray(raw) ? raw : [raw]) headers.push([name, v]);
+  }
+  return { contentType, headers };
+}

@@ -1,0 +1,138 @@
+/**
+ * The UDP bearer (WAP-259 WDP over IP): two datagram sockets, one for connectionless WSP
+ * (wsp.connectionlessPort, 9200) and one for WTP (wsp.connectionOrientedPort, 9201). With
+ * bind "::" each socket is dual stack (ipv6Only false), so IPv4 peers arrive as
+ * ::ffff:a.b.c.d and are normalised. This and timer-driver.ts are the only code on the UDP
+ * side that touches sockets or timers; everything above receives (buf, peer) and returns
+ * datagrams to send. A listener error is logged, never thrown into the event loop.
+ */
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../core/logger';
+import { normalizeAddress } from '../core/net';
+import type { Metrics } from '../ops/metrics';
+
+export type BearerRole = 'cl' | 'co';
+
+export interface Peer {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+export const peerKey = (p: Peer): string => `${p.address}|${p.port}`;
+
+export interface UdpBearerOptions {
+  bind: string;
+  connectionlessPort: number;
+  connectionOrientedPort: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface BoundSocket {
+  role: BearerRole;
+  address: string;
+  port: number;
+}
+
+export interface UdpBearerEvents {
+  datagram: [buf: Buffer, peer: Peer, role: BearerRole];
+}
+
+/** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
+export const MAX_DATAGRAM = 65507;
+
+export class UdpBearer extends EventEmitter<UdpBearerEvents> {
+  private readonly opts: UdpBearerOptions;
+  private readonly sockets = new Map<BearerRole, dgram.Socket>();
+  private closed = false;
+
+  constructor(opts: UdpBearerOptions) {
+    super();
+    this.opts = opts;
+  }
+
+  async start(): Promise<BoundSocket[]> {
+    const out: BoundSocket[] = [];
+    for (const [role, port] of [
+      ['cl', this.opts.connectionlessPort],
+      ['co', this.opts.connectionOrientedPort],
+    ] as const) {
+      out.push(await this.open(role, port));
+    }
+    return out;
+  }
+
+  private open(role: BearerRole, port: number): Promise<BoundSocket> {
+    const v6 = isIPv6(this.opts.bind);
+    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false });
+    this.sockets.set(role, sock);
+    sock.on('message', (msg, rinfo) => {
+      this.opts.metrics.datagrams.inc({ direction: 'in', bearer: role });
+      this.opts.metrics.datagramBytes.inc({ direction: 'in', bearer: role }, msg.length);
+      const address = normalizeAddress(rinfo.address);
+      const peer: Peer = { address, port: rinfo.port, family: address.includes(':') ? 6 : 4 };
+      try {
+        this.emit('datagram', msg, peer, role);
+      } catch (err) {
+        // a handler bug must never take the listener down
+        this.opts.logger.error({ err, peer: `${peer.address}:${peer.port}`, bearer: role }, 'datagram handler failed');
+      }
+    });
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      sock.once('error', onError);
+      sock.bind(port, this.opts.bind, () => {
+        sock.off('error', onError);
+        sock.on('error', (err) => this.opts.logger.error({ err, bearer: role }, 'udp socket error'));
+        // large SAR bursts and many handsets: ask for roomy kernel buffers (best effort)
+        try {
+          sock.setRecvBufferSize(4 * 1024 * 1024);
+          sock.setSendBufferSize(4 * 1024 * 1024);
+        } catch {
+          /* not permitted: keep the defaults */
+        }
+        const a = sock.address();
+        resolve({ role, address: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Sends one datagram; errors (unreachable peer, closed socket) are counted in logs only. */
+  send(role: BearerRole, buf: Buffer, peer: Peer): void {
+    const sock = this.sockets.get(role);
+    if (!sock || this.closed) return;
+    if (buf.length > MAX_DATAGRAM) {
+      this.opts.logger.error({ bearer: role, bytes: buf.length }, 'datagram too large, not sent');
+      return;
+    }
+    let address = peer.address;
+    // a dual-stack socket needs the mapped form for an IPv4 peer
+    if (isIPv6(this.opts.bind) && peer.family === 4) address = `::ffff:${address}`;
+    this.opts.metrics.datagrams.inc({ direction: 'out', bearer: role });
+    this.opts.metrics.datagramBytes.inc({ direction: 'out', bearer: role }, buf.length);
+    sock.send(buf, peer.port, address, (err) => {
+      if (err) this.opts.logger.debug({ err, bearer: role, peer: `${peer.address}:${peer.port}` }, 'udp send failed');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      [...this.sockets.values()].map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            try {
+              s.close(() => resolve());
+            } catch {
+              resolve();
+            }
+          }),
+      ),
+    );
+    this.sockets.clear();
+  }
+}

@@ -1,0 +1,205 @@
+import t from 'tap';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WspBridge, type MethodRequest } from '../../src/bridge/bridge';
+import { UpstreamClient } from '../../src/bridge/upstream';
+import { httpToWspStatus, wspToHttpStatus } from '../../src/bridge/status';
+import { mergeSessionHeaders } from '../../src/bridge/headers';
+import { configSchema } from '../../src/config/schema';
+import { silentLogger } from '../../src/core/logger';
+import { Metrics } from '../../src/ops/metrics';
+import { AccessPolicy, UpstreamPolicy } from '../../src/proxy/access';
+import { IdentityHeaders } from '../../src/proxy/identity';
+import { RateLimiter } from '../../src/proxy/rate-limit';
+import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
+
+class FakeStore implements SubscriberStore {
+  m = new Map<string, Subscriber>();
+  lookup(ip: string) {
+    return this.m.get(ip);
+  }
+  bind(s: Subscriber) {
+    this.m.set(s.key, s);
+  }
+  unbind(k: string) {
+    return this.m.delete(k);
+  }
+  flushNas() {
+    return 0;
+  }
+  get size() {
+    return this.m.size;
+  }
+}
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+async function origin(t: { teardown(f: () => unknown): void }) {
+  const seen: Seen[] = [];
+  let connections = 0;
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) });
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/slow') return void setTimeout(() => res.end('late'), 2000);
+      if (u.pathname === '/status') {
+        res.writeHead(Number(u.searchParams.get('code')), { 'content-type': 'text/plain' });
+        return void res.end('x');
+      }
+      const n = Number(u.searchParams.get('size') ?? 10);
+      res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message', connection: 'keep-alive', 'x-extra': 'yes' });
+      res.end(Buffer.alloc(n, 0x41));
+    });
+  });
+  srv.on('connection', () => connections++);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => srv.close(() => r())));
+  const port = (srv.address() as AddressInfo).port;
+  return { seen, port, base: `http://127.0.0.1:${port}`, connections: () => connections };
+}
+
+function setup(t: { teardown(f: () => unknown): void }, base: string, over: Record<string, unknown> = {}) {
+  const config = configSchema.parse({
+    mmsc: { url: `${base}/mms`, timeoutMs: 500 },
+    proxy: { allowedNetworks: ['10.0.0.0/8', '127.0.0.0/8'], requireSubscriber: true },
+    ...over,
+  });
+  const store = new FakeStore();
+  store.bind({ key: '10.1.2.3', msisdn: '4915112345678', imsi: '262011234567890', source: 'static', since: 0 });
+  const metrics = new Metrics();
+  const upstreamPolicy = new UpstreamPolicy({ config });
+  const upstream = new UpstreamClient({ isAllowedOrigin: (o) => upstreamPolicy.check(o + '/').ok, connections: 4, timeoutMs: config.mmsc.timeoutMs });
+  t.teardown(() => upstream.close());
+  const bridge = new WspBridge({
+    upstream,
+    upstreamPolicy,
+    access: new AccessPolicy({ config, subscribers: store }),
+    identity: new IdentityHeaders(config.identity),
+    rateLimit: new RateLimiter({ perSecond: config.rateLimit.wsp.perSourcePerSecond, burst: config.rateLimit.wsp.burst, maxSources: 100 }),
+    metrics,
+    logger: silentLogger(),
+    maxResponseSize: config.wsp.maxResponseSize,
+    accessLog: true,
+    now: () => performance.now(),
+  });
+  return { bridge, metrics, store };
+}
+
+const req = (over: Partial<MethodRequest>): MethodRequest => ({
+  mode: 'co',
+  method: 'GET',
+  uri: 'http://127.0.0.1/',
+  headers: [],
+  sourceIp: '10.1.2.3',
+  clientSduSize: 0,
+  encodingVersion: '1.2',
+  ...over,
+});
+
+t.test('status table both ways', async (t) => {
+  t.equal(httpToWspStatus(200), 0x20);
+  t.equal(httpToWspStatus(413), 0x4d);
+  t.equal(httpToWspStatus(504), 0x64);
+  t.equal(httpToWspStatus(299), 0x20, 'unknown 2xx -> 200');
+  t.equal(httpToWspStatus(599), 0x60, 'unknown 5xx -> 500');
+  t.equal(wspToHttpStatus(0x51), 417);
+});
+
+t.test('session headers merged, method headers win', async (t) => {
+  const m = mergeSessionHeaders([['User-Agent', 'S'], ['Accept', '*/*']], [['user-agent', 'M']]);
+  t.same(m, [['Accept', '*/*'], ['user-agent', 'M']]);
+});
+
+t.test('GET and POST reach the origin with identity headers; spoofed copies removed', async (t) => {
+  const o = await origin(t);
+  const { bridge, metrics } = setup(t, o.base);
+  const r = await bridge.handle(
+    req({
+      uri: `${o.base}/mms?size=300`,
+      headers: [['X-MSISDN', '999'], ['x_msisdn', '998'], ['Profile', 'http://uaprof.example/p.xml'], ['Connection', 'close'], ['Encoding-Version', '1.2']],
+      sessionHeaders: [['User-Agent', 'fakewap']],
+      sessionId: 7,
+    }),
+  );
+  t.equal(r.status, 200);
+  t.equal(r.body.length, 300);
+  t.equal(r.contentType, 'application/vnd.wap.mms-message');
+  t.ok(r.headers.some(([n]) => n === 'x-extra'));
+  t.notOk(r.headers.some(([n]) => n === 'connection' || n === 'content-length'), 'hop-by-hop removed');
+  const h = o.seen[0]!.headers;
+  t.equal(h['x-msisdn'], '4915112345678');
+  t.equal(h['x-wap-network-client-msisdn'], '4915112345678');
+  t.equal(h['x-wap-network-client-ip'], '10.1.2.3');
+  t.equal(h['x-imsi'], '262011234567890');
+  t.notOk(o.seen[0]!.rawHeaders.some((x) => x === '999' || x === '998'), 'client copies stripped');
+  t.equal(h['x-wap-profile'], 'http://uaprof.example/p.xml');
+  t.equal(h['user-agent'], 'fakewap', 'session header carried');
+  t.notOk(h['encoding-version']);
+  t.match(h['via'], /^WAP\/1\.2 /);
+  t.equal(h['x-wap-session-id'], '7');
+
+  const body = Buffer.from([0x8c, 0x80, 0x98, 0x41, 0x00]);
+  const p = await bridge.handle(req({ method: 'POST', uri: `${o.base}/mms`, contentType: 'application/vnd.wap.mms-message', body }));
+  t.equal(p.status, 200);
+  t.same(o.seen[1]!.body, body, 'POST body byte-identical');
+  t.equal(o.seen[1]!.headers['content-type'], 'application/vnd.wap.mms-message');
+  const text = await metrics.registry.metrics();
+  t.match(text, /wapgw_wsp_methods_total\{mode="co",method="GET",status="200"\} 1/);
+});
+
+t.test('refusals: network, subscriber, origin (no connection), method', async (t) => {
+  const o = await origin(t);
+  const { bridge, metrics } = setup(t, o.base);
+  t.equal((await bridge.handle(req({ sourceIp: '192.0.2.1', uri: `${o.base}/mms` }))).status, 403);
+  t.equal((await bridge.handle(req({ sourceIp: '10.9.9.9', uri: `${o.base}/mms` }))).status, 403);
+  const other = `http://localhost:${o.port}/mms`;
+  const r = await bridge.handle(req({ uri: other }));
+  t.equal(r.status, 403);
+  t.match(r.body.toString(), /not allowed/);
+  t.equal(o.connections(), 0, 'no connection made for a refused origin');
+  t.equal((await bridge.handle(req({ method: 'PROPFIND', uri: `${o.base}/mms` }))).status, 501);
+  t.match(await metrics.registry.metrics(), /wapgw_access_denied_total\{layer="wsp",reason="network"\} 1/);
+});
+
+t.test('too large, timeout, failure, status mapping', async (t) => {
+  const o = await origin(t);
+  const { bridge } = setup(t, o.base);
+  const big = await bridge.handle(req({ uri: `${o.base}/mms?size=5000`, clientSduSize: 4000 }));
+  t.equal(big.status, 413);
+  t.match(big.body.toString(), /4000/);
+  t.ok(big.body.length > 0, 'reason body, not empty');
+  const ok = await bridge.handle(req({ uri: `${o.base}/mms?size=3000`, clientSduSize: 4000 }));
+  t.equal(ok.status, 200);
+  t.equal((await bridge.handle(req({ uri: `${o.base}/slow` }))).status, 504);
+  t.equal((await bridge.handle(req({ uri: `${o.base}/status?code=404` }))).status, 404);
+  t.equal((await bridge.handle(req({ uri: `${o.base}/status?code=418` }))).status, 400, 'unknown 4xx -> 400');
+  const dead = setup(t, 'http://127.0.0.1:1');
+  t.equal((await dead.bridge.handle(req({ uri: 'http://127.0.0.1:1/mms' }))).status, 502);
+});
+
+t.test('MethodAbort cancels the upstream request', async (t) => {
+  const o = await origin(t);
+  const { bridge } = setup(t, o.base);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 50);
+  const t0 = Date.now();
+  const r = await bridge.handle(req({ uri: `${o.base}/slow`, signal: ac.signal }));
+  t.ok(r.cancelled);
+  t.ok(Date.now() - t0 < 400, 'returned at once');
+});
+
+t.test('rate limit per source', async (t) => {
+  const o = await origin(t);
+  const { bridge } = setup(t, o.base, { rateLimit: { wsp: { perSourcePerSecond: 1, burst: 2 } } });
+  const codes: number[] = [];
+  for (let i = 0; i < 3; i++) codes.push((await bridge.handle(req({ uri: `${o.base}/mms` }))).status);
+  t.same(codes, [200, 200, 503]);
+});
