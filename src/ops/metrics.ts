@@ -52,7 +52,7 @@ export class Metrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wapgw_process_' });
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wapgw_' });
     const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Counter<L>({ name: `wapgw_${name}`, help, labelNames, registers });
     const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
