@@ -1,0 +1,251 @@
+/**
+ * The connection-oriented WSP server session (WAP-230 §7.1.4, "Server session" state
+ * tables; names after the spec: NULL, CONNECTING_2, CONNECTED, SUSPENDED, RESUMING_2).
+ * The table is data; `step(session, event, now)` is pure and returns the new session and
+ * the actions the gateway carries out (send a ConnectReply/Reply on a WTP transaction,
+ * deliver a method to the bridge, cancel an upstream request, abort a transaction, release).
+ * Guards only read; counts such as "methods in flight" are in the session and checked here,
+ * everything with an effect happens outside.
+ *
+ * We answer the Connect ourselves (no S-Connect.ind to an application), so the server
+ * passes straight from NULL to CONNECTING_2 (ConnectReply sent, waiting for TR-Result.cnf).
+ * A method or Resume that arrives before the Connect Result is acknowledged confirms the
+ * session implicitly: the client can only send it after it has the ConnectReply.
+ */
+import type { HeaderList } from '../bridge/headers';
+import type { Peer } from '../edge/udp-bearer';
+
+export const STATES = ['NULL', 'CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'] as const;
+export type SessionState = (typeof STATES)[number];
+
+/** WSP user abort reasons carried in WTP Abort (WAP-230 Table 35; type 1 in WTP). */
+export const WSP_ABORT = {
+  PROTOERR: 0xe0,
+  DISCONNECT: 0xe1,
+  SUSPEND: 0xe2,
+  RESUME: 0xe3,
+  CONGESTION: 0xe4,
+  CONNECTERR: 0xe5,
+  MRUEXCEEDED: 0xe6,
+  MOREXCEEDED: 0xe7,
+  PEERREQ: 0xe8,
+  NETERR: 0xe9,
+  USERREQ: 0xea,
+  USERRFS: 0xeb,
+  USERPND: 0xec,
+  USERDCR: 0xed,
+  USERDCU: 0xee,
+} as const;
+export type WspAbortReason = keyof typeof WSP_ABORT;
+
+/** A WTP transaction as the session sees it: an opaque key the WTP layer gave us. */
+export type TxnRef = string;
+
+export interface NegotiatedCaps {
+  clientSduSize: number;
+  serverSduSize: number;
+  methodMor: number;
+  pushMor: number;
+  protocolOptions: number;
+}
+
+export interface Session {
+  readonly id: number;
+  readonly state: SessionState;
+  readonly peer: Peer;
+  readonly caps: NegotiatedCaps;
+  readonly headers: HeaderList;
+  /** Negotiated encoding version as (major << 4) | minor, e.g. 0x12. */
+  readonly encodingVersion: number;
+  /** The Connect (or Resume) transaction awaiting its TR-Result.cnf. */
+  readonly pendingTxn: TxnRef | undefined;
+  /** Method transactions in flight (delivered, not yet answered). */
+  readonly methods: readonly TxnRef[];
+  readonly lastActivity: number;
+  readonly idleTimeoutMs: number;
+}
+
+export type SessionEvent =
+  | { on: 'Connect'; txn: TxnRef }
+  | { on: 'TR-Result.cnf'; txn: TxnRef }
+  | { on: 'TR-Abort.ind'; txn: TxnRef }
+  | { on: 'Method'; txn: TxnRef }
+  | { on: 'MethodDone'; txn: TxnRef }
+  | { on: 'Disconnect' }
+  | { on: 'Suspend' }
+  | { on: 'Resume'; txn: TxnRef; peer: Peer; headers: HeaderList | undefined }
+  | { on: 'IdleTimeout' }
+  | { on: 'Evict' };
+export type SessionEventName = SessionEvent['on'];
+export const EVENTS: readonly SessionEventName[] = [
+  'Connect',
+  'TR-Result.cnf',
+  'TR-Abort.ind',
+  'Method',
+  'MethodDone',
+  'Disconnect',
+  'Suspend',
+  'Resume',
+  'IdleTimeout',
+  'Evict',
+];
+
+export type SessionAction =
+  | { do: 'connectReply'; txn: TxnRef }
+  | { do: 'resumeReply'; txn: TxnRef }
+  | { do: 'deliver'; txn: TxnRef }
+  | { do: 'cancelUpstream'; txn: TxnRef }
+  | { do: 'abortTxn'; txn: TxnRef; reason: WspAbortReason }
+  | { do: 'release' }
+  | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' };
+
+interface Ctx {
+  s: Session;
+  e: SessionEvent;
+}
+type Guard = (c: Ctx) => boolean;
+type Effect = (c: Ctx) => { patch?: Partial<Mutable<Session>>; actions?: SessionAction[] };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface Row {
+  from: SessionState;
+  on: SessionEventName;
+  when?: Guard;
+  to: SessionState;
+  do: Effect[];
+}
+interface Ignore {
+  from: SessionState;
+  on: SessionEventName;
+  ignore: string;
+}
+
+// ---- guards (read only) ----
+const isPending: Guard = ({ s, e }) => 'txn' in e && s.pendingTxn === e.txn;
+const notPending: Guard = (c) => !isPending(c);
+const isMethod: Guard = ({ s, e }) => 'txn' in e && s.methods.includes(e.txn);
+const withinMor: Guard = ({ s }) => s.methods.length < s.caps.methodMor;
+const overMor: Guard = (c) => !withinMor(c);
+
+// ---- effects (data only) ----
+const txnOf = (e: SessionEvent): TxnRef => ('txn' in e ? e.txn : '');
+const connectReply: Effect = ({ e }) => ({ patch: { pendingTxn: txnOf(e) }, actions: [{ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' }] });
+const confirm: Effect = () => ({ patch: { pendingTxn: undefined } });
+const deliver: Effect = ({ s, e }) => ({ patch: { methods: [...s.methods, txnOf(e)] }, actions: [{ do: 'deliver', txn: txnOf(e) }] });
+const refuseMor: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' }] });
+const refuseSuspended: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' }] });
+const methodDone: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) } });
+/** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
+const cancelOne: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) }, actions: [{ do: 'cancelUpstream', txn: txnOf(e) }] });
+const abortAll =
+  (reason: WspAbortReason): Effect =>
+  ({ s }) => ({
+    patch: { methods: [] },
+    actions: s.methods.flatMap((txn): SessionAction[] => [{ do: 'cancelUpstream', txn }, { do: 'abortTxn', txn, reason }]),
+  });
+const abortPending =
+  (reason: WspAbortReason): Effect =>
+  ({ s }) => ({ patch: { pendingTxn: undefined }, actions: s.pendingTxn ? [{ do: 'abortTxn', txn: s.pendingTxn, reason }] : [] });
+const release = (event: 'disconnect' | 'expire' | 'evict' | 'refused'): Effect => () => ({ actions: [{ do: 'count', event }, { do: 'release' }] });
+const suspend: Effect = () => ({ actions: [{ do: 'count', event: 'suspend' }] });
+const resume: Effect = ({ e }) => {
+  if (e.on !== 'Resume') return {};
+  const patch: Partial<Mutable<Session>> = { peer: e.peer, pendingTxn: e.txn };
+  if (e.headers) patch.headers = e.headers;
+  return { patch, actions: [{ do: 'resumeReply', txn: e.txn }, { do: 'count', event: 'resume' }] };
+};
+
+const ALL_LIVE: SessionState[] = ['CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'];
+const ACTIVE: SessionState[] = ['CONNECTING_2', 'CONNECTED', 'RESUMING_2'];
+
+export const TABLE: readonly (Row | Ignore)[] = [
+  // NULL: only a Connect creates a session (the gateway answers anything else itself)
+  { from: 'NULL', on: 'Connect', to: 'CONNECTING_2', do: [connectReply] },
+  ...EVENTS.filter((ev) => ev !== 'Connect').map((on): Ignore => ({ from: 'NULL', on, ignore: 'no session: the gateway answers Abort DISCONNECT for methods' })),
+
+  // the Connect / Resume transaction completes
+  { from: 'CONNECTING_2', on: 'TR-Result.cnf', when: isPending, to: 'CONNECTED', do: [confirm] },
+  { from: 'CONNECTING_2', on: 'TR-Result.cnf', when: notPending, to: 'CONNECTING_2', do: [] },
+  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: isPending, to: 'NULL', do: [abortAll('CONNECTERR'), confirm, release('refused')] },
+  { from: 'RESUMING_2', on: 'TR-Result.cnf', when: isPending, to: 'CONNECTED', do: [confirm] },
+  { from: 'RESUMING_2', on: 'TR-Result.cnf', when: notPending, to: 'RESUMING_2', do: [] },
+  { from: 'RESUMING_2', on: 'TR-Abort.ind', when: isPending, to: 'SUSPENDED', do: [abortAll('RESUME'), confirm, suspend] },
+  { from: 'CONNECTED', on: 'TR-Result.cnf', to: 'CONNECTED', do: [] },
+  { from: 'SUSPENDED', on: 'TR-Result.cnf', to: 'SUSPENDED', do: [] },
+
+  // methods: the client only sends one after the ConnectReply, so it confirms a pending Connect/Resume
+  ...ACTIVE.flatMap((from): Row[] => [
+    { from, on: 'Method', when: withinMor, to: 'CONNECTED', do: [confirm, deliver] },
+    { from, on: 'Method', when: overMor, to: 'CONNECTED', do: [confirm, refuseMor] },
+  ]),
+  { from: 'SUSPENDED', on: 'Method', to: 'SUSPENDED', do: [refuseSuspended] },
+  ...ALL_LIVE.map((from): Row => ({ from, on: 'MethodDone', to: from, do: [methodDone] })),
+  // MethodAbort (a WTP user Abort of a method transaction) cancels the upstream request
+  ...(['CONNECTED', 'SUSPENDED'] as SessionState[]).flatMap((from): (Row | Ignore)[] => [
+    { from, on: 'TR-Abort.ind', when: isMethod, to: from, do: [cancelOne] },
+    { from, on: 'TR-Abort.ind', when: (c) => !isMethod(c), to: from, do: [] },
+  ]),
+  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && isMethod(c), to: 'CONNECTING_2', do: [cancelOne] },
+  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: 'CONNECTING_2', do: [] },
+  { from: 'RESUMING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && isMethod(c), to: 'RESUMING_2', do: [cancelOne] },
+  { from: 'RESUMING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: 'RESUMING_2', do: [] },
+
+  // Disconnect, idle timeout, eviction: everything in flight is aborted, the session goes
+  ...ALL_LIVE.flatMap((from): Row[] => [
+    { from, on: 'Disconnect', to: 'NULL', do: [abortAll('DISCONNECT'), abortPending('DISCONNECT'), release('disconnect')] },
+    { from, on: 'IdleTimeout', to: 'NULL', do: [abortAll('DISCONNECT'), abortPending('DISCONNECT'), release('expire')] },
+    { from, on: 'Evict', to: 'NULL', do: [abortAll('CONGESTION'), abortPending('CONGESTION'), release('evict')] },
+  ]),
+  // a second Connect from the same peer replaces the session: the gateway sends Disconnect first
+  ...ALL_LIVE.map((from): Ignore => ({ from, on: 'Connect', ignore: 'the gateway disconnects the old session of that peer before a new Connect' })),
+
+  // Suspend (class 0): in-flight methods aborted with SUSPEND
+  ...(['CONNECTING_2', 'CONNECTED', 'RESUMING_2'] as SessionState[]).map((from): Row => ({ from, on: 'Suspend', to: 'SUSPENDED', do: [abortAll('SUSPEND'), abortPending('SUSPEND'), suspend] })),
+  { from: 'SUSPENDED', on: 'Suspend', ignore: 'already suspended' } as Ignore,
+
+  // Resume (class 2, maybe from a new address): methods aborted with RESUME, Reply sent on the Resume transaction
+  ...ALL_LIVE.map((from): Row => ({ from, on: 'Resume', to: 'RESUMING_2', do: [abortAll('RESUME'), abortPending('RESUME'), resume] })),
+];
+
+const isIgnore = (r: Row | Ignore): r is Ignore => 'ignore' in r;
+
+export function newSession(id: number, peer: Peer, caps: NegotiatedCaps, headers: HeaderList, encodingVersion: number, now: number, idleTimeoutMs: number): Session {
+  return { id, state: 'NULL', peer, caps, headers, encodingVersion, pendingTxn: undefined, methods: [], lastActivity: now, idleTimeoutMs };
+}
+
+export interface StepResult {
+  session: Session;
+  actions: SessionAction[];
+  /** True when the table had no matching row (a bug) or an explicit ignore. */
+  ignored: boolean;
+}
+
+/** The pure step: finds the first row whose guard holds (rows for one (state, event) are disjoint). */
+export function step(s: Session, e: SessionEvent, now: number): StepResult {
+  const live = e.on !== 'IdleTimeout' && e.on !== 'Evict';
+  for (const r of TABLE) {
+    if (r.from !== s.state || r.on !== e.on) continue;
+    if (isIgnore(r)) return { session: s, actions: [], ignored: true };
+    if (r.when && !r.when({ s, e })) continue;
+    let next: Mutable<Session> = { ...s, state: r.to };
+    if (live) next.lastActivity = now;
+    const actions: SessionAction[] = [];
+    for (const eff of r.do) {
+      const out = eff({ s: next, e });
+      if (out.patch) next = { ...next, ...out.patch };
+      if (out.actions) actions.push(...out.actions);
+    }
+    return { session: next, actions, ignored: false };
+  }
+  return { session: s, actions: [], ignored: true };
+}
+
+/** When the idle timer of a session fires. */
+export const idleDeadline = (s: Session): number => s.lastActivity + s.idleTimeoutMs;
+
+/** Completeness: every (state, event) pair has at least one row or an explicit ignore. */
+export function missingRows(): Array<[SessionState, SessionEventName]> {
+  const out: Array<[SessionState, SessionEventName]> = [];
+  for (const st of STATES) for (const ev of EVENTS) if (!TABLE.some((r) => r.from === st && r.on === ev)) out.push([st, ev]);
+  return out;
+}

@@ -1,0 +1,133 @@
+import t from 'tap';
+import { ManualClock } from '../../src/core/clock';
+import { EVENTS, STATES, TABLE, idleDeadline, missingRows, newSession, step, type Session, type SessionEvent } from '../../src/wsp/session-machine';
+
+const peer = { address: '10.0.0.1', port: 5000, family: 4 as const };
+const caps = { clientSduSize: 1400, serverSduSize: 1400, methodMor: 2, pushMor: 1, protocolOptions: 0 };
+
+function run(s: Session, e: SessionEvent, now: number) {
+  return step(s, e, now);
+}
+
+t.test('every (state, event) pair has a row or an explicit ignore', async (t) => {
+  t.same(missingRows(), []);
+  t.equal(STATES.length * EVENTS.length > 0, true);
+  // rows for one (state, event) without a guard are unique (no first-match ambiguity)
+  for (const st of STATES)
+    for (const ev of EVENTS) {
+      const rows = TABLE.filter((r) => r.from === st && r.on === ev);
+      const unguarded = rows.filter((r) => !('when' in r) || r.when === undefined);
+      t.ok(unguarded.length <= 1, `${st} x ${ev}: at most one unguarded row`);
+      if (unguarded.length === 1) t.equal(rows.length, 1, `${st} x ${ev}: an unguarded row stands alone`);
+    }
+});
+
+t.test('connect, confirm, methods, done, disconnect', async (t) => {
+  const clock = new ManualClock(1000);
+  let s = newSession(1, peer, caps, [], 0x12, clock.now(), 60_000);
+  let r = run(s, { on: 'Connect', txn: 'c1' }, clock.now());
+  t.equal(r.session.state, 'CONNECTING_2');
+  t.same(r.actions[0], { do: 'connectReply', txn: 'c1' });
+  s = r.session;
+  r = run(s, { on: 'TR-Result.cnf', txn: 'c1' }, clock.advance(10));
+  t.equal(r.session.state, 'CONNECTED');
+  t.equal(r.session.pendingTxn, undefined);
+  s = r.session;
+  r = run(s, { on: 'Method', txn: 'm1' }, clock.advance(10));
+  t.same(r.actions, [{ do: 'deliver', txn: 'm1' }]);
+  s = r.session;
+  s = run(s, { on: 'Method', txn: 'm2' }, clock.now()).session;
+  r = run(s, { on: 'Method', txn: 'm3' }, clock.now());
+  t.same(r.actions, [{ do: 'abortTxn', txn: 'm3', reason: 'MOREXCEEDED' }], 'Method-MOR enforced');
+  s = run(r.session, { on: 'MethodDone', txn: 'm1' }, clock.now()).session;
+  t.same(s.methods, ['m2']);
+  r = run(s, { on: 'Disconnect' }, clock.advance(5));
+  t.equal(r.session.state, 'NULL');
+  t.same(r.actions, [
+    { do: 'cancelUpstream', txn: 'm2' },
+    { do: 'abortTxn', txn: 'm2', reason: 'DISCONNECT' },
+    { do: 'count', event: 'disconnect' },
+    { do: 'release' },
+  ]);
+});
+
+t.test('a method before the Connect Result is acknowledged confirms the session', async (t) => {
+  let s = newSession(2, peer, caps, [], 0x12, 0, 60_000);
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  const r = run(s, { on: 'Method', txn: 'm' }, 1);
+  t.equal(r.session.state, 'CONNECTED');
+  t.equal(r.session.pendingTxn, undefined);
+});
+
+t.test('Connect Result aborted -> session released', async (t) => {
+  let s = newSession(3, peer, caps, [], 0x12, 0, 60_000);
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  const r = run(s, { on: 'TR-Abort.ind', txn: 'c' }, 1);
+  t.equal(r.session.state, 'NULL');
+  t.ok(r.actions.some((a) => a.do === 'release'));
+});
+
+t.test('MethodAbort cancels the upstream request of that method only', async (t) => {
+  let s = newSession(4, peer, caps, [], 0x12, 0, 60_000);
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  s = run(s, { on: 'TR-Result.cnf', txn: 'c' }, 0).session;
+  s = run(s, { on: 'Method', txn: 'a' }, 0).session;
+  s = run(s, { on: 'Method', txn: 'b' }, 0).session;
+  const r = run(s, { on: 'TR-Abort.ind', txn: 'a' }, 1);
+  t.same(r.actions, [{ do: 'cancelUpstream', txn: 'a' }]);
+  t.same(r.session.methods, ['b']);
+  const r2 = run(r.session, { on: 'TR-Abort.ind', txn: 'zzz' }, 1);
+  t.same(r2.actions, [], 'abort of an unknown transaction does nothing');
+});
+
+t.test('suspend aborts methods; resume from a new address moves the session', async (t) => {
+  let s = newSession(5, peer, caps, [['User-Agent', 'a']], 0x12, 0, 60_000);
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  s = run(s, { on: 'TR-Result.cnf', txn: 'c' }, 0).session;
+  s = run(s, { on: 'Method', txn: 'm' }, 0).session;
+  let r = run(s, { on: 'Suspend' }, 1);
+  t.equal(r.session.state, 'SUSPENDED');
+  t.same(r.actions.slice(0, 2), [
+    { do: 'cancelUpstream', txn: 'm' },
+    { do: 'abortTxn', txn: 'm', reason: 'SUSPEND' },
+  ]);
+  s = r.session;
+  r = run(s, { on: 'Method', txn: 'x' }, 2);
+  t.same(r.actions, [{ do: 'abortTxn', txn: 'x', reason: 'SUSPEND' }], 'no methods while suspended');
+  const moved = { address: '10.0.0.9', port: 6000, family: 4 as const };
+  r = run(s, { on: 'Resume', txn: 'r', peer: moved, headers: [['User-Agent', 'b']] }, 3);
+  t.equal(r.session.state, 'RESUMING_2');
+  t.same(r.session.peer, moved);
+  t.same(r.session.headers, [['User-Agent', 'b']]);
+  t.same(r.actions, [{ do: 'resumeReply', txn: 'r' }, { do: 'count', event: 'resume' }]);
+  r = run(r.session, { on: 'TR-Result.cnf', txn: 'r' }, 4);
+  t.equal(r.session.state, 'CONNECTED');
+  // a Resume Result that fails leaves the session suspended
+  let s2 = run(r.session, { on: 'Suspend' }, 5).session;
+  s2 = run(s2, { on: 'Resume', txn: 'r2', peer, headers: undefined }, 6).session;
+  t.same(s2.headers, [['User-Agent', 'b']], 'headers kept when Resume carries none');
+  t.equal(run(s2, { on: 'TR-Abort.ind', txn: 'r2' }, 7).session.state, 'SUSPENDED');
+});
+
+t.test('idle timeout from the last activity, with a manual clock', async (t) => {
+  const clock = new ManualClock(0);
+  let s = newSession(6, peer, caps, [], 0x12, clock.now(), 1000);
+  s = run(s, { on: 'Connect', txn: 'c' }, clock.now()).session;
+  clock.advance(600);
+  s = run(s, { on: 'Method', txn: 'm' }, clock.now()).session;
+  t.equal(idleDeadline(s), 1600, 'activity moves the deadline');
+  s = run(s, { on: 'MethodDone', txn: 'm' }, clock.now()).session;
+  clock.advance(1000);
+  const r = run(s, { on: 'IdleTimeout' }, clock.now());
+  t.equal(r.session.state, 'NULL');
+  t.ok(r.actions.some((a) => a.do === 'count' && a.event === 'expire'));
+});
+
+t.test('events in NULL are ignored explicitly', async (t) => {
+  const s = newSession(7, peer, caps, [], 0x12, 0, 1000);
+  for (const on of ['Method', 'Disconnect', 'Suspend'] as const) {
+    const r = on === 'Method' ? run(s, { on, txn: 'x' }, 0) : run(s, { on }, 0);
+    t.ok(r.ignored);
+    t.same(r.actions, []);
+  }
+});
