@@ -1,0 +1,120 @@
+/**
+ * Access rules shared by the HTTP MMS proxy and the WSP bridge (transport-neutral: callers pass
+ * a textual source address or a URL, never a socket).
+ *
+ * - `AccessPolicy`: the source address must be inside `proxy.allowedNetworks` (the MMS APN pools)
+ *   and, with `proxy.requireSubscriber`, bound to a subscriber; otherwise 403 and nothing goes
+ *   upstream (contract: "Access"; protocol-facts §2 "Security practice" 3).
+ * - `UpstreamPolicy`: the only upstream origins are the origin of `mmsc.url` and
+ *   `mmsc.allowedOrigins`, compared exactly as `scheme://host:port` after the WHATWG URL
+ *   normalisation (lowercase host, default port made explicit, IPv6 in brackets, IPv4 numeric
+ *   forms canonicalised). Names are never resolved: another name or IP literal for the same
+ *   machine is another origin. Userinfo is refused outright (it only serves to confuse a reader
+ *   of `http://mmsc@evil/`).
+ */
+import type { Config } from '../config/schema';
+import { NetworkList, normalizeAddress } from '../core/net';
+import type { Subscriber, SubscriberStore } from '../subscribers/types';
+
+export type AccessDeniedReason = 'network' | 'no-subscriber';
+
+export type AccessResult =
+  | { ok: true; subscriber?: Subscriber }
+  | { ok: false; status: 403; reason: AccessDeniedReason };
+
+export class AccessPolicy {
+  private readonly networks: NetworkList;
+  private readonly requireSubscriber: boolean;
+  private readonly subscribers: SubscriberStore;
+
+  constructor(opts: { config: Pick<Config, 'proxy'>; subscribers: SubscriberStore }) {
+    this.networks = new NetworkList(opts.config.proxy.allowedNetworks);
+    this.requireSubscriber = opts.config.proxy.requireSubscriber;
+    this.subscribers = opts.subscribers;
+  }
+
+  /** Decides for one source address (IPv4, IPv6, IPv4-mapped IPv6, with or without zone id). */
+  check(sourceIp: string): AccessResult {
+    const ip = normalizeAddress(sourceIp);
+    if (!this.networks.contains(ip)) return { ok: false, status: 403, reason: 'network' };
+    const subscriber = this.subscribers.lookup(ip);
+    if (subscriber) return { ok: true, subscriber };
+    if (this.requireSubscriber) return { ok: false, status: 403, reason: 'no-subscriber' };
+    return { ok: true };
+  }
+}
+
+export type UpstreamRefusal = 'bad-url' | 'scheme' | 'userinfo' | 'origin';
+
+export type UpstreamResult =
+  | { ok: true; origin: string; url: URL }
+  | { ok: false; reason: UpstreamRefusal };
+
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
+
+/**
+ * `scheme://host:port` of a parsed http(s) URL, always with the port. Null for other schemes.
+ * WHATWG `URL` already lowercases the host, brackets IPv6 and canonicalises IPv4 forms such as
+ * `0x7f.1` or `2130706433`, so two spellings of one literal compare equal.
+ */
+export function originKey(u: URL): string | null {
+  const def = DEFAULT_PORTS[u.protocol];
+  if (def === undefined) return null;
+  return `${u.protocol}//${u.hostname}:${u.port === '' ? def : u.port}`;
+}
+
+export class UpstreamPolicy {
+  /** Normalised origin key -> the origin we connect to (`scheme://host[:port]`). */
+  private readonly allowed = new Map<string, string>();
+  /** The origin of `mmsc.url`, where origin-form requests go. */
+  readonly defaultOrigin: string;
+
+  constructor(opts: { config: Pick<Config, 'mmsc'> }) {
+    const origins = [opts.config.mmsc.url, ...opts.config.mmsc.allowedOrigins];
+    let first: string | undefined;
+    for (const o of origins) {
+      const u = new URL(o);
+      const key = originKey(u);
+      if (key === null) throw new Error(`upstream "${o}" is not http: or https:`);
+      this.allowed.set(key, u.origin);
+      first ??= u.origin;
+    }
+    this.defaultOrigin = first as string;
+  }
+
+  /** The allowed origins, normalised (`scheme://host:port`). */
+  get origins(): string[] {
+    return [...this.allowed.keys()];
+  }
+
+  /** Checks an absolute URL a client asked for. */
+  check(target: string | URL): UpstreamResult {
+    let u: URL;
+    try {
+      u = typeof target === 'string' ? new URL(target) : target;
+    } catch {
+      return { ok: false, reason: 'bad-url' };
+    }
+    if (DEFAULT_PORTS[u.protocol] === undefined) return { ok: false, reason: 'scheme' };
+    if (u.username !== '' || u.password !== '') return { ok: false, reason: 'userinfo' };
+    // "http://host:/x" parses to the default port; only an explicit, exact match of the text
+    // matters to us, and URL has already normalised it.
+    const key = originKey(u);
+    const origin = key === null ? undefined : this.allowed.get(key);
+    if (origin === undefined) return { ok: false, reason: 'origin' };
+    return { ok: true, origin, url: u };
+  }
+
+  /**
+   * The absolute URL an origin-form request target (`/path?query`) means: on mmsc.url's origin.
+   * Concatenated, not resolved, so `//evil.example/x` stays a path on the MMSC.
+   */
+  resolveOriginForm(pathAndQuery: string): URL | null {
+    if (!pathAndQuery.startsWith('/')) return null;
+    try {
+      return new URL(this.defaultOrigin + pathAndQuery);
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Identity header enrichment, shared by the HTTP MMS proxy and the WSP bridge.
+ *
+ * Headers are a list of [name, value] pairs (any case, names may repeat), as they came off the
+ * wire. `strip` removes every client copy of every identity header: the names configured in
+ * `identity.*Headers` and `identity.stripHeaders`, plus the signature header, compared
+ * case-insensitively and with `_` and `-` treated alike, because CGI/PHP-style MMSCs read both
+ * `X-MSISDN` and `X_MSISDN` as `HTTP_X_MSISDN` (protocol-facts §2, "Security practice" 1).
+ * `apply` strips, then appends the authoritative values from the subscriber table: the client IP
+ * always, MSISDN / IMSI / IMEISV / SGSN address / RAT type when known (contract: "Headers toward
+ * the MMSC"; names from 3GPP TS 29.061 RADIUS VSAs as NowWAP spells them).
+ *
+ * Signing (optional, `identity.signingSecret`): the signature header carries
+ *   `v1;t=<unix seconds>;sig=<lowercase hex HMAC-SHA256>`
+ * over this canonical string (UTF-8, lines joined by "\n", no trailing newline):
+ *   wapgw-identity-v1
+ *   t=<unix seconds>
+ *   ip=<client IP as sent, or empty>
+ *   msisdn=<MSISDN as sent, or empty>
+ *   imsi=<...>
+ *   imeisv=<...>
+ *   sgsn=<...>
+ *   rat=<RAT type as sent, decimal, or empty>
+ * A field is empty when no header carried it (unknown value, or no header name configured).
+ * `verifySignature` below is self-contained (node:crypto only) so an MMSC can copy it.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/schema';
+import type { Subscriber } from '../subscribers/types';
+
+export type HeaderList = Array<[string, string]>;
+
+/** The identity values as they are sent; a field is absent when not sent. */
+export interface IdentityFields {
+  ip?: string;
+  msisdn?: string;
+  imsi?: string;
+  imeisv?: string;
+  sgsn?: string;
+  rat?: string;
+}
+
+export const SIGNED_FIELDS = ['ip', 'msisdn', 'imsi', 'imeisv', 'sgsn', 'rat'] as const;
+export const SIGNATURE_VERSION = 'v1';
+
+/** The comparison key of a header name: lowercase, `_` read as `-`. */
+export function headerKey(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
+/** A value we are willing to put on the wire: visible ASCII and spaces, not empty. */
+const SAFE_VALUE = /^[\x20-\x7e]+$/;
+
+export type IdentityConfig = Config['identity'];
+
+export class IdentityHeaders {
+  private readonly cfg: IdentityConfig;
+  private readonly stripped: ReadonlySet<string>;
+
+  constructor(cfg: IdentityConfig) {
+    this.cfg = cfg;
+    const names = [
+      ...cfg.clientIpHeaders,
+      ...cfg.msisdnHeaders,
+      ...cfg.imsiHeaders,
+      ...cfg.imeisvHeaders,
+      ...cfg.sgsnAddressHeaders,
+      ...cfg.ratTypeHeaders,
+      ...cfg.stripHeaders,
+      cfg.signatureHeader,
+    ];
+    this.stripped = new Set(names.map(headerKey));
+  }
+
+  /** True when a client must never be the one to send `name`. */
+  isIdentityHeader(name: string): boolean {
+    return this.stripped.has(headerKey(name));
+  }
+
+  /** Every header except client copies of identity headers, order kept. */
+  strip(headers: Iterable<readonly [string, string]>): HeaderList {
+    const out: HeaderList = [];
+    for (const [n, v] of headers) if (!this.stripped.has(headerKey(n))) out.push([n, v]);
+    return out;
+  }
+
+  /** The values we send for a source address and (when bound) its subscriber. */
+  fields(clientIp: string, subscriber?: Subscriber): IdentityFields {
+    const f: IdentityFields = {};
+    const put = (k: keyof IdentityFields, names: readonly string[], v: string | number | undefined) => {
+      if (v === undefined || names.length === 0) return;
+      const s = String(v);
+      if (SAFE_VALUE.test(s)) f[k] = s;
+    };
+    put('ip', this.cfg.clientIpHeaders, clientIp);
+    put('msisdn', this.cfg.msisdnHeaders, subscriber?.msisdn);
+    put('imsi', this.cfg.imsiHeaders, subscriber?.imsi);
+    put('imeisv', this.cfg.imeisvHeaders, subscriber?.imeisv);
+    put('sgsn', this.cfg.sgsnAddressHeaders, subscriber?.sgsnAddress);
+    put('rat', this.cfg.ratTypeHeaders, subscriber?.ratType);
+    return f;
+  }
+
+  /** The authoritative headers (and the signature when configured) for these fields. */
+  headersFor(fields: IdentityFields, nowMs: number): HeaderList {
+    const out: HeaderList = [];
+    const add = (names: readonly string[], v: string | undefined) => {
+      if (v !== undefined) for (const n of names) out.push([n, v]);
+    };
+    add(this.cfg.clientIpHeaders, fields.ip);
+    add(this.cfg.msisdnHeaders, fields.msisdn);
+    add(this.cfg.imsiHeaders, fields.imsi);
+    add(this.cfg.imeisvHeaders, fields.imeisv);
+    add(this.cfg.sgsnAddressHeaders, fields.sgsn);
+    add(this.cfg.ratTypeHeaders, fields.rat);
+    if (this.cfg.signingSecret !== null) {
+      out.push([this.cfg.signatureHeader, signIdentity(this.cfg.signingSecret, fields, Math.floor(nowMs / 1000))]);
+    }
+    return out;
+  }
+
+  /** Strips client copies, then appends the authoritative headers. `nowMs` is wall-clock ms. */
+  apply(headers: Iterable<readonly [string, string]>, clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
+    const out = this.strip(headers);
+    for (const h of this.headersFor(this.fields(clientIp, subscriber), nowMs)) out.push(h);
+    return out;
+  }
+}
+
+/** The canonical string the signature covers (see the file comment). */
+export function canonicalIdentityString(fields: IdentityFields, unixSeconds: number): string {
+  const lines = ['wapgw-identity-v1', `t=${unixSeconds}`];
+  for (const k of SIGNED_FIELDS) lines.push(`${k}=${fields[k] ?? ''}`);
+  return lines.join('\n');
+}
+
+/** The signature header value: `v1;t=<unix seconds>;sig=<hex>`. */
+export function signIdentity(secret: string, fields: IdentityFields, unixSeconds: number): string {
+  const sig = createHmac('sha256', secret).update(canonicalIdentityString(fields, unixSeconds), 'utf8').digest('hex');
+  return `${SIGNATURE_VERSION};t=${unixSeconds};sig=${sig}`;
+}
+
+/**
+ * For the MMSC: true when `headerValue` is a valid signature by `secret` over `fields` (the
+ * values of the identity headers it received, absent when not received) and its timestamp is
+ * within `maxSkewSeconds` of `nowSeconds`. Constant-time comparison. Copy freely.
+ */
+export function verifySignature(
+  secret: string,
+  headerValue: string,
+  fields: IdentityFields,
+  opts: { nowSeconds?: number; maxSkewSeconds?: number } = {},
+): boolean {
+  const m = /^v1;t=(\d{1,12});sig=([0-9a-f]{64})$/.exec(headerValue.trim());
+  if (!m || m[1] === undefined || m[2] === undefined) return false;
+  const t = Number(m[1]);
+  const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - t) > (opts.maxSkewSeconds ?? 300)) return false;
+  const lines = ['wapgw-identity-v1', `t=${t}`];
+  for (const k of ['ip', 'msisdn', 'imsi', 'imeisv', 'sgsn', 'rat'] as const) lines.push(`${k}=${fields[k] ?? ''}`);
+  const want = createHmac('sha256', secret).update(lines.join('\n'), 'utf8').digest();
+  const got = Buffer.from(m[2], 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
+}

@@ -1,0 +1,502 @@
+/**
+ * The HTTP MMS proxy: the `proxy:port` of the phones' MMS APN (peers.md §5: Android sends
+ * absolute-form requests through it, RFC 9112 §3.2.2). Built on `http-proxy` for the streaming
+ * core, with keep-alive agents toward the MMSC and Node's keep-alive toward phones.
+ *
+ * Per request, in order, nothing goes upstream until every check passed:
+ *   rate limit (429) -> source network / subscriber (403) -> method (405) -> framing (400)
+ *   -> target: absolute-form must name an allowed origin, origin-form goes to mmsc.url's origin
+ *   (403) -> Content-Length over proxy.maxBodyBytes (413).
+ * Then the request headers are rebuilt: hop-by-hop headers dropped (RFC 9110 §7.6.1: Connection
+ * and the names it lists, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade;
+ * plus Proxy-Authorization, which is for us, and Expect, which Node answers itself), every client
+ * copy of an identity header removed and the real ones added (identity.ts), Host set to the
+ * target's authority (the absolute URI wins over a client Host, RFC 9112 §3.2.2), Via appended.
+ * The body streams through a byte counter (chunked bodies over the maximum: 413 and the upstream
+ * request aborted). Upstream failures map to 502, the upstream timeout to 504. CONNECT is
+ * answered 405 on the raw socket without contacting anyone. Requests with both Content-Length and
+ * Transfer-Encoding, duplicate Content-Length, or obs-fold are refused 400 by Node's parser
+ * (llhttp, strict mode); we answer those in `clientError` and count them.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { Transform, type TransformCallback } from 'node:stream';
+import httpProxy from 'http-proxy';
+import type { Component, Listening } from '../main';
+import type { Config } from '../config/schema';
+import { systemClock, type Clock } from '../core/clock';
+import type { Logger } from '../core/logger';
+import { normalizeAddress } from '../core/net';
+import type { Metrics } from '../ops/metrics';
+import type { Subscriber, SubscriberStore } from '../subscribers/types';
+import { AccessPolicy, UpstreamPolicy } from './access';
+import { IdentityHeaders } from './identity';
+import { RateLimiter } from './rate-limit';
+
+export interface MmsProxyDeps {
+  config: Config;
+  subscribers: SubscriberStore;
+  metrics: Metrics;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, plus the proxy's own credentials and Expect. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
+
+export type RefusalReason =
+  | 'rate-limit'
+  | 'network'
+  | 'no-subscriber'
+  | 'method'
+  | 'connect'
+  | 'framing'
+  | 'target'
+  | 'body-too-large'
+  | 'bad-request'
+  | 'header-too-large'
+  | 'client-timeout';
+
+const MMS_TYPE = 'application/vnd.wap.mms-message';
+
+/** Per-request bookkeeping, from arrival to the access-log line. */
+interface Exchange {
+  start: number;
+  src: string;
+  method: string;
+  url: string;
+  subscriber?: Subscriber;
+  bytesIn: number;
+  bytesOut: number;
+  /** Set once we answered ourselves (refusal, 413, 502, 504): later events are ignored. */
+  answered: boolean;
+  timedOut: boolean;
+  refusal?: RefusalReason;
+  upstreamError?: string;
+  proxyReq?: http.ClientRequest;
+  timer?: NodeJS.Timeout;
+  logged: boolean;
+}
+
+const EXCHANGE = Symbol('wapgw.proxy.exchange');
+type TaggedRequest = http.IncomingMessage & { [EXCHANGE]?: Exchange };
+
+/** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
+function connectionListed(raw: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] ?? '').toLowerCase() !== 'connection') continue;
+    for (const tok of (raw[i + 1] ?? '').split(',')) {
+      const t = tok.trim().toLowerCase();
+      if (t) out.add(t);
+    }
+  }
+  return out;
+}
+
+/** rawHeaders -> pairs without hop-by-hop fields (and, for requests, Host and Expect). */
+function endToEnd(raw: readonly string[], request: boolean): Array<[string, string]> {
+  const listed = connectionListed(raw);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    const k = n.toLowerCase();
+    if (HOP_BY_HOP.has(k) || listed.has(k) || (request && REQUEST_ONLY_DROP.has(k))) continue;
+    out.push([n, raw[i + 1] as string]);
+  }
+  return out;
+}
+
+/** Pairs -> a Node header object; repeated names become arrays (sent as separate lines). */
+function toHeaderObject(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
+  const o: Record<string, string | string[]> = {};
+  for (const [n, v] of pairs) {
+    const k = n.toLowerCase();
+    const prev = o[k];
+    if (prev === undefined) o[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else o[k] = [prev, v];
+  }
+  return o;
+}
+
+/** Counts request body bytes and stops the stream past the maximum. */
+class BodyCounter extends Transform {
+  constructor(
+    private readonly ex: Exchange,
+    private readonly max: number,
+    private readonly onOverflow: () => void,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.ex.bytesIn += chunk.length;
+    if (this.ex.bytesIn > this.max) {
+      cb();
+      this.onOverflow();
+      return;
+    }
+    cb(null, chunk);
+  }
+}
+
+export class MmsProxy implements Component {
+  readonly name = 'proxy';
+  private readonly config: Config;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly access: AccessPolicy;
+  private readonly upstream: UpstreamPolicy;
+  private readonly identity: IdentityHeaders;
+  private readonly limiter: RateLimiter;
+  private readonly allowedMethods: ReadonlySet<string>;
+  private readonly allowHeader: string;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly proxy: httpProxy;
+  private readonly server: http.Server;
+  private listening = false;
+
+  constructor(deps: MmsProxyDeps) {
+    const { config } = deps;
+    this.config = config;
+    this.metrics = deps.metrics;
+    this.log = deps.logger.child({ component: 'proxy' });
+    this.clock = deps.clock ?? systemClock;
+    this.access = new AccessPolicy({ config, subscribers: deps.subscribers });
+    this.upstream = new UpstreamPolicy({ config });
+    this.identity = new IdentityHeaders(config.identity);
+    this.limiter = new RateLimiter({
+      perSecond: config.rateLimit.proxy.perSourcePerSecond,
+      burst: config.rateLimit.proxy.burst,
+      maxSources: config.rateLimit.maxSources,
+    });
+    this.allowedMethods = new Set(config.proxy.allowedMethods);
+    this.allowHeader = config.proxy.allowedMethods.join(', ');
+    const agentOpts = { keepAlive: true, maxSockets: config.mmsc.connections, maxFreeSockets: config.mmsc.connections, scheduling: 'lifo' as const };
+    this.httpAgent = new http.Agent(agentOpts);
+    this.httpsAgent = new https.Agent(agentOpts);
+
+    this.proxy = httpProxy.createProxyServer({ xfwd: false, selfHandleResponse: true, ws: false });
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      const ex = (req as TaggedRequest)[EXCHANGE];
+      if (ex) ex.proxyReq = proxyReq;
+    });
+    this.proxy.on('proxyRes', (proxyRes, req, res) => this.onUpstreamResponse(proxyRes, req as TaggedRequest, res as http.ServerResponse));
+    this.proxy.on('error', (err) => this.log.warn({ err }, 'proxy error outside a request'));
+
+    const p = config.proxy;
+    this.server = http.createServer({
+      maxHeaderSize: p.maxHeaderBytes,
+      headersTimeout: Math.min(p.headersTimeoutMs, p.requestTimeoutMs),
+      requestTimeout: p.requestTimeoutMs,
+      keepAliveTimeout: p.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(p.headersTimeoutMs / 2))),
+    } as http.ServerOptions);
+    this.server.keepAliveTimeout = p.keepAliveTimeoutMs;
+    this.server.on('request', (req, res) => this.onRequest(req as TaggedRequest, res));
+    this.server.on('connect', (req: http.IncomingMessage, socket: Socket) => this.onConnect(req, socket));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+  }
+
+  async start(): Promise<Listening[]> {
+    const { bind, port } = this.config.proxy;
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error) => reject(e);
+      this.server.once('error', onErr);
+      this.server.listen(port, bind, () => {
+        this.server.off('error', onErr);
+        resolve();
+      });
+    });
+    this.listening = true;
+    const a = this.server.address() as AddressInfo;
+    return [{ name: 'proxy', protocol: 'tcp', address: a.address, port: a.port }];
+  }
+
+  /** The bound address (after start). */
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(deadline: number): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const wait = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+    await closed;
+    this.proxy.close();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  // ---- requests ----------------------------------------------------------------------------
+
+  private onRequest(req: TaggedRequest, res: http.ServerResponse): void {
+    const ex: Exchange = {
+      start: this.clock.now(),
+      src: normalizeAddress(req.socket.remoteAddress ?? ''),
+      method: req.method ?? '',
+      url: req.url ?? '',
+      bytesIn: 0,
+      bytesOut: 0,
+      answered: false,
+      timedOut: false,
+      logged: false,
+    };
+    req[EXCHANGE] = ex;
+    res.once('close', () => this.finish(ex, res));
+
+    if (!this.limiter.take(ex.src, ex.start)) {
+      this.metrics.rateLimited.inc({ layer: 'proxy' });
+      return this.refuse(ex, req, res, 429, 'rate-limit');
+    }
+    const acc = this.access.check(ex.src);
+    if (!acc.ok) {
+      this.metrics.accessDenied.inc({ layer: 'proxy', reason: acc.reason });
+      return this.refuse(ex, req, res, acc.status, acc.reason);
+    }
+    ex.subscriber = acc.subscriber;
+    if (!this.allowedMethods.has(ex.method)) {
+      return this.refuse(ex, req, res, 405, 'method', { allow: this.allowHeader });
+    }
+    // Node's parser already refuses CL+TE, duplicate CL and obs-fold; a Transfer-Encoding other
+    // than plain `chunked` is refused here (RFC 9112 §6.1: we would not know the body length).
+    const te = req.headers['transfer-encoding'];
+    if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.headers['content-length'] !== undefined)) {
+      return this.refuse(ex, req, res, 400, 'framing');
+    }
+    const target = this.resolveTarget(ex.url);
+    if (target === null) return this.refuse(ex, req, res, 403, 'target');
+    const cl = req.headers['content-length'];
+    if (cl !== undefined && Number(cl) > this.config.proxy.maxBodyBytes) {
+      return this.refuse(ex, req, res, 413, 'body-too-large');
+    }
+    this.forward(ex, req, res, target);
+  }
+
+  /** The upstream URL for a request target, or null when it is not ours to reach. */
+  private resolveTarget(raw: string): { origin: string; url: URL } | null {
+    if (raw.startsWith('/')) {
+      const u = this.upstream.resolveOriginForm(raw);
+      if (u === null) return null;
+      const r = this.upstream.check(u);
+      return r.ok ? r : null;
+    }
+    // absolute-form; asterisk-form and authority-form (outside CONNECT) are not ours
+    if (!/^https?:\/\//i.test(raw)) return null;
+    const r = this.upstream.check(raw);
+    return r.ok ? r : null;
+  }
+
+  private forward(ex: Exchange, req: TaggedRequest, res: http.ServerResponse, target: { origin: string; url: URL }): void {
+    const u = target.url;
+    const pairs = this.identity.apply(endToEnd(req.rawHeaders, true), ex.src, ex.subscriber, Date.now());
+    const headers = toHeaderObject(pairs);
+    headers.host = u.host;
+    const via = `${req.httpVersion} wapgw`;
+    const prevVia = headers.via;
+    headers.via = prevVia === undefined ? via : `${Array.isArray(prevVia) ? prevVia.join(', ') : prevVia}, ${via}`;
+    req.headers = headers as http.IncomingHttpHeaders;
+    req.url = u.pathname + u.search;
+
+    const counter = new BodyCounter(ex, this.config.proxy.maxBodyBytes, () => this.bodyTooLarge(ex, req, res));
+    req.pipe(counter);
+
+    const https_ = u.protocol === 'https:';
+    ex.timer = setTimeout(() => this.upstreamTimeout(ex, res), this.config.mmsc.timeoutMs);
+    this.proxy.web(
+      req,
+      res,
+      { target: target.origin, agent: https_ ? this.httpsAgent : this.httpAgent, buffer: counter, changeOrigin: false },
+      (err: NodeJS.ErrnoException) => this.upstreamError(ex, req, res, err),
+    );
+  }
+
+  private onUpstreamResponse(proxyRes: http.IncomingMessage, req: TaggedRequest, res: http.ServerResponse): void {
+    const ex = req[EXCHANGE];
+    if (!ex || ex.answered) {
+      proxyRes.resume();
+      return;
+    }
+    clearTimeout(ex.timer);
+    const seconds = (this.clock.now() - ex.start) / 1000;
+    this.metrics.upstreamLatency.observe({ source: 'proxy' }, seconds);
+    const status = proxyRes.statusCode ?? 502;
+    this.metrics.upstreamResponses.inc({ source: 'proxy', status: String(status) });
+    // a stalled body after the headers: give up after mmsc.timeoutMs of silence
+    ex.proxyReq?.setTimeout(this.config.mmsc.timeoutMs, () => {
+      ex.upstreamError = 'body-timeout';
+      ex.proxyReq?.destroy();
+    });
+    const headers = toHeaderObject(endToEnd(proxyRes.rawHeaders, false));
+    res.writeHead(status, proxyRes.statusMessage, headers);
+    proxyRes.on('data', (c: Buffer) => (ex.bytesOut += c.length));
+    proxyRes.on('error', () => res.destroy());
+    proxyRes.on('aborted', () => res.destroy());
+    proxyRes.on('close', () => {
+      if (!proxyRes.complete) res.destroy();
+    });
+    proxyRes.pipe(res);
+  }
+
+  private upstreamTimeout(ex: Exchange, res: http.ServerResponse): void {
+    if (ex.answered || res.headersSent) return;
+    ex.timedOut = true;
+    ex.upstreamError = 'timeout';
+    this.metrics.upstreamResponses.inc({ source: 'proxy', status: 'timeout' });
+    this.reply(ex, res, 504, 'upstream timeout', true);
+    ex.proxyReq?.destroy();
+  }
+
+  private upstreamError(ex: Exchange, req: http.IncomingMessage, res: http.ServerResponse, err: NodeJS.ErrnoException): void {
+    clearTimeout(ex.timer);
+    if (ex.answered) return;
+    if (res.headersSent || req.destroyed || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    ex.upstreamError = err.code ?? err.message;
+    this.metrics.upstreamResponses.inc({ source: 'proxy', status: 'error' });
+    this.reply(ex, res, 502, 'upstream unavailable', true);
+  }
+
+  private bodyTooLarge(ex: Exchange, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (ex.answered) return;
+    clearTimeout(ex.timer);
+    ex.refusal = 'body-too-large';
+    this.metrics.proxyRefusals.inc({ reason: 'body-too-large' });
+    ex.proxyReq?.destroy();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    this.reply(ex, res, 413, 'request body too large', true);
+    this.drainThenClose(req, res);
+  }
+
+  private refuse(
+    ex: Exchange,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    reason: RefusalReason,
+    extra: Record<string, string> = {},
+  ): void {
+    ex.refusal = reason;
+    this.metrics.proxyRefusals.inc({ reason });
+    // a body we will not read: close after the reply rather than read it all
+    const close = !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+    this.reply(ex, res, status, reason, close, extra);
+    if (close) this.drainThenClose(req, res);
+  }
+
+  private reply(ex: Exchange, res: http.ServerResponse, status: number, text: string, close: boolean, extra: Record<string, string> = {}): void {
+    ex.answered = true;
+    const body = `${status} ${http.STATUS_CODES[status] ?? ''}: ${text}\n`;
+    const headers: Record<string, string | number> = {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      ...extra,
+    };
+    if (close) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  /** After refusing a request whose body is still arriving: read (and drop) a little, then close. */
+  private drainThenClose(req: http.IncomingMessage, res: http.ServerResponse): void {
+    req.unpipe();
+    req.resume();
+    const t = setTimeout(() => req.socket.destroy(), 500);
+    t.unref();
+    res.once('finish', () => {
+      if (req.complete) clearTimeout(t);
+    });
+  }
+
+  // ---- outside the request path ------------------------------------------------------------
+
+  private onConnect(req: http.IncomingMessage, socket: Socket): void {
+    const src = normalizeAddress(socket.remoteAddress ?? '');
+    this.metrics.proxyRefusals.inc({ reason: 'connect' });
+    this.metrics.proxyRequests.inc({ method: 'CONNECT', status: '405' });
+    const allow = this.allowHeader;
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${allow}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    if (this.config.log.accessLog) {
+      this.log.info({ src, method: 'CONNECT', url: req.url, status: 405, bytesIn: 0, bytesOut: 0, ms: 0, refusal: 'connect' }, 'proxy request');
+    }
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const code = err.code ?? '';
+    if (code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    let status = 400;
+    let reason: RefusalReason = 'bad-request';
+    if (code === 'HPE_HEADER_OVERFLOW') {
+      status = 431;
+      reason = 'header-too-large';
+    } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = 408;
+      reason = 'client-timeout';
+    } else if (code === 'HPE_INVALID_TRANSFER_ENCODING' || code === 'HPE_UNEXPECTED_CONTENT_LENGTH' || code === 'HPE_INVALID_CONTENT_LENGTH') {
+      reason = 'framing';
+    }
+    this.metrics.proxyRefusals.inc({ reason });
+    this.metrics.proxyRequests.inc({ method: 'unparsed', status: String(status) });
+    if (this.config.log.accessLog) {
+      this.log.info({ src: normalizeAddress(socket.remoteAddress ?? ''), status, refusal: reason, parserError: code }, 'proxy request');
+    }
+    const msg = http.STATUS_CODES[status] ?? 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${msg}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    setTimeout(() => socket.destroy(), 200).unref();
+  }
+
+  private finish(ex: Exchange, res: http.ServerResponse): void {
+    if (ex.logged) return;
+    ex.logged = true;
+    clearTimeout(ex.timer);
+    const status = res.headersSent ? res.statusCode : 0;
+    const methodLabel = this.allowedMethods.has(ex.method) ? ex.method : 'other';
+    this.metrics.proxyRequests.inc({ method: methodLabel, status: status === 0 ? 'aborted' : String(status) });
+    if (!this.config.log.accessLog) return;
+    const line: Record<string, unknown> = {
+      src: ex.src,
+      method: ex.method,
+      url: ex.url,
+      status,
+      bytesIn: ex.bytesIn,
+      bytesOut: ex.bytesOut,
+      ms: Math.round((this.clock.now() - ex.start) * 10) / 10,
+    };
+    if (ex.subscriber?.msisdn !== undefined) line.msisdn = ex.subscriber.msisdn;
+    if (ex.refusal) line.refusal = ex.refusal;
+    if (ex.upstreamError) line.upstreamError = ex.upstreamError;
+    if (!res.writableFinished) line.aborted = true;
+    this.log.info(line, 'proxy request');
+  }
+}
+
+export { MMS_TYPE };
