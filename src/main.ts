@@ -120,6 +120,7 @@ export class Gateway {
       }
     }
     this.state = 'running';
+    this.logger.info({ listeners: this.listening.length, version: this.version }, 'started');
     return this.listening;
   }
 
