@@ -1,0 +1,7 @@
+/**
+ * WSP codec (WAP-230): value tables, Content-type-value with parameters, headers, multipart
+ * bodies and PDUs. Pure Buffer <-> object functions; every failure is a DecodeError.
+ */
+export * from './tables';
+export * from './values';
+export * from './content-type';
