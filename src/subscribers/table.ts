@@ -1,0 +1,278 @@
+/**
+ * The subscriber table: source address -> subscriber, O(1) both ways. Keys are the IPv4 address
+ * itself, or for IPv6 the /64 prefix (`subscriberKey`, RFC 3162 §2.3: a UE picks any address of
+ * its /64).
+ *
+ * Two layers, looked up RADIUS first (RADIUS wins for the same key):
+ * - RADIUS bindings in an lru-cache bounded by `subscribers.maxEntries`. When full, the least
+ *   recently used binding is evicted (counted in wapgw_subscriber_evictions_total, logged at most
+ *   once a minute with the count since the last line). A lookup refreshes recency.
+ * - static bindings (the YAML file) in a plain map the loader replaces as a whole
+ *   (`replaceStatic`); the loader refuses files with more than `maxEntries` rows, so this layer
+ *   is bounded too, and RADIUS churn never evicts a configured entry.
+ *
+ * A NAS -> keys index makes Accounting-On/Off flushes proportional to what that NAS bound; it is
+ * maintained from the cache's dispose hook, so evictions, deletes and replacements clean it.
+ *
+ * Memory: one `Binding` per key with a fixed shape (every field assigned in the constructor, so
+ * V8 keeps it in-object); strings that repeat across many bindings (APN, NAS, SGSN address) are
+ * interned through a small bounded map. bench/subscribers.js measures 1 M bindings.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Logger } from '../core/logger';
+import { parseCidr, subscriberKey } from '../core/net';
+import type { Metrics } from '../ops/metrics';
+import type { Subscriber, SubscriberStore } from './types';
+
+/** A stored binding. `sessions` lists every Acct-Session-Id sharing the address (per-context accounting), only when more than one. */
+export class Binding implements Subscriber {
+  key: string;
+  msisdn: string | undefined;
+  imsi: string | undefined;
+  imeisv: string | undefined;
+  sgsnAddress: string | undefined;
+  ratType: number | undefined;
+  apn: string | undefined;
+  source: 'static' | 'radius';
+  nas: string | undefined;
+  acctSessionId: string | undefined;
+  since: number;
+  sessions: string[] | undefined;
+
+  constructor(s: Subscriber & { sessions?: string[] | undefined }) {
+    this.key = s.key;
+    this.msisdn = s.msisdn;
+    this.imsi = s.imsi;
+    this.imeisv = s.imeisv;
+    this.sgsnAddress = s.sgsnAddress;
+    this.ratType = s.ratType;
+    this.apn = s.apn;
+    this.source = s.source;
+    this.nas = s.nas;
+    this.acctSessionId = s.acctSessionId;
+    this.since = s.since;
+    this.sessions = s.sessions !== undefined && s.sessions.length > 1 ? s.sessions : undefined;
+  }
+
+  /** Every Acct-Session-Id bound to this address. */
+  allSessions(): string[] {
+    if (this.sessions) return this.sessions;
+    return this.acctSessionId !== undefined ? [this.acctSessionId] : [];
+  }
+}
+
+/**
+ * The table key for a textual address or key: an IPv4 address, an IPv6 address (its /64), or an
+ * IPv6 prefix `x::/n` with n >= 64 (its /64). Null otherwise.
+ */
+export function tableKey(ipOrKey: string): string | null {
+  const slash = ipOrKey.indexOf('/');
+  if (slash < 0) return subscriberKey(ipOrKey);
+  const c = parseCidr(ipOrKey);
+  if (typeof c === 'string' || c.family !== 6 || c.prefix < 64) return null;
+  return subscriberKey(ipOrKey.slice(0, slash));
+}
+
+export interface SubscriberTableOptions {
+  maxEntries: number;
+  metrics?: Metrics;
+  logger?: Logger;
+  /** Wall clock (ms since epoch), for rate-limiting the eviction log. */
+  now?: () => number;
+  /** Minimum ms between two eviction log lines (default 60 s). */
+  evictionLogIntervalMs?: number;
+}
+
+const INTERN_MAX = 4096;
+
+export class SubscriberTable implements SubscriberStore {
+  readonly maxEntries: number;
+  private readonly radius: LRUCache<string, Binding>;
+  private staticMap = new Map<string, Binding>();
+  private readonly byNas = new Map<string, Set<string>>();
+  private readonly interned = new Map<string, string>();
+  private readonly metrics: Metrics | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly now: () => number;
+  private readonly evictionLogIntervalMs: number;
+  private evictionsSinceLog = 0;
+  private lastEvictionLog = -Infinity;
+  private evictionsTotal = 0;
+
+  constructor(opts: SubscriberTableOptions) {
+    this.maxEntries = opts.maxEntries;
+    this.metrics = opts.metrics;
+    this.logger = opts.logger;
+    this.now = opts.now ?? Date.now;
+    this.evictionLogIntervalMs = opts.evictionLogIntervalMs ?? 60_000;
+    this.radius = new LRUCache<string, Binding>({
+      max: opts.maxEntries,
+      dispose: (value, key, reason) => this.disposed(value, key, reason),
+    });
+    this.updateGauges();
+  }
+
+  get size(): number {
+    return this.radius.size + this.staticMap.size;
+  }
+
+  /** Bindings by source. */
+  sizeOf(source: 'static' | 'radius'): number {
+    return source === 'radius' ? this.radius.size : this.staticMap.size;
+  }
+
+  get evictions(): number {
+    return this.evictionsTotal;
+  }
+
+  lookup(ip: string): Subscriber | undefined {
+    const key = tableKey(ip);
+    const found = key === null ? undefined : (this.radius.get(key) ?? this.staticMap.get(key));
+    this.metrics?.subscriberLookups.inc({ result: found ? 'hit' : 'miss' });
+    return found;
+  }
+
+  /** The RADIUS binding of a key, without touching recency or metrics. */
+  peekRadius(ipOrKey: string): Binding | undefined {
+    const key = tableKey(ipOrKey);
+    return key === null ? undefined : this.radius.peek(key);
+  }
+
+  /** The static binding of a key. */
+  peekStatic(ipOrKey: string): Binding | undefined {
+    const key = tableKey(ipOrKey);
+    return key === null ? undefined : this.staticMap.get(key);
+  }
+
+  /**
+   * Stores a binding, replacing whatever that key held in the same layer. `sub.key` may be an
+   * address or a key; it is normalised. Throws on a key that is not an address.
+   */
+  bind(sub: Subscriber & { sessions?: string[] | undefined }): void {
+    const key = tableKey(sub.key);
+    if (key === null) throw new TypeError(`subscriber key "${sub.key}" is not an IPv4 address or IPv6 /64`);
+    const b = new Binding({
+      ...sub,
+      key,
+      apn: this.intern(sub.apn),
+      nas: this.intern(sub.nas),
+      sgsnAddress: this.intern(sub.sgsnAddress),
+    });
+    if (b.source === 'static') {
+      this.staticMap.set(key, b);
+    } else {
+      this.radius.set(key, b);
+      if (b.nas !== undefined) {
+        let set = this.byNas.get(b.nas);
+        if (!set) this.byNas.set(b.nas, (set = new Set()));
+        set.add(key);
+      }
+    }
+    this.updateGauges();
+  }
+
+  /**
+   * Removes the binding of `key`. With `acctSessionId`, only a RADIUS binding holding that
+   * session (and only when it is its only one: see accounting.ts for per-context Stops).
+   * Without, the RADIUS binding, or else the static one. True if something was removed.
+   */
+  unbind(ipOrKey: string, acctSessionId?: string): boolean {
+    const key = tableKey(ipOrKey);
+    if (key === null) return false;
+    const r = this.radius.peek(key);
+    let removed = false;
+    if (acctSessionId !== undefined) {
+      if (r && r.allSessions().includes(acctSessionId)) removed = this.radius.delete(key);
+    } else if (r) {
+      removed = this.radius.delete(key);
+    } else {
+      removed = this.staticMap.delete(key);
+    }
+    if (removed) this.updateGauges();
+    return removed;
+  }
+
+  /** Removes every RADIUS binding learned from `nas`; returns how many. */
+  flushNas(nas: string): number {
+    const keys = this.byNas.get(nas);
+    if (!keys) return 0;
+    let n = 0;
+    for (const key of [...keys]) {
+      const b = this.radius.peek(key);
+      if (b && b.nas === nas && this.radius.delete(key)) n++;
+    }
+    this.byNas.delete(nas);
+    this.updateGauges();
+    return n;
+  }
+
+  /** Replaces every static binding at once (the loader has validated them). Returns the count. */
+  replaceStatic(subs: readonly Subscriber[]): number {
+    const next = new Map<string, Binding>();
+    for (const s of subs) {
+      const key = tableKey(s.key);
+      if (key === null) throw new TypeError(`subscriber key "${s.key}" is not an IPv4 address or IPv6 /64`);
+      next.set(key, new Binding({ ...s, key, source: 'static', nas: undefined, acctSessionId: undefined, apn: this.intern(s.apn) }));
+    }
+    this.staticMap = next;
+    this.updateGauges();
+    return next.size;
+  }
+
+  /** NAS identities with RADIUS bindings, and how many each (admin/status). */
+  nasCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [nas, keys] of this.byNas) out[nas] = keys.size;
+    return out;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      radius: this.radius.size,
+      static: this.staticMap.size,
+      maxEntries: this.maxEntries,
+      evictions: this.evictionsTotal,
+      nas: this.nasCounts(),
+    };
+  }
+
+  private disposed(value: Binding, key: string, reason: LRUCache.DisposeReason): void {
+    if (value.nas !== undefined) {
+      const set = this.byNas.get(value.nas);
+      if (set) {
+        set.delete(key);
+        if (set.size === 0) this.byNas.delete(value.nas);
+      }
+    }
+    if (reason === 'evict') this.evicted(key);
+  }
+
+  private evicted(key: string): void {
+    this.evictionsTotal++;
+    this.evictionsSinceLog++;
+    this.metrics?.subscriberEvictions.inc();
+    const t = this.now();
+    if (t - this.lastEvictionLog >= this.evictionLogIntervalMs) {
+      this.logger?.warn(
+        { evicted: this.evictionsSinceLog, lastKey: key, maxEntries: this.maxEntries },
+        'subscriber table full: least recently used bindings evicted (raise subscribers.maxEntries?)',
+      );
+      this.lastEvictionLog = t;
+      this.evictionsSinceLog = 0;
+    }
+  }
+
+  private intern(s: string | undefined): string | undefined {
+    if (s === undefined) return undefined;
+    const hit = this.interned.get(s);
+    if (hit !== undefined) return hit;
+    if (this.interned.size < INTERN_MAX) this.interned.set(s, s);
+    return s;
+  }
+
+  private updateGauges(): void {
+    if (!this.metrics) return;
+    this.metrics.subscribers.set({ source: 'radius' }, this.radius.size);
+    this.metrics.subscribers.set({ source: 'static' }, this.staticMap.size);
+  }
+}
