@@ -13,7 +13,9 @@ import { AdminServer } from './ops/admin';
 import { Metrics } from './ops/metrics';
 import { planReload } from './ops/reload';
 import { DemoMmsc } from './demo/mmsc';
-import type { SubscriberStore } from './subscribers/types';
+import { RadiusAccountingServer } from './subscribers/radius-server';
+import { StaticSubscribers } from './subscribers/static-file';
+import { SubscriberTable } from './subscribers/table';
 
 export interface Listening {
   name: string;
@@ -65,8 +67,8 @@ export class Gateway {
   readonly listening: Listening[] = [];
   readonly metrics: Metrics;
   readonly version: string;
-  /** The subscriber table, set in build() by the part that creates it (admin /subscribers/IP reads it). */
-  subscribers: SubscriberStore | undefined;
+  /** The one subscriber table (created first in build()), shared by the proxy, the WSP bridge and admin /subscribers/IP. */
+  subscribers!: SubscriberTable;
   private config: Config;
   private readonly logger: Logger;
   private readonly configFile: string | undefined;
@@ -86,6 +88,7 @@ export class Gateway {
   /** Builds components in start order (they stop in reverse). Each later part adds its own here. */
   private build(): void {
     const { config, logger, metrics } = this;
+    this.subscribers = new SubscriberTable({ maxEntries: config.subscribers.maxEntries, metrics, logger: logger.child({ component: 'subscribers' }) });
     // The demo MMSC first, so it is up before the WSP and proxy parts forward to it.
     if (config.demoMmsc.enabled) {
       this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
@@ -93,6 +96,11 @@ export class Gateway {
     // Admin next: /healthz answers 503 until every later part is up, and again while draining.
     if (config.admin.enabled) {
       this.components.push(new AdminServer({ config: config.admin, logger: logger.child({ component: 'admin' }), metrics, gateway: this }));
+    }
+    // Subscribers before the parts that look them up: the static file loads at start, then RADIUS accounting.
+    this.components.push(new StaticSubscribers({ config: config.subscribers, table: this.subscribers, logger: logger.child({ component: 'subscribers' }) }));
+    if (config.radius.enabled) {
+      this.components.push(new RadiusAccountingServer({ config: config.radius, table: this.subscribers, metrics, logger: logger.child({ component: 'radius' }) }));
     }
     // (component factories are added here by the parts that provide them)
   }
