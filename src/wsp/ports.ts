@@ -1,0 +1,69 @@
+/**
+ * What the WSP server needs from the layers below it, as small interfaces: the WTP responder
+ * (WAP-224 service primitives TR-Invoke, TR-Result, TR-Abort) and the WSP PDU codec
+ * (WAP-230 §8.2). The composition (src/edge/wsp-gateway.ts) adapts the real modules to
+ * these, so the server and its tests do not depend on their internal shapes.
+ */
+import type { HeaderList } from '../bridge/headers';
+import type { Peer } from '../edge/udp-bearer';
+import type { ProposedCapabilities } from './capabilities';
+
+/** A transaction handle from the WTP layer (opaque, unique while the transaction lives). */
+export type TxnKey = string;
+
+export type WtpIndication =
+  | { ind: 'TR-Invoke.ind'; txn: TxnKey; peer: Peer; tcl: 0 | 1 | 2; data: Buffer }
+  | { ind: 'TR-Result.cnf'; txn: TxnKey }
+  | { ind: 'TR-Abort.ind'; txn: TxnKey; user: boolean; reason: number };
+
+/** The WTP responder, pure: every call returns the datagrams to send and the indications to act on. */
+export interface WtpPort {
+  receive(buf: Buffer, peer: Peer, now: number): WtpOutput;
+  tick(now: number): WtpOutput;
+  nextDeadline(): number | undefined;
+  resultReq(txn: TxnKey, data: Buffer, now: number): WtpOutput;
+  /** A WSP (user) abort with a WSP reason code (0xE0..). */
+  abortReq(txn: TxnKey, reason: number, now: number): WtpOutput;
+  /** Transactions held now. */
+  readonly size: number;
+}
+
+export interface WtpOutput {
+  send: Array<{ buf: Buffer; peer: Peer }>;
+  indications: WtpIndication[];
+  /** Datagrams that did not decode (for metrics). */
+  decodeErrors?: number;
+}
+
+// ---- WSP PDUs as the server sees them ----
+
+export type WspIn =
+  | { pdu: 'Connect'; version: number; caps: ProposedCapabilities; headers: HeaderList; encodingVersion: number | undefined }
+  | { pdu: 'Method'; method: string; uri: string; headers: HeaderList; contentType?: string; body?: Buffer }
+  | { pdu: 'Disconnect'; sessionId: number }
+  | { pdu: 'Suspend'; sessionId: number }
+  | { pdu: 'Resume'; sessionId: number; caps: ProposedCapabilities | undefined; headers: HeaderList | undefined }
+  | { pdu: 'Other'; type: number };
+
+export interface ConnectReplyOut {
+  sessionId: number;
+  caps: { clientSduSize: number; serverSduSize: number; protocolOptions: number; methodMor: number };
+  headers: HeaderList;
+}
+
+export interface ReplyOut {
+  /** HTTP status; the codec maps it to the WSP code. */
+  status: number;
+  contentType: string;
+  headers: HeaderList;
+  body: Buffer;
+}
+
+export interface WspCodecPort {
+  /** Decodes one WSP PDU; `encodingVersion` is the session's (headers). Throws DecodeError. */
+  decode(buf: Buffer, encodingVersion: number): WspIn;
+  encodeConnectReply(r: ConnectReplyOut, encodingVersion: number): Buffer;
+  encodeReply(r: ReplyOut, encodingVersion: number): Buffer;
+  /** Describes an MMS body for the access log. */
+  describeMms?(body: Buffer): { type?: string; transactionId?: string } | undefined;
+}

@@ -1,0 +1,443 @@
+/**
+ * The WSP server (WAP-230): connection-oriented sessions over the WTP responder on the CO
+ * bearer, and connectionless Get/Post on the CL bearer (WAP-230 §8.2.1: one TID octet before
+ * every PDU; the Reply reuses the request's TID). No sockets or timers here: the edge feeds
+ * datagrams with `receiveCo`/`receiveCl` and calls `tick(now)` at `nextDeadline()`; every
+ * datagram to send goes out through the `send` callback.
+ *
+ * Sessions live in an lru-cache bounded by wsp.maxSessions (the least recently used is
+ * evicted and aborted), keyed by session id, with a peer -> session index (a session is
+ * addressed by its peer's address quadruplet, WAP-230 §7.1.2; a Resume moves it). Idle
+ * sessions are swept in LRU order at each tick. A method runs as a bridge request with an
+ * AbortController, so a WTP user Abort (MethodAbort), a Disconnect, Suspend or the drain
+ * deadline cancels the upstream request.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config/schema';
+import { isWapgwError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import type { Metrics } from '../ops/metrics';
+import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
+import type { HeaderList } from '../bridge/headers';
+import { peerKey, type BearerRole, type Peer } from '../edge/udp-bearer';
+import { negotiate, negotiateEncodingVersion, versionText } from './capabilities';
+import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
+import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
+
+export interface MethodHandler {
+  handle(req: MethodRequest): Promise<MethodReply>;
+}
+
+export interface WspServerDeps {
+  config: Config;
+  wtp: WtpPort;
+  codec: WspCodecPort;
+  bridge: MethodHandler;
+  metrics: Metrics;
+  logger: Logger;
+  send: (role: BearerRole, buf: Buffer, peer: Peer) => void;
+  /** Monotonic clock (the same one the edge passes as `now`). */
+  now: () => number;
+  /** Called after asynchronous work produced output, so the edge re-arms its timer. */
+  onAsyncOutput?: () => void;
+}
+
+/** Largest connectionless Reply we send: one UDP datagram (IPv4, 65535 - 28). */
+export const MAX_CL_DATAGRAM = 65507;
+
+interface InFlight {
+  sessionId: number;
+  ac: AbortController;
+}
+
+const VERSION_CODE: Record<string, number> = { '1.1': 0x11, '1.2': 0x12, '1.3': 0x13, '1.4': 0x14, '1.5': 0x15 };
+
+export class WspServer {
+  private readonly d: WspServerDeps;
+  private readonly sessions: LRUCache<number, Session>;
+  private readonly byPeer = new Map<string, number>();
+  private readonly inflight = new Map<TxnKey, InFlight>();
+  private readonly clInflight = new Set<AbortController>();
+  /** Connect/Resume transactions -> session, until confirmed. */
+  private readonly txnSession = new Map<TxnKey, number>();
+  private nextId = 1;
+  private draining = false;
+  private readonly ourVersion: number;
+  private nextSweep: number | undefined;
+  private idle = new Set<() => void>();
+
+  constructor(deps: WspServerDeps) {
+    this.d = deps;
+    this.ourVersion = VERSION_CODE[deps.config.wsp.encodingVersion] ?? 0x12;
+    this.sessions = new LRUCache<number, Session>({
+      max: deps.config.wsp.maxSessions,
+      dispose: (s, id, reason) => {
+        if (reason === 'evict') queueMicrotask(() => this.onEvicted(id, s));
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- status
+  status(): { sessions: number; transactions: number; methodsInFlight: number; connectionlessInFlight: number } {
+    return { sessions: this.sessions.size, transactions: this.d.wtp.size, methodsInFlight: this.inflight.size, connectionlessInFlight: this.clInflight.size };
+  }
+
+  // ---------------------------------------------------------------- timers
+  nextDeadline(): number | undefined {
+    const w = this.d.wtp.nextDeadline();
+    const s = this.sessions.size > 0 ? this.sweepDeadline() : undefined;
+    if (w === undefined) return s;
+    if (s === undefined) return w;
+    return Math.min(w, s);
+  }
+
+  /**
+   * The idle deadline of the least recently used session. Activity only moves deadlines
+   * later, so a stale value at worst causes one sweep that finds nothing and recomputes.
+   */
+  private sweepDeadline(): number | undefined {
+    if (this.nextSweep === undefined) {
+      for (const s of this.sessions.rvalues()) {
+        if (s) this.nextSweep = idleDeadline(s);
+        break;
+      }
+    }
+    return this.nextSweep;
+  }
+
+  tick(now: number): void {
+    const w = this.d.wtp.nextDeadline();
+    if (w !== undefined && w <= now) this.apply(this.d.wtp.tick(now), now);
+    if (this.nextSweep !== undefined && this.nextSweep <= now) {
+      this.nextSweep = undefined;
+      const expired: Session[] = [];
+      for (const s of this.sessions.rvalues()) {
+        if (!s) continue;
+        if (idleDeadline(s) > now) break;
+        expired.push(s);
+      }
+      for (const s of expired) this.event(s.id, { on: 'IdleTimeout' }, now);
+    }
+  }
+
+  // ---------------------------------------------------------------- CO bearer
+  receiveCo(buf: Buffer, peer: Peer, now: number): void {
+    const out = this.d.wtp.receive(buf, peer, now);
+    if (out.decodeErrors) this.d.metrics.decodeErrors.inc({ layer: 'wtp' }, out.decodeErrors);
+    this.apply(out, now);
+  }
+
+  private apply(out: WtpOutput, now: number): void {
+    for (const s of out.send) this.d.send('co', s.buf, s.peer);
+    for (const ind of out.indications) this.indication(ind, now);
+  }
+
+  private indication(ind: WtpIndication, now: number): void {
+    switch (ind.ind) {
+      case 'TR-Invoke.ind':
+        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now);
+      case 'TR-Result.cnf':
+      case 'TR-Abort.ind': {
+        const sid = this.txnSession.get(ind.txn) ?? this.inflight.get(ind.txn)?.sessionId;
+        this.txnSession.delete(ind.txn);
+        if (sid === undefined) return;
+        if (ind.ind === 'TR-Abort.ind') this.d.metrics.wspSessionEvents.inc({ event: ind.user ? 'method-abort' : 'transaction-abort' });
+        this.event(sid, { on: ind.ind, txn: ind.txn }, now);
+        return;
+      }
+    }
+  }
+
+  private invoke(txn: TxnKey, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number): void {
+    const existing = this.byPeer.get(peerKey(peer));
+    const session = existing === undefined ? undefined : this.sessions.peek(existing);
+    let pdu: WspIn;
+    try {
+      pdu = this.d.codec.decode(data, session?.encodingVersion ?? 0x12);
+    } catch (err) {
+      this.d.metrics.decodeErrors.inc({ layer: 'wsp' });
+      this.d.logger.debug({ err, peer: `${peer.address}:${peer.port}` }, 'undecodable WSP PDU');
+      if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
+      return;
+    }
+    if (this.draining && (pdu.pdu === 'Connect' || pdu.pdu === 'Method' || pdu.pdu === 'Resume')) {
+      if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
+      return;
+    }
+    switch (pdu.pdu) {
+      case 'Connect': {
+        if (tcl !== 2) return;
+        if (existing !== undefined) this.event(existing, { on: 'Disconnect' }, now);
+        const caps = negotiate(pdu.caps, { maxMessageSize: this.d.config.wsp.maxMessageSize, maxMethodMor: this.d.config.wsp.maxMethodMor });
+        const ver = negotiateEncodingVersion(pdu.encodingVersion, this.ourVersion);
+        const id = this.allocId();
+        const s = newSession(id, peer, { ...caps, pushMor: 0 }, this.sessionHeaders(pdu.headers), ver, now, this.d.config.wsp.sessionIdleTimeoutMs);
+        this.sessions.set(id, s);
+        this.byPeer.set(peerKey(peer), id);
+        this.txnSession.set(txn, id);
+        this.d.metrics.wspSessions.set(this.sessions.size);
+        if (caps.declined.length) this.d.logger.debug({ session: id, declined: caps.declined }, 'capabilities declined');
+        this.nextSweep = undefined;
+        this.event(id, { on: 'Connect', txn }, now);
+        return;
+      }
+      case 'Method': {
+        if (tcl !== 2) return;
+        if (session === undefined || existing === undefined) {
+          // no session for this peer: WAP-230 says the method is refused with DISCONNECT
+          this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
+          return;
+        }
+        this.inflight.set(txn, { sessionId: existing, ac: new AbortController() });
+        this.pendingMethods.set(txn, pdu);
+        this.event(existing, { on: 'Method', txn }, now);
+        return;
+      }
+      case 'Disconnect':
+      case 'Suspend': {
+        const s = this.sessions.peek(pdu.sessionId);
+        // only the peer that holds the session may end or suspend it
+        if (!s || peerKey(s.peer) !== peerKey(peer)) return;
+        this.event(pdu.sessionId, { on: pdu.pdu }, now);
+        return;
+      }
+      case 'Resume': {
+        if (tcl !== 2) return;
+        const s = this.sessions.peek(pdu.sessionId);
+        if (!s) {
+          this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
+          return;
+        }
+        if ((s.caps.protocolOptions & 0x20) === 0) {
+          this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
+          return;
+        }
+        this.byPeer.delete(peerKey(s.peer));
+        const old = this.byPeer.get(peerKey(peer));
+        if (old !== undefined && old !== s.id) this.event(old, { on: 'Disconnect' }, now);
+        this.byPeer.set(peerKey(peer), s.id);
+        this.txnSession.set(txn, s.id);
+        this.event(s.id, { on: 'Resume', txn, peer, headers: pdu.headers ? this.sessionHeaders(pdu.headers) : undefined }, now);
+        return;
+      }
+      case 'Other':
+        this.d.metrics.decodeErrors.inc({ layer: 'wsp' });
+        if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
+        return;
+    }
+  }
+
+  private readonly pendingMethods = new Map<TxnKey, Extract<WspIn, { pdu: 'Method' }>>();
+
+  /** Session headers: Encoding-Version is negotiation, not a header for every request. */
+  private sessionHeaders(h: HeaderList): HeaderList {
+    return h.filter(([n]) => n.toLowerCase() !== 'encoding-version');
+  }
+
+  private allocId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
+      if (!this.sessions.has(id)) return id;
+    }
+  }
+
+  private onEvicted(id: number, s: Session): void {
+    // the cache already dropped it; run the machine for its actions
+    this.runActions(s, step(s, { on: 'Evict' }, this.d.now()).actions, this.d.now());
+    this.d.onAsyncOutput?.();
+  }
+
+  /** Runs one event through the session machine and carries out its actions. */
+  private event(id: number, e: SessionEvent, now: number): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    const r = step(s, e, now);
+    if (r.session.state !== 'NULL') {
+      this.sessions.set(id, r.session);
+      if (peerKey(r.session.peer) !== peerKey(s.peer)) this.nextSweep = undefined;
+    }
+    this.runActions(r.session, r.actions, now);
+  }
+
+  private runActions(s: Session, actions: SessionAction[], now: number): void {
+    for (const a of actions) {
+      switch (a.do) {
+        case 'connectReply': {
+          const buf = this.d.codec.encodeConnectReply(
+            {
+              sessionId: s.id,
+              caps: { clientSduSize: s.caps.clientSduSize, serverSduSize: s.caps.serverSduSize, protocolOptions: s.caps.protocolOptions, methodMor: s.caps.methodMor },
+              headers: [['Encoding-Version', versionText(s.encodingVersion)]],
+            },
+            s.encodingVersion,
+          );
+          this.apply(this.d.wtp.resultReq(a.txn, buf, now), now);
+          break;
+        }
+        case 'resumeReply': {
+          const buf = this.d.codec.encodeReply({ status: 200, contentType: 'application/octet-stream', headers: [], body: Buffer.alloc(0) }, s.encodingVersion);
+          this.apply(this.d.wtp.resultReq(a.txn, buf, now), now);
+          break;
+        }
+        case 'deliver':
+          this.startMethod(s, a.txn);
+          break;
+        case 'cancelUpstream': {
+          const f = this.inflight.get(a.txn);
+          this.inflight.delete(a.txn);
+          this.pendingMethods.delete(a.txn);
+          f?.ac.abort();
+          this.checkIdle();
+          break;
+        }
+        case 'abortTxn':
+          this.txnSession.delete(a.txn);
+          this.apply(this.d.wtp.abortReq(a.txn, WSP_ABORT[a.reason], now), now);
+          break;
+        case 'release':
+          this.sessions.delete(s.id);
+          if (this.byPeer.get(peerKey(s.peer)) === s.id) this.byPeer.delete(peerKey(s.peer));
+          for (const [t, sid] of this.txnSession) if (sid === s.id) this.txnSession.delete(t);
+          this.d.metrics.wspSessions.set(this.sessions.size);
+          break;
+        case 'count':
+          this.d.metrics.wspSessionEvents.inc({ event: a.event });
+          break;
+      }
+    }
+  }
+
+  private startMethod(s: Session, txn: TxnKey): void {
+    const pdu = this.pendingMethods.get(txn);
+    const f = this.inflight.get(txn);
+    this.pendingMethods.delete(txn);
+    if (!pdu || !f) return;
+    const req: MethodRequest = {
+      mode: 'co',
+      method: pdu.method,
+      uri: pdu.uri,
+      headers: pdu.headers,
+      sessionHeaders: s.headers,
+      ...(pdu.contentType !== undefined ? { contentType: pdu.contentType } : {}),
+      ...(pdu.body !== undefined ? { body: pdu.body } : {}),
+      sourceIp: s.peer.address,
+      clientSduSize: s.caps.clientSduSize,
+      encodingVersion: versionText(s.encodingVersion),
+      sessionId: s.id,
+      signal: f.ac.signal,
+    };
+    this.d.bridge.handle(req).then(
+      (reply) => this.finishMethod(txn, reply),
+      (err: unknown) => this.finishMethod(txn, textReply(500, isWapgwError(err) ? err.code : 'internal error')),
+    );
+  }
+
+  private finishMethod(txn: TxnKey, reply: MethodReply): void {
+    const f = this.inflight.get(txn);
+    if (!f || f.ac.signal.aborted || reply.cancelled) return; // MethodAbort/Disconnect already handled it
+    this.inflight.delete(txn);
+    const now = this.d.now();
+    const s = this.sessions.peek(f.sessionId);
+    if (!s) {
+      this.checkIdle();
+      return;
+    }
+    const buf = this.encodeBounded(reply, s.encodingVersion, s.caps.clientSduSize);
+    this.apply(this.d.wtp.resultReq(txn, buf, now), now);
+    this.event(f.sessionId, { on: 'MethodDone', txn }, now);
+    this.checkIdle();
+    this.d.onAsyncOutput?.();
+  }
+
+  /** Encodes a Reply; one larger than `limit` (0 = none) becomes a 413 with a reason. */
+  private encodeBounded(reply: ReplyOut, version: number, limit: number): Buffer {
+    let buf: Buffer;
+    try {
+      buf = this.d.codec.encodeReply(reply, version);
+    } catch (err) {
+      this.d.logger.warn({ err }, 'reply not encodable');
+      buf = this.d.codec.encodeReply(textReply(502, 'reply from the MMSC could not be encoded for WSP'), version);
+    }
+    if (limit > 0 && buf.length > limit) {
+      buf = this.d.codec.encodeReply(textReply(413, `reply of ${buf.length} octets exceeds the Client-SDU-Size ${limit}`), version);
+    }
+    return buf;
+  }
+
+  // ---------------------------------------------------------------- CL bearer
+  receiveCl(buf: Buffer, peer: Peer, _now: number): void {
+    if (this.draining) return;
+    if (buf.length < 2) {
+      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      return;
+    }
+    const tid = buf[0] as number;
+    let pdu: WspIn;
+    try {
+      pdu = this.d.codec.decode(buf.subarray(1), 0x12);
+    } catch {
+      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      return; // connectionless: no transaction to abort, drop (WAP-230 §8.2.1)
+    }
+    if (pdu.pdu !== 'Method') {
+      // Connect, Disconnect... have no meaning without a session: dropped (and counted)
+      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      return;
+    }
+    const ac = new AbortController();
+    this.clInflight.add(ac);
+    const req: MethodRequest = {
+      mode: 'cl',
+      method: pdu.method,
+      uri: pdu.uri,
+      headers: pdu.headers,
+      ...(pdu.contentType !== undefined ? { contentType: pdu.contentType } : {}),
+      ...(pdu.body !== undefined ? { body: pdu.body } : {}),
+      sourceIp: peer.address,
+      clientSduSize: MAX_CL_DATAGRAM - 1,
+      encodingVersion: '1.2',
+      signal: ac.signal,
+    };
+    const done = (reply: MethodReply) => {
+      this.clInflight.delete(ac);
+      this.checkIdle();
+      if (reply.cancelled) return;
+      // a Reply larger than one datagram gets 413 with a reason, never a truncated datagram
+      const body = this.encodeBounded(reply, 0x12, MAX_CL_DATAGRAM - 1);
+      this.d.send('cl', Buffer.concat([Buffer.from([tid]), body]), peer);
+    };
+    this.d.bridge.handle(req).then(done, (err: unknown) => done(textReply(500, isWapgwError(err) ? err.code : 'internal error')));
+  }
+
+  // ---------------------------------------------------------------- drain
+  /** Drain, step 1: no new transactions (Connect, methods, Resume get Abort DISCONNECT; CL is dropped). */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
+  /** Resolves when no method is in flight (the edge races it against the drain deadline). */
+  whenIdle(): Promise<void> {
+    if (this.inflight.size === 0 && this.clInflight.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.idle.delete(done);
+        resolve();
+      };
+      this.idle.add(done);
+    });
+  }
+
+  /** Drain, last step: cancels whatever is still in flight. */
+  cancelAll(): void {
+    for (const f of this.inflight.values()) f.ac.abort();
+    for (const ac of this.clInflight) ac.abort();
+    this.inflight.clear();
+    this.clInflight.clear();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.inflight.size === 0 && this.clInflight.size === 0) for (const f of [...this.idle]) f();
+  }
+}
