@@ -18,7 +18,7 @@ export const PERSONAL_KEYS = ['msisdn', 'imsi', 'imeisv'] as const;
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const redact = opts.redactPersonalData ?? true;
   const paths = redact
-    ? PERSONAL_KEYS.flatMap((k) => [k, `*.${k}`, `subscriber.${k}`])
+    ? PERSONAL_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`])
     : [];
   const options: pino.LoggerOptions = {
     level: opts.level ?? 'info',
