@@ -6,6 +6,7 @@
  * `identity.*Headers` and `identity.stripHeaders`, plus the signature header, compared
  * case-insensitively and with `_` and `-` treated alike, because CGI/PHP-style MMSCs read both
  * `X-MSISDN` and `X_MSISDN` as `HTTP_X_MSISDN` (protocol-facts §2, "Security practice" 1).
+ * A built-in floor (`ALWAYS_STRIPPED`) is removed even when the configured names change.
  * `apply` strips, then appends the authoritative values from the subscriber table: the client IP
  * always, MSISDN / IMSI / IMEISV / SGSN address / RAT type when known (contract: "Headers toward
  * the MMSC"; names from 3GPP TS 29.061 RADIUS VSAs as NowWAP spells them).
@@ -53,6 +54,24 @@ const SAFE_VALUE = /^[\x20-\x7e]+$/;
 
 export type IdentityConfig = Config['identity'];
 
+/**
+ * Names stripped whatever the configuration says: the contract's defaults and the 3GPP/NowWAP
+ * names. Renaming `msisdnHeaders` must not let a client-sent `X-MSISDN` through to an MMSC that
+ * still reads it.
+ */
+export const ALWAYS_STRIPPED = [
+  'X-WAP-Network-Client-IP',
+  'X-WAP-Network-Client-MSISDN',
+  'X-MSISDN',
+  'X-IMSI',
+  'X-IMEISV',
+  'X-WAP-3GPP-IMSI',
+  'X-WAP-3GPP-SGSN-ADDRESS',
+  'X-WAP-3GPP-SGSN-MCC-MNC',
+  'X-WAP-3GPP-RAT-TYPE',
+  'X-WAP-3GPP-IMEISV',
+] as const;
+
 export class IdentityHeaders {
   private readonly cfg: IdentityConfig;
   private readonly stripped: ReadonlySet<string>;
@@ -67,6 +86,7 @@ export class IdentityHeaders {
       ...cfg.sgsnAddressHeaders,
       ...cfg.ratTypeHeaders,
       ...cfg.stripHeaders,
+      ...ALWAYS_STRIPPED,
       cfg.signatureHeader,
     ];
     this.stripped = new Set(names.map(headerKey));

@@ -370,7 +370,7 @@ export class MmsProxy implements Component {
   private upstreamError(ex: Exchange, req: http.IncomingMessage, res: http.ServerResponse, err: NodeJS.ErrnoException): void {
     clearTimeout(ex.timer);
     if (ex.answered) return;
-    if (res.headersSent || req.destroyed || res.destroyed) {
+    if (res.headersSent || res.destroyed || req.socket.destroyed) {
       res.destroy();
       return;
     }

@@ -1,0 +1,87 @@
+import t from 'tap';
+import { parseConfig } from '../../src/config/load';
+import { AccessPolicy, UpstreamPolicy, originKey } from '../../src/proxy/access';
+import { MemorySubscribers } from '../helpers/memory-subscribers';
+
+const subs = new MemorySubscribers([
+  { key: '10.1.2.3', msisdn: '31611111111', imsi: '204080000000001' },
+  { key: '2001:db8:1:2::/64', msisdn: '31622222222' },
+]);
+
+t.test('source network and subscriber', async (t) => {
+  const cfg = parseConfig({ proxy: { allowedNetworks: ['10.0.0.0/8', '2001:db8::/32'] } });
+  const a = new AccessPolicy({ config: cfg, subscribers: subs });
+  const ok = a.check('10.1.2.3');
+  t.ok(ok.ok);
+  t.equal(ok.ok && ok.subscriber?.msisdn, '31611111111');
+  t.ok(a.check('::ffff:10.1.2.3').ok, 'IPv4-mapped IPv6 source');
+  t.same(a.check('10.9.9.9'), { ok: false, status: 403, reason: 'no-subscriber' });
+  t.same(a.check('192.168.1.1'), { ok: false, status: 403, reason: 'network' });
+  t.same(a.check('127.0.0.1'), { ok: false, status: 403, reason: 'network' });
+  const v6 = a.check('2001:db8:1:2:aaaa:bbbb:cccc:dddd');
+  t.equal(v6.ok && v6.subscriber?.msisdn, '31622222222', 'IPv6 by /64');
+  t.same(a.check('2001:db8:1:3::1'), { ok: false, status: 403, reason: 'no-subscriber' });
+  t.same(a.check('garbage'), { ok: false, status: 403, reason: 'network' });
+});
+
+t.test('requireSubscriber false lets unbound sources in the network through', async (t) => {
+  const cfg = parseConfig({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
+  const a = new AccessPolicy({ config: cfg, subscribers: subs });
+  t.same(a.check('10.9.9.9'), { ok: true });
+  t.same(a.check('11.0.0.1'), { ok: false, status: 403, reason: 'network' }, 'network still applies');
+});
+
+t.test('upstream allowlist: exact origins only', async (t) => {
+  const cfg = parseConfig({
+    mmsc: { url: 'http://MMSC.Example.com/mms', allowedOrigins: ['http://10.0.0.5:8002', 'https://[2001:DB8::5]', 'http://mms2.example:80'] },
+  });
+  const u = new UpstreamPolicy({ config: cfg });
+  t.same(u.origins.sort(), ['http://10.0.0.5:8002', 'http://mmsc.example.com:80', 'http://mms2.example:80', 'https://[2001:db8::5]:443'].sort());
+  const yes = (s: string) => t.ok(u.check(s).ok, `allowed: ${s}`);
+  const no = (s: string, reason: string) => {
+    const r = u.check(s);
+    t.equal(r.ok ? 'ok' : r.reason, reason, `refused (${reason}): ${s}`);
+  };
+  yes('http://mmsc.example.com/mms');
+  yes('http://MMSC.EXAMPLE.COM:80/mms?x=1');
+  yes('HTTP://mmsc.example.com:80/x');
+  yes('http://mms2.example/');
+  yes('http://10.0.0.5:8002/a');
+  yes('https://[2001:db8::5]/x');
+  yes('https://[2001:db8:0:0:0:0:0:5]:443/x');
+  yes('http://0x0a.0.0.5:8002/x'); // the same IPv4 literal written in hex
+  no('http://mmsc.example.com:8080/mms', 'origin');
+  no('https://mmsc.example.com/mms', 'origin');
+  no('http://mmsc.example.com./mms', 'origin');
+  no('http://evil.example/mms', 'origin');
+  no('http://10.0.0.5/a', 'origin');
+  no('http://10.0.0.6:8002/a', 'origin');
+  no('http://[2001:db8::5]/x', 'origin');
+  no('https://[2001:db8::6]/x', 'origin');
+  no('http://user@mmsc.example.com/mms', 'userinfo');
+  no('http://mmsc.example.com:80@evil.example/mms', 'userinfo');
+  no('http://mmsc.example.com@evil.example/', 'userinfo');
+  no('http://:pw@mmsc.example.com/', 'userinfo');
+  no('http://evil.example\\@mmsc.example.com/', 'origin'); // WHATWG: the backslash ends the authority
+  no('http://evil.example#@mmsc.example.com/', 'origin');
+  no('ftp://mmsc.example.com/', 'scheme');
+  no('http://[::1', 'bad-url');
+  no('mmsc.example.com:80', 'scheme');
+});
+
+t.test('origin-form goes to mmsc.url and cannot become another host', async (t) => {
+  const u = new UpstreamPolicy({ config: parseConfig({ mmsc: { url: 'http://127.0.0.1:8942/mms' } }) });
+  t.equal(u.defaultOrigin, 'http://127.0.0.1:8942');
+  t.equal(u.resolveOriginForm('/mms?a=b')?.href, 'http://127.0.0.1:8942/mms?a=b');
+  const sneaky = u.resolveOriginForm('//evil.example/x');
+  t.equal(sneaky?.host, '127.0.0.1:8942');
+  t.equal(u.resolveOriginForm('/\\evil.example/x')?.host, '127.0.0.1:8942');
+  t.equal(u.resolveOriginForm('@evil.example/x'), null);
+  t.equal(u.resolveOriginForm('*'), null);
+});
+
+t.test('originKey', async (t) => {
+  t.equal(originKey(new URL('http://a.b')), 'http://a.b:80');
+  t.equal(originKey(new URL('https://a.b:8443/x')), 'https://a.b:8443');
+  t.equal(originKey(new URL('ftp://a.b')), null);
+});
