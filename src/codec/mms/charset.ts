@@ -39,12 +39,6 @@ export const CHARSETS = [
 ] as const;
 
 export const CHARSET_NAME = new Map<number, string>(CHARSETS.map(([c, n]) => [c, n]));
-export const CHARSET_BY_NAME = new Map<string, number>(CHARSETS.map(([c, n]) => [n, c]));
-CHARSET_BY_NAME.set('utf8', 106);
-CHARSET_BY_NAME.set('ascii', 3);
-CHARSET_BY_NAME.set('latin1', 4);
-CHARSET_BY_NAME.set('ucs-2', 1000);
-
 export const UTF8 = 106;
 
 /** Decodes octets in charset `mib` to a string; undefined when we have no decoder for it. */

@@ -12,7 +12,7 @@
  */
 import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
-import { isMultipart, skipValue } from './content-type';
+import { skipValue } from './part-headers';
 import { decodeMultipart, encodeMultipart } from './multipart';
 import { FIELD_BY_CODE, FIELD_BY_NAME, MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type FieldKind } from './tables';
 import type { FieldValue, MmsApplicationHeader, MmsBody, MmsContentType, MmsFieldName, MmsHeader, MmsPdu } from './types';
@@ -32,6 +32,11 @@ function canonical(kind: FieldKind, name: string, value: unknown): Buffer | unde
   } catch {
     return undefined;
   }
+}
+
+/** True for application/vnd.wap.multipart.* (mixed, related, alternative, form-data, byteranges). */
+export function isMultipart(ct: MmsContentType): boolean {
+  return ct.mediaType.toLowerCase().startsWith('application/vnd.wap.multipart.');
 }
 
 function decodeBody(r: Reader, ct: MmsContentType): MmsBody | undefined {

@@ -7,7 +7,8 @@
  * same octets keeps them in `rawHeaders`.
  */
 import { Reader, Writer } from '../bytes';
-import { decodeContentType, decodePartHeaders, encodeContentType, encodePartHeaders } from './content-type';
+import { decodeContentType, encodeContentType } from '../wsp/content-type';
+import { decodePartHeaders, encodePartHeaders } from './part-headers';
 import type { MmsPart } from './types';
 
 export function decodeMultipart(r: Reader): MmsPart[] {

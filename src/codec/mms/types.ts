@@ -9,6 +9,7 @@
  * encoder writes `raw` when present, so decode -> encode reproduces the input. Delete `raw`
  * after changing a value.
  */
+import type { ContentType } from '../wsp/content-type';
 import type { EnumTableName, FieldKind, FIELDS, MmsFieldName, MmsMessageTypeName } from './tables';
 
 export type { MmsFieldName, MmsMessageTypeName };
@@ -56,16 +57,8 @@ export interface ElementDescriptor {
   params: { name: string | number; value: string | number }[];
 }
 
-/** A content-type parameter; well-known names are lower case ('charset', 'type', 'start', 'name'...). */
-export interface ContentTypeParam {
-  name: string;
-  value: string | number;
-}
-export interface MmsContentType {
-  /** The media type; a well-known code with no name in our table stays a number. */
-  mediaType: string | number;
-  params: ContentTypeParam[];
-}
+/** Content-type-value (WAP-230 §8.4.2.24): the WSP codec's model, shared. */
+export type MmsContentType = ContentType;
 
 type EnumKinds = { [K in EnumTableName as `enum:${K}`]: string | number };
 

@@ -7,7 +7,8 @@
 import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
 import { decodeText, encodeText } from './charset';
-import { decodeContentType, encodeContentType, skipValue } from './content-type';
+import { decodeContentType, encodeContentType } from '../wsp/content-type';
+import { skipValue } from './part-headers';
 import {
   CLASS_MAPS,
   ENUM_MAPS,
