@@ -5,3 +5,5 @@
 export * from './tables';
 export * from './values';
 export * from './content-type';
+export * from './headers';
+export * from './multipart';
