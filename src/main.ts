@@ -16,6 +16,7 @@ import { DemoMmsc } from './demo/mmsc';
 import { RadiusAccountingServer } from './subscribers/radius-server';
 import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
+import { MmsProxy } from './proxy/server';
 
 export interface Listening {
   name: string;
@@ -101,6 +102,9 @@ export class Gateway {
     this.components.push(new StaticSubscribers({ config: config.subscribers, table: this.subscribers, logger: logger.child({ component: 'subscribers' }) }));
     if (config.radius.enabled) {
       this.components.push(new RadiusAccountingServer({ config: config.radius, table: this.subscribers, metrics, logger: logger.child({ component: 'radius' }) }));
+    }
+    if (config.proxy.enabled) {
+      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
     }
     // (component factories are added here by the parts that provide them)
   }

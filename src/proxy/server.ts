@@ -154,13 +154,15 @@ class BodyCounter extends Transform {
 
 export class MmsProxy implements Component {
   readonly name = 'proxy';
-  private readonly config: Config;
+  private config: Config;
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly access: AccessPolicy;
+  private access: AccessPolicy;
   private readonly upstream: UpstreamPolicy;
-  private readonly identity: IdentityHeaders;
+  private identity: IdentityHeaders;
+  private readonly subscribers: SubscriberStore;
+  private inFlight = 0;
   private readonly limiter: RateLimiter;
   private readonly allowedMethods: ReadonlySet<string>;
   private readonly allowHeader: string;
@@ -176,6 +178,7 @@ export class MmsProxy implements Component {
     this.metrics = deps.metrics;
     this.log = deps.logger.child({ component: 'proxy' });
     this.clock = deps.clock ?? systemClock;
+    this.subscribers = deps.subscribers;
     this.access = new AccessPolicy({ config, subscribers: deps.subscribers });
     this.upstream = new UpstreamPolicy({ config });
     this.identity = new IdentityHeaders(config.identity);
@@ -248,6 +251,26 @@ export class MmsProxy implements Component {
     this.httpsAgent.destroy();
   }
 
+  healthy(): boolean {
+    return this.listening && this.server.listening;
+  }
+
+  status(): Record<string, unknown> {
+    const a = this.server.address() as AddressInfo | null;
+    return { listening: this.server.listening, port: a?.port, inFlight: this.inFlight, upstreams: this.upstream.origins, rateLimitedSources: this.limiter.size };
+  }
+
+  /** SIGHUP: identity headers, allowedNetworks, requireSubscriber and log.accessLog apply live. */
+  prepareReload(next: Config): () => void {
+    const access = new AccessPolicy({ config: next, subscribers: this.subscribers });
+    const identity = new IdentityHeaders(next.identity);
+    return () => {
+      this.access = access;
+      this.identity = identity;
+      this.config = next;
+    };
+  }
+
   // ---- requests ----------------------------------------------------------------------------
 
   private onRequest(req: TaggedRequest, res: http.ServerResponse): void {
@@ -263,7 +286,11 @@ export class MmsProxy implements Component {
       logged: false,
     };
     req[EXCHANGE] = ex;
-    res.once('close', () => this.finish(ex, res));
+    this.inFlight++;
+    res.once('close', () => {
+      this.inFlight--;
+      this.finish(ex, res);
+    });
 
     if (!this.limiter.take(ex.src, ex.start)) {
       this.metrics.rateLimited.inc({ layer: 'proxy' });

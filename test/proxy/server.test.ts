@@ -421,3 +421,20 @@ t.test('close(deadline) stops listening', async (t) => {
   });
   t.equal(err, 'ECONNREFUSED');
 });
+
+t.test('reload: requireSubscriber and allowedNetworks apply live', async (t) => {
+  const origin = await startOrigin();
+  const h = await startProxy(origin, {}, false);
+  t.teardown(async () => { await h.close(); await origin.close(); });
+  const req = `GET ${origin.origin}/mms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+  t.equal(statusOf(await raw(h.port, req)), 403);
+  const base = { mmsc: { url: `${origin.origin}/mms` }, proxy: { bind: '127.0.0.1', port: 0 } };
+  h.proxy.prepareReload(parseConfig({ ...base, proxy: { ...base.proxy, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false } }))();
+  t.equal(statusOf(await raw(h.port, req)), 200, 'unbound but allowed now');
+  t.same(origin.headerValues('X-WAP-Network-Client-IP'), ['127.0.0.1']);
+  t.equal(origin.headerValues('X-MSISDN').length, 0, 'no MSISDN for an unbound source');
+  h.proxy.prepareReload(parseConfig({ ...base, proxy: { ...base.proxy, allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } }))();
+  t.equal(statusOf(await raw(h.port, req)), 403, 'network removed');
+  t.match(h.proxy.status(), { listening: true, upstreams: [`http://127.0.0.1:${origin.port}`] });
+  t.ok(h.proxy.healthy());
+});
