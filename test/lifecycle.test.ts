@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGateway, tempDir, writeTestConfig, type GatewayProcess, type LogLine } from './helpers/gateway-process';
@@ -43,6 +44,12 @@ t.test('start: listening lines carry real ports; admin answers', async (t) => {
   t.type(s.uptimeSeconds, 'number');
   const m = await adminGet(gw, '/metrics');
   t.match(m.body, /^# TYPE wapgw_wtp_transactions_total counter$/m);
+  // `wapgw status` reads admin.bind/port from the config it is given.
+  const statusConf = writeTestConfig(tempDir(), { admin: { bind: '127.0.0.1', port: gw.port('admin') } });
+  const st = spawnSync(process.execPath, ['dist/cli.js', 'status', '-c', statusConf], { encoding: 'utf8' });
+  t.equal(st.status, 0, st.stderr);
+  t.match(st.stdout, /^wapgw \d+\.\d+\.\d+ {2}running {2}healthy/);
+  t.match(st.stdout, new RegExp(`admin +tcp +127\\.0\\.0\\.1:${String(gw.port('admin'))}`));
   gw.child.kill('SIGTERM');
   t.same(await gw.exited(), { code: 0, signal: null });
 });
