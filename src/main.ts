@@ -165,6 +165,7 @@ export class Gateway {
     const refuse = (problems: string[]): ReloadResult => {
       for (const p of problems) this.logger.error({ problem: p, file: this.configFile }, 'reload refused');
       this.logger.warn({ problems: problems.length }, 'reload refused; keeping the running configuration');
+      this.metrics.configReloads.inc({ outcome: 'refused' });
       return { ok: false, problems, applied: [], needsRestart: [] };
     };
     const problemsOf = (err: unknown): string[] =>
@@ -195,6 +196,7 @@ export class Gateway {
     this.logger.level = plan.effective.log.level;
     for (const key of plan.needsRestart) this.logger.warn({ key }, 'config key changed; it takes effect after a restart');
     this.logger.info({ applied: plan.applied, needsRestart: plan.needsRestart }, 'reloaded');
+    this.metrics.configReloads.inc({ outcome: 'applied' });
     return { ok: true, problems: [], applied: plan.applied, needsRestart: plan.needsRestart };
   }
 

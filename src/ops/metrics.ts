@@ -50,6 +50,9 @@ export class Metrics {
   readonly radiusPackets: Counter<'type' | 'outcome'>;
   readonly radiusForwarded: Counter<'server' | 'outcome'>;
 
+  // operations
+  readonly configReloads: Counter<'outcome'>;
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wapgw_' });
@@ -96,5 +99,7 @@ export class Metrics {
 
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
+
+    this.configReloads = c('config_reloads_total', 'SIGHUP reloads, by outcome (applied/refused)', ['outcome']);
   }
 }
