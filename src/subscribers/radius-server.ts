@@ -52,6 +52,15 @@ export type PacketOutcome =
   | 'unsupported-code'
   | 'error';
 
+export interface HandleResult {
+  /** The Accounting-Response to send; absent means drop silently. */
+  reply?: Buffer;
+  outcome: PacketOutcome;
+  type: StatusType | 'unknown';
+  /** The verified request, to copy downstream. */
+  forward?: Buffer;
+}
+
 interface Client {
   cidr: Cidr;
   secret: string;
@@ -166,10 +175,23 @@ export class RadiusAccountingServer {
   }
 
   /**
-   * Handles one datagram; returns the reply to send (or undefined: drop) and the outcome.
-   * Public so unit tests can drive it without sockets.
+   * Handles one datagram; returns the reply to send (or undefined: drop) and the outcome, and
+   * counts it. Public so unit tests can drive it without sockets.
    */
-  handle(datagram: Buffer, from: { address: string; port: number }): { reply?: Buffer; outcome: PacketOutcome; type: StatusType | 'unknown'; forward?: Buffer } {
+  handle(datagram: Buffer, from: { address: string; port: number }): HandleResult {
+    let r: HandleResult;
+    try {
+      r = this.process(datagram, from);
+    } catch (err) {
+      // Not stored, so no reply: the NAS retries.
+      this.logger.error({ err, from: from.address }, 'accounting request failed');
+      r = { outcome: 'error', type: 'unknown' };
+    }
+    this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
+    return r;
+  }
+
+  private process(datagram: Buffer, from: { address: string; port: number }): HandleResult {
     const address = normalizeAddress(from.address);
     const client = this.clientFor(address);
     if (!client) return { outcome: 'unknown-client', type: 'unknown' };
@@ -212,16 +234,7 @@ export class RadiusAccountingServer {
   }
 
   private receive(msg: Buffer, rinfo: RemoteInfo): void {
-    let r: ReturnType<RadiusAccountingServer['handle']>;
-    try {
-      r = this.handle(msg, rinfo);
-    } catch (err) {
-      // Not stored, so no reply: the NAS retries.
-      this.logger.error({ err, from: rinfo.address }, 'accounting request failed');
-      this.metrics.radiusPackets.inc({ type: 'unknown', outcome: 'error' });
-      return;
-    }
-    this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
+    const r = this.handle(msg, rinfo);
     if (r.outcome !== 'ok' && r.outcome !== 'duplicate') {
       this.logger.debug({ from: rinfo.address, port: rinfo.port, outcome: r.outcome }, 'RADIUS packet dropped');
     }

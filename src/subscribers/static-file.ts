@@ -22,6 +22,8 @@ const MSISDN = /^\+?[0-9]{3,20}$/;
 const IMSI = /^[0-9]{5,15}$/;
 const IMEISV = /^[0-9]{14,16}$/;
 
+const text = () => z.string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a text value') });
+
 const entrySchema = z
   .object({
     ip: z
@@ -37,7 +39,7 @@ const entrySchema = z
         else if (c.prefix < 64) ctx.addIssue({ code: 'custom', message: `"${s}": prefixes are matched per /64; give a /64 (or longer)` });
       })
       .optional(),
-    msisdn: z.string().regex(MSISDN, 'an MSISDN is 3 to 20 digits, optionally after "+"'),
+    msisdn: text().regex(MSISDN, 'an MSISDN is 3 to 20 digits, optionally after "+"'),
     imsi: z.string().regex(IMSI, 'an IMSI is 5 to 15 digits (quote it if it starts with 0)').optional(),
     imeisv: z.string().regex(IMEISV, 'an IMEISV is 14 to 16 digits').optional(),
   })
