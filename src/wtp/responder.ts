@@ -1,0 +1,377 @@
+/**
+ * WtpResponder: every WTP responder transaction of one bearer (WAP-224 §9), driven by PDUs,
+ * user primitives and `now`. No sockets, no timers, no clock: the caller hands in decoded PDUs
+ * and the time, and carries out the returned actions (see index.ts for the API contract).
+ *
+ * It owns three bounded tables (lru-cache, with their TTL measured on the `now` it is given):
+ *   - transactions, keyed by (peer, TID), at most wtp.maxTransactions; the least recently used
+ *     goes first when full (a finished one in WAIT_TIMEOUT normally; an active one is aborted
+ *     with CAPTEMPEXCEEDED and its user told);
+ *   - the TID cache, last TID per peer, wtp.tidCacheSize / wtp.tidCacheTtlMs (tid-cache.ts);
+ *   - the anti-amplification budget of unverified peers: octets received and sent. Toward a peer
+ *     whose TID has not been verified we never send more than it sent us; a Result that would
+ *     exceed that is preceded by Ack(TIDve) (the machine's `verifyFirst`).
+ * Deadlines of all transactions sit in one heap; `nextDeadline()` is what the timer driver sleeps
+ * until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts) decides.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config/schema';
+import type { Logger } from '../core/logger';
+import type { Metrics } from '../ops/metrics';
+import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu } from '../codec/wtp/types';
+import { newTx, step, type Limits, type MachineAction, type TimerName, type Tx, type WtpEvent, TIMERS } from './machine';
+import { chooseSegmentSize, maxMessageFor } from './sar';
+import { TidCache, tidTest } from './tid-cache';
+import { TimerHeap } from './timer-heap';
+import { pduSize } from './wire-size';
+
+/** The initiator's transport address as the edge names it, e.g. "10.1.2.3:49152" or "[2001:db8::1]:49152". */
+export type PeerKey = string;
+/** One transaction: `${peer}/${tid}` (tid without the direction bit). Opaque to callers. */
+export type TxId = string;
+
+export const txIdOf = (peer: PeerKey, tid: number): TxId => `${peer}/${tid & 0x7fff}`;
+
+export type WtpAction =
+  /** Send each PDU as its own datagram to `peer`, in order. */
+  | { kind: 'send'; peer: PeerKey; pdus: WtpPdu[] }
+  /** TR-Invoke.ind: a whole (reassembled) message, exactly once per transaction. */
+  | { kind: 'invokeInd'; txId: TxId; peer: PeerKey; tid: number; tcl: Tcl; uack: boolean; data: Buffer }
+  /** TR-Result.cnf: the initiator acknowledged the whole Result. */
+  | { kind: 'resultCnf'; txId: TxId; peer: PeerKey }
+  /** TR-Abort.ind: the transaction died (peer Abort, no response, protocol error, eviction). */
+  | { kind: 'abortInd'; txId: TxId; peer: PeerKey; abortType: AbortType; reason: number };
+
+export interface WtpResponderDeps {
+  config: { wtp: Config['wtp']; wsp: Pick<Config['wsp'], 'maxMessageSize'> };
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface ResultOptions {
+  /** Most WSP octets per packet this client takes (e.g. from WSP capabilities); lowers the segment size. */
+  maxSegmentSize?: number;
+}
+
+const REASON_NAME = new Map<number, string>(Object.entries(PROVIDER_ABORT).map(([k, v]) => [v, k]));
+const reasonLabel = (type: AbortType, reason: number): string =>
+  type === 'provider' ? (REASON_NAME.get(reason) ?? `0x${reason.toString(16)}`) : `user-0x${reason.toString(16)}`;
+
+interface Budget {
+  rx: number;
+  tx: number;
+}
+
+export class WtpResponder {
+  private readonly wtp: Config['wtp'];
+  private readonly limits: Limits;
+  private readonly log: Logger;
+  private readonly metrics: Metrics;
+  private readonly table: LRUCache<TxId, Tx>;
+  private readonly tids: TidCache;
+  private readonly budgets: LRUCache<PeerKey, Budget>;
+  private readonly timers = new TimerHeap<{ key: TxId; name: TimerName }>();
+  /** Actions produced by evictions inside lru-cache callbacks, drained by the public call. */
+  private pending: WtpAction[] = [];
+  private now = 0;
+  private lastPurge = 0;
+
+  constructor(deps: WtpResponderDeps) {
+    const w = (this.wtp = deps.config.wtp);
+    this.log = deps.logger.child({ component: 'wtp' });
+    this.metrics = deps.metrics;
+    this.limits = {
+      ackIntervalMs: w.ackIntervalMs,
+      retryIntervalMs: w.retryIntervalMs,
+      waitTimeoutMs: w.waitTimeoutMs,
+      maxRetransmissions: w.maxRetransmissions,
+      ackExpiryMax: w.ackExpiryMax,
+      nackDelayMs: w.sar.nackDelayMs,
+      groupSize: w.sar.groupSize,
+      maxMessageSize: deps.config.wsp.maxMessageSize,
+    };
+    const perf = { now: () => this.now };
+    // Backstop only: every live transaction has a timer or waits on its user (WSP answers or
+    // aborts within mmsc.timeoutMs); a record untouched this long is forgotten.
+    const backstop = Math.max(w.waitTimeoutMs * 2, w.retryIntervalMs * (w.maxRetransmissions + 2), 300_000);
+    this.table = new LRUCache<TxId, Tx>({
+      max: w.maxTransactions,
+      ttl: backstop,
+      perf,
+      dispose: (tx, key, reason) => {
+        if (reason === 'evict' || reason === 'expire') this.onEvict(tx, key);
+      },
+    });
+    this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now: perf.now });
+    this.budgets = new LRUCache<PeerKey, Budget>({ max: w.tidCacheSize, ttl: w.tidCacheTtlMs, perf });
+  }
+
+  /** Transactions held (in progress or in WAIT_TIMEOUT). */
+  get size(): number {
+    return this.table.size;
+  }
+
+  /** The state of a transaction, for tests and /status. */
+  stateOf(txId: TxId): Tx['state'] | undefined {
+    return this.table.peek(txId)?.state;
+  }
+
+  /**
+   * One PDU received from `peer` (call once per PDU of a concatenated datagram). `size`: its
+   * octets on the wire, for the amplification budget (computed when omitted).
+   */
+  receive(pdu: WtpPdu, peer: PeerKey, now: number, size = pduSize(pdu)): WtpAction[] {
+    this.now = now;
+    const out: WtpAction[] = [];
+    if (pdu.tid & 0x8000) {
+      // Direction bit set: a PDU sent by a responder, not for us (WAP-224 §10.4.3).
+      this.log.debug({ peer, tid: pdu.tid, pdu: pdu.type }, 'WTP PDU with the responder direction bit ignored');
+      return out;
+    }
+    this.countRx(peer, size);
+    this.countReceived(pdu);
+    const key = txIdOf(peer, pdu.tid);
+    const tx = this.table.get(key);
+    if (pdu.type === 'Invoke') {
+      if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      const fresh = newTx(peer, pdu, this.limits);
+      if (pdu.tcl === 0) return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      const entry = this.tids.get(peer);
+      const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
+      if (verdict === 'ok') this.tids.set(peer, fresh.tid, entry?.verified ?? false);
+      return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: verdict === 'ok' }, now, out);
+    }
+    if (!tx) {
+      this.log.debug({ peer, tid: pdu.tid, pdu: pdu.type }, 'WTP PDU for no transaction ignored');
+      return this.drain(out);
+    }
+    let ev: WtpEvent;
+    switch (pdu.type) {
+      case 'SegmentedInvoke':
+        ev = { type: 'RcvSegInvoke', pdu };
+        break;
+      case 'Ack':
+        ev = { type: 'RcvAck', pdu };
+        break;
+      case 'NegativeAck':
+        ev = { type: 'RcvNegativeAck', pdu };
+        break;
+      case 'Abort':
+        ev = { type: 'RcvAbort', pdu };
+        break;
+      default:
+        // A Result or Segmented Result sent to a responder: a protocol error.
+        ev = { type: 'RcvErrorPDU' };
+    }
+    return this.run(key, tx, ev, now, out);
+  }
+
+  /**
+   * A datagram that did not decode. When its TID could be read (`tid`), the transaction (if any)
+   * is aborted with PROTOERR, or an Abort PROTOERR answers it; otherwise it is only dropped.
+   */
+  receiveMalformed(peer: PeerKey, tid: number | undefined, now: number, size: number): WtpAction[] {
+    this.now = now;
+    const out: WtpAction[] = [];
+    this.countRx(peer, size);
+    if (tid === undefined || tid & 0x8000) return out;
+    const key = txIdOf(peer, tid);
+    const tx = this.table.get(key);
+    if (tx) return this.run(key, tx, { type: 'RcvErrorPDU' }, now, out);
+    this.emitSend(peer, [{ type: 'Abort', tid: responderTid(tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.PROTOERR }], out);
+    return this.drain(out);
+  }
+
+  /** TR-Invoke.res: the user accepted the Invoke (user acknowledgement, U/P). */
+  invokeRes(txId: TxId, now: number): WtpAction[] {
+    return this.user(txId, now, { type: 'TR-Invoke.res' });
+  }
+
+  /** TR-Result.req: the reply, a whole WSP PDU; segmented as the client allows. */
+  resultReq(txId: TxId, data: Buffer, now: number, opts: ResultOptions = {}): WtpAction[] {
+    this.now = now;
+    const tx = this.table.get(txId);
+    if (!tx) return this.user(txId, now, { type: 'TR-Result.req', data, segmentSize: null, verifyFirst: false });
+    const limit = this.clientLimit(tx, opts);
+    const segmentSize = chooseSegmentSize(data.length, this.wtp.sar.segmentSize, tx.sar, limit);
+    let verifyFirst = false;
+    if (segmentSize !== null && !this.tids.isVerified(tx.peer)) {
+      const packets = Math.max(1, Math.ceil(data.length / segmentSize));
+      const bytes = data.length + 4 * packets;
+      const b = this.budgets.get(tx.peer) ?? { rx: 0, tx: 0 };
+      verifyFirst = bytes > b.rx - b.tx;
+    }
+    return this.user(txId, now, { type: 'TR-Result.req', data, segmentSize, verifyFirst });
+  }
+
+  /** TR-Abort.req: the user aborts (a WSP reason, sent as a user Abort). */
+  abortReq(txId: TxId, reason: number, now: number): WtpAction[] {
+    return this.user(txId, now, { type: 'TR-Abort.req', reason });
+  }
+
+  /**
+   * The largest Result (a whole WSP PDU, octets) this transaction can carry: 256 segments of the
+   * largest size the client allows when it does SAR, one datagram when it does not. WSP checks
+   * this before resultReq and answers a clear error status instead of a bigger body. 0 for an
+   * unknown transaction.
+   */
+  maxResultSize(txId: TxId, opts: ResultOptions = {}): number {
+    const tx = this.table.peek(txId);
+    if (!tx) return 0;
+    return maxMessageFor(tx.sar, this.clientLimit(tx, opts));
+  }
+
+  /** Fires every timer due at `now`. */
+  tick(now: number): WtpAction[] {
+    this.now = now;
+    const out: WtpAction[] = [];
+    for (let top = this.timers.peek(); top && top.at <= now; top = this.timers.peek()) {
+      this.timers.pop();
+      const { key, name } = top.item;
+      const tx = this.table.peek(key);
+      if (!tx || tx.timers[name] !== top.at) continue;
+      this.run(key, tx, { type: `TimerTO_${name}` } as WtpEvent, now, out);
+    }
+    if (now - this.lastPurge > 10_000) {
+      this.lastPurge = now;
+      this.table.purgeStale();
+    }
+    return this.drain(out);
+  }
+
+  /** The earliest pending deadline (ms, same clock as `now`), or undefined when idle. */
+  nextDeadline(): number | undefined {
+    for (let top = this.timers.peek(); top; top = this.timers.peek()) {
+      const tx = this.table.peek(top.item.key);
+      if (tx && tx.timers[top.item.name] === top.at) return top.at;
+      this.timers.pop();
+    }
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private clientLimit(tx: Tx, opts: ResultOptions): number | undefined {
+    const mru = tx.clientMru !== undefined && tx.clientMru > 4 ? tx.clientMru - 4 : undefined;
+    const limits = [mru, opts.maxSegmentSize].filter((v): v is number => v !== undefined && v > 0);
+    return limits.length ? Math.min(...limits) : undefined;
+  }
+
+  private user(txId: TxId, now: number, ev: WtpEvent): WtpAction[] {
+    this.now = now;
+    const out: WtpAction[] = [];
+    const tx = this.table.get(txId);
+    if (!tx) {
+      this.log.debug({ txId, primitive: ev.type }, 'WTP user primitive for no transaction ignored');
+      return this.drain(out);
+    }
+    return this.run(txId, tx, ev, now, out);
+  }
+
+  private run(key: TxId, tx: Tx, ev: WtpEvent, now: number, out: WtpAction[]): WtpAction[] {
+    let res;
+    try {
+      res = step(tx, ev, now);
+    } catch (err) {
+      this.log.error({ err, txId: key, state: tx.state, event: ev.type }, 'WTP machine has no single row');
+      return this.drain(out);
+    }
+    const next = res.tx;
+    if (next.state !== tx.state && this.log.isLevelEnabled('debug')) {
+      this.log.debug({ peer: tx.peer, tid: tx.tid, from: tx.state, event: ev.type, to: next.state }, 'WTP transition');
+    }
+    for (const a of res.actions) this.emit(key, next, a, out);
+    if (next.outcome !== undefined && tx.outcome === undefined) {
+      this.metrics.wtpTransactions.inc({ class: String(next.tcl), outcome: next.outcome });
+    }
+    if (next.state === 'LISTEN') {
+      if (tx.state !== 'LISTEN') this.table.delete(key);
+    } else {
+      this.table.set(key, next);
+      for (const name of TIMERS) {
+        const at = next.timers[name];
+        if (at !== undefined && at !== tx.timers[name]) this.timers.push(at, { key, name });
+      }
+    }
+    this.metrics.wtpActiveTransactions.set(this.table.size);
+    return this.drain(out);
+  }
+
+  private emit(key: TxId, tx: Tx, a: MachineAction, out: WtpAction[]): void {
+    switch (a.kind) {
+      case 'send':
+        this.emitSend(tx.peer, a.pdus, out);
+        return;
+      case 'invokeInd':
+        out.push({ kind: 'invokeInd', txId: key, peer: tx.peer, tid: tx.tid, tcl: tx.tcl, uack: tx.uack, data: a.data });
+        return;
+      case 'resultCnf':
+        out.push({ kind: 'resultCnf', txId: key, peer: tx.peer });
+        return;
+      case 'abortInd':
+        out.push({ kind: 'abortInd', txId: key, peer: tx.peer, abortType: a.abortType, reason: a.reason });
+        return;
+      case 'tidVerified':
+        this.tids.set(tx.peer, tx.tid, true);
+        this.budgets.delete(tx.peer);
+        return;
+      case 'verification':
+        this.metrics.wtpTidVerifications.inc({ outcome: a.outcome });
+        return;
+      case 'duplicate':
+        this.metrics.wtpDuplicates.inc();
+        return;
+    }
+  }
+
+  private emitSend(peer: PeerKey, pdus: WtpPdu[], out: WtpAction[]): void {
+    if (!this.tids.isVerified(peer)) {
+      const b = this.budgets.get(peer) ?? { rx: 0, tx: 0 };
+      const size = pdus.reduce((n, p) => n + pduSize(p), 0);
+      if (b.tx + size > b.rx) {
+        this.log.debug({ peer, size, budget: b.rx - b.tx }, 'WTP send toward an unverified peer dropped (amplification budget)');
+        return;
+      }
+      this.budgets.set(peer, { rx: b.rx, tx: b.tx + size });
+    }
+    for (const p of pdus) {
+      if (p.type === 'Abort') this.metrics.wtpAborts.inc({ direction: 'sent', reason: reasonLabel(p.abortType, p.reason) });
+      else if (p.type === 'NegativeAck') this.metrics.wtpNacks.inc({ direction: 'sent' });
+      if ('rid' in p && p.rid) this.metrics.wtpRetransmissions.inc({ pdu: p.type });
+      if (p.type === 'SegmentedResult' || (p.type === 'Result' && !p.ttr)) this.metrics.wtpSarSegments.inc({ direction: 'out' });
+    }
+    out.push({ kind: 'send', peer, pdus });
+  }
+
+  private countRx(peer: PeerKey, size: number): void {
+    if (this.tids.isVerified(peer)) return;
+    const b = this.budgets.get(peer) ?? { rx: 0, tx: 0 };
+    this.budgets.set(peer, { rx: b.rx + size, tx: b.tx });
+  }
+
+  private countReceived(pdu: WtpPdu): void {
+    if (pdu.type === 'Abort') this.metrics.wtpAborts.inc({ direction: 'received', reason: reasonLabel(pdu.abortType, pdu.reason) });
+    else if (pdu.type === 'NegativeAck') this.metrics.wtpNacks.inc({ direction: 'received' });
+    else if (pdu.type === 'SegmentedInvoke' || (pdu.type === 'Invoke' && !pdu.ttr)) this.metrics.wtpSarSegments.inc({ direction: 'in' });
+  }
+
+  private onEvict(tx: Tx, key: TxId): void {
+    if (tx.state === 'WAIT_TIMEOUT') return;
+    this.log.warn({ peer: tx.peer, tid: tx.tid, state: tx.state }, 'WTP transaction evicted (table full or stale)');
+    this.metrics.wtpTransactions.inc({ class: String(tx.tcl), outcome: 'evicted' });
+    const out: WtpAction[] = [];
+    this.emitSend(tx.peer, [{ type: 'Abort', tid: responderTid(tx.tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.CAPTEMPEXCEEDED }], out);
+    if (tx.state === 'INVOKE_RESP_WAIT' || tx.state === 'RESULT_WAIT' || tx.state === 'RESULT_RESP_WAIT') {
+      out.push({ kind: 'abortInd', txId: key, peer: tx.peer, abortType: 'provider', reason: PROVIDER_ABORT.CAPTEMPEXCEEDED });
+    }
+    this.pending.push(...out);
+  }
+
+  private drain(out: WtpAction[]): WtpAction[] {
+    if (this.pending.length) {
+      out.push(...this.pending);
+      this.pending = [];
+    }
+    return out;
+  }
+}
