@@ -7,3 +7,4 @@ export * from './values';
 export * from './content-type';
 export * from './headers';
 export * from './multipart';
+export * from './pdu';
