@@ -10,6 +10,7 @@
  *   GET  /bytes?size=N           -> N octets (at most 2 MB), to test large retrievals
  * Messages live in an LRU bounded by demoMmsc.maxMessages. An insert-address-token From is
  * filled in from the identity headers the gateway adds (X-WAP-Network-Client-MSISDN, -IP).
+ * PDUs are read and written with the MMS codec (src/codec/mms).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -19,21 +20,14 @@ import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { drainHttpServer } from '../ops/http-drain';
-import {
-  M_ACKNOWLEDGE_IND,
-  M_NOTIFYRESP_IND,
-  M_SEND_REQ,
-  MESSAGE_TYPE,
-  encodeSendConf,
-  sendReqToRetrieveConf,
-  walkPdu,
-} from './mms-pdu';
+import { buildSendConf, decodeMms, encodeMms, getField, toEncodedString, type MmsHeader, type MmsPdu } from '../codec/mms';
 
 export const MMS_CONTENT_TYPE = 'application/vnd.wap.mms-message';
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
-const M_READ_REC_IND = 0x87;
-const STATUS_OK = 0x80;
-const STATUS_FORMAT_CORRUPT = 0xe2;
+const MESSAGE_TYPE_OCTET = 0x8c;
+const FORMAT_CORRUPT = 'Error-permanent-message-format-corrupt';
+/** Headers of an m-send-req that have no place in an m-retrieve-conf (OMA-MMS-ENC §6.1.1 vs §6.3). */
+const NOT_IN_RETRIEVE = new Set<string>(['Bcc', 'X-Mms-Expiry', 'X-Mms-Delivery-Time', 'X-Mms-Sender-Visibility', 'Date', 'Message-ID', 'X-Mms-Transaction-Id', 'X-Mms-MMS-Version']);
 
 export interface DemoMmscDeps {
   config: Config['demoMmsc'];
@@ -43,7 +37,7 @@ export interface DemoMmscDeps {
 }
 
 interface StoredMessage {
-  pdu: Buffer;
+  pdu: MmsPdu;
   from: string | undefined;
   receivedAt: number;
 }
@@ -113,57 +107,58 @@ export class DemoMmsc {
       text(res, 413, `larger than ${MAX_BODY_BYTES} octets\n`);
       return;
     }
-    if (body.length < 2 || body[0] !== MESSAGE_TYPE) {
+    if (body.length < 2 || body[0] !== MESSAGE_TYPE_OCTET) {
       this.counts.rejected++;
       text(res, 400, `not an MMS PDU (expected ${MMS_CONTENT_TYPE})\n`);
       return;
     }
-    let pdu;
+    let pdu: MmsPdu;
     try {
-      pdu = walkPdu(body);
+      pdu = decodeMms(body);
     } catch (err) {
       this.counts.rejected++;
       const reason = isWapgwError(err) ? err.message : String(err);
       this.logger.info({ reason, bytes: body.length }, 'demo MMSC: malformed MMS PDU');
       // What MMSCs do: HTTP 200 with an m-send-conf carrying the error.
-      mms(res, 200, encodeSendConf({ transactionId: '', version: 0x92, status: STATUS_FORMAT_CORRUPT, text: 'message format corrupt' }));
+      mms(res, 200, corrupt('', '1.2'));
       return;
     }
-    const version = pdu.version ?? 0x92;
-    switch (pdu.messageType) {
-      case M_SEND_REQ: {
-        if (pdu.transactionId === undefined || pdu.bodyOffset >= body.length) {
+    const transactionId = getField(pdu, 'X-Mms-Transaction-Id');
+    const version = getField(pdu, 'X-Mms-MMS-Version') ?? '1.2';
+    switch (pdu.type) {
+      case 'm-send-req': {
+        if (transactionId === undefined || getField(pdu, 'Content-Type') === undefined) {
           this.counts.rejected++;
-          mms(res, 200, encodeSendConf({ transactionId: pdu.transactionId ?? '', version, status: STATUS_FORMAT_CORRUPT, text: 'message format corrupt' }));
+          mms(res, 200, corrupt(transactionId ?? '', version));
           return;
         }
         const id = randomBytes(16).toString('base64url');
         const msisdn = header(req, 'x-wap-network-client-msisdn');
         const ip = header(req, 'x-wap-network-client-ip');
         const from = msisdn ? `${msisdn}/TYPE=PLMN` : ip ? `${ip}/TYPE=${ip.includes(':') ? 'IPv6' : 'IPv4'}` : undefined;
-        this.store.set(id, { pdu: body, from, receivedAt: this.now() });
+        this.store.set(id, { pdu, from, receivedAt: this.now() });
         this.counts.received++;
         const location = `http://${hostOf(req, this.server)}/mms/${id}`;
-        this.logger.info({ messageId: id, transactionId: pdu.transactionId, bytes: body.length, msisdn, clientIp: ip }, 'demo MMSC: message stored');
+        this.logger.info({ messageId: id, transactionId, bytes: body.length, msisdn, clientIp: ip }, 'demo MMSC: message stored');
         res.setHeader('X-Mms-Content-Location', location);
-        mms(res, 200, encodeSendConf({ transactionId: pdu.transactionId, version, status: STATUS_OK, messageId: id }));
+        mms(res, 200, encodeMms(buildSendConf({ transactionId, version, status: 'Ok', messageId: id })));
         return;
       }
-      case M_NOTIFYRESP_IND:
+      case 'm-notifyresp-ind':
         this.counts.notifyResp++;
         break;
-      case M_ACKNOWLEDGE_IND:
+      case 'm-acknowledge-ind':
         this.counts.acknowledge++;
         break;
-      case M_READ_REC_IND:
+      case 'm-read-rec-ind':
         this.counts.readReport++;
         break;
       default:
         this.counts.rejected++;
-        text(res, 400, `MMS message type 0x${(pdu.messageType ?? 0).toString(16)} is not accepted here\n`);
+        text(res, 400, `MMS message type ${String(pdu.type)} is not accepted here\n`);
         return;
     }
-    this.logger.info({ messageType: pdu.messageType, transactionId: pdu.transactionId }, 'demo MMSC: report received');
+    this.logger.info({ messageType: pdu.type, transactionId }, 'demo MMSC: report received');
     res.statusCode = 204;
     res.end();
   }
@@ -174,11 +169,37 @@ export class DemoMmsc {
       text(res, 404, 'no such message\n');
       return;
     }
-    const from = m.from;
-    const conf = sendReqToRetrieveConf(m.pdu, { messageId: id, date: Math.floor(this.now() / 1000), ...(from ? { from } : {}) });
+    const conf = encodeMms(toRetrieveConf(m.pdu, id, Math.floor(this.now() / 1000), m.from));
     this.counts.retrieved++;
     mms(res, 200, conf);
   }
+}
+
+function corrupt(transactionId: string, version: string): Buffer {
+  return encodeMms(buildSendConf({ transactionId, version, status: FORMAT_CORRUPT, responseText: 'message format corrupt' }));
+}
+
+/**
+ * m-retrieve-conf from a stored m-send-req: type changed, Message-ID and Date added after the
+ * version, Bcc/Expiry/Delivery-Time/Sender-Visibility dropped, an insert-address-token From
+ * filled in with the sender the gateway identified, the same Content-Type and parts.
+ */
+export function toRetrieveConf(req: MmsPdu, messageId: string, date: number, from?: string): MmsPdu {
+  const headers: MmsHeader[] = [];
+  const tid = getField(req, 'X-Mms-Transaction-Id');
+  if (tid !== undefined) headers.push({ field: 'X-Mms-Transaction-Id', value: tid });
+  headers.push({ field: 'X-Mms-MMS-Version', value: getField(req, 'X-Mms-MMS-Version') ?? '1.2' });
+  headers.push({ field: 'Message-ID', value: messageId });
+  headers.push({ field: 'Date', value: date });
+  for (const h of req.headers) {
+    if (h.field !== 'unknown' && h.field !== 'application' && NOT_IN_RETRIEVE.has(h.field)) continue;
+    if (h.field === 'From' && h.value.insert && from !== undefined) {
+      headers.push({ field: 'From', value: { insert: false, address: toEncodedString(from) } });
+      continue;
+    }
+    headers.push(h);
+  }
+  return { type: 'm-retrieve-conf', headers, ...(req.body ? { body: req.body } : {}) };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

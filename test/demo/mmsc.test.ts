@@ -1,4 +1,5 @@
 import t from 'tap';
+import { decodeMms, getField } from '../../src/codec/mms';
 import { defaultConfig } from '../../src/config/load';
 import { silentLogger } from '../../src/core/logger';
 import { DemoMmsc } from '../../src/demo/mmsc';
@@ -54,6 +55,12 @@ t.test('send -> retrieve -> notifyresp -> acknowledge', async (t) => {
   t.ok(rc.includes(Buffer.from('\x97+15550000009/TYPE=PLMN\0', 'latin1')), 'To kept');
   const tail = req.subarray(req.indexOf(0x84, 20));
   t.equal(rc.subarray(rc.length - tail.length).toString('hex'), tail.toString('hex'), 'same Content-Type and parts');
+
+  const decoded = decodeMms(rc);
+  t.equal(decoded.type, 'm-retrieve-conf', 'the MMS codec reads it back');
+  t.equal(getField(decoded, 'Message-ID'), id);
+  t.equal(getField(decoded, 'Date'), FIXED_NOW / 1000);
+  t.equal(getField(decoded, 'X-Mms-Transaction-Id'), 'T-0001');
 
   const n = await post(notifyRespInd());
   t.equal(n.status, 204);
