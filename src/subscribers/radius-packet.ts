@@ -9,8 +9,9 @@
  *   FreeRADIUS does it): HMAC-MD5(Secret, packet with the authenticator field and the
  *   Message-Authenticator value zeroed). The request authenticator covers the filled value.
  * - Accounting-Response (RFC 2866 §3, §4.2): Proxy-State copied in order; Message-Authenticator
- *   added when the request had one (HMAC over the response with the request authenticator in
- *   place), then MD5(5|Id|Length|RequestAuth|Attributes|Secret).
+ *   added when the request had one (HMAC over the response with a zero authenticator field, as
+ *   FreeRADIUS does for accounting; checked with radclient), then
+ *   MD5(5|Id|Length|RequestAuth|Attributes|Secret).
  * - Framed-IPv6-Prefix (97, RFC 3162 §2.3): Reserved(1) PrefixLength(1) Prefix(0..16).
  *
  * Every function takes a packet already cut to its Length field (`sliceToLength`).
@@ -117,9 +118,11 @@ export function encodeAccountingResponse(request: Buffer, secret: string, attrs:
   pkt[0] = CODE_ACCOUNTING_RESPONSE;
   pkt[1] = request[1] as number;
   pkt.writeUInt16BE(pkt.length, 2);
-  request.copy(pkt, AUTH, AUTH, AUTH + 16);
   body.copy(pkt, HEADER);
+  // Message-Authenticator first, over the packet with a zero authenticator field (as FreeRADIUS
+  // signs and checks Accounting-Responses); then the response authenticator over the request's.
   if (withMa) createHmac('md5', secret).update(pkt).digest().copy(pkt, maAt + 2);
+  request.copy(pkt, AUTH, AUTH, AUTH + 16);
   md5(pkt, Buffer.from(secret, 'utf8')).copy(pkt, AUTH);
   return pkt;
 }
