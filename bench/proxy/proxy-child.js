@@ -1,0 +1,31 @@
+// Our MMS proxy alone in one process, for the benchmark: 127.0.0.1 bound to a subscriber,
+// access log on (to /dev/null), identity headers as configured by default.
+// Usage: node bench/proxy/proxy-child.js PROXY_PORT ORIGIN_PORT   (prints "ready PORT")
+'use strict';
+const path = require('node:path');
+const dist = path.join(__dirname, '..', '..', 'dist');
+const { parseConfig } = require(path.join(dist, 'config/load'));
+const { createLogger } = require(path.join(dist, 'core/logger'));
+const { Metrics } = require(path.join(dist, 'ops/metrics'));
+const { MmsProxy } = require(path.join(dist, 'proxy/server'));
+const pino = require('pino');
+
+const [proxyPort, originPort] = process.argv.slice(2).map(Number);
+// WAPGW_BENCH_LOG=0 turns the access log off (to measure its cost)
+const config = parseConfig({
+  mmsc: { url: `http://127.0.0.1:${originPort}/mms`, timeoutMs: 30000, connections: 128 },
+  proxy: { bind: '127.0.0.1', port: proxyPort, allowedNetworks: ['127.0.0.0/8'] },
+  log: { accessLog: process.env.WAPGW_BENCH_LOG !== '0' },
+});
+const sub = { key: '127.0.0.1', msisdn: '31611111111', imsi: '204080000000001', source: 'static', since: 0 };
+const subscribers = {
+  lookup: (ip) => (ip === '127.0.0.1' ? sub : undefined),
+  bind() {},
+  unbind: () => false,
+  flushNas: () => 0,
+  size: 1,
+};
+const logger = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: false }) });
+const proxy = new MmsProxy({ config, subscribers, metrics: new Metrics(), logger });
+proxy.start().then(([l]) => console.log(`ready ${l.port}`));
+process.on('SIGTERM', () => proxy.close(Date.now() + 500).then(() => process.exit(0)));

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// MMS proxy benchmark: wrk through our proxy and through nginx doing the same job (one worker,
+// `map $remote_addr $msisdn`, 403 when unknown, identity headers set, keep-alive upstream) toward
+// the same fast origin (bench/proxy/origin.js, preallocated buffers), for 300 KB retrievals and
+// small requests, absolute-form request lines as Android sends them.
+// Usage: npm run build && node bench/proxy/run.js [--duration 5] [--connections 32] [--threads 2] [--rounds 3]
+// Each (server, size) is warmed up, then measured `rounds` times, alternating servers so both see
+// the same machine noise; the median round is reported with the ratio ours/nginx.
+// Needs wrk and nginx (nginx-light). On a small machine wrk, the origin and the proxy share CPUs.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const duration = Number(arg('duration', 5));
+const connections = Number(arg('connections', 32));
+const threads = Number(arg('threads', 2));
+const rounds = Number(arg('rounds', 3));
+const here = __dirname;
+
+for (const bin of ['wrk', 'nginx']) {
+  try {
+    execFileSync('which', [bin], { stdio: 'ignore' });
+  } catch {
+    console.error(`${bin} is not installed; skipping the proxy benchmark`);
+    process.exit(0);
+  }
+}
+if (!fs.existsSync(path.join(here, '..', '..', 'dist', 'proxy', 'server.js'))) {
+  console.error('dist/ is missing: run `npm run build` first');
+  process.exit(1);
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+
+const children = [];
+function start(cmd, args, readyRe) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(c);
+    let out = '';
+    const onData = (d) => {
+      out += d;
+      if (readyRe.test(out)) resolve(c);
+    };
+    c.stdout.on('data', onData);
+    c.stderr.on('data', onData);
+    c.on('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out}`)));
+  });
+}
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+function waitPort(port, ms = 5000) {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 50)));
+    };
+    tryOnce();
+  });
+}
+
+function nginxConf(prefix, port, originPort) {
+  return `
+worker_processes 1;
+daemon off;
+master_process off;
+error_log ${prefix}/error.log warn;
+pid ${prefix}/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log /dev/null;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  client_max_body_size 1m;
+  map $remote_addr $msisdn {
+    default "";
+    127.0.0.1 "31611111111";
+  }
+  map $remote_addr $imsi {
+    default "";
+    127.0.0.1 "204080000000001";
+  }
+  upstream mmsc {
+    server 127.0.0.1:${originPort};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      if ($msisdn = "") { return 403; }
+      proxy_pass http://mmsc;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host 127.0.0.1:${originPort};
+      proxy_set_header X-WAP-Network-Client-IP $remote_addr;
+      proxy_set_header X-WAP-Network-Client-MSISDN $msisdn;
+      proxy_set_header X-MSISDN $msisdn;
+      proxy_set_header X-IMSI $imsi;
+    }
+  }
+}
+`;
+}
+
+function wrk(port, target) {
+  const out = execFileSync(
+    'wrk',
+    ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '-s', path.join(here, 'absolute.lua'), `http://127.0.0.1:${port}/`],
+    { env: { ...process.env, TARGET: target }, encoding: 'utf8' },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const t = /Transfer\/sec:\s+([\d.]+)([KMG]?B)/.exec(out);
+  const mult = { B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 };
+  const mbs = t ? Number(t[1]) * mult[t[2]] : 0;
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors:.*/.exec(out)?.[0] ?? '';
+  const lat = /Latency\s+(\S+)/.exec(out)?.[1] ?? '?';
+  return { rps, mbs, non2xx, errors, lat };
+}
+
+(async () => {
+  const originPort = await freePort();
+  await start('node', [path.join(here, 'origin.js'), String(originPort)], /ready/);
+  const oursPort = await freePort();
+  await start('node', [path.join(here, 'proxy-child.js'), String(oursPort), String(originPort)], /ready/);
+  const nginxPort = await freePort();
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-nginx-'));
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), nginxConf(prefix, nginxPort, originPort));
+  const ng = spawn('nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+  children.push(ng);
+  await waitPort(nginxPort);
+
+  console.log(`# MMS proxy benchmark: wrk -t${threads} -c${connections} -d${duration}s, absolute-form GETs, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
+  const results = {};
+  const median = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)];
+  for (const size of ['300k', 'small']) {
+    const target = `http://127.0.0.1:${originPort}/${size}`;
+    const servers = [['wapgw', oursPort], ['nginx', nginxPort]];
+    for (const [, port] of servers) {
+      // warm-up (JIT, keep-alive pools on both sides)
+      execFileSync('wrk', ['-t', String(threads), '-c', String(connections), '-d2s', '-s', path.join(here, 'absolute.lua'), `http://127.0.0.1:${port}/`], {
+        env: { ...process.env, TARGET: target },
+        stdio: 'ignore',
+      });
+    }
+    const runs = { wapgw: [], nginx: [] };
+    for (let i = 0; i < rounds; i++) for (const [name, port] of servers) runs[name].push(wrk(port, target));
+    for (const [name] of servers) {
+      const r = median(runs[name]);
+      results[`${name}/${size}`] = r;
+      console.log(
+        `${name.padEnd(6)} ${size.padEnd(6)} ${r.rps.toFixed(0).padStart(8)} req/s ${r.mbs.toFixed(1).padStart(8)} MB/s  latency avg ${r.lat}` +
+          `  (rounds: ${runs[name].map((x) => x.rps.toFixed(0)).join(', ')} req/s)` +
+          (r.non2xx ? `  NON-2xx: ${r.non2xx}` : '') + (r.errors ? `  ${r.errors}` : ''),
+      );
+    }
+    const ours = results[`wapgw/${size}`];
+    const theirs = results[`nginx/${size}`];
+    const ratio = theirs.rps > 0 ? ours.rps / theirs.rps : 0;
+    console.log(`ratio  ${size.padEnd(6)} wapgw/nginx = ${ratio.toFixed(2)}x${size === '300k' ? `  (goal >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})` : ''}`);
+  }
+  cleanup();
+  process.exit(0);
+})().catch((e) => {
+  console.error(e);
+  cleanup();
+  process.exit(1);
+});
