@@ -17,6 +17,7 @@ import { RadiusAccountingServer } from './subscribers/radius-server';
 import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
+import { WspGateway } from './edge/wsp-gateway';
 
 export interface Listening {
   name: string;
@@ -106,6 +107,8 @@ export class Gateway {
     if (config.proxy.enabled) {
       this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
     }
+    // The legacy handset path: WSP/WTP over UDP, bridged to the MMSC.
+    this.components.push(new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }) }));
     // (component factories are added here by the parts that provide them)
   }
 

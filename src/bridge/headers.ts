@@ -67,7 +67,8 @@ export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions):
     const l = name.toLowerCase();
     if (HOP_BY_HOP.has(l) || WSP_ONLY.has(l) || drop.has(l) || l === 'via') continue;
     if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) continue; // never smuggle
-    add(RENAME[l] ?? name, value);
+    // HTTP x-wap-profile carries quoted URIs (WAP-248 §9.2.3.3); WSP Profile is a bare URI
+    add(RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
   }
   const via = h.filter(([n]) => n.toLowerCase() === 'via').map(([, v]) => v);
   via.push(`WAP/${opts.encodingVersion} ${opts.viaHost} (wapgw)`);

@@ -12,7 +12,7 @@ import type { ProposedCapabilities } from './capabilities';
 export type TxnKey = string;
 
 export type WtpIndication =
-  | { ind: 'TR-Invoke.ind'; txn: TxnKey; peer: Peer; tcl: 0 | 1 | 2; data: Buffer }
+  | { ind: 'TR-Invoke.ind'; txn: TxnKey; peer: Peer; tcl: 0 | 1 | 2; data: Buffer; uack?: boolean }
   | { ind: 'TR-Result.cnf'; txn: TxnKey }
   | { ind: 'TR-Abort.ind'; txn: TxnKey; user: boolean; reason: number };
 
@@ -24,6 +24,10 @@ export interface WtpPort {
   resultReq(txn: TxnKey, data: Buffer, now: number): WtpOutput;
   /** A WSP (user) abort with a WSP reason code (0xE0..). */
   abortReq(txn: TxnKey, reason: number, now: number): WtpOutput;
+  /** TR-Invoke.res: the user accepted the Invoke (U/P user acknowledgement). */
+  invokeRes(txn: TxnKey, now: number): WtpOutput;
+  /** Largest Result this transaction's client can receive (SAR limits). */
+  maxResultSize(txn: TxnKey): number;
   /** Transactions held now. */
   readonly size: number;
 }

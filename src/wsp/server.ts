@@ -135,7 +135,7 @@ export class WspServer {
   private indication(ind: WtpIndication, now: number): void {
     switch (ind.ind) {
       case 'TR-Invoke.ind':
-        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now);
+        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack ?? false);
       case 'TR-Result.cnf':
       case 'TR-Abort.ind': {
         const sid = this.txnSession.get(ind.txn) ?? this.inflight.get(ind.txn)?.sessionId;
@@ -148,7 +148,7 @@ export class WspServer {
     }
   }
 
-  private invoke(txn: TxnKey, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number): void {
+  private invoke(txn: TxnKey, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number, uack: boolean): void {
     const existing = this.byPeer.get(peerKey(peer));
     const session = existing === undefined ? undefined : this.sessions.peek(existing);
     let pdu: WspIn;
@@ -191,6 +191,8 @@ export class WspServer {
         this.inflight.set(txn, { sessionId: existing, ac: new AbortController() });
         this.pendingMethods.set(txn, pdu);
         this.event(existing, { on: 'Method', txn }, now);
+        // accepted (delivered): TR-Invoke.res, so the handset stops retransmitting while the MMSC works
+        if (uack && this.inflight.has(txn)) this.apply(this.d.wtp.invokeRes(txn, now), now);
         return;
       }
       case 'Disconnect':
@@ -343,7 +345,9 @@ export class WspServer {
       this.checkIdle();
       return;
     }
-    const buf = this.encodeBounded(reply, s.encodingVersion, s.caps.clientSduSize);
+    // the negotiated Client-SDU-Size bounds the Reply, and so does what WTP SAR can carry to this client
+    const sdu = s.caps.clientSduSize > 0 ? s.caps.clientSduSize : Infinity;
+    const buf = this.encodeBounded(reply, s.encodingVersion, Math.min(sdu, this.d.wtp.maxResultSize(txn)));
     this.apply(this.d.wtp.resultReq(txn, buf, now), now);
     this.event(f.sessionId, { on: 'MethodDone', txn }, now);
     this.checkIdle();
@@ -360,7 +364,8 @@ export class WspServer {
       buf = this.d.codec.encodeReply(textReply(502, 'reply from the MMSC could not be encoded for WSP'), version);
     }
     if (limit > 0 && buf.length > limit) {
-      buf = this.d.codec.encodeReply(textReply(413, `reply of ${buf.length} octets exceeds the Client-SDU-Size ${limit}`), version);
+      this.d.logger.info({ bytes: buf.length, limit }, 'reply too large for the handset: 413');
+      buf = this.d.codec.encodeReply(textReply(413, `reply of ${buf.length} octets exceeds the ${limit} octets this handset can receive`), version);
     }
     return buf;
   }

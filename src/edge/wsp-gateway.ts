@@ -1,0 +1,154 @@
+/**
+ * The WSP gateway component (start/close per src/main.ts): the UDP bearer on the CL and CO
+ * ports, the single timer driver, the WTP responder, the WSP server and the HTTP bridge,
+ * wired together. This is the only place on the UDP side where datagrams enter and leave
+ * and where time is read: every datagram is handed on with `clock.now()`, and after every
+ * input the one timer is re-armed for the earliest deadline.
+ *
+ * Drain (close): no new transactions are accepted, in-flight methods may finish until the
+ * deadline (their Results still go out and are retransmitted), then whatever is left is
+ * cancelled and the sockets close.
+ */
+import type { Config } from '../config/schema';
+import { systemClock, type Clock } from '../core/clock';
+import type { Logger } from '../core/logger';
+import type { Component, Listening } from '../main';
+import type { Metrics } from '../ops/metrics';
+import { AccessPolicy, UpstreamPolicy } from '../proxy/access';
+import { IdentityHeaders } from '../proxy/identity';
+import { RateLimiter } from '../proxy/rate-limit';
+import type { SubscriberStore } from '../subscribers/types';
+import { WspBridge } from '../bridge/bridge';
+import { UpstreamClient } from '../bridge/upstream';
+import type { WspCodecPort, WtpPort } from '../wsp/ports';
+import { WspServer } from '../wsp/server';
+import { createWspCodec, createWtpPort } from '../wsp/adapters';
+import { TimerDriver } from './timer-driver';
+import { UdpBearer, type BoundSocket } from './udp-bearer';
+
+export interface WspGatewayDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  subscribers: SubscriberStore;
+  clock?: Clock;
+  /** Test seams: the WTP responder and WSP codec (default: the real ones). */
+  wtp?: WtpPort;
+  codec?: WspCodecPort;
+}
+
+export class WspGateway implements Component {
+  readonly name = 'wsp';
+  private readonly bearer: UdpBearer;
+  private readonly timers: TimerDriver;
+  private readonly server: WspServer;
+  private readonly upstream: UpstreamClient;
+  private readonly wtp: WtpPort;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private bound: BoundSocket[] = [];
+  private up = false;
+
+  constructor(d: WspGatewayDeps) {
+    const { config, metrics } = d;
+    const logger = d.logger;
+    this.clock = d.clock ?? systemClock;
+    this.metrics = metrics;
+    this.bearer = new UdpBearer({
+      bind: config.wsp.bind,
+      connectionlessPort: config.wsp.connectionlessPort,
+      connectionOrientedPort: config.wsp.connectionOrientedPort,
+      logger,
+      metrics,
+    });
+    this.timers = new TimerDriver(this.clock, (err) => logger.error({ err }, 'timer handler failed'));
+    const upstreamPolicy = new UpstreamPolicy({ config });
+    this.upstream = new UpstreamClient({
+      isAllowedOrigin: (o) => upstreamPolicy.check(`${o}/`).ok,
+      connections: config.mmsc.connections,
+      timeoutMs: config.mmsc.timeoutMs,
+    });
+    const codec = d.codec ?? createWspCodec();
+    this.wtp = d.wtp ?? createWtpPort({ config, metrics, logger });
+    const bridge = new WspBridge({
+      upstream: this.upstream,
+      upstreamPolicy,
+      access: new AccessPolicy({ config, subscribers: d.subscribers }),
+      identity: new IdentityHeaders(config.identity),
+      rateLimit: new RateLimiter({
+        perSecond: config.rateLimit.wsp.perSourcePerSecond,
+        burst: config.rateLimit.wsp.burst,
+        maxSources: config.rateLimit.maxSources,
+      }),
+      metrics,
+      logger,
+      maxResponseSize: config.wsp.maxResponseSize,
+      accessLog: config.log.accessLog,
+      now: () => this.clock.now(),
+      ...(codec.describeMms ? { describeMms: (b: Buffer) => codec.describeMms?.(b) } : {}),
+    });
+    this.server = new WspServer({
+      config,
+      wtp: this.wtp,
+      codec,
+      bridge,
+      metrics,
+      logger,
+      send: (role, buf, peer) => this.bearer.send(role, buf, peer),
+      now: () => this.clock.now(),
+      onAsyncOutput: () => this.after(),
+    });
+    this.timers.add(this.server);
+    this.bearer.on('datagram', (buf, peer, role) => {
+      const now = this.clock.now();
+      if (role === 'co') this.server.receiveCo(buf, peer, now);
+      else this.server.receiveCl(buf, peer, now);
+      this.after();
+    });
+  }
+
+  private after(): void {
+    this.metrics.wtpActiveTransactions.set(this.wtp.size);
+    this.timers.rearm();
+  }
+
+  async start(): Promise<Listening[]> {
+    this.bound = await this.bearer.start();
+    this.up = true;
+    return this.bound.map((b) => ({ name: b.role === 'cl' ? 'wsp-connectionless' : 'wsp-connection-oriented', protocol: 'udp' as const, address: b.address, port: b.port }));
+  }
+
+  /** Real ports (tests bind port 0). */
+  get ports(): { connectionless: number; connectionOriented: number } {
+    return {
+      connectionless: this.bound.find((b) => b.role === 'cl')?.port ?? 0,
+      connectionOriented: this.bound.find((b) => b.role === 'co')?.port ?? 0,
+    };
+  }
+
+  healthy(): boolean {
+    return this.up;
+  }
+
+  status(): Record<string, unknown> {
+    return { ...this.server.status(), ports: this.ports };
+  }
+
+  async close(deadline: number): Promise<void> {
+    this.server.stopAccepting();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.server.whenIdle(),
+      new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+    ]);
+    if (timer) clearTimeout(timer);
+    this.server.cancelAll();
+    // a last moment for the final Results and Acks to leave and arrive
+    const grace = Math.min(200, Math.max(0, deadline - Date.now()));
+    if (grace > 0) await new Promise((r) => setTimeout(r, grace));
+    this.up = false;
+    this.timers.stop();
+    await this.bearer.close();
+    await this.upstream.close();
+  }
+}
