@@ -79,8 +79,6 @@ export interface WspHeader {
   shift?: Buffer;
   /** The value could not be typed: `value` is hex and only `raw` is faithful. */
   opaque?: boolean;
-  /** The field name was well-known (binary) on the wire. */
-  wellKnown?: boolean;
 }
 
 /** A header given by the caller: HTTP text name and value (raw optional). */
@@ -116,7 +114,6 @@ export function decodeHeaders(input: Reader | Buffer): WspHeader[] {
       const valueBuf = r.buf.subarray(ext.start, ext.end);
       r.pos = ext.end;
       h = page === 1 ? decodeWellKnown(code, valueBuf) : opaqueHeader(`X-Wsp-Page-${page}-0x${hex2(code)}`, valueBuf);
-      h.wellKnown = true;
     } else if (o === 0) {
       return r.fail('header field name expected, got 0x00');
     } else {
