@@ -17,6 +17,9 @@
  * answered 405 on the raw socket without contacting anyone. Requests with both Content-Length and
  * Transfer-Encoding, duplicate Content-Length, or obs-fold are refused 400 by Node's parser
  * (llhttp, strict mode); we answer those in `clientError` and count them.
+ * One access-log line per request (`proxy request`: source, MSISDN (redacted by the logger),
+ * method, URL, status, bytes in/out, ms, and for MMS bodies the message type and transaction id
+ * of the request (`mms`) and the reply (`mmsReply`), peeked from their first bytes).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -32,6 +35,7 @@ import type { Metrics } from '../ops/metrics';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
 import { AccessPolicy, UpstreamPolicy } from './access';
 import { IdentityHeaders } from './identity';
+import { peekMms, type MmsPeek } from './mms-peek';
 import { RateLimiter } from './rate-limit';
 
 export interface MmsProxyDeps {
@@ -70,6 +74,7 @@ export type RefusalReason =
   | 'client-timeout';
 
 const MMS_TYPE = 'application/vnd.wap.mms-message';
+const isMms = (ct: string | string[] | undefined): boolean => typeof ct === 'string' && ct.trim().toLowerCase().startsWith(MMS_TYPE);
 
 /** Per-request bookkeeping, from arrival to the access-log line. */
 interface Exchange {
@@ -86,6 +91,9 @@ interface Exchange {
   refusal?: RefusalReason;
   upstreamError?: string;
   proxyReq?: http.ClientRequest;
+  /** MMS message type and transaction id of the request and reply bodies, when MMS. */
+  mms?: MmsPeek;
+  mmsReply?: MmsPeek;
   timer?: NodeJS.Timeout;
   logged: boolean;
 }
@@ -138,10 +146,15 @@ class BodyCounter extends Transform {
     private readonly ex: Exchange,
     private readonly max: number,
     private readonly onOverflow: () => void,
+    private peek: boolean,
   ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.peek) {
+      this.peek = false;
+      this.ex.mms = peekMms(chunk) ?? undefined;
+    }
     this.ex.bytesIn += chunk.length;
     if (this.ex.bytesIn > this.max) {
       cb();
@@ -342,6 +355,7 @@ export class MmsProxy implements Component {
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
     const cl = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+    const mmsBody = hasBody && this.config.log.accessLog && isMms(req.headers['content-type']);
     const pairs = this.identity.apply(endToEnd(req.rawHeaders, true), ex.src, ex.subscriber, Date.now());
     const headers = toHeaderObject(pairs);
     headers.host = u.host;
@@ -353,7 +367,7 @@ export class MmsProxy implements Component {
 
     let counter: BodyCounter | undefined;
     if (hasBody) {
-      counter = new BodyCounter(ex, this.config.proxy.maxBodyBytes, () => this.bodyTooLarge(ex, req, res));
+      counter = new BodyCounter(ex, this.config.proxy.maxBodyBytes, () => this.bodyTooLarge(ex, req, res), mmsBody);
       req.pipe(counter);
     }
 
@@ -385,6 +399,9 @@ export class MmsProxy implements Component {
     });
     const headers = toHeaderObject(endToEnd(proxyRes.rawHeaders, false));
     res.writeHead(status, proxyRes.statusMessage, headers);
+    if (this.config.log.accessLog && isMms(proxyRes.headers['content-type'])) {
+      proxyRes.once('data', (c: Buffer) => (ex.mmsReply = peekMms(c) ?? undefined));
+    }
     proxyRes.on('data', (c: Buffer) => (ex.bytesOut += c.length));
     proxyRes.on('error', () => res.destroy());
     proxyRes.on('aborted', () => res.destroy());
@@ -528,6 +545,8 @@ export class MmsProxy implements Component {
       ms: Math.round((this.clock.now() - ex.start) * 10) / 10,
     };
     if (ex.subscriber?.msisdn !== undefined) line.msisdn = ex.subscriber.msisdn;
+    if (ex.mms) line.mms = ex.mms;
+    if (ex.mmsReply) line.mmsReply = ex.mmsReply;
     if (ex.refusal) line.refusal = ex.refusal;
     if (ex.upstreamError) line.upstreamError = ex.upstreamError;
     if (!res.writableFinished) line.aborted = true;
@@ -535,4 +554,3 @@ export class MmsProxy implements Component {
   }
 }
 
-export { MMS_TYPE };
