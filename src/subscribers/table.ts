@@ -61,11 +61,16 @@ export class Binding implements Subscriber {
   }
 }
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/** Dotted-quad IPv4 without leading zeros: already its own key. */
+const CANONICAL_IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
+
 /**
  * The table key for a textual address or key: an IPv4 address, an IPv6 address (its /64), or an
  * IPv6 prefix `x::/n` with n >= 64 (its /64). Null otherwise.
  */
 export function tableKey(ipOrKey: string): string | null {
+  if (CANONICAL_IPV4.test(ipOrKey)) return ipOrKey; // the common case, without parsing
   const slash = ipOrKey.indexOf('/');
   if (slash < 0) return subscriberKey(ipOrKey);
   const c = parseCidr(ipOrKey);
@@ -92,6 +97,7 @@ export class SubscriberTable implements SubscriberStore {
   private readonly byNas = new Map<string, Set<string>>();
   private readonly interned = new Map<string, string>();
   private readonly metrics: Metrics | undefined;
+  private readonly counters: { hit: { inc(): void }; miss: { inc(): void }; radius: { set(v: number): void }; static: { set(v: number): void } } | undefined;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
   private readonly evictionLogIntervalMs: number;
@@ -102,6 +108,13 @@ export class SubscriberTable implements SubscriberStore {
   constructor(opts: SubscriberTableOptions) {
     this.maxEntries = opts.maxEntries;
     this.metrics = opts.metrics;
+    const m = opts.metrics;
+    this.counters = m && {
+      hit: m.subscriberLookups.labels({ result: 'hit' }),
+      miss: m.subscriberLookups.labels({ result: 'miss' }),
+      radius: m.subscribers.labels({ source: 'radius' }),
+      static: m.subscribers.labels({ source: 'static' }),
+    };
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.evictionLogIntervalMs = opts.evictionLogIntervalMs ?? 60_000;
@@ -128,7 +141,7 @@ export class SubscriberTable implements SubscriberStore {
   lookup(ip: string): Subscriber | undefined {
     const key = tableKey(ip);
     const found = key === null ? undefined : (this.radius.get(key) ?? this.staticMap.get(key));
-    this.metrics?.subscriberLookups.inc({ result: found ? 'hit' : 'miss' });
+    if (this.counters) (found ? this.counters.hit : this.counters.miss).inc();
     return found;
   }
 
@@ -271,8 +284,8 @@ export class SubscriberTable implements SubscriberStore {
   }
 
   private updateGauges(): void {
-    if (!this.metrics) return;
-    this.metrics.subscribers.set({ source: 'radius' }, this.radius.size);
-    this.metrics.subscribers.set({ source: 'static' }, this.staticMap.size);
+    if (!this.counters) return;
+    this.counters.radius.set(this.radius.size);
+    this.counters.static.set(this.staticMap.size);
   }
 }
