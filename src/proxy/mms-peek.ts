@@ -12,9 +12,10 @@ const TRANSACTION_ID = 0x80 | (FIELD_BY_NAME.get('X-Mms-Transaction-Id')?.code ?
 /** Longest transaction id shown; longer ones are cut. */
 const MAX_TID = 64;
 
+/** Same shape as the WSP access line's `mmsIn`/`mmsOut`. */
 export interface MmsPeek {
   type: string;
-  tid?: string;
+  transactionId?: string;
 }
 
 export function peekMms(head: Uint8Array): MmsPeek | null {
@@ -30,5 +31,5 @@ export function peekMms(head: Uint8Array): MmsPeek | null {
     const c = head[i] as number;
     tid += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?';
   }
-  return { type, tid };
+  return { type, transactionId: tid };
 }

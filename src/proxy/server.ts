@@ -19,7 +19,7 @@
  * (llhttp, strict mode); we answer those in `clientError` and count them.
  * One access-log line per request (`proxy request`: source, MSISDN (redacted by the logger),
  * method, URL, status, bytes in/out, ms, and for MMS bodies the message type and transaction id
- * of the request (`mms`) and the reply (`mmsReply`), peeked from their first bytes).
+ * of the request (`mmsIn`) and the reply (`mmsOut`), peeked from their first bytes).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -545,8 +545,8 @@ export class MmsProxy implements Component {
       ms: Math.round((this.clock.now() - ex.start) * 10) / 10,
     };
     if (ex.subscriber?.msisdn !== undefined) line.msisdn = ex.subscriber.msisdn;
-    if (ex.mms) line.mms = ex.mms;
-    if (ex.mmsReply) line.mmsReply = ex.mmsReply;
+    if (ex.mms) line.mmsIn = ex.mms;
+    if (ex.mmsReply) line.mmsOut = ex.mmsReply;
     if (ex.refusal) line.refusal = ex.refusal;
     if (ex.upstreamError) line.upstreamError = ex.upstreamError;
     if (!res.writableFinished) line.aborted = true;

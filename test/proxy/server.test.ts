@@ -408,8 +408,8 @@ t.test('Android MMS client replay: absolute-URI POST then GET on one keep-alive 
     t.equal(r.headers.host, `127.0.0.1:${origin.port}`);
   }
   const lines = h.logs.filter((l) => l.msg === 'proxy request');
-  t.match(lines[0], { method: 'POST', status: 200, mms: { type: 'm-send-req', tid: 'T1' }, mmsReply: { type: 'm-send-conf', tid: 'T1' } });
-  t.match(lines[1], { method: 'GET', status: 200, mmsReply: { type: 'm-send-req', tid: 'T1' } });
+  t.match(lines[0], { method: 'POST', status: 200, mmsIn: { type: 'm-send-req', transactionId: 'T1' }, mmsOut: { type: 'm-send-conf', transactionId: 'T1' } });
+  t.match(lines[1], { method: 'GET', status: 200, mmsOut: { type: 'm-send-req', transactionId: 'T1' } });
 });
 
 t.test('close(deadline) stops listening', async (t) => {
