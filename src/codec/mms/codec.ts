@@ -12,11 +12,10 @@
  */
 import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
-import { skipValue } from './part-headers';
 import { decodeMultipart, encodeMultipart } from './multipart';
 import { FIELD_BY_CODE, FIELD_BY_NAME, MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type FieldKind } from './tables';
 import type { FieldValue, MmsApplicationHeader, MmsBody, MmsContentType, MmsFieldName, MmsHeader, MmsPdu } from './types';
-import { decodeValue, encodeValue } from './values';
+import { decodeValue, encodeValue, skipValue } from './values';
 
 const LAYER = 'mms';
 /** X-Mms-Message-Type field octet. */

@@ -10,6 +10,8 @@
  * after changing a value.
  */
 import type { ContentType } from '../wsp/content-type';
+import type { MultipartPart } from '../wsp/multipart';
+import type { WspHeader } from '../wsp/headers';
 import type { EnumTableName, FieldKind, FIELDS, MmsFieldName, MmsMessageTypeName } from './tables';
 
 export type { MmsFieldName, MmsMessageTypeName };
@@ -116,25 +118,9 @@ export interface MmsApplicationHeader {
 
 export type MmsHeader = MmsKnownHeader | MmsUnknownHeader | MmsApplicationHeader;
 
-/** A multipart entry header (WSP header encoding): typed where simple, else kept as octets. */
-export interface PartHeader {
-  /** Header name ('Content-ID', 'Content-Location', ... or the application header's name). */
-  name: string;
-  /** Decoded text value, when the value is text. */
-  value?: string;
-  /** Well-known field code (wire octet & 0x7F), absent for application headers. */
-  code?: number;
-  /** Value octets, when not decoded as text. */
-  raw?: Buffer;
-}
-
-export interface MmsPart {
-  contentType: MmsContentType;
-  headers: PartHeader[];
-  data: Buffer;
-  /** The whole entry header section (Content-Type + headers) as received, when not canonical. */
-  rawHeaders?: Buffer;
-}
+/** A multipart entry (WAP-230 §8.5): the WSP codec's model, headers in HTTP text form. */
+export type MmsPart = MultipartPart;
+export type { WspHeader as PartHeader };
 
 export type MmsBody = { kind: 'multipart'; parts: MmsPart[] } | { kind: 'data'; data: Buffer };
 

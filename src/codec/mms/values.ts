@@ -8,7 +8,7 @@ import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
 import { decodeText, encodeText } from './charset';
 import { decodeContentType, encodeContentType } from '../wsp/content-type';
-import { skipValue } from './part-headers';
+import { MMS_WSP_ENCODING_VERSION } from './multipart';
 import {
   CLASS_MAPS,
   ENUM_MAPS,
@@ -35,6 +35,16 @@ import type {
 } from './types';
 
 const LAYER = 'mms';
+
+/** Generic WSP header value extent (WAP-230 §8.4.1.2): Short-integer, Value-length form or Text-string. */
+export function skipValue(r: Reader, what: string): Buffer {
+  const start = r.pos;
+  const o = r.peek();
+  if (o >= 0x80) r.u8(what);
+  else if (o <= 31) r.bytes(r.valueLength(what), what);
+  else r.cstring(what);
+  return r.buf.subarray(start, r.pos);
+}
 
 // ---- Encoded-string-value (§7.2.9) -----------------------------------------------------------
 
@@ -322,7 +332,7 @@ export function encodeValue(w: Writer, kind: FieldKind, name: string, v: unknown
       w.textString(String(v));
       return;
     case 'content-type':
-      encodeContentType(w, v as MmsContentType);
+      encodeContentType(w, v as MmsContentType, MMS_WSP_ENCODING_VERSION);
       return;
     case 'date':
     case 'long':
