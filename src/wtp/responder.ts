@@ -133,9 +133,11 @@ export class WtpResponder {
     const key = txIdOf(peer, pdu.tid);
     const tx = this.table.get(key);
     if (pdu.type === 'Invoke') {
-      if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
       const fresh = newTx(peer, pdu, this.limits);
+      // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
+      // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
       if (pdu.tcl === 0) return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
       const entry = this.tids.get(peer);
       const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
       if (verdict === 'ok') this.tids.set(peer, fresh.tid, entry?.verified ?? false);

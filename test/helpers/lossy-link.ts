@@ -406,6 +406,8 @@ export class Handset {
     const missing: number[] = [];
     for (let p = 0; p <= top; p++) if (!tx.res.has(p)) missing.push(p);
     if (missing.length) {
+      // NAck at a group end only; a resent packet that leaves a hole waits for the others.
+      if (!(gtr || ttr)) return;
       tx.nacksSent++;
       this.send({ type: 'NegativeAck', tid: tx.tid, tpis: [], rid: false, missing });
       return;

@@ -237,6 +237,13 @@ t.test('class 1 and class 0', async (t) => {
     t.same(kinds(as), ['invokeInd'], 'class 0: delivered, nothing sent, never verified');
   }
   t.equal(r.stateOf(txIdOf(other, 5)), undefined);
+  // A class 0 Disconnect reusing the TID of a finished method is still delivered.
+  r.receive(inv(9), PEER, 30);
+  r.resultReq(txIdOf(PEER, 9), Buffer.from('r'), 31);
+  r.receive(ack(9), PEER, 32);
+  t.equal(r.stateOf(txIdOf(PEER, 9)), 'WAIT_TIMEOUT');
+  as = r.receive(inv(9, { tcl: 0, data: Buffer.from([0x05, 0x03]) }), PEER, 33);
+  t.same(kinds(as), ['invokeInd'], 'Disconnect (class 0, same TID) delivered');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '0' }), 2);
 });
 
