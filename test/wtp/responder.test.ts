@@ -244,7 +244,7 @@ t.test('class 1 and class 0', async (t) => {
   t.equal(r.stateOf(txIdOf(PEER, 9)), 'WAIT_TIMEOUT');
   as = r.receive(inv(9, { tcl: 0, data: Buffer.from([0x05, 0x03]) }), PEER, 33);
   t.same(kinds(as), ['invokeInd'], 'Disconnect (class 0, same TID) delivered');
-  t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '0' }), 2);
+  t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '0' }), 3);
 });
 
 t.test('aborts both ways with reasons; protocol errors; version; responder-direction PDUs', async (t) => {
