@@ -73,7 +73,7 @@ function verboseWtp(file: string): Map<number, Record<string, string>> {
     else if (k === 'Transaction Class') put('tcl', String(parseInt(hexIn?.[1] ?? 'x', 16)));
     else if (k === 'Version') put('version', String(parseInt(hexIn?.[1] ?? 'x', 16)));
     else if (k === 'Tve/Tok flag') put('tveTok', v === 'True' ? '1' : '0');
-    else if (k === 'Packet Sequence Number') put('psn', v);
+    else if (k === 'Packet Sequence Number') cur.psn = cur.psn === undefined ? v : `${cur.psn},${v}`; // NAck: the missing list
     else if (k === 'Packet sequence number') put('tpiPsn', v);
     else if (k === 'Option') put('option', String(parseInt(hexIn?.[1] ?? 'x', 16)));
     else if (k === 'Missing Packets') put('missing', v);
@@ -97,7 +97,10 @@ function ourFields(p: WtpPdu): Record<string, string> {
   if (p.type === 'Invoke') Object.assign(f, { tidNew: b(p.tidNew), up: b(p.up), tcl: String(p.tcl), version: String(p.version) });
   if (p.type === 'Ack') f.tveTok = b(p.tveTok);
   if ('psn' in p) f.psn = String(p.psn);
-  if (p.type === 'NegativeAck') f.missing = String(p.missing.length);
+  if (p.type === 'NegativeAck') {
+    f.missing = String(p.missing.length);
+    if (p.missing.length > 0) f.psn = p.missing.join(',');
+  }
   const psn = p.tpis.find((x) => x.tpi === 'PSN');
   if (psn && psn.tpi === 'PSN') f.tpiPsn = String(psn.psn);
   const opt = p.tpis.find((x) => x.tpi === 'Option');
