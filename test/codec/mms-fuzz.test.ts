@@ -9,6 +9,7 @@ import { hex } from '../../src/codec/bytes';
 import { DecodeError } from '../../src/core/errors';
 import { decodeMms, encodeMms, summarizeMms } from '../../src/codec/mms';
 import { VECTORS } from '../fixtures/mms/vectors';
+import { MMSD_NOTIFICATION, NUNTIUM_MMS_OFFSET, NUNTIUM_PUSH } from '../fixtures/mms/interop';
 
 let decoded = 0;
 /** decode: DecodeError or a PDU that re-encodes byte-exact and summarizes. */
@@ -28,7 +29,7 @@ function check(b: Uint8Array): boolean {
   return true;
 }
 
-const corpus = VECTORS.map((v) => v.bytes);
+const corpus = [...VECTORS.map((v) => v.bytes), MMSD_NOTIFICATION, NUNTIUM_PUSH.subarray(NUNTIUM_MMS_OFFSET)];
 
 const mutation = fc
   .record({

@@ -10,6 +10,7 @@ import { hex } from '../../src/codec/bytes';
 import { buildSendReq, decodeMms, encodeMms, getField, type MmsPdu } from '../../src/codec/mms';
 import { hasTshark, NO_TSHARK, tsharkUdp } from '../helpers/tshark';
 import { FIELD_VECTORS, s, VECTORS } from '../fixtures/mms/vectors';
+import { MMSD_NOTIFICATION, NUNTIUM_MMS_OFFSET, NUNTIUM_PUSH } from '../fixtures/mms/interop';
 
 function push(mms: Buffer, textContentType: boolean): Buffer {
   const ct = textContentType ? hex`${s('application/vnd.wap.mms-message')}` : hex`be`;
@@ -35,6 +36,10 @@ t.test('tshark decodes our MMS PDUs inside a WSP Push', { skip: hasTshark() ? fa
   });
   pdus.push({ name: 'builder m-send-req with a 3000-octet image', bytes: encodeMms(big), pdu: big });
 
+  // Third-party PDUs, re-encoded by us: tshark must read them as it reads the originals.
+  for (const [name, b] of [['mmsd notification', MMSD_NOTIFICATION], ['nuntium notification', NUNTIUM_PUSH.subarray(NUNTIUM_MMS_OFFSET)]] as const) {
+    pdus.push({ name, bytes: encodeMms(decodeMms(b)), expect: { 'mmse.content_location': getField(decodeMms(b), 'X-Mms-Content-Location') as string } });
+  }
   // Control: a truncated PDU must be flagged, or the checks below could not fail.
   const truncated = VECTORS[0]!.bytes.subarray(0, VECTORS[0]!.bytes.length - 20);
   const all = [...pdus.map((p) => p.bytes), truncated];
@@ -62,7 +67,7 @@ t.test('tshark decodes our MMS PDUs inside a WSP Push', { skip: hasTshark() ? fa
     }
   });
   // The big builder PDU: the addresses and the image length as tshark sees them.
-  const last = frames[frames.length - 1]!;
+  const last = frames[pdus.findIndex((p) => p.pdu === big)]!;
   t.strictSame(last.all('mmse.to'), ['+4917012345/TYPE=PLMN', '+4917099999/TYPE=PLMN']);
   t.equal(last.get('mmse.cc'), 'cc@example.com');
   t.equal(last.get('mmse.subject'), getField(big, 'Subject')?.text);

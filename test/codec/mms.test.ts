@@ -20,6 +20,7 @@ import {
   type MmsPdu,
 } from '../../src/codec/mms';
 import { FIELD_VECTORS, s, VECTORS } from '../fixtures/mms/vectors';
+import { MMSD_NOTIFICATION, NUNTIUM_MMS_OFFSET, NUNTIUM_PUSH } from '../fixtures/mms/interop';
 
 /** The decoded PDU without the WSP content-type `raw` octets (kept by the WSP codec for re-encoding). */
 function plain(pdu: MmsPdu): MmsPdu {
@@ -321,4 +322,32 @@ t.test('unknown message type values decode as numbers and re-encode', async (t) 
   t.equal(d.type, 0xa0);
   t.same(encodeMms(d), b);
   t.equal(summarizeMms(d).type, '0xa0');
+});
+
+t.test('PDUs from other implementations (mmsd, nuntium) decode and re-encode byte-exact', async (t) => {
+  const a = decodeMms(MMSD_NOTIFICATION);
+  t.match(summarizeMms(a), {
+    type: 'm-notification-ind',
+    transactionId: 'OgQKKB',
+    version: '1.0',
+    from: 'Erotik',
+    subject: 'Pin-Ups',
+    messageClass: 'Personal',
+    messageSize: 16384,
+    expiry: '+259200s',
+    contentLocation: 'http://eps3.de/O/Z9IZO',
+  });
+  t.same(encodeMms(a), MMSD_NOTIFICATION);
+  const mms = NUNTIUM_PUSH.subarray(NUNTIUM_MMS_OFFSET);
+  const b = decodeMms(mms);
+  t.match(summarizeMms(b), {
+    type: 'm-notification-ind',
+    transactionId: 'm04BKksim05@mms.personal.com.ar',
+    version: '1.0',
+    from: '+543515924906/TYPE=PLMN',
+    messageSize: 29696,
+    expiry: '+172799s',
+    contentLocation: 'http://localhost:9191/mms',
+  });
+  t.same(encodeMms(b), mms);
 });
