@@ -227,6 +227,7 @@ export class MmsProxy implements Component {
     } as http.ServerOptions);
     this.server.keepAliveTimeout = p.keepAliveTimeoutMs;
     this.server.on('request', (req, res) => this.onRequest(req as TaggedRequest, res));
+    this.server.on('checkContinue', (req, res) => this.onRequest(req as TaggedRequest, res, true));
     this.server.on('connect', (req: http.IncomingMessage, socket: Socket) => this.onConnect(req, socket));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
   }
@@ -289,7 +290,8 @@ export class MmsProxy implements Component {
 
   // ---- requests ----------------------------------------------------------------------------
 
-  private onRequest(req: TaggedRequest, res: http.ServerResponse): void {
+  /** `expectContinue`: the phone sent `Expect: 100-continue`; 100 goes out only once every check passed. */
+  private onRequest(req: TaggedRequest, res: http.ServerResponse, expectContinue = false): void {
     const ex: Exchange = {
       start: this.clock.now(),
       src: normalizeAddress(req.socket.remoteAddress ?? ''),
@@ -333,7 +335,7 @@ export class MmsProxy implements Component {
     if (cl !== undefined && Number(cl) > this.config.proxy.maxBodyBytes) {
       return this.refuse(ex, req, res, 413, 'body-too-large');
     }
-    this.forward(ex, req, res, target);
+    this.forward(ex, req, res, target, expectContinue);
   }
 
   /** The upstream URL for a request target, or null when it is not ours to reach. */
@@ -350,7 +352,7 @@ export class MmsProxy implements Component {
     return r.ok ? r : null;
   }
 
-  private forward(ex: Exchange, req: TaggedRequest, res: http.ServerResponse, target: { origin: string; url: URL }): void {
+  private forward(ex: Exchange, req: TaggedRequest, res: http.ServerResponse, target: { origin: string; url: URL }, expectContinue: boolean): void {
     const u = target.url;
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
     const cl = req.headers['content-length'];
@@ -372,7 +374,14 @@ export class MmsProxy implements Component {
     }
 
     const https_ = u.protocol === 'https:';
-    ex.timer = setTimeout(() => this.upstreamTimeout(ex, res), this.config.mmsc.timeoutMs);
+    // mmsc.timeoutMs counts from the end of the phone's body (a slow uplink is bounded by
+    // proxy.requestTimeoutMs instead) to the MMSC's response headers
+    const arm = () => {
+      if (!ex.answered && !res.headersSent) ex.timer = setTimeout(() => this.upstreamTimeout(ex, res), this.config.mmsc.timeoutMs);
+    };
+    if (req.readableEnded) arm();
+    else req.once('end', arm);
+    if (expectContinue) res.writeContinue();
     this.proxy.web(
       req,
       res,

@@ -441,3 +441,28 @@ t.test('reload: requireSubscriber and allowedNetworks apply live', async (t) => 
   t.match(h.proxy.status(), { listening: true, upstreams: [`http://127.0.0.1:${origin.port}`] });
   t.ok(h.proxy.healthy());
 });
+
+t.test('Expect: 100-continue only after every check passed', async (t) => {
+  const origin = await startOrigin();
+  const h = await startProxy(origin, { proxy: { maxBodyBytes: 1000 } });
+  t.teardown(async () => { await h.close(); await origin.close(); });
+  const head = (n: number) => `POST ${origin.origin}/mms HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${n}\r\n\r\n`;
+  const tooBig = await raw(h.port, head(5000), 800);
+  t.equal(statusOf(tooBig), 413, 'refused without a 100 Continue');
+  t.notMatch(tooBig, /100 Continue/);
+  const ok = await new Promise<string>((resolve) => {
+    const s = net.connect(h.port, '127.0.0.1', () => s.write(head(5)));
+    let out = '';
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+      if (out.startsWith('HTTP/1.1 100') && !out.includes('200 OK')) s.write('hello');
+      if (out.includes('200 OK')) s.end();
+    });
+    s.on('close', () => resolve(out));
+    setTimeout(() => s.destroy(), 2000).unref();
+  });
+  t.match(ok, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+  t.equal(origin.requests.length, 1);
+  t.equal(origin.requests[0]!.body.toString(), 'hello');
+  t.equal(origin.requests[0]!.headers.expect, undefined, 'Expect is not forwarded');
+});
