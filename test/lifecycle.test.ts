@@ -161,3 +161,57 @@ t.test('SIGTERM lets an in-flight request finish (demo MMSC POST completed after
   t.equal(r.body.subarray(0, 2).toString('hex'), '8c81', 'an m-send-conf');
   t.same(await gw.exited(), { code: 0, signal: null });
 });
+
+t.test('SIGTERM with requests stuck on a silent MMSC (WSP and proxy) still exits 0 within 5 s', async (t) => {
+  const { createServer } = await import('node:http');
+  const { createSocket } = await import('node:dgram');
+  const { request } = await import('node:http');
+  // An MMSC that accepts requests and never answers.
+  let seen = 0;
+  const arrived: Array<() => void> = [];
+  const silent = createServer(() => {
+    seen++;
+    arrived.shift()?.();
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    silent.closeAllConnections();
+    silent.close();
+  });
+  const mmscPort = (silent.address() as { port: number }).port;
+  const dir = tempDir();
+  const subs = join(dir, 'subscribers.yaml');
+  writeFileSync(subs, STATIC_ONE);
+  const gw = await started(
+    t,
+    writeTestConfig(dir, { mmsc: { url: `http://127.0.0.1:${mmscPort}/mms`, timeoutMs: 60000 }, subscribers: { staticFile: subs }, demoMmsc: { enabled: false } }),
+  );
+  // The listening line of the connectionless WSP port (9200 in production).
+  const clPort = gw.lines.find((l) => l.msg === 'listening' && l.protocol === 'udp' && /connectionless/.test(JSON.stringify(l)))?.port as number | undefined;
+  const proxyPort = gw.port('proxy');
+  t.ok(clPort, 'a connectionless WSP port');
+  t.ok(proxyPort, 'a proxy port');
+  const waitArrival = () => new Promise<void>((r) => arrived.push(r));
+
+  // Connectionless WSP Get (WAP-230 §8.2.2): TID, PDU type 0x40 Get, uintvar URI length, URI.
+  const uri = Buffer.from(`http://127.0.0.1:${mmscPort}/mms/x`, 'latin1');
+  const sock = createSocket('udp4');
+  t.teardown(() => sock.close());
+  const a1 = waitArrival();
+  sock.send(Buffer.concat([Buffer.from([0x01, 0x40, uri.length]), uri]), clPort, '127.0.0.1');
+  // A proxy GET toward the same MMSC.
+  const a2 = waitArrival();
+  const proxyReq = request({ host: '127.0.0.1', port: proxyPort, path: `http://127.0.0.1:${mmscPort}/mms/y` });
+  proxyReq.on('error', () => undefined);
+  proxyReq.end();
+  await Promise.race([Promise.all([a1, a2]), new Promise((r) => setTimeout(r, 3000))]);
+  t.equal(seen, 2, 'both requests are in flight at the MMSC');
+
+  const t0 = Date.now();
+  gw.child.kill('SIGTERM');
+  const r = await gw.exited();
+  const ms = Date.now() - t0;
+  t.same(r, { code: 0, signal: null }, 'exit code 0');
+  t.ok(ms < 5000, `exited in ${ms} ms`);
+  t.ok(ms >= 3000, `waited for the drain bound first (${ms} ms)`);
+});
