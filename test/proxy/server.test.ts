@@ -466,3 +466,25 @@ t.test('Expect: 100-continue only after every check passed', async (t) => {
   t.equal(origin.requests[0]!.body.toString(), 'hello');
   t.equal(origin.requests[0]!.headers.expect, undefined, 'Expect is not forwarded');
 });
+
+t.test('IPv6 phone: bound by its /64, identity carries the IPv6 address', { skip: curlSkip }, async (t) => {
+  const origin = await startOrigin();
+  const config = parseConfig({
+    mmsc: { url: `${origin.origin}/mms` },
+    proxy: { bind: '::1', port: 0, allowedNetworks: ['::1/128'] },
+  });
+  const subs = new MemorySubscribers([{ key: '::/64', msisdn: '31677777777' }]);
+  const proxy = new MmsProxy({ config, subscribers: subs, metrics: new Metrics(), logger: createLogger({ level: 'silent' }) });
+  const [l] = await proxy.start();
+  t.teardown(async () => { await proxy.close(Date.now() + 500); await origin.close(); });
+  const r = await curl(['-x', `http://[::1]:${l!.port}`, `${origin.origin}/mms`]);
+  t.equal(r.status, 200);
+  t.same(origin.headerValues('X-WAP-Network-Client-IP'), ['::1']);
+  t.same(origin.headerValues('X-MSISDN'), ['31677777777']);
+  const v4only = parseConfig({ mmsc: { url: `${origin.origin}/mms` }, proxy: { bind: '::1', port: 0, allowedNetworks: ['127.0.0.0/8'] } });
+  const p2 = new MmsProxy({ config: v4only, subscribers: subs, metrics: new Metrics(), logger: createLogger({ level: 'silent' }) });
+  const [l2] = await p2.start();
+  t.teardown(() => p2.close(Date.now() + 500));
+  t.equal((await curl(['-x', `http://[::1]:${l2!.port}`, `${origin.origin}/mms`])).status, 403, 'IPv6 source outside IPv4-only networks');
+  t.equal(origin.requests.length, 1);
+});
