@@ -141,6 +141,7 @@ export class RadiusAccountingServer {
       this.logger.error({ err }, 'RADIUS socket error');
     });
     this.up = true;
+    if (this.clients.length === 0) this.logger.warn('radius.clients is empty: every accounting packet will be dropped');
     if (this.forwarder) await this.forwarder.start();
     const a = socket.address();
     return [{ name: 'radius', protocol: 'udp', address: a.address, port: a.port }];

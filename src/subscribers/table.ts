@@ -19,6 +19,7 @@
  * interned through a small bounded map. bench/subscribers.js measures 1 M bindings.
  */
 import { LRUCache } from 'lru-cache';
+import { WapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { parseCidr, subscriberKey } from '../core/net';
 import type { Metrics } from '../ops/metrics';
@@ -159,11 +160,11 @@ export class SubscriberTable implements SubscriberStore {
 
   /**
    * Stores a binding, replacing whatever that key held in the same layer. `sub.key` may be an
-   * address or a key; it is normalised. Throws on a key that is not an address.
+   * address or a key; it is normalised. Throws ERR_SUBSCRIBER_KEY on a key that is not an address.
    */
   bind(sub: Subscriber & { sessions?: string[] | undefined }): void {
     const key = tableKey(sub.key);
-    if (key === null) throw new TypeError(`subscriber key "${sub.key}" is not an IPv4 address or IPv6 /64`);
+    if (key === null) throw new WapgwError('ERR_SUBSCRIBER_KEY', `subscriber key "${sub.key}" is not an IPv4 address or IPv6 /64`);
     const b = new Binding({
       ...sub,
       key,
@@ -224,7 +225,7 @@ export class SubscriberTable implements SubscriberStore {
     const next = new Map<string, Binding>();
     for (const s of subs) {
       const key = tableKey(s.key);
-      if (key === null) throw new TypeError(`subscriber key "${s.key}" is not an IPv4 address or IPv6 /64`);
+      if (key === null) throw new WapgwError('ERR_SUBSCRIBER_KEY', `subscriber key "${s.key}" is not an IPv4 address or IPv6 /64`);
       next.set(key, new Binding({ ...s, key, source: 'static', nas: undefined, acctSessionId: undefined, apn: this.intern(s.apn) }));
     }
     this.staticMap = next;

@@ -52,7 +52,7 @@ t.test('lookup by IPv4 and by any address of an IPv6 /64, counted hit/miss', asy
   t.equal(await value(metrics, 'wapgw_subscriber_lookups_total', { result: 'hit' }), 3);
   t.equal(await value(metrics, 'wapgw_subscriber_lookups_total', { result: 'miss' }), 3);
   t.equal(table.size, 2);
-  t.throws(() => table.bind(radiusSub('not-an-ip')), TypeError);
+  t.throws(() => table.bind(radiusSub('not-an-ip')), { code: 'ERR_SUBSCRIBER_KEY' });
 });
 
 t.test('static and RADIUS bindings coexist; RADIUS wins; a static reload replaces only static entries', async (t) => {
