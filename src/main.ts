@@ -131,7 +131,7 @@ export class Gateway {
       const ls = await c.start();
       for (const l of ls) {
         this.listening.push(l);
-        this.logger.info({ component: c.name, protocol: l.protocol, address: l.address, port: l.port }, 'listening');
+        this.logger.info({ component: c.name, listener: l.name, protocol: l.protocol, address: l.address, port: l.port }, 'listening');
       }
     }
     this.state = 'running';

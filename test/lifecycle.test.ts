@@ -187,7 +187,7 @@ t.test('SIGTERM with requests stuck on a silent MMSC (WSP and proxy) still exits
     writeTestConfig(dir, { mmsc: { url: `http://127.0.0.1:${mmscPort}/mms`, timeoutMs: 60000 }, subscribers: { staticFile: subs }, demoMmsc: { enabled: false } }),
   );
   // The listening line of the connectionless WSP port (9200 in production).
-  const clPort = gw.lines.find((l) => l.msg === 'listening' && l.protocol === 'udp' && /connectionless/.test(JSON.stringify(l)))?.port as number | undefined;
+  const clPort = gw.lines.find((l) => l.msg === 'listening' && l.listener === 'wsp-connectionless')?.port as number | undefined;
   const proxyPort = gw.port('proxy');
   t.ok(clPort, 'a connectionless WSP port');
   t.ok(proxyPort, 'a proxy port');
