@@ -16,7 +16,12 @@
  */
 import { DecodeError, WapgwError } from '../core/errors';
 import { decodeMms } from './mms/codec';
+import { summarizeMms } from './mms/summary';
 import type { MmsHeader, MmsPart, MmsPdu } from './mms/types';
+import { formatContentType } from './wsp/content-type';
+import type { WspHeader } from './wsp/headers';
+import { type Capability, type WspPdu, decodeWsp } from './wsp/pdu';
+import { ABORT_REASON_BY_CODE, wspToHttpStatus } from './wsp/tables';
 import { decodeDatagram } from './wtp/codec';
 import { PROVIDER_ABORT, type Tpi, type WtpPdu } from './wtp/types';
 
@@ -74,116 +79,167 @@ function shifted<T>(base: number, f: () => T): T {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MMS
+// MMS: the MMS codec's own summary (the vocabulary of the proxy's logs), the headers it leaves
+// out, and each part with its text when it is text.
 
 const PROVIDER_REASON = new Map<number, string>(Object.entries(PROVIDER_ABORT).map(([n, c]) => [c, n]));
 
-function mmsValue(field: string, v: unknown): Json {
-  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
-    const o = v as Record<string, unknown>;
-    // Encoded-string-value
-    if (typeof o.text === 'string' && Object.keys(o).every((k) => k === 'text' || k === 'charset')) return o.text;
-    // From
-    if (o.insert === true) return '<insert-address-token>';
-    if (o.insert === false && o.address) return mmsValue(field, o.address);
-    // TimeValue
-    if ((o.kind === 'absolute' || o.kind === 'relative') && typeof o.seconds === 'number') {
-      return o.kind === 'absolute' ? new Date(o.seconds * 1000).toISOString() : `+${o.seconds}s`;
-    }
-    // Content-type
-    if (typeof o.mediaType === 'string') return contentTypeJson(o as { mediaType: string; params?: Record<string, unknown> });
-  }
-  if (field === 'Date' && typeof v === 'number') return new Date(v * 1000).toISOString();
-  return toJson(v);
-}
+/** Header fields summarizeMms already shows. */
+const SUMMARIZED = new Set([
+  'X-Mms-Transaction-Id', 'X-Mms-MMS-Version', 'Message-ID', 'From', 'To', 'Cc', 'Bcc', 'Subject', 'Date',
+  'X-Mms-Message-Size', 'X-Mms-Message-Class', 'X-Mms-Priority', 'X-Mms-Expiry', 'X-Mms-Delivery-Time',
+  'X-Mms-Content-Location', 'X-Mms-Response-Status', 'X-Mms-Response-Text', 'X-Mms-Retrieve-Status',
+  'X-Mms-Retrieve-Text', 'X-Mms-Status', 'X-Mms-Read-Status', 'X-Mms-Store-Status', 'X-Mms-Delivery-Report',
+  'X-Mms-Read-Report', 'X-Mms-Report-Allowed', 'X-Mms-Content-Class', 'Content-Type', 'application',
+]);
 
-function contentTypeJson(ct: { mediaType: string; params?: Record<string, unknown> }): Json {
-  const params = Object.entries(ct.params ?? {});
-  if (params.length === 0) return ct.mediaType;
-  return `${ct.mediaType}; ${params.map(([k, x]) => (x === '' ? k : `${k}=${String(x)}`)).join('; ')}`;
-}
-
-function mmsHeaders(headers: readonly MmsHeader[]): Record<string, Json> {
+function otherMmsHeaders(headers: readonly MmsHeader[]): Record<string, Json> | undefined {
   const out: Record<string, Json> = {};
   for (const h of headers) {
-    let name: string;
-    let value: Json;
-    if (h.field === 'unknown') {
-      name = `unknown-0x${(h.code | 0x80).toString(16)}`;
-      value = bytesJson(h.raw);
-    } else if (h.field === 'application') {
-      name = h.name;
-      value = h.value;
-    } else {
-      name = h.field;
-      value = mmsValue(h.field, h.value);
-    }
+    if (SUMMARIZED.has(h.field)) continue;
+    const name = h.field === 'unknown' ? `0x${(h.code | 0x80).toString(16)}` : h.field;
+    const value = h.field === 'unknown' ? bytesJson(h.raw) : toJson(h.value);
     const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else out[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
-  return out;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function bodyJson(data: Buffer, mediaType: string | undefined): Record<string, Json> {
+function bodyJson(data: Buffer, mediaType: string | undefined, base: number): Record<string, Json> {
   const out: Record<string, Json> = { length: data.length };
-  const text = mediaType && /^(text\/|application\/(smil|xml|x-www-form-urlencoded))/i.test(mediaType) ? asText(data) : undefined;
-  if (text !== undefined) out.text = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
-  else out.data = bytesJson(data);
-  return out;
-}
-
-function partJson(p: MmsPart): Json {
-  const out: Record<string, Json> = { contentType: contentTypeJson(p.contentType) };
-  if (p.headers.length > 0) {
-    out.headers = Object.fromEntries(p.headers.map((h) => [h.name, h.value ?? (h.raw ? bytesJson(h.raw) : null)]));
-  }
-  Object.assign(out, bodyJson(p.data, p.contentType.mediaType));
-  if (p.contentType.mediaType === MMS_MEDIA) out.mms = safeMms(p.data);
-  return out;
-}
-
-/** A nested MMS PDU (inside a multipart part): decode errors are shown, not fatal. */
-function safeMms(b: Buffer): Json {
-  try {
-    return mmsJson(decodeMms(b));
-  } catch (e) {
-    if (e instanceof DecodeError) return { error: e.message };
-    throw e;
-  }
-}
-
-export function mmsJson(pdu: MmsPdu): Json {
-  const out: Record<string, Json> = {
-    layer: 'mms',
-    messageType: typeof pdu.type === 'number' ? `unknown-0x${pdu.type.toString(16)}` : pdu.type,
-    headers: mmsHeaders(pdu.headers),
-  };
-  if (pdu.body) {
-    if (pdu.body.kind === 'multipart') out.parts = pdu.body.parts.map(partJson);
-    else {
-      const ct = pdu.headers.find((h) => h.field === 'Content-Type');
-      const media = ct && ct.field === 'Content-Type' ? ct.value.mediaType : undefined;
-      out.body = bodyJson(pdu.body.data, media);
+  if (mediaType === MMS_MEDIA && data.length > 0) {
+    const mms = nestedMms(data, base);
+    if (mms !== undefined) {
+      out.mms = mms;
+      if (!('note' in (mms as object))) return out;
     }
+  }
+  const text = mediaType && /^(text\/|application\/(smil|xml|x-www-form-urlencoded|xhtml))/i.test(mediaType) ? asText(data) : undefined;
+  if (text !== undefined) out.text = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  else if (data.length > 0) out.data = bytesJson(data);
+  return out;
+}
+
+/**
+ * An MMS PDU inside a WSP body or a multipart part. A body that does not even open with
+ * X-Mms-Message-Type is shown as data with a note; one that opens like MMS and then breaks is
+ * malformed input (DecodeError, offset in the whole input).
+ */
+function nestedMms(data: Buffer, base: number): Json {
+  if (data[0] !== 0x8c) return { note: 'body is not an MMS PDU (no X-Mms-Message-Type first)' };
+  return shifted(base, () => mmsJson(decodeMms(data), data));
+}
+
+function partJson(p: MmsPart, whole: Buffer): Json {
+  const out: Record<string, Json> = { contentType: formatContentType(p.contentType) };
+  if (p.headers.length > 0) out.headers = wspHeadersJson(p.headers);
+  Object.assign(out, bodyJson(p.data, p.contentType.mediaType, offsetIn(whole, p.data)));
+  return out;
+}
+
+/** Offset of a view `part` inside `whole` (0 when it is a copy). */
+function offsetIn(whole: Buffer, part: Buffer): number {
+  const d = part.byteOffset - whole.byteOffset;
+  return part.buffer === whole.buffer && d >= 0 && d <= whole.length ? d : 0;
+}
+
+export function mmsJson(pdu: MmsPdu, whole: Buffer = Buffer.alloc(0)): Json {
+  const summary = summarizeMms(pdu);
+  const out: Record<string, Json> = { layer: 'mms', messageType: toJson(summary.type) };
+  for (const [k, v] of Object.entries(summary)) if (k !== 'type' && k !== 'parts') out[k] = toJson(v);
+  const other = otherMmsHeaders(pdu.headers);
+  if (other) out.otherHeaders = other;
+  if (pdu.body?.kind === 'multipart') out.parts = pdu.body.parts.map((p) => partJson(p, whole));
+  else if (pdu.body?.kind === 'data') {
+    const ct = pdu.headers.find((h) => h.field === 'Content-Type');
+    const media = ct && ct.field === 'Content-Type' ? ct.value.mediaType : undefined;
+    out.body = bodyJson(pdu.body.data, media, offsetIn(whole, pdu.body.data));
   }
   return out;
 }
 
 function inspectMms(buf: Buffer): Json {
-  return mmsJson(decodeMms(buf));
+  return mmsJson(decodeMms(buf), buf);
 }
 
 // ---------------------------------------------------------------------------------------------
-// WSP (filled in from src/codec/wsp once its PDU decoder exists)
+// WSP
 
-function inspectWsp(buf: Buffer, connectionless: boolean): Json {
-  if (connectionless) {
-    if (buf.length < 2) throw new DecodeError('wsp', buf.length, 'a connectionless WSP datagram needs a TID octet and a PDU type');
-    return { layer: 'wsp-cl', tid: buf[0] as number, pduType: `0x${(buf[1] as number).toString(16).padStart(2, '0')}`, pdu: bytesJson(buf.subarray(1)) };
+function wspHeadersJson(headers: readonly WspHeader[]): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const h of headers) {
+    const prev = out[h.name];
+    out[h.name] = prev === undefined ? h.value : Array.isArray(prev) ? [...prev, h.value] : [prev, h.value];
   }
-  if (buf.length < 1) throw new DecodeError('wsp', 0, 'empty WSP PDU');
-  return { layer: 'wsp', pduType: `0x${(buf[0] as number).toString(16).padStart(2, '0')}`, pdu: bytesJson(buf) };
+  return out;
+}
+
+function capabilityJson(c: Capability): Json {
+  const { raw: _raw, ...rest } = c;
+  return toJson(rest);
+}
+
+function wspJson(p: WspPdu, whole: Buffer, connectionless: boolean): Json {
+  const out: Record<string, Json> = { layer: connectionless ? 'wsp-cl' : 'wsp' };
+  if (p.tid !== undefined) out.tid = p.tid;
+  out.pdu = p.type;
+  switch (p.type) {
+    case 'Connect':
+      out.version = p.version;
+      out.capabilities = p.capabilities.map(capabilityJson);
+      out.headers = wspHeadersJson(p.headers);
+      break;
+    case 'ConnectReply':
+    case 'Resume':
+      out.sessionId = p.sessionId;
+      out.capabilities = p.capabilities.map(capabilityJson);
+      out.headers = wspHeadersJson(p.headers);
+      break;
+    case 'Redirect':
+      Object.assign(out, { permanent: p.permanent, reuseSecuritySession: p.reuseSecuritySession, addresses: toJson(p.addresses) });
+      break;
+    case 'Disconnect':
+    case 'Suspend':
+      out.sessionId = p.sessionId;
+      break;
+    case 'Reply':
+      out.status = wspToHttpStatus(p.status);
+      out.wspStatus = `0x${p.status.toString(16).padStart(2, '0')}`;
+      out.contentType = formatContentType(p.contentType);
+      out.headers = wspHeadersJson(p.headers);
+      out.body = bodyJson(p.data, p.contentType.mediaType, offsetIn(whole, p.data));
+      break;
+    case 'Push':
+    case 'ConfirmedPush':
+      out.contentType = formatContentType(p.contentType);
+      out.headers = wspHeadersJson(p.headers);
+      out.body = bodyJson(p.data, p.contentType.mediaType, offsetIn(whole, p.data));
+      break;
+    case 'Post':
+    case 'Put':
+    case 'ExtendedPost':
+      if (p.pduType !== undefined) out.pduType = `0x${p.pduType.toString(16)}`;
+      out.uri = p.uri;
+      out.contentType = formatContentType(p.contentType);
+      out.headers = wspHeadersJson(p.headers);
+      out.body = bodyJson(p.data, p.contentType.mediaType, offsetIn(whole, p.data));
+      break;
+    case 'DataFragment':
+      out.headers = wspHeadersJson(p.headers);
+      out.body = bodyJson(p.data, undefined, offsetIn(whole, p.data));
+      break;
+    default:
+      // the Get family
+      if (p.pduType !== undefined) out.pduType = `0x${p.pduType.toString(16)}`;
+      out.uri = p.uri;
+      out.headers = wspHeadersJson(p.headers);
+  }
+  return out;
+}
+
+/** `buf` is a view into `whole` (the WTP datagram) or the whole input itself. */
+function inspectWsp(buf: Buffer, connectionless: boolean, whole: Buffer = buf): Json {
+  return wspJson(decodeWsp(buf, { connectionless }), whole, connectionless);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,7 +285,9 @@ function wtpJson(p: WtpPdu, dataOffset: number): Json {
     case 'Abort':
       Object.assign(out, {
         abortType: p.abortType,
-        reason: p.abortType === 'provider' ? (PROVIDER_REASON.get(p.reason) ?? `0x${p.reason.toString(16)}`) : `0x${p.reason.toString(16)}`,
+        reason:
+          (p.abortType === 'provider' ? PROVIDER_REASON.get(p.reason) : ABORT_REASON_BY_CODE.get(p.reason)?.[1]) ??
+          `0x${p.reason.toString(16).padStart(2, '0')}`,
       });
       break;
     case 'SegmentedInvoke':
@@ -243,7 +301,7 @@ function wtpJson(p: WtpPdu, dataOffset: number): Json {
   if (p.tpis.length > 0) out.tpis = p.tpis.map(tpiJson);
   if ('data' in p) {
     out.payloadLength = p.data.length;
-    if (holdsWholeMessage(p) && p.data.length > 0) out.wsp = shifted(dataOffset, () => inspectWsp(p.data, false));
+    if (holdsWholeMessage(p) && p.data.length > 0) out.wsp = shifted(dataOffset, () => wspJson(decodeWsp(p.data), p.data, false));
     else if (p.data.length > 0) out.payload = bytesJson(p.data);
   }
   return out;
