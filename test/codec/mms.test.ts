@@ -1,4 +1,7 @@
 import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from '../../src/codec/inspect';
 import { hex } from '../../src/codec/bytes';
 import { DecodeError, EncodeError } from '../../src/core/errors';
 import {
@@ -350,4 +353,19 @@ t.test('PDUs from other implementations (mmsd, nuntium) decode and re-encode byt
     contentLocation: 'http://localhost:9191/mms',
   });
   t.same(encodeMms(b), mms);
+});
+
+t.test('hex fixtures for wapgw decode match the vectors and decode with --as mms', async (t) => {
+  const dir = join(__dirname, '../fixtures/mms/hex');
+  const want = new Map<string, Buffer>(VECTORS.map((v) => [`${String(v.pdu.type)}.hex`, v.bytes]));
+  want.set('mmsd-notification.hex', MMSD_NOTIFICATION);
+  want.set('nuntium-notification.hex', NUNTIUM_PUSH.subarray(NUNTIUM_MMS_OFFSET));
+  want.set('nuntium-push.wsp-cl.hex', NUNTIUM_PUSH);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.hex'));
+  t.strictSame(files.sort(), [...want.keys()].sort(), 'one file per vector');
+  for (const f of files) {
+    const b = Buffer.from(readFileSync(join(dir, f), 'utf8').trim(), 'hex');
+    t.same(b, want.get(f), f);
+    if (!f.includes('wsp-cl')) t.match(JSON.stringify(inspect(b, 'mms')), String(decodeMms(b).type), `${f}: wapgw decode --as mms`);
+  }
 });
