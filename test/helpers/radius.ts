@@ -3,7 +3,7 @@
  * (`radius.encode`, the 3GPP dictionary loaded), a Message-Authenticator signer written
  * independently of src/, and a runner for FreeRADIUS `radclient` (the GGSN/P-GW in tests).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import radius from 'radius';
@@ -120,11 +120,4 @@ export function radclient(
     p.on('close', (code) => resolve({ code, stdout, stderr, answered: /Received Accounting-Response/.test(stdout) }));
     p.stdin.end(attrs);
   });
-}
-
-/** True when radclient runs at all (it needs its dictionaries). */
-export function radclientWorks(): boolean {
-  if (!RADCLIENT) return false;
-  const r = spawnSync(RADCLIENT, ['-h'], { encoding: 'utf8' });
-  return r.error === undefined;
 }
