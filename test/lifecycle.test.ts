@@ -215,3 +215,47 @@ t.test('SIGTERM with requests stuck on a silent MMSC (WSP and proxy) still exits
   t.ok(ms < 5000, `exited in ${ms} ms`);
   t.ok(ms >= 3000, `waited for the drain bound first (${ms} ms)`);
 });
+
+t.test('SIGHUP applies proxy.allowedNetworks and identity headers live', async (t) => {
+  const { createServer, request } = await import('node:http');
+  let lastHeaders: Record<string, unknown> = {};
+  const mmsc = createServer((req, res) => {
+    lastHeaders = req.headers;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => mmsc.listen(0, '127.0.0.1', r));
+  t.teardown(() => mmsc.close());
+  const origin = `http://127.0.0.1:${(mmsc.address() as { port: number }).port}`;
+  const dir = tempDir();
+  const subs = join(dir, 'subscribers.yaml');
+  writeFileSync(subs, STATIC_ONE);
+  const conf = (nets: string[], msisdnHeaders: string[]) =>
+    writeTestConfig(dir, {
+      mmsc: { url: `${origin}/mms` },
+      proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: nets },
+      identity: { msisdnHeaders },
+      subscribers: { staticFile: subs },
+      demoMmsc: { enabled: false },
+    });
+  const gw = await started(t, conf(['10.0.0.0/8'], ['X-MSISDN']));
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gw.port('proxy'), path: `${origin}/mms/x` }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  t.equal(await get(), 403, 'loopback is outside the allowed networks');
+  conf(['10.0.0.0/8', '127.0.0.0/8'], ['X-Operator-MSISDN']);
+  const mark = gw.lines.length;
+  gw.child.kill('SIGHUP');
+  const done = await gw.waitFor((l) => l.msg === 'reloaded', 5000, mark);
+  t.same([...(done.applied as string[])].sort(), ['identity.msisdnHeaders', 'proxy.allowedNetworks']);
+  t.equal(await get(), 200, 'allowed after SIGHUP');
+  t.equal(lastHeaders['x-operator-msisdn'], '+15550000001', 'the new MSISDN header name is used');
+  t.equal(lastHeaders['x-msisdn'], undefined, 'the old one is not');
+  gw.child.kill('SIGTERM');
+  t.equal((await gw.exited()).code, 0);
+});
