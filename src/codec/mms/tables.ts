@@ -273,9 +273,40 @@ export const UNKNOWN_STATUS_MAPPING: Partial<Record<EnumTableName, (code: number
   'store-status': (c) => (c >= 0xc0 && c <= 0xdf ? 0xc0 : 0xe0),
 };
 
-/** Yes/No (§7.3.x): 0x80 Yes, 0x81 No. */
+/** Yes/No: 0x80 Yes, 0x81 No. */
 export const YES = 0x80;
 export const NO = 0x81;
+
+/** Tokens inside general-form values (ENC 1.3 §7.3): [octet, name]. */
+export const TIME_TOKENS = [
+  [0x80, 'absolute'], // Absolute-token Date-value
+  [0x81, 'relative'], // Relative-token Delta-seconds-value
+] as const;
+export const FROM_TOKENS = [
+  [0x80, 'address-present'],
+  [0x81, 'insert-address'],
+] as const;
+export const MM_FLAGS_TOKENS = [
+  [0x80, 'add'],
+  [0x81, 'remove'],
+  [0x82, 'filter'],
+] as const;
+/** X-Mms-Mbox-Totals / X-Mms-Mbox-Quotas: Message-total-token / Size-total-token (quota alike). */
+export const TOTALS_TOKENS = [
+  [0x80, 'messages'],
+  [0x81, 'size'],
+] as const;
+
+function tokenMaps<T extends readonly (readonly [number, string])[]>(rows: T) {
+  return {
+    byCode: new Map<number, T[number][1]>(rows.map(([c, n]) => [c, n])),
+    byName: new Map<string, number>(rows.map(([c, n]) => [n, c])),
+  };
+}
+export const TIME_TOKEN = tokenMaps(TIME_TOKENS);
+export const FROM_TOKEN = tokenMaps(FROM_TOKENS);
+export const MM_FLAGS_TOKEN = tokenMaps(MM_FLAGS_TOKENS);
+export const TOTALS_TOKEN = tokenMaps(TOTALS_TOKENS);
 
 // ---- derived maps -------------------------------------------------------------------------
 

@@ -16,7 +16,11 @@ import {
   FIELD_BY_NAME,
   MESSAGE_TYPE_BY_CODE,
   MESSAGE_TYPE_BY_NAME,
+  FROM_TOKEN,
+  MM_FLAGS_TOKEN,
   NO,
+  TIME_TOKEN,
+  TOTALS_TOKEN,
   YES,
   type EnumTableName,
   type FieldKind,
@@ -117,21 +121,22 @@ function decodeTime(r: Reader, what: string): TimeValue {
   const len = r.valueLength(what);
   const s = r.sub(len, what);
   const tok = s.u8(`${what} token`);
-  if (tok !== 0x80 && tok !== 0x81) s.fail(`${what}: Absolute-token or Relative-token expected, got 0x${tok.toString(16)}`, s.pos - 1);
+  const kind = TIME_TOKEN.byCode.get(tok);
+  if (kind === undefined) return s.fail(`${what}: Absolute-token or Relative-token expected, got 0x${tok.toString(16)}`, s.pos - 1);
   const seconds = s.integerValue(what);
   if (!s.atEnd) s.fail(`${what}: ${s.remaining} octets after the value`);
-  return { kind: tok === 0x80 ? 'absolute' : 'relative', seconds };
+  return { kind, seconds };
 }
 
 function decodeFrom(r: Reader): FromValue {
   const len = r.valueLength('From');
   const s = r.sub(len, 'From');
-  const tok = s.u8('From token');
-  if (tok === 0x81) {
+  const tok = FROM_TOKEN.byCode.get(s.u8('From token'));
+  if (tok === 'insert-address') {
     if (!s.atEnd) s.fail('From: octets after Insert-address-token');
     return { insert: true };
   }
-  if (tok !== 0x80) s.fail(`From: Address-present-token or Insert-address-token expected, got 0x${tok.toString(16)}`, s.pos - 1);
+  if (tok === undefined) s.fail(`From: Address-present-token or Insert-address-token expected, got 0x${(s.buf[s.pos - 1] as number).toString(16)}`, s.pos - 1);
   const address = decodeEncodedString(s, 'From');
   if (!s.atEnd) s.fail(`From: ${s.remaining} octets after the address`);
   return { insert: false, address };
@@ -259,7 +264,7 @@ export function decodeValue(r: Reader, kind: FieldKind, name: string, indexed: b
     case 'mm-flags': {
       const s = sub(r, name);
       const o = s.u8('MM-Flags token');
-      const op = o === 0x80 ? 'add' : o === 0x81 ? 'remove' : o === 0x82 ? 'filter' : o;
+      const op = MM_FLAGS_TOKEN.byCode.get(o) ?? o;
       const flag = decodeEncodedString(s, name);
       done(s, name);
       return { op, flag } satisfies MmFlags;
@@ -267,7 +272,7 @@ export function decodeValue(r: Reader, kind: FieldKind, name: string, indexed: b
     case 'mbox-totals': {
       const s = sub(r, name);
       const o = s.u8('totals token');
-      const unit = o === 0x80 ? 'messages' : o === 0x81 ? 'size' : o;
+      const unit = TOTALS_TOKEN.byCode.get(o) ?? o;
       const value = s.integerValue(name);
       done(s, name);
       return { unit, value } satisfies MboxTotals;
@@ -287,6 +292,14 @@ export function decodeValue(r: Reader, kind: FieldKind, name: string, indexed: b
 function num(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new EncodeError(LAYER, `${what}: a non-negative integer is required`);
   return v;
+}
+
+/** A token octet by name, or a number given as is. */
+function token(byName: Map<string, number>, v: string | number, what: string): number {
+  if (typeof v === 'number') return v;
+  const c = byName.get(v);
+  if (c === undefined) throw new EncodeError(LAYER, `${what}: unknown token ${v}`);
+  return c;
 }
 
 function isIndexed(v: unknown): v is Indexed<unknown> {
@@ -344,7 +357,7 @@ export function encodeValue(w: Writer, kind: FieldKind, name: string, v: unknown
     case 'time': {
       const t = v as TimeValue;
       w.withValueLength((i) => {
-        i.u8(t.kind === 'absolute' ? 0x80 : 0x81);
+        i.u8(token(TIME_TOKEN.byName, t.kind, name));
         i.longInteger(num(t.seconds, name));
       });
       return;
@@ -352,9 +365,9 @@ export function encodeValue(w: Writer, kind: FieldKind, name: string, v: unknown
     case 'from': {
       const f = v as FromValue;
       w.withValueLength((i) => {
-        if (f.insert) i.u8(0x81);
+        if (f.insert) i.u8(token(FROM_TOKEN.byName, 'insert-address', name));
         else {
-          i.u8(0x80);
+          i.u8(token(FROM_TOKEN.byName, 'address-present', name));
           encodeEncodedString(i, toEncodedString(f.address));
         }
       });
@@ -401,7 +414,7 @@ export function encodeValue(w: Writer, kind: FieldKind, name: string, v: unknown
     case 'mm-flags': {
       const p = v as MmFlags;
       w.withValueLength((i) => {
-        i.u8(p.op === 'add' ? 0x80 : p.op === 'remove' ? 0x81 : p.op === 'filter' ? 0x82 : num(p.op, 'MM-Flags token'));
+        i.u8(token(MM_FLAGS_TOKEN.byName, p.op, name));
         encodeEncodedString(i, toEncodedString(p.flag));
       });
       return;
@@ -409,7 +422,7 @@ export function encodeValue(w: Writer, kind: FieldKind, name: string, v: unknown
     case 'mbox-totals': {
       const p = v as MboxTotals;
       w.withValueLength((i) => {
-        i.u8(p.unit === 'messages' ? 0x80 : p.unit === 'size' ? 0x81 : num(p.unit, 'totals token'));
+        i.u8(token(TOTALS_TOKEN.byName, p.unit, name));
         i.integerValue(num(p.value, name));
       });
       return;
