@@ -85,6 +85,8 @@ export interface Limits {
 
 export interface Outbound {
   readonly segs: readonly Buffer[];
+  /** When each packet was last resent for a Negative Ack (ms). */
+  readonly nackResentAt: readonly number[];
   readonly groupStart: number;
   /** Result held back until the initiator answers Ack(TIDve). */
   readonly verifying: boolean;
@@ -467,14 +469,24 @@ function send(d: Draft, now: number, actions: MachineAction[], pdus: WtpPdu[]): 
   actions.push({ kind: 'send', pdus });
 }
 
-function groupPdus(d: Draft, rid: boolean, only?: ReadonlySet<number>): WtpPdu[] {
+/**
+ * The packets of the current group (or those in `only`). For a Negative Ack (`forNack`), a
+ * packet already resent for one less than nackDelayMs ago is skipped: an initiator that NAcks
+ * again on every packet that arrives (fakewap does) does not get each hole filled twice.
+ */
+function groupPdus(d: Draft, now: number, rid: boolean, only?: ReadonlySet<number>, forNack = false): WtpPdu[] {
   const out = d.outbound;
   if (!out) return [];
   const n = out.segs.length;
   const [first, last] = groupRange(out.groupStart, d.limits.groupSize, n);
   const pdus: WtpPdu[] = [];
+  const resentAt = forNack ? out.nackResentAt.slice() : out.nackResentAt;
   for (let p = first; p <= last; p++) {
     if (only && !only.has(p)) continue;
+    if (forNack) {
+      if (now - (resentAt[p] ?? -Infinity) < d.limits.nackDelayMs) continue;
+      (resentAt as number[])[p] = now;
+    }
     const data = out.segs[p] as Buffer;
     const ttr = p === n - 1;
     const gtr = p === last && !ttr;
@@ -484,6 +496,7 @@ function groupPdus(d: Draft, rid: boolean, only?: ReadonlySet<number>): WtpPdu[]
         : { type: 'SegmentedResult', tid: rtid(d), tpis: [], gtr, ttr, rid, psn: p, data },
     );
   }
+  if (forNack) d.outbound = { ...out, nackResentAt: resentAt };
   return pdus;
 }
 
@@ -548,16 +561,16 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       return;
     case 'plan':
       if (ev.type !== 'TR-Result.req' || ev.segmentSize === null) return;
-      d.outbound = { segs: segment(ev.data, ev.segmentSize), groupStart: 0, verifying: ev.verifyFirst };
+      d.outbound = { segs: segment(ev.data, ev.segmentSize), nackResentAt: [], groupStart: 0, verifying: ev.verifyFirst };
       d.rcr = 0;
       return;
     case 'sendGroup':
-      send(d, now, actions, groupPdus(d, op.rid));
+      send(d, now, actions, groupPdus(d, now, op.rid));
       return;
     case 'resendMissing': {
       if (ev.type !== 'RcvNegativeAck') return;
       const only = ev.pdu.missing.length ? new Set(ev.pdu.missing) : undefined;
-      send(d, now, actions, groupPdus(d, true, only));
+      send(d, now, actions, groupPdus(d, now, true, only, true));
       return;
     }
     case 'nextGroup':

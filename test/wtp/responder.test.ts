@@ -346,6 +346,8 @@ t.test('SAR Result: segment size, groups with GTR/TTR, group Acks, selective NAc
   p = sent(as);
   t.same(p.map(psnOf), [4], 'only the missing packet');
   t.equal((p[0] as { rid: boolean }).rid, true);
+  as = r.receive({ type: 'NegativeAck', tid: 2, tpis: [], rid: false, missing: [4] }, PEER, 50);
+  t.same(sent(as), [], 'a repeated NAck right after does not resend it again');
   as = r.tick(r.nextDeadline() as number);
   t.same(sent(as).map(psnOf), [3, 4, 5], 'R expiry: the whole group again');
   as = r.receive(psnAck(2, 5), PEER, 5000);
@@ -355,7 +357,7 @@ t.test('SAR Result: segment size, groups with GTR/TTR, group Acks, selective NAc
   as = r.receive(psnAck(2, 7), PEER, 5001);
   t.same(kinds(as), ['resultCnf']);
   t.equal(await metric(metrics, 'wapgw_wtp_sar_segments_total', { direction: 'out' }), 12);
-  t.equal(await metric(metrics, 'wapgw_wtp_negative_acks_total', { direction: 'received' }), 1);
+  t.equal(await metric(metrics, 'wapgw_wtp_negative_acks_total', { direction: 'received' }), 2);
 });
 
 t.test('segment size and result limits: 1 MB, client MRU, no-SAR clients', async (t) => {
