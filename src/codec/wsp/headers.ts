@@ -110,7 +110,9 @@ export function decodeHeaders(input: Reader | Buffer): WspHeader[] {
     let h: WspHeader;
     if (o & 0x80) {
       const code = r.u8() & 0x7f;
-      const ext = valueExtent(r);
+      const kind = page === 1 ? HEADER_BY_CODE.get(code)?.[3] : undefined;
+      const high = kind === 'text' || kind === 'uri' ? unquotedHighText(r) : undefined;
+      const ext = high ?? valueExtent(r);
       const valueBuf = r.buf.subarray(ext.start, ext.end);
       r.pos = ext.end;
       h = page === 1 ? decodeWellKnown(code, valueBuf) : opaqueHeader(`X-Wsp-Page-${page}-0x${hex2(code)}`, valueBuf);
@@ -145,6 +147,20 @@ function valueExtent(r: Reader): { start: number; end: number } {
   } else end = start + 1;
   r.pos = start;
   return { start, end };
+}
+
+/**
+ * A text-only field (User-Agent, URIs...) whose value starts at 0x80 or above without the 0x7F
+ * quote a Text-string requires: some handsets do that (fakewap `-A` with a high-bit agent, see
+ * test/fixtures/captures/ua-highbit). Such a field has no well-known values, so the octet cannot
+ * be a Short-integer: read the text to its NUL. Returns undefined when the value is not so.
+ */
+function unquotedHighText(r: Reader): { start: number; end: number } | undefined {
+  const o = r.peek();
+  if (o < 0x80) return undefined;
+  const idx = r.buf.indexOf(0, r.pos);
+  if (idx < 0 || idx >= r.end) return undefined;
+  return { start: r.pos, end: idx + 1 };
 }
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
