@@ -96,6 +96,7 @@ export class UpstreamClient {
       const headersMs = performance.now() - t0;
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > req.maxBody) {
+        res.body.on('error', () => {}); // the abort we cause is not an error to report
         res.body.destroy();
         throw upstreamTooLarge(req.maxBody);
       }
@@ -105,6 +106,7 @@ export class UpstreamClient {
         const b = chunk as Buffer;
         total += b.length;
         if (total > req.maxBody) {
+          res.body.on('error', () => {});
           res.body.destroy();
           throw upstreamTooLarge(req.maxBody);
         }

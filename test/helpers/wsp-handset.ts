@@ -191,9 +191,19 @@ export class Handset {
     return this.collectResult(tid, opts.ack ?? true);
   }
 
+  /** Answers a TID verification (Ack with TIDve) with Ack(TIDok); true when it was one. */
+  private verify(p: WtpPdu): boolean {
+    if (p.type === 'Ack' && p.tveTok) {
+      this.send({ type: 'Ack', tid: p.tid & 0x7fff, tveTok: true, rid: false, tpis: [] });
+      return true;
+    }
+    return false;
+  }
+
   private async waitAck(tid: number, psn: number): Promise<void> {
     for (;;) {
       const p = await this.recvPdu(tid);
+      if (this.verify(p)) continue;
       if (p.type === 'Ack') {
         if (psn === 0) return;
         const t = p.tpis.find((x) => x.tpi === 'PSN');
@@ -209,7 +219,8 @@ export class Handset {
     for (;;) {
       const p = await this.recvPdu(tid, ms);
       if (p.type === 'Abort') throw Object.assign(new Error(`aborted: 0x${p.reason.toString(16)}`), { reason: p.reason });
-      if (p.type === 'Ack') continue; // hold-on or verification handled by the caller
+      if (this.verify(p)) continue;
+      if (p.type === 'Ack') continue; // hold-on Ack
       if (p.type !== 'Result' && p.type !== 'SegmentedResult') continue;
       const psn = p.type === 'Result' ? 0 : p.psn;
       segs[psn] = p.data;
