@@ -13,6 +13,7 @@ import {
   buildRetrieveConf,
   buildSendConf,
   buildSendReq,
+  checkMms,
   decodeMms,
   encodeMms,
   FIELDS,
@@ -368,4 +369,24 @@ t.test('hex fixtures for wapgw decode match the vectors and decode with --as mms
     t.same(b, want.get(f), f);
     if (!f.includes('wsp-cl')) t.match(JSON.stringify(inspect(b, 'mms')), String(decodeMms(b).type), `${f}: wapgw decode --as mms`);
   }
+});
+
+t.test('checkMms: mandatory fields, header order and version per ENC §6/§7', async (t) => {
+  for (const v of VECTORS) t.strictSame(checkMms(decodeMms(v.bytes)), [], `${v.name}: no problem`);
+  t.strictSame(checkMms(decodeMms(MMSD_NOTIFICATION)), []);
+  t.strictSame(checkMms(buildSendConf({ transactionId: 'a' })), []);
+  t.strictSame(checkMms(decodeMms(hex`8c 80 98 ${s('T')} 8d 92 89 01 81 84 a3`)), ['m-send-req needs one of To, Cc, Bcc']);
+  t.strictSame(checkMms(decodeMms(hex`8c 82 98 ${s('T')} 8d 92`)), [
+    'm-notification-ind lacks X-Mms-Message-Class',
+    'm-notification-ind lacks X-Mms-Message-Size',
+    'm-notification-ind lacks X-Mms-Expiry',
+    'm-notification-ind lacks X-Mms-Content-Location',
+  ]);
+  t.strictSame(checkMms(decodeMms(hex`8c 85 8d 92 98 ${s('T')}`)), ['X-Mms-Transaction-Id must directly follow X-Mms-Message-Type']);
+  t.strictSame(checkMms(decodeMms(hex`8c 85 98 ${s('T')} 91 80 8d 92`)), ['X-Mms-MMS-Version must follow X-Mms-Message-Type and X-Mms-Transaction-Id']);
+  t.strictSame(checkMms(decodeMms(hex`8c 97 98 ${s('C')} 8d 90 bf 80`)), [
+    'm-cancel-conf needs MMS 1.3, the PDU says 1.0',
+    'X-Mms-Cancel-Status needs MMS 1.3, the PDU says 1.0',
+  ]);
+  t.strictSame(checkMms(decodeMms(hex`8c a5 98 ${s('x')} 8d 92`)), ['unknown X-Mms-Message-Type 0xa5']);
 });
