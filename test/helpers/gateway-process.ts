@@ -124,3 +124,22 @@ export function startGateway(args: string[], opts: { cwd?: string } = {}): Gatew
     },
   };
 }
+
+/** Starts the gateway, kills it when the test ends, and resolves once it logged `started`. */
+export async function startedGateway(t: { teardown(fn: () => unknown): void }, file: string): Promise<GatewayProcess> {
+  const gw = startGateway(['-c', file]);
+  t.teardown(() => gw.kill());
+  await gw.waitFor((l) => l.msg === 'started');
+  return gw;
+}
+
+/** GET on the running gateway's admin port. */
+export async function adminGet(gw: GatewayProcess, path: string): Promise<{ status: number; body: string }> {
+  const port = gw.port('admin');
+  if (port === undefined) throw new Error('no admin listening line');
+  const r = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: r.status, body: await r.text() };
+}
+
+/** A static subscriber file binding 127.0.0.1. */
+export const STATIC_ONE = '- ip: 127.0.0.1\n  msisdn: "+15550000001"\n';
