@@ -38,6 +38,9 @@ t.test('start: listening lines carry real ports; admin answers', async (t) => {
   t.match(st.stdout, new RegExp(`admin +tcp +127\\.0\\.0\\.1:${String(gw.port('admin'))}`));
   gw.child.kill('SIGTERM');
   t.same(await gw.exited(), { code: 0, signal: null });
+  const down = spawnSync(process.execPath, ['dist/cli.js', 'status', '-c', statusConf], { encoding: 'utf8' });
+  t.equal(down.status, 1, 'wapgw status with nothing running exits 1');
+  t.match(down.stderr, /^cannot reach http:\/\/127\.0\.0\.1:\d+\/status/);
 });
 
 t.test('SIGHUP: a broken config keeps the running one and logs one line per problem', async (t) => {
