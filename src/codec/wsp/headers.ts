@@ -75,7 +75,7 @@ export interface WspHeader {
   raw?: Buffer;
   /** Header code page the field was on (1 is the default page). */
   page?: number;
-  /** Page shift octets that preceded this field on the wire. */
+  /** Page shift octets that preceded this field on the wire (a dangling shift at the end is an entry with an empty name). */
   shift?: Buffer;
   /** The value could not be typed: `value` is hex and only `raw` is faithful. */
   opaque?: boolean;
@@ -129,6 +129,9 @@ export function decodeHeaders(input: Reader | Buffer): WspHeader[] {
     shift = undefined;
     out.push(h);
   }
+  // A shift with no field after it means nothing, but is kept (empty name, opaque) so the
+  // octets round-trip.
+  if (shift) out.push({ name: '', value: '', opaque: true, shift, raw: Buffer.alloc(0), ...(page !== 1 ? { page } : {}) });
   return out;
 }
 
@@ -207,6 +210,11 @@ export function writeHeaders(w: Writer, list: readonly HeaderInput[], version: s
   let page = 1;
   for (const h of list) {
     const hp = h.page ?? 1;
+    if (h.name === '' && h.shift) {
+      w.bytes(h.shift);
+      page = hp;
+      continue;
+    }
     if (h.raw && rawMatches(h)) {
       if (h.shift) w.bytes(h.shift);
       else if (hp !== page) writeShift(w, hp);
