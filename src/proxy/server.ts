@@ -365,6 +365,8 @@ export class MmsProxy implements Component {
     const prevVia = headers.via;
     headers.via = prevVia === undefined ? via : `${Array.isArray(prevVia) ? prevVia.join(', ') : prevVia}, ${via}`;
     req.headers = headers as http.IncomingHttpHeaders;
+    // the WHATWG-normalised path and query we checked; note that http-proxy's urlJoin collapses
+    // runs of `/` in the path (`/a//b` -> `/a/b`), harmless for MM1 URLs
     req.url = u.pathname + u.search;
 
     let counter: BodyCounter | undefined;

@@ -488,3 +488,16 @@ t.test('IPv6 phone: bound by its /64, identity carries the IPv6 address', { skip
   t.equal((await curl(['-x', `http://[::1]:${l2!.port}`, `${origin.origin}/mms`])).status, 403, 'IPv6 source outside IPv4-only networks');
   t.equal(origin.requests.length, 1);
 });
+
+t.test('a refused POST is answered at once and its body is not read to the end', async (t) => {
+  const origin = await startOrigin();
+  const h = await startProxy(origin, {}, false);
+  t.teardown(async () => { await h.close(); await origin.close(); });
+  const t0 = Date.now();
+  // announces 900 KB but sends only the headers and a little: the 403 must not wait for the rest
+  const resp = await raw(h.port, `POST ${origin.origin}/mms HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n${'x'.repeat(1000)}`, 3000);
+  t.equal(statusOf(resp), 403);
+  t.match(resp, /Connection: close/i);
+  t.ok(Date.now() - t0 < 2000, 'closed promptly');
+  t.equal(origin.requests.length, 0);
+});
