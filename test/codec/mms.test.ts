@@ -179,6 +179,8 @@ t.test('status values: names, and unknown codes mapped as ENC 1.3 §7.3.48/50/58
   const indexed = decodeMms(hex`8c 92 92 02 80 e4`);
   t.strictSame(getField(indexed, 'X-Mms-Response-Status'), { index: 0, value: 'Error-permanent-message-not-found' }, 'indexed status in m-mbox-delete-conf');
   t.same(encodeMms(indexed), hex`8c 92 92 02 80 e4`);
+  const quoted = hex`8c 92 92 1f 02 80 e4`;
+  t.same(encodeMms(decodeMms(quoted)), quoted, 'indexed status with a Length-quote re-encodes byte-exact');
 });
 
 t.test('builders produce the golden vectors', async (t) => {

@@ -13,7 +13,9 @@
 import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
 import { decodeMultipart, encodeMultipart } from './multipart';
-import { FIELD_BY_CODE, FIELD_BY_NAME, MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type FieldKind } from './tables';
+import { ENUM_TABLES, FIELD_BY_CODE, FIELD_BY_NAME, MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type EnumTableName, type FieldKind } from './tables';
+
+const ENUM_KINDS = (Object.keys(ENUM_TABLES) as EnumTableName[]).map((k) => `enum:${k}` as const);
 import type { FieldValue, MmsApplicationHeader, MmsBody, MmsContentType, MmsFieldName, MmsHeader, MmsPdu } from './types';
 import { decodeValue, encodeValue, skipValue } from './values';
 
@@ -22,6 +24,9 @@ const LAYER = 'mms';
 const MESSAGE_TYPE_FIELD = 0x8c;
 /** PDUs whose fields may take the Value-length Index-value form (ENC 1.2 §6.11 m-mbox-delete-conf, 1.3 m-delete-conf). */
 const INDEXED_PDUS = new Set<string | number>(['m-mbox-delete-conf', 'm-delete-conf']);
+
+/** Kinds whose value is one octet read back as a name or the code itself: always canonical. */
+const ONE_OCTET_KINDS = new Set<FieldKind>(['message-type', 'yes-no', 'attributes', ...ENUM_KINDS]);
 
 function canonical(kind: FieldKind, name: string, value: unknown): Buffer | undefined {
   try {
@@ -68,7 +73,7 @@ export function decodeMms(buf: Buffer): MmsPdu {
       const value = decodeValue(r, info.kind, info.name, indexed);
       const raw = buf.subarray(start, r.pos);
       const h = { field: info.name, value } as MmsHeader & { raw?: Buffer };
-      if (!canonical(info.kind, info.name, value)?.equals(raw)) h.raw = Buffer.from(raw);
+      if (!(ONE_OCTET_KINDS.has(info.kind) && typeof value !== 'object') && !canonical(info.kind, info.name, value)?.equals(raw)) h.raw = Buffer.from(raw);
       headers.push(h);
       if (info.name === 'Content-Type') {
         body = decodeBody(r, value as MmsContentType);
