@@ -81,9 +81,11 @@ t.test('mutations of the Kannel corpus', async (t) => {
     const b = Buffer.from(seed.subarray(0, Math.min(seed.length, 64)));
     let m: Buffer = b;
     switch (rnd(6)) {
-      case 0:
-        m[rnd(m.length)] ^= 1 << rnd(8);
+      case 0: {
+        const at = rnd(m.length);
+        m[at] = (m[at] as number) ^ (1 << rnd(8));
         break;
+      }
       case 1:
         m[rnd(m.length)] = rnd(256);
         break;
