@@ -38,7 +38,9 @@ export class TimerDriver {
       const d = s.nextDeadline();
       if (d !== undefined && (next === undefined || d < next)) next = d;
     }
-    if (next === this.armedFor && this.timer) return;
+    // an armed timer that fires no later than needed stays: firing early costs one empty
+    // pass, while clearing and re-arming on every datagram costs more
+    if (this.timer && this.armedFor !== undefined && (next === undefined || next >= this.armedFor)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = next;

@@ -221,10 +221,18 @@ export interface StepResult {
 }
 
 /** The pure step: finds the first row whose guard holds (rows for one (state, event) are disjoint). */
+/** Rows by (state, event), in table order: derived from TABLE, never edited by hand. */
+const ROWS_BY_PAIR = new Map<string, (Row | Ignore)[]>();
+for (const r of TABLE) {
+  const k = `${r.from}|${r.on}`;
+  const list = ROWS_BY_PAIR.get(k) ?? [];
+  list.push(r);
+  ROWS_BY_PAIR.set(k, list);
+}
+
 export function step(s: Session, e: SessionEvent, now: number): StepResult {
   const live = e.on !== 'IdleTimeout' && e.on !== 'Evict';
-  for (const r of TABLE) {
-    if (r.from !== s.state || r.on !== e.on) continue;
+  for (const r of ROWS_BY_PAIR.get(`${s.state}|${e.on}`) ?? []) {
     if (isIgnore(r)) return { session: s, actions: [], ignored: true };
     if (r.when && !r.when({ s, e })) continue;
     let next: Mutable<Session> = { ...s, state: r.to };
