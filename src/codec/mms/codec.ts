@@ -14,8 +14,6 @@ import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
 import { decodeMultipart, encodeMultipart } from './multipart';
 import { ENUM_TABLES, FIELD_BY_CODE, FIELD_BY_NAME, MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type EnumTableName, type FieldKind } from './tables';
-
-const ENUM_KINDS = (Object.keys(ENUM_TABLES) as EnumTableName[]).map((k) => `enum:${k}` as const);
 import type { FieldValue, MmsApplicationHeader, MmsBody, MmsContentType, MmsFieldName, MmsHeader, MmsPdu } from './types';
 import { decodeValue, encodeValue, skipValue } from './values';
 
@@ -25,6 +23,7 @@ const MESSAGE_TYPE_FIELD = 0x8c;
 /** PDUs whose fields may take the Value-length Index-value form (ENC 1.2 §6.11 m-mbox-delete-conf, 1.3 m-delete-conf). */
 const INDEXED_PDUS = new Set<string | number>(['m-mbox-delete-conf', 'm-delete-conf']);
 
+const ENUM_KINDS = (Object.keys(ENUM_TABLES) as EnumTableName[]).map((k) => `enum:${k}` as const);
 /** Kinds whose value is one octet read back as a name or the code itself: always canonical. */
 const ONE_OCTET_KINDS = new Set<FieldKind>(['message-type', 'yes-no', 'attributes', ...ENUM_KINDS]);
 
@@ -46,7 +45,8 @@ export function isMultipart(ct: MmsContentType): boolean {
 function decodeBody(r: Reader, ct: MmsContentType): MmsBody | undefined {
   if (r.atEnd) return undefined;
   if (isMultipart(ct)) return { kind: 'multipart', parts: decodeMultipart(r) };
-  return { kind: 'data', data: r.rest() };
+  // A copy: the caller may reuse its input buffer (datagram reassembly).
+  return { kind: 'data', data: Buffer.from(r.rest()) };
 }
 
 export function decodeMms(buf: Buffer): MmsPdu {
