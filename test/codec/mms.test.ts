@@ -93,6 +93,7 @@ t.test('every header field 0x01-0x3F: decode and encode its value', async (t) =>
 t.test('Encoded-string-value charsets decode to JS strings and keep their charset', async (t) => {
   const subject = (b: Buffer) => getField(decodeMms(Buffer.concat([hex`8c 80 96`, b])), 'Subject');
   t.strictSame(subject(hex`${s('plain')}`), { text: 'plain' });
+  t.strictSame(subject(hex`63 61 66 e9 00`), { text: 'café' }, 'a plain Text-string that is not UTF-8 reads as latin1');
   t.strictSame(subject(hex`08 ea ${s('héllo')}`), { text: 'héllo', charset: 106 });
   t.strictSame(subject(hex`05 84 63 61 66 e9`), { text: 'café', charset: 4 }, 'the Value-length bounds the text (no NUL)');
   t.strictSame(subject(hex`08 02 03 e8 00 48 00 69 00`), { text: 'Hi', charset: 1000 }, 'ucs-2 big-endian');

@@ -44,7 +44,11 @@ export const UTF8 = 106;
 /** Decodes octets in charset `mib` to a string; undefined when we have no decoder for it. */
 export function decodeText(b: Buffer, mib: number | undefined): string | undefined {
   switch (mib) {
-    case undefined:
+    case undefined: {
+      // A plain Text-string: US-ASCII by the spec, UTF-8 in practice; octets that are not UTF-8 read as latin1.
+      const s = b.toString('utf8');
+      return s.includes('\ufffd') && !Buffer.from(s, 'utf8').equals(b) ? b.toString('latin1') : s;
+    }
     case 106:
       return b.toString('utf8');
     case 3:
