@@ -209,7 +209,10 @@ export class MmsProxy implements Component {
     this.proxy = httpProxy.createProxyServer({ xfwd: false, selfHandleResponse: true, ws: false });
     this.proxy.on('proxyReq', (proxyReq, req) => {
       const ex = (req as TaggedRequest)[EXCHANGE];
-      if (ex) ex.proxyReq = proxyReq;
+      if (!ex) return;
+      ex.proxyReq = proxyReq;
+      // already answered (413, 504) before the agent handed out a socket: send nothing
+      if (ex.answered) proxyReq.destroy();
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.onUpstreamResponse(proxyRes, req as TaggedRequest, res as http.ServerResponse));
     this.proxy.on('error', (err) => this.log.warn({ err }, 'proxy error outside a request'));
