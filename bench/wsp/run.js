@@ -9,7 +9,8 @@
  * Scenario 1: CLIENTS concurrent handsets (one fakewap process each, see below) making REQUESTS
  * Connect+GET+Disconnect in total.
  * Scenario 2: BIG sequential retrievals of a 300 000-octet body (SAR), time per retrieval.
- * Prints wall times, ratios (Kannel / wapgw) and wapgw's RSS after the load.
+ * Prints wall times, the gateways' CPU seconds (a fairer figure on a busy machine), ratios
+ * (Kannel / wapgw) and wapgw's RSS after the load.
  * Kannel listens on its fixed ports (9200/9201, admin 13900, box 13902): run nothing else there.
  */
 'use strict';
@@ -97,7 +98,7 @@ async function startWapgw(dir, originUrl) {
     });
   });
   child.stdout.resume();
-  return { child, cl: ports[0], co: ports[1] };
+  return { child, cl: ports[0], co: ports[1], pids: [child.pid] };
 }
 
 async function startKannel(dir) {
@@ -124,8 +125,15 @@ async function startKannel(dir) {
   await sleep(1500);
   const wb = spawn('/usr/sbin/wapbox', ['kannel.conf'], { cwd: dir, stdio: 'ignore' });
   await sleep(2500);
-  return { stop: async () => { wb.kill('SIGTERM'); await sleep(500); bb.kill('SIGTERM'); await sleep(500); wb.kill('SIGKILL'); bb.kill('SIGKILL'); } };
+  return { pids: [bb.pid, wb.pid], stop: async () => { wb.kill('SIGTERM'); await sleep(500); bb.kill('SIGTERM'); await sleep(500); wb.kill('SIGKILL'); bb.kill('SIGKILL'); } };
 }
+
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = (pids) =>
+  pids.reduce((sum, pid) => {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + (Number(f[11]) + Number(f[12])) / 100;
+  }, 0);
 
 const rssMb = (pid) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -134,6 +142,7 @@ const rssMb = (pid) => {
 
 async function scenario(name, gw, o) {
   const base = ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(gw.co)];
+  const cpu0 = cpuSeconds(gw.pids);
   const perClient = Math.ceil(REQUESTS / CLIENTS);
   // one fakewap process per handset: fakewap's threads (-c) share one TID counter, so with -c > 1
   // a thread acks its Results with another thread's TID and every Result is retransmitted
@@ -142,6 +151,7 @@ async function scenario(name, gw, o) {
     Array.from({ length: CLIENTS }, () => fakewap([...base, '-m', String(perClient), `${o}/hello?size=40&type=text/plain`], 600000)),
   );
   const load = { ms: performance.now() - t0, ok: runs.reduce((a, r) => a + r.ok, 0), code: Math.max(...runs.map((r) => r.code ?? 99)) };
+  const loadCpu = cpuSeconds(gw.pids) - cpu0;
   const big = [];
   for (let i = 0; i < BIG; i++) {
     const r = await fakewap([...base, '-m', '1', `${o}/big?size=300000`], 120000);
@@ -149,9 +159,9 @@ async function scenario(name, gw, o) {
   }
   const bigOk = big.filter((r) => r.ok === 1).length;
   const perBig = big.reduce((s, r) => s + r.ms, 0) / Math.max(1, big.length);
-  console.log(`${name}: ${REQUESTS} Connect+GET+Disconnect by ${CLIENTS} handsets (~${perClient} each): ${(load.ms / 1000).toFixed(2)} s, ${load.ok} x 200, exit ${load.code}`);
+  console.log(`${name}: ${REQUESTS} Connect+GET+Disconnect by ${CLIENTS} handsets (~${perClient} each): ${(load.ms / 1000).toFixed(2)} s wall, ${loadCpu.toFixed(2)} s gateway CPU, ${load.ok} x 200, exit ${load.code}`);
   console.log(`${name}: 300 KB retrieval: ${(perBig / 1000).toFixed(3)} s each (${bigOk}/${BIG} whole, fakewap process included)`);
-  return { loadMs: load.ms, loadOk: load.ok, perBig, bigOk };
+  return { loadMs: load.ms, loadCpu, loadOk: load.ok, perBig, bigOk };
 }
 
 (async () => {
@@ -175,13 +185,13 @@ async function scenario(name, gw, o) {
   if (!SKIP_KANNEL && fs.existsSync('/usr/sbin/bearerbox')) {
     const k = await startKannel(dir);
     try {
-      theirs = await scenario('kannel', { co: 9201, cl: 9200 }, o);
+      theirs = await scenario('kannel', { co: 9201, cl: 9200, pids: k.pids }, o);
     } finally {
       await k.stop();
     }
   }
   if (theirs && ours) {
-    console.log(`ratio Connect+GET+Disconnect (kannel/wapgw): ${(theirs.loadMs / ours.loadMs).toFixed(1)}x`);
+    console.log(`ratio Connect+GET+Disconnect (kannel/wapgw): ${(theirs.loadMs / ours.loadMs).toFixed(1)}x wall, ${(theirs.loadCpu / ours.loadCpu).toFixed(1)}x gateway CPU`);
     console.log(`ratio 300 KB retrieval (kannel/wapgw): ${(theirs.perBig / ours.perBig).toFixed(1)}x`);
   }
   srv.close();

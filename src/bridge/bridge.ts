@@ -127,7 +127,7 @@ export class WspBridge {
     const hasBody = req.method === 'POST' || req.method === 'PUT';
     if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
     if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);
-    if (req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
+    if (req.mode === 'co' && req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
 
     const limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
     const end = m.upstreamLatency.startTimer({ source: 'wsp' });
