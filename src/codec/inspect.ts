@@ -23,7 +23,7 @@ import type { WspHeader } from './wsp/headers';
 import { type Capability, type WspPdu, decodeWsp } from './wsp/pdu';
 import { ABORT_REASON_BY_CODE, wspToHttpStatus } from './wsp/tables';
 import { decodeDatagram } from './wtp/codec';
-import { PROVIDER_ABORT, type Tpi, type WtpPdu } from './wtp/types';
+import { OPTION_ID, PROVIDER_ABORT, type Tpi, type WtpPdu } from './wtp/types';
 
 export type InspectAs = 'wtp' | 'wsp' | 'wsp-cl' | 'mms';
 export const INSPECT_AS: readonly InspectAs[] = ['wtp', 'wsp', 'wsp-cl', 'mms'];
@@ -83,6 +83,7 @@ function shifted<T>(base: number, f: () => T): T {
 // out, and each part with its text when it is text.
 
 const PROVIDER_REASON = new Map<number, string>(Object.entries(PROVIDER_ABORT).map(([n, c]) => [c, n]));
+const OPTION_NAME = new Map<number, string>(Object.entries(OPTION_ID).map(([n, c]) => [c, n]));
 
 /** Header fields summarizeMms already shows. */
 const SUMMARIZED = new Set([
@@ -250,9 +251,8 @@ function tpiJson(t: Tpi): Json {
     case 'PSN':
       return { tpi: 'PSN', psn: t.psn };
     case 'Option': {
-      const names = ['', 'MaxReceiveUnit', 'TotalMessageSize', 'DelayTransmissionTimer', 'MaxGroup', 'CurrentTID', 'NoCachedTID'];
       const value = t.value.length > 0 && t.value.length <= 4 ? t.value.readUIntBE(0, t.value.length) : toJson(t.value);
-      return { tpi: 'Option', option: names[t.option] || `0x${t.option.toString(16)}`, value };
+      return { tpi: 'Option', option: OPTION_NAME.get(t.option) ?? `0x${t.option.toString(16)}`, value };
     }
     default:
       return toJson(t);

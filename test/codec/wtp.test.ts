@@ -1,5 +1,5 @@
 /**
- * WTP codec golden vectors (WAP-224 §8, §9): every PDU kind in both directions, each checked
+ * WTP codec golden vectors (WAP-224): every PDU kind in both directions, each checked
  * both ways (decode the annotated bytes, encode the object), TPIs short and long, concatenation,
  * and strict failures with their offsets. Octet 1 annotations read CON|type(4)|three flag bits.
  */
@@ -152,7 +152,7 @@ t.test('Negative Ack', async (t) => {
     hex`b9 00 02 00 19 04`);
 });
 
-t.test('concatenated datagrams (WAP-224 §8.4)', async (t) => {
+t.test('concatenated datagrams (WAP-224 concatenation of PDUs)', async (t) => {
   const ack: WtpPdu = { type: 'Ack', tid: 0x8002, tveTok: false, rid: false, tpis: [] };
   const big: WtpPdu = { type: 'Result', tid: 0x8003, gtr: false, ttr: true, rid: false, tpis: [], data: Buffer.alloc(197, 0x41) };
   const bytes = Buffer.concat([

@@ -1,5 +1,6 @@
 /**
- * WTP PDU codec (WAP-224 §8 "Structure and encoding of PDUs", §9.3 TPIs, §8.4 concatenation).
+ * WTP PDU codec (WAP-224 WTP, "Structure and Encoding of Messages": the fixed header of each PDU,
+ * Transport Information Items, concatenation of PDUs; section numbers left out as unverified here).
  *
  * decodeWtp(buf) reads one PDU: the fixed header of its type (octet 1 = CON | type(4) | three
  * type-specific bits, octets 2-3 = TID with its direction bit, then the Invoke flags octet, the
@@ -36,7 +37,7 @@ import {
 
 const LAYER = 'wtp';
 
-/** WAP-224 §8.1 PDU types: [code, name]. 0 marks concatenation, never a PDU. */
+/** WAP-224 PDU types: [code, name]. 0 marks concatenation, never a PDU. */
 export const PDU_TYPES = [
   [0x01, 'Invoke'],
   [0x02, 'Result'],
@@ -49,7 +50,7 @@ export const PDU_TYPES = [
 const TYPE_BY_CODE = new Map<number, WtpPduType>(PDU_TYPES.map(([c, n]) => [c, n]));
 const CODE_BY_TYPE = new Map<WtpPduType, number>(PDU_TYPES.map(([c, n]) => [n, c]));
 
-/** WAP-224 §9.3 TPI identities: [id, name]. Other ids (6..15) decode as 'Unknown'. */
+/** WAP-224 TPI identities: [id, name]. Other ids (6..15) decode as 'Unknown'. */
 export const TPI_IDS = [
   [0x00, 'Error'],
   [0x01, 'Info'],
@@ -62,7 +63,7 @@ type KnownTpiName = (typeof TPI_IDS)[number][1];
 const TPI_BY_ID = new Map<number, KnownTpiName>(TPI_IDS.map(([c, n]) => [c, n]));
 const TPI_ID_BY_NAME = new Map<string, number>(TPI_IDS.map(([c, n]) => [n, c]));
 
-/** Abort types (WAP-224 §8.3.4): [code, name]. */
+/** Abort types (WAP-224 Abort PDU, 3 bits): [code, name]. */
 export const ABORT_TYPES = [
   [0, 'provider'],
   [1, 'user'],
@@ -230,7 +231,7 @@ export function decodeDatagram(buf: Buffer): WtpPdu[] {
   return splitConcatenated(buf).map(([off, len]) => decodeOne(new Reader(buf, LAYER, off, off + len)));
 }
 
-/** True when the datagram is a concatenation (WAP-224 §8.4). */
+/** True when the datagram is a concatenation (first octet 0x00). */
 export const isConcatenated = (buf: Buffer): boolean => buf.length > 0 && buf[0] === 0;
 
 // ---------------------------------------------------------------------------------------------
