@@ -1,0 +1,296 @@
+/**
+ * Shared pieces of the benchmark harness (bench/run.js, bench/scale/*.js): the machine and tool
+ * versions, child processes with a time bound and the `RESULT {json}` convention, wapgw started
+ * from dist/cli.js on ephemeral loopback ports, a fast origin, and /proc sampling (RSS, CPU time).
+ * Plain CommonJS with no dependencies beyond node and the project's own packages.
+ *
+ * Convention: a benchmark script prints one final line `RESULT {json}` on stdout; bench/run.js
+ * takes the last such line. Scripts that do not (yet) are adapted by a parser in bench/run.js.
+ */
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const FAKEWAP = process.env.FAKEWAP || '/usr/lib/kannel/test/fakewap';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** `--name value`, `--name=value` and bare `--flag` (true), typed by the defaults. */
+function args(defaults, argv = process.argv.slice(2)) {
+  const out = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) continue;
+    const key = m[1].replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+    let v = m[2];
+    if (v === undefined) v = argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') && typeof defaults[key] !== 'boolean' ? argv[++i] : 'true';
+    const d = defaults[key];
+    out[key] = typeof d === 'number' ? Number(v) : typeof d === 'boolean' ? v !== 'false' : Array.isArray(d) ? v.split(',').filter(Boolean) : v;
+  }
+  return out;
+}
+
+/** Prints the `RESULT {json}` line bench/run.js collects. */
+const emitResult = (obj) => process.stdout.write(`RESULT ${JSON.stringify(obj)}\n`);
+
+/** The last `RESULT {json}` line of a script's stdout, or undefined. */
+function parseResultLine(stdout) {
+  const lines = String(stdout).split('\n').filter((l) => l.startsWith('RESULT '));
+  if (!lines.length) return undefined;
+  try {
+    return JSON.parse(lines[lines.length - 1].slice(7));
+  } catch {
+    return undefined;
+  }
+}
+
+const which = (bin) => {
+  if (bin.includes('/')) return fs.existsSync(bin) ? bin : undefined;
+  for (const dir of (process.env.PATH || '').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const p = path.join(dir, bin);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return undefined;
+};
+
+function firstLine(cmd, argv) {
+  try {
+    const out = execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+    return out.split('\n')[0].trim();
+  } catch (e) {
+    // nginx -v and wrk -v print on stderr (wrk exits 1)
+    const s = `${e.stdout || ''}${e.stderr || ''}`.split('\n').find((l) => l.trim());
+    return s ? s.trim() : undefined;
+  }
+}
+
+const dpkgVersion = (pkg) => {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The machine and tool versions, for RESULTS.md. */
+function machine() {
+  const cpus = os.cpus();
+  const git = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return undefined;
+    }
+  })();
+  return {
+    nproc: cpus.length,
+    cpuModel: cpus[0]?.model?.trim() ?? '?',
+    memoryMB: Math.round(os.totalmem() / 1048576),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    kannel: dpkgVersion('kannel'),
+    nginx: which('nginx') ? firstLine('nginx', ['-v'])?.replace(/^nginx version: /, '') : undefined,
+    wrk: which('wrk') ? firstLine('wrk', ['-v'])?.split(' [')[0] : undefined,
+    git,
+    loadavg: os.loadavg().map((x) => +x.toFixed(2)),
+  };
+}
+
+/** Installed tools and the Debian packages that provide them. */
+const TOOLS = {
+  fakewap: { path: FAKEWAP, apt: 'kannel-extras' },
+  bearerbox: { path: '/usr/sbin/bearerbox', apt: 'kannel' },
+  wapbox: { path: '/usr/sbin/wapbox', apt: 'kannel' },
+  wrk: { path: 'wrk', apt: 'wrk' },
+  nginx: { path: 'nginx', apt: 'nginx-light' },
+};
+const haveTool = (name) => Boolean(which(TOOLS[name].path));
+
+/**
+ * Runs a child with a time bound (SIGTERM, then SIGKILL 3 s later). Resolves with exit code,
+ * stdout, stderr, wall time and whether it timed out; never rejects. `echo` streams stderr.
+ */
+function runChild(cmd, argv, { timeoutMs = 600000, env, cwd = ROOT, echo = false } = {}) {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const c = spawn(cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    c.stdout.on('data', (d) => {
+      stdout += d;
+      if (echo) process.stderr.write(d);
+    });
+    c.stderr.on('data', (d) => {
+      stderr += d;
+      if (echo) process.stderr.write(d);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      c.kill('SIGTERM');
+      setTimeout(() => c.exitCode === null && c.kill('SIGKILL'), 3000).unref();
+    }, timeoutMs);
+    c.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: `${stderr}${err.message}`, ms: performance.now() - t0, timedOut });
+    });
+    c.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), signal, stdout, stderr, ms: performance.now() - t0, timedOut });
+    });
+  });
+}
+
+/**
+ * A fast origin (stand-in MMSC): GET any path, `?size=N` octets (default 40) of preallocated
+ * data, `?type=` content type. Keep-alive. Resolves {url, port, close()}.
+ */
+function origin() {
+  const cache = new Map();
+  const body = (n) => {
+    let b = cache.get(n);
+    if (!b) cache.set(n, (b = Buffer.alloc(n, 0x41)));
+    return b;
+  };
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const q = req.url.indexOf('?');
+      const params = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+      const n = Math.min(Number(params.get('size') || 40), 4 * 1048576);
+      res.writeHead(200, { 'content-type': params.get('type') || 'application/vnd.wap.mms-message', 'content-length': n });
+      res.end(body(n));
+    });
+  });
+  srv.keepAliveTimeout = 60000;
+  return new Promise((r) =>
+    srv.listen(0, '127.0.0.1', () => {
+      const port = srv.address().port;
+      r({ port, url: `http://127.0.0.1:${port}`, close: () => srv.close(), server: srv });
+    }),
+  );
+}
+
+/**
+ * Starts `node [nodeArgs] dist/cli.js start -c <temp config>` with WSP and the proxy on
+ * ephemeral loopback ports, admin off, no access log, 127.0.0.1 bound to a static subscriber.
+ * `extra` is merged into the config (one level deep). Resolves {child, pid, ports, stop()}.
+ */
+async function startWapgw(originUrl, { nodeArgs = [], extra = {}, startTimeoutMs = 20000 } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-'));
+  const subs = path.join(dir, 'subscribers.yaml');
+  fs.writeFileSync(subs, '- ip: 127.0.0.1\n  msisdn: "31611111111"\n  imsi: "204080000000001"\n');
+  const cfg = {
+    mmsc: { url: `${originUrl}/mms`, timeoutMs: 30000, connections: 128 },
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0 },
+    proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: true },
+    subscribers: { staticFile: subs },
+    admin: { enabled: false },
+    log: { level: 'info', accessLog: false },
+  };
+  for (const [k, v] of Object.entries(extra)) cfg[k] = { ...(cfg[k] || {}), ...v };
+  const file = path.join(dir, 'wapgw.yaml');
+  fs.writeFileSync(file, JSON.stringify(cfg, null, 2)); // JSON is YAML
+  // the listening/started lines are info: keep the level at info for them, access log off
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'cli.js'), 'start', '-c', file], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ports = {};
+  let errOut = '';
+  child.stderr.on('data', (d) => (errOut += d));
+  await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`wapgw did not start: ${errOut}`)), startTimeoutMs);
+    child.on('exit', (code) => reject(new Error(`wapgw exited ${code}: ${errOut}`)));
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let j;
+        try {
+          j = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (j.msg === 'listening') ports[j.listener || `${j.component}-${j.protocol}`] = j.port;
+        if (j.msg === 'started') {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  child.stdout.resume();
+  const co = ports['wsp-connection-oriented'] ?? Object.entries(ports).find(([k]) => /oriented|co$/.test(k))?.[1];
+  const cl = ports['wsp-connectionless'] ?? Object.entries(ports).find(([k]) => /connectionless|cl$/.test(k))?.[1];
+  const proxy = Object.entries(ports).find(([k]) => /proxy/.test(k))?.[1];
+  const stop = async (ms = 8000) => {
+    if (child.exitCode !== null) return child.exitCode;
+    const done = new Promise((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), ms);
+    const code = await done;
+    clearTimeout(t);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return code;
+  };
+  return { child, pid: child.pid, ports: { ...ports, co, cl, proxy }, dir, stop };
+}
+
+/** RSS of a process in MB, from /proc. */
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time (user + system) of a process in ms, from /proc/PID/stat (clock ticks of 10 ms). */
+function cpuMs(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // fields after the command: state(3) ... utime(14) stime(15) -> indexes 11 and 12 here
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Percentile (0..100) of an unsorted array of numbers (nearest rank). */
+function percentile(xs, p) {
+  if (!xs.length) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+module.exports = {
+  ROOT,
+  FAKEWAP,
+  TOOLS,
+  sleep,
+  args,
+  emitResult,
+  parseResultLine,
+  which,
+  haveTool,
+  machine,
+  runChild,
+  origin,
+  startWapgw,
+  rssMb,
+  cpuMs,
+  percentile,
+};
