@@ -94,6 +94,8 @@ function decodeTpis(r: Reader): Tpi[] {
     let tpi: Tpi;
     switch (name) {
       case 'Error':
+        // `badTpi` keeps the first value octet as received (error code and the identity of the
+        // offending TPI share it; their split is not verified here), `data` the rest.
         if (len < 1) r.fail('Error TPI without the bad TPI octet', start);
         tpi = { tpi: 'Error', badTpi: body.u8(), data: body.rest() };
         break;
