@@ -13,6 +13,10 @@
  *     exceed that is preceded by Ack(TIDve) (the machine's `verifyFirst`).
  * Deadlines of all transactions sit in one heap; `nextDeadline()` is what the timer driver sleeps
  * until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts) decides.
+ * One exception keeps memory flat under load: timer W of a finished transaction (WAIT_TIMEOUT,
+ * whose expiry only forgets it) is carried out by the record's own TTL in the table instead of
+ * a heap entry. Stale heap entries (restarted timers, forgotten transactions) are dropped when
+ * they reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
  */
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema';
@@ -97,13 +101,15 @@ export class WtpResponder {
     this.table = new LRUCache<TxId, Tx>({
       max: w.maxTransactions,
       ttl: backstop,
+      // TTL on our clock only: no cached time and no timer inside lru-cache.
+      ttlResolution: 0,
       perf,
       dispose: (tx, key, reason) => {
         if (reason === 'evict' || reason === 'expire') this.onEvict(tx, key);
       },
     });
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now: perf.now });
-    this.budgets = new LRUCache<PeerKey, Budget>({ max: w.tidCacheSize, ttl: w.tidCacheTtlMs, perf });
+    this.budgets = new LRUCache<PeerKey, Budget>({ max: w.tidCacheSize, ttl: w.tidCacheTtlMs, ttlResolution: 0, perf });
   }
 
   /** Transactions held (in progress or in WAIT_TIMEOUT). */
@@ -137,7 +143,14 @@ export class WtpResponder {
       // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
       // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
       if (pdu.tcl === 0) return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
-      if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
+        // A first transmission reusing the TID of a finished transaction: the initiator has
+        // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
+        // so forget the old record; the TID test below verifies it if the TID is not ahead.
+        this.table.delete(key);
+      } else if (tx) {
+        return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      }
       const entry = this.tids.get(peer);
       const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
       if (verdict === 'ok') this.tids.set(peer, fresh.tid, entry?.verified ?? false);
@@ -237,6 +250,7 @@ export class WtpResponder {
     if (now - this.lastPurge > 10_000) {
       this.lastPurge = now;
       this.table.purgeStale();
+      this.metrics.wtpActiveTransactions.set(this.table.size);
     }
     return this.drain(out);
   }
@@ -288,15 +302,34 @@ export class WtpResponder {
     }
     if (next.state === 'LISTEN') {
       if (tx.state !== 'LISTEN') this.table.delete(key);
+    } else if (next.state === 'WAIT_TIMEOUT') {
+      // Timer W here only forgets the record: the table's TTL does it (lazily), no heap entry.
+      const w = next.timers.W;
+      this.table.set(key, next, w === undefined || w === tx.timers.W ? { noUpdateTTL: true } : { ttl: Math.max(1, w - now) });
     } else {
       this.table.set(key, next);
       for (const name of TIMERS) {
         const at = next.timers[name];
-        if (at !== undefined && at !== tx.timers[name]) this.timers.push(at, { key, name });
+        if (at !== undefined && at !== tx.timers[name]) this.schedule(at, key, name);
       }
     }
     this.metrics.wtpActiveTransactions.set(this.table.size);
     return this.drain(out);
+  }
+
+  private schedule(at: number, key: TxId, name: TimerName): void {
+    this.timers.push(at, { key, name });
+    if (this.timers.size > 4 * this.table.size + 4096) {
+      // Mostly stale entries: rebuild from the live timers.
+      this.timers.clear();
+      for (const [k, tx] of this.table.entries()) {
+        if (tx.state === 'WAIT_TIMEOUT') continue;
+        for (const n of TIMERS) {
+          const d = tx.timers[n];
+          if (d !== undefined) this.timers.push(d, { key: k, name: n });
+        }
+      }
+    }
   }
 
   private emit(key: TxId, tx: Tx, a: MachineAction, out: WtpAction[]): void {

@@ -42,7 +42,7 @@ export function tidTest(entry: TidEntry | undefined, tid: number, tidNew: boolea
 export class TidCache {
   private readonly lru: LRUCache<string, TidEntry>;
   constructor(opts: { max: number; ttlMs: number; now: () => number }) {
-    this.lru = new LRUCache<string, TidEntry>({ max: opts.max, ttl: opts.ttlMs, updateAgeOnGet: false, perf: { now: opts.now } });
+    this.lru = new LRUCache<string, TidEntry>({ max: opts.max, ttl: opts.ttlMs, ttlResolution: 0, updateAgeOnGet: false, perf: { now: opts.now } });
   }
   get(peer: string): TidEntry | undefined {
     return this.lru.get(peer);

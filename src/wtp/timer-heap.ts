@@ -31,6 +31,11 @@ export class TimerHeap<T> {
     }
   }
 
+  /** Drops every entry (the owner then pushes back the live ones: compaction). */
+  clear(): void {
+    this.h.length = 0;
+  }
+
   peek(): TimerEntry<T> | undefined {
     return this.h[0];
   }

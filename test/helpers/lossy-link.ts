@@ -189,7 +189,10 @@ export class Pair {
     for (;;) {
       if (done()) return true;
       const top = this.q.peek();
-      if (!top || top.at > end) return done();
+      if (!top || top.at > end) {
+        if (end < Infinity) this.now = end; // simulated time passes even when nothing happens
+        return done();
+      }
       this.q.pop();
       this.now = top.at;
       top.item();

@@ -74,8 +74,10 @@ t.test('class 2 from an unknown initiator: TID verification, invoke, result, ack
   as = r.receive(ack(7), PEER, 20);
   t.same(kinds(as), ['resultCnf']);
   t.equal(r.stateOf(ind.txId), 'WAIT_TIMEOUT');
-  t.equal(r.nextDeadline(), 20 + cfg.wtp.waitTimeoutMs, 'timer W');
+  t.equal(r.nextDeadline(), undefined, 'timer W is the record TTL, no heap entry');
   t.same(r.tick(20 + cfg.wtp.waitTimeoutMs), []);
+  t.equal(r.stateOf(ind.txId), 'WAIT_TIMEOUT', 'kept for W');
+  r.tick(21 + cfg.wtp.waitTimeoutMs);
   t.equal(r.stateOf(ind.txId), undefined, 'forgotten after W');
   t.equal(r.nextDeadline(), undefined);
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '2', outcome: 'completed' }), 1);
@@ -423,4 +425,19 @@ t.test('bounded: the transaction table evicts the least recently used, aborting 
   t.equal(as.filter((a) => a.kind === 'abortInd').length, 1, 'its user is told');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { outcome: 'evicted' }), 1);
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_active'), 2);
+});
+
+t.test('a first transmission (RID = 0) reusing the TID of a finished transaction is a new one, verified', async (t) => {
+  const { r } = mk();
+  verifiedPeer(r, 1);
+  const txId = inds(r.receive(inv(5), PEER, 0))[0]!.txId;
+  r.resultReq(txId, Buffer.from('a'), 1);
+  r.receive(ack(5), PEER, 2);
+  t.equal(r.stateOf(txId), 'WAIT_TIMEOUT');
+  let as = r.receive(inv(5, { rid: true }), PEER, 3);
+  t.same(as, [], 'a retransmission (RID = 1) is absorbed');
+  as = r.receive(inv(5, { data: Buffer.from('GET /other') }), PEER, 4);
+  t.match(sent(as), [{ type: 'Ack', tveTok: true }], 'TID not ahead of the cache: verified first');
+  as = r.receive(tok(5), PEER, 5);
+  t.match(inds(as), [{ data: Buffer.from('GET /other') }], 'then indicated as a new transaction');
 });
