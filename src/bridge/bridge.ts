@@ -82,7 +82,14 @@ export class WspBridge {
   private readonly viaHost = hostname();
 
   constructor(deps: BridgeDeps) {
-    this.d = deps;
+    this.d = { ...deps };
+  }
+
+  /** SIGHUP: the live keys (access rules, identity headers, access log) take effect for new methods. */
+  reconfigure(next: Pick<BridgeDeps, 'access' | 'identity' | 'accessLog'>): void {
+    this.d.access = next.access;
+    this.d.identity = next.identity;
+    this.d.accessLog = next.accessLog;
   }
 
   async handle(req: MethodRequest): Promise<MethodReply> {

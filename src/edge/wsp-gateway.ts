@@ -46,6 +46,8 @@ export class WspGateway implements Component {
   private readonly wtp: WtpPort;
   private readonly clock: Clock;
   private readonly metrics: Metrics;
+  private readonly bridge: WspBridge;
+  private readonly subscribers: SubscriberStore;
   private bound: BoundSocket[] = [];
   private up = false;
 
@@ -70,7 +72,8 @@ export class WspGateway implements Component {
     });
     const codec = d.codec ?? createWspCodec();
     this.wtp = d.wtp ?? createWtpPort({ config, metrics, logger });
-    const bridge = new WspBridge({
+    this.subscribers = d.subscribers;
+    const bridge = (this.bridge = new WspBridge({
       upstream: this.upstream,
       upstreamPolicy,
       access: new AccessPolicy({ config, subscribers: d.subscribers }),
@@ -86,7 +89,7 @@ export class WspGateway implements Component {
       accessLog: config.log.accessLog,
       now: () => this.clock.now(),
       ...(codec.describeMms ? { describeMms: (b: Buffer) => codec.describeMms?.(b) } : {}),
-    });
+    }));
     this.server = new WspServer({
       config,
       wtp: this.wtp,
@@ -124,6 +127,13 @@ export class WspGateway implements Component {
       connectionless: this.bound.find((b) => b.role === 'cl')?.port ?? 0,
       connectionOriented: this.bound.find((b) => b.role === 'co')?.port ?? 0,
     };
+  }
+
+  /** SIGHUP: access rules (proxy.allowedNetworks, proxy.requireSubscriber), identity and access log apply to new methods. */
+  prepareReload(next: Config): () => void {
+    const access = new AccessPolicy({ config: next, subscribers: this.subscribers });
+    const identity = new IdentityHeaders(next.identity);
+    return () => this.bridge.reconfigure({ access, identity, accessLog: next.log.accessLog });
   }
 
   healthy(): boolean {

@@ -274,3 +274,29 @@ t.test('drain: in-flight methods finish, new transactions refused', async (t) =>
   t.equal(reply.body.toString(), 'slow done');
   await closing;
 });
+
+t.test('sessions bounded by wsp.maxSessions: the least recently used is evicted', async (t) => {
+  const { handset, url, metrics, gw } = await setup(t, { wsp: { maxSessions: 2 } });
+  const a = await handset();
+  await a.connect();
+  const b = await handset();
+  await b.connect();
+  const c = await handset();
+  await c.connect();
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal((gw.status() as { sessions: number }).sessions, 2);
+  await t.rejects(a.get(url('/mms')), { reason: 0xe1 }, 'the evicted session is gone');
+  t.equal((await c.get(url('/mms?size=1'))).status, 200);
+  t.match(await metrics.registry.metrics(), /wapgw_wsp_session_events_total\{event="evict"\} 1/);
+});
+
+t.test('SIGHUP: new access rules apply to WSP methods', async (t) => {
+  const { handset, url, gw } = await setup(t);
+  const h = await handset();
+  await h.connect();
+  t.equal((await h.get(url('/mms?size=1'))).status, 200);
+  const next = configSchema.parse({ mmsc: { url: url('/mms') }, proxy: { allowedNetworks: ['10.0.0.0/8'] } });
+  const apply = gw.prepareReload(next);
+  apply();
+  t.equal((await h.get(url('/mms?size=1'))).status, 403, 'refused after the reload');
+});
