@@ -150,3 +150,53 @@ t.test('malformed input: DecodeError, offsets in the whole input', async (t) => 
   t.throws(() => inspect(hex`8c 80 98`, 'mms'), { code: 'ERR_MMS_DECODE' });
   t.throws(() => inspect(hex`01`, 'wsp-cl'), { code: 'ERR_WSP_DECODE' });
 });
+
+t.test('random bytes and mutated captures through every --as: only DecodeError escapes', async (t) => {
+  const seeds: { buf: Buffer; as: string }[] = [];
+  for (const dir of [CAPTURES, KANNEL]) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.payloads.csv'))) {
+      for (const f of capture(dir, file.replace('.payloads.csv', '')).values()) if (f.buf.length < 2000) seeds.push(f);
+    }
+  }
+  for (const f of readdirSync(join(CAPTURES, 'mms')).filter((x) => x.endsWith('.hex'))) {
+    seeds.push({ buf: Buffer.from(readFileSync(join(CAPTURES, 'mms', f), 'utf8').trim(), 'hex'), as: 'mms' });
+  }
+  let state = 99;
+  const rnd = (n: number) => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return state % n;
+  };
+  const modes = ['wtp', 'wsp', 'wsp-cl', 'mms'];
+  let ok = 0;
+  let rejected = 0;
+  const badOffsets: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    let buf: Buffer;
+    let as: string;
+    if (i % 3 === 0) {
+      buf = Buffer.from(Array.from({ length: rnd(80) }, () => rnd(256)));
+      as = modes[rnd(4)] as string;
+    } else {
+      const s = seeds[rnd(seeds.length)] as { buf: Buffer; as: string };
+      buf = Buffer.from(s.buf);
+      as = s.as;
+      const k = rnd(3);
+      if (k === 0) buf = buf.subarray(0, rnd(buf.length));
+      else if (k === 1) for (let j = 0; j < 1 + rnd(3); j++) buf[rnd(buf.length)] = rnd(256);
+      else buf = Buffer.concat([buf.subarray(0, rnd(buf.length)), Buffer.from([rnd(256)]), buf.subarray(rnd(buf.length))]);
+    }
+    try {
+      JSON.stringify(inspect(buf, as));
+      ok++;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) {
+        t.fail(`${as} ${buf.toString('hex')}: ${(e as Error).stack}`);
+        return;
+      }
+      if (!(e.offset >= 0 && e.offset <= buf.length)) badOffsets.push(`${as} ${buf.toString('hex')}: ${e.message}`);
+      rejected++;
+    }
+  }
+  t.same(badOffsets, [], 'every error offset lies inside the input');
+  t.ok(ok > 100 && rejected > 100, `${ok} described, ${rejected} rejected`);
+});
