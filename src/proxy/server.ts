@@ -202,7 +202,14 @@ export class MmsProxy implements Component {
     });
     this.allowedMethods = new Set(config.proxy.allowedMethods);
     this.allowHeader = config.proxy.allowedMethods.join(', ');
-    const agentOpts = { keepAlive: true, maxSockets: config.mmsc.connections, maxFreeSockets: config.mmsc.connections, scheduling: 'lifo' as const };
+    const agentOpts = {
+      keepAlive: true,
+      maxSockets: config.mmsc.connections,
+      maxFreeSockets: config.mmsc.connections,
+      scheduling: 'lifo' as const,
+      // the upstream socket's buffer size is also the response stream's (IncomingMessage takes it)
+      highWaterMark: 256 * 1024,
+    };
     this.httpAgent = new http.Agent(agentOpts);
     this.httpsAgent = new https.Agent(agentOpts);
 
