@@ -52,7 +52,7 @@ export interface ContentType {
   params: Record<string, ParamValue>;
   /** A well-known media code that has no row in our table (kept so it re-encodes). */
   code?: number;
-  /** The exact octets this value was decoded from; reused on encode while the value is unchanged. */
+  /** The exact octets this value was decoded from (a view into the decoded buffer); reused on encode while the value is unchanged. */
   raw?: Buffer;
 }
 
@@ -85,7 +85,7 @@ export function decodeContentType(r: Reader): ContentType {
     else media = { mediaType: sub.textString('Extension-media').toLowerCase() };
     ct = { ...media, params: decodeParameters(sub) };
   }
-  ct.raw = Buffer.from(r.buf.subarray(start, r.pos));
+  ct.raw = r.buf.subarray(start, r.pos);
   return ct;
 }
 

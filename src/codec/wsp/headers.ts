@@ -71,7 +71,7 @@ export interface WspHeader {
   name: string;
   /** The value in HTTP text form (for opaque values: the octets in hex). */
   value: string;
-  /** Exact octets of this field (name and value, without any page shift before it). */
+  /** Exact octets of this field (name and value, without any page shift before it): a view into the decoded buffer. */
   raw?: Buffer;
   /** Header code page the field was on (1 is the default page). */
   page?: number;
@@ -123,7 +123,7 @@ export function decodeHeaders(input: Reader | Buffer): WspHeader[] {
       const value = r.textString('Application-specific value');
       h = { name, value };
     }
-    h.raw = Buffer.from(r.buf.subarray(start, r.pos));
+    h.raw = r.buf.subarray(start, r.pos);
     if (page !== 1) h.page = page;
     if (shift) h.shift = shift;
     shift = undefined;

@@ -41,7 +41,7 @@ export function decodeMultipart(input: Buffer | Reader): MultipartPart[] {
     const hr = r.sub(headersLen, 'multipart headers');
     const contentType = decodeContentType(hr);
     const headers = decodeHeaders(hr);
-    const data = Buffer.from(r.bytes(dataLen, 'multipart data'));
+    const data = r.bytes(dataLen, 'multipart data');
     parts.push({ contentType, headers, data });
   }
   if (!r.atEnd) r.fail(`${r.remaining} octets after the last multipart entry`);

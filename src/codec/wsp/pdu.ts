@@ -18,7 +18,8 @@
  * Capabilities (§8.3): Length (uintvar, covers the identifier and value), Identifier (Short-integer
  * or Token-text), Value. Unknown ones keep their octets. Every decoded capability and header keeps
  * `raw`, so an unchanged PDU re-encodes to the same octets even where another valid form exists.
- * Body data is a view into the input buffer (no copy).
+ * Body data and the raw octets are views into the input buffer (no copy); encoding copies the
+ * body once.
  */
 import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
@@ -342,7 +343,7 @@ export function decodeCapabilities(r: Reader, fromClient: boolean): Capability[]
     const len = r.uintvar('Capability length');
     const cr = r.sub(len, 'Capability');
     const cap = decodeCapability(cr, fromClient);
-    cap.raw = Buffer.from(r.buf.subarray(start, r.pos));
+    cap.raw = r.buf.subarray(start, r.pos);
     caps.push(cap);
   }
   return caps;
@@ -526,6 +527,7 @@ export function encodeWsp(pdu: WspPduInput | WspPdu, opts: EncodeWspOptions = {}
     w.u8(pdu.tid);
   }
   const p = pdu as WspPduInput;
+  let tail: Buffer | undefined;
   switch (p.type) {
     case 'Connect': {
       const m = /^(\d+)\.(\d+)$/.exec(p.version);
@@ -548,7 +550,8 @@ export function encodeWsp(pdu: WspPduInput | WspPdu, opts: EncodeWspOptions = {}
       break;
     case 'Reply': {
       const hb = typedHeaderBytes(p.contentType, p.headers ?? [], version);
-      w.u8(0x04).u8(p.status).uintvar(hb.length).bytes(hb).bytes(toBuf(p.data));
+      w.u8(0x04).u8(p.status).uintvar(hb.length).bytes(hb);
+      tail = toBuf(p.data);
       break;
     }
     case 'Disconnect':
@@ -558,7 +561,8 @@ export function encodeWsp(pdu: WspPduInput | WspPdu, opts: EncodeWspOptions = {}
     case 'Push':
     case 'ConfirmedPush': {
       const hb = typedHeaderBytes(p.contentType, p.headers ?? [], version);
-      w.u8(TYPE_CODES[p.type] as number).uintvar(hb.length).bytes(hb).bytes(toBuf(p.data));
+      w.u8(TYPE_CODES[p.type] as number).uintvar(hb.length).bytes(hb);
+      tail = toBuf(p.data);
       break;
     }
     case 'Resume': {
@@ -583,18 +587,20 @@ export function encodeWsp(pdu: WspPduInput | WspPdu, opts: EncodeWspOptions = {}
       const code = familyCode(p.type, p.pduType, 0x70, 0x7f);
       const uri = Buffer.from(p.uri, 'latin1');
       const hb = typedHeaderBytes(p.contentType, p.headers ?? [], version);
-      w.u8(code).uintvar(uri.length).uintvar(hb.length).bytes(uri).bytes(hb).bytes(toBuf(p.data));
+      w.u8(code).uintvar(uri.length).uintvar(hb.length).bytes(uri).bytes(hb);
+      tail = toBuf(p.data);
       break;
     }
     case 'DataFragment': {
       const hb = headerBytes(p.headers ?? [], version);
-      w.u8(0x80).uintvar(hb.length).bytes(hb).bytes(toBuf(p.data));
+      w.u8(0x80).uintvar(hb.length).bytes(hb);
+      tail = toBuf(p.data);
       break;
     }
     default:
       throw new EncodeError(LAYER, `unknown PDU type ${String((p as { type: unknown }).type)}`);
   }
-  return w.toBuffer();
+  return tail && tail.length > 0 ? Buffer.concat([w.toBuffer(), tail]) : w.toBuffer();
 }
 
 function familyCode(type: string, pduType: number | undefined, lo: number, hi: number): number {

@@ -18,10 +18,22 @@ export const MAX_ENCODING_VERSION = '1.5';
 /** '1.4' -> 0x14 (major << 4 | minor). Numbers are taken as already in that form. Unknown -> Infinity. */
 export function versionCode(v: string | number): number {
   if (typeof v === 'number') return v;
+  const known = VERSION_CODES.get(v);
+  if (known !== undefined) return known;
   const m = /^(\d+)\.(\d+)$/.exec(v);
   if (!m) return Infinity;
   return Number(m[1]) * 16 + Math.min(Number(m[2]), 15);
 }
+
+const VERSION_CODES: ReadonlyMap<string, number> = new Map([
+  ['1.1', 0x11],
+  ['1.2', 0x12],
+  ['1.3', 0x13],
+  ['1.4', 0x14],
+  ['1.5', 0x15],
+  ['1.6', 0x16],
+  ['OMNA', Infinity],
+]);
 
 /** True when a table row tagged `since` exists for a peer at `version`. */
 export const existsIn = (since: string, version: string | number): boolean => versionCode(since) <= versionCode(version);
