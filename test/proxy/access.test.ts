@@ -85,3 +85,20 @@ t.test('originKey', async (t) => {
   t.equal(originKey(new URL('https://a.b:8443/x')), 'https://a.b:8443');
   t.equal(originKey(new URL('ftp://a.b')), null);
 });
+
+t.test('property: no URL whose host is not exactly an allowed origin passes', async (t) => {
+  const fc = await import('fast-check');
+  const u = new UpstreamPolicy({ config: parseConfig({ mmsc: { url: 'http://mmsc.example:8002/mms' } }) });
+  const piece = fc.constantFrom('mmsc.example', 'mmsc.example:8002', 'evil.example', '@', ':', '/', '\\', '#', '?', '%40', '.', '8002', '[::1]', '127.0.0.1', ' ');
+  fc.assert(
+    fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }), fc.constantFrom('http://', 'HTTP://', 'https://'), (parts, scheme) => {
+      const s = scheme + parts.join('');
+      const r = u.check(s);
+      if (!r.ok) return true;
+      const p = new URL(s);
+      return p.protocol === 'http:' && p.hostname === 'mmsc.example' && p.port === '8002' && p.username === '' && p.password === '';
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('2000 random authorities');
+});

@@ -131,3 +131,32 @@ t.test('signature: canonical string, sign, verify', async (t) => {
     `v1;t=1700000000;sig=${require('node:crypto').createHmac('sha256', '0123456789abcdef').update('wapgw-identity-v1\nt=1700000000\nip=10.0.0.1\nmsisdn=31600000000\nimsi=\nimeisv=\nsgsn=\nrat=').digest('hex')}`,
   );
 });
+
+t.test('property: any case/underscore spelling of any identity name, any count, is stripped', async (t) => {
+  const fc = await import('fast-check');
+  const cfg = parseConfig({ identity: { imeisvHeaders: ['X-IMEISV'] } }).identity;
+  const id = new IdentityHeaders(cfg);
+  const all = [
+    ...cfg.clientIpHeaders, ...cfg.msisdnHeaders, ...cfg.imsiHeaders, ...cfg.imeisvHeaders,
+    ...cfg.sgsnAddressHeaders, ...cfg.ratTypeHeaders, ...cfg.stripHeaders, cfg.signatureHeader,
+  ];
+  const spelling = fc
+    .tuple(fc.constantFrom(...all), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }))
+    .map(([name, upper, underscore]) =>
+      [...name].map((c, i) => (c === '-' && underscore[i] ? '_' : upper[i] ? c.toUpperCase() : c.toLowerCase())).join(''),
+    );
+  const other = fc.constantFrom('Accept', 'User-Agent', 'x-wap-profile', 'Content-Type', 'X-Msisdn-Hint');
+  fc.assert(
+    fc.property(fc.array(fc.oneof(spelling.map((n) => [n, 'spoof'] as [string, string]), other.map((n) => [n, 'keep'] as [string, string])), { maxLength: 30 }), (headers) => {
+      const out = id.apply(headers, '10.0.0.1', { key: '10.0.0.1', msisdn: '316', source: 'static', since: 0 }, 0);
+      const kept = headers.filter(([, v]) => v === 'keep');
+      // every client value that survived is one we meant to keep, in order; ours follow
+      return (
+        JSON.stringify(out.slice(0, kept.length)) === JSON.stringify(kept) &&
+        out.slice(kept.length).every(([, v]) => v !== 'spoof' && v !== 'keep')
+      );
+    }),
+    { numRuns: 500 },
+  );
+  t.pass('500 random header lists');
+});
