@@ -85,6 +85,8 @@ export interface Limits {
 
 export interface Outbound {
   readonly segs: readonly Buffer[];
+  /** Packets per group for this Result (config, lowered by the client's Max Group option). */
+  readonly groupSize: number;
   /** When each packet was last resent for a Negative Ack (ms). */
   readonly nackResentAt: readonly number[];
   readonly groupStart: number;
@@ -104,6 +106,8 @@ export interface Tx {
   readonly sar: boolean;
   /** Max Receive Unit the initiator announced in an Option TPI (octets per packet), if any. */
   readonly clientMru: number | undefined;
+  /** Max Group the initiator announced in an Option TPI (octets per group), if any. */
+  readonly clientMaxGroup: number | undefined;
   readonly limits: Limits;
   readonly aec: number;
   readonly rcr: number;
@@ -211,7 +215,7 @@ function ackClass(tx: Tx, ev: WtpEvent): 'verify' | 'final' | 'group' | 'stale' 
   if (out.verifying) return ev.pdu.tveTok ? 'verify' : 'stale';
   if (ev.pdu.tveTok) return 'stale'; // a late duplicate Ack(TIDok), CR-Nokia-WTP-20-March-2000/2
   const n = out.segs.length;
-  const [, end] = groupRange(out.groupStart, tx.limits.groupSize, n);
+  const [, end] = groupRange(out.groupStart, out.groupSize, n);
   const psn = ackPsn(ev.pdu);
   // An Ack without PSN TPI acknowledges a one-packet message or the first group only.
   const matches = psn === undefined ? out.groupStart === 0 : psn === end;
@@ -420,9 +424,11 @@ export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
   const { tcl, up: uack } = invoke;
   const sar = !(invoke.gtr && invoke.ttr);
   const clientMru = optionValue(invoke, 1 /* Max receive unit */);
+  const clientMaxGroup = optionValue(invoke, 4 /* Max group */);
   const tid = invoke.tid & 0x7fff;
   return {
     clientMru,
+    clientMaxGroup,
     state: 'LISTEN',
     peer,
     tid,
@@ -478,7 +484,7 @@ function groupPdus(d: Draft, now: number, rid: boolean, only?: ReadonlySet<numbe
   const out = d.outbound;
   if (!out) return [];
   const n = out.segs.length;
-  const [first, last] = groupRange(out.groupStart, d.limits.groupSize, n);
+  const [first, last] = groupRange(out.groupStart, out.groupSize, n);
   const pdus: WtpPdu[] = [];
   const resentAt = forNack ? out.nackResentAt.slice() : out.nackResentAt;
   for (let p = first; p <= last; p++) {
@@ -561,7 +567,12 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       return;
     case 'plan':
       if (ev.type !== 'TR-Result.req' || ev.segmentSize === null) return;
-      d.outbound = { segs: segment(ev.data, ev.segmentSize), nackResentAt: [], groupStart: 0, verifying: ev.verifyFirst };
+    {
+      // WAP-224 Option "Max group": the most octets the initiator takes in one group.
+      const byClient = d.clientMaxGroup ? Math.max(1, Math.floor(d.clientMaxGroup / ev.segmentSize)) : Infinity;
+      const groupSize = Math.min(L.groupSize, byClient);
+      d.outbound = { segs: segment(ev.data, ev.segmentSize), groupSize, nackResentAt: [], groupStart: 0, verifying: ev.verifyFirst };
+    }
       d.rcr = 0;
       return;
     case 'sendGroup':
@@ -575,7 +586,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     }
     case 'nextGroup':
       if (d.outbound) {
-        const [, last] = groupRange(d.outbound.groupStart, L.groupSize, d.outbound.segs.length);
+        const [, last] = groupRange(d.outbound.groupStart, d.outbound.groupSize, d.outbound.segs.length);
         d.outbound = { ...d.outbound, groupStart: last + 1 };
       }
       return;

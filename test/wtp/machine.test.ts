@@ -62,7 +62,7 @@ const txArb: fc.Arbitrary<Tx> = fc
   .map((r) => {
     const base = newTx('p', invoke({ tcl: r.tcl, up: r.uack, gtr: !r.sar, ttr: true }), LIMITS);
     const outbound = r.out
-      ? { segs: Array.from({ length: r.out.n }, () => Buffer.alloc(10)), nackResentAt: [], groupStart: Math.min(r.out.g * LIMITS.groupSize, Math.floor((r.out.n - 1) / LIMITS.groupSize) * LIMITS.groupSize), verifying: r.out.verifying }
+      ? { segs: Array.from({ length: r.out.n }, () => Buffer.alloc(10)), groupSize: LIMITS.groupSize, nackResentAt: [], groupStart: Math.min(r.out.g * LIMITS.groupSize, Math.floor((r.out.n - 1) / LIMITS.groupSize) * LIMITS.groupSize), verifying: r.out.verifying }
       : undefined;
     return { ...base, state: r.state, holdOnSent: r.holdOnSent, aec: r.aec, rcr: r.rcr, nackCount: r.nackCount, inbound: r.inbound, outbound, lastSendAt: r.lastSendAt, timers: r.timers };
   });

@@ -441,3 +441,13 @@ t.test('a first transmission (RID = 0) reusing the TID of a finished transaction
   as = r.receive(tok(5), PEER, 5);
   t.match(inds(as), [{ data: Buffer.from('GET /other') }], 'then indicated as a new transaction');
 });
+
+t.test("the client's Max Group option (fakewap sends 4200 octets) caps the packets per group", async (t) => {
+  const { r } = mk();
+  verifiedPeer(r, 1);
+  const maxGroup: Tpi = { tpi: 'Option', option: 4, value: Buffer.from([0x10, 0x68]) }; // 4200, as fakewap's Invoke
+  const txId = inds(r.receive(inv(2, { tpis: [maxGroup] }), PEER, 0))[0]!.txId;
+  const p = sent(r.resultReq(txId, Buffer.alloc(20_000), 1));
+  t.same(p.map(psnOf), [0, 1, 2], '3 x 1400 octets per group');
+  t.match(p[2], { gtr: true });
+});
