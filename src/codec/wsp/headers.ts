@@ -189,6 +189,8 @@ function decodeWellKnown(code: number, value: Buffer): WspHeader {
     const r = new Reader(value, LAYER);
     const text = VALUE_CODECS[row[3]].decode(r);
     if (!r.atEnd) r.fail(`${name} value has ${r.remaining} trailing octets`);
+    // Profile-Diff carries a WBXML document (WAP-248 §9.2.3.3): its base64 is no HTTP value.
+    if (row[3] === 'profile-diff') return { name, value: text, opaque: true };
     return { name, value: text };
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
@@ -1206,7 +1208,7 @@ const xWapSecurity = tokenOrCode(
   new Map([['close-subordinate', [[0, 'close-subordinate', '1.4'] as const]]]),
 );
 
-/** Profile-Diff: Value-length WBXML (a CC/PP document); shown as base64. */
+/** Profile-Diff: Value-length WBXML (a CC/PP document); shown as base64 and marked opaque (not forwarded as text). */
 const profileDiff: ValueCodec = {
   decode(r) {
     const sub = r.sub(r.valueLength('Profile-diff'));
