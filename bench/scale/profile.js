@@ -67,13 +67,22 @@ function topSelf(profile, top = 25, fromUs = -Infinity, toUs = Infinity) {
     else groups.other += r.selfMs;
   }
   for (const k of Object.keys(groups)) groups[k] = +((100 * groups[k]) / (total || 1)).toFixed(1);
-  return { totalMs: +total.toFixed(0), samples: count, intervalMs: +interval.toFixed(3), sharePct: groups, top: rows.slice(0, top) };
+  // self time per file of ours and per dependency package
+  const files = new Map();
+  for (const r of rows) {
+    const m = /^(dist\/.*?\.js|node_modules\/(?:@[^/]+\/)?[^/]+)/.exec(r.where);
+    if (m) files.set(m[1], (files.get(m[1]) || 0) + r.selfMs);
+  }
+  const byFile = [...files.entries()].map(([file, ms]) => ({ file, selfMs: +ms.toFixed(1), pct: +((100 * ms) / (total || 1)).toFixed(1) })).sort((a, b) => b.selfMs - a.selfMs).slice(0, 12);
+  return {
+    byFile, totalMs: +total.toFixed(0), samples: count, intervalMs: +interval.toFixed(3), sharePct: groups, top: rows.slice(0, top) };
 }
 
 const print = (title, t) => {
   console.log(`\n## ${title}: ${t.samples} samples (~${t.totalMs} ms); share %: ${Object.entries(t.sharePct).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log('| self ms | % | function | where |\n|---:|---:|---|---|');
   for (const r of t.top) console.log(`| ${r.selfMs} | ${r.pct} | \`${r.fn}\` | ${r.where} |`);
+  console.log(`\nby file: ${t.byFile.map((x) => `${x.file} ${x.pct} %`).join(', ')}`);
 };
 
 async function profiled(name, drive) {
