@@ -207,7 +207,7 @@ export const configSchema = z
       .prefault({}),
     shutdown: z
       .object({
-        drainTimeoutMs: ms(4000, 'on SIGTERM, how long in-flight transactions may take before exit'),
+        drainTimeoutMs: ms(3000, 'on SIGTERM, how long in-flight transactions may take before exit'),
       })
       .strict()
       .prefault({}),
