@@ -24,6 +24,62 @@ import { negotiate, negotiateEncodingVersion, versionText } from './capabilities
 import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
+/**
+ * The session table: an lru-cache bounded by wsp.maxSessions, keyed by session id (ids start
+ * at 1). It holds one permanent sentinel under id 0, hidden from callers, because lru-cache
+ * clears its whole preallocated arrays (O(max)) whenever its last entry is deleted, which
+ * would make every Disconnect on a quiet gateway cost a 100 000-slot fill.
+ */
+class SessionTable {
+  private static readonly SENTINEL = 0;
+  private readonly cache: LRUCache<number, Session>;
+
+  constructor(max: number, onEvict: (id: number, s: Session) => void) {
+    this.cache = new LRUCache<number, Session>({
+      max: max + 1,
+      dispose: (s, id, reason) => {
+        if (reason === 'evict' && id !== SessionTable.SENTINEL) onEvict(id, s);
+      },
+    });
+    this.cache.set(SessionTable.SENTINEL, {} as Session, { noDisposeOnSet: true });
+  }
+
+  get size(): number {
+    return this.cache.size - 1;
+  }
+  has(id: number): boolean {
+    return id !== SessionTable.SENTINEL && this.cache.has(id);
+  }
+  peek(id: number): Session | undefined {
+    return id === SessionTable.SENTINEL ? undefined : this.cache.peek(id);
+  }
+  get(id: number): Session | undefined {
+    if (id === SessionTable.SENTINEL) return undefined;
+    const s = this.cache.get(id);
+    this.cache.get(SessionTable.SENTINEL); // keep the sentinel most recently used: never the one evicted
+    return s;
+  }
+  set(id: number, s: Session): void {
+    this.cache.set(id, s);
+    this.cache.get(SessionTable.SENTINEL);
+  }
+  delete(id: number): void {
+    if (id !== SessionTable.SENTINEL) this.cache.delete(id);
+  }
+  /** Least recently used first. */
+  *oldestFirst(): Generator<Session> {
+    for (const id of this.cache.rkeys()) {
+      if (id === SessionTable.SENTINEL) continue;
+      const s = this.cache.peek(id);
+      if (s) yield s;
+    }
+  }
+  oldest(): Session | undefined {
+    for (const s of this.oldestFirst()) return s;
+    return undefined;
+  }
+}
+
 export interface MethodHandler {
   handle(req: MethodRequest): Promise<MethodReply>;
 }
@@ -54,7 +110,7 @@ const VERSION_CODE: Record<string, number> = { '1.1': 0x11, '1.2': 0x12, '1.3': 
 
 export class WspServer {
   private readonly d: WspServerDeps;
-  private readonly sessions: LRUCache<number, Session>;
+  private readonly sessions: SessionTable;
   private readonly byPeer = new Map<string, number>();
   private readonly inflight = new Map<TxnKey, InFlight>();
   private readonly clInflight = new Set<AbortController>();
@@ -69,12 +125,7 @@ export class WspServer {
   constructor(deps: WspServerDeps) {
     this.d = deps;
     this.ourVersion = VERSION_CODE[deps.config.wsp.encodingVersion] ?? 0x12;
-    this.sessions = new LRUCache<number, Session>({
-      max: deps.config.wsp.maxSessions,
-      dispose: (s, id, reason) => {
-        if (reason === 'evict') queueMicrotask(() => this.onEvicted(id, s));
-      },
-    });
+    this.sessions = new SessionTable(deps.config.wsp.maxSessions, (id, s) => queueMicrotask(() => this.onEvicted(id, s)));
   }
 
   // ---------------------------------------------------------------- status
@@ -97,10 +148,8 @@ export class WspServer {
    */
   private sweepDeadline(): number | undefined {
     if (this.nextSweep === undefined) {
-      for (const s of this.sessions.rvalues()) {
-        if (s) this.nextSweep = idleDeadline(s);
-        break;
-      }
+      const oldest = this.sessions.oldest();
+      if (oldest) this.nextSweep = idleDeadline(oldest);
     }
     return this.nextSweep;
   }
@@ -111,8 +160,7 @@ export class WspServer {
     if (this.nextSweep !== undefined && this.nextSweep <= now) {
       this.nextSweep = undefined;
       const expired: Session[] = [];
-      for (const s of this.sessions.rvalues()) {
-        if (!s) continue;
+      for (const s of this.sessions.oldestFirst()) {
         if (idleDeadline(s) > now) break;
         expired.push(s);
       }
