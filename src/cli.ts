@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { loadConfigFile } from './config/load';
 import { ConfigError, DecodeError, isWapgwError } from './core/errors';
 import { createLogger } from './core/logger';
-import { Gateway } from './main';
 
 const VERSION: string = (() => {
   try {
@@ -57,6 +56,8 @@ function readStdin(): Buffer {
 async function cmdStart(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const logger = createLogger({ level: config.log.level, redactPersonalData: config.log.redactPersonalData });
+  // Loaded here so that decode/check-config/status stay light.
+  const { Gateway } = await import('./main');
   const gw = new Gateway({ config, logger, configFile: args.config, version: VERSION });
   let stopping = false;
   const stop = (sig: string) => {
