@@ -50,7 +50,10 @@
  *                                     Invoke, minus 4, and `maxSegmentSize` if WSP knows one, e.g.
  *                                     fakewap takes at most 1500 data octets per packet). So 1 MB
  *                                     goes out as 256 x 4096 octets when the client allows it.
- *                                     Groups of wtp.sar.groupSize, each acked before the next.
+ *                                     Groups of wtp.sar.groupSize (fewer when the Invoke's Max
+ *                                     Group Option TPI asks: fakewap says 4200 octets, so 3 x 1400),
+ *                                     each acked before the next; a Negative Ack gets exactly the
+ *                                     listed packets again, timer R the whole group.
  *                                     A result that cannot fit is answered with Abort
  *                                     MESSAGETOOLARGE and an abortInd.
  *   wtp.abortReq(txId, reason, now)   TR-Abort.req: user Abort with a WSP reason (0xE0...).
@@ -66,7 +69,13 @@
  *   - Duplicates and RID retransmissions never produce a second invokeInd: before the Result
  *     they are ignored (or answered with the hold-on Ack); after it, the current Result group
  *     is replayed (at most once per ackIntervalMs); a finished transaction stays in
- *     WAIT_TIMEOUT for waitTimeoutMs; after that the TID cache forces verification.
+ *     WAIT_TIMEOUT for waitTimeoutMs; after that the TID cache forces verification. A first
+ *     transmission (RID = 0) reusing the TID of a finished transaction is a new transaction
+ *     (initiators that wrap their TIDs quickly, like fakewap under load), verified when its TID
+ *     is not ahead of the cached one.
+ *   - A segmented Invoke is acked group by group (Ack with PSN TPI), a hole is asked for with a
+ *     Negative Ack after wtp.sar.nackDelayMs, more than wsp.maxMessageSize is Abort
+ *     MESSAGETOOLARGE, and the message is indicated only when every packet is there.
  *   - Anti-amplification: toward a peer not verified yet we never send more octets than it sent.
  *   - Every table is bounded (lru-cache, max + TTL on the given clock). Metrics: see ops/metrics.
  */
