@@ -79,6 +79,10 @@ function pduCases(version: string): Case[] {
       t.equal(f.get('wsp.address.port'), '9201');
       t.equal(f.get('wsp.address.ipv4'), '10.0.0.1');
     }],
+    [{ type: 'Redirect', permanent: false, reuseSecuritySession: false, addresses: [{ bearerType: 1, port: 9201, address: '2001:db8:0:0:0:0:0:1' }] }, (f, t) => {
+      t.equal(f.get('wsp.redirect.flags.permanent'), '0');
+      t.equal(f.get('wsp.address.ipv6'), '2001:db8::1');
+    }],
     [{ type: 'Reply', status: 0x44, contentType: 'text/plain; charset=utf-8', headers: [{ name: 'Content-Length', value: '4' }], data: 'nope' }, (f, t) => {
       t.equal(f.get('wsp.reply.status'), '0x44');
       t.equal(f.get('wsp.header.content_type'), 'text/plain');

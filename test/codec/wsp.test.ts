@@ -165,6 +165,17 @@ t.test('PDUs, connection-oriented (WAP-230 §8.2)', async (t) => {
         c4 00 23 f1 0a 00 00 01    # bearer+port, len 4 | bearer 0 | port 9201 | 10.0.0.1
         04 c0 a8 00 01             # len 4 | 192.168.0.1`);
 
+  pduVector(t, 'Redirect to an IPv6 address (bearer type 0x01), reuse security session',
+    {
+      type: 'Redirect',
+      permanent: false,
+      reuseSecuritySession: true,
+      addresses: [{ bearerType: 1, port: 9201, address: '2001:db8:0:0:0:0:0:1' }],
+    },
+    hex`03 40                      # Redirect | Flags: reuse security session
+        d0 01 23 f1                # bearer+port, len 16 | bearer 1 | port 9201
+        20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01`);
+
   pduVector(t, 'Reply 200 text/plain (Kannel co-get frame 5, body shortened)',
     {
       type: 'Reply',
@@ -503,6 +514,18 @@ t.test('HTTP <-> WSP header helpers', async (t) => {
     'x-foo': 'bar, baz',
     'content-length': '12',
   });
+});
+
+t.test('no header injection into HTTP', async (t) => {
+  const bytes = Buffer.concat([
+    hex`a9`, Buffer.from('Nokia\r\nX-MSISDN: 123\0', 'latin1'),       // CR LF inside a User-Agent
+    Buffer.from('X-Bad Name\0v\0', 'latin1'),                          // a name that is no token
+    Buffer.from('X-Ok\0fine\ttab\0', 'latin1'),
+  ]);
+  const d = decodeHeaders(bytes);
+  t.equal(d.length, 3, 'all three decode (and keep their octets)');
+  t.equal(encodeHeaders(d).toString('hex'), bytes.toString('hex'));
+  t.same(wspHeadersToHttp(d), { 'x-ok': 'fine\ttab' }, 'only the clean one reaches HTTP');
 });
 
 t.test('multipart (§8.5)', async (t) => {

@@ -1297,7 +1297,8 @@ const LIST_FIELDS = new Set(
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /**
- * WSP headers -> HTTP headers (lower-case names). Repeated fields are joined with ", " except
+ * WSP headers -> HTTP headers (lower-case names). Fields with no valid HTTP form (opaque, a name
+ * that is no token, control characters in the value) are left out. Repeated fields are joined with ", " except
  * Set-Cookie (an array). Opaque values (no text form) are left out. The WSP forms of UAProf
  * (Profile, Profile-Diff) are renamed x-wap-profile / x-wap-profile-diff (WAP-248 §9.2.3.3).
  */
@@ -1305,6 +1306,9 @@ export function wspHeadersToHttp(list: readonly WspHeader[]): Record<string, str
   const out: Record<string, string | string[]> = {};
   for (const h of list) {
     if (h.opaque) continue;
+    // A handset's text may hold octets HTTP forbids (CR, LF, NUL...): never let them through
+    // (header injection); a name must be an HTTP token.
+    if (!isToken(h.name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(h.value)) continue;
     let name = h.name.toLowerCase();
     let value = h.value;
     if (name === 'profile') {
