@@ -8,6 +8,7 @@
  * top frame is the function; V8's `timeDeltas` summed per sample).
  *
  *   node bench/scale/profile.js [--only wsp,proxy] [--seconds 8] [--top 25] [--keep DIR] [--access-log]
+ *        [--driver node|fakewap]   (fakewap: 50 fakewap processes x 100 cycles instead of wsp-load.js)
  *   node bench/scale/profile.js --read FILE.cpuprofile [--top 25]
  *
  * Final line: `RESULT {json}` with, per load, the top functions ({fn, where, selfMs, pct}).
@@ -19,7 +20,20 @@ const path = require('node:path');
 const L = require('../lib/common');
 const { runWspLoad } = require('./wsp-load');
 
-const o = L.args({ only: ['wsp', 'proxy'], seconds: 8, top: 25, keep: '', read: '', accessLog: false });
+const o = L.args({ only: ['wsp', 'proxy'], seconds: 8, top: 25, keep: '', read: '', accessLog: false, driver: 'node' });
+
+/** 50 fakewap processes (one per handset, as bench/wsp/run.js), `cycles` Connect+GET+Disconnect in all. */
+async function fakewapLoad(port, url, handsets = 50, cycles = 5000) {
+  const t0 = performance.now();
+  const runs = await Promise.all(
+    Array.from({ length: handsets }, () =>
+      L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(port), '-m', String(Math.ceil(cycles / handsets)), url], { timeoutMs: 300000 }),
+    ),
+  );
+  const ok = runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
+  const seconds = (performance.now() - t0) / 1000;
+  return { driver: 'fakewap', handsets, cycles, ok, seconds: +seconds.toFixed(2), perSecond: +(ok / seconds).toFixed(1) };
+}
 
 /**
  * Self time per function of a .cpuprofile, sorted, with the share of the samples. Only the
@@ -119,6 +133,11 @@ async function main() {
   if (o.only.includes('wsp')) {
     result.wsp = await profiled('wsp', async (gw, org) => {
       const url = `${org.url}/mms/get?size=40&type=text/plain`;
+      if (o.driver === 'fakewap') {
+        const r = await fakewapLoad(gw.ports.co, url);
+        console.log(`WSP load (fakewap) under --cpu-prof: ${r.ok} cycles, ${r.perSecond}/s`);
+        return r;
+      }
       const r = await runWspLoad({ port: gw.ports.co, url, handsets: 50, seconds: o.seconds });
       console.log(`WSP load under --cpu-prof: ${r.ok} cycles, ${r.perSecond}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
       return r;
