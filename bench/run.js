@@ -8,7 +8,7 @@
  * bench/results.json (the raw figures; with --only, the other benchmarks' last figures are
  * kept and shown with their own date and load).
  *
- *   npm run bench [-- --only wsp,proxy,codec,subscribers,scale,profile] [--quick] [--no-write] [--help]
+ *   npm run bench [-- --only wsp,proxy,codec,subscribers,sessions,scale,profile] [--quick] [--no-write] [--help]
  */
 'use strict';
 const fs = require('node:fs');
@@ -18,7 +18,7 @@ const L = require('./lib/common');
 
 const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [options])
 
-  --only LIST   comma-separated subset of: wsp, proxy, codec, subscribers, scale, profile
+  --only LIST   comma-separated subset of: wsp, proxy, codec, subscribers, sessions, scale, profile
                 (default: all whose tools are installed)
   --quick       shorter runs (smaller loads, fewer rounds): a smoke test, not for the record
   --no-write    print the results, do not write bench/RESULTS.md, results.json or the plot
@@ -31,6 +31,7 @@ Benchmarks:
                300 KB and small GETs (bench/proxy/run.js)
   codec        codec micro-benchmarks (bench/codec.js)
   subscribers  1 M subscriber bindings: memory and lookups (bench/subscribers.js)
+  sessions     heap per open WSP session (bench/scale/session-memory.js)
   scale        throughput, p50/p99 latency and CPU per transaction against concurrency
                (1, 10, 50, 200) for WSP and the proxy; lookups and memory against 1 k, 100 k,
                1 M bindings; plot in bench/plots/scale.svg (bench/scale/curves.js)
@@ -40,7 +41,7 @@ Benchmarks:
 Tools (Debian packages): fakewap (kannel-extras), bearerbox/wapbox (kannel), wrk (wrk),
 nginx (nginx-light). Builds dist/ first (npm run build) when it is missing.`;
 
-const ALL = ['wsp', 'proxy', 'codec', 'subscribers', 'scale', 'profile'];
+const ALL = ['wsp', 'proxy', 'codec', 'subscribers', 'sessions', 'scale', 'profile'];
 const o = L.args({ only: [], quick: false, write: true, noWrite: false, help: false });
 if (o.help || process.argv.includes('-h')) {
   console.log(HELP);
@@ -138,6 +139,12 @@ const BENCHES = {
     argv: (q) => ['bench/subscribers.js', q ? '100000' : '1000000'],
     timeoutMs: 5 * 60000,
     parse: parseJsonBlock,
+  },
+  sessions: {
+    needs: [],
+    nodeArgs: ['--expose-gc'],
+    argv: (q) => ['bench/scale/session-memory.js', '--sessions', q ? '1000' : '5000'],
+    timeoutMs: 3 * 60000,
   },
   scale: {
     needs: [],
@@ -333,6 +340,13 @@ function renderMarkdown(all, machine) {
     L2.push('## Subscriber table, 1 M bindings', '');
     if (sb.result) L2.push(`\`${sb.command}\`, ${when(sb)}.`, '', '```json', JSON.stringify(sb.result, null, 2), '```', '');
     if (sb.tail) L2.push('```', sb.tail, '```', '');
+  }
+  const ss = runs.sessions;
+  if (ss) {
+    L2.push('## Memory per WSP session', '');
+    const r = ss.result;
+    if (r) L2.push(`\`${ss.command}\`, ${when(ss)}. The gateway runs in the benchmark's process (dist/main.js) so the V8 heap can be read after a full GC; ${r.sessions} handsets (one UDP socket each, opened before the baseline) each Connect and Get once and keep the session.`, '', `**${r.bytesPerSession} bytes per session** (heap +${r.heapGrowthMB} MB for ${r.sessions} sessions, ${r.failed} failed), counting the session's two WTP transactions that WTP remembers for timer W; after all Disconnect, +${r.afterDisconnectMB} MB remain until W expires. Process RSS grew ${r.rssGrowthMB} MB (the handsets' sockets and buffers are in the same process).`, '');
+    if (ss.tail) L2.push('```', ss.tail, '```', '');
   }
   const pr = runs.profile;
   if (pr) {
