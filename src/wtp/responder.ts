@@ -105,7 +105,7 @@ export class WtpResponder {
       ttlResolution: 0,
       perf,
       dispose: (tx, key, reason) => {
-        if (reason === 'evict' || reason === 'expire') this.onEvict(tx, key);
+        if (reason === 'evict' || reason === 'expire') this.onEvict(tx, key, reason);
       },
     });
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now: perf.now });
@@ -390,14 +390,16 @@ export class WtpResponder {
     else if (pdu.type === 'SegmentedInvoke' || (pdu.type === 'Invoke' && !pdu.ttr)) this.metrics.wtpSarSegments.inc({ direction: 'in' });
   }
 
-  private onEvict(tx: Tx, key: TxId): void {
+  /** A live transaction pushed out of the full table (CAPTEMPEXCEEDED) or past the backstop TTL (NORESPONSE). */
+  private onEvict(tx: Tx, key: TxId, why: 'evict' | 'expire'): void {
     if (tx.state === 'WAIT_TIMEOUT') return;
-    this.log.warn({ peer: tx.peer, tid: tx.tid, state: tx.state }, 'WTP transaction evicted (table full or stale)');
+    this.log.warn({ peer: tx.peer, tid: tx.tid, state: tx.state, why }, 'WTP transaction dropped (table full or stale)');
     this.metrics.wtpTransactions.inc({ class: String(tx.tcl), outcome: 'evicted' });
+    const reason = why === 'evict' ? PROVIDER_ABORT.CAPTEMPEXCEEDED : PROVIDER_ABORT.NORESPONSE;
     const out: WtpAction[] = [];
-    this.emitSend(tx.peer, [{ type: 'Abort', tid: responderTid(tx.tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.CAPTEMPEXCEEDED }], out);
+    this.emitSend(tx.peer, [{ type: 'Abort', tid: responderTid(tx.tid), tpis: [], abortType: 'provider', reason }], out);
     if (tx.state === 'INVOKE_RESP_WAIT' || tx.state === 'RESULT_WAIT' || tx.state === 'RESULT_RESP_WAIT') {
-      out.push({ kind: 'abortInd', txId: key, peer: tx.peer, abortType: 'provider', reason: PROVIDER_ABORT.CAPTEMPEXCEEDED });
+      out.push({ kind: 'abortInd', txId: key, peer: tx.peer, abortType: 'provider', reason });
     }
     this.pending.push(...out);
   }

@@ -451,3 +451,16 @@ t.test("the client's Max Group option (fakewap sends 4200 octets) caps the packe
   t.same(p.map(psnOf), [0, 1, 2], '3 x 1400 octets per group');
   t.match(p[2], { gtr: true });
 });
+
+t.test('a transaction left waiting on its user past the backstop TTL is aborted NORESPONSE', async (t) => {
+  const { r } = mk();
+  verifiedPeer(r, 1);
+  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txId;
+  r.invokeRes(txId, 0);
+  r.tick(1000); // hold-on Ack; now RESULT_WAIT without a timer
+  t.equal(r.stateOf(txId), 'RESULT_WAIT');
+  const as = r.tick(400_000);
+  t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.NORESPONSE }]);
+  t.match(as.filter((a) => a.kind === 'abortInd'), [{ txId, reason: PROVIDER_ABORT.NORESPONSE }]);
+  t.equal(r.size, 0);
+});
