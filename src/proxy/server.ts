@@ -339,6 +339,10 @@ export class MmsProxy implements Component {
     if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.headers['content-length'] !== undefined)) {
       return this.refuse(ex, req, res, 400, 'framing');
     }
+    // RFC 9112 §3.2: more than one Host field is a 400 (Node's parser keeps the first silently)
+    let hosts = 0;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+    if (hosts > 1) return this.refuse(ex, req, res, 400, 'framing');
     const target = this.resolveTarget(ex.url);
     if (target === null) return this.refuse(ex, req, res, 403, 'target');
     const cl = req.headers['content-length'];
