@@ -8,7 +8,7 @@
  * takes the last such line. Scripts that do not (yet) are adapted by a parser in bench/run.js.
  */
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
@@ -60,14 +60,10 @@ const which = (bin) => {
 };
 
 function firstLine(cmd, argv) {
-  try {
-    const out = execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
-    return out.split('\n')[0].trim();
-  } catch (e) {
-    // nginx -v and wrk -v print on stderr (wrk exits 1)
-    const s = `${e.stdout || ''}${e.stderr || ''}`.split('\n').find((l) => l.trim());
-    return s ? s.trim() : undefined;
-  }
+  // nginx -v and wrk -v print on stderr (wrk exits 1)
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 5000 });
+  const s = `${r.stdout || ''}${r.stderr || ''}`.split('\n').find((l) => l.trim());
+  return s ? s.trim() : undefined;
 }
 
 const dpkgVersion = (pkg) => {

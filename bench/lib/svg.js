@@ -1,6 +1,6 @@
 /**
  * A small line-chart writer for the benchmark plots (SVG 1.1, no dependencies): one or more
- * panels side by side, each with a log or linear x axis, a linear y axis from 0, one polyline
+ * panels in rows, each with a log or linear x axis, a linear y axis from 0 (or log with logY), one polyline
  * with point markers per series and a legend. Values that are not finite are skipped.
  *
  *   svgCharts([{ title, xLabel, yLabel, logX: true, series: [{ name, points: [[x, y], ...] }] }])
@@ -31,16 +31,25 @@ function panel(p, ox, oy, W, H) {
   const m = { l: 62, r: 14, t: 30, b: 44 };
   const iw = W - m.l - m.r;
   const ih = H - m.t - m.b;
-  const pts = p.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!p.logX || x > 0));
+  const pts = p.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!p.logX || x > 0) && (!p.logY || y > 0));
   const xs = pts.map(([x]) => x);
   const xmin = xs.length ? Math.min(...xs) : 1;
   const xmax = xs.length ? Math.max(...xs) : 10;
-  const yt = linTicks(pts.length ? Math.max(...pts.map(([, y]) => y)) : 1);
+  const ys = pts.map(([, y]) => y).filter((y) => !p.logY || y > 0);
+  let yt;
+  if (p.logY) {
+    const lo = Math.floor(Math.log10(ys.length ? Math.min(...ys) : 1));
+    const hi = Math.ceil(Math.log10(ys.length ? Math.max(...ys) : 10));
+    yt = [];
+    for (let e = lo; e <= Math.max(hi, lo + 1); e++) yt.push(10 ** e);
+  } else yt = linTicks(ys.length ? Math.max(...ys) : 1);
+  const ymin = p.logY ? yt[0] : 0;
   const ymax = yt[yt.length - 1] || 1;
+  const ly = (y) => (p.logY ? Math.log10(y) : y);
   const lx = (x) => (p.logX ? Math.log10(x) : x);
   const span = lx(xmax) - lx(xmin) || 1;
   const X = (x) => ox + m.l + ((lx(x) - lx(xmin)) / span) * iw;
-  const Y = (y) => oy + m.t + ih - (y / ymax) * ih;
+  const Y = (y) => oy + m.t + ih - ((ly(y) - ly(ymin)) / (ly(ymax) - ly(ymin) || 1)) * ih;
   const out = [];
   out.push(`<text x="${ox + W / 2}" y="${oy + 18}" text-anchor="middle" font-weight="bold">${esc(p.title)}</text>`);
   out.push(`<rect x="${ox + m.l}" y="${oy + m.t}" width="${iw}" height="${ih}" fill="none" stroke="#999"/>`);
@@ -51,10 +60,10 @@ function panel(p, ox, oy, W, H) {
   const xticks = [...new Set(xs)].sort((a, b) => a - b);
   for (const v of xticks) out.push(`<text x="${X(v).toFixed(1)}" y="${oy + m.t + ih + 16}" text-anchor="middle">${fmt(v)}</text>`);
   out.push(`<text x="${ox + m.l + iw / 2}" y="${oy + H - 8}" text-anchor="middle">${esc(p.xLabel)}${p.logX ? ' (log)' : ''}</text>`);
-  out.push(`<text transform="translate(${ox + 14},${oy + m.t + ih / 2}) rotate(-90)" text-anchor="middle">${esc(p.yLabel)}</text>`);
+  out.push(`<text transform="translate(${ox + 14},${oy + m.t + ih / 2}) rotate(-90)" text-anchor="middle">${esc(p.yLabel)}${p.logY ? ' (log)' : ''}</text>`);
   p.series.forEach((s, i) => {
     const c = s.color || COLORS[i % COLORS.length];
-    const sp = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!p.logX || x > 0));
+    const sp = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!p.logX || x > 0) && (!p.logY || y > 0));
     if (sp.length > 1) out.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''} points="${sp.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`);
     for (const [x, y] of sp) out.push(`<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${c}"><title>${esc(`${s.name}: ${fmt(x)} -> ${fmt(y)}`)}</title></circle>`);
     const ly = oy + m.t + 14 + i * 15;

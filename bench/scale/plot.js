@@ -31,6 +31,7 @@ function scalePlot(r) {
       xLabel: 'concurrent handsets / connections',
       yLabel: 'ms',
       logX: true,
+      logY: true,
       series: [
         r.wsp && { name: 'WSP p50', points: pts(r.wsp, 'handsets', 'p50Ms') },
         r.wsp && { name: 'WSP p99', points: pts(r.wsp, 'handsets', 'p99Ms'), dashed: true },

@@ -46,12 +46,14 @@ t.test('the SVG writer produces well-formed SVG, also with odd values and escape
     [
       { title: 'A <&> "chart"', xLabel: 'x', yLabel: 'y', logX: true, series: [{ name: 's1', points: [[1, 10], [10, 200], [200, 3000]] }, { name: 'empty', points: [] }] },
       { title: 'B', xLabel: 'x', yLabel: 'y', series: [{ name: 'bad', points: [[1, NaN], [2, 5], [0, 1]] }] },
+      { title: 'C', xLabel: 'x', yLabel: 'y', logX: true, logY: true, series: [{ name: 'log', points: [[1, 0], [10, 0.5], [200, 1300]] }] },
     ],
     { columns: 1 },
   );
   t.equal(wellFormedSvg(svg), null);
   t.match(svg, /A &lt;&amp;&gt; &quot;chart&quot;/);
   t.match(svg, /<polyline/);
+  t.match(svg, />y \(log\)</, 'log y axis labelled');
   t.equal(wellFormedSvg(svgCharts([])), null, 'no panels');
   const plot = scalePlot({
     wsp: [{ handsets: 1, perSecond: 100, p50Ms: 1, p99Ms: 3, cpuMsPerCycle: 0.5 }, { handsets: 10, perSecond: 900, p50Ms: 2, p99Ms: 9, cpuMsPerCycle: 0.3 }],
