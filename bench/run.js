@@ -243,9 +243,10 @@ function targets(runs) {
 
 const curveTables = (s) => {
   const lines = [];
-  if (s.wsp) {
-    lines.push('WSP, Connect+GET+Disconnect (40-octet reply), `bench/scale/wsp-load.js`:', '', '| handsets | cycles/s | p50 ms | p99 ms | gateway CPU ms / cycle | RSS MB after | failed |', '|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of s.wsp) lines.push(`| ${r.handsets} | ${f(r.perSecond, 0)} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.cpuMsPerCycle, 3)} | ${f(r.rssMB)} | ${r.failed} |`);
+  for (const [key, who] of [['wsp', 'wapgw'], ['kannelWsp', 'Kannel (bearerbox + wapbox: CPU and RSS of both)']]) {
+    if (!s[key]) continue;
+    lines.push(`WSP through ${who}, Connect+GET+Disconnect (40-octet reply), \`bench/scale/wsp-load.js\`:`, '', '| handsets | cycles/s | p50 ms | p99 ms | gateway CPU ms / cycle | RSS MB after | failed |', '|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of s[key]) lines.push(`| ${r.handsets} | ${f(r.perSecond, 0)} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.cpuMsPerCycle, 3)} | ${f(r.rssMB)} | ${r.failed} |`);
     lines.push('');
   }
   for (const [label, rows] of Object.entries(s.proxy || {})) {

@@ -243,6 +243,33 @@ async function startWapgw(originUrl, { nodeArgs = [], extra = {}, startTimeoutMs
   return { child, pid: child.pid, ports: { ...ports, co, cl, proxy }, dir, stop };
 }
 
+/**
+ * Kannel's bearerbox + wapbox as a WAP gateway (configured like bench/wsp/run.js and
+ * shared/interop/kannel/record.sh). Kannel listens on its fixed ports: WSP 9200/9201, admin
+ * 13900, box 13902, so nothing else may use them. Resolves {pids, ports: {co, cl}, stop()}.
+ */
+async function startKannel() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-kannel-'));
+  fs.writeFileSync(
+    path.join(dir, 'kannel.conf'),
+    ['group = core', 'admin-port = 13900', 'admin-password = x', 'admin-allow-ip = "127.0.0.1"', 'wapbox-port = 13902', 'wdp-interface-name = "*"', 'box-allow-ip = "127.0.0.1"', 'log-level = 4', '', 'group = wapbox', 'bearerbox-host = localhost', 'log-level = 4', 'syslog-level = none', ''].join('\n'),
+  );
+  const bb = spawn(which('bearerbox') || '/usr/sbin/bearerbox', ['kannel.conf'], { cwd: dir, stdio: 'ignore' });
+  await sleep(1500);
+  const wb = spawn(which('wapbox') || '/usr/sbin/wapbox', ['kannel.conf'], { cwd: dir, stdio: 'ignore' });
+  await sleep(2500);
+  const stop = async () => {
+    wb.kill('SIGTERM');
+    await sleep(500);
+    bb.kill('SIGTERM');
+    await sleep(500);
+    if (wb.exitCode === null) wb.kill('SIGKILL');
+    if (bb.exitCode === null) bb.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { pids: [bb.pid, wb.pid], ports: { co: 9201, cl: 9200 }, stop };
+}
+
 /** RSS of a process in MB, from /proc. */
 function rssMb(pid) {
   try {
@@ -286,6 +313,7 @@ module.exports = {
   runChild,
   origin,
   startWapgw,
+  startKannel,
   rssMb,
   cpuMs,
   percentile,

@@ -2,7 +2,8 @@
 /**
  * Scale curves (issue 7):
  *   - WSP: throughput and p50/p99 latency of Connect+GET+Disconnect against concurrency
- *     (1, 10, 50, 200 handsets; bench/scale/wsp-load.js, one UDP socket per handset);
+ *     (1, 10, 50, 200 handsets; bench/scale/wsp-load.js, one UDP socket per handset), for
+ *     wapgw and, when installed, for Kannel (bearerbox + wapbox on its fixed ports; --no-kannel);
  *   - proxy: the same for GETs through the MMS proxy (wrk --latency, absolute-form requests as
  *     Android sends them, 1, 10, 50, 200 connections), small replies and 300 KB replies;
  *   - CPU time per transaction of the gateway process (utime+stime from /proc/PID/stat,
@@ -13,7 +14,7 @@
  * 127.0.0.1) serves the WSP and proxy points; a local origin plays the MMSC.
  *
  *   node bench/scale/curves.js [--only wsp,proxy,subscribers] [--levels 1,10,50,200]
- *        [--seconds 5] [--sizes 1000,100000,1000000] [--plot bench/plots/scale.svg] [--access-log]
+ *        [--seconds 5] [--sizes 1000,100000,1000000] [--plot bench/plots/scale.svg] [--access-log] [--kannel false]
  *
  * Prints a table per curve and a final `RESULT {json}` line.
  */
@@ -24,7 +25,7 @@ const L = require('../lib/common');
 const { runWspLoad } = require('./wsp-load');
 const { scalePlot } = require('./plot');
 
-const o = L.args({ only: ['wsp', 'proxy', 'subscribers'], levels: ['1', '10', '50', '200'], seconds: 5, sizes: ['1000', '100000', '1000000'], plot: '', accessLog: false });
+const o = L.args({ kannel: true, only: ['wsp', 'proxy', 'subscribers'], levels: ['1', '10', '50', '200'], seconds: 5, sizes: ['1000', '100000', '1000000'], plot: '', accessLog: false });
 const levels = o.levels.map(Number);
 
 /** wrk's --latency distribution line for a percentile, in ms. */
@@ -34,19 +35,21 @@ function wrkPercentile(out, p) {
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
 }
 
-async function wspCurve(gw, org) {
+async function wspCurve(gw, org, name = 'wsp') {
   const url = `${org.url}/mms/get?size=40&type=text/plain`;
+  const pids = gw.pids || [gw.pid];
+  const cpuNow = () => pids.reduce((a, p) => a + L.cpuMs(p), 0);
   // warm-up (JIT, upstream pool)
   await runWspLoad({ port: gw.ports.co, url, handsets: 10, seconds: 1 });
   const rows = [];
   for (const n of levels) {
-    const c0 = L.cpuMs(gw.pid);
+    const c0 = cpuNow();
     const r = await runWspLoad({ port: gw.ports.co, url, handsets: n, seconds: o.seconds, timeoutMs: 15000 });
-    const cpu = L.cpuMs(gw.pid) - c0;
-    const row = { handsets: n, perSecond: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ok: r.ok, failed: r.failed, retransmits: r.retransmits, cpuMsPerCycle: +(cpu / Math.max(1, r.ok)).toFixed(3), rssMB: +L.rssMb(gw.pid).toFixed(1) };
+    const cpu = cpuNow() - c0;
+    const row = { handsets: n, perSecond: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ok: r.ok, failed: r.failed, retransmits: r.retransmits, cpuMsPerCycle: +(cpu / Math.max(1, r.ok)).toFixed(3), rssMB: +pids.reduce((a, p) => a + L.rssMb(p), 0).toFixed(1) };
     if (r.failed) row.errors = r.errors;
     rows.push(row);
-    console.log(`wsp   ${String(n).padStart(4)} handsets: ${String(r.perSecond).padStart(8)} cycles/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  cpu ${row.cpuMsPerCycle} ms/cycle  rss ${row.rssMB} MB  (${r.ok} ok, ${r.failed} failed)`);
+    console.log(`${name.padEnd(6)}${String(n).padStart(4)} handsets: ${String(r.perSecond).padStart(8)} cycles/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  cpu ${row.cpuMsPerCycle} ms/cycle  rss ${row.rssMB} MB  (${r.ok} ok, ${r.failed} failed)`);
   }
   return rows;
 }
@@ -121,6 +124,17 @@ async function main() {
       if (o.only.includes('proxy')) result.proxy = await proxyCurve(gw, org);
     } finally {
       await gw.stop();
+      org.close();
+    }
+  }
+  // the same WSP curve against Kannel (bearerbox + wapbox; its CPU and RSS are the two processes')
+  if (o.only.includes('wsp') && o.kannel && L.haveTool('bearerbox') && L.haveTool('wapbox')) {
+    const org = await L.origin();
+    const k = await L.startKannel();
+    try {
+      result.kannelWsp = await wspCurve(k, org, 'kannel');
+    } finally {
+      await k.stop();
       org.close();
     }
   }

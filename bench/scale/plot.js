@@ -22,6 +22,7 @@ function scalePlot(r) {
       logX: true,
       series: [
         r.wsp && { name: 'WSP Connect+GET+Disconnect', points: pts(r.wsp, 'handsets', 'perSecond') },
+        r.kannelWsp && { name: 'Kannel, same WSP load', points: pts(r.kannelWsp, 'handsets', 'perSecond'), dashed: true },
         px.small && { name: 'proxy GET 128 B', points: pts(px.small, 'connections', 'perSecond') },
         px['300k'] && { name: 'proxy GET 300 KB', points: pts(px['300k'], 'connections', 'perSecond') },
       ].filter(Boolean),
@@ -35,6 +36,7 @@ function scalePlot(r) {
       series: [
         r.wsp && { name: 'WSP p50', points: pts(r.wsp, 'handsets', 'p50Ms') },
         r.wsp && { name: 'WSP p99', points: pts(r.wsp, 'handsets', 'p99Ms'), dashed: true },
+        r.kannelWsp && { name: 'Kannel WSP p99', points: pts(r.kannelWsp, 'handsets', 'p99Ms'), dashed: true },
         px['300k'] && { name: 'proxy 300 KB p50', points: pts(px['300k'], 'connections', 'p50Ms') },
         px['300k'] && { name: 'proxy 300 KB p99', points: pts(px['300k'], 'connections', 'p99Ms'), dashed: true },
         px.small && { name: 'proxy 128 B p50', points: pts(px.small, 'connections', 'p50Ms') },
@@ -48,6 +50,7 @@ function scalePlot(r) {
       logX: true,
       series: [
         r.wsp && { name: 'WSP cycle', points: pts(r.wsp, 'handsets', 'cpuMsPerCycle') },
+        r.kannelWsp && { name: 'Kannel WSP cycle', points: pts(r.kannelWsp, 'handsets', 'cpuMsPerCycle'), dashed: true },
         px.small && { name: 'proxy GET 128 B', points: pts(px.small, 'connections', 'cpuMsPerRequest') },
         px['300k'] && { name: 'proxy GET 300 KB', points: pts(px['300k'], 'connections', 'cpuMsPerRequest') },
       ].filter(Boolean),
