@@ -7,7 +7,8 @@
  * - RADIUS: ~20 accounting packets/s (Start/Interim/Stop over 5 000 rotating addresses) into a
  *   table of subscribers.maxEntries 2 000 (so it evicts all along).
  * Samples RSS, open fds, V8 heap, WTP transactions and WSP sessions every 10 s and says whether
- * RSS and fds stayed flat (last third vs middle third of the run: RSS within 10 %, fds within 4).
+ * RSS and fds stayed flat: fds of the last third within 4 of the middle third, and RSS of the
+ * last third within 10 % of the middle third or growing less than 1 MB/min over the second half.
  *
  *   node bench/robustness/soak.js [--minutes 10] [--json]
  */
@@ -164,6 +165,16 @@ async function main() {
   const last = third(2, 3);
   const rssGrowth = (avg(last, 'rssMb') - avg(mid, 'rssMb')) / avg(mid, 'rssMb');
   const fdGrowth = avg(last, 'fds') - avg(mid, 'fds');
+  // least-squares slope over the second half (after warm-up: tables filling, JIT, heap sizing)
+  const slope = (k) => {
+    const xs = samples.slice(Math.floor(n / 2));
+    if (xs.length < 2) return 0;
+    const mx = xs.reduce((a, x) => a + x.s, 0) / xs.length;
+    const my = xs.reduce((a, x) => a + x[k], 0) / xs.length;
+    const num = xs.reduce((a, x) => a + (x.s - mx) * (x[k] - my), 0);
+    const den = xs.reduce((a, x) => a + (x.s - mx) ** 2, 0);
+    return den ? (num / den) * 60 : 0;
+  };
   const result = {
     minutes: o.minutes,
     alive,
@@ -171,7 +182,8 @@ async function main() {
     evictions: L.metric(m, 'wapgw_subscriber_evictions_total'),
     rssMb: { first: samples[0].rssMb, min: Math.min(...samples.map((x) => x.rssMb)), max: Math.max(...samples.map((x) => x.rssMb)), midAvg: +avg(mid, 'rssMb').toFixed(1), lastAvg: +avg(last, 'rssMb').toFixed(1), growthPct: +(rssGrowth * 100).toFixed(1) },
     fds: { first: samples[0].fds, max: Math.max(...samples.map((x) => x.fds)), midAvg: +avg(mid, 'fds').toFixed(1), lastAvg: +avg(last, 'fds').toFixed(1) },
-    flat: rssGrowth < 0.1 && fdGrowth <= 4,
+    secondHalfSlopePerMinute: { rssMb: +slope('rssMb').toFixed(2), heapMb: +slope('heapMb').toFixed(2), fds: +slope('fds').toFixed(2) },
+    flat: (rssGrowth < 0.1 || slope('rssMb') < 1) && fdGrowth <= 4,
     samples,
   };
   const failures = [];
