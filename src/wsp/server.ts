@@ -116,6 +116,8 @@ export class WspServer {
   private readonly clInflight = new Set<AbortController>();
   /** Connect/Resume transactions -> session, until confirmed. */
   private readonly txnSession = new Map<TxnKey, number>();
+  /** Method transactions -> session, from TR-Invoke.ind until the Result is acknowledged or aborted. */
+  private readonly methodSession = new Map<TxnKey, number>();
   private nextId = 1;
   private draining = false;
   private readonly ourVersion: number;
@@ -129,8 +131,14 @@ export class WspServer {
   }
 
   // ---------------------------------------------------------------- status
-  status(): { sessions: number; transactions: number; methodsInFlight: number; connectionlessInFlight: number } {
-    return { sessions: this.sessions.size, transactions: this.d.wtp.size, methodsInFlight: this.inflight.size, connectionlessInFlight: this.clInflight.size };
+  status(): { sessions: number; transactions: number; methodsInFlight: number; methodsOutstanding: number; connectionlessInFlight: number } {
+    return {
+      sessions: this.sessions.size,
+      transactions: this.d.wtp.size,
+      methodsInFlight: this.inflight.size,
+      methodsOutstanding: this.methodSession.size,
+      connectionlessInFlight: this.clInflight.size,
+    };
   }
 
   // ---------------------------------------------------------------- timers
@@ -186,7 +194,7 @@ export class WspServer {
         return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack ?? false);
       case 'TR-Result.cnf':
       case 'TR-Abort.ind': {
-        const sid = this.txnSession.get(ind.txn) ?? this.inflight.get(ind.txn)?.sessionId;
+        const sid = this.txnSession.get(ind.txn) ?? this.methodSession.get(ind.txn);
         this.txnSession.delete(ind.txn);
         if (sid === undefined) return;
         if (ind.ind === 'TR-Abort.ind') this.d.metrics.wspSessionEvents.inc({ event: ind.user ? 'method-abort' : 'transaction-abort' });
@@ -237,6 +245,7 @@ export class WspServer {
           return;
         }
         this.inflight.set(txn, { sessionId: existing, ac: new AbortController() });
+        this.methodSession.set(txn, existing);
         this.pendingMethods.set(txn, pdu);
         this.event(existing, { on: 'Method', txn }, now);
         // accepted (delivered): TR-Invoke.res, so the handset stops retransmitting while the MMSC works
@@ -341,8 +350,14 @@ export class WspServer {
           this.checkIdle();
           break;
         }
+        case 'forget':
+          this.methodSession.delete(a.txn);
+          break;
         case 'abortTxn':
           this.txnSession.delete(a.txn);
+          this.methodSession.delete(a.txn);
+          this.inflight.delete(a.txn);
+          this.pendingMethods.delete(a.txn);
           this.apply(this.d.wtp.abortReq(a.txn, WSP_ABORT[a.reason], now), now);
           break;
         case 'release':
@@ -397,7 +412,6 @@ export class WspServer {
     const sdu = s.caps.clientSduSize > 0 ? s.caps.clientSduSize : Infinity;
     const buf = this.encodeBounded(reply, s.encodingVersion, Math.min(sdu, this.d.wtp.maxResultSize(txn)));
     this.apply(this.d.wtp.resultReq(txn, buf, now), now);
-    this.event(f.sessionId, { on: 'MethodDone', txn }, now);
     this.checkIdle();
     this.d.onAsyncOutput?.();
   }

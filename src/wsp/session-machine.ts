@@ -9,8 +9,12 @@
  *
  * We answer the Connect ourselves (no S-Connect.ind to an application), so the server
  * passes straight from NULL to CONNECTING_2 (ConnectReply sent, waiting for TR-Result.cnf).
- * A method or Resume that arrives before the Connect Result is acknowledged confirms the
- * session implicitly: the client can only send it after it has the ConnectReply.
+ * Methods are served in CONNECTING_2 and RESUMING_2 as in CONNECTED (WAP-230 server session
+ * table); only the Connect's (or Resume's) own TR-Result.cnf moves the session to CONNECTED.
+ * A method stays outstanding, and counts against Method-MOR, from its TR-Invoke.ind until
+ * its Result is acknowledged (TR-Result.cnf) or the transaction dies (TR-Abort.ind), so a
+ * Disconnect, Suspend or Resume aborts Results still being retransmitted, not only requests
+ * still upstream.
  */
 import type { HeaderList } from '../bridge/headers';
 import type { Peer } from '../edge/udp-bearer';
@@ -70,7 +74,6 @@ export type SessionEvent =
   | { on: 'TR-Result.cnf'; txn: TxnRef }
   | { on: 'TR-Abort.ind'; txn: TxnRef }
   | { on: 'Method'; txn: TxnRef }
-  | { on: 'MethodDone'; txn: TxnRef }
   | { on: 'Disconnect' }
   | { on: 'Suspend' }
   | { on: 'Resume'; txn: TxnRef; peer: Peer; headers: HeaderList | undefined }
@@ -82,7 +85,6 @@ export const EVENTS: readonly SessionEventName[] = [
   'TR-Result.cnf',
   'TR-Abort.ind',
   'Method',
-  'MethodDone',
   'Disconnect',
   'Suspend',
   'Resume',
@@ -97,6 +99,8 @@ export type SessionAction =
   | { do: 'cancelUpstream'; txn: TxnRef }
   | { do: 'abortTxn'; txn: TxnRef; reason: WspAbortReason }
   | { do: 'release' }
+  /** A method transaction ended (its Result was acknowledged): drop its bookkeeping. */
+  | { do: 'forget'; txn: TxnRef }
   | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' };
 
 interface Ctx {
@@ -134,9 +138,12 @@ const confirm: Effect = () => ({ patch: { pendingTxn: undefined } });
 const deliver: Effect = ({ s, e }) => ({ patch: { methods: [...s.methods, txnOf(e)] }, actions: [{ do: 'deliver', txn: txnOf(e) }] });
 const refuseMor: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' }] });
 const refuseSuspended: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' }] });
-const methodDone: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) } });
+const methodDone: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
 /** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
-const cancelOne: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) }, actions: [{ do: 'cancelUpstream', txn: txnOf(e) }] });
+const cancelOne: Effect = ({ s, e }) => ({
+  patch: { methods: s.methods.filter((t) => t !== txnOf(e)) },
+  actions: [{ do: 'cancelUpstream', txn: txnOf(e) }, { do: 'forget', txn: txnOf(e) }],
+});
 const abortAll =
   (reason: WspAbortReason): Effect =>
   ({ s }) => ({
@@ -163,32 +170,27 @@ export const TABLE: readonly (Row | Ignore)[] = [
   { from: 'NULL', on: 'Connect', to: 'CONNECTING_2', do: [connectReply] },
   ...EVENTS.filter((ev) => ev !== 'Connect').map((on): Ignore => ({ from: 'NULL', on, ignore: 'no session: the gateway answers Abort DISCONNECT for methods' })),
 
-  // the Connect / Resume transaction completes
+  // the Connect / Resume transaction completes; a method's Result is acknowledged
   { from: 'CONNECTING_2', on: 'TR-Result.cnf', when: isPending, to: 'CONNECTED', do: [confirm] },
-  { from: 'CONNECTING_2', on: 'TR-Result.cnf', when: notPending, to: 'CONNECTING_2', do: [] },
-  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: isPending, to: 'NULL', do: [abortAll('CONNECTERR'), confirm, release('refused')] },
   { from: 'RESUMING_2', on: 'TR-Result.cnf', when: isPending, to: 'CONNECTED', do: [confirm] },
-  { from: 'RESUMING_2', on: 'TR-Result.cnf', when: notPending, to: 'RESUMING_2', do: [] },
+  ...ALL_LIVE.flatMap((from): Row[] => [
+    { from, on: 'TR-Result.cnf', when: isMethod, to: from, do: [methodDone] },
+    { from, on: 'TR-Result.cnf', when: (c) => notPending(c) && !isMethod(c), to: from, do: [] },
+  ]),
+  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: isPending, to: 'NULL', do: [abortAll('CONNECTERR'), confirm, release('refused')] },
   { from: 'RESUMING_2', on: 'TR-Abort.ind', when: isPending, to: 'SUSPENDED', do: [abortAll('RESUME'), confirm, suspend] },
-  { from: 'CONNECTED', on: 'TR-Result.cnf', to: 'CONNECTED', do: [] },
-  { from: 'SUSPENDED', on: 'TR-Result.cnf', to: 'SUSPENDED', do: [] },
+  // MethodAbort (a WTP user Abort of a method transaction, or its provider abort) cancels the upstream request
+  ...ALL_LIVE.flatMap((from): Row[] => [
+    { from, on: 'TR-Abort.ind', when: isMethod, to: from, do: [cancelOne] },
+    { from, on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: from, do: [] },
+  ]),
 
-  // methods: the client only sends one after the ConnectReply, so it confirms a pending Connect/Resume
+  // methods: served in CONNECTING_2 / RESUMING_2 too, within Method-MOR
   ...ACTIVE.flatMap((from): Row[] => [
-    { from, on: 'Method', when: withinMor, to: 'CONNECTED', do: [confirm, deliver] },
-    { from, on: 'Method', when: overMor, to: 'CONNECTED', do: [confirm, refuseMor] },
+    { from, on: 'Method', when: withinMor, to: from, do: [deliver] },
+    { from, on: 'Method', when: overMor, to: from, do: [refuseMor] },
   ]),
   { from: 'SUSPENDED', on: 'Method', to: 'SUSPENDED', do: [refuseSuspended] },
-  ...ALL_LIVE.map((from): Row => ({ from, on: 'MethodDone', to: from, do: [methodDone] })),
-  // MethodAbort (a WTP user Abort of a method transaction) cancels the upstream request
-  ...(['CONNECTED', 'SUSPENDED'] as SessionState[]).flatMap((from): (Row | Ignore)[] => [
-    { from, on: 'TR-Abort.ind', when: isMethod, to: from, do: [cancelOne] },
-    { from, on: 'TR-Abort.ind', when: (c) => !isMethod(c), to: from, do: [] },
-  ]),
-  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && isMethod(c), to: 'CONNECTING_2', do: [cancelOne] },
-  { from: 'CONNECTING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: 'CONNECTING_2', do: [] },
-  { from: 'RESUMING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && isMethod(c), to: 'RESUMING_2', do: [cancelOne] },
-  { from: 'RESUMING_2', on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: 'RESUMING_2', do: [] },
 
   // Disconnect, idle timeout, eviction: everything in flight is aborted, the session goes
   ...ALL_LIVE.flatMap((from): Row[] => [

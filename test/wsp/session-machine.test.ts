@@ -39,7 +39,10 @@ t.test('connect, confirm, methods, done, disconnect', async (t) => {
   s = run(s, { on: 'Method', txn: 'm2' }, clock.now()).session;
   r = run(s, { on: 'Method', txn: 'm3' }, clock.now());
   t.same(r.actions, [{ do: 'abortTxn', txn: 'm3', reason: 'MOREXCEEDED' }], 'Method-MOR enforced');
-  s = run(r.session, { on: 'MethodDone', txn: 'm1' }, clock.now()).session;
+  // a method stays outstanding until its Result is acknowledged
+  r = run(r.session, { on: 'TR-Result.cnf', txn: 'm1' }, clock.now());
+  t.same(r.actions, [{ do: 'forget', txn: 'm1' }]);
+  s = r.session;
   t.same(s.methods, ['m2']);
   r = run(s, { on: 'Disconnect' }, clock.advance(5));
   t.equal(r.session.state, 'NULL');
@@ -51,12 +54,22 @@ t.test('connect, confirm, methods, done, disconnect', async (t) => {
   ]);
 });
 
-t.test('a method before the Connect Result is acknowledged confirms the session', async (t) => {
+t.test('methods are served before the Connect Result is acknowledged; Disconnect then aborts both', async (t) => {
   let s = newSession(2, peer, caps, [], 0x12, 0, 60_000);
   s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
-  const r = run(s, { on: 'Method', txn: 'm' }, 1);
-  t.equal(r.session.state, 'CONNECTED');
-  t.equal(r.session.pendingTxn, undefined);
+  let r = run(s, { on: 'Method', txn: 'm' }, 1);
+  t.equal(r.session.state, 'CONNECTING_2', 'only the Connect Result.cnf confirms');
+  t.equal(r.session.pendingTxn, 'c');
+  t.same(r.actions, [{ do: 'deliver', txn: 'm' }]);
+  // the Reply went out but is never acknowledged (a handset acking with a wrong TID)
+  r = run(r.session, { on: 'Disconnect' }, 2);
+  t.same(r.actions, [
+    { do: 'cancelUpstream', txn: 'm' },
+    { do: 'abortTxn', txn: 'm', reason: 'DISCONNECT' },
+    { do: 'abortTxn', txn: 'c', reason: 'DISCONNECT' },
+    { do: 'count', event: 'disconnect' },
+    { do: 'release' },
+  ], 'no Result is left retransmitting after the session is gone');
 });
 
 t.test('Connect Result aborted -> session released', async (t) => {
@@ -74,7 +87,7 @@ t.test('MethodAbort cancels the upstream request of that method only', async (t)
   s = run(s, { on: 'Method', txn: 'a' }, 0).session;
   s = run(s, { on: 'Method', txn: 'b' }, 0).session;
   const r = run(s, { on: 'TR-Abort.ind', txn: 'a' }, 1);
-  t.same(r.actions, [{ do: 'cancelUpstream', txn: 'a' }]);
+  t.same(r.actions, [{ do: 'cancelUpstream', txn: 'a' }, { do: 'forget', txn: 'a' }]);
   t.same(r.session.methods, ['b']);
   const r2 = run(r.session, { on: 'TR-Abort.ind', txn: 'zzz' }, 1);
   t.same(r2.actions, [], 'abort of an unknown transaction does nothing');
@@ -116,7 +129,7 @@ t.test('idle timeout from the last activity, with a manual clock', async (t) => 
   clock.advance(600);
   s = run(s, { on: 'Method', txn: 'm' }, clock.now()).session;
   t.equal(idleDeadline(s), 1600, 'activity moves the deadline');
-  s = run(s, { on: 'MethodDone', txn: 'm' }, clock.now()).session;
+  s = run(s, { on: 'TR-Result.cnf', txn: 'm' }, clock.now()).session;
   clock.advance(1000);
   const r = run(s, { on: 'IdleTimeout' }, clock.now());
   t.equal(r.session.state, 'NULL');
