@@ -20,7 +20,8 @@ const HELP = `usage: npm run bench [-- options]   (or: node bench/run.js [option
 
   --only LIST   comma-separated subset of: wsp, proxy, codec, subscribers, sessions, scale, profile
                 (default: all whose tools are installed)
-  --quick       shorter runs (smaller loads, fewer rounds): a smoke test, not for the record
+  --quick       shorter runs (smaller loads, fewer rounds): a smoke test, not for the record,
+                so it prints the results and writes nothing
   --no-write    print the results, do not write bench/RESULTS.md, results.json or the plot
   --help        this text
 
@@ -52,7 +53,7 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${ALL.join(', ')})`);
   process.exit(2);
 }
-const write = o.write && !o.noWrite;
+const write = o.write && !o.noWrite && !o.quick;
 const BENCH = path.join(L.ROOT, 'bench');
 const rel = (p) => path.relative(L.ROOT, p);
 
