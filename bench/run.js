@@ -179,9 +179,22 @@ async function runOne(name) {
     console.error(`== ${name}: ${msg}`);
     return { name, skipped: msg };
   }
+  // Kannel binds fixed ports: if something else (a test, another benchmark) holds them, wait a
+  // little, then run without Kannel rather than fail half-way
+  let busy;
+  if (name === 'wsp' && !missingOptional.length) {
+    let free = await L.kannelPortsFree();
+    for (let i = 0; i < 12 && !free; i++) {
+      if (i === 0) console.error('== wsp: Kannel\'s ports (9200, 9201, 13900, 13902) are in use; waiting up to 60 s');
+      await L.sleep(5000);
+      free = await L.kannelPortsFree();
+    }
+    if (!free) busy = 'Kannel (its ports were in use)';
+  }
   if (missingOptional.length) console.error(`== ${name}: ${missingOptional.join(', ')} not installed, running without them (sudo apt-get install ${install(missingOptional)})`);
   // with the plot going to bench/plots/, --no-write sends it to a temp file instead
-  let argv = b.argv(o.quick, missingOptional);
+  if (busy) console.error(`== ${name}: running without ${busy}`);
+  let argv = b.argv(o.quick, busy ? [...missingOptional, 'kannel'] : missingOptional);
   if (!write) argv = argv.map((a) => (a === 'bench/plots/scale.svg' ? path.join(os.tmpdir(), 'wapgw-scale.svg') : a));
   const cmdArgs = [...(b.nodeArgs || []), ...argv];
   const env = b.env ? b.env(o.quick) : {};
@@ -199,7 +212,7 @@ async function runOne(name) {
     timedOut: r.timedOut || undefined,
     loadBefore,
     loadAfter: os.loadavg().map((x) => +x.toFixed(2)),
-    withoutTools: missingOptional.length ? missingOptional : undefined,
+    withoutTools: missingOptional.length || busy ? [...missingOptional, ...(busy ? [busy] : [])] : undefined,
     result,
   };
   if (r.code !== 0 || !result) rec.tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-15).join('\n');

@@ -270,6 +270,26 @@ async function startKannel() {
   return { pids: [bb.pid, wb.pid], ports: { co: 9201, cl: 9200 }, stop };
 }
 
+/** Resolves true when Kannel's fixed ports (UDP 9200/9201, TCP 13900/13902) are all free here. */
+async function kannelPortsFree() {
+  const dgram = require('node:dgram');
+  const net = require('node:net');
+  const udpFree = (port) =>
+    new Promise((r) => {
+      const s = dgram.createSocket('udp4');
+      s.once('error', () => r(false));
+      s.bind(port, '0.0.0.0', () => s.close(() => r(true)));
+    });
+  const tcpFree = (port) =>
+    new Promise((r) => {
+      const s = net.createServer();
+      s.once('error', () => r(false));
+      s.listen(port, '0.0.0.0', () => s.close(() => r(true)));
+    });
+  const all = await Promise.all([udpFree(9200), udpFree(9201), tcpFree(13900), tcpFree(13902)]);
+  return all.every(Boolean);
+}
+
 /** RSS of a process in MB, from /proc. */
 function rssMb(pid) {
   try {
@@ -314,6 +334,7 @@ module.exports = {
   origin,
   startWapgw,
   startKannel,
+  kannelPortsFree,
   rssMb,
   cpuMs,
   percentile,

@@ -128,7 +128,9 @@ async function main() {
     }
   }
   // the same WSP curve against Kannel (bearerbox + wapbox; its CPU and RSS are the two processes')
-  if (o.only.includes('wsp') && o.kannel && L.haveTool('bearerbox') && L.haveTool('wapbox')) {
+  if (o.only.includes('wsp') && o.kannel && L.haveTool('bearerbox') && L.haveTool('wapbox') && !(await L.kannelPortsFree())) {
+    console.log('kannel curve skipped: its ports (9200, 9201, 13900, 13902) are in use');
+  } else if (o.only.includes('wsp') && o.kannel && L.haveTool('bearerbox') && L.haveTool('wapbox')) {
     const org = await L.origin();
     const k = await L.startKannel();
     try {
