@@ -308,7 +308,7 @@ function renderMarkdown(all, machine) {
     L2.push('## WSP: fakewap against wapgw and Kannel', '');
     if (w.skipped) L2.push(w.skipped, '');
     else {
-      L2.push(`\`${w.command}\`, ${when(w)}.`, '');
+      L2.push(`\`${w.command}\`, ${when(w)}.${w.withoutTools ? ` Run without: ${w.withoutTools.join(', ')}.` : ''}`, '');
       const r = w.result || {};
       L2.push('| gateway | Connect+GET+Disconnect | wall s | gateway CPU s | 200s | 300 KB retrieval s each | whole |', '|---|---:|---:|---:|---:|---:|---:|');
       for (const who of ['wapgw', 'kannel']) {
