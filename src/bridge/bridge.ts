@@ -80,9 +80,11 @@ export function textReply(status: number, reason: string): MethodReply {
 export class WspBridge {
   private readonly d: BridgeDeps;
   private readonly viaHost = hostname();
+  private readonly latency;
 
   constructor(deps: BridgeDeps) {
     this.d = { ...deps };
+    this.latency = deps.metrics.upstreamLatency.labels({ source: 'wsp' });
   }
 
   /** SIGHUP: the live keys (access rules, identity headers, access log) take effect for new methods. */
@@ -137,7 +139,7 @@ export class WspBridge {
     if (req.mode === 'co' && req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
 
     const limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
-    const end = m.upstreamLatency.startTimer({ source: 'wsp' });
+    const end = this.latency.startTimer();
     try {
       const res = await this.d.upstream.request({
         url: target.url,

@@ -48,6 +48,8 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
   private readonly opts: UdpBearerOptions;
   private readonly sockets = new Map<BearerRole, dgram.Socket>();
   private closed = false;
+  private readonly outCount = new Map<BearerRole, { inc(n?: number): void }>();
+  private readonly outBytes = new Map<BearerRole, { inc(n?: number): void }>();
 
   constructor(opts: UdpBearerOptions) {
     super();
@@ -69,10 +71,15 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     const v6 = isIPv6(this.opts.bind);
     const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false });
     this.sockets.set(role, sock);
+    // labelled children resolved once: inc() with a label object hashes the labels every call
+    const inCount = this.opts.metrics.datagrams.labels({ direction: 'in', bearer: role });
+    const inBytes = this.opts.metrics.datagramBytes.labels({ direction: 'in', bearer: role });
+    this.outCount.set(role, this.opts.metrics.datagrams.labels({ direction: 'out', bearer: role }));
+    this.outBytes.set(role, this.opts.metrics.datagramBytes.labels({ direction: 'out', bearer: role }));
     sock.on('message', (msg, rinfo) => {
-      this.opts.metrics.datagrams.inc({ direction: 'in', bearer: role });
-      this.opts.metrics.datagramBytes.inc({ direction: 'in', bearer: role }, msg.length);
-      const address = normalizeAddress(rinfo.address);
+      inCount.inc();
+      inBytes.inc(msg.length);
+      const address = rinfo.family === 'IPv6' ? normalizeAddress(rinfo.address) : rinfo.address;
       const peer: Peer = { address, port: rinfo.port, family: address.includes(':') ? 6 : 4 };
       try {
         this.emit('datagram', msg, peer, role);
@@ -111,8 +118,8 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     let address = peer.address;
     // a dual-stack socket needs the mapped form for an IPv4 peer
     if (isIPv6(this.opts.bind) && peer.family === 4) address = `::ffff:${address}`;
-    this.opts.metrics.datagrams.inc({ direction: 'out', bearer: role });
-    this.opts.metrics.datagramBytes.inc({ direction: 'out', bearer: role }, buf.length);
+    this.outCount.get(role)?.inc();
+    this.outBytes.get(role)?.inc(buf.length);
     sock.send(buf, peer.port, address, (err) => {
       if (err) this.opts.logger.debug({ err, bearer: role, peer: `${peer.address}:${peer.port}` }, 'udp send failed');
     });
