@@ -152,6 +152,10 @@ async function scenario(name, gw, o) {
   );
   const load = { ms: performance.now() - t0, ok: runs.reduce((a, r) => a + r.ok, 0), code: Math.max(...runs.map((r) => r.code ?? 99)) };
   const loadCpu = cpuSeconds(gw.pids) - cpu0;
+  // the issue's literal invocation, one fakewap with CLIENTS threads (see the TID caveat above)
+  const cpu1 = cpuSeconds(gw.pids);
+  const threads = await fakewap([...base, '-c', String(CLIENTS), '-m', String(REQUESTS), `${o}/hello?size=40&type=text/plain`], 600000);
+  const threadsCpu = cpuSeconds(gw.pids) - cpu1;
   const big = [];
   for (let i = 0; i < BIG; i++) {
     const r = await fakewap([...base, '-m', '1', `${o}/big?size=300000`], 120000);
@@ -160,8 +164,9 @@ async function scenario(name, gw, o) {
   const bigOk = big.filter((r) => r.ok === 1).length;
   const perBig = big.reduce((s, r) => s + r.ms, 0) / Math.max(1, big.length);
   console.log(`${name}: ${REQUESTS} Connect+GET+Disconnect by ${CLIENTS} handsets (~${perClient} each): ${(load.ms / 1000).toFixed(2)} s wall, ${loadCpu.toFixed(2)} s gateway CPU, ${load.ok} x 200, exit ${load.code}`);
+  console.log(`${name}: same with one fakewap -c ${CLIENTS} -m ${REQUESTS} (threads): ${(threads.ms / 1000).toFixed(2)} s wall, ${threadsCpu.toFixed(2)} s gateway CPU, ${threads.ok} x 200`);
   console.log(`${name}: 300 KB retrieval: ${(perBig / 1000).toFixed(3)} s each (${bigOk}/${BIG} whole, fakewap process included)`);
-  return { loadMs: load.ms, loadCpu, loadOk: load.ok, perBig, bigOk };
+  return { loadMs: load.ms, loadCpu, loadOk: load.ok, threadsMs: threads.ms, perBig, bigOk };
 }
 
 (async () => {
@@ -192,6 +197,7 @@ async function scenario(name, gw, o) {
   }
   if (theirs && ours) {
     console.log(`ratio Connect+GET+Disconnect (kannel/wapgw): ${(theirs.loadMs / ours.loadMs).toFixed(1)}x wall, ${(theirs.loadCpu / ours.loadCpu).toFixed(1)}x gateway CPU`);
+    console.log(`ratio Connect+GET+Disconnect, fakewap threads (kannel/wapgw): ${(theirs.threadsMs / ours.threadsMs).toFixed(1)}x wall`);
     console.log(`ratio 300 KB retrieval (kannel/wapgw): ${(theirs.perBig / ours.perBig).toFixed(1)}x`);
   }
   srv.close();
