@@ -67,6 +67,8 @@ function parseWsp(out) {
     if (!load && !big) continue;
     r[who] = {};
     if (load) Object.assign(r[who], { requests: +load[1], handsets: +load[2], loadSeconds: +load[3], loadCpuSeconds: load[4] === undefined ? undefined : +load[4], loadOk: +load[5] });
+    const th = new RegExp(`^${who}\\s*: same with one fakewap -c (\\d+) -m (\\d+) \\(threads\\): ([\\d.]+) s wall, ([\\d.]+) s gateway CPU, (\\d+) x 200`, 'm').exec(out);
+    if (th) r[who].threads = { threads: +th[1], requests: +th[2], seconds: +th[3], cpuSeconds: +th[4], ok: +th[5] };
     if (big) Object.assign(r[who], { bigSeconds: +big[1], bigOk: +big[2], bigRuns: +big[3] });
   }
   const rss = /RSS after the load ([\d.]+) MB/.exec(out);
@@ -240,6 +242,19 @@ function targets(runs) {
       allOk(w.wapgw) && allOk(w.kannel) ? '' : `not all 200 (wapgw ${w.wapgw.loadOk}, Kannel ${w.kannel.loadOk} of ${w.wapgw.requests})`,
     );
   } else row('WSP load (50 handsets x 5000 Connect+GET+Disconnect)', '>= 10x faster than Kannel', 'n/a', undefined, runs.wsp?.skipped || (w?.kannel ? '' : 'Kannel not measured'));
+  const tw = w?.wapgw?.threads;
+  const tk = w?.kannel?.threads;
+  if (tw && tk) {
+    const ok = tw.ok >= tw.requests && tk.ok >= tk.requests;
+    const ratio = tk.seconds / tw.seconds;
+    out.push({
+      target: `  the same load from ONE fakewap with ${tw.threads} threads (the issue's first setup; its threads ack each other's TIDs)`,
+      goal: '(for information)',
+      measured: `Kannel ${f(tk.seconds, 2)} s / wapgw ${f(tw.seconds, 2)} s = **${f(ratio)}x** (gateway CPU ${f(tk.cpuSeconds, 2)} s / ${f(tw.cpuSeconds, 2)} s)`,
+      verdict: ok ? (ratio >= 10 ? 'would PASS' : 'would FAIL') : 'INVALID',
+      note: ok ? 'not the verdict: real handsets do not mix up their TIDs' : `not all 200 (wapgw ${tw.ok}, Kannel ${tk.ok} of ${tw.requests}): a misbehaving client`,
+    });
+  }
   if (w?.wapgw?.bigSeconds && w?.kannel?.bigSeconds) {
     const ratio = w.kannel.bigSeconds / w.wapgw.bigSeconds;
     const whole = w.wapgw.bigOk === w.wapgw.bigRuns;
@@ -314,6 +329,10 @@ function renderMarkdown(all, machine) {
       for (const who of ['wapgw', 'kannel']) {
         const x = r[who];
         if (x) L2.push(`| ${who} | ${x.requests} by ${x.handsets} handsets | ${f(x.loadSeconds, 2)} | ${f(x.loadCpuSeconds, 2)} | ${x.loadOk} | ${f(x.bigSeconds, 3)} | ${x.bigOk}/${x.bigRuns} |`);
+      }
+      for (const who of ['wapgw', 'kannel']) {
+        const x = r[who]?.threads;
+        if (x) L2.push(`| ${who}, one fakewap -c ${x.threads} (threads) | ${x.requests} | ${f(x.seconds, 2)} | ${f(x.cpuSeconds, 2)} | ${x.ok} | | |`);
       }
       if (r.wapgw?.rssMB !== undefined) L2.push('', `wapgw RSS after the load: ${f(r.wapgw.rssMB)} MB.`);
       if (w.tail) L2.push('', '```', w.tail, '```');

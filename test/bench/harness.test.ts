@@ -67,13 +67,25 @@ t.test('the SVG writer produces well-formed SVG, also with odd values and escape
 t.test('parsers read the sub-benchmarks and targets get verdicts', async (t) => {
   const wspOut = [
     'wapgw : 5000 Connect+GET+Disconnect by 50 handsets (~100 each): 1.50 s wall, 0.90 s gateway CPU, 5000 x 200, exit 0',
+    'wapgw : same with one fakewap -c 50 -m 5000 (threads): 26.06 s wall, 2.60 s gateway CPU, 4995 x 200',
     'wapgw : 300 KB retrieval: 0.050 s each (3/3 whole, fakewap process included)',
     'wapgw : RSS after the load 120.5 MB',
     'kannel: 5000 Connect+GET+Disconnect by 50 handsets (~100 each): 17.00 s wall, 3.00 s gateway CPU, 5000 x 200, exit 0',
     'kannel: 300 KB retrieval: 3.300 s each (3/3 whole, fakewap process included)',
   ].join('\n');
   const wsp = run.parseWsp(wspOut);
-  t.same(wsp.wapgw, { requests: 5000, handsets: 50, loadSeconds: 1.5, loadCpuSeconds: 0.9, loadOk: 5000, bigSeconds: 0.05, bigOk: 3, bigRuns: 3, rssMB: 120.5 });
+  t.same(wsp.wapgw, {
+    requests: 5000,
+    handsets: 50,
+    loadSeconds: 1.5,
+    loadCpuSeconds: 0.9,
+    loadOk: 5000,
+    threads: { threads: 50, requests: 5000, seconds: 26.06, cpuSeconds: 2.6, ok: 4995 },
+    bigSeconds: 0.05,
+    bigOk: 3,
+    bigRuns: 3,
+    rssMB: 120.5,
+  });
   t.equal(wsp.kannel.loadSeconds, 17);
   const proxyOut = [
     'wapgw  300k        900 req/s    263.7 MB/s  latency avg 35.1ms  (rounds: 900 req/s)',
