@@ -4,7 +4,7 @@
  * against Kannel (bearerbox + wapbox, configured like shared/interop/kannel/record.sh), in one
  * run with the same origin. Needs: npm run build, kannel, kannel-extras (fakewap).
  *
- *   node bench/wsp/run.js [--clients 50] [--requests 5000] [--big 3] [--skip-kannel] [--skip-wapgw]
+ *   node bench/wsp/run.js [--clients 50] [--requests 5000] [--big 3] [--warmup 1000] [--skip-kannel] [--skip-wapgw]
  *
  * Scenario 1: CLIENTS concurrent handsets (one fakewap process each, see below) making REQUESTS
  * Connect+GET+Disconnect in total.
@@ -28,6 +28,7 @@ const arg = (name, def) => {
 const CLIENTS = arg('clients', 50);
 const REQUESTS = arg('requests', 5000);
 const BIG = arg('big', 3);
+const WARMUP = arg('warmup', 1000);
 const SKIP_KANNEL = process.argv.includes('--skip-kannel');
 const SKIP_WAPGW = process.argv.includes('--skip-wapgw');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -142,6 +143,12 @@ const rssMb = (pid) => {
 
 async function scenario(name, gw, o) {
   const base = ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(gw.co)];
+  // warm-up, the same for both gateways: a server is measured in its steady state (for wapgw
+  // this lets V8 compile the hot paths: the first thousand sessions cost about twice as much CPU)
+  if (WARMUP > 0) {
+    await Promise.all(Array.from({ length: 10 }, () => fakewap([...base, '-m', String(Math.ceil(WARMUP / 10)), `${o}/hello?size=40&type=text/plain`], 120000)));
+    await fakewap([...base, '-m', '1', `${o}/big?size=300000`], 120000);
+  }
   const cpu0 = cpuSeconds(gw.pids);
   const perClient = Math.ceil(REQUESTS / CLIENTS);
   // one fakewap process per handset: fakewap's threads (-c) share one TID counter, so with -c > 1
@@ -152,6 +159,11 @@ async function scenario(name, gw, o) {
   );
   const load = { ms: performance.now() - t0, ok: runs.reduce((a, r) => a + r.ok, 0), code: Math.max(...runs.map((r) => r.code ?? 99)) };
   const loadCpu = cpuSeconds(gw.pids) - cpu0;
+  const bad = runs.filter((r) => r.ok !== perClient);
+  if (bad.length) {
+    const lines = bad.flatMap((r) => r.out.split('\n').filter((l) => /ERROR|PANIC|Timeout|warning|Warning/.test(l)));
+    console.log(`${name}: ${bad.length} handsets short of ${perClient} replies; first complaints:\n  ${lines.slice(0, 6).join('\n  ')}`);
+  }
   // the issue's literal invocation, one fakewap with CLIENTS threads (see the TID caveat above)
   const cpu1 = cpuSeconds(gw.pids);
   const threads = await fakewap([...base, '-c', String(CLIENTS), '-m', String(REQUESTS), `${o}/hello?size=40&type=text/plain`], 600000);

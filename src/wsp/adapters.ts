@@ -206,8 +206,8 @@ export function createWspCodec(): WspCodecPort {
           capabilities: [
             { name: 'Client-SDU-Size', value: r.caps.clientSduSize },
             { name: 'Server-SDU-Size', value: r.caps.serverSduSize },
-            { name: 'Protocol-Options', value: r.caps.protocolOptions },
-            { name: 'Method-MOR', value: r.caps.methodMor },
+            ...(r.caps.protocolOptions !== undefined ? [{ name: 'Protocol-Options', value: r.caps.protocolOptions }] : []),
+            ...(r.caps.methodMor !== undefined ? [{ name: 'Method-MOR', value: r.caps.methodMor }] : []),
           ],
           headers: r.headers.map(([name, value]) => ({ name, value })),
         },

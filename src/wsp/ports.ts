@@ -51,7 +51,8 @@ export type WspIn =
 
 export interface ConnectReplyOut {
   sessionId: number;
-  caps: { clientSduSize: number; serverSduSize: number; protocolOptions: number; methodMor: number };
+  /** Protocol-Options and Method-MOR are left out when undefined (the client did not raise them). */
+  caps: { clientSduSize: number; serverSduSize: number; protocolOptions?: number; methodMor?: number };
   headers: HeaderList;
 }
 

@@ -227,7 +227,12 @@ export class WspServer {
         const caps = negotiate(pdu.caps, { maxMessageSize: this.d.config.wsp.maxMessageSize, maxMethodMor: this.d.config.wsp.maxMethodMor });
         const ver = negotiateEncodingVersion(pdu.encodingVersion, this.ourVersion);
         const id = this.allocId();
-        const s = newSession(id, peer, { ...caps, pushMor: 0 }, this.sessionHeaders(pdu.headers), ver, now, this.d.config.wsp.sessionIdleTimeoutMs);
+        const announce = {
+          protocolOptions: pdu.caps.protocolOptions !== undefined,
+          methodMor: pdu.caps.methodMor !== undefined || caps.methodMor !== 1,
+          encodingVersion: pdu.encodingVersion !== undefined,
+        };
+        const s = newSession(id, peer, { ...caps, pushMor: 0, announce }, this.sessionHeaders(pdu.headers), ver, now, this.d.config.wsp.sessionIdleTimeoutMs);
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
         this.txnSession.set(txn, id);
@@ -323,11 +328,21 @@ export class WspServer {
     for (const a of actions) {
       switch (a.do) {
         case 'connectReply': {
+          // the SDU sizes always; the rest only when the client raised it (an absent
+          // capability keeps its default, an absent Encoding-Version means 1.2): the reply
+          // stays no larger than needed, which also keeps it within the anti-amplification
+          // budget of an unverified handset
+          const ann = s.caps.announce ?? { protocolOptions: true, methodMor: true, encodingVersion: true };
           const buf = this.d.codec.encodeConnectReply(
             {
               sessionId: s.id,
-              caps: { clientSduSize: s.caps.clientSduSize, serverSduSize: s.caps.serverSduSize, protocolOptions: s.caps.protocolOptions, methodMor: s.caps.methodMor },
-              headers: [['Encoding-Version', versionText(s.encodingVersion)]],
+              caps: {
+                clientSduSize: s.caps.clientSduSize,
+                serverSduSize: s.caps.serverSduSize,
+                ...(ann.protocolOptions ? { protocolOptions: s.caps.protocolOptions } : {}),
+                ...(ann.methodMor ? { methodMor: s.caps.methodMor } : {}),
+              },
+              headers: ann.encodingVersion ? [['Encoding-Version', versionText(s.encodingVersion)]] : [],
             },
             s.encodingVersion,
           );

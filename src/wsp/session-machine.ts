@@ -51,6 +51,8 @@ export interface NegotiatedCaps {
   methodMor: number;
   pushMor: number;
   protocolOptions: number;
+  /** What the ConnectReply states beyond the SDU sizes: only what the client raised. */
+  announce?: { protocolOptions: boolean; methodMor: boolean; encodingVersion: boolean };
 }
 
 export interface Session {
