@@ -4,7 +4,7 @@
  * against Kannel (bearerbox + wapbox, configured like shared/interop/kannel/record.sh), in one
  * run with the same origin. Needs: npm run build, kannel, kannel-extras (fakewap).
  *
- *   node bench/wsp/run.js [--clients 50] [--requests 5000] [--big 3] [--warmup 1000] [--skip-kannel] [--skip-wapgw]
+ *   node bench/wsp/run.js [--clients 50] [--requests 5000] [--big 3] [--warmup 3000] [--wtp-no-verify] [--skip-kannel] [--skip-wapgw]
  *
  * Scenario 1: CLIENTS concurrent handsets (one fakewap process each, see below) making REQUESTS
  * Connect+GET+Disconnect in total.
@@ -28,7 +28,9 @@ const arg = (name, def) => {
 const CLIENTS = arg('clients', 50);
 const REQUESTS = arg('requests', 5000);
 const BIG = arg('big', 3);
-const WARMUP = arg('warmup', 1000);
+const WARMUP = arg('warmup', 3000);
+/** wapgw with wtp.tidVerification off (no Ack(TIDve) exchange; Kannel never verifies a first contact either). */
+const NO_VERIFY = process.argv.includes('--wtp-no-verify');
 const SKIP_KANNEL = process.argv.includes('--skip-kannel');
 const SKIP_WAPGW = process.argv.includes('--skip-wapgw');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -56,7 +58,7 @@ function fakewap(args, timeoutMs) {
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
     const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.on('exit', (code) => {
+    c.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, ms: performance.now() - t0, ok: (out.match(/status code 200OK/g) || []).length, out });
     });
@@ -73,6 +75,7 @@ async function startWapgw(dir, originUrl) {
       'proxy: { enabled: false, allowedNetworks: ["127.0.0.0/8"], requireSubscriber: false }',
       'admin: { enabled: false }',
       'log: { level: info, accessLog: false }',
+      ...(NO_VERIFY ? ['wtp: { tidVerification: false }'] : []),
       '',
     ].join('\n'),
   );

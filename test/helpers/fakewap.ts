@@ -27,7 +27,8 @@ export function runFakewap(args: string[], timeoutMs = 30000): Promise<FakewapRe
     child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
     child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': exit can come before the last output has been read
+    child.on('close', (code) => {
       clearTimeout(timer);
       const statuses = [...out.matchAll(/received reply with status (\d+)/g)].map((m) => Number(m[1]));
       const ok200 = (out.match(/status code 200OK/g) ?? []).length;
