@@ -72,7 +72,10 @@ async function main() {
       client.runs++;
       client.ok += res.ok;
       client.ms.push(res.ms / 5);
-      if (res.code !== 0 || res.ok !== 5) client.failedRuns++;
+      if (res.code !== 0 || res.ok !== 5) {
+        client.failedRuns++;
+        if (!client.firstFailure) client.firstFailure = { code: res.code, ok: res.ok, tail: res.out.split('\n').filter((l) => !/status code 200OK/.test(l) && /reply|abort|status|timeout|retr|error|warn/i.test(l)).slice(0, 12).join('\n') };
+      }
     }
   })();
 
@@ -180,7 +183,7 @@ async function main() {
     rssSeries: samples.filter((_, i) => i % 5 === 0).map((x) => Math.round(x.rss)),
     rssMb: { start: +samples[0].rss.toFixed(1), max: +rssMax.toFixed(1), end: +samples[samples.length - 1].rss.toFixed(1) },
     fds: { start: samples[0].fds, max: Math.max(...samples.map((s) => s.fds)), end: samples[samples.length - 1].fds },
-    client: { runs: client.runs, ok: client.ok, failedRuns: client.failedRuns, msPerRequestAvg: client.ms.length ? +(client.ms.reduce((a, b) => a + b, 0) / client.ms.length).toFixed(1) : null },
+    client: { runs: client.runs, ok: client.ok, failedRuns: client.failedRuns, firstFailure: client.firstFailure, msPerRequestAvg: client.ms.length ? +(client.ms.reduce((a, b) => a + b, 0) / client.ms.length).toFixed(1) : null },
     clientAfter: after ? { code: after.code, ok: after.ok } : 'fakewap not installed',
     amplificationWtp: { unverifiedPeers: peers.length - verifiedPeers, strictPeers: peers.filter((p) => p.strict).length, bytesSent: coTx, bytesReceived: coRx, factor: coTx ? +(coRx / coTx).toFixed(4) : 0, worstPeer: worstCo },
     amplificationCl: { bytesSent: clTx, bytesReceived: clRx, factor: clTx ? +(clRx / clTx).toFixed(4) : 0, peersAbove1: clAmplifiedPeers, worstPeer: worstCl },
