@@ -303,4 +303,66 @@ function mutator(seed) {
   };
 }
 
-module.exports = { ROOT, FAKEWAP, sleep, args, rng, origin, startWapgw, adminGet, metric, rssMb, fdCount, fakewap, hasFakewap, corpus, mutator };
+/**
+ * A lossy UDP relay between handsets and a gateway port: each handset (address:port) gets its
+ * own upstream socket (so the gateway sees one peer per handset); datagrams both ways are lost
+ * with probability `loss`, delivered twice with `duplicate`, held back 20-60 ms (reordered)
+ * with `reorder`, all from a seeded generator.
+ */
+async function lossyRelay({ targetPort, loss = 0, duplicate = 0, reorder = 0, seed = 1 }) {
+  const dgram = require('node:dgram');
+  const r = rng(seed);
+  const stats = { up: 0, down: 0, lost: 0, duplicated: 0, reordered: 0 };
+  const front = dgram.createSocket('udp4');
+  const peers = new Map();
+  const impair = (send) => {
+    if (r.next() < loss) {
+      stats.lost++;
+      return;
+    }
+    const copies = r.next() < duplicate ? 2 : 1;
+    if (copies === 2) stats.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      const safe = () => {
+        try {
+          send();
+        } catch {
+          // relay closed meanwhile
+        }
+      };
+      if (i > 0 || r.next() < reorder) {
+        if (i === 0) stats.reordered++;
+        setTimeout(safe, 20 + r.int(40));
+      } else safe();
+    }
+  };
+  front.on('message', (m, rinfo) => {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let up = peers.get(key);
+    if (!up) {
+      up = dgram.createSocket('udp4');
+      peers.set(key, up);
+      up.on('error', () => {});
+      up.on('message', (d) => {
+        stats.down++;
+        impair(() => front.send(d, rinfo.port, rinfo.address));
+      });
+      up.bind(0, '127.0.0.1'); // sends before 'listening' are queued by dgram
+    }
+    stats.up++;
+    impair(() => up.send(m, targetPort, '127.0.0.1'));
+  });
+  front.on('error', () => {});
+  await new Promise((res) => front.bind(0, '127.0.0.1', res));
+  return {
+    port: front.address().port,
+    stats,
+    close: () => {
+      for (const u of peers.values()) u.close();
+      front.close();
+    },
+  };
+}
+
+module.exports = {
+  lossyRelay, ROOT, FAKEWAP, sleep, args, rng, origin, startWapgw, adminGet, metric, rssMb, fdCount, fakewap, hasFakewap, corpus, mutator };

@@ -8,7 +8,9 @@
  *   node bench/robustness/loss.js [--loss 10] [--handsets 5] [--requests 20] [--post-loss 20]
  *       [--posts 30] [--skip-kannel] [--json]
  *
- * --requests 0 skips phase 1.
+ * --requests 0 skips phase 1. --relay-loss P --relay-dup P --relay-reorder P (fractions, e.g. 0.1)
+ * put a seeded lossy relay between the POSTing handsets and the gateway: loss, duplication and
+ * reordering in both directions, on top of fakewap's own -l (which drops only what it receives).
  *
  * Phase 1 (GET): each handset makes REQUESTS Connect+GET+Disconnect transactions; reports the
  * average time per transaction and how many completed, per gateway.
@@ -25,7 +27,7 @@ const os = require('node:os');
 const path = require('node:path');
 const L = require('./lib');
 
-const o = L.args({ loss: 10, handsets: 5, requests: 20, postLoss: 20, posts: 30, skipKannel: false, json: false });
+const o = L.args({ loss: 10, handsets: 5, requests: 20, postLoss: 20, posts: 30, skipKannel: false, json: false, relayLoss: 0, relayDup: 0, relayReorder: 0, seed: 1 });
 
 function portFree(port) {
   return new Promise((resolve) => {
@@ -69,7 +71,10 @@ async function gets(name, coPort, org) {
   return { gateway: name, loss: o.loss, handsets: o.handsets, transactions: o.handsets * o.requests, completed: done, avgMsPerTransaction: Math.round(avg), maxProcessMs: Math.round(Math.max(...runs.map((r) => r.ms))) };
 }
 
-async function posts(name, coPort, org) {
+async function posts(name, gwPort, org) {
+  // optionally through a lossy relay (loss, duplication, reordering both ways) on top of -l
+  const relay = o.relayLoss || o.relayDup || o.relayReorder ? await L.lossyRelay({ targetPort: gwPort, loss: o.relayLoss, duplicate: o.relayDup, reorder: o.relayReorder, seed: o.seed }) : null;
+  const coPort = relay ? relay.port : gwPort;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-posts-'));
   const before = new Map(org.postBodies);
   const hashes = [];
@@ -87,7 +92,9 @@ async function posts(name, coPort, org) {
     for (const r of await Promise.all(batch)) answered += r.ok;
   }
   const counts = hashes.map((h) => (org.postBodies.get(h) || 0) - (before.get(h) || 0));
+  if (relay) relay.close();
   return {
+    relay: relay ? { loss: o.relayLoss, duplicate: o.relayDup, reorder: o.relayReorder, ...relay.stats } : undefined,
     gateway: name,
     loss: o.postLoss,
     posts: o.posts,
