@@ -140,7 +140,7 @@ t.test('GET and POST reach the origin with identity headers; spoofed copies remo
   t.equal(h['x-wap-network-client-ip'], '10.1.2.3');
   t.equal(h['x-imsi'], '262011234567890');
   t.notOk(o.seen[0]!.rawHeaders.some((x) => x === '999' || x === '998'), 'client copies stripped');
-  t.equal(h['x-wap-profile'], 'http://uaprof.example/p.xml');
+  t.equal(h['x-wap-profile'], '"http://uaprof.example/p.xml"');
   t.equal(h['user-agent'], 'fakewap', 'session header carried');
   t.notOk(h['encoding-version']);
   t.match(h['via'], /^WAP\/1\.2 /);
