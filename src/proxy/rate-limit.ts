@@ -6,6 +6,7 @@
  * Time is an argument (`now`, monotonic ms).
  */
 import { LRUCache } from 'lru-cache';
+import { countBound } from '../core/bounded';
 
 interface Bucket {
   tokens: number;
@@ -20,7 +21,7 @@ export class RateLimiter {
   constructor(opts: { perSecond: number; burst: number; maxSources: number }) {
     this.perMs = opts.perSecond / 1000;
     this.burst = opts.burst;
-    this.buckets = opts.perSecond > 0 ? new LRUCache<string, Bucket>({ max: opts.maxSources }) : null;
+    this.buckets = opts.perSecond > 0 ? new LRUCache<string, Bucket>({ ...countBound(opts.maxSources) }) : null;
   }
 
   get enabled(): boolean {

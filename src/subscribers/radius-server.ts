@@ -21,6 +21,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
+import { countBound } from '../core/bounded';
 import radius from 'radius';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
@@ -111,7 +112,7 @@ export class RadiusAccountingServer {
         return { cidr, secret: c.secret, name: c.name ?? c.address };
       })
       .sort((a, b) => b.cidr.prefix - a.cidr.prefix);
-    this.replies = new LRUCache<string, Buffer>({ max: deps.duplicateCacheSize ?? 65536, ttl: deps.config.duplicateWindowMs, ttlAutopurge: false });
+    this.replies = new LRUCache<string, Buffer>({ ...countBound(deps.duplicateCacheSize ?? 65536), ttl: deps.config.duplicateWindowMs, ttlAutopurge: false });
     if (deps.config.forward.length > 0) {
       this.forwarder = new AccountingForwarder({
         targets: deps.config.forward,

@@ -19,6 +19,7 @@
  * interned through a small bounded map. bench/subscribers.js measures 1 M bindings.
  */
 import { LRUCache } from 'lru-cache';
+import { countBound } from '../core/bounded';
 import { WapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { parseCidr, subscriberKey } from '../core/net';
@@ -120,7 +121,7 @@ export class SubscriberTable implements SubscriberStore {
     this.now = opts.now ?? Date.now;
     this.evictionLogIntervalMs = opts.evictionLogIntervalMs ?? 60_000;
     this.radius = new LRUCache<string, Binding>({
-      max: opts.maxEntries,
+      ...countBound(opts.maxEntries),
       dispose: (value, key, reason) => this.disposed(value, key, reason),
     });
     this.updateGauges();

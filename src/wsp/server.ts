@@ -13,6 +13,7 @@
  * deadline cancels the upstream request.
  */
 import { LRUCache } from 'lru-cache';
+import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
@@ -36,7 +37,7 @@ class SessionTable {
 
   constructor(max: number, onEvict: (id: number, s: Session) => void) {
     this.cache = new LRUCache<number, Session>({
-      max: max + 1,
+      ...countBound(max + 1),
       dispose: (s, id, reason) => {
         if (reason === 'evict' && id !== SessionTable.SENTINEL) onEvict(id, s);
       },

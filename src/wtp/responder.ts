@@ -19,6 +19,7 @@
  * they reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
  */
 import { LRUCache } from 'lru-cache';
+import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
@@ -99,7 +100,7 @@ export class WtpResponder {
     // aborts within mmsc.timeoutMs); a record untouched this long is forgotten.
     const backstop = Math.max(w.waitTimeoutMs * 2, w.retryIntervalMs * (w.maxRetransmissions + 2), 300_000);
     this.table = new LRUCache<TxId, Tx>({
-      max: w.maxTransactions,
+      ...countBound(w.maxTransactions),
       ttl: backstop,
       // TTL on our clock only: no cached time and no timer inside lru-cache.
       ttlResolution: 0,
@@ -109,7 +110,7 @@ export class WtpResponder {
       },
     });
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now: perf.now });
-    this.budgets = new LRUCache<PeerKey, Budget>({ max: w.tidCacheSize, ttl: w.tidCacheTtlMs, ttlResolution: 0, perf });
+    this.budgets = new LRUCache<PeerKey, Budget>({ ...countBound(w.tidCacheSize), ttl: w.tidCacheTtlMs, ttlResolution: 0, perf });
   }
 
   /** Transactions held (in progress or in WAIT_TIMEOUT). */

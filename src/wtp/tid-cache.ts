@@ -15,6 +15,7 @@
  * `tidTest` is pure; `TidCache` is the bounded table (lru-cache, max + TTL) around it.
  */
 import { LRUCache } from 'lru-cache';
+import { countBound } from '../core/bounded';
 
 export const TID_SPACE = 0x8000;
 export const TID_WINDOW = 0x4000;
@@ -42,7 +43,7 @@ export function tidTest(entry: TidEntry | undefined, tid: number, tidNew: boolea
 export class TidCache {
   private readonly lru: LRUCache<string, TidEntry>;
   constructor(opts: { max: number; ttlMs: number; now: () => number }) {
-    this.lru = new LRUCache<string, TidEntry>({ max: opts.max, ttl: opts.ttlMs, ttlResolution: 0, updateAgeOnGet: false, perf: { now: opts.now } });
+    this.lru = new LRUCache<string, TidEntry>({ ...countBound(opts.max), ttl: opts.ttlMs, ttlResolution: 0, updateAgeOnGet: false, perf: { now: opts.now } });
   }
   get(peer: string): TidEntry | undefined {
     return this.lru.get(peer);
