@@ -7,22 +7,12 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
+import { HOP_BY_HOP as HTTP_HOP_BY_HOP } from '../core/http';
+
 export type HeaderList = Array<[name: string, value: string]>;
 
-/** RFC 9110 §7.6.1 hop-by-hop plus fields that only make sense on one leg. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'host',
-  'content-length',
-]);
+/** RFC 9110 §7.6.1 hop-by-hop, plus fields that only make sense on one leg (the WSP PDU carries its own length, the MMSC gets its own Host). */
+const HOP_BY_HOP = new Set([...HTTP_HOP_BY_HOP, 'host', 'content-length']);
 
 /** WSP-only fields that must not travel on HTTP. */
 const WSP_ONLY = new Set(['encoding-version', 'x-wap-tod', 'bearer-indication', 'push-flag']);

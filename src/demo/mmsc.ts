@@ -19,7 +19,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { drainHttpServer } from '../ops/http-drain';
+import { drainHttpServer, listenHttp } from '../ops/http-server';
 import { buildSendConf, decodeMms, encodeMms, getField, toEncodedString, type MmsHeader, type MmsPdu } from '../codec/mms';
 
 export const MMS_CONTENT_TYPE = 'application/vnd.wap.mms-message';
@@ -65,14 +65,7 @@ export class DemoMmsc {
 
   async start(): Promise<Array<{ name: string; protocol: 'tcp'; address: string; port: number }>> {
     const { bind, port } = this.deps.config;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, bind, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const a = this.server.address() as AddressInfo;
+    const a = await listenHttp(this.server, port, bind);
     return [{ name: 'demo-mmsc', protocol: 'tcp', address: a.address, port: a.port }];
   }
 

@@ -7,10 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
-import { drainHttpServer } from './http-drain';
+import { drainHttpServer, listenHttp } from './http-server';
 import { parseAddress, subscriberKey } from '../core/net';
 import type { SubscriberStore } from '../subscribers/types';
 import type { Metrics } from './metrics';
@@ -69,14 +68,7 @@ export class AdminServer {
 
   async start(): Promise<AdminListening[]> {
     const { bind, port } = this.deps.config;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, bind, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const a = this.server.address() as AddressInfo;
+    const a = await listenHttp(this.server, port, bind);
     return [{ name: 'admin', protocol: 'tcp', address: a.address, port: a.port }];
   }
 

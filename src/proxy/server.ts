@@ -30,7 +30,9 @@ import type { Component, Listening } from '../main';
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
+import { HOP_BY_HOP } from '../core/http';
 import { normalizeAddress } from '../core/net';
+import { listenHttp } from '../ops/http-server';
 import type { Metrics } from '../ops/metrics';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
 import { AccessPolicy, UpstreamPolicy } from './access';
@@ -46,18 +48,7 @@ export interface MmsProxyDeps {
   clock?: Clock;
 }
 
-/** RFC 9110 §7.6.1 hop-by-hop fields, plus the proxy's own credentials and Expect. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-]);
+/** Request fields that are this hop's own: the MMSC gets its own Host, and Expect is answered here. */
 const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
 
 export type RefusalReason =
@@ -244,16 +235,8 @@ export class MmsProxy implements Component {
 
   async start(): Promise<Listening[]> {
     const { bind, port } = this.config.proxy;
-    await new Promise<void>((resolve, reject) => {
-      const onErr = (e: Error) => reject(e);
-      this.server.once('error', onErr);
-      this.server.listen(port, bind, () => {
-        this.server.off('error', onErr);
-        resolve();
-      });
-    });
+    const a = await listenHttp(this.server, port, bind);
     this.listening = true;
-    const a = this.server.address() as AddressInfo;
     return [{ name: 'proxy', protocol: 'tcp', address: a.address, port: a.port }];
   }
 

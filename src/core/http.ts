@@ -1,0 +1,16 @@
+/**
+ * HTTP facts shared by the MMS proxy and the WSP bridge.
+ * RFC 9110 §7.6.1: hop-by-hop fields, which a proxy never forwards (plus the fields a field's
+ * `Connection` header lists), and the proxy's own credentials, which belong to this hop only.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
