@@ -82,3 +82,14 @@ t.test('the shipped config validates and documents every key', async (t) => {
     t.ok(/^\s*#/.test(prev) || line.includes(' #'), `line ${i + 1} (${m[1]}) has a comment`);
   });
 });
+
+t.test('the README configuration table is the one the schema generates', async (t) => {
+  const { configTable, configKeys } = await import('../../src/config/docs');
+  const readme = readFileSync('README.md', 'utf8');
+  const m = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme);
+  t.ok(m, 'README has the config table markers');
+  t.equal(m?.[1], configTable(), 'regenerate with: node dist/config/docs.js');
+  const keys = configKeys().map((k) => k.key);
+  t.ok(keys.includes('mmsc.url') && keys.includes('wtp.sar.segmentSize') && keys.includes('radius.clients'), 'leaf keys, nested ones too');
+  t.equal(keys.length, leafPaths(defaultConfig()).length, 'one row per leaf key');
+});
