@@ -79,6 +79,7 @@ async function posts(name, gwPort, org) {
   const before = new Map(org.postBodies);
   const hashes = [];
   let answered = 0;
+  let firstFailure;
   const t0 = performance.now();
   for (let i = 0; i < o.posts; i += o.handsets) {
     const batch = [];
@@ -87,9 +88,12 @@ async function posts(name, gwPort, org) {
       const f = path.join(dir, `p${k}.bin`);
       fs.writeFileSync(f, body);
       hashes.push(require('node:crypto').createHash('sha256').update(body).digest('hex'));
-      batch.push(L.fakewap(['-g', '127.0.0.1', '-p', String(coPort), '-M', '1', '-i', '0', '-m', '1', '-l', String(o.postLoss), '-C', 'mms', '-P', f, `${org.url}/mms?size=60&type=application/vnd.wap.mms-message`], 120000));
+      batch.push(L.fakewap(['-g', '127.0.0.1', '-p', String(coPort), '-M', '1', '-i', '0', '-m', '1', '-D', '1', '-l', String(o.postLoss), '-C', 'mms', '-P', f, `${org.url}/mms?size=60&type=application/vnd.wap.mms-message`], 120000));
     }
-    for (const r of await Promise.all(batch)) answered += r.ok;
+    for (const r of await Promise.all(batch)) {
+      answered += r.ok;
+      if (r.ok === 0 && !firstFailure) firstFailure = `code ${r.code} signal ${r.signal} ms ${Math.round(r.ms)}\n` + r.out.split('\n').slice(-25).join('\n');
+    }
   }
   const counts = hashes.map((h) => (org.postBodies.get(h) || 0) - (before.get(h) || 0));
   if (relay) relay.close();
@@ -103,6 +107,7 @@ async function posts(name, gwPort, org) {
     reachedTwiceOrMore: counts.filter((c) => c > 1).length,
     neverReached: counts.filter((c) => c === 0).length,
     seconds: +((performance.now() - t0) / 1000).toFixed(1),
+    firstFailure,
   };
 }
 
