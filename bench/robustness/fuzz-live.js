@@ -25,7 +25,7 @@ const o = L.args({ count: 200000, seconds: 300, rate: 5000, senders: 128, rotate
 
 async function main() {
   const org = await L.origin();
-  const gw = await L.startWapgw({ mmsc: { url: `${org.url}/mms`, timeoutMs: 5000 } }, { keepLines: false });
+  const gw = await L.startWapgw({ mmsc: { url: `${org.url}/mms`, timeoutMs: 5000 }, wsp: { connectionlessMaxAmplification: 1 } }, { keepLines: false });
   const seeds = L.corpus();
   const co = seeds.filter((s) => s.dst === 'co' || s.dst === 'reply-co').map((s) => s.bytes);
   const cl = seeds.filter((s) => s.dst === 'cl' || s.dst === 'reply-cl').map((s) => s.bytes);

@@ -71,6 +71,11 @@ export const configSchema = z
         sessionIdleTimeoutMs: ms(600000, 'a session with no traffic for this long is dropped'),
         maxMessageSize: count(1048576, 'largest request (reassembled SAR Invoke, e.g. m-send-req) accepted'),
         maxResponseSize: count(2097152, 'largest upstream reply passed to a handset; larger gets 413 with a reason'),
+        connectionlessMaxAmplification: z
+          .number()
+          .nonnegative()
+          .default(1)
+          .describe('largest ratio of reply to request octets on the connectionless port, which cannot verify a source (0 = no limit: only on an anti-spoofed APN); a larger reply becomes a bare 413, or nothing when even that does not fit'),
         maxMethodMor: count(8, 'most outstanding methods per session we accept in negotiation'),
         encodingVersion: z.enum(['1.1', '1.2', '1.3', '1.4', '1.5']).default('1.5').describe('highest WSP encoding version we speak; replies use the lower of this and the peer\'s'),
       })

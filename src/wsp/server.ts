@@ -482,12 +482,22 @@ export class WspServer {
       encodingVersion: '1.2',
       signal: ac.signal,
     };
+    // No TID verification exists on this bearer, so the source address is unproven: a reply may
+    // not exceed the request by more than wsp.connectionlessMaxAmplification (never a reflector).
+    const factor = this.d.config.wsp.connectionlessMaxAmplification;
+    const budget = factor > 0 ? Math.floor(buf.length * factor) : Infinity;
     const done = (reply: MethodReply) => {
       this.clInflight.delete(ac);
       this.checkIdle();
       if (reply.cancelled) return;
       // a Reply larger than one datagram gets 413 with a reason, never a truncated datagram
-      const body = this.encodeBounded(reply, 0x12, MAX_CL_DATAGRAM - 1);
+      let body = this.encodeBounded(reply, 0x12, MAX_CL_DATAGRAM - 1);
+      if (1 + body.length > budget) {
+        this.d.metrics.accessDenied.inc({ layer: 'wsp-cl', reason: 'amplification' });
+        this.d.logger.info({ src: peer.address, bytes: 1 + body.length, received: buf.length, factor }, 'connectionless reply over the amplification bound: 413');
+        body = this.d.codec.encodeReply({ status: 413, contentType: 'text/plain', headers: [], body: Buffer.alloc(0) }, 0x12);
+        if (1 + body.length > budget) return;
+      }
       this.d.send('cl', Buffer.concat([Buffer.from([tid]), body]), peer);
     };
     this.d.bridge.handle(req).then(done, (err: unknown) => done(textReply(500, isWapgwError(err) ? err.code : 'internal error')));

@@ -67,6 +67,9 @@ interface Budget {
   tx: number;
 }
 
+/** How often stale records (finished transactions, expired TID cache and budget entries) are purged. */
+const PURGE_INTERVAL_MS = 10_000;
+
 export class WtpResponder {
   private readonly wtp: Config['wtp'];
   private readonly limits: Limits;
@@ -248,22 +251,31 @@ export class WtpResponder {
       if (!tx || tx.timers[name] !== top.at) continue;
       this.run(key, tx, { type: `TimerTO_${name}` } as WtpEvent, now, out);
     }
-    if (now - this.lastPurge > 10_000) {
+    if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
       this.lastPurge = now;
       this.table.purgeStale();
+      this.tids.purgeStale();
+      this.budgets.purgeStale();
       this.metrics.wtpActiveTransactions.set(this.table.size);
     }
     return this.drain(out);
   }
 
-  /** The earliest pending deadline (ms, same clock as `now`), or undefined when idle. */
+  /**
+   * The earliest pending deadline (ms, same clock as `now`), or undefined when nothing is held.
+   * With no protocol timer pending but records held, it is the next purge, so that finished
+   * transactions (kept for timer W) and expired TID cache entries are released on an idle
+   * gateway too, not only when some other timer happens to fire.
+   */
   nextDeadline(): number | undefined {
     for (let top = this.timers.peek(); top; top = this.timers.peek()) {
       const tx = this.table.peek(top.item.key);
+      // any tick also purges when PURGE_INTERVAL_MS has passed
       if (tx && tx.timers[top.item.name] === top.at) return top.at;
       this.timers.pop();
     }
-    return undefined;
+    const holding = this.table.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
+    return holding ? Math.max(this.lastPurge + PURGE_INTERVAL_MS, this.now) : undefined;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ export class TidCache {
   isVerified(peer: string): boolean {
     return this.lru.get(peer)?.verified === true;
   }
+  purgeStale(): void {
+    this.lru.purgeStale();
+  }
   get size(): number {
     return this.lru.size;
   }

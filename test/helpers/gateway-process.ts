@@ -34,7 +34,9 @@ export function tempDir(): string {
 export function writeTestConfig(dir: string, overrides: Record<string, Record<string, unknown>> = {}): string {
   const base: Record<string, Record<string, unknown>> = {
     mmsc: { url: 'http://127.0.0.1:9/mms' },
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0 },
+    // loopback cannot be spoofed from outside: no connectionless amplification bound (its default
+    // of 1 is tested in test/wsp/integration.test.ts)
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 },
     proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'] },
     radius: { enabled: false, bind: '127.0.0.1', port: 0 },
     admin: { bind: '127.0.0.1', port: 0 },

@@ -213,7 +213,8 @@ t.test('access: origin outside the allowlist and a refused network get 403', asy
 });
 
 t.test('connectionless Get/Post with the TID byte; > 1 datagram -> 413', async (t) => {
-  const { gw, url, origin } = await setup(t);
+  // an operator whose APN drops spoofed sources lifts the amplification bound
+  const { gw, url, origin } = await setup(t, { wsp: { connectionlessMaxAmplification: 0 } });
   const s = dgram.createSocket('udp4');
   t.teardown(() => s.close());
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
@@ -235,6 +236,55 @@ t.test('connectionless Get/Post with the TID byte; > 1 datagram -> 413', async (
   const big = parseReply(r3.subarray(1));
   t.equal(big.status, 413, 'never a truncated datagram');
   t.ok(big.body.length > 0, 'with a reason');
+});
+
+t.test('connectionless replies never exceed the request by more than wsp.connectionlessMaxAmplification', async (t) => {
+  const { gw, url, origin, metrics } = await setup(t, { wsp: { connectionlessMaxAmplification: 3 } });
+  const s = dgram.createSocket('udp4');
+  t.teardown(() => s.close());
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const replies: Buffer[] = [];
+  s.on('message', (m) => replies.push(m));
+  const sendAndWait = async (b: Buffer, ms = 400) => {
+    const before = replies.length;
+    s.send(b, gw.ports.connectionless, '127.0.0.1');
+    const until = Date.now() + ms;
+    while (replies.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return replies.length > before ? replies[replies.length - 1] : undefined;
+  };
+  const small = Buffer.concat([Buffer.from([0x31]), getPdu(url('/mms?size=1'))]);
+  const r1 = await sendAndWait(small);
+  t.ok(r1, 'a reply that fits the bound is sent');
+  t.ok(r1 && r1.length <= 3 * small.length, `${r1?.length} <= 3 x ${small.length} octets`);
+  t.equal(r1 && parseReply(r1.subarray(1)).status, 200);
+  const big = Buffer.concat([Buffer.from([0x32]), getPdu(url('/mms?size=5000'))]);
+  const r2 = await sendAndWait(big);
+  t.ok(r2 && r2.length <= big.length, 'a reply over the bound is replaced by a bare 413 no larger than the request');
+  t.equal(r2 && parseReply(r2.subarray(1)).status, 413);
+  t.equal(origin.requests.length, 2, 'the MMSC was asked both times (the bound is about what goes back)');
+  const denied = (await metrics.registry.getSingleMetric('wapgw_access_denied_total')?.get())?.values.find(
+    (v) => v.labels.layer === 'wsp-cl' && v.labels.reason === 'amplification',
+  );
+  t.equal(denied?.value, 1, 'counted');
+});
+
+t.test('by default (factor 1) a connectionless reply is never larger than its request', async (t) => {
+  const { gw, url } = await setup(t);
+  const s = dgram.createSocket('udp4');
+  t.teardown(() => s.close());
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  for (const size of [1, 100, 5000]) {
+    const req = Buffer.concat([Buffer.from([0x40 + (size % 64)]), getPdu(url(`/mms?size=${size}`))]);
+    const got = await new Promise<Buffer | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 400);
+      s.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      s.send(req, gw.ports.connectionless, '127.0.0.1');
+    });
+    t.ok(got === undefined || got.length <= req.length, `size=${size}: ${got?.length ?? 'no'} reply octets for ${req.length} request octets`);
+  }
 });
 
 t.test('bad input is counted and answered per spec, never a crash', async (t) => {
