@@ -395,7 +395,33 @@ function renderMarkdown(all, machine) {
   return `${L2.join('\n')}\n`;
 }
 
+/** One harness at a time on a machine: concurrent runs distort each other's figures and files. */
+function takeLock() {
+  const lock = path.join(os.tmpdir(), 'wapgw-bench.lock');
+  try {
+    const pid = Number(fs.readFileSync(lock, 'utf8'));
+    if (pid && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        console.error(`another npm run bench (pid ${pid}) is running; concurrent runs distort each other's figures: wait for it (${lock})`);
+        process.exit(3);
+      } catch {
+        /* stale lock */
+      }
+    }
+  } catch {
+    /* no lock */
+  }
+  fs.writeFileSync(lock, String(process.pid));
+  process.on('exit', () => {
+    try {
+      if (Number(fs.readFileSync(lock, 'utf8')) === process.pid) fs.unlinkSync(lock);
+    } catch {}
+  });
+}
+
 async function main() {
+  takeLock();
   const chosen = o.only.length ? o.only : ALL;
   await ensureBuilt();
   const machine = L.machine();
