@@ -178,7 +178,10 @@ function origin() {
  * ephemeral loopback ports, admin off, no access log, 127.0.0.1 bound to a static subscriber.
  * `extra` is merged into the config (one level deep). Resolves {child, pid, ports, stop()}.
  */
-async function startWapgw(originUrl, { nodeArgs = [], extra = {}, startTimeoutMs = 20000 } = {}) {
+/** Node flags the gateway ships with (package.json config.gatewayNodeFlags: npm start, the systemd unit). */
+const GATEWAY_NODE_FLAGS = String(require(path.join(ROOT, 'package.json')).config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
+
+async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}, startTimeoutMs = 20000 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-'));
   const subs = path.join(dir, 'subscribers.yaml');
   fs.writeFileSync(subs, '- ip: 127.0.0.1\n  msisdn: "31611111111"\n  imsi: "204080000000001"\n');
@@ -321,6 +324,7 @@ function percentile(xs, p) {
 
 module.exports = {
   ROOT,
+  GATEWAY_NODE_FLAGS,
   FAKEWAP,
   TOOLS,
   sleep,

@@ -102,7 +102,9 @@ async function startWapgw(config, opts = {}) {
   for (const [k, v] of Object.entries(config)) base[k] = { ...(base[k] || {}), ...v };
   const file = path.join(dir, 'wapgw.yaml');
   fs.writeFileSync(file, stringify(base));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'start', '-c', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // launched as shipped (npm start, systemd): package.json config.gatewayNodeFlags
+  const flags = String(require(path.join(ROOT, 'package.json')).config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist/cli.js'), 'start', '-c', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const gw = { child, dir, lines: [], stderr: '', listeners: [] };
   let buf = '';
   child.stderr.on('data', (d) => (gw.stderr += d));

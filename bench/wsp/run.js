@@ -79,7 +79,9 @@ async function startWapgw(dir, originUrl) {
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, ['dist/cli.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // launched as shipped (npm start, systemd): package.json config.gatewayNodeFlags
+  const flags = String(require('../../package.json').config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...flags, 'dist/cli.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ports = [];
   await new Promise((resolve, reject) => {
     let buf = '';
