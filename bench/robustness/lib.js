@@ -103,8 +103,8 @@ async function startWapgw(config, opts = {}) {
   const file = path.join(dir, 'wapgw.yaml');
   fs.writeFileSync(file, stringify(base));
   // launched as shipped (npm start, systemd): package.json config.gatewayNodeFlags
-  const flags = String(require(path.join(ROOT, 'package.json')).config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist/cli.js'), 'start', '-c', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { GATEWAY_NODE_FLAGS } = require('../lib/common');
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, path.join(ROOT, 'dist/cli.js'), 'start', '-c', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const gw = { child, dir, lines: [], stderr: '', listeners: [] };
   let buf = '';
   child.stderr.on('data', (d) => (gw.stderr += d));

@@ -80,8 +80,8 @@ async function startWapgw(dir, originUrl) {
     ].join('\n'),
   );
   // launched as shipped (npm start, systemd): package.json config.gatewayNodeFlags
-  const flags = String(require('../../package.json').config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...flags, 'dist/cli.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { GATEWAY_NODE_FLAGS } = require('../lib/common');
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'dist/cli.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ports = [];
   await new Promise((resolve, reject) => {
     let buf = '';

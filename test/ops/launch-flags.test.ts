@@ -11,7 +11,8 @@ t.test('npm start, the systemd unit and the benchmarks use config.gatewayNodeFla
   t.match(pkg.scripts.start, new RegExp(`^node ${flags} dist/cli\\.js start `), 'npm start');
   const unit = readFileSync('systemd/wapgw.service', 'utf8');
   t.match(unit, new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/wapgw/dist/cli\\.js start `, 'm'), 'systemd ExecStart');
+  t.match(readFileSync('bench/lib/common.js', 'utf8'), /const GATEWAY_NODE_FLAGS = .*config\.gatewayNodeFlags/, 'bench/lib/common.js reads them');
   for (const f of ['bench/lib/common.js', 'bench/wsp/run.js', 'bench/robustness/lib.js']) {
-    t.match(readFileSync(f, 'utf8'), /config\.gatewayNodeFlags/, `${f} launches with them`);
+    t.match(readFileSync(f, 'utf8'), /spawn\(process\.execPath, \[\.\.\.(GATEWAY_NODE_FLAGS|nodeArgs)/, `${f} launches with them`);
   }
 });
