@@ -73,16 +73,18 @@ export class WspGateway implements Component {
     const codec = d.codec ?? createWspCodec();
     this.wtp = d.wtp ?? createWtpPort({ config, metrics, logger });
     this.subscribers = d.subscribers;
+    // one per-source bucket for every WSP request: methods (in the bridge) and Connects
+    const rateLimit = new RateLimiter({
+      perSecond: config.rateLimit.wsp.perSourcePerSecond,
+      burst: config.rateLimit.wsp.burst,
+      maxSources: config.rateLimit.maxSources,
+    });
     const bridge = (this.bridge = new WspBridge({
       upstream: this.upstream,
       upstreamPolicy,
       access: new AccessPolicy({ config, subscribers: d.subscribers }),
       identity: new IdentityHeaders(config.identity),
-      rateLimit: new RateLimiter({
-        perSecond: config.rateLimit.wsp.perSourcePerSecond,
-        burst: config.rateLimit.wsp.burst,
-        maxSources: config.rateLimit.maxSources,
-      }),
+      rateLimit,
       metrics,
       logger,
       maxResponseSize: config.wsp.maxResponseSize,
@@ -98,6 +100,7 @@ export class WspGateway implements Component {
       metrics,
       logger,
       send: (role, buf, peer) => this.bearer.send(role, buf, peer),
+      admitConnect: (ip) => rateLimit.take(ip, this.clock.now()),
       now: () => this.clock.now(),
       onAsyncOutput: () => this.after(),
     });

@@ -97,6 +97,11 @@ export interface WspServerDeps {
   now: () => number;
   /** Called after asynchronous work produced output, so the edge re-arms its timer. */
   onAsyncOutput?: () => void;
+  /**
+   * The per-source WSP rate limit (rateLimit.wsp), shared with the bridge's methods: a Connect
+   * it refuses gets Abort CONGESTION, so a flood of Connects cannot fill the session table.
+   */
+  admitConnect?: (sourceIp: string) => boolean;
 }
 
 /** Largest connectionless Reply we send: one UDP datagram (IPv4, 65535 - 28). */
@@ -224,6 +229,11 @@ export class WspServer {
     switch (pdu.pdu) {
       case 'Connect': {
         if (tcl !== 2) return;
+        if (this.d.admitConnect && !this.d.admitConnect(peer.address)) {
+          this.d.metrics.rateLimited.inc({ layer: 'wsp' });
+          this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.CONGESTION, now), now);
+          return;
+        }
         if (existing !== undefined) this.event(existing, { on: 'Disconnect' }, now);
         const caps = negotiate(pdu.caps, { maxMessageSize: this.d.config.wsp.maxMessageSize, maxMethodMor: this.d.config.wsp.maxMethodMor });
         const ver = negotiateEncodingVersion(pdu.encodingVersion, this.ourVersion);

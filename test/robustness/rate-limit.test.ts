@@ -34,13 +34,13 @@ const metrics = (port: number): Promise<string> =>
   });
 const value = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop() ?? 0);
 
-t.test('rateLimit.wsp: 503 Reply after the burst (CO and CL); rateLimit.proxy: 429; counted', async (t) => {
+t.test('rateLimit.wsp: 503 Reply after the burst (CO and CL), Connects share the bucket; rateLimit.proxy: 429; counted', async (t) => {
   const origin = await startOrigin();
   const dir = tempDir();
   const cfg = writeTestConfig(dir, {
     mmsc: { url: `${origin.origin}/mms` },
     proxy: { requireSubscriber: false },
-    rateLimit: { wsp: { perSourcePerSecond: 0.01, burst: 3 }, proxy: { perSourcePerSecond: 0.01, burst: 2 } },
+    rateLimit: { wsp: { perSourcePerSecond: 0.01, burst: 4 }, proxy: { perSourcePerSecond: 0.01, burst: 2 } },
     demoMmsc: { enabled: false },
   });
   const gw = startGateway(['-c', cfg]);
@@ -60,7 +60,7 @@ t.test('rateLimit.wsp: 503 Reply after the burst (CO and CL); rateLimit.proxy: 4
   await h.connect();
   const wsp: number[] = [];
   for (let i = 0; i < 4; i++) wsp.push((await h.get(`${origin.origin}/mms?i=${i}`)).status);
-  t.same(wsp, [200, 200, 200, 503], 'WSP (CO): the burst, then 503');
+  t.same(wsp, [200, 200, 200, 503], 'WSP (CO): the burst (the Connect took the first token), then 503');
 
   const s = dgram.createSocket('udp4');
   t.teardown(() => s.close());
@@ -71,13 +71,19 @@ t.test('rateLimit.wsp: 503 Reply after the burst (CO and CL); rateLimit.proxy: 4
   });
   t.equal(parseReply(clReply.subarray(1)).status, 503, 'WSP (CL) from the same source: 503');
 
+  // a Connect flood cannot fill the session table: a Connect over the limit is aborted
+  const h2 = new Handset({ port: co });
+  await h2.open();
+  t.teardown(() => h2.close());
+  await t.rejects(h2.connect(), { reason: 0xe4 }, 'a Connect over the limit gets Abort CONGESTION');
+
   const px: number[] = [];
   for (let i = 0; i < 3; i++) px.push(await proxyGet(proxy, `${origin.origin}/mms?p=${i}`));
   t.same(px, [200, 200, 429], 'proxy: the burst, then 429');
   t.equal(await proxyGet(proxy, `${origin.origin}/mms?other=1`, '127.0.0.2'), 200, 'another source has its own bucket');
 
   const m = await metrics(admin);
-  t.equal(value(m, 'wapgw_rate_limited_total{layer="wsp"}'), 2, 'WSP refusals counted');
+  t.equal(value(m, 'wapgw_rate_limited_total{layer="wsp"}'), 3, 'WSP refusals counted (GET, CL GET, Connect)');
   t.equal(value(m, 'wapgw_rate_limited_total{layer="proxy"}'), 1, 'proxy refusals counted');
   t.equal(origin.requests.length, 3 + 2 + 1, 'nothing refused reached the MMSC');
 });
