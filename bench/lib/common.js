@@ -173,14 +173,84 @@ function origin() {
   );
 }
 
+/** Node flags the gateway ships with (package.json config.gatewayNodeFlags: npm start, the systemd unit). */
+const GATEWAY_NODE_FLAGS = String(require(path.join(ROOT, 'package.json')).config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
+
+/**
+ * Starts `node [nodeArgs] dist/cli.js start -c FILE` and resolves once it logs `started`, with
+ * the `listening` lines seen so far. `onLine(json)` sees every JSON log line (also after start);
+ * `stderr: 'inherit'` passes the gateway's stderr through instead of keeping it for errors.
+ */
+function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeoutMs = 20000, onLine, stderr = 'pipe' } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'cli.js'), 'start', '-c', file], {
+    cwd,
+    stdio: ['ignore', 'pipe', stderr],
+  });
+  const listeners = [];
+  let errOut = '';
+  child.stderr?.on('data', (d) => (errOut += d));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let started = false;
+    const timer = setTimeout(() => reject(new Error(`wapgw did not start: ${errOut}`)), timeoutMs);
+    const onExit = (code) => reject(new Error(`wapgw exited ${code}: ${errOut}`));
+    child.on('exit', onExit);
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let j;
+        try {
+          j = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        onLine?.(j);
+        if (j.msg === 'listening') listeners.push(j);
+        if (j.msg === 'started' && !started) {
+          started = true;
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve({ child, listeners, stderr: () => errOut });
+        }
+      }
+    });
+  });
+}
+
+/**
+ * Runs Kannel's fakewap and counts its replies. Resolves on 'close', not 'exit': the process can
+ * exit before the last of its output has been read, which would undercount the 200s.
+ */
+function runFakewap(argv, timeoutMs = 60000) {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const c = spawn(FAKEWAP, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    c.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        ms: performance.now() - t0,
+        ok: (out.match(/status code 200OK/g) || []).length,
+        other: [...out.matchAll(/received reply with status (\d+)/g)].map((m) => Number(m[1])),
+        out,
+      });
+    });
+  });
+}
+
 /**
  * Starts `node [nodeArgs] dist/cli.js start -c <temp config>` with WSP and the proxy on
  * ephemeral loopback ports, admin off, no access log, 127.0.0.1 bound to a static subscriber.
  * `extra` is merged into the config (one level deep). Resolves {child, pid, ports, stop()}.
  */
-/** Node flags the gateway ships with (package.json config.gatewayNodeFlags: npm start, the systemd unit). */
-const GATEWAY_NODE_FLAGS = String(require(path.join(ROOT, 'package.json')).config.gatewayNodeFlags || '').split(/\s+/).filter(Boolean);
-
 async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}, startTimeoutMs = 20000 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-'));
   const subs = path.join(dir, 'subscribers.yaml');
@@ -197,39 +267,9 @@ async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}
   const file = path.join(dir, 'wapgw.yaml');
   fs.writeFileSync(file, JSON.stringify(cfg, null, 2)); // JSON is YAML
   // the listening/started lines are info: keep the level at info for them, access log off
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'cli.js'), 'start', '-c', file], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, listeners } = await spawnGateway(file, { cwd: dir, nodeArgs, timeoutMs: startTimeoutMs });
   const ports = {};
-  let errOut = '';
-  child.stderr.on('data', (d) => (errOut += d));
-  await new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`wapgw did not start: ${errOut}`)), startTimeoutMs);
-    child.on('exit', (code) => reject(new Error(`wapgw exited ${code}: ${errOut}`)));
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let j;
-        try {
-          j = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (j.msg === 'listening') ports[j.listener || `${j.component}-${j.protocol}`] = j.port;
-        if (j.msg === 'started') {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
-  });
-  child.removeAllListeners('exit');
-  child.stdout.resume();
+  for (const j of listeners) ports[j.listener || `${j.component}-${j.protocol}`] = j.port;
   const co = ports['wsp-connection-oriented'] ?? Object.entries(ports).find(([k]) => /oriented|co$/.test(k))?.[1];
   const cl = ports['wsp-connectionless'] ?? Object.entries(ports).find(([k]) => /connectionless|cl$/.test(k))?.[1];
   const proxy = Object.entries(ports).find(([k]) => /proxy/.test(k))?.[1];
@@ -325,6 +365,8 @@ function percentile(xs, p) {
 module.exports = {
   ROOT,
   GATEWAY_NODE_FLAGS,
+  spawnGateway,
+  runFakewap,
   FAKEWAP,
   TOOLS,
   sleep,

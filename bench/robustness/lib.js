@@ -5,7 +5,6 @@
  * Plain CommonJS so the scripts run with `node` after `npm run build`.
  */
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
@@ -13,7 +12,7 @@ const path = require('node:path');
 const { stringify } = require('yaml');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const FAKEWAP = process.env.FAKEWAP || '/usr/lib/kannel/test/fakewap';
+const { FAKEWAP, runFakewap, spawnGateway } = require('../lib/common');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function args(defaults) {
@@ -102,36 +101,15 @@ async function startWapgw(config, opts = {}) {
   for (const [k, v] of Object.entries(config)) base[k] = { ...(base[k] || {}), ...v };
   const file = path.join(dir, 'wapgw.yaml');
   fs.writeFileSync(file, stringify(base));
+  const gw = { dir, lines: [], stderr: '', listeners: [] };
+  const keep = (j) => {
+    if (opts.keepLines !== false && gw.lines.length < 20000) gw.lines.push(j);
+  };
   // launched as shipped (npm start, systemd): package.json config.gatewayNodeFlags
-  const { GATEWAY_NODE_FLAGS } = require('../lib/common');
-  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, path.join(ROOT, 'dist/cli.js'), 'start', '-c', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const gw = { child, dir, lines: [], stderr: '', listeners: [] };
-  let buf = '';
-  child.stderr.on('data', (d) => (gw.stderr += d));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wapgw did not start: ${gw.stderr}`)), 15000);
-    child.on('exit', (code) => reject(new Error(`wapgw exited ${code}: ${gw.stderr}`)));
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let j;
-        try {
-          j = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (opts.keepLines !== false && gw.lines.length < 20000) gw.lines.push(j);
-        if (j.msg === 'listening') gw.listeners.push(j);
-        if (j.msg === 'started') {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
-  });
+  const { child, listeners, stderr } = await spawnGateway(file, { cwd: ROOT, timeoutMs: 15000, onLine: keep });
+  gw.child = child;
+  gw.listeners = listeners;
+  Object.defineProperty(gw, 'stderr', { get: stderr, enumerable: true });
   const port = (name) => gw.listeners.find((l) => l.listener === name || l.name === name)?.port;
   gw.cl = port('wsp-connectionless');
   gw.co = port('wsp-connection-oriented');
@@ -190,27 +168,7 @@ const fdCount = (pid) => {
 };
 
 /** Runs fakewap; counts 200 OK replies and other statuses. */
-function fakewap(argv, timeoutMs = 60000) {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const c = spawn(FAKEWAP, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        ms: performance.now() - t0,
-        ok: (out.match(/status code 200OK/g) || []).length,
-        other: [...out.matchAll(/received reply with status (\d+)/g)].map((m) => Number(m[1])),
-        out,
-      });
-    });
-  });
-}
+const fakewap = runFakewap;
 const hasFakewap = () => fs.existsSync(FAKEWAP);
 
 /** Every UDP payload of the Kannel captures: {dst: 'cl'|'co'|'reply', bytes}. */

@@ -20,7 +20,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const FAKEWAP = process.env.FAKEWAP || '/usr/lib/kannel/test/fakewap';
+const { FAKEWAP, runFakewap, spawnGateway } = require('../lib/common');
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
@@ -50,20 +50,7 @@ function origin() {
   return new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
 }
 
-function fakewap(args, timeoutMs) {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const c = spawn(FAKEWAP, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, ms: performance.now() - t0, ok: (out.match(/status code 200OK/g) || []).length, out });
-    });
-  });
-}
+const fakewap = runFakewap;
 
 async function startWapgw(dir, originUrl) {
   const cfg = path.join(dir, 'wapgw.yaml');
@@ -80,30 +67,8 @@ async function startWapgw(dir, originUrl) {
     ].join('\n'),
   );
   // launched as shipped (npm start, systemd): package.json config.gatewayNodeFlags
-  const { GATEWAY_NODE_FLAGS } = require('../lib/common');
-  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, 'dist/cli.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = [];
-  await new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('wapgw did not start')), 15000);
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'listening' && j.component === 'wsp') ports.push(j.port);
-          if (j.msg === 'started') {
-            clearTimeout(timer);
-            resolve();
-          }
-        } catch {}
-      }
-    });
-  });
-  child.stdout.resume();
+  const { child, listeners } = await spawnGateway(cfg, { timeoutMs: 15000, stderr: 'inherit' });
+  const ports = listeners.filter((j) => j.component === 'wsp').map((j) => j.port);
   return { child, cl: ports[0], co: ports[1], pids: [child.pid] };
 }
 

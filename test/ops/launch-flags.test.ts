@@ -12,7 +12,12 @@ t.test('npm start, the systemd unit and the benchmarks use config.gatewayNodeFla
   const unit = readFileSync('systemd/wapgw.service', 'utf8');
   t.match(unit, new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/wapgw/dist/cli\\.js start `, 'm'), 'systemd ExecStart');
   t.match(readFileSync('bench/lib/common.js', 'utf8'), /const GATEWAY_NODE_FLAGS = .*config\.gatewayNodeFlags/, 'bench/lib/common.js reads them');
-  for (const f of ['bench/lib/common.js', 'bench/wsp/run.js', 'bench/robustness/lib.js']) {
-    t.match(readFileSync(f, 'utf8'), /spawn\(process\.execPath, \[\.\.\.(GATEWAY_NODE_FLAGS|nodeArgs)/, `${f} launches with them`);
+  const common = readFileSync('bench/lib/common.js', 'utf8');
+  t.match(common, /function spawnGateway\(file, \{[^}]*nodeArgs = GATEWAY_NODE_FLAGS/, 'spawnGateway defaults to them');
+  t.match(common, /spawn\(process\.execPath, \[\.\.\.nodeArgs, path\.join\(ROOT, 'dist', 'cli\.js'\)/, 'and launches with them');
+  for (const f of ['bench/wsp/run.js', 'bench/robustness/lib.js']) {
+    const src = readFileSync(f, 'utf8');
+    t.match(src, /await spawnGateway\(/, `${f} launches through spawnGateway`);
+    t.notMatch(src, /dist\/cli\.js'\)?, 'start'/, `${f} does not launch the gateway by itself`);
   }
 });
