@@ -23,19 +23,10 @@ import {
   PDU_TYPE_BY_CODE,
 } from '../../src/codec/wsp';
 import { corpus, corpusFiles, wspSections, type WspSample } from '../fixtures/wsp/corpus';
+import { noRaw } from '../helpers/no-raw';
 
 const samples = corpus();
 
-function noRaw<T>(x: T): T {
-  if (Buffer.isBuffer(x)) return x;
-  if (Array.isArray(x)) return x.map(noRaw) as T;
-  if (x && typeof x === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (k !== 'raw') out[k] = noRaw(v);
-    return out as T;
-  }
-  return x;
-}
 
 /** The version Kannel packed field names with (see the file comment). */
 const kannelVersion = (s: WspSample): string => (s.connectionless && s.srcPort === 9200 ? '1.3' : '1.2');

@@ -36,6 +36,7 @@ import {
 } from '../../src/codec/wsp';
 import { DecodeError, EncodeError } from '../../src/core/errors';
 import { HEADER_VECTORS } from '../fixtures/wsp/vectors';
+import { noRaw } from '../helpers/no-raw';
 
 /** JSON-comparable view: Buffers as hex, raw octets dropped. */
 function plain(x: unknown): unknown {
@@ -49,17 +50,6 @@ function plain(x: unknown): unknown {
   return x;
 }
 
-/** Drops raw octets recursively (so encoding runs from the values alone). */
-function noRaw<T>(x: T): T {
-  if (Buffer.isBuffer(x)) return x;
-  if (Array.isArray(x)) return x.map(noRaw) as T;
-  if (x && typeof x === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (k !== 'raw') out[k] = noRaw(v);
-    return out as T;
-  }
-  return x;
-}
 
 const ct = (mediaType: string, params: ContentType['params'] = {}): ContentType => ({ mediaType, params });
 const h = (name: string, value: string, extra: Partial<WspHeader> = {}): WspHeader => ({ name, value, ...extra });
