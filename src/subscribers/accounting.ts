@@ -8,9 +8,20 @@
  * |---|---|
  * | Start | binds the Framed-IP-Address and the /64 of Framed-IPv6-Prefix; **replaces** any binding of that address held by another subscriber (a lost Stop must not leave a reused IP bound to the wrong person); the same subscriber from the same NAS with a new Acct-Session-Id is one more context (secondary PDP context / bearer) of the binding |
  * | Interim-Update | the same as Start (acts as a Start when the session is unknown), keeping the original bind time |
- * | Stop | removes the session only when its Acct-Session-Id is bound to that address; the binding goes with its last context, or at once when 3GPP-Session-Stop-Indicator is present. A Stop with the indicator for an unknown context of the same subscriber from the same NAS also ends it. Anything else (late or duplicate Stop): nothing |
+ * | Stop | removes the session only when its Acct-Session-Id is bound to that address; the binding goes with its last context, or at once when 3GPP-Session-Stop-Indicator is present. A Stop with the indicator for an unknown context of the same subscriber from the same NAS also ends it. Anything else (late or duplicate Stop): nothing. Every Stop with an Acct-Session-Id is remembered as ended |
  * | Accounting-On / Accounting-Off | removes every binding learned from that NAS (by NAS-IP-Address, NAS-IPv6-Address, NAS-Identifier and the source address) |
  * | others (Failed, tunnel types) | nothing |
+ *
+ * Late records (`stale`: answered, counted, changes nothing). A Start or Interim arriving after
+ * the fact must not take an address from the person who holds it now:
+ * - a Start or Interim of a session whose Stop was already seen (same NAS, address and
+ *   Acct-Session-Id; table.ts remembers ended sessions);
+ * - a Start or Interim that would replace another subscriber's binding but happened before that
+ *   binding began. When it happened: our clock minus Acct-Delay-Time (RFC 2866 §5.2: how long the
+ *   NAS has been trying to send it), else Event-Timestamp (RFC 2869 §5.3, the NAS's clock; NAS
+ *   clocks are NTP-synchronised for charging), else now; never later than now. A binding begins at
+ *   the time of the record that created it (`since`). Ties and differences within
+ *   STALE_TOLERANCE_MS (Event-Timestamp has one-second resolution) go to the newer arrival.
  */
 import type { RadiusPacket } from 'radius';
 import { isIPv4 } from 'node:net';
@@ -51,6 +62,10 @@ export interface AccountingRequest {
   ratType: number | undefined;
   apn: string | undefined;
   sessionStopIndicator: boolean;
+  /** Acct-Delay-Time, seconds. */
+  delaySeconds: number | undefined;
+  /** Event-Timestamp, ms since the epoch (the NAS's clock). */
+  eventTimestamp: number | undefined;
   /** Attributes present but unusable (logged, never fatal: the NAS would only retry). */
   warnings: string[];
 }
@@ -76,6 +91,12 @@ function ipv6Text(b: Buffer | undefined): string | undefined {
 
 const MSISDN = /^\+?[0-9]{1,20}$/;
 const DIGITS = /^[0-9]{1,16}$/;
+
+/** Event-Timestamp as decoded by `radius` (a Date; 0 means unset), in ms. */
+function eventTimestampOf(v: unknown): number | undefined {
+  const ms = v instanceof Date ? v.getTime() : NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
 
 /** Reads what the table needs from a decoded Accounting-Request (3GPP dictionary loaded). */
 export function extractAccounting(pkt: RadiusPacket, sourceAddress: string): AccountingRequest {
@@ -144,11 +165,35 @@ export function extractAccounting(pkt: RadiusPacket, sourceAddress: string): Acc
     ratType,
     apn: apn !== undefined && apn.length <= 253 ? apn : undefined,
     sessionStopIndicator: v['3GPP-Session-Stop-Indicator'] !== undefined,
+    delaySeconds: typeof first(a['Acct-Delay-Time']) === 'number' ? (first(a['Acct-Delay-Time']) as number) : undefined,
+    eventTimestamp: eventTimestampOf(first(a['Event-Timestamp'])),
     warnings,
   };
 }
 
-export type AccountingAction = 'bound' | 'refreshed' | 'context-added' | 'replaced' | 'context-removed' | 'unbound' | 'no-binding' | 'other-session' | 'no-address' | 'flushed' | 'ignored';
+export type AccountingAction =
+  | 'bound'
+  | 'refreshed'
+  | 'context-added'
+  | 'replaced'
+  | 'stale'
+  | 'context-removed'
+  | 'unbound'
+  | 'no-binding'
+  | 'other-session'
+  | 'no-address'
+  | 'flushed'
+  | 'ignored';
+
+/** Records this much older than the binding they would replace are stale; closer ones still replace it. */
+export const STALE_TOLERANCE_MS = 2000;
+
+/** When the record's event happened, on our clock as far as we can tell (see the header). */
+export function eventTime(r: Pick<AccountingRequest, 'delaySeconds' | 'eventTimestamp'>, now: number): number {
+  if (r.delaySeconds !== undefined) return now - r.delaySeconds * 1000;
+  if (r.eventTimestamp !== undefined) return Math.min(now, r.eventTimestamp);
+  return now;
+}
 
 export interface AccountingOutcome {
   /** One entry per address key touched (or one for a flush / ignore). */
@@ -165,8 +210,10 @@ function sameSubscriber(b: Binding, r: AccountingRequest): boolean {
 }
 
 function upsert(table: SubscriberTable, r: AccountingRequest, key: string, now: number): AccountingAction {
-  const old = table.peekRadius(key);
   const sid = r.sessionId;
+  if (sid !== undefined && table.hasEnded(r.nas, key, sid)) return 'stale';
+  const old = table.peekRadius(key);
+  const at = eventTime(r, now);
   const fresh = {
     key,
     msisdn: r.msisdn,
@@ -199,26 +246,33 @@ function upsert(table: SubscriberTable, r: AccountingRequest, key: string, now: 
     });
     return known ? 'refreshed' : 'context-added';
   }
-  table.bind({ ...fresh, acctSessionId: sid, since: now });
+  if (old && at + STALE_TOLERANCE_MS < old.since) return 'stale';
+  table.bind({ ...fresh, acctSessionId: sid, since: at });
   return old ? 'replaced' : 'bound';
 }
 
 function stop(table: SubscriberTable, r: AccountingRequest, key: string): AccountingAction {
+  const sid = r.sessionId;
+  // whatever it finds, a Stop says this session is over: a late Start or Interim of it is stale
+  if (sid !== undefined) table.markEnded(r.nas, key, sid);
   const old = table.peekRadius(key);
   if (!old) return 'no-binding';
-  const sid = r.sessionId;
   const sessions = old.allSessions();
+  const endAll = (): void => {
+    if (old.nas !== undefined) for (const s of sessions) table.markEnded(old.nas, key, s);
+    table.unbind(key);
+  };
   if (sid !== undefined && sessions.includes(sid)) {
     const rest = sessions.filter((s) => s !== sid);
     if (r.sessionStopIndicator || rest.length === 0) {
-      table.unbind(key);
+      endAll();
       return 'unbound';
     }
     table.bind({ ...old, acctSessionId: rest.includes(old.acctSessionId as string) ? old.acctSessionId : rest[0], sessions: rest });
     return 'context-removed';
   }
   if ((r.sessionStopIndicator || sid === undefined) && old.nas === r.nas && sameSubscriber(old, r)) {
-    table.unbind(key);
+    endAll();
     return 'unbound';
   }
   return 'other-session';

@@ -12,7 +12,8 @@
  *    secret in constant time (radius-packet.ts); a mismatch is dropped silently;
  * 5. attributes are decoded by npm `radius` with the project's 3GPP dictionary and applied to the
  *    table (accounting.ts) synchronously; only then is the Accounting-Response sent, so a reply
- *    always means "stored";
+ *    always means "stored" (or, for a late Start/Interim, "seen and deliberately not applied":
+ *    outcome `stale`, logged at info);
  * 6. the request is copied to each `radius.forward` server, re-signed with its secret, after our
  *    reply and without waiting for theirs (a bounded number of retries, then given up).
  * Every packet is counted in wapgw_radius_packets_total{type,outcome}. Replies are never larger
@@ -51,7 +52,9 @@ export type PacketOutcome =
   | 'bad-message-authenticator'
   | 'malformed'
   | 'unsupported-code'
-  | 'error';
+  | 'error'
+  /** Answered, changed nothing for at least one address: a late Start/Interim (accounting.ts). */
+  | 'stale';
 
 export interface HandleResult {
   /** The Accounting-Response to send; absent means drop silently. */
@@ -224,20 +227,21 @@ export class RadiusAccountingServer {
     }
     const req = extractAccounting(decoded, address);
     const outcome = applyAccounting(this.table, req, this.now());
-    const log = req.status === 'accounting-on' || req.status === 'accounting-off' ? 'info' : 'debug';
+    const stale = outcome.results.some((x) => x.action === 'stale');
+    const log = stale || req.status === 'accounting-on' || req.status === 'accounting-off' ? 'info' : 'debug';
     this.logger[log](
       { client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, results: outcome.results },
-      'accounting',
+      stale ? 'accounting record older than the binding or its session already stopped: not applied' : 'accounting',
     );
     if (req.warnings.length > 0) this.logger.warn({ client: client.name, nas: req.nas, warnings: req.warnings }, 'accounting attributes ignored');
     const reply = encodeAccountingResponse(pkt, client.secret, attrs);
     this.replies.set(cacheKey, reply);
-    return { reply, outcome: 'ok', type, forward: pkt };
+    return { reply, outcome: stale ? 'stale' : 'ok', type, forward: pkt };
   }
 
   private receive(msg: Buffer, rinfo: RemoteInfo): void {
     const r = this.handle(msg, rinfo);
-    if (r.outcome !== 'ok' && r.outcome !== 'duplicate') {
+    if (r.reply === undefined) {
       this.logger.debug({ from: rinfo.address, port: rinfo.port, outcome: r.outcome }, 'RADIUS packet dropped');
     }
     if (r.reply && this.socket) {

@@ -14,6 +14,12 @@
  * A NAS -> keys index makes Accounting-On/Off flushes proportional to what that NAS bound; it is
  * maintained from the cache's dispose hook, so evictions, deletes and replacements clean it.
  *
+ * Ended sessions: every Stop leaves a small record (NAS, key, Acct-Session-Id) in a second
+ * lru-cache, bounded by `endedSessionsMax(maxEntries)`, so a Start or Interim of that session
+ * arriving late (a retransmission, a reordered datagram) cannot bind the address again after
+ * its session ended (accounting.ts). Accounting-On/Off of a NAS forgets its records (a rebooted
+ * NAS may reuse its session ids).
+ *
  * Memory: one `Binding` per key with a fixed shape (every field assigned in the constructor, so
  * V8 keeps it in-object); strings that repeat across many bindings (APN, NAS, SGSN address) are
  * interned through a small bounded map. bench/subscribers.js measures 1 M bindings.
@@ -92,11 +98,16 @@ export interface SubscriberTableOptions {
 
 const INTERN_MAX = 4096;
 
+/** How many ended sessions are remembered: as many as bindings, between 1 024 and 100 000 (about 15 MB at most). */
+export const endedSessionsMax = (maxEntries: number): number => Math.max(1024, Math.min(maxEntries, 100_000));
+const endedKey = (nas: string, key: string, sid: string): string => `${nas}\n${key}\n${sid}`;
+
 export class SubscriberTable implements SubscriberStore {
   readonly maxEntries: number;
   private readonly radius: LRUCache<string, Binding>;
   private staticMap = new Map<string, Binding>();
   private readonly byNas = new Map<string, Set<string>>();
+  private readonly ended: LRUCache<string, true>;
   private readonly interned = new Map<string, string>();
   private readonly metrics: Metrics | undefined;
   private readonly counters: { hit: { inc(): void }; miss: { inc(): void }; radius: { set(v: number): void }; static: { set(v: number): void } } | undefined;
@@ -124,6 +135,7 @@ export class SubscriberTable implements SubscriberStore {
       ...countBound(opts.maxEntries),
       dispose: (value, key, reason) => this.disposed(value, key, reason),
     });
+    this.ended = new LRUCache<string, true>(countBound(endedSessionsMax(opts.maxEntries)));
     this.updateGauges();
   }
 
@@ -207,8 +219,29 @@ export class SubscriberTable implements SubscriberStore {
     return removed;
   }
 
-  /** Removes every RADIUS binding learned from `nas`; returns how many. */
+  /** Remembers that session `sid` of `key` ended on `nas` (a Stop arrived). */
+  markEnded(nas: string, ipOrKey: string, sid: string): void {
+    const key = tableKey(ipOrKey);
+    if (key !== null) this.ended.set(endedKey(nas, key, sid), true);
+  }
+
+  /** True when a Stop of session `sid` of `key` from `nas` was seen (and is still remembered). */
+  hasEnded(nas: string, ipOrKey: string, sid: string): boolean {
+    const key = tableKey(ipOrKey);
+    return key !== null && this.ended.has(endedKey(nas, key, sid));
+  }
+
+  /** Ended sessions remembered. */
+  get endedSessions(): number {
+    return this.ended.size;
+  }
+
+  /** Removes every RADIUS binding learned from `nas` (and its ended-session records); returns how many bindings. */
   flushNas(nas: string): number {
+    if (this.ended.size > 0) {
+      const prefix = `${nas}\n`;
+      for (const k of [...this.ended.keys()]) if (k.startsWith(prefix)) this.ended.delete(k);
+    }
     const keys = this.byNas.get(nas);
     if (!keys) return 0;
     let n = 0;
@@ -247,6 +280,7 @@ export class SubscriberTable implements SubscriberStore {
       static: this.staticMap.size,
       maxEntries: this.maxEntries,
       evictions: this.evictionsTotal,
+      endedSessions: this.ended.size,
       nas: this.nasCounts(),
     };
   }

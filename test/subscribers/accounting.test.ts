@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { signRequest } from '../../src/subscribers/radius-packet';
 import { RadiusAccountingServer } from '../../src/subscribers/radius-server';
-import { SubscriberTable } from '../../src/subscribers/table';
+import { endedSessionsMax, SubscriberTable } from '../../src/subscribers/table';
 import { acct, type AcctOptions } from '../helpers/radius';
 
 const SECRET = 's3cret';
@@ -180,9 +180,86 @@ t.test('retransmissions are answered from cache and change nothing again', async
   t.equal(dup.forward, undefined, 'not forwarded twice');
   t.equal(table.lookup('10.1.0.1'), undefined, 'the old Start retransmitted does not rebind');
   const fromOtherPort = server.handle(first.pkt, { address: GGSN.address, port: GGSN.port + 1 });
-  t.equal(fromOtherPort.outcome, 'ok', 'another source port is a new request');
+  t.equal(fromOtherPort.outcome, 'stale', 'another source port is a new request, but of a session already stopped');
+  t.ok(fromOtherPort.reply, 'still answered');
+  t.equal(table.lookup('10.1.0.1'), undefined, 'and still not rebound');
   const got = await metrics.radiusPackets.get();
   t.equal(got.values.find((v) => v.labels.outcome === 'duplicate')?.value, 1);
+});
+
+t.test('late records: a Start or Interim of a stopped session, or older than the binding it would replace, is stale', async (t) => {
+  const { send, table, tick, metrics } = setup();
+  const A = { msisdn: '15550001', imsi: '001010000000001' };
+  const B = { msisdn: '15550002', imsi: '001010000000002' };
+
+  // A's session ends; A's Interim, delayed in the network, arrives after the Stop
+  send(start('10.1.0.1', 'A1', A));
+  send({ status: 'Stop', sessionId: 'A1', framedIp: '10.1.0.1' });
+  const lateInterim = send({ status: 'Interim-Update', sessionId: 'A1', framedIp: '10.1.0.1', ...A });
+  t.equal(lateInterim.outcome, 'stale');
+  t.ok(lateInterim.reply, 'answered, so the NAS stops retrying');
+  t.ok(lateInterim.forward, 'still copied downstream');
+  t.equal(table.lookup('10.1.0.1'), undefined, 'a stopped session does not come back');
+
+  // the address goes to B; A's Start is retransmitted (new Identifier, Acct-Delay-Time 10 s)
+  send(start('10.1.0.1', 'B1', B));
+  tick(1000);
+  const lateStart = send(start('10.1.0.1', 'A0', { ...A, attrs: [['Acct-Delay-Time', 10]] }));
+  t.equal(lateStart.outcome, 'stale', 'happened 10 s ago, before B was bound');
+  t.equal(table.lookup('10.1.0.1')?.msisdn, B.msisdn, 'B keeps the address');
+
+  // Event-Timestamp (the NAS clock), when there is no Acct-Delay-Time; now is 1 001 000 ms
+  const old = send(start('10.1.0.1', 'A2', { ...A, attrs: [['Event-Timestamp', new Date(990_000)]] }));
+  t.equal(old.outcome, 'stale', 'Event-Timestamp 11 s before B');
+  t.equal(table.lookup('10.1.0.1')?.msisdn, B.msisdn);
+  const close = send(start('10.1.0.1', 'A3', { ...A, attrs: [['Event-Timestamp', new Date(999_000)]] }));
+  t.equal(close.outcome, 'ok', 'within the tolerance of one-second timestamps: the newer arrival wins');
+  t.equal(table.lookup('10.1.0.1')?.msisdn, A.msisdn);
+
+  // a record with no timing attributes happened now: it replaces, as a Start always did
+  send(start('10.1.0.1', 'B2', B));
+  t.equal(table.lookup('10.1.0.1')?.msisdn, B.msisdn);
+
+  // the binding begins when its record happened, not when it arrived
+  send(start('10.1.0.7', 'C1', { attrs: [['Acct-Delay-Time', 3]] }));
+  t.equal(table.lookup('10.1.0.7')?.since, 1_001_000 - 3000);
+  const future = send(start('10.1.0.8', 'C2', { attrs: [['Event-Timestamp', new Date(5_000_000)]] }));
+  t.equal(future.outcome, 'ok');
+  t.equal(table.lookup('10.1.0.8')?.since, 1_001_000, 'a NAS clock ahead of ours is clamped to now');
+
+  const got = await metrics.radiusPackets.get();
+  t.equal(got.values.filter((v) => v.labels.outcome === 'stale').reduce((n, v) => n + v.value, 0), 3, 'counted as stale');
+});
+
+t.test('ended sessions: forgotten on Accounting-On (a rebooted NAS reuses ids), per NAS, and bounded', async (t) => {
+  const { send, table } = setup(10);
+  send(start('10.1.0.1', 'S1'));
+  send({ status: 'Stop', sessionId: 'S1', framedIp: '10.1.0.1' });
+  t.ok(table.hasEnded('192.0.2.10', '10.1.0.1', 'S1'));
+  t.notOk(table.hasEnded('192.0.2.11', '10.1.0.1', 'S1'), 'session ids are per NAS');
+  const other = send(start('10.1.0.1', 'S1', { nasIp: '192.0.2.11' }), { address: '192.0.2.11', port: 1 });
+  t.equal(other.outcome, 'ok', 'the same id from another NAS is another session');
+  send({ status: 'Stop', sessionId: 'S1', framedIp: '10.1.0.1', nasIp: '192.0.2.11' }, { address: '192.0.2.11', port: 1 });
+
+  send({ status: 'Accounting-On' });
+  t.notOk(table.hasEnded('192.0.2.10', '10.1.0.1', 'S1'), 'flushed with the NAS');
+  t.ok(table.hasEnded('192.0.2.11', '10.1.0.1', 'S1'), 'another NAS keeps its records');
+  const reused = send(start('10.1.0.1', 'S1'));
+  t.equal(reused.outcome, 'ok');
+  t.ok(table.lookup('10.1.0.1'), 'after the reboot, S1 is a new session');
+
+  // a Stop with the indicator ends every context of the binding
+  send(start('10.1.0.2', 'p'));
+  send(start('10.1.0.2', 's'));
+  send({ status: 'Stop', sessionId: 's', framedIp: '10.1.0.2', stopIndicator: true });
+  t.equal(send({ status: 'Interim-Update', sessionId: 'p', framedIp: '10.1.0.2' }).outcome, 'stale', 'the other context ended with it');
+
+  for (let i = 0; i < 3000; i++) table.markEnded('192.0.2.10', '10.9.0.1', `x${i}`);
+  t.equal(table.endedSessions, endedSessionsMax(10), 'bounded');
+  t.equal(endedSessionsMax(10), 1024);
+  t.equal(endedSessionsMax(5_000_000), 100_000);
+  t.ok(table.hasEnded('192.0.2.10', '10.9.0.1', 'x2999'), 'the newest kept');
+  t.notOk(table.hasEnded('192.0.2.10', '10.9.0.1', 'x0'), 'the oldest forgotten');
 });
 
 t.test('unknown clients, wrong secrets and bad Message-Authenticators are dropped and counted', async (t) => {

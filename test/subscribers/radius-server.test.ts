@@ -144,6 +144,10 @@ t.test('radclient as the GGSN/P-GW', { skip: radclientSkip }, async (t) => {
     t.ok(stop.answered);
     t.equal(table.lookup('10.20.0.1'), undefined, 'Stop unbinds');
     t.equal(table.lookup('2001:db8:20:1::1'), undefined);
+    const late = await radclient(port, SECRET, startAttrs('10.20.0.1', 'sess-1', 'Acct-Delay-Time = 4').replace('= Start', '= Interim-Update'));
+    t.ok(late.answered, 'a late Interim of the stopped session is acknowledged');
+    t.equal(table.lookup('10.20.0.1'), undefined, 'and does not bind the address again');
+    t.equal(await count({ outcome: 'stale', type: 'interim' }), 1, 'counted as stale');
     t.ok(table.lookup('10.20.0.2'));
     const on = await radclient(port, SECRET, 'Acct-Status-Type = Accounting-On\nNAS-IP-Address = 127.0.0.1');
     t.ok(on.answered);
@@ -165,8 +169,8 @@ t.test('radclient as the GGSN/P-GW', { skip: radclientSkip }, async (t) => {
   });
 
   await t.test('every accounting packet is forwarded, re-signed with the downstream secret', async (t) => {
-    // accepted so far: Start, Interim, Stop (other session), Stop, Accounting-On, Start (then its duplicate) = 6
-    await ds.waitFor(6);
+    // accepted so far: Start, Interim, Stop (other session), Stop, late Interim (stale), Accounting-On, Start (then its duplicate) = 7
+    await ds.waitFor(7);
     const types = ds.received.map((p) => radius.decode_without_secret({ packet: p }).attributes['Acct-Status-Type'] as string);
     t.same([...new Set(types)].sort(), ['Accounting-On', 'Interim-Update', 'Start', 'Stop'], 'all status types');
     for (const p of ds.received) {
@@ -180,7 +184,7 @@ t.test('radclient as the GGSN/P-GW', { skip: radclientSkip }, async (t) => {
     const until = Date.now() + 2000;
     while ((await count({ outcome: 'acked' }, 'radiusForwarded')) < ds.received.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     t.equal(await count({ outcome: 'acked' }, 'radiusForwarded'), ds.received.length, 'downstream answers matched and verified');
-    t.equal(await count({ outcome: 'ok' }), ds.received.length, 'one copy per accepted request');
+    t.equal((await count({ outcome: 'ok' })) + (await count({ outcome: 'stale' })), ds.received.length, 'one copy per accepted request (stale ones too)');
   });
 });
 
