@@ -258,7 +258,8 @@ async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}
   const cfg = {
     mmsc: { url: `${originUrl}/mms`, timeoutMs: 30000, connections: 128 },
     wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 },
-    proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: true },
+    // every load generator connection comes from 127.0.0.1: lift the per-phone connection cap (64)
+    proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: true, maxConnectionsPerSource: 10000 },
     subscribers: { staticFile: subs },
     admin: { enabled: false },
     log: { level: 'info', accessLog: false },

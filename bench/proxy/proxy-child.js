@@ -14,7 +14,8 @@ const [proxyPort, originPort] = process.argv.slice(2).map(Number);
 // WAPGW_BENCH_LOG=0 turns the access log off (to measure its cost)
 const config = parseConfig({
   mmsc: { url: `http://127.0.0.1:${originPort}/mms`, timeoutMs: 30000, connections: 128 },
-  proxy: { bind: '127.0.0.1', port: proxyPort, allowedNetworks: ['127.0.0.0/8'] },
+  // wrk's connections all come from 127.0.0.1: lift the per-phone connection cap (64), as nginx has none
+  proxy: { bind: '127.0.0.1', port: proxyPort, allowedNetworks: ['127.0.0.0/8'], maxConnectionsPerSource: 10000 },
   log: { accessLog: process.env.WAPGW_BENCH_LOG !== '0' },
 });
 const sub = { key: '127.0.0.1', msisdn: '31611111111', imsi: '204080000000001', source: 'static', since: 0 };

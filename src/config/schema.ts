@@ -116,6 +116,8 @@ export const configSchema = z
         requestTimeoutMs: ms(60000, 'time a client has to send its whole request'),
         keepAliveTimeoutMs: ms(5000, 'idle keep-alive connection lifetime toward phones'),
         maxHeaderBytes: count(16384, 'largest request header block'),
+        maxConnections: count(20000, 'open connections from phones at once; more are closed on accept (counted)'),
+        maxConnectionsPerSource: count(64, 'open connections from one source address (IPv6: one /64) at once; more are closed on accept (counted)'),
       })
       .strict()
       .prefault({}),

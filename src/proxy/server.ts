@@ -3,6 +3,8 @@
  * absolute-form requests through it, RFC 9112 §3.2.2). Built on `http-proxy` for the streaming
  * core, with keep-alive agents toward the MMSC and Node's keep-alive toward phones.
  *
+ * Per connection: at most proxy.maxConnections open, and proxy.maxConnectionsPerSource from one
+ * source (IPv6: one /64); one over is closed on accept and counted.
  * Per request, in order, nothing goes upstream until every check passed:
  *   rate limit (429) -> source network / subscriber (403) -> method (405) -> framing (400)
  *   -> target: absolute-form must name an allowed origin, origin-form goes to mmsc.url's origin
@@ -31,7 +33,7 @@ import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { HOP_BY_HOP } from '../core/http';
-import { normalizeAddress } from '../core/net';
+import { normalizeAddress, subscriberKey } from '../core/net';
 import { listenHttp } from '../ops/http-server';
 import type { Metrics } from '../ops/metrics';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
@@ -62,7 +64,9 @@ export type RefusalReason =
   | 'body-too-large'
   | 'bad-request'
   | 'header-too-large'
-  | 'client-timeout';
+  | 'client-timeout'
+  | 'connection-limit'
+  | 'source-connection-limit';
 
 const MMS_TYPE = 'application/vnd.wap.mms-message';
 const isMms = (ct: string | string[] | undefined): boolean => typeof ct === 'string' && ct.trim().toLowerCase().startsWith(MMS_TYPE);
@@ -167,6 +171,9 @@ export class MmsProxy implements Component {
   private identity: IdentityHeaders;
   private readonly subscribers: SubscriberStore;
   private inFlight = 0;
+  /** Open connections per source key (an IPv4 address or an IPv6 /64); at most maxConnections entries. */
+  private readonly connectionsBySource = new Map<string, number>();
+  private openConnections = 0;
   private readonly limiter: RateLimiter;
   private readonly allowedMethods: ReadonlySet<string>;
   private readonly allowHeader: string;
@@ -227,6 +234,10 @@ export class MmsProxy implements Component {
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(p.headersTimeoutMs / 2))),
     } as http.ServerOptions);
     this.server.keepAliveTimeout = p.keepAliveTimeoutMs;
+    // past this node closes new connections at once and emits 'drop'
+    this.server.maxConnections = p.maxConnections;
+    this.server.on('drop', () => this.metrics.proxyRefusals.inc({ reason: 'connection-limit' }));
+    this.server.on('connection', (socket: Socket) => this.onConnection(socket));
     this.server.on('request', (req, res) => this.onRequest(req as TaggedRequest, res));
     this.server.on('checkContinue', (req, res) => this.onRequest(req as TaggedRequest, res, true));
     this.server.on('connect', (req: http.IncomingMessage, socket: Socket) => this.onConnect(req, socket));
@@ -267,7 +278,14 @@ export class MmsProxy implements Component {
 
   status(): Record<string, unknown> {
     const a = this.server.address() as AddressInfo | null;
-    return { listening: this.server.listening, port: a?.port, inFlight: this.inFlight, upstreams: this.upstream.origins, rateLimitedSources: this.limiter.size };
+    return {
+      listening: this.server.listening,
+      port: a?.port,
+      connections: this.openConnections,
+      inFlight: this.inFlight,
+      upstreams: this.upstream.origins,
+      rateLimitedSources: this.limiter.size,
+    };
   }
 
   /** SIGHUP: identity headers, allowedNetworks, requireSubscriber and log.accessLog apply live. */
@@ -495,6 +513,31 @@ export class MmsProxy implements Component {
   }
 
   // ---- outside the request path ------------------------------------------------------------
+
+  /**
+   * A new connection: at most proxy.maxConnectionsPerSource open at once from one source (an
+   * IPv6 phone may use any address of its /64), so one phone or one spoofing host cannot take
+   * every descriptor; one over is closed before anything is read (counted, no log line per
+   * connection). The global cap is node's server.maxConnections ('drop').
+   */
+  private onConnection(socket: Socket): void {
+    const src = normalizeAddress(socket.remoteAddress ?? '');
+    const key = subscriberKey(src) ?? src;
+    const n = (this.connectionsBySource.get(key) ?? 0) + 1;
+    if (n > this.config.proxy.maxConnectionsPerSource) {
+      this.metrics.proxyRefusals.inc({ reason: 'source-connection-limit' });
+      socket.destroy();
+      return;
+    }
+    this.connectionsBySource.set(key, n);
+    this.openConnections++;
+    socket.once('close', () => {
+      this.openConnections--;
+      const left = (this.connectionsBySource.get(key) ?? 1) - 1;
+      if (left > 0) this.connectionsBySource.set(key, left);
+      else this.connectionsBySource.delete(key);
+    });
+  }
 
   private onConnect(req: http.IncomingMessage, socket: Socket): void {
     const src = normalizeAddress(socket.remoteAddress ?? '');

@@ -317,6 +317,76 @@ t.test('per-source rate limit: 429, counted', async (t) => {
   t.equal(await metricValue(h.metrics, 'wapgw_rate_limited_total', { layer: 'proxy' }), 1);
 });
 
+/** Opens a connection from `localAddress`; resolves with the socket once connected, and whether it was closed on us. */
+function openConn(port: number, localAddress = '127.0.0.1'): Promise<{ s: net.Socket; closed: Promise<boolean> }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve({ s, closed }));
+    const closed = new Promise<boolean>((r) => {
+      s.on('close', () => r(true));
+      setTimeout(() => r(false), 300).unref();
+    });
+    s.on('error', (e) => (s.connecting ? reject(e) : undefined));
+  });
+}
+
+const get = (s: net.Socket, url: string): Promise<string> =>
+  new Promise((resolve) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString('latin1');
+      if (/\r\n\r\n[\s\S]*ok/.test(out) || /Content-Length: 0\r\n\r\n/i.test(out)) {
+        s.off('data', onData);
+        resolve(out);
+      }
+    };
+    s.on('data', onData);
+    s.write(`GET ${url} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  });
+
+t.test('connection limits: per source (an IPv4 address) and in all; one over is closed on accept', async (t) => {
+  const origin = await startOrigin((_r, res) => {
+    res.writeHead(200, { 'Content-Length': 2 });
+    res.end('ok');
+  });
+  const h = await startProxy(origin, { proxy: { maxConnectionsPerSource: 2, maxConnections: 3 } });
+  h.subs.bind({ key: '127.0.0.2', msisdn: '31622222222', source: 'static', since: 0 });
+  const open: net.Socket[] = [];
+  t.teardown(async () => {
+    for (const s of open) s.destroy();
+    await h.close();
+    await origin.close();
+  });
+  const a1 = await openConn(h.port);
+  const a2 = await openConn(h.port);
+  open.push(a1.s, a2.s);
+  t.match(await get(a1.s, `${origin.origin}/mms`), /^HTTP\/1\.1 200/, 'first connection served');
+  const a3 = await openConn(h.port);
+  open.push(a3.s);
+  t.equal(await a3.closed, true, 'the third from 127.0.0.1 is closed');
+  t.equal(await a2.closed, false, 'the second stays open');
+  t.match(await get(a2.s, `${origin.origin}/mms`), /^HTTP\/1\.1 200/, 'and is served');
+  t.equal(await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'source-connection-limit' }), 1);
+  t.equal((h.proxy.status() as { connections: number }).connections, 2);
+
+  // another source has its own allowance, within the global cap of 3
+  const b1 = await openConn(h.port, '127.0.0.2');
+  open.push(b1.s);
+  t.match(await get(b1.s, `${origin.origin}/mms`), /^HTTP\/1\.1 200/, '127.0.0.2 served');
+  const b2 = await openConn(h.port, '127.0.0.2');
+  open.push(b2.s);
+  t.equal(await b2.closed, true, 'the fourth connection in all is dropped');
+  t.equal(await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'connection-limit' }), 1);
+
+  // closing one frees its place
+  a1.s.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const a4 = await openConn(h.port);
+  open.push(a4.s);
+  t.equal(await a4.closed, false, 'a place freed by a close is taken again');
+  t.match(await get(a4.s, `${origin.origin}/mms`), /^HTTP\/1\.1 200/);
+  t.equal((h.proxy.status() as { connections: number }).connections, 3);
+});
+
 t.test('slowloris: a client that never finishes its headers is cut off', async (t) => {
   const origin = await startOrigin();
   const h = await startProxy(origin, { proxy: { headersTimeoutMs: 300, requestTimeoutMs: 600 } });
