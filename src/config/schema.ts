@@ -131,7 +131,7 @@ export const configSchema = z
         ratTypeHeaders: z.array(headerName).default(['X-WAP-3GPP-RAT-TYPE']).describe('headers that carry the 3GPP RAT type, when known'),
         stripHeaders: z
           .array(headerName)
-          .default(['X-Up-Calling-Line-ID', 'X-Up-Subno', 'X-Nokia-MSISDN', 'X-WAP-3GPP-IMSI', 'X-WAP-Client-IP', 'X-Forwarded-For', 'Forwarded'])
+          .default(['X-Up-Calling-Line-ID', 'X-Up-Subno', 'X-Nokia-MSISDN', 'X-WAP-3GPP-IMSI', 'X-WAP-Client-IP', 'X-Forwarded-For', 'Forwarded', 'X-Real-IP', 'X-Client-IP', 'True-Client-IP']) // what web front ends take as the client address
           .describe('further client headers always removed (besides every identity header above)'),
         signingSecret: z.string().min(16).nullable().default(null).describe('when set, add an HMAC-SHA256 over the identity values and a timestamp'),
         signatureHeader: headerName.default('X-WAPGW-Signature').describe('header that carries the signature'),

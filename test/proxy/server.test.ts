@@ -129,7 +129,7 @@ t.test('bound phone: 200, the origin sees the real identity and never the spoofe
   const spoof = [
     'X-MSISDN: 31666666666', 'x-msisdn: 31666666667', 'X_MSISDN: 31666666668', 'X-WAP-Network-Client-MSISDN: 31666666669',
     'X-WAP-Network-Client-IP: 6.6.6.6', 'x_wap_network_client_ip: 6.6.6.7', 'X-IMSI: 999', 'X-Up-Calling-Line-ID: 3166',
-    'X-Forwarded-For: 6.6.6.6', 'X-WAPGW-Signature: v1;t=1;sig=forged',
+    'X-Forwarded-For: 6.6.6.6', 'X-WAPGW-Signature: v1;t=1;sig=forged', 'X-Real-IP: 6.6.6.8', 'True-Client-IP: 6.6.6.9',
   ].flatMap((x) => ['-H', x]);
   const r = await curl(['-x', `http://127.0.0.1:${h.port}`, ...spoof, `${origin.origin}/mms?x=1`]);
   t.equal(r.status, 200);
@@ -142,7 +142,7 @@ t.test('bound phone: 200, the origin sees the real identity and never the spoofe
   t.same(origin.headerValues('X-IMSI'), ['204080000000001']);
   t.same(origin.headerValues('X-WAP-3GPP-RAT-TYPE'), ['6']);
   const names = got.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
-  for (const bad of ['x_msisdn', 'x_wap_network_client_ip', 'x-up-calling-line-id', 'x-forwarded-for', 'x-wapgw-signature', 'proxy-connection']) {
+  for (const bad of ['x_msisdn', 'x_wap_network_client_ip', 'x-up-calling-line-id', 'x-forwarded-for', 'x-real-ip', 'true-client-ip', 'x-wapgw-signature', 'proxy-connection']) {
     t.notOk(names.includes(bad), `${bad} not forwarded`);
   }
   t.notOk(JSON.stringify(got.rawHeaders).includes('3166666'), 'no spoofed value anywhere');
