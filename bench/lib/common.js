@@ -257,7 +257,7 @@ async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}
   fs.writeFileSync(subs, '- ip: 127.0.0.1\n  msisdn: "31611111111"\n  imsi: "204080000000001"\n');
   const cfg = {
     mmsc: { url: `${originUrl}/mms`, timeoutMs: 30000, connections: 128 },
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 },
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
     // every load generator connection comes from 127.0.0.1: lift the per-phone connection cap (64)
     proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: true, maxConnectionsPerSource: 10000 },
     subscribers: { staticFile: subs },

@@ -93,7 +93,7 @@ function origin() {
 async function startWapgw(config, opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-robust-'));
   const base = {
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 },
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
     proxy: { enabled: false, bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false },
     admin: { bind: '127.0.0.1', port: 0 },
     log: { level: 'info', accessLog: false },

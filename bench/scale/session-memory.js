@@ -38,7 +38,7 @@ async function main() {
   const org = await L.origin();
   const config = parseConfig({
     mmsc: { url: `${org.url}/mms` },
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 },
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
     proxy: { enabled: false, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false },
     admin: { enabled: false },
     log: { level: 'warn', accessLog: false },

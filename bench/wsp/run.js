@@ -58,7 +58,7 @@ async function startWapgw(dir, originUrl) {
     cfg,
     [
       `mmsc: { url: "${originUrl}/mms", timeoutMs: 30000 }`,
-      'wsp: { bind: "127.0.0.1", connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 }',
+      'wsp: { bind: "127.0.0.1", connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 }',
       'proxy: { enabled: false, allowedNetworks: ["127.0.0.0/8"], requireSubscriber: false }',
       'admin: { enabled: false }',
       'log: { level: info, accessLog: false }',

@@ -68,6 +68,7 @@ export const configSchema = z
         connectionlessPort: port.default(9200).describe('WSP over WDP/UDP (connectionless)'),
         connectionOrientedPort: port.default(9201).describe('WSP over WTP/UDP (connection-oriented)'),
         maxSessions: count(100000, 'WSP sessions kept at once (least recently used go first)'),
+        maxSessionsPerSource: count(16, 'WSP sessions one source address (IPv6: one /64) may hold; a Connect past it ends that source\'s least recently active session, never another phone\'s'),
         sessionIdleTimeoutMs: ms(600000, 'a session with no traffic for this long is dropped'),
         maxMessageSize: count(1048576, 'largest request (reassembled SAR Invoke, e.g. m-send-req) accepted'),
         maxResponseSize: count(2097152, 'largest upstream reply passed to a handset; larger gets 413 with a reason'),

@@ -7,7 +7,10 @@
  *
  * Sessions live in an lru-cache bounded by wsp.maxSessions (the least recently used is
  * evicted and aborted), keyed by session id, with a peer -> session index (a session is
- * addressed by its peer's address quadruplet, WAP-230 §7.1.2; a Resume moves it). Idle
+ * addressed by its peer's address quadruplet, WAP-230 §7.1.2; a Resume moves it) and a
+ * source -> sessions index: one source address (IPv6: its /64) holds at most
+ * wsp.maxSessionsPerSource sessions, and a Connect past that ends the source's own least
+ * recently active session, so one host cannot push every other phone's session out. Idle
  * sessions are swept in LRU order at each tick. A method runs as a bridge request with an
  * AbortController, so a WTP user Abort (MethodAbort), a Disconnect, Suspend or the drain
  * deadline cancels the upstream request.
@@ -21,6 +24,7 @@ import type { Metrics } from '../ops/metrics';
 import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
 import type { HeaderList } from '../bridge/headers';
 import { peerKey, type BearerRole, type Peer } from '../edge/udp-bearer';
+import { subscriberKey } from '../core/net';
 import { negotiate, negotiateEncodingVersion, versionText } from './capabilities';
 import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
@@ -118,6 +122,8 @@ export class WspServer {
   private readonly d: WspServerDeps;
   private readonly sessions: SessionTable;
   private readonly byPeer = new Map<string, number>();
+  /** Source key (IPv4 address, IPv6 /64) -> its sessions' ids; no empty sets. */
+  private readonly bySource = new Map<string, Set<number>>();
   private readonly inflight = new Map<TxnKey, InFlight>();
   private readonly clInflight = new Set<AbortController>();
   /** Connect/Resume transactions -> session, until confirmed. */
@@ -235,6 +241,7 @@ export class WspServer {
           return;
         }
         if (existing !== undefined) this.event(existing, { on: 'Disconnect' }, now);
+        this.makeRoomForSource(peer, now);
         const caps = negotiate(pdu.caps, { maxMessageSize: this.d.config.wsp.maxMessageSize, maxMethodMor: this.d.config.wsp.maxMethodMor });
         const ver = negotiateEncodingVersion(pdu.encodingVersion, this.ourVersion);
         const id = this.allocId();
@@ -246,6 +253,7 @@ export class WspServer {
         const s = newSession(id, peer, { ...caps, pushMor: 0, announce }, this.sessionHeaders(pdu.headers), ver, now, this.d.config.wsp.sessionIdleTimeoutMs);
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
+        this.indexSource(s.peer, id);
         this.txnSession.set(txn, id);
         this.d.metrics.wspSessions.set(this.sessions.size);
         if (caps.declined.length) this.d.logger.debug({ session: id, declined: caps.declined }, 'capabilities declined');
@@ -309,6 +317,46 @@ export class WspServer {
     return h.filter(([n]) => n.toLowerCase() !== 'encoding-version');
   }
 
+  private static sourceKey(peer: Peer): string {
+    return subscriberKey(peer.address) ?? peer.address;
+  }
+
+  private indexSource(peer: Peer, id: number): void {
+    const k = WspServer.sourceKey(peer);
+    let set = this.bySource.get(k);
+    if (!set) this.bySource.set(k, (set = new Set()));
+    set.add(id);
+  }
+
+  private unindexSource(peer: Peer, id: number): void {
+    const k = WspServer.sourceKey(peer);
+    const set = this.bySource.get(k);
+    if (!set) return;
+    set.delete(id);
+    if (set.size === 0) this.bySource.delete(k);
+  }
+
+  /** Before a new session of `peer`: at the per-source maximum, end that source's least recently active session. */
+  private makeRoomForSource(peer: Peer, now: number): void {
+    const set = this.bySource.get(WspServer.sourceKey(peer));
+    while (set && set.size >= this.d.config.wsp.maxSessionsPerSource) {
+      let oldest: Session | undefined;
+      for (const id of set) {
+        const s = this.sessions.peek(id);
+        if (!s) {
+          set.delete(id); // already gone (cannot happen: release unindexes); keep the loop finite
+          continue;
+        }
+        if (!oldest || s.lastActivity < oldest.lastActivity) oldest = s;
+      }
+      if (!oldest) break;
+      this.d.metrics.wspSessionEvents.inc({ event: 'source-limit' });
+      this.event(oldest.id, { on: 'Evict' }, now);
+      // the release action unindexes it; should a machine ever keep it, stop rather than spin
+      if (set.has(oldest.id)) break;
+    }
+  }
+
   private allocId(): number {
     for (;;) {
       const id = this.nextId;
@@ -330,7 +378,11 @@ export class WspServer {
     const r = step(s, e, now);
     if (r.session.state !== 'NULL') {
       this.sessions.set(id, r.session);
-      if (peerKey(r.session.peer) !== peerKey(s.peer)) this.nextSweep = undefined;
+      if (peerKey(r.session.peer) !== peerKey(s.peer)) {
+        this.nextSweep = undefined;
+        this.unindexSource(s.peer, id);
+        this.indexSource(r.session.peer, id);
+      }
     }
     this.runActions(r.session, r.actions, now);
   }
@@ -389,6 +441,7 @@ export class WspServer {
         case 'release':
           this.sessions.delete(s.id);
           if (this.byPeer.get(peerKey(s.peer)) === s.id) this.byPeer.delete(peerKey(s.peer));
+          this.unindexSource(s.peer, s.id);
           for (const [t, sid] of this.txnSession) if (sid === s.id) this.txnSession.delete(t);
           this.d.metrics.wspSessions.set(this.sessions.size);
           break;

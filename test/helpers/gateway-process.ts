@@ -35,8 +35,9 @@ export function writeTestConfig(dir: string, overrides: Record<string, Record<st
   const base: Record<string, Record<string, unknown>> = {
     mmsc: { url: 'http://127.0.0.1:9/mms' },
     // loopback cannot be spoofed from outside: no connectionless amplification bound (its default
-    // of 1 is tested in test/wsp/integration.test.ts)
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0 },
+    // of 1 is tested in test/wsp/integration.test.ts); every handset is 127.0.0.1, so no per-source
+    // session cap either (tested there too)
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
     proxy: { bind: '127.0.0.1', port: 0, allowedNetworks: ['127.0.0.0/8'] },
     radius: { enabled: false, bind: '127.0.0.1', port: 0 },
     admin: { bind: '127.0.0.1', port: 0 },

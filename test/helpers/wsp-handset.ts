@@ -90,8 +90,9 @@ export class Handset {
     });
   }
 
-  async open(): Promise<void> {
-    await new Promise<void>((r) => this.sock.bind(0, '127.0.0.1', r));
+  /** Binds an ephemeral port on `local` (any 127.0.0.0/8 address works on Linux). */
+  async open(local = '127.0.0.1'): Promise<void> {
+    await new Promise<void>((r) => this.sock.bind(0, local, r));
   }
   close(): void {
     try {

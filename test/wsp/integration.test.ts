@@ -50,9 +50,9 @@ async function setup(t: Tap, over: ConfigInput = {}) {
     await gw.close(deadline);
   };
   t.teardown(() => close());
-  const handset = async () => {
+  const handset = async (local?: string) => {
     const h = new Handset({ port: gw.ports.connectionOriented });
-    await h.open();
+    await h.open(local);
     t.teardown(() => h.close());
     return h;
   };
@@ -339,6 +339,33 @@ t.test('sessions bounded by wsp.maxSessions: the least recently used is evicted'
   await t.rejects(a.get(url('/mms')), { reason: 0xe1 }, 'the evicted session is gone');
   t.equal((await c.get(url('/mms?size=1'))).status, 200);
   t.match(await metrics.registry.metrics(), /wapgw_wsp_session_events_total\{event="evict"\} 1/);
+});
+
+t.test('wsp.maxSessionsPerSource: a new session ends that source\'s least recently active one, never another phone\'s', async (t) => {
+  const { handset, url, metrics, gw } = await setup(t, { wsp: { maxSessions: 10, maxSessionsPerSource: 2 } });
+  const other = await handset('127.0.0.2');
+  await other.connect();
+  const a = await handset();
+  await a.connect();
+  const b = await handset();
+  await b.connect();
+  await new Promise((r) => setTimeout(r, 5));
+  t.equal((await a.get(url('/mms?size=1'))).status, 200, 'a is used again: b is now the least recently active');
+  const c = await handset();
+  await c.connect();
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal((gw.status() as { sessions: number }).sessions, 3, '127.0.0.1 holds 2, 127.0.0.2 holds 1');
+  await t.rejects(b.get(url('/mms')), { reason: 0xe1 }, "b's session is gone");
+  t.equal((await a.get(url('/mms?size=1'))).status, 200, 'a kept');
+  t.equal((await c.get(url('/mms?size=1'))).status, 200, 'c served');
+  const d = await handset();
+  await d.connect();
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal((gw.status() as { sessions: number }).sessions, 3, 'still 2 + 1');
+  await t.rejects(a.get(url('/mms')), { reason: 0xe1 }, 'now a was the least recently active of 127.0.0.1');
+  t.equal((await other.get(url('/mms?size=1'))).status, 403, "the other phone's session survived every Connect from 127.0.0.1 (a Reply in its session; 403: nobody is bound to 127.0.0.2)");
+  const text = await metrics.registry.metrics();
+  t.match(text, /wapgw_wsp_session_events_total\{event="source-limit"\} 2/);
 });
 
 t.test('SIGHUP: new access rules apply to WSP methods', async (t) => {
