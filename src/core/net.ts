@@ -111,15 +111,29 @@ export class NetworkList {
   }
 }
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/** Dotted-quad IPv4 without leading zeros: already its own key. */
+const CANONICAL_IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
+
 /**
  * The subscriber-table key for an address: the IPv4 address itself, or for IPv6 the /64
  * prefix written as `xxxx:xxxx:xxxx:xxxx::/64`. Null for a non-address.
  */
 export function subscriberKey(ip: string): string | null {
+  if (CANONICAL_IPV4.test(ip)) return ip; // the common case, without parsing
   const a = parseAddress(ip);
   if (!a) return null;
   if (a.family === 4) return a.bytes.join('.');
   const w: string[] = [];
   for (let i = 0; i < 8; i += 2) w.push((((a.bytes[i] ?? 0) << 8) | (a.bytes[i + 1] ?? 0)).toString(16));
   return `${w.join(':')}::/64`;
+}
+
+/**
+ * The key one phone's traffic is counted under (rate limits, connection and session caps): its
+ * subscriber key, so an IPv6 phone cannot escape a per-source limit by moving around its /64;
+ * the text itself for anything that is not an address.
+ */
+export function sourceKey(address: string): string {
+  return subscriberKey(address) ?? address;
 }

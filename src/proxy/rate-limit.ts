@@ -1,12 +1,14 @@
 /**
- * Per-source token bucket (transport-neutral; the WSP side may reuse it). Each source address
- * has a bucket of `burst` tokens refilled at `perSecond`; a request takes one token. Buckets
+ * Per-source token bucket (transport-neutral; the WSP side reuses it). Each source (an IPv4
+ * address, or an IPv6 /64: `sourceKey`, so a phone cannot refill its bucket by changing address
+ * inside its prefix) has a bucket of `burst` tokens refilled at `perSecond`; a request takes one token. Buckets
  * live in an lru-cache bounded by `rateLimit.maxSources`, so a flood of spoofed or rotating
  * sources costs bounded memory (an evicted source simply starts again with a full bucket).
  * Time is an argument (`now`, monotonic ms).
  */
 import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
+import { sourceKey } from '../core/net';
 
 interface Bucket {
   tokens: number;
@@ -31,9 +33,10 @@ export class RateLimiter {
   /** Takes one token for `source`; false when its bucket is empty. */
   take(source: string, now: number): boolean {
     if (this.buckets === null) return true;
-    const b = this.buckets.get(source);
+    const key = sourceKey(source);
+    const b = this.buckets.get(key);
     if (b === undefined) {
-      this.buckets.set(source, { tokens: this.burst - 1, at: now });
+      this.buckets.set(key, { tokens: this.burst - 1, at: now });
       return true;
     }
     b.tokens = Math.min(this.burst, b.tokens + Math.max(0, now - b.at) * this.perMs);

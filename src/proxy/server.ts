@@ -33,7 +33,7 @@ import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { HOP_BY_HOP } from '../core/http';
-import { normalizeAddress, subscriberKey } from '../core/net';
+import { normalizeAddress, sourceKey } from '../core/net';
 import { listenHttp } from '../ops/http-server';
 import type { Metrics } from '../ops/metrics';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
@@ -521,8 +521,7 @@ export class MmsProxy implements Component {
    * connection). The global cap is node's server.maxConnections ('drop').
    */
   private onConnection(socket: Socket): void {
-    const src = normalizeAddress(socket.remoteAddress ?? '');
-    const key = subscriberKey(src) ?? src;
+    const key = sourceKey(normalizeAddress(socket.remoteAddress ?? ''));
     const n = (this.connectionsBySource.get(key) ?? 0) + 1;
     if (n > this.config.proxy.maxConnectionsPerSource) {
       this.metrics.proxyRefusals.inc({ reason: 'source-connection-limit' });

@@ -69,16 +69,11 @@ export class Binding implements Subscriber {
   }
 }
 
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-/** Dotted-quad IPv4 without leading zeros: already its own key. */
-const CANONICAL_IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`);
-
 /**
  * The table key for a textual address or key: an IPv4 address, an IPv6 address (its /64), or an
  * IPv6 prefix `x::/n` with n >= 64 (its /64). Null otherwise.
  */
 export function tableKey(ipOrKey: string): string | null {
-  if (CANONICAL_IPV4.test(ipOrKey)) return ipOrKey; // the common case, without parsing
   const slash = ipOrKey.indexOf('/');
   if (slash < 0) return subscriberKey(ipOrKey);
   const c = parseCidr(ipOrKey);

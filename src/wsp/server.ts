@@ -24,7 +24,7 @@ import type { Metrics } from '../ops/metrics';
 import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
 import type { HeaderList } from '../bridge/headers';
 import { peerKey, type BearerRole, type Peer } from '../edge/udp-bearer';
-import { subscriberKey } from '../core/net';
+import { sourceKey } from '../core/net';
 import { negotiate, negotiateEncodingVersion, versionText } from './capabilities';
 import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
@@ -317,19 +317,15 @@ export class WspServer {
     return h.filter(([n]) => n.toLowerCase() !== 'encoding-version');
   }
 
-  private static sourceKey(peer: Peer): string {
-    return subscriberKey(peer.address) ?? peer.address;
-  }
-
   private indexSource(peer: Peer, id: number): void {
-    const k = WspServer.sourceKey(peer);
+    const k = sourceKey(peer.address);
     let set = this.bySource.get(k);
     if (!set) this.bySource.set(k, (set = new Set()));
     set.add(id);
   }
 
   private unindexSource(peer: Peer, id: number): void {
-    const k = WspServer.sourceKey(peer);
+    const k = sourceKey(peer.address);
     const set = this.bySource.get(k);
     if (!set) return;
     set.delete(id);
@@ -338,7 +334,7 @@ export class WspServer {
 
   /** Before a new session of `peer`: at the per-source maximum, end that source's least recently active session. */
   private makeRoomForSource(peer: Peer, now: number): void {
-    const set = this.bySource.get(WspServer.sourceKey(peer));
+    const set = this.bySource.get(sourceKey(peer.address));
     while (set && set.size >= this.d.config.wsp.maxSessionsPerSource) {
       let oldest: Session | undefined;
       for (const id of set) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { NetworkList, normalizeAddress, parseCidr, subscriberKey } from '../../src/core/net';
+import { NetworkList, normalizeAddress, parseCidr, sourceKey, subscriberKey } from '../../src/core/net';
 
 t.test('CIDR membership, IPv4 and IPv6', async (t) => {
   const n = new NetworkList(['10.0.0.0/8', '192.168.1.7', '2001:db8::/32']);
@@ -28,5 +28,15 @@ t.test('subscriber keys', async (t) => {
   t.equal(subscriberKey('2001:db8:aa:bb:1:2:3:4'), '2001:db8:aa:bb::/64');
   t.equal(subscriberKey('2001:db8:aa:bb::9'), '2001:db8:aa:bb::/64');
   t.equal(subscriberKey('x'), null);
+  t.equal(subscriberKey('10.1.2.3'), '10.1.2.3');
+  t.equal(subscriberKey('10.01.2.3'), null, 'leading zeros are not an address here (nor in the fast path)');
+  t.equal(subscriberKey('256.1.2.3'), null);
   t.equal(normalizeAddress('[::1]'), '::1');
+});
+
+t.test('source keys: what per-source limits count under', async (t) => {
+  t.equal(sourceKey('10.1.2.3'), '10.1.2.3');
+  t.equal(sourceKey('2001:db8:aa:bb::1'), sourceKey('2001:db8:aa:bb:ffff::2'), 'one IPv6 /64 is one source');
+  t.not(sourceKey('2001:db8:aa:bb::1'), sourceKey('2001:db8:aa:bc::1'));
+  t.equal(sourceKey('not-an-address'), 'not-an-address', 'anything else counts as itself');
 });

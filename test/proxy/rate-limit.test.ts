@@ -13,6 +13,15 @@ t.test('token bucket per source, time as an argument', async (t) => {
   t.notOk(r.take('a', 10_000));
 });
 
+t.test('an IPv6 phone has one bucket for its whole /64', async (t) => {
+  const r = new RateLimiter({ perSecond: 1, burst: 2, maxSources: 10 });
+  t.ok(r.take('2001:db8:1:2::1', 0));
+  t.ok(r.take('2001:db8:1:2::abcd', 0));
+  t.notOk(r.take('2001:db8:1:2:3:4:5:6', 0), 'a third address of the same /64 finds the bucket empty');
+  t.ok(r.take('2001:db8:1:3::1', 0), 'the next /64 is another source');
+  t.equal(r.size, 2);
+});
+
 t.test('bounded by maxSources; 0/s disables', async (t) => {
   const r = new RateLimiter({ perSecond: 1, burst: 1, maxSources: 100 });
   for (let i = 0; i < 1000; i++) r.take(`10.0.${i >> 8}.${i & 255}`, 0);
