@@ -27,6 +27,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
+import { parse as parseUrl, type UrlWithStringQuery } from 'node:url';
 import httpProxy from 'http-proxy';
 import type { Component, Listening } from '../main';
 import type { Config } from '../config/schema';
@@ -94,6 +95,9 @@ interface Exchange {
 }
 
 const EXCHANGE = Symbol('wapgw.proxy.exchange');
+/** The connection's normalised source address, set on accept (a keep-alive connection carries many requests). */
+const SOURCE = Symbol('wapgw.proxy.source');
+type TaggedSocket = Socket & { [SOURCE]?: string };
 type TaggedRequest = http.IncomingMessage & { [EXCHANGE]?: Exchange };
 
 /** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
@@ -182,12 +186,18 @@ export class MmsProxy implements Component {
   private readonly proxy: httpProxy;
   private readonly server: http.Server;
   private listening = false;
+  private readonly targets = new Map<string, UrlWithStringQuery>();
+  /** prom-client hashes the label object on every inc/observe; the per-request series are few, so keep their children. */
+  private readonly latencySeries: { observe(v: number): void };
+  private readonly responseSeries = new Map<string, { inc(): void }>();
+  private readonly requestSeries = new Map<string, { inc(): void }>();
 
   constructor(deps: MmsProxyDeps) {
     const { config } = deps;
     this.config = config;
     this.metrics = deps.metrics;
     this.log = deps.logger.child({ component: 'proxy' });
+    this.latencySeries = this.metrics.upstreamLatency.labels({ source: 'proxy' });
     this.clock = deps.clock ?? systemClock;
     this.subscribers = deps.subscribers;
     this.access = new AccessPolicy({ config, subscribers: deps.subscribers });
@@ -305,7 +315,7 @@ export class MmsProxy implements Component {
   private onRequest(req: TaggedRequest, res: http.ServerResponse, expectContinue = false): void {
     const ex: Exchange = {
       start: this.clock.now(),
-      src: normalizeAddress(req.socket.remoteAddress ?? ''),
+      src: (req.socket as TaggedSocket)[SOURCE] ?? normalizeAddress(req.socket.remoteAddress ?? ''),
       method: req.method ?? '',
       url: req.url ?? '',
       bytesIn: 0,
@@ -402,9 +412,16 @@ export class MmsProxy implements Component {
     this.proxy.web(
       req,
       res,
-      { target: target.origin, agent: https_ ? this.httpsAgent : this.httpAgent, ...(counter ? { buffer: counter } : {}), changeOrigin: false },
+      { target: this.parsedTarget(target.origin), agent: https_ ? this.httpsAgent : this.httpAgent, ...(counter ? { buffer: counter } : {}), changeOrigin: false },
       (err: NodeJS.ErrnoException) => this.upstreamError(ex, req, res, err),
     );
+  }
+
+  /** http-proxy parses a string target on every request; the allowed origins are few and fixed, so parse each once. */
+  private parsedTarget(origin: string): UrlWithStringQuery {
+    let t = this.targets.get(origin);
+    if (t === undefined) this.targets.set(origin, (t = parseUrl(origin)));
+    return t;
   }
 
   private onUpstreamResponse(proxyRes: http.IncomingMessage, req: TaggedRequest, res: http.ServerResponse): void {
@@ -415,9 +432,9 @@ export class MmsProxy implements Component {
     }
     clearTimeout(ex.timer);
     const seconds = (this.clock.now() - ex.start) / 1000;
-    this.metrics.upstreamLatency.observe({ source: 'proxy' }, seconds);
+    this.latencySeries.observe(seconds);
     const status = proxyRes.statusCode ?? 502;
-    this.metrics.upstreamResponses.inc({ source: 'proxy', status: String(status) });
+    this.countResponse(String(status));
     // a stalled body after the headers: give up after mmsc.timeoutMs of silence
     ex.proxyReq?.setTimeout(this.config.mmsc.timeoutMs, () => {
       ex.upstreamError = 'body-timeout';
@@ -437,11 +454,18 @@ export class MmsProxy implements Component {
     proxyRes.pipe(res);
   }
 
+  /** Counts one upstream outcome (an HTTP status, `timeout` or `error`); at most ~60 series. */
+  private countResponse(status: string): void {
+    let series = this.responseSeries.get(status);
+    if (series === undefined) this.responseSeries.set(status, (series = this.metrics.upstreamResponses.labels({ source: 'proxy', status })));
+    series.inc();
+  }
+
   private upstreamTimeout(ex: Exchange, res: http.ServerResponse): void {
     if (ex.answered || res.headersSent) return;
     ex.timedOut = true;
     ex.upstreamError = 'timeout';
-    this.metrics.upstreamResponses.inc({ source: 'proxy', status: 'timeout' });
+    this.countResponse('timeout');
     this.reply(ex, res, 504, 'upstream timeout', true);
     ex.proxyReq?.destroy();
   }
@@ -454,7 +478,7 @@ export class MmsProxy implements Component {
       return;
     }
     ex.upstreamError = err.code ?? err.message;
-    this.metrics.upstreamResponses.inc({ source: 'proxy', status: 'error' });
+    this.countResponse('error');
     this.reply(ex, res, 502, 'upstream unavailable', true);
   }
 
@@ -520,8 +544,10 @@ export class MmsProxy implements Component {
    * every descriptor; one over is closed before anything is read (counted, no log line per
    * connection). The global cap is node's server.maxConnections ('drop').
    */
-  private onConnection(socket: Socket): void {
-    const key = sourceKey(normalizeAddress(socket.remoteAddress ?? ''));
+  private onConnection(socket: TaggedSocket): void {
+    const src = normalizeAddress(socket.remoteAddress ?? '');
+    socket[SOURCE] = src;
+    const key = sourceKey(src);
     const n = (this.connectionsBySource.get(key) ?? 0) + 1;
     if (n > this.config.proxy.maxConnectionsPerSource) {
       this.metrics.proxyRefusals.inc({ reason: 'source-connection-limit' });
@@ -583,7 +609,11 @@ export class MmsProxy implements Component {
     clearTimeout(ex.timer);
     const status = res.headersSent ? res.statusCode : 0;
     const methodLabel = this.allowedMethods.has(ex.method) ? ex.method : 'other';
-    this.metrics.proxyRequests.inc({ method: methodLabel, status: status === 0 ? 'aborted' : String(status) });
+    const statusLabel = status === 0 ? 'aborted' : String(status);
+    const k = `${methodLabel} ${statusLabel}`;
+    let series = this.requestSeries.get(k);
+    if (series === undefined) this.requestSeries.set(k, (series = this.metrics.proxyRequests.labels({ method: methodLabel, status: statusLabel })));
+    series.inc();
     if (!this.config.log.accessLog) return;
     const line: Record<string, unknown> = {
       src: ex.src,
