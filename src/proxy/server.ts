@@ -139,6 +139,13 @@ function toHeaderObject(pairs: ReadonlyArray<readonly [string, string]>): Record
   return o;
 }
 
+/** The metric child for `key`, made once (the per-request label sets are few: methods x statuses). */
+function seriesOf(cache: Map<string, { inc(): void }>, key: string, make: () => { inc(): void }): { inc(): void } {
+  let series = cache.get(key);
+  if (series === undefined) cache.set(key, (series = make()));
+  return series;
+}
+
 /** Counts request body bytes and stops the stream past the maximum. */
 class BodyCounter extends Transform {
   constructor(
@@ -456,9 +463,7 @@ export class MmsProxy implements Component {
 
   /** Counts one upstream outcome (an HTTP status, `timeout` or `error`); at most ~60 series. */
   private countResponse(status: string): void {
-    let series = this.responseSeries.get(status);
-    if (series === undefined) this.responseSeries.set(status, (series = this.metrics.upstreamResponses.labels({ source: 'proxy', status })));
-    series.inc();
+    seriesOf(this.responseSeries, status, () => this.metrics.upstreamResponses.labels({ source: 'proxy', status })).inc();
   }
 
   private upstreamTimeout(ex: Exchange, res: http.ServerResponse): void {
@@ -610,10 +615,7 @@ export class MmsProxy implements Component {
     const status = res.headersSent ? res.statusCode : 0;
     const methodLabel = this.allowedMethods.has(ex.method) ? ex.method : 'other';
     const statusLabel = status === 0 ? 'aborted' : String(status);
-    const k = `${methodLabel} ${statusLabel}`;
-    let series = this.requestSeries.get(k);
-    if (series === undefined) this.requestSeries.set(k, (series = this.metrics.proxyRequests.labels({ method: methodLabel, status: statusLabel })));
-    series.inc();
+    seriesOf(this.requestSeries, `${methodLabel} ${statusLabel}`, () => this.metrics.proxyRequests.labels({ method: methodLabel, status: statusLabel })).inc();
     if (!this.config.log.accessLog) return;
     const line: Record<string, unknown> = {
       src: ex.src,

@@ -339,11 +339,7 @@ export class WspServer {
       let oldest: Session | undefined;
       for (const id of set) {
         const s = this.sessions.peek(id);
-        if (!s) {
-          set.delete(id); // already gone (cannot happen: release unindexes); keep the loop finite
-          continue;
-        }
-        if (!oldest || s.lastActivity < oldest.lastActivity) oldest = s;
+        if (s && (!oldest || s.lastActivity < oldest.lastActivity)) oldest = s;
       }
       if (!oldest) break;
       this.d.metrics.wspSessionEvents.inc({ event: 'source-limit' });
