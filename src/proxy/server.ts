@@ -98,6 +98,8 @@ const EXCHANGE = Symbol('wapgw.proxy.exchange');
 /** The connection's normalised source address, set on accept (a keep-alive connection carries many requests). */
 const SOURCE = Symbol('wapgw.proxy.source');
 type TaggedSocket = Socket & { [SOURCE]?: string };
+/** A connection's normalised source address: the one noted on accept, else worked out now. */
+const sourceOf = (socket: Socket): string => (socket as TaggedSocket)[SOURCE] ?? normalizeAddress(socket.remoteAddress ?? '');
 type TaggedRequest = http.IncomingMessage & { [EXCHANGE]?: Exchange };
 
 /** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
@@ -322,7 +324,7 @@ export class MmsProxy implements Component {
   private onRequest(req: TaggedRequest, res: http.ServerResponse, expectContinue = false): void {
     const ex: Exchange = {
       start: this.clock.now(),
-      src: (req.socket as TaggedSocket)[SOURCE] ?? normalizeAddress(req.socket.remoteAddress ?? ''),
+      src: sourceOf(req.socket),
       method: req.method ?? '',
       url: req.url ?? '',
       bytesIn: 0,
@@ -570,7 +572,7 @@ export class MmsProxy implements Component {
   }
 
   private onConnect(req: http.IncomingMessage, socket: Socket): void {
-    const src = normalizeAddress(socket.remoteAddress ?? '');
+    const src = sourceOf(socket);
     this.metrics.proxyRefusals.inc({ reason: 'connect' });
     this.metrics.proxyRequests.inc({ method: 'CONNECT', status: '405' });
     const allow = this.allowHeader;
@@ -601,7 +603,7 @@ export class MmsProxy implements Component {
     this.metrics.proxyRefusals.inc({ reason });
     this.metrics.proxyRequests.inc({ method: 'unparsed', status: String(status) });
     if (this.config.log.accessLog) {
-      this.log.info({ src: normalizeAddress(socket.remoteAddress ?? ''), status, refusal: reason, parserError: code }, 'proxy request');
+      this.log.info({ src: sourceOf(socket), status, refusal: reason, parserError: code }, 'proxy request');
     }
     const msg = http.STATUS_CODES[status] ?? 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${msg}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
