@@ -18,33 +18,9 @@ import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
+import type { Component, Listening, StatusProvider } from './core/component';
 
-export interface Listening {
-  name: string;
-  protocol: 'udp' | 'tcp';
-  address: string;
-  port: number;
-}
-
-/** What a component may show in admin /status: a small JSON-able snapshot (counts, state). */
-export interface StatusProvider {
-  status(): Record<string, unknown>;
-}
-
-export interface Component extends Partial<StatusProvider> {
-  readonly name: string;
-  start(): Promise<Listening[]>;
-  /** Stop accepting; let in-flight work finish until `deadline` (ms since epoch); release everything. */
-  close(deadline: number): Promise<void>;
-  /** False while one of its listeners is down: /healthz answers 503. Absent means healthy once started. */
-  healthy?(): boolean;
-  /**
-   * SIGHUP: check what `next` needs (re-read files...) without changing anything; throw a
-   * ConfigError (one problem per line) to refuse the whole reload; return what applies it.
-   * `next` is the effective config: only keys in src/ops/reload.ts LIVE_KEYS differ from the current one.
-   */
-  prepareReload?(next: Config): Promise<(() => void) | void> | (() => void) | void;
-}
+export type { Component, Listening, StatusProvider } from './core/component';
 
 export interface GatewayDeps {
   config: Config;

@@ -12,7 +12,7 @@
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
-import type { Component, Listening } from '../main';
+import type { Component, Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
 import { AccessPolicy, UpstreamPolicy } from '../proxy/access';
 import { IdentityHeaders } from '../proxy/identity';

@@ -29,7 +29,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { parse as parseUrl, type UrlWithStringQuery } from 'node:url';
 import httpProxy from 'http-proxy';
-import type { Component, Listening } from '../main';
+import type { Component, Listening } from '../core/component';
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';

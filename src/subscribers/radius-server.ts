@@ -27,7 +27,7 @@ import radius from 'radius';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { inCidr, normalizeAddress, parseAddress, parseCidr, type Cidr } from '../core/net';
-import type { Listening } from '../main';
+import type { Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
 import { applyAccounting, extractAccounting, type StatusType } from './accounting';
 import { ensure3gppDictionary } from './radius-dictionary';
