@@ -27,7 +27,8 @@ function deliver(ud: Buffer): Buffer {
   return Buffer.concat([hex`44 0b 91 64 07 28 15 53 f8 00 04 62 21 70 31 54 00 40`, Buffer.from([ud.length]), ud]);
 }
 
-type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON output, read loosely
+type J = Record<string, any>;
 
 t.test('short_messages, out of order: reassembled, WSP Push and MMS inside', async (t) => {
   t.equal(parts.length, 2, 'the push needs two SMS');
