@@ -20,7 +20,7 @@ const VERSION: string = (() => {
 const USAGE = `usage:
   wapgw start [-c FILE]                 run the gateway (default conf/wapgw.yaml)
   wapgw check-config [-c FILE]          validate FILE; one line per problem
-  wapgw decode [--as wtp|wsp|wsp-cl|mms] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
+  wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
   wapgw decode --as sms HEX...          SMS TPDUs or SMPP short_messages with UDH: ports, concatenation, the WSP Push inside
   wapgw status [-c FILE]                print the running gateway's /status
   wapgw version                         print the version`;
@@ -38,7 +38,7 @@ export function parseArgs(argv: string[]): Args {
     const a = argv[i] as string;
     if (a === '-c' || a === '--config') out.config = argv[++i] ?? fail(`${a} needs a file`);
     else if (a.startsWith('--config=')) out.config = a.slice(9);
-    else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl or mms');
+    else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl, mms or wbxml');
     else if (a.startsWith('--as=')) out.as = a.slice(5);
     else out.rest.push(a);
   }
