@@ -262,18 +262,19 @@ export class DemoSmsc {
       const m = decoded.messages?.[0];
       const wsp = m?.wsp;
       const body = wsp?.body as { mms?: Record<string, unknown> } | undefined;
+      const { from: _from, to: _to, ...mms } = body?.mms ?? {};
       log.info(
         {
-          to: rec.destination,
+          msisdn: rec.destination, // personal data: redacted by the logger unless turned off
           parts: parts.length,
           ports: m?.ports,
           wsp: wsp ? { pdu: wsp.pdu, tid: wsp.tid, contentType: wsp.contentType, headers: wsp.headers } : undefined,
-          mms: body?.mms,
+          ...(body?.mms ? { mms } : {}),
         },
         'demo SMSC received a push',
       );
     } catch (err) {
-      log.info({ to: rec.destination, err: (err as Error).message }, 'demo SMSC received an SMS it cannot decode');
+      log.info({ msisdn: rec.destination, err: (err as Error).message }, 'demo SMSC received an SMS it cannot decode');
     }
   }
 }

@@ -64,6 +64,7 @@ t.test('a single SMS push, and a plain text SMS without UDH', async (t) => {
   t.equal(out.messages.length, 1);
   t.equal(out.messages[0].concatenation, undefined);
   t.equal(out.messages[0].wsp.contentType, 'application/vnd.wap.sic');
+  t.match(out.messages[0].wsp.body.wbxml.xml, /<indication href="http:\/\/a"\/>/, 'the SI shown as XML');
   t.equal(out.sms[1].form, 'SMS-DELIVER');
   t.equal(out.sms[1].alphabet, 'gsm7');
 });
