@@ -266,7 +266,11 @@ export class SmppBearer implements SmsBearer {
       lost = true;
       this.sessionLost(s, why);
     };
-    session.on('error', (e: Error) => onLost(e.message));
+    // the package stops reading a session after a PDU it cannot parse: drop it and reconnect
+    session.on('error', (e: Error) => {
+      onLost(e.message);
+      session.destroy();
+    });
     session.on('close', () => onLost('connection closed'));
     session.on('connect', () => {
       this.setState(s, 'binding');
