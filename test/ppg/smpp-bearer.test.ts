@@ -219,3 +219,15 @@ t.test('connection lost with submits outstanding: they answer retry', async (t) 
   await b.close(Date.now() + 500);
   await smsc.close();
 });
+
+t.test('no submit_sm_resp within responseTimeoutMs: the session is dropped, the push retries, the client rebinds', async (t) => {
+  const smsc = await startSmsc({ responseDelayMs: 3000 });
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { responseTimeoutMs: 100 })] });
+  await b.start();
+  await bound(b);
+  t.match(await b.submit('4917', wdp(30), { registeredDelivery: false }), { ok: false, retry: true, code: 'ERR_SMPP_CONNECTION_LOST' });
+  await until(() => smsc.server.binds.length >= 2 && b.healthy(), 5000, 'rebind');
+  t.pass('bound again after the drop');
+  await b.close(Date.now() + 300);
+  await smsc.close();
+});
