@@ -17,6 +17,7 @@ import type { Listening } from '../core/component';
 import type { Logger } from '../core/logger';
 import { decodeUserDataWithHeader, summarizeUdh } from '../codec/sms';
 import { inspectSms } from '../codec/inspect-sms';
+import { answerLinkControl } from '../ppg/bearers/smpp';
 
 export interface SubmitRecord {
   connection: number;
@@ -134,7 +135,7 @@ export class DemoSmsc {
     session.on('error', () => session.destroy());
     session.on('close', () => this.sessions.delete(session));
     session.on('pdu', (pdu: smpp.Pdu) => {
-      if (pdu.isResponse()) return;
+      if (pdu.isResponse() || answerLinkControl(session, pdu)) return;
       switch (pdu.command) {
         case 'bind_transceiver':
         case 'bind_transmitter':
@@ -152,12 +153,6 @@ export class DemoSmsc {
           }
           return;
         }
-        case 'enquire_link':
-          session.send(pdu.response());
-          return;
-        case 'unbind':
-          session.send(pdu.response(), undefined, () => session.close());
-          return;
         case 'submit_sm':
           if (!bound) {
             session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS

@@ -83,6 +83,9 @@ t.test('wapgw decode --as sms HEX HEX (CLI)', async (t) => {
   const stdin = spawnSync(process.execPath, [CLI, 'decode', '--as', 'sms', '-'], { encoding: 'utf8', input: parts.map((p) => p.toString('hex')).join('\n') + '\n' });
   t.equal(stdin.status, 0, stdin.stderr);
   t.equal((JSON.parse(stdin.stdout) as J).messages[0].length, wdp.length, 'hex lines on stdin');
+  const rawIn = spawnSync(process.execPath, [CLI, 'decode', '--as', 'sms', '-'], { input: parts[0]! });
+  t.equal(rawIn.status, 0, 'raw bytes of one SMS on stdin');
+  t.equal((JSON.parse(rawIn.stdout.toString()) as J).sms[0].dataLength, 128, 'the first part: 128 octets of push');
   const bad = spawnSync(process.execPath, [CLI, 'decode', '--as', 'sms', parts[0]!.toString('hex'), '0c05'], { encoding: 'utf8' });
   t.equal(bad.status, 1);
   t.match(bad.stderr, /^malformed: sms: input 2: .* at offset \d+\n$/);

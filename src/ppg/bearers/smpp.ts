@@ -313,13 +313,8 @@ export class SmppBearer implements SmsBearer {
 
   private incoming(s: Smsc, session: smpp.Session, pdu: smpp.Pdu): void {
     if (pdu.isResponse()) return; // answered through the send callbacks
+    if (answerLinkControl(session, pdu)) return;
     switch (pdu.command) {
-      case 'enquire_link':
-        session.send(pdu.response());
-        return;
-      case 'unbind':
-        session.send(pdu.response(), undefined, () => session.close());
-        return;
       case 'deliver_sm': {
         session.send(pdu.response());
         const sm = pdu.short_message as { message?: string | Buffer } | Buffer | undefined;
@@ -417,7 +412,11 @@ export class SmppBearer implements SmsBearer {
       this.pump();
     });
     if (!sent) {
+      // the socket is no longer writable: the SMS waits for the next bound session
+      s.counts.submitted--;
       this.queue.unshift(part);
+      session.destroy();
+      this.sessionLost(s, 'socket not writable');
       return;
     }
     const timer = setTimeout(() => {
@@ -466,6 +465,17 @@ export class SmppBearer implements SmsBearer {
       job.resolve({ ok: true, messageIds: job.ids as string[] });
     }
   }
+}
+
+/**
+ * Either side's answer to the session-control requests of SMPP 3.4 §4.11 / §4.2: enquire_link gets
+ * enquire_link_resp; unbind gets unbind_resp, then the connection is closed. True when handled.
+ */
+export function answerLinkControl(session: smpp.Session, pdu: smpp.Pdu): boolean {
+  if (pdu.command === 'enquire_link') session.send(pdu.response());
+  else if (pdu.command === 'unbind') session.send(pdu.response(), undefined, () => session.close());
+  else return false;
+  return true;
 }
 
 function fail(retry: boolean, code: string, reason: string): BearerOutcome {
