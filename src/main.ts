@@ -13,7 +13,6 @@ import { AdminServer } from './ops/admin';
 import { Metrics } from './ops/metrics';
 import { planReload } from './ops/reload';
 import { DemoMmsc } from './demo/mmsc';
-import { DemoSmsc } from './demo/smsc';
 import { RadiusAccountingServer } from './subscribers/radius-server';
 import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
@@ -71,20 +70,6 @@ export class Gateway {
     // The demo MMSC first, so it is up before the WSP and proxy parts forward to it.
     if (config.demoMmsc.enabled) {
       this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
-    }
-    // The demo SMSC too, so the PPG's SMPP client finds it bound-ready.
-    if (config.demoSmsc.enabled) {
-      const d = config.demoSmsc;
-      this.components.push(
-        new DemoSmsc({
-          bind: d.bind,
-          port: d.port,
-          receipts: d.receipts,
-          ...(d.systemId !== null ? { systemId: d.systemId } : {}),
-          ...(d.password !== null ? { password: d.password } : {}),
-          logger: logger.child({ component: 'demo-smsc' }),
-        }),
-      );
     }
     // Admin next: /healthz answers 503 until every later part is up, and again while draining.
     if (config.admin.enabled) {

@@ -213,17 +213,6 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    demoSmsc: z
-      .object({
-        enabled: z.boolean().default(false).describe('run the built-in demo SMSC (an SMPP 3.4 server that logs each decoded WAP push; a test fixture, not for production)'),
-        bind: host('127.0.0.1', 'demo SMSC bind address'),
-        port: port.default(2775).describe('demo SMSC SMPP port'),
-        systemId: z.string().max(15).nullable().default(null).describe('system_id a bind must carry (null: any)'),
-        password: z.string().max(8).nullable().default(null).describe('password a bind must carry (null: any)'),
-        receipts: z.boolean().default(true).describe('send a delivery receipt (deliver_sm) for each registered_delivery submit_sm'),
-      })
-      .strict()
-      .prefault({}),
     shutdown: z
       .object({
         drainTimeoutMs: ms(3000, 'on SIGTERM, how long in-flight transactions may take before exit'),
