@@ -87,6 +87,7 @@ t.test('concatenation: 8-bit and 16-bit references, the part limit', async (t) =
   const tooBig = await b8.submit('4917000001', wdp(128 * 3 + 1), { registeredDelivery: false });
   t.match(tooBig, { ok: false, retry: false, code: 'ERR_SMS_TOO_MANY_PARTS' });
   t.equal(smsc.submits.length, 3, 'nothing sent for a push over the limit');
+  t.match(await b8.submit('4917000001', payload, { registeredDelivery: false, ref: 300 }), { ok: false, retry: false, code: 'ERR_SMS_ENCODE' }, 'an 8-bit reference over 255');
   await b8.close(Date.now() + 1000);
 
   const b16 = new SmppBearer({ smsc: [smscOpts(smsc, { concatRefBits: 16 })] });

@@ -24,6 +24,7 @@
  */
 import * as smpp from 'smpp';
 import { partsNeeded, splitWdp, TooManyPartsError } from '../../codec/sms';
+import { WapgwError } from '../../core/errors';
 import {
   type BearerOutcome,
   type DeliveryReceipt,
@@ -190,7 +191,8 @@ export class SmppBearer implements SmsBearer {
       const ref = opts.ref ?? (this.ref = (this.ref + 1) & (refBits === 16 ? 0xffff : 0xff));
       parts = splitWdp(wdp, { dstPort: WAP_PUSH_PORT, srcPort: WSP_CL_PORT, ref, refBits, maxParts: primary.o.maxParts });
     } catch (e) {
-      if (e instanceof TooManyPartsError) return Promise.resolve(fail(false, e.code, e.message));
+      // too many parts, or a `ref` out of range for the reference size: retrying cannot help
+      if (e instanceof TooManyPartsError || e instanceof WapgwError) return Promise.resolve(fail(false, e.code, e.message));
       throw e;
     }
     return new Promise<BearerOutcome>((resolve) => {
