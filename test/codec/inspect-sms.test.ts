@@ -91,3 +91,20 @@ t.test('wapgw decode --as sms HEX HEX (CLI)', async (t) => {
   t.match(bad.stderr, /^malformed: sms: input 2: .* at offset \d+\n$/);
   t.notMatch(bad.stderr, /at .*\.js:/, 'no stack trace');
 });
+
+t.test('random SMS inputs: only DecodeError escapes', async () => {
+  const { DecodeError } = await import('../../src/core/errors');
+  const fc = (await import('fast-check')).default;
+  const udhFirst = fc.uint8Array({ maxLength: 140 }).map((b) => Buffer.concat([hex`06 05 04 0b 84 23 f0`, Buffer.from(b)]));
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 160 }).map((b) => Buffer.from(b)), udhFirst), { minLength: 1, maxLength: 4 }), (inputs) => {
+      try {
+        inspectSms(inputs);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+});
