@@ -53,6 +53,8 @@ export interface DemoSmscOptions {
   answer?: (s: Omit<SubmitRecord, 'status' | 'messageId'>) => number;
   /** Delay before each submit_sm_resp (default 0), to let a client's window fill. */
   responseDelayMs?: number;
+  /** Leave enquire_link unanswered (a test of the client's link check). */
+  ignoreEnquireLink?: boolean;
   /** Submits kept in `submits` (oldest dropped first); default 1000. */
   maxRecorded?: number;
   capture?: (connection: number, direction: 'in' | 'out', bytes: Buffer) => void;
@@ -135,7 +137,8 @@ export class DemoSmsc {
     session.on('error', () => session.destroy());
     session.on('close', () => this.sessions.delete(session));
     session.on('pdu', (pdu: smpp.Pdu) => {
-      if (pdu.isResponse() || answerLinkControl(session, pdu)) return;
+      if (pdu.isResponse() || (this.o.ignoreEnquireLink && pdu.command === 'enquire_link')) return;
+      if (answerLinkControl(session, pdu)) return;
       switch (pdu.command) {
         case 'bind_transceiver':
         case 'bind_transmitter':

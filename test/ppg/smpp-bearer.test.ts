@@ -223,12 +223,49 @@ t.test('connection lost with submits outstanding: they answer retry', async (t) 
 
 t.test('no submit_sm_resp within responseTimeoutMs: the session is dropped, the push retries, the client rebinds', async (t) => {
   const smsc = await startSmsc({ responseDelayMs: 3000 });
-  const b = new SmppBearer({ smsc: [smscOpts(smsc, { responseTimeoutMs: 100 })] });
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { responseTimeoutMs: 400 })] });
   await b.start();
   await bound(b);
   t.match(await b.submit('4917', wdp(30), { registeredDelivery: false }), { ok: false, retry: true, code: 'ERR_SMPP_CONNECTION_LOST' });
   await until(() => smsc.server.binds.length >= 2 && b.healthy(), 5000, 'rebind');
   t.pass('bound again after the drop');
   await b.close(Date.now() + 300);
+  await smsc.close();
+});
+
+/** The command_ids the client sent on the SMSC's connections, in order (from the captured octets). */
+function commandsFromClient(smsc: TestSmsc): number[] {
+  const byConn = new Map<number, Buffer[]>();
+  for (const c of smsc.chunks) if (c.direction === 'in') byConn.set(c.connection, [...(byConn.get(c.connection) ?? []), c.bytes]);
+  const out: number[] = [];
+  for (const chunks of byConn.values()) {
+    const all = Buffer.concat(chunks);
+    for (let i = 0; i + 16 <= all.length; i += all.readUInt32BE(i)) out.push(all.readUInt32BE(i + 4));
+  }
+  return out;
+}
+
+t.test('enquire_link while bound; unbind on close', async (t) => {
+  const smsc = await startSmsc();
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { enquireLinkMs: 30 })] });
+  await b.start();
+  await bound(b);
+  await until(() => commandsFromClient(smsc).filter((c) => c === 0x15).length >= 2, 5000, 'two enquire_link');
+  t.ok(b.healthy(), 'still bound: every enquire_link answered');
+  await b.close(Date.now() + 1000);
+  const cmds = commandsFromClient(smsc);
+  t.equal(cmds[0], 0x09, 'bind_transceiver first');
+  t.equal(cmds[cmds.length - 1], 0x06, 'unbind last');
+  await smsc.close();
+});
+
+t.test('an unanswered enquire_link drops the session; the client reconnects', async (t) => {
+  const smsc = await startSmsc({ ignoreEnquireLink: true });
+  const events: SmppEvent[] = [];
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { enquireLinkMs: 30, responseTimeoutMs: 200 })], onEvent: (e) => events.push(e) });
+  await b.start();
+  await until(() => smsc.server.binds.length >= 2, 5000, 'a second bind');
+  t.ok(events.some((e) => e.type === 'state' && e.state === 'backoff'), 'the session was given up');
+  await b.close(Date.now() + 500);
   await smsc.close();
 });

@@ -309,8 +309,16 @@ export class SmppBearer implements SmsBearer {
   }
 
   private enquire(s: Smsc, session: smpp.Session): void {
-    const t = setTimeout(() => session.destroy(), s.o.responseTimeoutMs);
-    session.send(new smpp.PDU('enquire_link', {}), () => clearTimeout(t));
+    // no enquire_link_resp in time: the link is dead (SMPP 3.4 §4.11), drop it and reconnect
+    const t = setTimeout(() => {
+      s.timers.delete(t);
+      session.destroy();
+    }, s.o.responseTimeoutMs);
+    s.timers.add(t);
+    session.send(new smpp.PDU('enquire_link', {}), () => {
+      clearTimeout(t);
+      s.timers.delete(t);
+    });
   }
 
   private incoming(s: Smsc, session: smpp.Session, pdu: smpp.Pdu): void {
