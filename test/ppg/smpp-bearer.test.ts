@@ -207,16 +207,18 @@ t.test('failover in list order, reconnect with back-off, bind refused, transmitt
   await locked.close();
 });
 
-t.test('connection lost with submits outstanding: they answer retry', async (t) => {
+t.test('connection lost with submits outstanding and queued: they answer retry', async (t) => {
   const smsc = await startSmsc({ responseDelayMs: 2000 });
-  const b = new SmppBearer({ smsc: [smscOpts(smsc)] });
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { windowSize: 1 })] });
   await b.start();
   await bound(b);
   const p = b.submit('4917', wdp(30), { registeredDelivery: false });
-  await smsc.waitSubmits(0);
+  const queued = b.submit('4918', wdp(30), { registeredDelivery: false });
   await until(() => smsc.server.maxOutstanding === 1, 5000, 'submit at the SMSC');
+  t.equal((b.status() as { queued: number }).queued, 1, 'the second waits for the window');
   smsc.server.dropConnections();
   t.match(await p, { ok: false, retry: true, code: 'ERR_SMPP_CONNECTION_LOST' });
+  t.match(await queued, { ok: false, retry: true, code: 'ERR_SMPP_NOT_BOUND' }, 'queued SMS do not wait for a rebind');
   await b.close(Date.now() + 500);
   await smsc.close();
 });

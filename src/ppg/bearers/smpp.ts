@@ -10,7 +10,8 @@
  *   with an 8-bit or 16-bit reference, `maxParts` at most), one submit_sm per part (§4.4):
  *   esm_class 0x40 (UDHI), data_coding 0x04 (8-bit binary), registered_delivery 1 when asked.
  *   Parts wait in one bounded FIFO; the pump sends while the chosen SMSC has a free window slot
- *   (`windowSize` outstanding submit_sm) and a token of its rate limit (`maxPerSecond`).
+ *   (`windowSize` outstanding submit_sm) and a token of its rate limit (`maxPerSecond`). When the
+ *   last bound session is lost, what is queued answers retry:true at once (ERR_SMPP_NOT_BOUND).
  * - Answers (§5.1.3): ESME_RTHROTTLED (0x58) and ESME_RMSGQFUL (0x14) put the part back at the
  *   head of the queue and pause that SMSC (1 s, then 2 s, 4 s), at most THROTTLE_RETRIES times per
  *   part; then the push answers retry:true. Other statuses answer at once: transient ones
@@ -366,6 +367,10 @@ export class SmppBearer implements SmsBearer {
     const delay = Math.min(s.o.reconnectMaxMs, s.o.reconnectMinMs * 2 ** Math.min(s.failures - 1, 20));
     this.setState(s, 'backoff', why);
     this.later(s, delay, () => this.connect(s));
+    if (!this.primary()) {
+      // no SMSC left bound: what waits would wait for an unknown time; the PPG retries it later
+      for (const p of this.queue.splice(0)) this.finishPart(p, fail(true, 'ERR_SMPP_NOT_BOUND', 'no SMSC is bound'));
+    }
     this.pump();
   }
 
@@ -379,7 +384,7 @@ export class SmppBearer implements SmsBearer {
     }
     while (this.queue.length > 0 && !this.closed) {
       const s = this.primary();
-      if (!s || !s.session) return; // waits for a bind (the bind calls pump)
+      if (!s || !s.session) return; // (nothing queued stays without a bound SMSC: sessionLost fails it)
       if (s.inFlight.size >= s.o.windowSize) return; // a response calls pump
       const now = this.now();
       const wait = Math.max(s.pausedUntil - now, s.tokenWait(now));
