@@ -9,12 +9,12 @@
  *
  * Which form an input is: a first octet with bit 6 set (TP-UDHI) is a TPDU; otherwise the input is
  * read as user data opening with a UDH (UDHL, then IEs), and when that does not parse, as a TPDU
- * without UDH. Pure; malformed input raises DecodeError naming the input (1-based) and the offset
+ * without UDH, then as a modem's PDU-mode line (SMSC address, then the TPDU; 3GPP TS 27.005 §3.1). Pure; malformed input raises DecodeError naming the input (1-based) and the offset
  * in that input, or in the reassembled datagram for the WSP layer.
  */
 import { DecodeError } from '../core/errors';
 import { inspect, toJson } from './inspect';
-import { type SmsTpdu, type UdhIe, type UserData, decodeTpdu, decodeUserDataWithHeader, reassemble } from './sms';
+import { type SmsTpdu, type UdhIe, type UserData, decodeTpdu, decodeTpduWithSca, decodeUserDataWithHeader, reassemble } from './sms';
 
 type Json = ReturnType<typeof toJson>;
 
@@ -69,9 +69,17 @@ function withInput<T>(i: number, f: () => T): T {
 const bare = (e: DecodeError): string => e.message.replace(/^[^:]*: /, '').replace(/ at offset \d+$/, '');
 
 function classify(buf: Buffer, i: number): Classified {
-  const asTpdu = (): Classified => {
-    const t = decodeTpdu(buf);
-    const json = tpduJson(t);
+  const asTpdu = (withSca = false): Classified => {
+    let t: SmsTpdu;
+    let json: Record<string, Json>;
+    if (withSca) {
+      const d = decodeTpduWithSca(buf);
+      t = d.tpdu;
+      json = { ...(d.smsc ? { smsc: d.smsc.number } : {}), ...tpduJson(t) };
+    } else {
+      t = decodeTpdu(buf);
+      json = tpduJson(t);
+    }
     if (t.userData) {
       json.udh = t.userData.udh.map(ieJson);
       json.dataLength = t.userData.data.length;
@@ -91,7 +99,11 @@ function classify(buf: Buffer, i: number): Classified {
       try {
         return asTpdu();
       } catch {
-        throw e;
+        try {
+          return asTpdu(true); // a modem's PDU-mode line: the SMSC address first
+        } catch {
+          throw e;
+        }
       }
     }
   });

@@ -58,6 +58,16 @@ t.test('SMS-DELIVER TPDUs and a missing part', async (t) => {
   t.strictSame(partial.incomplete, [{ ref: 0x42, total: 2, refBits: 8, have: [1], inputs: [1] }]);
 });
 
+t.test("a modem's PDU-mode lines: SMSC address, then the SMS-DELIVER", async (t) => {
+  // SCA: 7 octets | TOA 91 | +447785016005 (digit pairs 44 77 85 01 60 05, each swapped)
+  const sca = hex`07 91 44 77 58 10 06 50`;
+  const out = inspectSms(parts.map((p) => Buffer.concat([sca, deliver(p)]))) as J;
+  t.equal(out.sms[0].smsc, '+447785016005');
+  t.equal(out.sms[0].form, 'SMS-DELIVER');
+  t.equal(out.messages[0].wsp.body.mms.contentLocation, LOCATION, 'reassembled through the SCA form');
+  t.throws(() => inspectSms([Buffer.concat([sca, hex`44 0b`])]), { code: 'ERR_SMS_DECODE', message: /input 1/ });
+});
+
 t.test('a single SMS push, and a plain text SMS without UDH', async (t) => {
   const small = encodeConnectionlessPush({ tid: 1, contentType: 'application/vnd.wap.sic', applicationId: 1, body: hex`02 05 6a 00 45 c6 0c 03 61 00 01 01 01` });
   const out = inspectSms([splitWdp(small, { dstPort: 2948, srcPort: 9200, ref: 0 })[0]!, hex`04 04 81 21 43 00 00 62 21 70 31 54 00 40 02 e8 34`]) as J;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { hex } from '../../src/codec/bytes';
 import {
   decodeTpdu,
+  decodeTpduWithSca,
   decodeUserDataWithHeader,
   encodeUdh,
   partsNeeded,
@@ -146,6 +147,17 @@ t.test('TPDU golden vectors', async (t) => {
   if (d7.type === 'SMS-DELIVER') t.equal(d7.serviceCentreTimeStamp, '26-12-07 13:45:00 -02:00');
 });
 
+t.test('TPDU after an SMSC address (PDU mode)', async (t) => {
+  const d = decodeTpduWithSca(Buffer.concat([hex`07 91 44 77 58 10 06 50`, DELIVER]));
+  t.strictSame(d.smsc, { number: '+447785016005', toa: 0x91 });
+  t.equal(d.tpdu.type, 'SMS-DELIVER');
+  const none = decodeTpduWithSca(Buffer.concat([hex`00`, SUBMIT]));
+  t.equal(none.smsc, undefined, 'length 0: the modem uses its default SMSC');
+  t.equal(none.tpdu.type, 'SMS-SUBMIT');
+  t.throws(() => decodeTpduWithSca(Buffer.concat([hex`07 91 44 77 58 10 06 50`, hex`02`])), { code: 'ERR_SMS_DECODE', offset: 8 }, 'offset in the whole line');
+  t.throws(() => decodeTpduWithSca(hex`0c 91`), { code: 'ERR_SMS_DECODE', offset: 0 });
+});
+
 t.test('TPDU errors', async (t) => {
   t.throws(() => decodeTpdu(DELIVER.subarray(0, DELIVER.length - 1)), { code: 'ERR_SMS_DECODE' }, 'truncated UD');
   t.throws(() => decodeTpdu(Buffer.concat([DELIVER, hex`00`])), { code: 'ERR_SMS_DECODE' }, 'trailing octets');
@@ -157,7 +169,7 @@ t.test('random bytes: only DecodeError escapes', async () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
       const b = Buffer.from(bytes);
-      for (const f of [() => decodeTpdu(b), () => decodeUserDataWithHeader(b)]) {
+      for (const f of [() => decodeTpdu(b), () => decodeUserDataWithHeader(b), () => decodeTpduWithSca(b)]) {
         try {
           f();
         } catch (e) {

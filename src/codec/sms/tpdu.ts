@@ -12,8 +12,9 @@
  *   TP-DCS (TS 23.038 §4): 8-bit data is group 00xx with bits 3-2 = 01, or group 1111 with bit 2.
  *   TP-UDL counts septets for the GSM 7-bit alphabet, octets otherwise.
  *
- * The TPDU is taken without the SMSC address some modems print before it. Pure; only DecodeError
- * (ERR_SMS_DECODE) escapes.
+ * `decodeTpdu` takes the TPDU alone; `decodeTpduWithSca` the form a modem prints in PDU mode
+ * (3GPP TS 27.005 §3.1: the SMSC address first, its length in octets, TS 24.011 §8.2.5.2).
+ * Pure; only DecodeError (ERR_SMS_DECODE) escapes.
  */
 import { Reader } from '../bytes';
 import { DecodeError } from '../../core/errors';
@@ -177,4 +178,26 @@ export function decodeTpdu(buf: Buffer): SmsTpdu {
     };
   }
   throw new DecodeError(LAYER, 0, `TP-MTI ${mti} is not SMS-DELIVER (0) or SMS-SUBMIT (1)`);
+}
+
+/** An SMSC address (length in octets, then type of address and BCD digits) followed by the TPDU. */
+export function decodeTpduWithSca(buf: Buffer): { smsc: SmsAddress | undefined; tpdu: SmsTpdu } {
+  const r = new Reader(buf, LAYER);
+  const len = r.u8('SMSC address length');
+  if (len > 11) r.fail(`SMSC address of ${len} octets (at most 11)`, 0);
+  let smsc: SmsAddress | undefined;
+  if (len > 0) {
+    const toa = r.u8('SMSC type of address');
+    const digits = r.bytes(len - 1, 'SMSC address');
+    let n = '';
+    for (const o of digits) n += nibble(o & 0x0f) + nibble(o >> 4);
+    smsc = { number: ((toa & 0x70) === 0x10 ? '+' : '') + n, toa };
+  }
+  const start = r.pos;
+  try {
+    return { smsc, tpdu: decodeTpdu(buf.subarray(start)) };
+  } catch (e) {
+    if (e instanceof DecodeError) throw new DecodeError(LAYER, e.offset + start, e.message.replace(/^[^:]*: /, '').replace(/ at offset \d+$/, ''));
+    throw e;
+  }
 }
