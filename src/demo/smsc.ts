@@ -53,6 +53,8 @@ export interface DemoSmscOptions {
   answer?: (s: Omit<SubmitRecord, 'status' | 'messageId'>) => number;
   /** Delay before each submit_sm_resp (default 0), to let a client's window fill. */
   responseDelayMs?: number;
+  /** How the receipt names the message: as in submit_sm_resp with the TLVs (default), or in decimal in the text only (a known SMSC habit). */
+  receiptId?: 'same' | 'decimal-text-only';
   /** Leave enquire_link unanswered (a test of the client's link check). */
   ignoreEnquireLink?: boolean;
   /** Submits kept in `submits` (oldest dropped first); default 1000. */
@@ -225,7 +227,9 @@ export class DemoSmsc {
     const stat = this.o.receiptStat?.(rec) ?? 'DELIVRD';
     const d = new Date();
     const ts = `${String(d.getUTCFullYear() % 100).padStart(2, '0')}${[d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()].map((x) => String(x).padStart(2, '0')).join('')}`;
-    const text = `id:${rec.messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${ts} done date:${ts} stat:${stat} err:000 text:`;
+    const decimal = this.o.receiptId === 'decimal-text-only';
+    const id = decimal ? String(parseInt(rec.messageId as string, 16)) : rec.messageId;
+    const text = `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${ts} done date:${ts} stat:${stat} err:000 text:`;
     session.send(
       new smpp.PDU('deliver_sm', {
         source_addr: rec.destination,
@@ -233,8 +237,7 @@ export class DemoSmsc {
         esm_class: 0x04, // SMSC Delivery Receipt (SMPP 3.4 §5.2.12)
         data_coding: 0,
         short_message: Buffer.from(text, 'latin1'),
-        receipted_message_id: rec.messageId,
-        message_state: RECEIPT_STATE[stat],
+        ...(decimal ? {} : { receipted_message_id: rec.messageId, message_state: RECEIPT_STATE[stat] }),
       }),
     );
   }

@@ -271,3 +271,20 @@ t.test('an unanswered enquire_link drops the session; the client reconnects', as
   await b.close(Date.now() + 500);
   await smsc.close();
 });
+
+t.test('a receipt naming the message in decimal (text only) is matched to the hex message_id', async (t) => {
+  const smsc = await startSmsc({ receiptId: 'decimal-text-only', receiptDelayMs: 5 });
+  const b = new SmppBearer({ smsc: [smscOpts(smsc)] });
+  const receipts: DeliveryReceipt[] = [];
+  b.onReceipt((r) => receipts.push(r));
+  await b.start();
+  await bound(b);
+  for (let i = 0; i < 11; i++) await b.submit('4917', wdp(30), { registeredDelivery: true }); // ids 00000001..0000000B
+  await until(() => receipts.length === 11, 5000, 'receipts');
+  const last = receipts.find((r) => r.raw?.startsWith('id:11 '));
+  t.ok(last, 'the SMSC said id:11');
+  t.equal(last?.messageId, '0000000B', 'given to the PPG as the submit_sm_resp id');
+  t.equal(last?.state, 'delivered', 'state from the text');
+  await b.close(Date.now() + 500);
+  await smsc.close();
+});

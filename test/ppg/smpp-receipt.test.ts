@@ -3,7 +3,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { isDeliveryReceipt, parseReceiptText, receiptFromDeliverSm } from '../../src/ppg/bearers/smpp-receipt';
+import { isDeliveryReceipt, messageIdVariants, parseReceiptText, receiptFromDeliverSm } from '../../src/ppg/bearers/smpp-receipt';
 
 const TEXT = 'id:0A1B2C3D sub:001 dlvrd:001 submit date:2612071345 done date:2612071346 stat:DELIVRD err:000 text:hello world';
 
@@ -45,4 +45,12 @@ t.test('any text: a receipt or undefined, never a throw', async () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+t.test('message id spellings', async (t) => {
+  t.ok(messageIdVariants('255').includes('FF'), 'decimal -> hex');
+  t.ok(messageIdVariants('255').includes('000000FF'), 'padded as SMSCs print it');
+  t.ok(messageIdVariants('0000001A').includes('26'), 'hex -> decimal');
+  t.ok(messageIdVariants('abc-1').includes('ABC-1'), 'case');
+  t.notOk(messageIdVariants('FF').includes('FF'), 'never the id itself');
 });

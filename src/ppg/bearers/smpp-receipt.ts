@@ -86,3 +86,19 @@ export function receiptFromDeliverSm(
   if (pdu.text !== undefined) r.raw = pdu.text;
   return r;
 }
+
+/**
+ * Other spellings of a message id that SMSCs are known to use between submit_sm_resp and the
+ * receipt text (hexadecimal in one, decimal in the other; case): tried, in this order, when the id
+ * as received matches no submitted message.
+ */
+export function messageIdVariants(id: string): string[] {
+  const out: string[] = [];
+  if (/^[0-9]{1,15}$/.test(id)) {
+    const hex = Number(id).toString(16);
+    out.push(hex.toUpperCase(), hex, hex.toUpperCase().padStart(8, '0'), hex.padStart(8, '0'));
+  }
+  if (/^[0-9a-fA-F]{1,12}$/.test(id)) out.push(String(parseInt(id, 16)));
+  out.push(id.toUpperCase(), id.toLowerCase());
+  return [...new Set(out)].filter((v) => v !== id);
+}

@@ -18,6 +18,8 @@
  *   (system error, submit failed, temporary app error) retry:true, the rest retry:false.
  * - Receipts: deliver_sm with esm_class "SMSC Delivery Receipt" are acknowledged and parsed
  *   (receipted_message_id / message_state TLVs, else the Appendix B text) and given to onReceipt.
+ *   An id that matches no recent submit is tried in its other spellings (decimal <-> hexadecimal,
+ *   case), which SMSCs mix between submit_sm_resp and the receipt text.
  *
  * The PDU codec is the npm `smpp` package (also the test SMSC's server; see the README's
  * dependency section). This file is an edge: it owns sockets and timers; the split and the
@@ -37,7 +39,8 @@ import {
   WAP_PUSH_PORT,
   WSP_CL_PORT,
 } from '../bearer';
-import { receiptFromDeliverSm } from './smpp-receipt';
+import { LRUCache } from 'lru-cache';
+import { messageIdVariants, receiptFromDeliverSm } from './smpp-receipt';
 
 /** Command status values used here (SMPP 3.4 §5.1.3 Table 5-2). */
 export const SMPP_STATUS = {
@@ -135,6 +138,8 @@ export class SmppBearer implements SmsBearer {
   private readonly throttlePauseMs: number;
   private ref = 0;
   private closed = false;
+  /** message_ids of recent submits with registered_delivery (bounded), to match receipts that spell them otherwise. */
+  private readonly submittedIds = new LRUCache<string, true>({ max: 200_000 });
   private pumpTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: SmppBearerOptions) {
@@ -341,6 +346,11 @@ export class SmppBearer implements SmsBearer {
           this.now(),
         );
         if (r) {
+          // match the id as the submit_sm_resp gave it, when the receipt spells it differently
+          if (!this.submittedIds.has(r.messageId)) {
+            const alt = messageIdVariants(r.messageId).find((v) => this.submittedIds.has(v));
+            if (alt !== undefined) r.messageId = alt;
+          }
           s.counts.receipts++;
           this.onEvent({ type: 'receipt', smsc: s.name, receipt: r });
           for (const cb of this.receiptCbs) cb(r);
@@ -449,6 +459,7 @@ export class SmppBearer implements SmsBearer {
       s.counts.accepted++;
       this.onEvent({ type: 'submitted', smsc: s.name, msisdn: job.msisdn, part: part.index + 1, total: job.total, messageId: id });
       job.ids[part.index] = id;
+      if (job.registeredDelivery) this.submittedIds.set(id, true);
       this.finishPart(part, undefined);
       return;
     }
