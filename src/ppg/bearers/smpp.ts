@@ -293,11 +293,15 @@ export class SmppBearer implements SmsBearer {
         address_range: '',
       });
       const t = setTimeout(() => {
+        s.timers.delete(t);
         session.destroy();
         onLost('no bind response');
       }, s.o.responseTimeoutMs);
+      s.timers.add(t);
       session.send(pdu, (resp) => {
         clearTimeout(t);
+        s.timers.delete(t);
+        if (s.session !== session) return; // closed or given up meanwhile
         if (resp.command_status !== 0) {
           s.lastError = `bind refused, status 0x${resp.command_status.toString(16)}`;
           session.destroy();
