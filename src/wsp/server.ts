@@ -482,6 +482,8 @@ export class WspServer {
     // the negotiated Client-SDU-Size bounds the Reply, and so does what WTP SAR can carry to this client
     const sdu = s.caps.clientSduSize > 0 ? s.caps.clientSduSize : Infinity;
     const buf = this.encodeBounded(reply, s.encodingVersion, Math.min(sdu, this.d.wtp.maxResultSize(txn)));
+    // S-MethodResult.req: the session notes the method as answered (implicit acknowledgement, session-machine.ts)
+    this.event(f.sessionId, { on: 'MethodResult', txn }, now);
     this.apply(this.d.wtp.resultReq(txn, buf, now), now);
     this.checkIdle();
     this.d.onAsyncOutput?.();

@@ -15,6 +15,17 @@
  * its Result is acknowledged (TR-Result.cnf) or the transaction dies (TR-Abort.ind), so a
  * Disconnect, Suspend or Resume aborts Results still being retransmitted, not only requests
  * still upstream.
+ *
+ * Implicit acknowledgement on lossy links: a client may have at most Method-MOR methods
+ * outstanding, and a method is outstanding for the client until it receives the Result
+ * (WAP-230 §7.1.4 S-MethodResult.ind; Method-MOR, §8.3.2.3). So when a new method arrives while
+ * the session already counts Method-MOR methods, and some of them have their Result sent
+ * (S-MethodResult.req done, the WTP transaction waiting for its Ack), the client has received
+ * at least one of those Results and only the Ack was lost. The new method then takes the
+ * answered methods as acknowledged for Method-MOR: they leave the session's count (their WTP
+ * transactions go on unchanged, retransmitting the Result until the Ack or timer R gives up,
+ * and absorbing retransmitted Invokes as duplicates, so no method runs twice). Only when the
+ * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
 import type { HeaderList } from '../bridge/headers';
 import type { Peer } from '../edge/udp-bearer';
@@ -65,8 +76,10 @@ export interface Session {
   readonly encodingVersion: number;
   /** The Connect (or Resume) transaction awaiting its TR-Result.cnf. */
   readonly pendingTxn: TxnRef | undefined;
-  /** Method transactions in flight (delivered, not yet answered). */
+  /** Method transactions outstanding: delivered, Result not yet acknowledged (oldest first). */
   readonly methods: readonly TxnRef[];
+  /** Those of `methods` whose Result has been handed to WTP (S-MethodResult.req). */
+  readonly answered: readonly TxnRef[];
   readonly lastActivity: number;
   readonly idleTimeoutMs: number;
 }
@@ -76,6 +89,8 @@ export type SessionEvent =
   | { on: 'TR-Result.cnf'; txn: TxnRef }
   | { on: 'TR-Abort.ind'; txn: TxnRef }
   | { on: 'Method'; txn: TxnRef }
+  /** S-MethodResult.req: the Result of a method went to WTP (TR-Result.req). */
+  | { on: 'MethodResult'; txn: TxnRef }
   | { on: 'Disconnect' }
   | { on: 'Suspend' }
   | { on: 'Resume'; txn: TxnRef; peer: Peer; headers: HeaderList | undefined }
@@ -87,6 +102,7 @@ export const EVENTS: readonly SessionEventName[] = [
   'TR-Result.cnf',
   'TR-Abort.ind',
   'Method',
+  'MethodResult',
   'Disconnect',
   'Suspend',
   'Resume',
@@ -103,7 +119,7 @@ export type SessionAction =
   | { do: 'release' }
   /** A method transaction ended (its Result was acknowledged): drop its bookkeeping. */
   | { do: 'forget'; txn: TxnRef }
-  | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' };
+  | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' | 'implicit-ack' };
 
 interface Ctx {
   s: Session;
@@ -131,7 +147,11 @@ const isPending: Guard = ({ s, e }) => 'txn' in e && s.pendingTxn === e.txn;
 const notPending: Guard = (c) => !isPending(c);
 const isMethod: Guard = ({ s, e }) => 'txn' in e && s.methods.includes(e.txn);
 const withinMor: Guard = ({ s }) => s.methods.length < s.caps.methodMor;
-const overMor: Guard = (c) => !withinMor(c);
+/** Methods without a Result yet (upstream or being answered): what the client surely still awaits. */
+const unanswered = (s: Session): number => s.methods.length - s.answered.length;
+/** Over Method-MOR only because of Results whose Ack has not arrived: the new method acknowledges them. */
+const implicitAck: Guard = (c) => !withinMor(c) && unanswered(c.s) < c.s.caps.methodMor;
+const overMor: Guard = (c) => !withinMor(c) && !implicitAck(c);
 
 // ---- effects (data only) ----
 const txnOf = (e: SessionEvent): TxnRef => ('txn' in e ? e.txn : '');
@@ -140,16 +160,23 @@ const confirm: Effect = () => ({ patch: { pendingTxn: undefined } });
 const deliver: Effect = ({ s, e }) => ({ patch: { methods: [...s.methods, txnOf(e)] }, actions: [{ do: 'deliver', txn: txnOf(e) }] });
 const refuseMor: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' }] });
 const refuseSuspended: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' }] });
-const methodDone: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
+const without = (list: readonly TxnRef[], txn: TxnRef): TxnRef[] => list.filter((t) => t !== txn);
+const methodDone: Effect = ({ s, e }) => ({ patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
+const markAnswered: Effect = ({ s, e }) => (s.answered.includes(txnOf(e)) ? {} : { patch: { answered: [...s.answered, txnOf(e)] } });
+/** The answered methods leave the count (see the file comment); WTP keeps their transactions. */
+const ackAnswered: Effect = ({ s }) => ({
+  patch: { methods: s.methods.filter((t) => !s.answered.includes(t)), answered: [] },
+  actions: [...s.answered.map((txn): SessionAction => ({ do: 'forget', txn })), { do: 'count', event: 'implicit-ack' }],
+});
 /** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
 const cancelOne: Effect = ({ s, e }) => ({
-  patch: { methods: s.methods.filter((t) => t !== txnOf(e)) },
+  patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) },
   actions: [{ do: 'cancelUpstream', txn: txnOf(e) }, { do: 'forget', txn: txnOf(e) }],
 });
 const abortAll =
   (reason: WspAbortReason): Effect =>
   ({ s }) => ({
-    patch: { methods: [] },
+    patch: { methods: [], answered: [] },
     actions: s.methods.flatMap((txn): SessionAction[] => [{ do: 'cancelUpstream', txn }, { do: 'abortTxn', txn, reason }]),
   });
 const abortPending =
@@ -187,12 +214,19 @@ export const TABLE: readonly (Row | Ignore)[] = [
     { from, on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: from, do: [] },
   ]),
 
-  // methods: served in CONNECTING_2 / RESUMING_2 too, within Method-MOR
+  // methods: served in CONNECTING_2 / RESUMING_2 too, within Method-MOR (a new method
+  // acknowledges answered methods whose Ack was lost; see the file comment)
   ...ACTIVE.flatMap((from): Row[] => [
     { from, on: 'Method', when: withinMor, to: from, do: [deliver] },
+    { from, on: 'Method', when: implicitAck, to: from, do: [ackAnswered, deliver] },
     { from, on: 'Method', when: overMor, to: from, do: [refuseMor] },
   ]),
   { from: 'SUSPENDED', on: 'Method', to: 'SUSPENDED', do: [refuseSuspended] },
+  // S-MethodResult.req: the method stays outstanding, now answered
+  ...ALL_LIVE.flatMap((from): Row[] => [
+    { from, on: 'MethodResult', when: isMethod, to: from, do: [markAnswered] },
+    { from, on: 'MethodResult', when: (c) => !isMethod(c), to: from, do: [] },
+  ]),
 
   // Disconnect, idle timeout, eviction: everything in flight is aborted, the session goes
   ...ALL_LIVE.flatMap((from): Row[] => [
@@ -214,7 +248,7 @@ export const TABLE: readonly (Row | Ignore)[] = [
 const isIgnore = (r: Row | Ignore): r is Ignore => 'ignore' in r;
 
 export function newSession(id: number, peer: Peer, caps: NegotiatedCaps, headers: HeaderList, encodingVersion: number, now: number, idleTimeoutMs: number): Session {
-  return { id, state: 'NULL', peer, caps, headers, encodingVersion, pendingTxn: undefined, methods: [], lastActivity: now, idleTimeoutMs };
+  return { id, state: 'NULL', peer, caps, headers, encodingVersion, pendingTxn: undefined, methods: [], answered: [], lastActivity: now, idleTimeoutMs };
 }
 
 export interface StepResult {

@@ -261,14 +261,23 @@ export class HandsetTx {
   }
 }
 
+/** What a handset needs from the simulation that carries its PDUs (Pair, or a WSP simulation). */
+export interface HandsetHost {
+  readonly now: number;
+  schedule(at: number, fn: () => void): void;
+  transmit(dir: 'up', peer: string, pdu: WtpPdu): void;
+}
+
 export class Handset {
   private nextTid: number;
   readonly txs = new Map<number, HandsetTx>();
   private readonly retryMs: number;
   private readonly maxRetries: number;
+  /** Called once when a transaction finishes (done, aborted or given up). */
+  onFinish: ((tx: HandsetTx) => void) | undefined;
 
   constructor(
-    private readonly pair: Pair,
+    private readonly pair: HandsetHost,
     readonly peer: string,
     opts: HandsetOptions = {},
   ) {
@@ -317,12 +326,12 @@ export class Handset {
       if (gen !== tx.timerGen || tx.finished) return;
       if (tx.phase === 'holdOn' || tx.phase === 'receiving') {
         // The responder drives from here (it retransmits); only give up eventually.
-        if (++tx.retries > this.maxRetries) tx.phase = 'gaveUp';
+        if (++tx.retries > this.maxRetries) this.finish(tx, 'gaveUp');
         else this.armRetry(tx, this.retryMs * 4);
         return;
       }
       if (++tx.retries > this.maxRetries) {
-        tx.phase = 'gaveUp';
+        this.finish(tx, 'gaveUp');
         return;
       }
       this.sendGroup(tx, true);
@@ -349,8 +358,8 @@ export class Handset {
         return this.onResult(tx, pdu.psn, pdu.gtr, pdu.ttr, pdu.data);
       case 'Abort':
         if (!tx.finished) {
-          tx.phase = 'aborted';
           tx.abort = { abortType: pdu.abortType, reason: pdu.reason };
+          this.finish(tx, 'aborted');
         }
         return;
       default:
@@ -371,8 +380,8 @@ export class Handset {
       tx.retries = 0;
       if (end === tx.segs.length - 1) {
         if (tx.opts.tcl === 1) {
-          tx.phase = 'done';
           tx.timerGen++;
+          this.finish(tx, 'done');
         } else {
           tx.phase = 'holdOn';
           this.armRetry(tx, this.retryMs * 4);
@@ -419,13 +428,18 @@ export class Handset {
       const parts: Buffer[] = [];
       for (let p = 0; p <= tx.resTtr; p++) parts.push(tx.res.get(p) as Buffer);
       tx.result = Buffer.concat(parts);
-      tx.phase = 'done';
       tx.timerGen++;
       this.finalAck(tx);
+      this.finish(tx, 'done');
       return;
     }
     // A complete group: ack it (PSN TPI, or a plain Ack for the first group, as fakewap does).
     this.send({ type: 'Ack', tid: tx.tid, tpis: top > 0 ? [{ tpi: 'PSN', psn: top }] : [], tveTok: false, rid: false });
+  }
+
+  private finish(tx: HandsetTx, phase: 'done' | 'aborted' | 'gaveUp'): void {
+    tx.phase = phase;
+    this.onFinish?.(tx);
   }
 
   private finalAck(tx: HandsetTx): void {

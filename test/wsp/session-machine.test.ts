@@ -144,3 +144,52 @@ t.test('events in NULL are ignored explicitly', async (t) => {
     t.same(r.actions, []);
   }
 });
+
+t.test('issue 15: a new method acknowledges the answered methods whose Ack was lost (Method-MOR 1)', async (t) => {
+  const mor1 = { ...caps, methodMor: 1 };
+  let s = newSession(9, peer, mor1, [], 0x12, 0, 60_000);
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  s = run(s, { on: 'TR-Result.cnf', txn: 'c' }, 1).session;
+  s = run(s, { on: 'Method', txn: 'm1' }, 2).session;
+  // m1 still upstream: a second method is over Method-MOR
+  let r = run(s, { on: 'Method', txn: 'x' }, 3);
+  t.same(r.actions, [{ do: 'abortTxn', txn: 'x', reason: 'MOREXCEEDED' }], 'no Result yet: MOREXCEEDED');
+  // S-MethodResult.req: m1 answered, its Ack then lost
+  r = run(s, { on: 'MethodResult', txn: 'm1' }, 4);
+  t.same(r.actions, []);
+  t.same(r.session.answered, ['m1']);
+  t.same(r.session.methods, ['m1'], 'still outstanding until its Ack');
+  s = r.session;
+  // the handset, having received the Result, sends its next method at once
+  r = run(s, { on: 'Method', txn: 'm2' }, 5);
+  t.same(r.actions, [{ do: 'forget', txn: 'm1' }, { do: 'count', event: 'implicit-ack' }, { do: 'deliver', txn: 'm2' }], 'm1 acknowledged implicitly, m2 delivered');
+  t.same(r.session.methods, ['m2']);
+  t.same(r.session.answered, []);
+  s = r.session;
+  // the late Ack (TR-Result.cnf) or the Abort of m1's transaction now changes nothing
+  t.same(run(s, { on: 'TR-Result.cnf', txn: 'm1' }, 6).actions, []);
+  t.same(run(s, { on: 'TR-Abort.ind', txn: 'm1' }, 6).actions, []);
+  t.same(run(s, { on: 'TR-Result.cnf', txn: 'm1' }, 6).session.methods, ['m2']);
+  // m2 not answered: a third method is refused
+  t.same(run(s, { on: 'Method', txn: 'm3' }, 7).actions, [{ do: 'abortTxn', txn: 'm3', reason: 'MOREXCEEDED' }]);
+  // a Result for something that is not a method is ignored
+  t.same(run(s, { on: 'MethodResult', txn: 'zz' }, 8).actions, []);
+});
+
+t.test('issue 15: with Method-MOR 2, only answered methods are taken as acknowledged', async (t) => {
+  let s = newSession(10, peer, caps, [], 0x12, 0, 60_000); // methodMor 2
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  s = run(s, { on: 'Method', txn: 'a' }, 1).session;
+  s = run(s, { on: 'Method', txn: 'b' }, 2).session;
+  s = run(s, { on: 'MethodResult', txn: 'a' }, 3).session;
+  const r = run(s, { on: 'Method', txn: 'c2' }, 4);
+  t.same(r.session.methods, ['b', 'c2'], 'a acknowledged, b (upstream) still counts');
+  t.same(run(r.session, { on: 'Method', txn: 'd' }, 5).actions, [{ do: 'abortTxn', txn: 'd', reason: 'MOREXCEEDED' }]);
+  // Disconnect aborts what is outstanding, answered or not
+  const s2 = run(run(r.session, { on: 'MethodResult', txn: 'b' }, 6).session, { on: 'Disconnect' }, 7);
+  t.same(
+    s2.actions.filter((a) => a.do === 'abortTxn').map((a) => ('txn' in a ? a.txn : '')),
+    ['b', 'c2', 'c'],
+    'both methods and the unconfirmed Connect',
+  );
+});
