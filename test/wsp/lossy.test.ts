@@ -7,7 +7,8 @@
 import t from 'tap';
 import { PROVIDER_ABORT } from '../../src/codec/wtp/types';
 import { WSP_ABORT } from '../../src/wsp/session-machine';
-import { Mor1Client, WspSim, type SimDelivery } from '../helpers/wsp-sim';
+import { Mor1Client } from '../helpers/mor1-client';
+import { WspSim, type SimDelivery } from '../helpers/wsp-sim';
 
 const URL = 'http://mmsc.test/mms';
 const isFinalAck = (d: SimDelivery, tid: number) => d.dir === 'up' && d.pdu.type === 'Ack' && !d.pdu.tveTok && d.pdu.tid === tid;
