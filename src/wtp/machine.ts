@@ -113,6 +113,8 @@ export interface Tx {
   readonly rcr: number;
   readonly nackCount: number;
   readonly holdOnSent: boolean;
+  /** This transaction's TID was verified: the initiator answered our Ack(TIDve) with Ack(TIDok). */
+  readonly tidVerified: boolean;
   readonly inbound: Inbound;
   readonly outbound: Outbound | undefined;
   /** Deadlines (ms) of running timers. */
@@ -249,6 +251,13 @@ const GUARDS = {
   ackFinal: (tx, ev) => ackClass(tx, ev) === 'final',
   ackGroup: (tx, ev) => ackClass(tx, ev) === 'group',
   ackStale: (tx, ev) => ackClass(tx, ev) === 'stale',
+  /**
+   * Abort INVALIDTID after this transaction's TID was verified: the initiator's answer to a
+   * duplicate of our Ack(TIDve) (a lossy link duplicates datagrams) that reached it after it had
+   * finished the transaction. It answers a verification (WAP-224 §9.5), not this transaction,
+   * like the late duplicate Ack(TIDok) of CR-Nokia-WTP-20-March-2000/2.
+   */
+  lateInvalidTid: (tx, ev) => ev.type === 'RcvAbort' && tx.tidVerified && ev.pdu.abortType === 'provider' && ev.pdu.reason === PROVIDER_ABORT.INVALIDTID,
 } satisfies Record<string, Guard>;
 export type GuardName = keyof typeof GUARDS;
 type GuardRef = GuardName | `!${GuardName}`;
@@ -316,7 +325,8 @@ export const ROWS: readonly Row[] = [
     row('INVOKE_SAR_WAIT', on, ['!tooLarge', '!complete'], [store, ackGroups, nackTimer, start('W')], 'INVOKE_SAR_WAIT'),
   ]),
   ...ignore('INVOKE_SAR_WAIT', ['RcvAck', 'RcvNegativeAck'], 'we have sent nothing to acknowledge'),
-  row('INVOKE_SAR_WAIT', 'RcvAbort', [], [outcome('aborted-peer')], 'LISTEN'),
+  row('INVOKE_SAR_WAIT', 'RcvAbort', ['!lateInvalidTid'], [outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('INVOKE_SAR_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('INVOKE_SAR_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('INVOKE_SAR_WAIT', USER, 'the user has not been indicated'),
   row('INVOKE_SAR_WAIT', 'TimerTO_NACK', ['nackLeft'], [sendNack, start('NACK')], 'INVOKE_SAR_WAIT'),
@@ -331,7 +341,8 @@ export const ROWS: readonly Row[] = [
   ...resultReq('INVOKE_RESP_WAIT', ['tcl2']),
   ...ignore('INVOKE_RESP_WAIT', 'TR-Result.req', 'class 1 has no result', ['!tcl2']),
   row('INVOKE_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('INVOKE_RESP_WAIT', 'RcvAbort', [], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('INVOKE_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('INVOKE_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('INVOKE_RESP_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', 'aecLeft'], [inc('aec'), start('A')], 'INVOKE_RESP_WAIT'),
@@ -349,7 +360,8 @@ export const ROWS: readonly Row[] = [
     row('RESULT_WAIT', on, ['!holdOnSent'], [dup], 'RESULT_WAIT'),
   ]),
   row('RESULT_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_WAIT', 'RcvAbort', [], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('RESULT_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('RESULT_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   ...ignore('RESULT_WAIT', 'TR-Invoke.res', 'already acknowledged by the user'),
@@ -371,7 +383,8 @@ export const ROWS: readonly Row[] = [
     row('RESULT_RESP_WAIT', on, ['!canReplay'], [dup], 'RESULT_RESP_WAIT'),
   ]),
   row('RESULT_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_RESP_WAIT', 'RcvAbort', [], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('RESULT_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('RESULT_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_RESP_WAIT', ['TR-Invoke.res', 'TR-Result.req'], 'the result is already on its way'),
   ...ignore('RESULT_RESP_WAIT', ['TimerTO_A', 'TimerTO_W', 'TimerTO_NACK'], 'not running in RESULT_RESP_WAIT'),
@@ -440,6 +453,7 @@ export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
     rcr: 0,
     nackCount: 0,
     holdOnSent: false,
+    tidVerified: false,
     inbound: emptyInbound,
     outbound: undefined,
     timers: {},
@@ -618,7 +632,10 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       return;
     case 'verification':
       actions.push({ kind: 'verification', outcome: op.outcome });
-      if (op.outcome === 'ok') actions.push({ kind: 'tidVerified' });
+      if (op.outcome === 'ok') {
+        d.tidVerified = true;
+        actions.push({ kind: 'tidVerified' });
+      }
       return;
     case 'outcome':
       d.outcome = op.outcome;

@@ -15,6 +15,8 @@ export interface Outcome {
   phase: HandsetTx['phase'];
   status?: number;
   abortReason?: number;
+  /** From the Invoke to the end of the transaction, on the `clock` option (ms). */
+  ms?: number;
 }
 
 /** The issue 15 handset: Connect, POSTs one after another at once, Disconnect. */
@@ -32,7 +34,7 @@ export class Mor1Client {
     readonly handset: Handset,
     private readonly url: string,
     posts: number,
-    private readonly opts: { connectCaps?: Buffer[]; bodySize?: number; disconnect?: boolean; tag?: string } = {},
+    private readonly opts: { connectCaps?: Buffer[]; bodySize?: number; disconnect?: boolean; tag?: string; clock?: () => number } = {},
   ) {
     const size = opts.bodySize ?? 600;
     this.bodies = Array.from({ length: posts }, (_, i) => {
@@ -44,12 +46,18 @@ export class Mor1Client {
   }
 
   private connecting = false;
+  private startedAt = 0;
+
+  private send(data: Buffer): HandsetTx {
+    this.startedAt = this.opts.clock?.() ?? 0;
+    return this.handset.invoke(data);
+  }
 
   start(): void {
     this.connecting = true;
     // no capabilities proposed (Method-MOR stays 1), no headers, unless a test adds some
     const caps = Buffer.concat(this.opts.connectCaps ?? []);
-    this.current = this.handset.invoke(Buffer.concat([Buffer.from([0x01, 0x10, caps.length, 0x00]), caps]));
+    this.current = this.send(Buffer.concat([Buffer.from([0x01, 0x10, caps.length, 0x00]), caps]));
   }
 
   private finishedTx(tx: HandsetTx): void {
@@ -57,6 +65,7 @@ export class Mor1Client {
     const isConnect = this.connecting;
     this.connecting = false;
     const o: Outcome = { what: isConnect ? 'connect' : 'post', tid: tx.tid, phase: tx.phase };
+    if (this.opts.clock) o.ms = this.opts.clock() - this.startedAt;
     if (tx.abort) o.abortReason = tx.abort.reason;
     if (tx.phase === 'done' && tx.result) {
       if (isConnect && tx.result[0] === 0x02) this.sessionId = readUintvar(tx.result, 1);
@@ -70,7 +79,9 @@ export class Mor1Client {
     }
     if (this.next < this.bodies.length) {
       const body = this.bodies[this.next++] as Buffer;
-      this.current = this.handset.invoke(postPdu(this.url, 'application/vnd.wap.mms-message', body));
+      // Accept: application/vnd.wap.mms-message (WAP-230 Table 39 0x00, Table 40 0x3E): without
+      // it Kannel answers 406 for an MMS reply
+      this.current = this.send(postPdu(this.url, 'application/vnd.wap.mms-message', body, Buffer.from([0x80, 0xbe])));
       return;
     }
     if (this.opts.disconnect !== false) this.handset.invoke(disconnectPdu(this.sessionId ?? 0), { tcl: 0 });

@@ -181,6 +181,30 @@ t.test('Resume from a new address with a Result still pending', async (t) => {
   t.equal(sim.timesSeen(c.bodies[0]!), 1, 'the POST reached the MMSC once');
 });
 
+t.test('a duplicate of the Ack(TIDve) reaches the handset after the Connect: its Abort INVALIDTID is stale', async (t) => {
+  const sim = new WspSim();
+  const h = sim.handset('10.0.0.9:40000');
+  const c = new Mor1Client(h, URL, 3);
+  // the ConnectReply's Ack is lost, and a late copy of the verification reaches the handset
+  let dropped = 0;
+  sim.filter = (d) => (isFinalAck(d, 1) && dropped < 1 ? (dropped++, false) : true);
+  c.onStep = (o) => {
+    if (o.what === 'connect') sim.transmit('down', h.peer, { type: 'Ack', tid: 0x8001, tpis: [], tveTok: true, rid: false });
+  };
+  c.start();
+  t.ok(await sim.run(() => c.finished, 60_000));
+  t.ok(
+    sim.sent.some((d) => d.dir === 'up' && d.pdu.type === 'Abort' && d.pdu.tid === 1 && d.pdu.reason === PROVIDER_ABORT.INVALIDTID),
+    'the handset answered Abort INVALIDTID',
+  );
+  t.same(
+    c.posts.map((o) => o.status),
+    [200, 200, 200],
+    'the session survives: every POST answered',
+  );
+  t.equal(sim.abortsSent(WSP_ABORT.CONNECTERR).length, 0, 'no CONNECTERR');
+});
+
 t.test('TID verification when the TIDok is lost', async (t) => {
   const sim = new WspSim();
   const h = sim.handset('10.0.0.8:40000');
