@@ -392,6 +392,9 @@ function renderMarkdown(all, machine) {
   }
   const notes = path.join(BENCH, 'lib', 'findings.md');
   if (fs.existsSync(notes)) L2.push(fs.readFileSync(notes, 'utf8').trim(), '');
+  // the lossy-link comparison (issue 15) is its own run: node bench/robustness/mor1.js --markdown bench/robustness/mor1.md
+  const lossy = path.join(BENCH, 'robustness', 'mor1.md');
+  if (fs.existsSync(lossy)) L2.push(fs.readFileSync(lossy, 'utf8').trim(), '');
   return `${L2.join('\n')}\n`;
 }
 

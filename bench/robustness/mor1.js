@@ -3,7 +3,11 @@
  * Issue 15: Method-MOR-1 handsets on a lossy radio link, wapgw against Kannel in one run.
  *
  *   node bench/robustness/mor1.js [--handsets 5] [--posts 8] [--retry-ms 1000] [--seed 1]
- *       [--skip-kannel] [--json]
+ *       [--skip-kannel] [--json] [--markdown FILE]
+ *
+ * --markdown FILE also writes the tables as a Markdown section (bench/run.js copies
+ * bench/robustness/mor1.md into bench/RESULTS.md); --render JSON --markdown FILE writes it from
+ * the --json output of an earlier run instead of measuring.
  *
  * The handsets are our own (test/helpers/mor1-client.ts on lossy-link.ts's WTP initiator, over
  * UDP with udp-handset.ts; compiled here with the project's tsc): Method-MOR 1, no capabilities
@@ -26,7 +30,7 @@ const path = require('node:path');
 const L = require('./lib');
 const { startKannel, kannelPortsFree } = require('../lib/common');
 
-const o = L.args({ handsets: 5, posts: 8, retryMs: 1000, seed: 1, skipKannel: false, json: false });
+const o = L.args({ handsets: 5, posts: 8, retryMs: 1000, seed: 1, skipKannel: false, json: false, markdown: '', render: '' });
 
 /** Compiles the TypeScript test handset and relay (and the src modules they use) to a temp dir. */
 function loadHelpers() {
@@ -68,12 +72,12 @@ const CASES = [
   {
     name: 'lost Ack of a POST Result, next POST at once',
     posts: 3,
-    drop: (dir, p, s) => dir === 'up' && p.type === 'Ack' && !p.tveTok && p.tid === 2 && s.n++ < 1,
+    drop: (dir, p, s) => dir === 'up' && p.type === 'Ack' && !p.tveTok && p.tid === 2 && s.n < 1 && ++s.n > 0,
   },
   {
     name: 'lost ConnectReply Ack, then the first method',
     posts: 2,
-    drop: (dir, p, s) => dir === 'up' && p.type === 'Ack' && !p.tveTok && p.tid === 1 && s.n++ < 2,
+    drop: (dir, p, s) => dir === 'up' && p.type === 'Ack' && !p.tveTok && p.tid === 1 && s.n < 2 && ++s.n > 0,
   },
   {
     name: 'Disconnect racing an unacknowledged Result',
@@ -102,7 +106,7 @@ const CASES = [
   {
     name: 'TID verification with the TIDok lost',
     posts: 2,
-    drop: (dir, p, s) => dir === 'up' && p.type === 'Ack' && p.tveTok && s.n++ < 2,
+    drop: (dir, p, s) => dir === 'up' && p.type === 'Ack' && p.tveTok && s.n < 2 && ++s.n > 0,
   },
 ];
 
@@ -165,7 +169,7 @@ async function runCase(H, gwPort, org, kase, label) {
     if (resume.phase === 'done') {
       const get = moved.handset.invoke(Buffer.concat([Buffer.from([0x40]), uintvar(url.length), Buffer.from(url, 'latin1')]));
       await until(() => get.finished, 30_000);
-      extra.methodAfterResume = get.phase === 'done' ? `Reply 0x${get.result?.[1].toString(16)}` : get.phase;
+      extra.methodAfterResume = get.phase === 'done' ? `Reply 0x${get.result?.[1].toString(16)}` : `${get.phase}${get.abort ? ` 0x${get.abort.reason.toString(16)}` : ''}`;
     }
     org.delayMs = 0;
   } else c.start();
@@ -175,7 +179,7 @@ async function runCase(H, gwPort, org, kase, label) {
   host.close();
   moved?.close();
   relay.close();
-  return { case: kase.name, connect: c.outcomes[0]?.phase, ...res, ...extra };
+  return { case: kase.name, connect: c.outcomes[0]?.phase, datagramsDropped: state.n, ...res, ...extra };
 }
 
 function summarize(clients, org, before) {
@@ -207,6 +211,41 @@ async function measure(H, name, port, org) {
     out.loss.push(await runLoss(H, port, org, loss, dup, name));
   for (const k of CASES) out.cases.push(await runCase(H, port, org, k, name));
   return out;
+}
+
+function markdown(out) {
+  const [w, k] = out.results;
+  const cell = (r) => {
+    if (!r) return 'n/a';
+    const ab = Object.entries(r.aborts).map(([n, c]) => `${c} ${n}`).join(', ') || 'none';
+    return `${r.answered}/${r.posts} answered${r.sent < r.posts ? ` (${r.sent} sent)` : ''}; MMSC once ${r.reachedOnce}, twice ${r.reachedTwice}; aborts: ${ab}; ${r.meanMsPerPost ?? '-'} ms/POST`;
+  };
+  const L2 = [
+    '## Lossy radio links: Method-MOR-1 handsets, wapgw and Kannel (issue 15)',
+    '',
+    `Command: \`node bench/robustness/mor1.js --markdown bench/robustness/mor1.md\` (after \`npm run build\`), ${new Date().toISOString().slice(0, 10)}. ` +
+      `${out.handsets} handsets of our own (test/helpers/mor1-client.ts: Method-MOR 1, no capabilities, each 600-octet MMS POST sent as soon as the previous Result is acknowledged, ` +
+      `Invokes retransmitted every ${out.handsetRetryMs} ms until a Result or hold-on Ack, TIDok only for an open transaction) x (Connect, ${out.postsPerHandset} POSTs, Disconnect), ` +
+      `through a seeded relay (seed ${out.seed}) that loses datagrams both ways and duplicates some (the copy up to 50 ms late). wapgw as shipped (dist/cli.js, default WTP timers), ` +
+      'Kannel 1.4.5 bearerbox + wapbox, same origin, one run. "ms/POST": mean from Invoke to the end of the transaction, answered POSTs only.',
+    '',
+    '| loss, duplication | wapgw | Kannel |',
+    '|---|---|---|',
+  ];
+  for (const r of w.loss) L2.push(`| ${r.loss * 100} %, ${r.duplicate * 100} % | ${cell(r)} | ${cell(k?.loss?.find((x) => x.loss === r.loss))} |`);
+  L2.push('', 'One handset per case; the relay drops only the named datagrams:', '', '| case | wapgw | Kannel |', '|---|---|---|');
+  const extra = (r) => (r?.resume ? `; Resume: ${r.resume}; a method after it: ${r.methodAfterResume ?? 'not sent'}` : '');
+  for (const r of w.cases) {
+    const kc = k?.cases?.find((x) => x.case === r.case);
+    const dropped = (x) => (x.datagramsDropped !== undefined ? `; ${x.datagramsDropped} dropped` : '');
+    L2.push(`| ${r.case} | ${cell(r)}${extra(r)}${dropped(r)} | ${kc ? cell(kc) + extra(kc) + dropped(kc) : 'n/a'} |`);
+  }
+  L2.push(
+    '',
+    '"dropped": datagrams the relay dropped for the case (the Disconnect case drops every Ack of the last Result and does not count them). Kannel never verifies a new initiator, so its TIDok case drops nothing. The Resume case needs Session Resume, which the handset proposes there; the POST pending at the old address is aborted with RESUME by both, as the WAP-230 server session table says.',
+  );
+  L2.push('', `Checks: ${out.failures.length ? out.failures.join('; ') : 'no POST at the MMSC twice, no MOREXCEEDED, wapgw answered >= Kannel at 20 %: PASS'}`, '');
+  return L2.join('\n');
 }
 
 async function main() {
@@ -246,12 +285,19 @@ async function main() {
   const k20 = k.loss?.find((r) => r.loss === 0.2);
   if (k20 && w20.answered < k20.answered) failures.push(`wapgw answered ${w20.answered} < Kannel's ${k20.answered} at 20 %`);
   const out = { handsets: o.handsets, postsPerHandset: o.posts, handsetRetryMs: o.retryMs, seed: o.seed, results, failures };
+  if (o.markdown) fs.writeFileSync(o.markdown, markdown(out));
   if (o.json) console.log(JSON.stringify(out));
   else {
     console.log(JSON.stringify(out, null, 2));
     console.log(failures.length ? `FAIL: ${failures.join('; ')}` : 'PASS');
   }
   process.exit(failures.length ? 1 : 0);
+}
+
+if (o.render) {
+  const text = fs.readFileSync(o.render, 'utf8');
+  fs.writeFileSync(o.markdown || '/dev/stdout', markdown(JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1))));
+  process.exit(0);
 }
 
 main().catch((e) => {
