@@ -11,7 +11,7 @@ import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
 import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
 import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
-import { PROTOCOL_OPTIONS } from '../codec/wsp/tables';
+import { PROTOCOL_OPTIONS, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
 import { WtpResponder, type WtpAction } from '../wtp';
 import type { HeaderList } from '../bridge/headers';
@@ -109,9 +109,10 @@ function convert(actions: WtpAction[]): WtpOutput {
 
 const textHeaders = (h: readonly WspHeader[]): HeaderList => h.filter((x) => !x.opaque).map((x) => [x.name, x.value]);
 
+/** A version as the peer wrote it ("1.3", tolerating trailing text), undefined when absent or unreadable. */
 function versionCode(v: string | undefined): number | undefined {
-  const m = v === undefined ? null : /^(\d+)\.(\d+)/.exec(v.trim());
-  return m ? (Number(m[1]) << 4) | Math.min(Number(m[2]), 15) : undefined;
+  const m = v === undefined ? null : /^(\d+\.\d+)/.exec(v.trim());
+  return m ? tableVersionCode(m[1] as string) : undefined;
 }
 
 function proposed(caps: readonly Capability[]): ProposedCapabilities {
@@ -193,8 +194,6 @@ export function toWspIn(pdu: WspPdu): WspIn {
   }
 }
 
-const verText = (v: number): string => `${v >> 4}.${v & 0x0f}`;
-
 export function createWspCodec(): WspCodecPort {
   return {
     decode: (buf) => toWspIn(decodeWsp(buf)),
@@ -211,13 +210,13 @@ export function createWspCodec(): WspCodecPort {
           ],
           headers: r.headers.map(([name, value]) => ({ name, value })),
         },
-        { encodingVersion: verText(ver) },
+        { encodingVersion: versionText(ver) },
       ),
     encodeReply: (r: ReplyOut, ver: number) => {
       const pdu = (contentType: string, headers: HeaderList) =>
         encodeWsp(
           { type: 'Reply', status: httpToWspStatus(r.status), contentType, headers: headers.map(([name, value]) => ({ name, value })), data: r.body },
-          { encodingVersion: verText(ver) },
+          { encodingVersion: versionText(ver) },
         );
       try {
         return pdu(r.contentType, r.headers);

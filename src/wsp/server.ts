@@ -25,7 +25,8 @@ import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridg
 import type { HeaderList } from '../bridge/headers';
 import { peerKey, type BearerRole, type Peer } from '../edge/udp-bearer';
 import { sourceKey } from '../core/net';
-import { negotiate, negotiateEncodingVersion, versionText } from './capabilities';
+import { negotiate, negotiateEncodingVersion } from './capabilities';
+import { versionCode, versionText } from '../codec/wsp/tables';
 import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
@@ -116,8 +117,6 @@ interface InFlight {
   ac: AbortController;
 }
 
-const VERSION_CODE: Record<string, number> = { '1.1': 0x11, '1.2': 0x12, '1.3': 0x13, '1.4': 0x14, '1.5': 0x15 };
-
 export class WspServer {
   private readonly d: WspServerDeps;
   private readonly sessions: SessionTable;
@@ -138,7 +137,8 @@ export class WspServer {
 
   constructor(deps: WspServerDeps) {
     this.d = deps;
-    this.ourVersion = VERSION_CODE[deps.config.wsp.encodingVersion] ?? 0x12;
+    const ours = versionCode(deps.config.wsp.encodingVersion);
+    this.ourVersion = Number.isFinite(ours) ? ours : 0x12;
     this.sessions = new SessionTable(deps.config.wsp.maxSessions, (id, s) => queueMicrotask(() => this.onEvicted(id, s)));
   }
 

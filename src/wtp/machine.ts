@@ -18,7 +18,7 @@
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
 import { WapgwError } from '../core/errors';
-import { PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
+import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ const GUARDS = {
   tok: (_tx, ev) => ev.type === 'RcvAck' && ev.pdu.tveTok,
   complete: (tx, ev) => isComplete(inboundAfter(tx, ev)),
   tooLarge: (tx, ev) => {
-    const declared = ev.type === 'RcvInvoke' ? optionValue(ev.pdu, 2 /* Total message size */) : undefined;
+    const declared = ev.type === 'RcvInvoke' ? optionValue(ev.pdu, OPTION_ID.TotalMessageSize) : undefined;
     return inboundAfter(tx, ev).bytes > tx.limits.maxMessageSize || (declared ?? 0) > tx.limits.maxMessageSize;
   },
   holdOnSent: (tx) => tx.holdOnSent,
@@ -436,8 +436,8 @@ export interface StepResult {
 export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
   const { tcl, up: uack } = invoke;
   const sar = !(invoke.gtr && invoke.ttr);
-  const clientMru = optionValue(invoke, 1 /* Max receive unit */);
-  const clientMaxGroup = optionValue(invoke, 4 /* Max group */);
+  const clientMru = optionValue(invoke, OPTION_ID.MaxReceiveUnit);
+  const clientMaxGroup = optionValue(invoke, OPTION_ID.MaxGroup);
   const tid = invoke.tid & 0x7fff;
   return {
     clientMru,
