@@ -70,7 +70,7 @@ export class WspGateway implements Component {
       connections: config.mmsc.connections,
       timeoutMs: config.mmsc.timeoutMs,
     });
-    const codec = d.codec ?? createWspCodec();
+    const codec = d.codec ?? createWspCodec({ onEncodeFallback: (err, dropped) => logger.debug({ err, dropped }, 'reply parts WSP cannot carry were dropped') });
     this.wtp = d.wtp ?? createWtpPort({ config, metrics, logger });
     this.subscribers = d.subscribers;
     // one per-source bucket for every WSP request: methods (in the bridge) and Connects

@@ -4,7 +4,7 @@
  * (src/codec/wsp, src/codec/mms). Pure translation, no state beyond the responder itself.
  */
 import type { Config } from '../config/schema';
-import { DecodeError } from '../core/errors';
+import { DecodeError, EncodeError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
@@ -194,7 +194,11 @@ export function toWspIn(pdu: WspPdu): WspIn {
   }
 }
 
-export function createWspCodec(): WspCodecPort {
+/**
+ * `onEncodeFallback`: told when a Reply could not be encoded as given and went out without the
+ * headers (or the content type) WSP cannot carry, so the loss is logged, not silent.
+ */
+export function createWspCodec(opts: { onEncodeFallback?: (err: EncodeError, dropped: 'headers' | 'content-type') => void } = {}): WspCodecPort {
   return {
     decode: (buf) => toWspIn(decodeWsp(buf)),
     encodeConnectReply: (r: ConnectReplyOut, ver: number) =>
@@ -220,11 +224,16 @@ export function createWspCodec(): WspCodecPort {
         );
       try {
         return pdu(r.contentType, r.headers);
-      } catch {
+      } catch (err) {
         // a header or content type from upstream that WSP cannot carry: keep the body, drop the extras
+        if (!(err instanceof EncodeError)) throw err;
         try {
-          return pdu(r.contentType, []);
-        } catch {
+          const out = pdu(r.contentType, []);
+          opts.onEncodeFallback?.(err, 'headers');
+          return out;
+        } catch (err2) {
+          if (!(err2 instanceof EncodeError)) throw err2;
+          opts.onEncodeFallback?.(err2, 'content-type');
           return pdu('application/octet-stream', []);
         }
       }

@@ -28,6 +28,7 @@
  * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
 import type { HeaderList } from '../bridge/headers';
+import { indexRows, missingPairs, pairKey, selectRow } from '../core/table';
 import type { Peer } from '../edge/udp-bearer';
 
 export const STATES = ['NULL', 'CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'] as const;
@@ -139,6 +140,7 @@ interface Row {
 interface Ignore {
   from: SessionState;
   on: SessionEventName;
+  when?: Guard;
   ignore: string;
 }
 
@@ -254,36 +256,35 @@ export function newSession(id: number, peer: Peer, caps: NegotiatedCaps, headers
 export interface StepResult {
   session: Session;
   actions: SessionAction[];
-  /** True when the table had no matching row (a bug) or an explicit ignore. */
+  /** True when the row taken is an explicit ignore. */
   ignored: boolean;
 }
 
-/** The pure step: finds the first row whose guard holds (rows for one (state, event) are disjoint). */
 /** Rows by (state, event), in table order: derived from TABLE, never edited by hand. */
-const ROWS_BY_PAIR = new Map<string, (Row | Ignore)[]>();
-for (const r of TABLE) {
-  const k = `${r.from}|${r.on}`;
-  const list = ROWS_BY_PAIR.get(k) ?? [];
-  list.push(r);
-  ROWS_BY_PAIR.set(k, list);
+const ROWS_BY_PAIR = indexRows(TABLE);
+
+export function rowsFor(state: SessionState, on: SessionEventName): readonly (Row | Ignore)[] {
+  return ROWS_BY_PAIR.get(pairKey(state, on)) ?? [];
 }
 
+/**
+ * The pure step: the one row whose guard holds (the table engine, src/core/table.ts, throws
+ * ERR_WSP_NO_ROW / ERR_WSP_AMBIGUOUS_ROW when none or several do: a bug in the table).
+ */
 export function step(s: Session, e: SessionEvent, now: number): StepResult {
+  const ctx = { s, e };
+  const r = selectRow('WSP', s.state, e.on, rowsFor(s.state, e.on), (row) => !row.when || row.when(ctx));
+  if (isIgnore(r)) return { session: s, actions: [], ignored: true };
   const live = e.on !== 'IdleTimeout' && e.on !== 'Evict';
-  for (const r of ROWS_BY_PAIR.get(`${s.state}|${e.on}`) ?? []) {
-    if (isIgnore(r)) return { session: s, actions: [], ignored: true };
-    if (r.when && !r.when({ s, e })) continue;
-    let next: Mutable<Session> = { ...s, state: r.to };
-    if (live) next.lastActivity = now;
-    const actions: SessionAction[] = [];
-    for (const eff of r.do) {
-      const out = eff({ s: next, e });
-      if (out.patch) next = { ...next, ...out.patch };
-      if (out.actions) actions.push(...out.actions);
-    }
-    return { session: next, actions, ignored: false };
+  let next: Mutable<Session> = { ...s, state: r.to };
+  if (live) next.lastActivity = now;
+  const actions: SessionAction[] = [];
+  for (const eff of r.do) {
+    const out = eff({ s: next, e });
+    if (out.patch) next = { ...next, ...out.patch };
+    if (out.actions) actions.push(...out.actions);
   }
-  return { session: s, actions: [], ignored: true };
+  return { session: next, actions, ignored: false };
 }
 
 /** When the idle timer of a session fires. */
@@ -291,7 +292,5 @@ export const idleDeadline = (s: Session): number => s.lastActivity + s.idleTimeo
 
 /** Completeness: every (state, event) pair has at least one row or an explicit ignore. */
 export function missingRows(): Array<[SessionState, SessionEventName]> {
-  const out: Array<[SessionState, SessionEventName]> = [];
-  for (const st of STATES) for (const ev of EVENTS) if (!TABLE.some((r) => r.from === st && r.on === ev)) out.push([st, ev]);
-  return out;
+  return missingPairs(STATES, EVENTS, ROWS_BY_PAIR);
 }

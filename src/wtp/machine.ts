@@ -7,7 +7,7 @@
  * transaction, the event and `now`; anything with an effect (the TID cache test, the
  * anti-amplification budget, the segment size allowed by the client) is computed by the caller
  * before the step and carried in the event. For each (state, event) exactly one row must match:
- * `step` throws ERR_WTP_NO_ROW / ERR_WTP_AMBIGUOUS_ROW otherwise, and test/wtp proves that every
+ * `step` throws ERR_WTP_NO_ROW / ERR_WTP_AMBIGUOUS_ROW otherwise (the table engine, src/core/table.ts), and test/wtp proves that every
  * pair has a row (or an explicit `ignore`) and that random inputs always match exactly one.
  *
  * States are the spec's LISTEN, TIDOK_WAIT, INVOKE_RESP_WAIT, RESULT_WAIT, RESULT_RESP_WAIT,
@@ -17,7 +17,7 @@
  * before a Negative Ack, WAP-224 §9.4.3). On every change of state all timers stop; a row starts
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
-import { WapgwError } from '../core/errors';
+import { indexRows, pairKey, selectRow } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
 
@@ -401,16 +401,10 @@ export const ROWS: readonly Row[] = [
   ...ignore('WAIT_TIMEOUT', ['TimerTO_A', 'TimerTO_R', 'TimerTO_NACK'], 'not running in WAIT_TIMEOUT'),
 ];
 
-const BY_PAIR = new Map<string, Row[]>();
-for (const r of ROWS) {
-  const k = `${r.from} ${r.on}`;
-  const list = BY_PAIR.get(k) ?? [];
-  list.push(r);
-  BY_PAIR.set(k, list);
-}
+const BY_PAIR = indexRows(ROWS);
 
 export function rowsFor(state: WtpState, on: WtpEventType): readonly Row[] {
-  return BY_PAIR.get(`${state} ${on}`) ?? [];
+  return BY_PAIR.get(pairKey(state, on)) ?? [];
 }
 
 function holds(g: GuardRef, tx: Tx, ev: WtpEvent, now: number): boolean {
@@ -464,12 +458,7 @@ export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
 
 /** Pure: the next transaction record and the actions, for one event at time `now`. */
 export function step(tx: Tx, ev: WtpEvent, now: number): StepResult {
-  const rows = matchingRows(tx, ev, now);
-  if (rows.length !== 1) {
-    const code = rows.length === 0 ? 'ERR_WTP_NO_ROW' : 'ERR_WTP_AMBIGUOUS_ROW';
-    throw new WapgwError(code, `WTP responder: ${rows.length} rows match ${ev.type} in ${tx.state}`);
-  }
-  const r = rows[0] as Row;
+  const r = selectRow('WTP', tx.state, ev.type, rowsFor(tx.state, ev.type), (row) => row.when.every((g) => holds(g, tx, ev, now)));
   const d: Draft = { ...tx, timers: r.to === tx.state ? { ...tx.timers } : {} };
   const actions: MachineAction[] = [];
   for (const op of r.do) apply(op, d, ev, now, actions);

@@ -20,6 +20,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
+import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
@@ -302,6 +303,9 @@ export class WtpResponder {
     try {
       res = step(tx, ev, now);
     } catch (err) {
+      // only the table engine's verdict (a gap in the table) is reported and survived; any
+      // other exception is a bug in an operation and surfaces
+      if (!isTableError(err)) throw err;
       this.log.error({ err, txId: key, state: tx.state, event: ev.type }, 'WTP machine has no single row');
       return this.drain(out);
     }

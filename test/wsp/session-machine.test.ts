@@ -1,6 +1,7 @@
 import t from 'tap';
+import fc from 'fast-check';
 import { ManualClock } from '../../src/core/clock';
-import { EVENTS, STATES, TABLE, idleDeadline, missingRows, newSession, step, type Session, type SessionEvent } from '../../src/wsp/session-machine';
+import { EVENTS, STATES, TABLE, idleDeadline, missingRows, newSession, rowsFor, step, type Session, type SessionEvent } from '../../src/wsp/session-machine';
 
 const peer = { address: '10.0.0.1', port: 5000, family: 4 as const };
 const caps = { clientSduSize: 1400, serverSduSize: 1400, methodMor: 2, pushMor: 1, protocolOptions: 0 };
@@ -192,4 +193,51 @@ t.test('issue 15: with Method-MOR 2, only answered methods are taken as acknowle
     ['b', 'c2', 'c'],
     'both methods and the unconfirmed Connect',
   );
+});
+
+t.test('random sessions and events match exactly one row (the table engine rule, as for WTP); step is pure', async (t) => {
+  const txns = ['a', 'b', 'c'];
+  const sessionArb = fc
+    .record({
+      state: fc.constantFrom(...STATES),
+      methods: fc.subarray(txns),
+      answeredMask: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      pending: fc.boolean(),
+      mor: fc.integer({ min: 1, max: 3 }),
+    })
+    .map((r): Session => ({
+      ...newSession(1, peer, { ...caps, methodMor: r.mor }, [], 0x12, 0, 60_000),
+      state: r.state,
+      methods: r.methods,
+      answered: r.methods.filter((_, i) => r.answeredMask[i]),
+      // only the Connect (CONNECTING_2) or the Resume (RESUMING_2) transaction waits for its TR-Result.cnf
+      pendingTxn: r.pending && (r.state === 'CONNECTING_2' || r.state === 'RESUMING_2') ? 'p' : undefined,
+    }));
+  const txn = fc.constantFrom('a', 'b', 'c', 'p', 'z');
+  const eventArb: fc.Arbitrary<SessionEvent> = fc.oneof(
+    txn.map((x) => ({ on: 'Connect' as const, txn: x })),
+    txn.map((x) => ({ on: 'TR-Result.cnf' as const, txn: x })),
+    txn.map((x) => ({ on: 'TR-Abort.ind' as const, txn: x })),
+    fc.constantFrom('z', 'y').map((x) => ({ on: 'Method' as const, txn: x })),
+    txn.map((x) => ({ on: 'MethodResult' as const, txn: x })),
+    fc.constantFrom({ on: 'Disconnect' as const }, { on: 'Suspend' as const }, { on: 'IdleTimeout' as const }, { on: 'Evict' as const }),
+    fc.constantFrom('r1', 'p').map((x) => ({ on: 'Resume' as const, txn: x, peer, headers: undefined })),
+  );
+  let n = 0;
+  fc.assert(
+    fc.property(sessionArb, eventArb, (s, e) => {
+      const matching = rowsFor(s.state, e.on).filter((r) => !r.when || r.when({ s, e }));
+      if (matching.length !== 1) throw new Error(`${matching.length} rows for ${s.state} x ${e.on}`);
+      const frozen = JSON.stringify(s);
+      const r = step(s, e, 5);
+      if (JSON.stringify(s) !== frozen) throw new Error('step mutated its input');
+      if (JSON.stringify(step(s, e, 5)) !== JSON.stringify(r)) throw new Error('step is not deterministic');
+      if (!r.session.answered.every((x) => r.session.methods.includes(x))) throw new Error('answered is not a subset of methods');
+      n++;
+    }),
+    { numRuns: 5000, seed: 15 },
+  );
+  t.equal(n, 5000);
+  // the engine throws a typed error when the table has no row (never a silent "ignored")
+  t.throws(() => step({ ...newSession(1, peer, caps, [], 0x12, 0, 1), state: 'CONNECTED', pendingTxn: 'p' }, { on: 'TR-Result.cnf', txn: 'p' }, 0), { code: 'ERR_WSP_NO_ROW' });
 });
