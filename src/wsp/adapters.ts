@@ -13,17 +13,17 @@ import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
 import { PROTOCOL_OPTIONS, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
-import { WtpResponder, type WtpAction } from '../wtp';
+import { WtpResponder, type ResultOptions, type WtpAction } from '../wtp';
 import type { HeaderList } from '../bridge/headers';
 import { httpToWspStatus } from '../bridge/status';
-import type { Peer } from '../edge/udp-bearer';
+import { peerKey, type Peer } from '../core/peer';
 import type { ProposedCapabilities } from './capabilities';
 import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
 
 // ---------------------------------------------------------------- peers
 
-/** The responder's peer key: "a.b.c.d:port" or "[v6]:port". */
-export const wtpPeerKey = (p: Peer): string => (p.family === 6 ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`);
+/** The responder's peer key is the one peer key (src/core/peer.ts). */
+export const wtpPeerKey = peerKey;
 
 export function parseWtpPeerKey(k: string): Peer {
   const i = k.lastIndexOf(':');
@@ -68,8 +68,8 @@ export class WtpAdapter implements WtpPort {
   nextDeadline(): number | undefined {
     return this.responder.nextDeadline();
   }
-  resultReq(txn: string, data: Buffer, now: number): WtpOutput {
-    return convert(this.responder.resultReq(txn, data, now));
+  resultReq(txn: string, data: Buffer, now: number, opts?: ResultOptions): WtpOutput {
+    return convert(this.responder.resultReq(txn, data, now, opts));
   }
   abortReq(txn: string, reason: number, now: number): WtpOutput {
     return convert(this.responder.abortReq(txn, reason, now));

@@ -5,29 +5,31 @@
  * these, so the server and its tests do not depend on their internal shapes.
  */
 import type { HeaderList } from '../bridge/headers';
-import type { Peer } from '../edge/udp-bearer';
+import type { Peer } from '../core/peer';
+import type { ResultOptions, TxId } from '../wtp';
 import type { ProposedCapabilities } from './capabilities';
 
-/** A transaction handle from the WTP layer (opaque, unique while the transaction lives). */
-export type TxnKey = string;
+/** A transaction handle from the WTP layer (its TxId: opaque, unique while the transaction lives). */
+export type { TxId } from '../wtp';
 
 export type WtpIndication =
-  | { ind: 'TR-Invoke.ind'; txn: TxnKey; peer: Peer; tcl: 0 | 1 | 2; data: Buffer; uack?: boolean }
-  | { ind: 'TR-Result.cnf'; txn: TxnKey }
-  | { ind: 'TR-Abort.ind'; txn: TxnKey; user: boolean; reason: number };
+  | { ind: 'TR-Invoke.ind'; txn: TxId; peer: Peer; tcl: 0 | 1 | 2; data: Buffer; uack?: boolean }
+  | { ind: 'TR-Result.cnf'; txn: TxId }
+  | { ind: 'TR-Abort.ind'; txn: TxId; user: boolean; reason: number };
 
 /** The WTP responder, pure: every call returns the datagrams to send and the indications to act on. */
 export interface WtpPort {
   receive(buf: Buffer, peer: Peer, now: number): WtpOutput;
   tick(now: number): WtpOutput;
   nextDeadline(): number | undefined;
-  resultReq(txn: TxnKey, data: Buffer, now: number): WtpOutput;
+  /** TR-Result.req; `opts.maxSegmentSize` lowers the WTP segment size for this Result. */
+  resultReq(txn: TxId, data: Buffer, now: number, opts?: ResultOptions): WtpOutput;
   /** A WSP (user) abort with a WSP reason code (0xE0..). */
-  abortReq(txn: TxnKey, reason: number, now: number): WtpOutput;
+  abortReq(txn: TxId, reason: number, now: number): WtpOutput;
   /** TR-Invoke.res: the user accepted the Invoke (U/P user acknowledgement). */
-  invokeRes(txn: TxnKey, now: number): WtpOutput;
+  invokeRes(txn: TxId, now: number): WtpOutput;
   /** Largest Result this transaction's client can receive (SAR limits). */
-  maxResultSize(txn: TxnKey): number;
+  maxResultSize(txn: TxId): number;
   /** Transactions held now. */
   readonly size: number;
 }

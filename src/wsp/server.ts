@@ -23,11 +23,11 @@ import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
 import type { HeaderList } from '../bridge/headers';
-import { peerKey, type BearerRole, type Peer } from '../edge/udp-bearer';
+import { peerKey, type BearerRole, type Peer } from '../core/peer';
 import { sourceKey } from '../core/net';
 import { negotiate, negotiateEncodingVersion } from './capabilities';
 import { versionCode, versionText } from '../codec/wsp/tables';
-import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
+import type { ReplyOut, TxId, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
 /**
@@ -123,12 +123,12 @@ export class WspServer {
   private readonly byPeer = new Map<string, number>();
   /** Source key (IPv4 address, IPv6 /64) -> its sessions' ids; no empty sets. */
   private readonly bySource = new Map<string, Set<number>>();
-  private readonly inflight = new Map<TxnKey, InFlight>();
+  private readonly inflight = new Map<TxId, InFlight>();
   private readonly clInflight = new Set<AbortController>();
   /** Connect/Resume transactions -> session, until confirmed. */
-  private readonly txnSession = new Map<TxnKey, number>();
+  private readonly txnSession = new Map<TxId, number>();
   /** Method transactions -> session, from TR-Invoke.ind until the Result is acknowledged or aborted. */
-  private readonly methodSession = new Map<TxnKey, number>();
+  private readonly methodSession = new Map<TxId, number>();
   private nextId = 1;
   private draining = false;
   private readonly ourVersion: number;
@@ -216,7 +216,7 @@ export class WspServer {
     }
   }
 
-  private invoke(txn: TxnKey, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number, uack: boolean): void {
+  private invoke(txn: TxId, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number, uack: boolean): void {
     const existing = this.byPeer.get(peerKey(peer));
     const session = existing === undefined ? undefined : this.sessions.peek(existing);
     let pdu: WspIn;
@@ -310,7 +310,7 @@ export class WspServer {
     }
   }
 
-  private readonly pendingMethods = new Map<TxnKey, Extract<WspIn, { pdu: 'Method' }>>();
+  private readonly pendingMethods = new Map<TxId, Extract<WspIn, { pdu: 'Method' }>>();
 
   /** Session headers: Encoding-Version is negotiation, not a header for every request. */
   private sessionHeaders(h: HeaderList): HeaderList {
@@ -444,7 +444,7 @@ export class WspServer {
     }
   }
 
-  private startMethod(s: Session, txn: TxnKey): void {
+  private startMethod(s: Session, txn: TxId): void {
     const pdu = this.pendingMethods.get(txn);
     const f = this.inflight.get(txn);
     this.pendingMethods.delete(txn);
@@ -469,7 +469,7 @@ export class WspServer {
     );
   }
 
-  private finishMethod(txn: TxnKey, reply: MethodReply): void {
+  private finishMethod(txn: TxId, reply: MethodReply): void {
     const f = this.inflight.get(txn);
     if (!f || f.ac.signal.aborted || reply.cancelled) return; // MethodAbort/Disconnect already handled it
     this.inflight.delete(txn);

@@ -29,7 +29,8 @@
  */
 import type { HeaderList } from '../bridge/headers';
 import { indexRows, missingPairs, pairKey, selectRow } from '../core/table';
-import type { Peer } from '../edge/udp-bearer';
+import type { TxId } from '../wtp';
+import type { Peer } from '../core/peer';
 
 export const STATES = ['NULL', 'CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'] as const;
 export type SessionState = (typeof STATES)[number];
@@ -54,8 +55,8 @@ export const WSP_ABORT = {
 } as const;
 export type WspAbortReason = keyof typeof WSP_ABORT;
 
-/** A WTP transaction as the session sees it: an opaque key the WTP layer gave us. */
-export type TxnRef = string;
+/** A WTP transaction as the session sees it: the WTP layer's own key (src/wtp, TxId), opaque here. */
+export type { TxId } from '../wtp';
 
 export interface NegotiatedCaps {
   clientSduSize: number;
@@ -76,25 +77,25 @@ export interface Session {
   /** Negotiated encoding version as (major << 4) | minor, e.g. 0x12. */
   readonly encodingVersion: number;
   /** The Connect (or Resume) transaction awaiting its TR-Result.cnf. */
-  readonly pendingTxn: TxnRef | undefined;
+  readonly pendingTxn: TxId | undefined;
   /** Method transactions outstanding: delivered, Result not yet acknowledged (oldest first). */
-  readonly methods: readonly TxnRef[];
+  readonly methods: readonly TxId[];
   /** Those of `methods` whose Result has been handed to WTP (S-MethodResult.req). */
-  readonly answered: readonly TxnRef[];
+  readonly answered: readonly TxId[];
   readonly lastActivity: number;
   readonly idleTimeoutMs: number;
 }
 
 export type SessionEvent =
-  | { on: 'Connect'; txn: TxnRef }
-  | { on: 'TR-Result.cnf'; txn: TxnRef }
-  | { on: 'TR-Abort.ind'; txn: TxnRef }
-  | { on: 'Method'; txn: TxnRef }
+  | { on: 'Connect'; txn: TxId }
+  | { on: 'TR-Result.cnf'; txn: TxId }
+  | { on: 'TR-Abort.ind'; txn: TxId }
+  | { on: 'Method'; txn: TxId }
   /** S-MethodResult.req: the Result of a method went to WTP (TR-Result.req). */
-  | { on: 'MethodResult'; txn: TxnRef }
+  | { on: 'MethodResult'; txn: TxId }
   | { on: 'Disconnect' }
   | { on: 'Suspend' }
-  | { on: 'Resume'; txn: TxnRef; peer: Peer; headers: HeaderList | undefined }
+  | { on: 'Resume'; txn: TxId; peer: Peer; headers: HeaderList | undefined }
   | { on: 'IdleTimeout' }
   | { on: 'Evict' };
 export type SessionEventName = SessionEvent['on'];
@@ -112,14 +113,14 @@ export const EVENTS: readonly SessionEventName[] = [
 ];
 
 export type SessionAction =
-  | { do: 'connectReply'; txn: TxnRef }
-  | { do: 'resumeReply'; txn: TxnRef }
-  | { do: 'deliver'; txn: TxnRef }
-  | { do: 'cancelUpstream'; txn: TxnRef }
-  | { do: 'abortTxn'; txn: TxnRef; reason: WspAbortReason }
+  | { do: 'connectReply'; txn: TxId }
+  | { do: 'resumeReply'; txn: TxId }
+  | { do: 'deliver'; txn: TxId }
+  | { do: 'cancelUpstream'; txn: TxId }
+  | { do: 'abortTxn'; txn: TxId; reason: WspAbortReason }
   | { do: 'release' }
   /** A method transaction ended (its Result was acknowledged): drop its bookkeeping. */
-  | { do: 'forget'; txn: TxnRef }
+  | { do: 'forget'; txn: TxId }
   | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' | 'implicit-ack' };
 
 interface Ctx {
@@ -156,13 +157,13 @@ const implicitAck: Guard = (c) => !withinMor(c) && unanswered(c.s) < c.s.caps.me
 const overMor: Guard = (c) => !withinMor(c) && !implicitAck(c);
 
 // ---- effects (data only) ----
-const txnOf = (e: SessionEvent): TxnRef => ('txn' in e ? e.txn : '');
+const txnOf = (e: SessionEvent): TxId => ('txn' in e ? e.txn : '');
 const connectReply: Effect = ({ e }) => ({ patch: { pendingTxn: txnOf(e) }, actions: [{ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' }] });
 const confirm: Effect = () => ({ patch: { pendingTxn: undefined } });
 const deliver: Effect = ({ s, e }) => ({ patch: { methods: [...s.methods, txnOf(e)] }, actions: [{ do: 'deliver', txn: txnOf(e) }] });
 const refuseMor: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' }] });
 const refuseSuspended: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' }] });
-const without = (list: readonly TxnRef[], txn: TxnRef): TxnRef[] => list.filter((t) => t !== txn);
+const without = (list: readonly TxId[], txn: TxId): TxId[] => list.filter((t) => t !== txn);
 const methodDone: Effect = ({ s, e }) => ({ patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
 const markAnswered: Effect = ({ s, e }) => (s.answered.includes(txnOf(e)) ? {} : { patch: { answered: [...s.answered, txnOf(e)] } });
 /** The answered methods leave the count (see the file comment); WTP keeps their transactions. */

@@ -31,7 +31,7 @@ import { TidCache, tidTest } from './tid-cache';
 import { TimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
-/** The initiator's transport address as the edge names it, e.g. "10.1.2.3:49152" or "[2001:db8::1]:49152". */
+/** The initiator's transport address as peerKey (src/core/peer.ts) writes it, e.g. "10.1.2.3:49152" or "[2001:db8::1]:49152". */
 export type PeerKey = string;
 /** One transaction: `${peer}/${tid}` (tid without the direction bit). Opaque to callers. */
 export type TxId = string;
