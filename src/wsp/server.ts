@@ -112,9 +112,18 @@ export interface WspServerDeps {
 /** Largest connectionless Reply we send: one UDP datagram (IPv4, 65535 - 28). */
 export const MAX_CL_DATAGRAM = 65507;
 
-interface InFlight {
-  sessionId: number;
-  ac: AbortController;
+/**
+ * One record per WTP transaction the sessions know: a Connect or Resume until its
+ * TR-Result.cnf, a method from its TR-Invoke.ind until its Result is acknowledged (or it is
+ * aborted). The method's request waits here until the session machine delivers it, and its
+ * AbortController lives here while the request is upstream.
+ */
+interface TxnRecord {
+  readonly sessionId: number;
+  readonly kind: 'connect' | 'resume' | 'method';
+  request?: Extract<WspIn, { pdu: 'Method' }>;
+  /** Set while the request is upstream (a bridge call in flight). */
+  upstream?: AbortController;
 }
 
 export class WspServer {
@@ -123,12 +132,12 @@ export class WspServer {
   private readonly byPeer = new Map<string, number>();
   /** Source key (IPv4 address, IPv6 /64) -> its sessions' ids; no empty sets. */
   private readonly bySource = new Map<string, Set<number>>();
-  private readonly inflight = new Map<TxId, InFlight>();
+  /** Every transaction of every session, by WTP transaction key. */
+  private readonly txns = new Map<TxId, TxnRecord>();
+  /** Derived counts of `txns`: method records, and those with a request upstream. */
+  private methodCount = 0;
+  private upstreamCount = 0;
   private readonly clInflight = new Set<AbortController>();
-  /** Connect/Resume transactions -> session, until confirmed. */
-  private readonly txnSession = new Map<TxId, number>();
-  /** Method transactions -> session, from TR-Invoke.ind until the Result is acknowledged or aborted. */
-  private readonly methodSession = new Map<TxId, number>();
   private nextId = 1;
   private draining = false;
   private readonly ourVersion: number;
@@ -147,8 +156,8 @@ export class WspServer {
     return {
       sessions: this.sessions.size,
       transactions: this.d.wtp.size,
-      methodsInFlight: this.inflight.size,
-      methodsOutstanding: this.methodSession.size,
+      methodsInFlight: this.upstreamCount,
+      methodsOutstanding: this.methodCount,
       connectionlessInFlight: this.clInflight.size,
     };
   }
@@ -206,9 +215,11 @@ export class WspServer {
         return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack ?? false);
       case 'TR-Result.cnf':
       case 'TR-Abort.ind': {
-        const sid = this.txnSession.get(ind.txn) ?? this.methodSession.get(ind.txn);
-        this.txnSession.delete(ind.txn);
-        if (sid === undefined) return;
+        const rec = this.txns.get(ind.txn);
+        if (rec === undefined) return;
+        const sid = rec.sessionId;
+        // a Connect or Resume transaction ends here; a method's record goes when the machine says
+        if (rec.kind !== 'method') this.dropTxn(ind.txn);
         if (ind.ind === 'TR-Abort.ind') this.d.metrics.wspSessionEvents.inc({ event: ind.user ? 'method-abort' : 'transaction-abort' });
         this.event(sid, { on: ind.ind, txn: ind.txn }, now);
         return;
@@ -254,7 +265,7 @@ export class WspServer {
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
-        this.txnSession.set(txn, id);
+        this.addTxn(txn, { sessionId: id, kind: 'connect' });
         this.d.metrics.wspSessions.set(this.sessions.size);
         if (caps.declined.length) this.d.logger.debug({ session: id, declined: caps.declined }, 'capabilities declined');
         this.nextSweep = undefined;
@@ -268,12 +279,10 @@ export class WspServer {
           this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
           return;
         }
-        this.inflight.set(txn, { sessionId: existing, ac: new AbortController() });
-        this.methodSession.set(txn, existing);
-        this.pendingMethods.set(txn, pdu);
+        this.addTxn(txn, { sessionId: existing, kind: 'method', request: pdu });
         this.event(existing, { on: 'Method', txn }, now);
         // accepted (delivered): TR-Invoke.res, so the handset stops retransmitting while the MMSC works
-        if (uack && this.inflight.has(txn)) this.apply(this.d.wtp.invokeRes(txn, now), now);
+        if (uack && this.txns.get(txn)?.upstream) this.apply(this.d.wtp.invokeRes(txn, now), now);
         return;
       }
       case 'Disconnect':
@@ -299,7 +308,7 @@ export class WspServer {
         const old = this.byPeer.get(peerKey(peer));
         if (old !== undefined && old !== s.id) this.event(old, { on: 'Disconnect' }, now);
         this.byPeer.set(peerKey(peer), s.id);
-        this.txnSession.set(txn, s.id);
+        this.addTxn(txn, { sessionId: s.id, kind: 'resume' });
         this.event(s.id, { on: 'Resume', txn, peer, headers: pdu.headers ? this.sessionHeaders(pdu.headers) : undefined }, now);
         return;
       }
@@ -310,7 +319,32 @@ export class WspServer {
     }
   }
 
-  private readonly pendingMethods = new Map<TxId, Extract<WspIn, { pdu: 'Method' }>>();
+  private addTxn(txn: TxId, rec: TxnRecord): void {
+    this.dropTxn(txn);
+    this.txns.set(txn, rec);
+    if (rec.kind === 'method') this.methodCount++;
+  }
+
+  /** Forgets a transaction's record (its upstream request, if any, is left to finish or be cancelled by the caller). */
+  private dropTxn(txn: TxId): TxnRecord | undefined {
+    const rec = this.txns.get(txn);
+    if (!rec) return undefined;
+    this.txns.delete(txn);
+    if (rec.kind === 'method') this.methodCount--;
+    if (rec.upstream) this.upstreamCount--;
+    return rec;
+  }
+
+  /** The request is back (or cancelled): no longer upstream. */
+  private endUpstream(rec: TxnRecord): AbortController | undefined {
+    const ac = rec.upstream;
+    if (ac) {
+      rec.upstream = undefined;
+      this.upstreamCount--;
+    }
+    rec.request = undefined;
+    return ac;
+  }
 
   /** Session headers: Encoding-Version is negotiation, not a header for every request. */
   private sessionHeaders(h: HeaderList): HeaderList {
@@ -359,7 +393,7 @@ export class WspServer {
 
   private onEvicted(id: number, s: Session): void {
     // the cache already dropped it; run the machine for its actions
-    this.runActions(s, step(s, { on: 'Evict' }, this.d.now()).actions, this.d.now());
+    this.runActions(s, step(s, { on: 'Evict' }, this.d.now()).actions, this.d.now(), s);
     this.d.onAsyncOutput?.();
   }
 
@@ -376,10 +410,11 @@ export class WspServer {
         this.indexSource(r.session.peer, id);
       }
     }
-    this.runActions(r.session, r.actions, now);
+    this.runActions(r.session, r.actions, now, s);
   }
 
-  private runActions(s: Session, actions: SessionAction[], now: number): void {
+  /** Carries out the machine's actions; `prev` is the session before the step. */
+  private runActions(s: Session, actions: SessionAction[], now: number, prev: Session): void {
     for (const a of actions) {
       switch (a.do) {
         case 'connectReply': {
@@ -413,28 +448,24 @@ export class WspServer {
           this.startMethod(s, a.txn);
           break;
         case 'cancelUpstream': {
-          const f = this.inflight.get(a.txn);
-          this.inflight.delete(a.txn);
-          this.pendingMethods.delete(a.txn);
-          f?.ac.abort();
+          const rec = this.txns.get(a.txn);
+          if (rec) this.endUpstream(rec)?.abort();
           this.checkIdle();
           break;
         }
         case 'forget':
-          this.methodSession.delete(a.txn);
+          this.dropTxn(a.txn);
           break;
         case 'abortTxn':
-          this.txnSession.delete(a.txn);
-          this.methodSession.delete(a.txn);
-          this.inflight.delete(a.txn);
-          this.pendingMethods.delete(a.txn);
+          this.dropTxn(a.txn);
           this.apply(this.d.wtp.abortReq(a.txn, WSP_ABORT[a.reason], now), now);
           break;
         case 'release':
           this.sessions.delete(s.id);
           if (this.byPeer.get(peerKey(s.peer)) === s.id) this.byPeer.delete(peerKey(s.peer));
           this.unindexSource(s.peer, s.id);
-          for (const [t, sid] of this.txnSession) if (sid === s.id) this.txnSession.delete(t);
+          // what the session still held (the aborts above normally dropped it already): no scan
+          for (const t of prev.pendingTxn === undefined ? prev.methods : [prev.pendingTxn, ...prev.methods]) if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
           this.d.metrics.wspSessions.set(this.sessions.size);
           break;
         case 'count':
@@ -445,10 +476,13 @@ export class WspServer {
   }
 
   private startMethod(s: Session, txn: TxId): void {
-    const pdu = this.pendingMethods.get(txn);
-    const f = this.inflight.get(txn);
-    this.pendingMethods.delete(txn);
-    if (!pdu || !f) return;
+    const rec = this.txns.get(txn);
+    const pdu = rec?.request;
+    if (!rec || !pdu || rec.upstream) return;
+    rec.request = undefined;
+    const ac = new AbortController();
+    rec.upstream = ac;
+    this.upstreamCount++;
     const req: MethodRequest = {
       mode: 'co',
       method: pdu.method,
@@ -461,20 +495,21 @@ export class WspServer {
       clientSduSize: s.caps.clientSduSize,
       encodingVersion: versionText(s.encodingVersion),
       sessionId: s.id,
-      signal: f.ac.signal,
+      signal: ac.signal,
     };
     this.d.bridge.handle(req).then(
-      (reply) => this.finishMethod(txn, reply),
-      (err: unknown) => this.finishMethod(txn, textReply(500, isWapgwError(err) ? err.code : 'internal error')),
+      (reply) => this.finishMethod(txn, ac, reply),
+      (err: unknown) => this.finishMethod(txn, ac, textReply(500, isWapgwError(err) ? err.code : 'internal error')),
     );
   }
 
-  private finishMethod(txn: TxId, reply: MethodReply): void {
-    const f = this.inflight.get(txn);
-    if (!f || f.ac.signal.aborted || reply.cancelled) return; // MethodAbort/Disconnect already handled it
-    this.inflight.delete(txn);
+  private finishMethod(txn: TxId, ac: AbortController, reply: MethodReply): void {
+    const rec = this.txns.get(txn);
+    // MethodAbort, Disconnect or the drain already handled it
+    if (!rec || rec.upstream !== ac || ac.signal.aborted || reply.cancelled) return;
+    this.endUpstream(rec);
     const now = this.d.now();
-    const s = this.sessions.peek(f.sessionId);
+    const s = this.sessions.peek(rec.sessionId);
     if (!s) {
       this.checkIdle();
       return;
@@ -483,7 +518,7 @@ export class WspServer {
     const sdu = s.caps.clientSduSize > 0 ? s.caps.clientSduSize : Infinity;
     const buf = this.encodeBounded(reply, s.encodingVersion, Math.min(sdu, this.d.wtp.maxResultSize(txn)));
     // S-MethodResult.req: the session notes the method as answered (implicit acknowledgement, session-machine.ts)
-    this.event(f.sessionId, { on: 'MethodResult', txn }, now);
+    this.event(rec.sessionId, { on: 'MethodResult', txn }, now);
     this.apply(this.d.wtp.resultReq(txn, buf, now), now);
     this.checkIdle();
     this.d.onAsyncOutput?.();
@@ -568,7 +603,7 @@ export class WspServer {
 
   /** Resolves when no method is in flight (the edge races it against the drain deadline). */
   whenIdle(): Promise<void> {
-    if (this.inflight.size === 0 && this.clInflight.size === 0) return Promise.resolve();
+    if (this.upstreamCount === 0 && this.clInflight.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         this.idle.delete(done);
@@ -580,14 +615,13 @@ export class WspServer {
 
   /** Drain, last step: cancels whatever is still in flight. */
   cancelAll(): void {
-    for (const f of this.inflight.values()) f.ac.abort();
+    for (const rec of this.txns.values()) this.endUpstream(rec)?.abort();
     for (const ac of this.clInflight) ac.abort();
-    this.inflight.clear();
     this.clInflight.clear();
     this.checkIdle();
   }
 
   private checkIdle(): void {
-    if (this.inflight.size === 0 && this.clInflight.size === 0) for (const f of [...this.idle]) f();
+    if (this.upstreamCount === 0 && this.clInflight.size === 0) for (const f of [...this.idle]) f();
   }
 }
