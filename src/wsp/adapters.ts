@@ -3,17 +3,14 @@
  * (src/wtp, driven with decoded PDUs and a textual peer key) and the WSP/MMS codecs
  * (src/codec/wsp, src/codec/mms). Pure translation, no state beyond the responder itself.
  */
-import type { Config } from '../config/schema';
 import { DecodeError, EncodeError } from '../core/errors';
-import type { Logger } from '../core/logger';
-import type { Metrics } from '../ops/metrics';
 import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
 import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
 import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
 import { PROTOCOL_OPTIONS, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
-import { WtpResponder, type ResultOptions, type WtpAction } from '../wtp';
+import { WtpResponder, type ResultOptions, type WtpAction, type WtpResponderDeps } from '../wtp';
 import type { HeaderList } from '../bridge/headers';
 import { httpToWspStatus } from '../bridge/status';
 import { peerKey, type Peer } from '../core/peer';
@@ -35,9 +32,8 @@ export function parseWtpPeerKey(k: string): Peer {
 
 // ---------------------------------------------------------------- WTP
 
-export function createWtpPort(deps: { config: Config; metrics: Metrics; logger: Logger }): WtpPort {
-  const r = new WtpResponder({ config: deps.config, metrics: deps.metrics, logger: deps.logger });
-  return new WtpAdapter(r);
+export function createWtpPort(deps: WtpResponderDeps): WtpPort {
+  return new WtpAdapter(new WtpResponder(deps));
 }
 
 export class WtpAdapter implements WtpPort {

@@ -19,8 +19,6 @@ import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
-import type { Logger } from '../core/logger';
-import type { Metrics } from '../ops/metrics';
 import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
 import type { HeaderList } from '../bridge/headers';
 import { peerKey, type BearerRole, type Peer } from '../core/peer';
@@ -90,13 +88,30 @@ export interface MethodHandler {
   handle(req: MethodRequest): Promise<MethodReply>;
 }
 
+/**
+ * What the server reports, as data: counts for the metrics and lines for the log. The server
+ * keeps no metrics registry and no logger; the edge (src/edge/wsp-report.ts) turns these into
+ * prom-client counters and pino lines.
+ */
+export type WspNote =
+  | { note: 'decode-error'; layer: 'wtp' | 'wsp' | 'wsp-cl'; count: number }
+  | { note: 'rate-limited' }
+  | { note: 'session-event'; event: string }
+  | { note: 'sessions'; count: number }
+  | { note: 'access-denied'; reason: 'amplification' }
+  | { note: 'log'; level: 'debug' | 'info' | 'warn'; msg: string; fields: Record<string, unknown> };
+
+export interface WspReporter {
+  note(n: WspNote): void;
+}
+
 export interface WspServerDeps {
-  config: Config;
+  /** Only the WSP settings, not the whole config. */
+  config: { wsp: Config['wsp'] };
   wtp: WtpPort;
   codec: WspCodecPort;
   bridge: MethodHandler;
-  metrics: Metrics;
-  logger: Logger;
+  report: WspReporter;
   send: (role: BearerRole, buf: Buffer, peer: Peer) => void;
   /** Monotonic clock (the same one the edge passes as `now`). */
   now: () => number;
@@ -200,7 +215,7 @@ export class WspServer {
   // ---------------------------------------------------------------- CO bearer
   receiveCo(buf: Buffer, peer: Peer, now: number): void {
     const out = this.d.wtp.receive(buf, peer, now);
-    if (out.decodeErrors) this.d.metrics.decodeErrors.inc({ layer: 'wtp' }, out.decodeErrors);
+    if (out.decodeErrors) this.d.report.note({ note: 'decode-error', layer: 'wtp', count: out.decodeErrors });
     this.apply(out, now);
   }
 
@@ -220,7 +235,7 @@ export class WspServer {
         const sid = rec.sessionId;
         // a Connect or Resume transaction ends here; a method's record goes when the machine says
         if (rec.kind !== 'method') this.dropTxn(ind.txn);
-        if (ind.ind === 'TR-Abort.ind') this.d.metrics.wspSessionEvents.inc({ event: ind.user ? 'method-abort' : 'transaction-abort' });
+        if (ind.ind === 'TR-Abort.ind') this.d.report.note({ note: 'session-event', event: ind.user ? 'method-abort' : 'transaction-abort' });
         this.event(sid, { on: ind.ind, txn: ind.txn }, now);
         return;
       }
@@ -234,8 +249,8 @@ export class WspServer {
     try {
       pdu = this.d.codec.decode(data, session?.encodingVersion ?? 0x12);
     } catch (err) {
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp' });
-      this.d.logger.debug({ err, peer: `${peer.address}:${peer.port}` }, 'undecodable WSP PDU');
+      this.d.report.note({ note: 'decode-error', layer: 'wsp', count: 1 });
+      this.d.report.note({ note: 'log', level: 'debug', msg: 'undecodable WSP PDU', fields: { err, peer: peerKey(peer) } });
       if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
       return;
     }
@@ -247,7 +262,7 @@ export class WspServer {
       case 'Connect': {
         if (tcl !== 2) return;
         if (this.d.admitConnect && !this.d.admitConnect(peer.address)) {
-          this.d.metrics.rateLimited.inc({ layer: 'wsp' });
+          this.d.report.note({ note: 'rate-limited' });
           this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.CONGESTION, now), now);
           return;
         }
@@ -266,8 +281,8 @@ export class WspServer {
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
         this.addTxn(txn, { sessionId: id, kind: 'connect' });
-        this.d.metrics.wspSessions.set(this.sessions.size);
-        if (caps.declined.length) this.d.logger.debug({ session: id, declined: caps.declined }, 'capabilities declined');
+        this.d.report.note({ note: 'sessions', count: this.sessions.size });
+        if (caps.declined.length) this.d.report.note({ note: 'log', level: 'debug', msg: 'capabilities declined', fields: { session: id, declined: caps.declined } });
         this.nextSweep = undefined;
         this.event(id, { on: 'Connect', txn }, now);
         return;
@@ -313,7 +328,7 @@ export class WspServer {
         return;
       }
       case 'Other':
-        this.d.metrics.decodeErrors.inc({ layer: 'wsp' });
+        this.d.report.note({ note: 'decode-error', layer: 'wsp', count: 1 });
         if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
         return;
     }
@@ -376,7 +391,7 @@ export class WspServer {
         if (s && (!oldest || s.lastActivity < oldest.lastActivity)) oldest = s;
       }
       if (!oldest) break;
-      this.d.metrics.wspSessionEvents.inc({ event: 'source-limit' });
+      this.d.report.note({ note: 'session-event', event: 'source-limit' });
       this.event(oldest.id, { on: 'Evict' }, now);
       // the release action unindexes it; should a machine ever keep it, stop rather than spin
       if (set.has(oldest.id)) break;
@@ -466,10 +481,10 @@ export class WspServer {
           this.unindexSource(s.peer, s.id);
           // what the session still held (the aborts above normally dropped it already): no scan
           for (const t of prev.pendingTxn === undefined ? prev.methods : [prev.pendingTxn, ...prev.methods]) if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
-          this.d.metrics.wspSessions.set(this.sessions.size);
+          this.d.report.note({ note: 'sessions', count: this.sessions.size });
           break;
         case 'count':
-          this.d.metrics.wspSessionEvents.inc({ event: a.event });
+          this.d.report.note({ note: 'session-event', event: a.event });
           break;
       }
     }
@@ -530,11 +545,11 @@ export class WspServer {
     try {
       buf = this.d.codec.encodeReply(reply, version);
     } catch (err) {
-      this.d.logger.warn({ err }, 'reply not encodable');
+      this.d.report.note({ note: 'log', level: 'warn', msg: 'reply not encodable', fields: { err } });
       buf = this.d.codec.encodeReply(textReply(502, 'reply from the MMSC could not be encoded for WSP'), version);
     }
     if (limit > 0 && buf.length > limit) {
-      this.d.logger.info({ bytes: buf.length, limit }, 'reply too large for the handset: 413');
+      this.d.report.note({ note: 'log', level: 'info', msg: 'reply too large for the handset: 413', fields: { bytes: buf.length, limit } });
       buf = this.d.codec.encodeReply(textReply(413, `reply of ${buf.length} octets exceeds the ${limit} octets this handset can receive`), version);
     }
     return buf;
@@ -544,7 +559,7 @@ export class WspServer {
   receiveCl(buf: Buffer, peer: Peer, _now: number): void {
     if (this.draining) return;
     if (buf.length < 2) {
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return;
     }
     const tid = buf[0] as number;
@@ -552,12 +567,12 @@ export class WspServer {
     try {
       pdu = this.d.codec.decode(buf.subarray(1), 0x12);
     } catch {
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return; // connectionless: no transaction to abort, drop (WAP-230 §8.2.1)
     }
     if (pdu.pdu !== 'Method') {
       // Connect, Disconnect... have no meaning without a session: dropped (and counted)
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return;
     }
     const ac = new AbortController();
@@ -585,8 +600,8 @@ export class WspServer {
       // a Reply larger than one datagram gets 413 with a reason, never a truncated datagram
       let body = this.encodeBounded(reply, 0x12, MAX_CL_DATAGRAM - 1);
       if (1 + body.length > budget) {
-        this.d.metrics.accessDenied.inc({ layer: 'wsp-cl', reason: 'amplification' });
-        this.d.logger.info({ src: peer.address, bytes: 1 + body.length, received: buf.length, factor }, 'connectionless reply over the amplification bound: 413');
+        this.d.report.note({ note: 'access-denied', reason: 'amplification' });
+        this.d.report.note({ note: 'log', level: 'info', msg: 'connectionless reply over the amplification bound: 413', fields: { src: peer.address, bytes: 1 + body.length, received: buf.length, factor } });
         body = this.d.codec.encodeReply({ status: 413, contentType: 'text/plain', headers: [], body: Buffer.alloc(0) }, 0x12);
         if (1 + body.length > budget) return;
       }

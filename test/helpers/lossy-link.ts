@@ -15,6 +15,7 @@
  * `userDelayMs` with `respond(request)`.
  */
 import { decodeWtp, encodeWtp } from '../../src/codec/wtp';
+import { wtpReporter } from '../../src/edge/wtp-report';
 import type { Tcl, WtpPdu, Tpi } from '../../src/codec/wtp/types';
 import { PROVIDER_ABORT } from '../../src/codec/wtp/types';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
@@ -109,7 +110,7 @@ export class Pair {
     this.rng = new Rng(opts.seed ?? 1);
     this.link = { ...PERFECT, ...opts.link };
     this.config = configSchema.parse(opts.config ?? {});
-    this.responder = new WtpResponder({ config: this.config, logger: opts.logger ?? silentLogger(), metrics: this.metrics });
+    this.responder = new WtpResponder({ config: this.config, report: wtpReporter(this.metrics, opts.logger ?? silentLogger()) });
   }
 
   handset(peer = `10.0.0.${this.handsets.size + 1}:${40000 + this.handsets.size}`, opts: HandsetOptions = {}): Handset {

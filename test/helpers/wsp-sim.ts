@@ -6,6 +6,8 @@
  * The handsets are Mor1Client (mor1-client.ts) on lossy-link.ts's WTP initiator.
  */
 import { createHash } from 'node:crypto';
+import { wspReporter } from '../../src/edge/wsp-report';
+import { wtpReporter } from '../../src/edge/wtp-report';
 import { decodeWtp, encodeWtp } from '../../src/codec/wtp';
 import type { WtpPdu } from '../../src/codec/wtp/types';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
@@ -63,11 +65,10 @@ export class WspSim implements HandsetHost {
     const logger = silentLogger();
     this.server = new WspServer({
       config: this.config,
-      wtp: createWtpPort({ config: this.config, metrics: this.metrics, logger }),
+      wtp: createWtpPort({ config: this.config, report: wtpReporter(this.metrics, logger) }),
       codec: createWspCodec(),
       bridge: { handle: (req) => this.handle(req) },
-      metrics: this.metrics,
-      logger,
+      report: wspReporter(this.metrics, logger),
       send: (_role, buf, peer) => this.transmitBytes('down', `${peer.address}:${peer.port}`, buf),
       now: () => this.now,
       onAsyncOutput: () => this.arm(),
