@@ -1,105 +1,18 @@
 /**
- * Adapts the real lower layers to the WSP server's ports (ports.ts): the WTP responder
- * (src/wtp, driven with decoded PDUs and a textual peer key) and the WSP/MMS codecs
- * (src/codec/wsp, src/codec/mms). Pure translation, no state beyond the responder itself.
+ * Adapts the WSP/MMS codecs (src/codec/wsp, src/codec/mms) to the WSP server's codec port
+ * (ports.ts). Pure translation. (The WTP side needs no adapter: the server takes WTP's own
+ * port, src/wtp/port.ts, as it is.)
  */
-import { DecodeError, EncodeError } from '../core/errors';
-import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
+import { EncodeError } from '../core/errors';
 import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
 import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
 import { PROTOCOL_OPTIONS, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
-import { WtpResponder, type ResultOptions, type WtpAction, type WtpResponderDeps } from '../wtp';
 import type { HeaderList } from '../bridge/headers';
 import { httpToWspStatus } from '../bridge/status';
-import { peerKey, type Peer } from '../core/peer';
 import type { ProposedCapabilities } from './capabilities';
-import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
-
-// ---------------------------------------------------------------- peers
-
-/** The responder's peer key is the one peer key (src/core/peer.ts). */
-export const wtpPeerKey = peerKey;
-
-export function parseWtpPeerKey(k: string): Peer {
-  const i = k.lastIndexOf(':');
-  const host = k.slice(0, i);
-  const port = Number(k.slice(i + 1));
-  if (host.startsWith('[')) return { address: host.slice(1, -1), port, family: 6 };
-  return { address: host, port, family: 4 };
-}
-
-// ---------------------------------------------------------------- WTP
-
-export function createWtpPort(deps: WtpResponderDeps): WtpPort {
-  return new WtpAdapter(new WtpResponder(deps));
-}
-
-export class WtpAdapter implements WtpPort {
-  constructor(readonly responder: WtpResponder) {}
-
-  get size(): number {
-    return this.responder.size;
-  }
-
-  receive(buf: Buffer, peer: Peer, now: number): WtpOutput {
-    const key = wtpPeerKey(peer);
-    let pdus;
-    try {
-      pdus = decodeDatagram(buf);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      const tid = buf.length >= 3 ? buf.readUInt16BE(1) : undefined;
-      return { ...convert(this.responder.receiveMalformed(key, tid, now, buf.length)), decodeErrors: 1 };
-    }
-    const acts: WtpAction[] = [];
-    for (const p of pdus) acts.push(...this.responder.receive(p, key, now));
-    return convert(acts);
-  }
-
-  tick(now: number): WtpOutput {
-    return convert(this.responder.tick(now));
-  }
-  nextDeadline(): number | undefined {
-    return this.responder.nextDeadline();
-  }
-  resultReq(txn: string, data: Buffer, now: number, opts?: ResultOptions): WtpOutput {
-    return convert(this.responder.resultReq(txn, data, now, opts));
-  }
-  abortReq(txn: string, reason: number, now: number): WtpOutput {
-    return convert(this.responder.abortReq(txn, reason, now));
-  }
-  invokeRes(txn: string, now: number): WtpOutput {
-    return convert(this.responder.invokeRes(txn, now));
-  }
-  maxResultSize(txn: string): number {
-    return this.responder.maxResultSize(txn);
-  }
-}
-
-function convert(actions: WtpAction[]): WtpOutput {
-  const out: WtpOutput = { send: [], indications: [] };
-  for (const a of actions) {
-    switch (a.kind) {
-      case 'send': {
-        const peer = parseWtpPeerKey(a.peer);
-        for (const p of a.pdus) out.send.push({ buf: encodeWtp(p), peer });
-        break;
-      }
-      case 'invokeInd':
-        out.indications.push({ ind: 'TR-Invoke.ind', txn: a.txId, peer: parseWtpPeerKey(a.peer), tcl: a.tcl, data: a.data, uack: a.uack });
-        break;
-      case 'resultCnf':
-        out.indications.push({ ind: 'TR-Result.cnf', txn: a.txId });
-        break;
-      case 'abortInd':
-        out.indications.push({ ind: 'TR-Abort.ind', txn: a.txId, user: a.abortType === 'user', reason: a.reason } as WtpIndication);
-        break;
-    }
-  }
-  return out;
-}
+import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn } from './ports';
 
 // ---------------------------------------------------------------- WSP
 

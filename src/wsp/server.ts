@@ -25,7 +25,8 @@ import { peerKey, type BearerRole, type Peer } from '../core/peer';
 import { sourceKey } from '../core/net';
 import { negotiate, negotiateEncodingVersion } from './capabilities';
 import { versionCode, versionText } from '../codec/wsp/tables';
-import type { ReplyOut, TxId, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
+import type { ReplyOut, WspCodecPort, WspIn } from './ports';
+import type { TxId, WtpIndication, WtpOutput, WtpPort } from '../wtp';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
 /**

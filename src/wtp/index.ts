@@ -82,3 +82,4 @@
 export { WtpResponder, silentReporter, txIdOf, type PeerKey, type TxId, type WtpAction, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
 export { STATES, EVENTS, ROWS, step, type WtpState, type WtpEventType, type Tx } from './machine';
 export { chooseSegmentSize, maxMessageFor, MAX_PACKETS } from './sar';
+export { createWtpPort, WtpDatagramPort, type WtpIndication, type WtpOutput, type WtpPort } from './port';
