@@ -18,7 +18,7 @@
  *
  * Implicit acknowledgement on lossy links: a client may have at most Method-MOR methods
  * outstanding, and a method is outstanding for the client until it receives the Result
- * (WAP-230 §7.1.4 S-MethodResult.ind; Method-MOR, §8.3.2.3). So when a new method arrives while
+ * (WAP-230: the S-MethodResult primitive; the Method-MOR capability, §8.3 and Table 37). So when a new method arrives while
  * the session already counts Method-MOR methods, and some of them have their Result sent
  * (S-MethodResult.req done, the WTP transaction waiting for its Ack), the client has received
  * at least one of those Results and only the Ack was lost. The new method then takes the
