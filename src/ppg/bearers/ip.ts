@@ -12,7 +12,7 @@
  */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import type { Peer } from '../../edge/udp-bearer';
+import type { Peer } from '../../core/peer';
 import { type BearerOutcome, type IpBearer, WAP_PUSH_PORT } from '../bearer';
 
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
