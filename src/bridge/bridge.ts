@@ -21,7 +21,7 @@ import type { IdentityHeaders } from '../proxy/identity';
 import type { RateLimiter } from '../proxy/rate-limit';
 import type { Subscriber } from '../subscribers/types';
 import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders, type HeaderList } from './headers';
-import { normalizeHttpStatus } from './status';
+import { normalizeHttpStatus } from '../codec/wsp/tables';
 import { UpstreamError, type UpstreamClient } from './upstream';
 
 export interface MethodRequest {

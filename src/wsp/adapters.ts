@@ -15,7 +15,7 @@ import { PROTOCOL_OPTIONS } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
 import { WtpResponder, type WtpAction } from '../wtp';
 import type { HeaderList } from '../bridge/headers';
-import { httpToWspStatus } from '../bridge/status';
+import { httpToWspStatus } from '../codec/wsp/tables';
 import type { Peer } from '../edge/udp-bearer';
 import type { ProposedCapabilities } from './capabilities';
 import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WspBridge, type MethodRequest } from '../../src/bridge/bridge';
 import { UpstreamClient } from '../../src/bridge/upstream';
-import { httpToWspStatus, wspToHttpStatus } from '../../src/bridge/status';
+import { httpToWspStatus, normalizeHttpStatus, wspToHttpStatus } from '../../src/codec/wsp/tables';
 import { mergeSessionHeaders } from '../../src/bridge/headers';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
@@ -111,6 +111,13 @@ t.test('status table both ways', async (t) => {
   t.equal(httpToWspStatus(299), 0x20, 'unknown 2xx -> 200');
   t.equal(httpToWspStatus(599), 0x60, 'unknown 5xx -> 500');
   t.equal(wspToHttpStatus(0x51), 417);
+  // the one fallback (RFC 9110 §15: an unknown code is the x00 of its class; not a status -> 500)
+  t.equal(normalizeHttpStatus(308), 300, 'unknown 3xx reaches the handset as 300');
+  t.equal(normalizeHttpStatus(451), 400, 'unknown 4xx reaches the handset as 400');
+  t.equal(normalizeHttpStatus(103), 100, 'unknown 1xx as 100 (same rule as every class)');
+  t.equal(normalizeHttpStatus(511), 500);
+  t.equal(normalizeHttpStatus(600), 500, 'not an HTTP status -> 500');
+  t.equal(normalizeHttpStatus(404), 404, 'a code with a row is kept');
 });
 
 t.test('session headers merged, method headers win', async (t) => {
