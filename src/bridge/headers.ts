@@ -7,9 +7,9 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP } from '../core/http';
+import { HOP_BY_HOP, type HeaderList } from '../core/http';
 
-export type HeaderList = Array<[name: string, value: string]>;
+export type { HeaderList };
 
 /** Never carried from one leg to the other: RFC 9110 §7.6.1 hop-by-hop, plus the fields each leg sets for itself (the WSP PDU carries its own length, the MMSC gets its own Host). */
 const NOT_FORWARDED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'content-length']);

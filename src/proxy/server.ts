@@ -1,18 +1,19 @@
 /**
- * The HTTP MMS proxy: the `proxy:port` of the phones' MMS APN (peers.md §5: Android sends
+ * The HTTP MMS proxy: the `proxy:port` of the phones' MMS APN (Android sends
  * absolute-form requests through it, RFC 9112 §3.2.2). Built on `http-proxy` for the streaming
  * core, with keep-alive agents toward the MMSC and Node's keep-alive toward phones.
  *
  * Per connection: at most proxy.maxConnections open, and proxy.maxConnectionsPerSource from one
  * source (IPv6: one /64); one over is closed on accept and counted.
  * Per request, in order, nothing goes upstream until every check passed:
- *   rate limit (429) -> source network / subscriber (403) -> method (405) -> framing (400)
- *   -> target: absolute-form must name an allowed origin, origin-form goes to mmsc.url's origin
- *   (403) -> Content-Length over proxy.maxBodyBytes (413).
+ *   the shared policy's verdict (src/policy/admit.ts: rate limit 429 -> source network /
+ *   subscriber 403 -> method 405 -> target 403: absolute-form must name an allowed origin,
+ *   origin-form goes to mmsc.url's origin) -> framing (400) -> Content-Length over
+ *   proxy.maxBodyBytes (413).
  * Then the request headers are rebuilt: hop-by-hop headers dropped (RFC 9110 §7.6.1: Connection
  * and the names it lists, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade;
  * plus Proxy-Authorization, which is for us, and Expect, which Node answers itself), every client
- * copy of an identity header removed and the real ones added (identity.ts), Host set to the
+ * copy of an identity header removed and the real ones added (Policy.identify), Host set to the
  * target's authority (the absolute URI wins over a client Host, RFC 9112 §3.2.2), Via appended.
  * The body streams through a byte counter (chunked bodies over the maximum: 413 and the upstream
  * request aborted). Upstream failures map to 502, the upstream timeout to 504. CONNECT is
@@ -38,10 +39,8 @@ import { normalizeAddress, sourceKey } from '../core/net';
 import { listenHttp } from '../ops/http-server';
 import type { Metrics } from '../ops/metrics';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
-import { AccessPolicy, UpstreamPolicy } from './access';
-import { IdentityHeaders } from './identity';
+import { Policy } from '../policy/admit';
 import { peekMms, type MmsPeek } from './mms-peek';
-import { RateLimiter } from './rate-limit';
 
 export interface MmsProxyDeps {
   config: Config;
@@ -179,17 +178,11 @@ export class MmsProxy implements Component {
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private access: AccessPolicy;
-  private readonly upstream: UpstreamPolicy;
-  private identity: IdentityHeaders;
-  private readonly subscribers: SubscriberStore;
+  private readonly policy: Policy;
   private inFlight = 0;
   /** Open connections per source key (an IPv4 address or an IPv6 /64); at most maxConnections entries. */
   private readonly connectionsBySource = new Map<string, number>();
   private openConnections = 0;
-  private readonly limiter: RateLimiter;
-  private readonly allowedMethods: ReadonlySet<string>;
-  private readonly allowHeader: string;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly proxy: httpProxy;
@@ -208,17 +201,7 @@ export class MmsProxy implements Component {
     this.log = deps.logger.child({ component: 'proxy' });
     this.latencySeries = this.metrics.upstreamLatency.labels({ source: 'proxy' });
     this.clock = deps.clock ?? systemClock;
-    this.subscribers = deps.subscribers;
-    this.access = new AccessPolicy({ config, subscribers: deps.subscribers });
-    this.upstream = new UpstreamPolicy({ config });
-    this.identity = new IdentityHeaders(config.identity);
-    this.limiter = new RateLimiter({
-      perSecond: config.rateLimit.proxy.perSourcePerSecond,
-      burst: config.rateLimit.proxy.burst,
-      maxSources: config.rateLimit.maxSources,
-    });
-    this.allowedMethods = new Set(config.proxy.allowedMethods);
-    this.allowHeader = config.proxy.allowedMethods.join(', ');
+    this.policy = new Policy({ bearer: 'http', config, subscribers: deps.subscribers });
     const agentOpts = {
       keepAlive: true,
       maxSockets: config.mmsc.connections,
@@ -302,18 +285,16 @@ export class MmsProxy implements Component {
       port: a?.port,
       connections: this.openConnections,
       inFlight: this.inFlight,
-      upstreams: this.upstream.origins,
-      rateLimitedSources: this.limiter.size,
+      upstreams: this.policy.upstream.origins,
+      rateLimitedSources: this.policy.rateLimitedSources,
     };
   }
 
   /** SIGHUP: identity headers, allowedNetworks, requireSubscriber and log.accessLog apply live. */
   prepareReload(next: Config): () => void {
-    const access = new AccessPolicy({ config: next, subscribers: this.subscribers });
-    const identity = new IdentityHeaders(next.identity);
+    const applyPolicy = this.policy.prepareReload(next);
     return () => {
-      this.access = access;
-      this.identity = identity;
+      applyPolicy();
       this.config = next;
     };
   }
@@ -340,18 +321,12 @@ export class MmsProxy implements Component {
       this.finish(ex, res);
     });
 
-    if (!this.limiter.take(ex.src, ex.start)) {
-      this.metrics.rateLimited.inc({ layer: 'proxy' });
-      return this.refuse(ex, req, res, 429, 'rate-limit');
-    }
-    const acc = this.access.check(ex.src);
-    if (!acc.ok) {
-      this.metrics.accessDenied.inc({ layer: 'proxy', reason: acc.reason });
-      return this.refuse(ex, req, res, acc.status, acc.reason);
-    }
-    ex.subscriber = acc.subscriber;
-    if (!this.allowedMethods.has(ex.method)) {
-      return this.refuse(ex, req, res, 405, 'method', { allow: this.allowHeader });
+    const verdict = this.policy.admit({ source: ex.src, method: ex.method, target: ex.url, now: ex.start });
+    if (verdict.subscriber) ex.subscriber = verdict.subscriber;
+    if (!verdict.ok) {
+      if (verdict.reason === 'rate-limit') this.metrics.rateLimited.inc({ layer: 'proxy' });
+      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber') this.metrics.accessDenied.inc({ layer: 'proxy', reason: verdict.reason });
+      return this.refuse(ex, req, res, verdict.status, verdict.reason, verdict.reason === 'method' ? { allow: this.policy.allowHeader } : {});
     }
     // Node's parser already refuses CL+TE, duplicate CL and obs-fold; a Transfer-Encoding other
     // than plain `chunked` is refused here (RFC 9112 §6.1: we would not know the body length).
@@ -363,27 +338,11 @@ export class MmsProxy implements Component {
     let hosts = 0;
     for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
     if (hosts > 1) return this.refuse(ex, req, res, 400, 'framing');
-    const target = this.resolveTarget(ex.url);
-    if (target === null) return this.refuse(ex, req, res, 403, 'target');
     const cl = req.headers['content-length'];
     if (cl !== undefined && Number(cl) > this.config.proxy.maxBodyBytes) {
       return this.refuse(ex, req, res, 413, 'body-too-large');
     }
-    this.forward(ex, req, res, target, expectContinue);
-  }
-
-  /** The upstream URL for a request target, or null when it is not ours to reach. */
-  private resolveTarget(raw: string): { origin: string; url: URL } | null {
-    if (raw.startsWith('/')) {
-      const u = this.upstream.resolveOriginForm(raw);
-      if (u === null) return null;
-      const r = this.upstream.check(u);
-      return r.ok ? r : null;
-    }
-    // absolute-form; asterisk-form and authority-form (outside CONNECT) are not ours
-    if (!/^https?:\/\//i.test(raw)) return null;
-    const r = this.upstream.check(raw);
-    return r.ok ? r : null;
+    this.forward(ex, req, res, verdict, expectContinue);
   }
 
   private forward(ex: Exchange, req: TaggedRequest, res: http.ServerResponse, target: { origin: string; url: URL }, expectContinue: boolean): void {
@@ -392,7 +351,7 @@ export class MmsProxy implements Component {
     const cl = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
     const mmsBody = hasBody && this.config.log.accessLog && isMms(req.headers['content-type']);
-    const pairs = this.identity.apply(endToEnd(req.rawHeaders, true), ex.src, ex.subscriber, Date.now());
+    const pairs = this.policy.identify(endToEnd(req.rawHeaders, true), ex.src, ex.subscriber, Date.now());
     const headers = toHeaderObject(pairs);
     headers.host = u.host;
     const via = `${req.httpVersion} wapgw`;
@@ -575,7 +534,7 @@ export class MmsProxy implements Component {
     const src = sourceOf(socket);
     this.metrics.proxyRefusals.inc({ reason: 'connect' });
     this.metrics.proxyRequests.inc({ method: 'CONNECT', status: '405' });
-    const allow = this.allowHeader;
+    const allow = this.policy.allowHeader;
     socket.on('error', () => socket.destroy());
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${allow}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     if (this.config.log.accessLog) {
@@ -615,7 +574,7 @@ export class MmsProxy implements Component {
     ex.logged = true;
     clearTimeout(ex.timer);
     const status = res.headersSent ? res.statusCode : 0;
-    const methodLabel = this.allowedMethods.has(ex.method) ? ex.method : 'other';
+    const methodLabel = this.policy.allows(ex.method) ? ex.method : 'other';
     const statusLabel = status === 0 ? 'aborted' : String(status);
     seriesOf(this.requestSeries, `${methodLabel} ${statusLabel}`, () => this.metrics.proxyRequests.labels({ method: methodLabel, status: statusLabel })).inc();
     if (!this.config.log.accessLog) return;

@@ -8,9 +8,7 @@ import { mergeSessionHeaders } from '../../src/bridge/headers';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
-import { AccessPolicy, UpstreamPolicy } from '../../src/proxy/access';
-import { IdentityHeaders } from '../../src/proxy/identity';
-import { RateLimiter } from '../../src/proxy/rate-limit';
+import { Policy } from '../../src/policy/admit';
 import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
 
 class FakeStore implements SubscriberStore {
@@ -75,15 +73,12 @@ function setup(t: { teardown(f: () => unknown): void }, base: string, over: Reco
   const store = new FakeStore();
   store.bind({ key: '10.1.2.3', msisdn: '4915112345678', imsi: '262011234567890', source: 'static', since: 0 });
   const metrics = new Metrics();
-  const upstreamPolicy = new UpstreamPolicy({ config });
-  const upstream = new UpstreamClient({ isAllowedOrigin: (o) => upstreamPolicy.check(o + '/').ok, connections: 4, timeoutMs: config.mmsc.timeoutMs });
+  const policy = new Policy({ bearer: 'wsp', config, subscribers: store });
+  const upstream = new UpstreamClient({ isAllowedOrigin: (o) => policy.upstream.check(o + '/').ok, connections: 4, timeoutMs: config.mmsc.timeoutMs });
   t.teardown(() => upstream.close());
   const bridge = new WspBridge({
     upstream,
-    upstreamPolicy,
-    access: new AccessPolicy({ config, subscribers: store }),
-    identity: new IdentityHeaders(config.identity),
-    rateLimit: new RateLimiter({ perSecond: config.rateLimit.wsp.perSourcePerSecond, burst: config.rateLimit.wsp.burst, maxSources: 100 }),
+    policy,
     metrics,
     logger: silentLogger(),
     maxResponseSize: config.wsp.maxResponseSize,

@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/config/load';
 import type { ConfigInput } from '../../src/config/schema';
 import { createLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
-import { verifySignature } from '../../src/proxy/identity';
+import { verifySignature } from '../../src/policy/identity';
 import { MmsProxy } from '../../src/proxy/server';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
 import { bufferHandler, resetHandler, stallHandler, startOrigin, summaryHandler, type TestOrigin } from '../helpers/origin';
