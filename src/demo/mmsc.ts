@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema';
+import type { Component, Listening } from '../core/component';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from '../ops/http-server';
@@ -42,7 +43,7 @@ interface StoredMessage {
   receivedAt: number;
 }
 
-export class DemoMmsc {
+export class DemoMmsc implements Component {
   readonly name = 'demo-mmsc';
   private readonly server: Server;
   private readonly store: LRUCache<string, StoredMessage>;
@@ -63,7 +64,7 @@ export class DemoMmsc {
     });
   }
 
-  async start(): Promise<Array<{ name: string; protocol: 'tcp'; address: string; port: number }>> {
+  async start(): Promise<Listening[]> {
     const { bind, port } = this.deps.config;
     const a = await listenHttp(this.server, port, bind);
     return [{ name: 'demo-mmsc', protocol: 'tcp', address: a.address, port: a.port }];

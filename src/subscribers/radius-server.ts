@@ -27,7 +27,7 @@ import radius from 'radius';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { inCidr, normalizeAddress, parseAddress, parseCidr, type Cidr } from '../core/net';
-import type { Listening } from '../core/component';
+import type { Component, Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
 import { applyAccounting, extractAccounting, type StatusType } from './accounting';
 import { ensure3gppDictionary } from './radius-dictionary';
@@ -89,7 +89,7 @@ export interface RadiusServerDeps {
 /** Acct-Status-Type read straight from the verified bytes, for metric labels. */
 const STATUS_LABEL: Record<number, StatusType> = { 1: 'start', 2: 'stop', 3: 'interim', 7: 'accounting-on', 8: 'accounting-off' };
 
-export class RadiusAccountingServer {
+export class RadiusAccountingServer implements Component {
   readonly name = 'radius';
   private readonly config: Config['radius'];
   private readonly table: SubscriberTable;
