@@ -1,6 +1,6 @@
 /**
  * A small built-in store-and-forward MMSC for demos and tests (demoMmsc.*, off unless
- * configured; not for production). MM1 over HTTP (OMA-MMS-CTR, protocol-facts §3.1):
+ * configured; not for production). MM1 over HTTP (OMA-TS-MMS_CTR transactions, OMA-MMS-ENC 1.3 PDUs):
  *   POST /mms  m-send-req        -> stored under an unguessable id; 200 m-send-conf (Ok, Message-ID)
  *                                   and the retrieval URL in `X-Mms-Content-Location`
  *   GET  /mms/<Message-ID>       -> 200 m-retrieve-conf (type changed, Date added, same parts)

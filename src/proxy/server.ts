@@ -5,7 +5,7 @@
  *
  * Per connection: at most proxy.maxConnections open, and proxy.maxConnectionsPerSource from one
  * source (IPv6: one /64); one over is closed on accept and counted.
- * Per request, in order, nothing goes upstream until every check passed:
+ * Per request (one `Exchange`, src/proxy/exchange.ts), in order, nothing goes upstream until every check passed:
  *   the shared policy's verdict (src/policy/admit.ts: rate limit 429 -> source network /
  *   subscriber 403 -> method 405 -> target 403: absolute-form must name an allowed origin,
  *   origin-form goes to mmsc.url's origin) -> framing (400) -> Content-Length over

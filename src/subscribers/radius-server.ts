@@ -2,7 +2,7 @@
  * RADIUS accounting server (RFC 2866; TS 29.061 §16: the GGSN / P-GW / SMF is the NAS) that
  * feeds the subscriber table, plus optional forwarding of every accounting packet downstream.
  *
- * Per datagram, in this order (protocol-facts §1.1, §1.3, §1.5):
+ * Per datagram, in this order (RFC 2866 §3 and §4.1, RFC 5080 §2.2.2):
  * 1. the source address must match a configured client (`radius.clients`, address or CIDR, most
  *    specific first); otherwise dropped silently;
  * 2. cut to the Length field; only Accounting-Request (code 4) is served;

@@ -113,7 +113,7 @@ export const CAPABILITIES = [
   [0x09, 'Server-Message-Size', '1.4'],
 ] as const;
 
-/** Protocol Options flag bits (Wireshark bit assignment, see protocol-facts §5.4). */
+/** Protocol Options flag bits (WAP-230 §8.3.2.3; the bit order is the one Wireshark decodes, not checked against the spec text). */
 export const PROTOCOL_OPTIONS = [
   [0x80, 'confirmed-push', '1.1'],
   [0x40, 'push', '1.1'],
