@@ -32,7 +32,7 @@ for (const bin of ['wrk', 'nginx']) {
     process.exit(0);
   }
 }
-if (!fs.existsSync(path.join(here, '..', '..', 'dist', 'proxy', 'server.js'))) {
+if (!fs.existsSync(require('../lib/wapgw').CLI)) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
@@ -40,7 +40,7 @@ if (!fs.existsSync(path.join(here, '..', '..', 'dist', 'proxy', 'server.js'))) {
 const freePort = () =>
   new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
+      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
       s.close(() => resolve(p));
     });
   });
@@ -68,7 +68,8 @@ process.on('SIGINT', () => process.exit(130));
 
 function waitPort(port, ms = 5000) {
   const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
+  /** @type {Promise<void>} */
+  const opened = new Promise((resolve, reject) => {
     const tryOnce = () => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.destroy();
@@ -78,6 +79,7 @@ function waitPort(port, ms = 5000) {
     };
     tryOnce();
   });
+  return opened;
 }
 
 function nginxConf(prefix, port, originPort) {
@@ -185,6 +187,7 @@ function wrk(port, target, pid) {
         stdio: 'ignore',
       });
     }
+    /** @type {Record<string, ReturnType<typeof wrk>[]>} */
     const runs = { wapgw: [], nginx: [] };
     for (let i = 0; i < rounds; i++) for (const [name, port, pid] of servers) runs[name].push(wrk(port, target, pid));
     for (const [name] of servers) {
