@@ -43,7 +43,7 @@ interface StoredMessage {
   receivedAt: number;
 }
 
-export class DemoMmsc implements Component {
+export class DemoMmsc implements Component<Config> {
   readonly name = 'demo-mmsc';
   private readonly server: Server;
   private readonly store: LRUCache<string, StoredMessage>;

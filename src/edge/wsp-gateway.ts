@@ -35,7 +35,7 @@ export interface WspGatewayDeps {
   codec?: WspCodecPort;
 }
 
-export class WspGateway implements Component {
+export class WspGateway implements Component<Config> {
   readonly name = 'wsp';
   private readonly bearer: UdpBearer;
   private readonly timers: TimerDriver;

@@ -40,7 +40,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return same && m !== null;
 }
 
-export class AdminServer implements Component {
+export class AdminServer implements Component<Config> {
   readonly name = 'admin';
   private readonly server: Server;
   private token: string | null;

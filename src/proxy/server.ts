@@ -62,7 +62,7 @@ function seriesOf(cache: Map<string, { inc(): void }>, key: string, make: () => 
   return series;
 }
 
-export class MmsProxy implements Component, ExchangeContext {
+export class MmsProxy implements Component<Config>, ExchangeContext {
   readonly name = 'proxy';
   config: Config;
   readonly metrics: Metrics;

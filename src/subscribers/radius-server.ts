@@ -89,7 +89,7 @@ export interface RadiusServerDeps {
 /** Acct-Status-Type read straight from the verified bytes, for metric labels. */
 const STATUS_LABEL: Record<number, StatusType> = { 1: 'start', 2: 'stop', 3: 'interim', 7: 'accounting-on', 8: 'accounting-off' };
 
-export class RadiusAccountingServer implements Component {
+export class RadiusAccountingServer implements Component<Config> {
   readonly name = 'radius';
   private readonly config: Config['radius'];
   private readonly table: SubscriberTable;

@@ -122,7 +122,7 @@ export type ReloadOutcome = { ok: true; count: number; file: string | null } | {
  * (a broken file stops the start with every problem listed) and takes part in SIGHUP reloads
  * through `prepareReload`; `reload()` is the same thing for direct callers.
  */
-export class StaticSubscribers implements Component {
+export class StaticSubscribers implements Component<Config> {
   readonly name = 'static-subscribers';
   private file: string | null;
   private readonly table: SubscriberTable;
