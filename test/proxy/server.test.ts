@@ -285,6 +285,16 @@ t.test('request smuggling and malformed framing: 400, nothing upstream', async (
   t.ok((await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'framing' })) >= 3);
 });
 
+t.test('the shared policy decides before HTTP framing: a foreign target is 403 even when badly framed', async (t) => {
+  const origin = await startOrigin();
+  const h = await startProxy(origin);
+  t.teardown(async () => { await h.close(); await origin.close(); });
+  const r = await raw(h.port, `POST http://evil.example/mms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nabcd`);
+  t.equal(statusOf(r), 403, 'target (policy) before framing (proxy only)');
+  t.equal(await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'target' }), 1);
+  t.equal(origin.requests.length, 0);
+});
+
 t.test('hop-by-hop headers are not forwarded either way', async (t) => {
   const origin = await startOrigin((r, res) => {
     res.writeHead(200, { Connection: 'X-Up-Hop, keep-alive', 'X-Up-Hop': '1', 'Keep-Alive': 'timeout=5', 'X-End': 'e', 'Content-Length': 2 });
