@@ -14,7 +14,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const { ROOT, CLI } = require('./wapgw');
 const FAKEWAP = process.env.FAKEWAP || '/usr/lib/kannel/test/fakewap';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -188,7 +188,7 @@ const GATEWAY_NODE_FLAGS = String(require(path.join(ROOT, 'package.json')).confi
  * @param {{ cwd?: string, nodeArgs?: string[], timeoutMs?: number, onLine?: (line: any) => void, stderr?: 'pipe' | 'inherit' }} [opts]
  */
 function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeoutMs = 20000, onLine, stderr = 'pipe' } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, require('./wapgw').CLI, 'start', '-c', file], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '-c', file], {
     cwd,
     stdio: ['ignore', 'pipe', stderr],
   });
