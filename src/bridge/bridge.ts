@@ -11,12 +11,12 @@
  * Every outcome is counted and access-logged (one line per method).
  */
 import { hostname } from 'node:os';
+import { normalizeHttpStatus } from '../codec/wsp/tables';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import type { Policy, RefusalReason } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
 import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders, type HeaderList } from './headers';
-import { normalizeHttpStatus } from '../codec/wsp/tables';
 import { UpstreamError, type UpstreamClient } from './upstream';
 
 export interface MethodRequest {
