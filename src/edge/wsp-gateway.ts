@@ -18,10 +18,13 @@ import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
 import { WspBridge } from '../bridge/bridge';
 import { UpstreamClient } from '../bridge/upstream';
-import type { WspCodecPort, WtpPort } from '../wsp/ports';
+import type { WspCodecPort } from '../wsp/ports';
+import { createWtpPort, type WtpPort } from '../wtp';
 import { WspServer } from '../wsp/server';
-import { createWspCodec, createWtpPort } from '../wsp/adapters';
+import { createWspCodec } from '../wsp/adapters';
 import { TimerDriver } from './timer-driver';
+import { wspReporter } from './wsp-report';
+import { wtpReporter } from './wtp-report';
 import { UdpBearer, type BoundSocket } from './udp-bearer';
 
 export interface WspGatewayDeps {
@@ -70,8 +73,8 @@ export class WspGateway implements Component<Config> {
       connections: config.mmsc.connections,
       timeoutMs: config.mmsc.timeoutMs,
     });
-    const codec = d.codec ?? createWspCodec();
-    this.wtp = d.wtp ?? createWtpPort({ config, metrics, logger });
+    const codec = d.codec ?? createWspCodec({ onEncodeFallback: (err, dropped) => logger.debug({ err, dropped }, 'reply parts WSP cannot carry were dropped') });
+    this.wtp = d.wtp ?? createWtpPort({ config, report: wtpReporter(metrics, logger) });
     const bridge = (this.bridge = new WspBridge({
       upstream: this.upstream,
       policy,
@@ -87,8 +90,7 @@ export class WspGateway implements Component<Config> {
       wtp: this.wtp,
       codec,
       bridge,
-      metrics,
-      logger,
+      report: wspReporter(metrics, logger),
       send: (role, buf, peer) => this.bearer.send(role, buf, peer),
       admitConnect: (ip) => policy.admitConnect(ip, this.clock.now()),
       now: () => this.clock.now(),

@@ -12,18 +12,9 @@ const files = sourceFiles();
 /** Names of documents that live outside the repository. */
 const OUTSIDE = /house[ -]?style|protocol-facts|peers\.md|design-wave|contract\.md|\.\.\/shared\b|\/work\//i;
 
-/**
- * Files still citing them, with who removes the citation. The WTP/WSP-core restructuring owns
- * these directories; an entry whose citation is gone is reported so the list shrinks to nothing.
- */
-const PENDING: Record<string, string> = {
-  'src/edge/timer-driver.ts': 'WTP/WSP-core restructuring (issue 11)',
-};
-
 t.test('no file in src/ cites a document outside the repository', async (t) => {
   const citing = files.filter((f) => OUTSIDE.test(f.text)).map((f) => f.path);
-  t.same(citing.filter((p) => !(p in PENDING)), [], 'cite the specification or docs/ instead');
-  for (const p of Object.keys(PENDING)) if (!citing.includes(p)) t.comment(`no longer cites outside documents, remove from PENDING: ${p}`);
+  t.same(citing, [], 'cite the specification or docs/ instead');
   t.ok(OUTSIDE.test(' (house style 4)') && OUTSIDE.test('protocol-facts §5.3') && OUTSIDE.test('see ../shared/x'), 'the pattern catches the known forms');
 });
 

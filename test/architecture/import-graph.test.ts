@@ -104,8 +104,6 @@ function layerCircles(g: Map<string, string[]>): string[] {
  * A circle not listed fails; one listed that is gone is reported so the list can shrink.
  */
 const KNOWN_LAYER_CIRCLES: Record<string, string> = {
-  // src/wsp takes Peer from src/edge/udp-bearer.ts; the WTP/WSP restructuring moves Peer below both
-  'src/edge <-> src/wsp': 'Peer lives in src/edge',
   // admin reads the SubscriberStore interface; the subscriber table counts into src/ops/metrics.ts
   'src/ops <-> src/subscribers': 'Metrics lives in src/ops',
 };
@@ -126,20 +124,7 @@ t.test('the pure cores (src/codec, src/policy) open no socket and count nothing'
   }
 });
 
-/**
- * src/wtp and src/wsp are cores too (rules 4 and 5): they report what happened and the edge
- * counts and logs it. These files still import metrics or the logger; the WTP/WSP-core
- * restructuring (issue 11) removes that, and an entry that no longer does is reported so the
- * list shrinks to nothing.
- */
-const PENDING_IMPURE: readonly string[] = ['src/wtp/responder.ts', 'src/wsp/adapters.ts', 'src/wsp/server.ts'];
-
-t.test('src/wtp and src/wsp import no socket, timer, metrics or logger module (beyond the pending list)', async (t) => {
-  const io = /^(node:)?(dgram|net|http|https|tls|timers)$|^(prom-client|pino)$|\/ops\/metrics$|\/core\/logger$/;
-  const impure = files.filter((f) => /^src\/(wtp|wsp)\//.test(f.path) && importsOf(f.text).some((s) => io.test(s))).map((f) => f.path);
-  t.same(impure.filter((p) => !PENDING_IMPURE.includes(p)), [], 'no new impure core module');
-  for (const p of PENDING_IMPURE) if (!impure.includes(p)) t.comment(`pure now, remove from PENDING_IMPURE: ${p}`);
-});
+// src/wtp and src/wsp: test/wsp/pure-cores.test.ts checks their imports.
 
 t.test('every component implements the one contract', async (t) => {
   const components = files.filter((f) => f.path !== 'src/main.ts' && /\basync start\(\): Promise<Listening\[\]>/.test(f.text));
