@@ -12,9 +12,10 @@
  */
 'use strict';
 const { performance } = require('node:perf_hooks');
-const { decodeWtp, encodeWtp } = require('../dist/codec/wtp');
-const { decodeWsp, encodeWsp } = require('../dist/codec/wsp');
-const { decodeMms, encodeMms, buildSendReq } = require('../dist/codec/mms');
+const wapgw = require('./lib/wapgw');
+const { decodeWtp, encodeWtp } = wapgw.wtp;
+const { decodeWsp, encodeWsp } = wapgw.wsp;
+const { decodeMms, encodeMms, buildSendReq } = wapgw.mms;
 
 const BENCH_MS = Number(process.env.BENCH_MS || 1500);
 const SEGMENT = 1400;
@@ -36,11 +37,17 @@ function measure(name, wireOctets, fn) {
   return { name, octets: wireOctets, opsPerSec: ops / secs, mbPerSec: (ops * wireOctets) / secs / 1e6 };
 }
 
+/**
+ * @param {unknown} cond
+ * @param {string} what
+ * @returns {asserts cond}
+ */
 function assert(cond, what) {
   if (!cond) throw new Error(`bench self-check failed: ${what}`);
 }
 
 // 1. WSP Get in a WTP Invoke -------------------------------------------------------------------
+/** @type {import('../src/codec/wsp').WspPduInput & { type: 'Get', uri: string }} */
 const getPdu = {
   type: 'Get',
   uri: 'http://mmsc.example.org/mms/get?id=mid-4712-0123456789',
@@ -50,11 +57,14 @@ const getPdu = {
     { name: 'X-Wap-Profile', value: '"http://nds1.nds.nokia.com/uaprof/N6600r100.xml"' },
   ],
 };
+/** @type {import('../src/codec/wtp').WtpPdu} */
 const invoke = { type: 'Invoke', tid: 7, gtr: false, ttr: true, rid: false, version: 0, tidNew: false, up: true, tcl: 2, tpis: [], data: encodeWsp(getPdu) };
 const getDatagram = encodeWtp(invoke);
 function wspGet() {
   const w = decodeWtp(getDatagram);
+  assert(w.type === 'Invoke', 'a WTP Invoke');
   const p = decodeWsp(w.data);
+  assert(p.type === 'Get', 'a WSP Get');
   const again = encodeWtp({ ...w, data: encodeWsp(p) });
   assert(again.length === getDatagram.length && p.uri === getPdu.uri, 'WSP Get round trip');
 }
@@ -62,6 +72,7 @@ function wspGet() {
 // 2. 300 KB Reply, segmented --------------------------------------------------------------------
 const body = Buffer.alloc(300_000);
 for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
+/** @type {import('../src/codec/wsp').WspPduInput} */
 const reply = { type: 'Reply', status: 0x20, contentType: 'application/vnd.wap.mms-message', headers: [{ name: 'Content-Length', value: String(body.length) }], data: body };
 
 function segment(message, tid) {
@@ -89,9 +100,11 @@ function sarReply() {
   const parts = new Array(datagrams.length);
   for (const d of datagrams) {
     const p = decodeWtp(d);
+    assert(p.type === 'Result' || p.type === 'SegmentedResult', 'a WTP Result or segment');
     parts[p.type === 'Result' ? 0 : p.psn] = p.data;
   }
   const r = decodeWsp(Buffer.concat(parts));
+  assert(r.type === 'Reply', 'a WSP Reply');
   assert(datagrams.length === replyDatagrams.length && r.data.length === body.length, '300 KB SAR round trip');
 }
 

@@ -162,7 +162,7 @@ const BENCHES = {
 };
 
 async function ensureBuilt() {
-  if (fs.existsSync(path.join(L.ROOT, 'dist', 'cli.js'))) return;
+  if (fs.existsSync(require('./lib/wapgw').CLI)) return;
   console.error('dist/ is missing: building (npm run build)');
   const r = await L.runChild('npx', ['tsc', '-p', 'tsconfig.json'], { timeoutMs: 5 * 60000, echo: true });
   if (r.code !== 0) {

@@ -9,19 +9,21 @@
  * Exits 1 if the heap growth is 500 MB or more.
  */
 'use strict';
-const { SubscriberTable } = require('../dist/subscribers/table');
-const { Metrics } = require('../dist/ops/metrics');
+const wapgw = require('./lib/wapgw');
+const { SubscriberTable } = wapgw.subscriberTable;
+const { Metrics } = wapgw.metrics;
 
 const count = Number(process.argv[2] ?? 1_000_000);
 const v6share = Number(process.argv[3] ?? 0.2);
-if (typeof global.gc !== 'function') {
+const gc = global.gc;
+if (typeof gc !== 'function') {
   console.error('run with: node --expose-gc bench/subscribers.js');
   process.exit(2);
 }
 const MB = 1024 * 1024;
 const heap = () => {
-  global.gc();
-  global.gc();
+  gc();
+  gc();
   const m = process.memoryUsage();
   return m.heapUsed + m.external + m.arrayBuffers;
 };

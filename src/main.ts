@@ -18,9 +18,11 @@ import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
-import type { Component, Listening, StatusProvider } from './core/component';
+import type { Component as ComponentOf, Listening } from './core/component';
 
-export type { Component, Listening, StatusProvider } from './core/component';
+/** A part of this gateway: the contract of src/core/component.ts, reloaded with this project's Config. */
+export type Component = ComponentOf<Config>;
+export type { Listening, StatusProvider } from './core/component';
 
 export interface GatewayDeps {
   config: Config;

@@ -14,7 +14,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const { ROOT, CLI } = require('./wapgw');
 const FAKEWAP = process.env.FAKEWAP || '/usr/lib/kannel/test/fakewap';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,6 +111,9 @@ const haveTool = (name) => Boolean(which(TOOLS[name].path));
 /**
  * Runs a child with a time bound (SIGTERM, then SIGKILL 3 s later). Resolves with exit code,
  * stdout, stderr, wall time and whether it timed out; never rejects. `echo` streams stderr.
+ * @param {string} cmd
+ * @param {string[]} argv
+ * @param {{ timeoutMs?: number, env?: NodeJS.ProcessEnv, cwd?: string, echo?: boolean }} [opts]
  */
 function runChild(cmd, argv, { timeoutMs = 600000, env, cwd = ROOT, echo = false } = {}) {
   const t0 = performance.now();
@@ -157,8 +160,9 @@ function origin() {
   const srv = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const q = req.url.indexOf('?');
-      const params = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      const params = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
       const n = Math.min(Number(params.get('size') || 40), 4 * 1048576);
       res.writeHead(200, { 'content-type': params.get('type') || 'application/vnd.wap.mms-message', 'content-length': n });
       res.end(body(n));
@@ -167,7 +171,7 @@ function origin() {
   srv.keepAliveTimeout = 60000;
   return new Promise((r) =>
     srv.listen(0, '127.0.0.1', () => {
-      const port = srv.address().port;
+      const port = /** @type {import('node:net').AddressInfo} */ (srv.address()).port;
       r({ port, url: `http://127.0.0.1:${port}`, close: () => srv.close(), server: srv });
     }),
   );
@@ -180,9 +184,11 @@ const GATEWAY_NODE_FLAGS = String(require(path.join(ROOT, 'package.json')).confi
  * Starts `node [nodeArgs] dist/cli.js start -c FILE` and resolves once it logs `started`, with
  * the `listening` lines seen so far. `onLine(json)` sees every JSON log line (also after start);
  * `stderr: 'inherit'` passes the gateway's stderr through instead of keeping it for errors.
+ * @param {string} file
+ * @param {{ cwd?: string, nodeArgs?: string[], timeoutMs?: number, onLine?: (line: any) => void, stderr?: 'pipe' | 'inherit' }} [opts]
  */
 function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeoutMs = 20000, onLine, stderr = 'pipe' } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'cli.js'), 'start', '-c', file], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '-c', file], {
     cwd,
     stdio: ['ignore', 'pipe', stderr],
   });
@@ -195,7 +201,7 @@ function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeout
     const timer = setTimeout(() => reject(new Error(`wapgw did not start: ${errOut}`)), timeoutMs);
     const onExit = (code) => reject(new Error(`wapgw exited ${code}: ${errOut}`));
     child.on('exit', onExit);
-    child.stdout.on('data', (d) => {
+    child.stdout?.on('data', (d) => {
       buf += d;
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {

@@ -21,7 +21,7 @@ function linTicks(max) {
   if (!(max > 0)) return [0, 1];
   const raw = max / 5;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out = [];
   for (let v = 0; v < max + step * 0.999; v += step) out.push(+v.toPrecision(12));
   return out;

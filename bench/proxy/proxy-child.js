@@ -2,12 +2,11 @@
 // access log on (to /dev/null), identity headers as configured by default.
 // Usage: node bench/proxy/proxy-child.js PROXY_PORT ORIGIN_PORT   (prints "ready PORT")
 'use strict';
-const path = require('node:path');
-const dist = path.join(__dirname, '..', '..', 'dist');
-const { parseConfig } = require(path.join(dist, 'config/load'));
-const { createLogger } = require(path.join(dist, 'core/logger'));
-const { Metrics } = require(path.join(dist, 'ops/metrics'));
-const { MmsProxy } = require(path.join(dist, 'proxy/server'));
+const wapgw = require('../lib/wapgw');
+const { parseConfig } = wapgw.config;
+const { createLogger } = wapgw.logger;
+const { Metrics } = wapgw.metrics;
+const { MmsProxy } = wapgw.proxy;
 const pino = require('pino');
 
 const [proxyPort, originPort] = process.argv.slice(2).map(Number);
@@ -18,7 +17,9 @@ const config = parseConfig({
   proxy: { bind: '127.0.0.1', port: proxyPort, allowedNetworks: ['127.0.0.0/8'], maxConnectionsPerSource: 10000 },
   log: { accessLog: process.env.WAPGW_BENCH_LOG !== '0' },
 });
+/** @type {import('../../src/subscribers/types').Subscriber} */
 const sub = { key: '127.0.0.1', msisdn: '31611111111', imsi: '204080000000001', source: 'static', since: 0 };
+/** @type {import('../../src/subscribers/types').SubscriberStore} */
 const subscribers = {
   lookup: (ip) => (ip === '127.0.0.1' ? sub : undefined),
   bind() {},

@@ -32,7 +32,7 @@ for (const bin of ['wrk', 'nginx']) {
     process.exit(0);
   }
 }
-if (!fs.existsSync(path.join(here, '..', '..', 'dist', 'proxy', 'server.js'))) {
+if (!fs.existsSync(require('../lib/wapgw').CLI)) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
@@ -40,7 +40,7 @@ if (!fs.existsSync(path.join(here, '..', '..', 'dist', 'proxy', 'server.js'))) {
 const freePort = () =>
   new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
+      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
       s.close(() => resolve(p));
     });
   });
@@ -68,7 +68,8 @@ process.on('SIGINT', () => process.exit(130));
 
 function waitPort(port, ms = 5000) {
   const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
+  /** @type {Promise<void>} */
+  const opened = new Promise((resolve, reject) => {
     const tryOnce = () => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.destroy();
@@ -78,6 +79,7 @@ function waitPort(port, ms = 5000) {
     };
     tryOnce();
   });
+  return opened;
 }
 
 function nginxConf(prefix, port, originPort) {
@@ -126,7 +128,21 @@ http {
 `;
 }
 
-function wrk(port, target) {
+/** utime+stime of a process in ms (/proc/PID/stat fields 14 and 15, in clock ticks). */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+function cpuMs(pid) {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+function wrk(port, target, pid) {
+  const cpu0 = cpuMs(pid);
   const out = execFileSync(
     'wrk',
     ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '-s', path.join(here, 'absolute.lua'), `http://127.0.0.1:${port}/`],
@@ -139,14 +155,17 @@ function wrk(port, target) {
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors:.*/.exec(out)?.[0] ?? '';
   const lat = /Latency\s+(\S+)/.exec(out)?.[1] ?? '?';
-  return { rps, mbs, non2xx, errors, lat };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  // the server process's CPU per request (µs): the judge on a shared machine, not req/s
+  const cpuUs = requests > 0 ? ((cpuMs(pid) - cpu0) * 1000) / requests : NaN;
+  return { rps, mbs, non2xx, errors, lat, cpuUs };
 }
 
 (async () => {
   const originPort = await freePort();
   await start('node', [path.join(here, 'origin.js'), String(originPort)], /ready/);
   const oursPort = await freePort();
-  await start('node', [path.join(here, 'proxy-child.js'), String(oursPort), String(originPort)], /ready/);
+  const oursChild = await start('node', [path.join(here, 'proxy-child.js'), String(oursPort), String(originPort)], /ready/);
   const nginxPort = await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-nginx-'));
   fs.writeFileSync(path.join(prefix, 'nginx.conf'), nginxConf(prefix, nginxPort, originPort));
@@ -160,7 +179,7 @@ function wrk(port, target) {
   const median = (xs) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)];
   for (const size of ['300k', 'small']) {
     const target = `http://127.0.0.1:${originPort}/${size}`;
-    const servers = [['wapgw', oursPort], ['nginx', nginxPort]];
+    const servers = [['wapgw', oursPort, oursChild.pid], ['nginx', nginxPort, ng.pid]];
     for (const [, port] of servers) {
       // warm-up (JIT, keep-alive pools on both sides)
       execFileSync('wrk', ['-t', String(threads), '-c', String(connections), '-d2s', '-s', path.join(here, 'absolute.lua'), `http://127.0.0.1:${port}/`], {
@@ -168,13 +187,15 @@ function wrk(port, target) {
         stdio: 'ignore',
       });
     }
+    /** @type {Record<string, ReturnType<typeof wrk>[]>} */
     const runs = { wapgw: [], nginx: [] };
-    for (let i = 0; i < rounds; i++) for (const [name, port] of servers) runs[name].push(wrk(port, target));
+    for (let i = 0; i < rounds; i++) for (const [name, port, pid] of servers) runs[name].push(wrk(port, target, pid));
     for (const [name] of servers) {
       const r = median(runs[name]);
       results[`${name}/${size}`] = r;
       console.log(
         `${name.padEnd(6)} ${size.padEnd(6)} ${r.rps.toFixed(0).padStart(8)} req/s ${r.mbs.toFixed(1).padStart(8)} MB/s  latency avg ${r.lat}` +
+          `  CPU ${r.cpuUs.toFixed(0)} µs/req (rounds: ${runs[name].map((x) => x.cpuUs.toFixed(0)).join(', ')})` +
           `  (rounds: ${runs[name].map((x) => x.rps.toFixed(0)).join(', ')} req/s)` +
           (r.non2xx ? `  NON-2xx: ${r.non2xx}` : '') + (r.errors ? `  ${r.errors}` : ''),
       );

@@ -15,9 +15,8 @@
  */
 'use strict';
 const dgram = require('node:dgram');
-const path = require('node:path');
 const L = require('./lib');
-const { decodeWtp, encodeWtp } = require(path.join(L.ROOT, 'dist/codec/wtp/codec'));
+const { decodeWtp, encodeWtp } = require('../lib/wapgw').wtp;
 
 const o = L.args({ peers: 20000, rate: 1600, idleMs: 10000, linger: 40, probe: false, json: false, waitMs: 10000 });
 

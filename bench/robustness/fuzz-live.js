@@ -64,7 +64,7 @@ async function main() {
   for (let i = 0; i < o.senders; i++) pool.push(await openSender());
 
   // ---- the real client: fakewap GET loops on the CO port
-  const client = { runs: 0, ok: 0, failedRuns: 0, stop: false, ms: [] };
+  const client = { runs: 0, ok: 0, failedRuns: 0, stop: false, ms: /** @type {number[]} */ ([]) };
   const clientLoop = (async () => {
     if (!L.hasFakewap()) return;
     while (!client.stop) {

@@ -60,7 +60,7 @@ function origin() {
         o.postBodies.set(key, (o.postBodies.get(key) || 0) + 1);
       }
       const answer = () => {
-        const u = new URL(req.url, 'http://x');
+        const u = new URL(req.url ?? '/', 'http://x');
         const n = Math.min(Number(u.searchParams.get('size') || 40), 2000000);
         const type = u.searchParams.get('type') || 'text/plain';
         res.writeHead(200, { 'content-type': type, 'content-length': n });
@@ -78,11 +78,11 @@ function origin() {
   o.server = srv;
   o.close = () => {
     for (const s of o.sockets) s.destroy();
-    return new Promise((r) => srv.close(() => r()));
+    return new Promise((r) => srv.close(() => r(undefined)));
   };
   return new Promise((r) =>
     srv.listen(0, '127.0.0.1', () => {
-      o.port = srv.address().port;
+      o.port = /** @type {import('node:net').AddressInfo} */ (srv.address()).port;
       o.url = `http://127.0.0.1:${o.port}`;
       r(o);
     }),
@@ -101,6 +101,7 @@ async function startWapgw(config, opts = {}) {
   for (const [k, v] of Object.entries(config)) base[k] = { ...(base[k] || {}), ...v };
   const file = path.join(dir, 'wapgw.yaml');
   fs.writeFileSync(file, stringify(base));
+  /** @type {{ dir: string, lines: any[], stderr: string, listeners: any[], [key: string]: any }} */
   const gw = { dir, lines: [], stderr: '', listeners: [] };
   const keep = (j) => {
     if (opts.keepLines !== false && gw.lines.length < 20000) gw.lines.push(j);
@@ -313,7 +314,7 @@ async function lossyRelay({ targetPort, loss = 0, duplicate = 0, reorder = 0, se
     impair(() => up.send(m, targetPort, '127.0.0.1'));
   });
   front.on('error', () => {});
-  await new Promise((res) => front.bind(0, '127.0.0.1', res));
+  await new Promise((res) => front.bind(0, '127.0.0.1', () => res(undefined)));
   return {
     port: front.address().port,
     stats,

@@ -117,6 +117,7 @@ async function main() {
     process.exit(0);
   }
   const org = await L.origin();
+  /** @type {{ get: any[], post: any[], kannel?: string, failures?: string[] }} */
   const out = { get: [], post: [] };
   const gw = await L.startWapgw({ mmsc: { url: `${org.url}/mms`, timeoutMs: 10000 } });
   if (o.requests > 0) out.get.push(await gets('wapgw', gw.co, org));

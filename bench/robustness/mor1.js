@@ -202,6 +202,7 @@ function summarize(clients, org, before) {
 }
 
 async function measure(H, name, port, org) {
+  /** @type {{ gateway: string, loss: any[], cases: any[] }} */
   const out = { gateway: name, loss: [], cases: [] };
   for (const [loss, dup] of [
     [0.1, 0.05],
@@ -251,6 +252,7 @@ function markdown(out) {
 async function main() {
   const H = loadHelpers();
   const org = await L.origin();
+  /** @type {any[]} */
   const results = [];
   try {
     const gw = await L.startWapgw({ mmsc: { url: `${org.url}/mms`, timeoutMs: 10000 }, proxy: { requireSubscriber: false } });

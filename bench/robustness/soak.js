@@ -59,7 +59,7 @@ async function main() {
 
   // WSP CL: GET every 100 ms
   const cl = dgram.createSocket('udp4');
-  await new Promise((r) => cl.bind(0, '127.0.0.1', r));
+  await new Promise((r) => cl.bind(0, '127.0.0.1', () => r(undefined)));
   let clTid = 0;
   let clWaiting = false;
   cl.on('message', () => {
@@ -83,12 +83,12 @@ async function main() {
         res.on('end', () => {
           if (res.statusCode === 200) count.proxy++;
           else count.proxyFail++;
-          resolve();
+          resolve(undefined);
         });
       });
       req.on('error', () => {
         count.proxyFail++;
-        resolve();
+        resolve(undefined);
       });
       req.end(isPost ? Buffer.alloc(2000, 0x61) : undefined);
     });
@@ -103,7 +103,7 @@ async function main() {
 
   // RADIUS: ~20/s
   const nas = dgram.createSocket('udp4');
-  await new Promise((r) => nas.bind(0, '127.0.0.1', r));
+  await new Promise((r) => nas.bind(0, '127.0.0.1', () => r(undefined)));
   nas.on('message', () => count.radiusAnswered++);
   let rid = 0;
   const radTimer = setInterval(() => {

@@ -11,24 +11,24 @@
  * Final line: `RESULT {json}`.
  */
 'use strict';
-const path = require('node:path');
 const L = require('../lib/common');
 const { LoadHandset } = require('./wsp-load');
 
-const dist = path.join(L.ROOT, 'dist');
-const { parseConfig } = require(path.join(dist, 'config', 'load'));
-const { createLogger } = require(path.join(dist, 'core', 'logger'));
-const { Gateway } = require(path.join(dist, 'main'));
-const { encodeWsp } = require(path.join(dist, 'codec', 'wsp'));
+const wapgw = require('../lib/wapgw');
+const { parseConfig } = wapgw.config;
+const { createLogger } = wapgw.logger;
+const { Gateway } = wapgw.main;
+const { encodeWsp } = wapgw.wsp;
 
 const o = L.args({ sessions: 5000, batch: 250 });
-if (typeof global.gc !== 'function') {
+const gc = global.gc;
+if (typeof gc !== 'function') {
   console.error('run with: node --expose-gc bench/scale/session-memory.js');
   process.exit(2);
 }
 const heap = () => {
-  global.gc();
-  global.gc();
+  gc();
+  gc();
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
 };
@@ -45,7 +45,9 @@ async function main() {
   });
   const gw = new Gateway({ config, logger: createLogger({ level: 'warn' }) });
   const ls = await gw.start();
-  const port = ls.find((l) => l.name === 'wsp-connection-oriented').port;
+  const co = ls.find((l) => l.name === 'wsp-connection-oriented');
+  if (!co) throw new Error('no connection-oriented WSP listener');
+  const port = co.port;
   const connect = encodeWsp({ type: 'Connect', version: '1.0', capabilities: [{ name: 'Client-SDU-Size', value: 1048576 }], headers: [{ name: 'User-Agent', value: 'wapgw-bench/1.0' }] });
   const get = encodeWsp({ type: 'Get', uri: `${org.url}/mms/x?size=40&type=text/plain`, headers: [] });
 

@@ -16,10 +16,9 @@
  */
 'use strict';
 const dgram = require('node:dgram');
-const path = require('node:path');
-const dist = path.join(__dirname, '..', '..', 'dist');
-const { encodeWtp, decodeWtp } = require(path.join(dist, 'codec', 'wtp'));
-const { encodeWsp } = require(path.join(dist, 'codec', 'wsp'));
+const wapgw = require('../lib/wapgw');
+const { encodeWtp, decodeWtp } = wapgw.wtp;
+const { encodeWsp } = wapgw.wsp;
 const { args, emitResult, percentile } = require('../lib/common');
 
 const readUintvar = (b, at) => {
@@ -44,7 +43,7 @@ class LoadHandset {
     this.retransmits = 0;
   }
   open() {
-    return new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
+    return new Promise((r) => this.sock.bind(0, '127.0.0.1', () => r(undefined)));
   }
   close() {
     try {
@@ -63,7 +62,7 @@ class LoadHandset {
     const tid = this.nextTid();
     const invoke = { type: 'Invoke', tid, tpis: [], gtr: false, ttr: true, rid: false, version: 0, tidNew: false, up: true, tcl: 2, data };
     return new Promise((resolve, reject) => {
-      const t = { segs: [], resolve, reject, invoke, tries: 0, timer: null, deadline: Date.now() + this.timeoutMs };
+      const t = { segs: [], resolve, reject, invoke, tries: 0, timer: /** @type {NodeJS.Timeout | null} */ (null), deadline: Date.now() + this.timeoutMs };
       const arm = () => {
         t.timer = setTimeout(() => {
           if (Date.now() >= t.deadline) {
@@ -143,8 +142,9 @@ const GET = (url) => encodeWsp({ type: 'Get', uri: url, headers: [{ name: 'Accep
 /**
  * Runs `handsets` concurrent handsets against host:port until `cycles` Connect+GET+Disconnect
  * cycles are done (or `seconds` elapsed when > 0). Resolves throughput and latency figures.
+ * @param {{ host?: string, port: number, url: string, handsets?: number, cycles?: number, seconds?: number, timeoutMs?: number, expectBytes?: number }} opts
  */
-async function runWspLoad({ host = '127.0.0.1', port, url, handsets = 50, cycles = 5000, seconds = 0, timeoutMs = 10000, expectBytes } = {}) {
+async function runWspLoad({ host = '127.0.0.1', port, url, handsets = 50, cycles = 5000, seconds = 0, timeoutMs = 10000, expectBytes }) {
   const connect = CONNECT();
   const get = GET(url);
   const hs = [];
@@ -180,7 +180,8 @@ async function runWspLoad({ host = '127.0.0.1', port, url, handsets = 50, cycles
           ok++;
         } catch (e) {
           failed++;
-          errors[e.message] = (errors[e.message] || 0) + 1;
+          const why = e instanceof Error ? e.message : String(e);
+          errors[why] = (errors[why] || 0) + 1;
         }
       }
     }),

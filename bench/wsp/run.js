@@ -39,7 +39,7 @@ function origin() {
   const srv = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const u = new URL(req.url, 'http://x');
+      const u = new URL(req.url ?? '/', 'http://x');
       const n = Number(u.searchParams.get('size') || 40);
       const body = Buffer.alloc(n, 0x41);
       res.writeHead(200, { 'content-type': u.searchParams.get('type') || 'application/vnd.wap.mms-message', 'content-length': n });

@@ -2,26 +2,21 @@
  * The WSP method <-> HTTP bridge (WAP-230 §8.2.3 method invocation, mapped onto RFC 9110).
  * Transport-neutral: the WSP layer hands it a decoded method (text headers), it answers with
  * an HTTP status, content type, text headers and body for the WSP Reply. In order:
- *   1. per-source rate limit (rateLimit.wsp) -> 503;
- *   2. access (proxy.allowedNetworks, proxy.requireSubscriber, shared AccessPolicy) -> 403;
- *   3. upstream policy (only mmsc.url's origin and mmsc.allowedOrigins) -> 403, no connection;
- *   4. method: Get-type Get/Options/Head/Delete/Trace and Post-type Post/Put go upstream,
- *      anything else -> 501;
- *   5. headers: session headers merged, hop-by-hop removed, UAProf renamed, Via added, client
- *      copies of identity headers stripped and ours added (shared IdentityHeaders);
- *   6. upstream with a deadline (mmsc.timeoutMs -> 504, failure -> 502) and a body cap
+ *   1. the shared policy's verdict (src/policy/admit.ts: rate limit, source network, subscriber,
+ *      method, target), refused with the WSP column of its REFUSAL_STATUS table;
+ *   2. headers: session headers merged, hop-by-hop removed, UAProf renamed, Via added, client
+ *      copies of identity headers stripped and ours added (Policy.identify);
+ *   3. upstream with a deadline (mmsc.timeoutMs -> 504, failure -> 502) and a body cap
  *      (min(client SDU size, wsp.maxResponseSize) -> 413 with a short text reason).
  * Every outcome is counted and access-logged (one line per method).
  */
 import { hostname } from 'node:os';
+import { normalizeHttpStatus } from '../codec/wsp/tables';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
-import type { AccessPolicy, UpstreamPolicy } from '../proxy/access';
-import type { IdentityHeaders } from '../proxy/identity';
-import type { RateLimiter } from '../proxy/rate-limit';
+import type { Policy, RefusalReason } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
 import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders, type HeaderList } from './headers';
-import { normalizeHttpStatus } from './status';
 import { UpstreamError, type UpstreamClient } from './upstream';
 
 export interface MethodRequest {
@@ -56,10 +51,8 @@ export interface MethodReply {
 
 export interface BridgeDeps {
   upstream: UpstreamClient;
-  upstreamPolicy: UpstreamPolicy;
-  access: AccessPolicy;
-  identity: IdentityHeaders;
-  rateLimit: RateLimiter;
+  /** The shared admission policy, WSP bearer (also spends a token per Connect, in WspServer). */
+  policy: Policy;
   metrics: Metrics;
   logger: Logger;
   maxResponseSize: number;
@@ -69,7 +62,14 @@ export interface BridgeDeps {
   describeMms?: (body: Buffer) => { type?: string; transactionId?: string } | undefined;
 }
 
-const FORWARDED = new Set(['GET', 'OPTIONS', 'HEAD', 'DELETE', 'TRACE', 'POST', 'PUT']);
+/** The short text of a refusal's WSP Reply. */
+const REFUSAL_TEXT: Record<RefusalReason, (method: string) => string> = {
+  'rate-limit': () => 'too many requests from this address',
+  network: () => 'source network not allowed',
+  'no-subscriber': () => 'unknown subscriber',
+  method: (m) => `method ${m} not supported`,
+  target: () => 'destination not allowed',
+};
 const MMS_TYPE = 'application/vnd.wap.mms-message';
 
 /** A reply we make ourselves: short text reason, never an empty body. */
@@ -87,10 +87,8 @@ export class WspBridge {
     this.latency = deps.metrics.upstreamLatency.labels({ source: 'wsp' });
   }
 
-  /** SIGHUP: the live keys (access rules, identity headers, access log) take effect for new methods. */
-  reconfigure(next: Pick<BridgeDeps, 'access' | 'identity' | 'accessLog'>): void {
-    this.d.access = next.access;
-    this.d.identity = next.identity;
+  /** SIGHUP: log.accessLog takes effect for new methods (the policy reloads itself, Policy.prepareReload). */
+  reconfigure(next: Pick<BridgeDeps, 'accessLog'>): void {
     this.d.accessLog = next.accessLog;
   }
 
@@ -113,25 +111,18 @@ export class WspBridge {
 
   private async run(req: MethodRequest, seen: (s: Subscriber | undefined) => void): Promise<MethodReply> {
     const m = this.d.metrics;
-    if (!this.d.rateLimit.take(req.sourceIp, this.d.now())) {
-      m.rateLimited.inc({ layer: 'wsp' });
-      return textReply(503, 'too many requests from this address');
+    const verdict = this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
+    seen(verdict.subscriber);
+    if (!verdict.ok) {
+      if (verdict.reason === 'rate-limit') m.rateLimited.inc({ layer: 'wsp' });
+      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber') m.accessDenied.inc({ layer: 'wsp', reason: verdict.reason });
+      else if (verdict.reason === 'target') m.accessDenied.inc({ layer: 'wsp', reason: `upstream-${verdict.detail}` });
+      return textReply(verdict.status, REFUSAL_TEXT[verdict.reason](req.method));
     }
-    const access = this.d.access.check(req.sourceIp);
-    if (!access.ok) {
-      m.accessDenied.inc({ layer: 'wsp', reason: access.reason });
-      return textReply(403, access.reason === 'network' ? 'source network not allowed' : 'unknown subscriber');
-    }
-    seen(access.subscriber);
-    const target = this.d.upstreamPolicy.check(req.uri);
-    if (!target.ok) {
-      m.accessDenied.inc({ layer: 'wsp', reason: `upstream-${target.reason}` });
-      return textReply(403, 'destination not allowed');
-    }
-    if (!FORWARDED.has(req.method)) return textReply(501, `method ${req.method} not supported`);
+    const target = verdict;
 
     const merged = mergeSessionHeaders(req.sessionHeaders ?? [], req.headers);
-    const withIdentity = this.d.identity.apply(merged, req.sourceIp, access.subscriber, Date.now());
+    const withIdentity = this.d.policy.identify(merged, req.sourceIp, verdict.subscriber, Date.now());
     const headers = toHttpRequestHeaders(withIdentity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
     const hasBody = req.method === 'POST' || req.method === 'PUT';
     if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';

@@ -1,5 +1,5 @@
 /**
- * The one configuration schema (house style 6): types, defaults and descriptions all come
+ * The one configuration schema (docs/architecture.md, rule 6): types, defaults and descriptions all come
  * from here. Every object is strict, so an unknown key is an error that names the key.
  * conf/wapgw.yaml documents every leaf; test/config keeps the two in step.
  */

@@ -1,5 +1,5 @@
 /**
- * Time is an argument (house style 4). Protocol code never reads the wall clock: it is
+ * Time is an argument (docs/architecture.md, rule 4). Protocol code never reads the wall clock: it is
  * handed `now` (milliseconds, monotonic) or a Clock. Only src/edge owns real timers.
  */
 export interface Clock {

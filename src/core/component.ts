@@ -3,9 +3,10 @@
  * of the gateway. A component is built from the config, `start`ed (returning the addresses it
  * really listens on), optionally shows a status snapshot and health, may take part in a SIGHUP
  * reload, and is `close`d in reverse order of start. Lives here, below every component, so no
- * component imports the composition root.
+ * component imports the composition root. `C` is the configuration a reload hands over (the
+ * project's `Config`, src/config/schema.ts): a type parameter, so that src/core stays below
+ * src/config (docs/architecture.md, "Layers").
  */
-import type { Config } from '../config/schema';
 
 export interface Listening {
   name: string;
@@ -19,7 +20,7 @@ export interface StatusProvider {
   status(): Record<string, unknown>;
 }
 
-export interface Component extends Partial<StatusProvider> {
+export interface Component<C = unknown> extends Partial<StatusProvider> {
   readonly name: string;
   start(): Promise<Listening[]>;
   /** Stop accepting; let in-flight work finish until `deadline` (ms since epoch); release everything. */
@@ -31,5 +32,5 @@ export interface Component extends Partial<StatusProvider> {
    * ConfigError (one problem per line) to refuse the whole reload; return what applies it.
    * `next` is the effective config: only keys in src/ops/reload.ts LIVE_KEYS differ from the current one.
    */
-  prepareReload?(next: Config): Promise<(() => void) | void> | (() => void) | void;
+  prepareReload?(next: C): Promise<(() => void) | void> | (() => void) | void;
 }

@@ -1,7 +1,8 @@
 /**
- * Typed errors with stable codes (house style 7). Tests assert `code`, never the message.
- * Each error that can reach the wire says how: `wtpAbort` (a WTP abort reason) and/or
- * `status` (an HTTP status, mapped to a WSP status by the bridge).
+ * Typed errors with stable codes (docs/architecture.md, rule 7). Tests assert `code`, never the
+ * message. An error that can end a request carries `status`: the HTTP status the peer gets (a
+ * WSP Reply carries it through WAP-230 Table 36, src/codec/wsp/tables.ts). WTP Abort reasons are
+ * not errors here: the WTP machine chooses them itself (the Abort PDU reasons of WAP-224).
  */
 export class WapgwError extends Error {
   readonly code: string;

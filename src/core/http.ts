@@ -14,3 +14,6 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'proxy-authorization',
   'proxy-authenticate',
 ]);
+
+/** Header fields as they came off the wire: [name, value] pairs, any letter case, names may repeat. */
+export type HeaderList = Array<[name: string, value: string]>;

@@ -1,7 +1,7 @@
 /**
  * Logger factory. Loggers are passed to constructors, never imported as a singleton
- * (house style 5). MSISDN, IMSI and IMEISV are personal data: replaced by `[redacted]`
- * unless the operator sets `log.redactPersonalData: false` (house style 9).
+ * (docs/architecture.md, rule 5). MSISDN, IMSI and IMEISV are personal data: replaced by `[redacted]`
+ * unless the operator sets `log.redactPersonalData: false` (rule 9).
  *
  * Redaction is a copy-on-write scrub of those keys in the log object, at the top level and up
  * to two objects deep, plus per-key serializers for child bindings. It replaces pino's wildcard redact paths,

@@ -1,6 +1,6 @@
 /**
  * A small built-in store-and-forward MMSC for demos and tests (demoMmsc.*, off unless
- * configured; not for production). MM1 over HTTP (OMA-MMS-CTR, protocol-facts §3.1):
+ * configured; not for production). MM1 over HTTP (OMA-TS-MMS_CTR transactions, OMA-MMS-ENC 1.3 PDUs):
  *   POST /mms  m-send-req        -> stored under an unguessable id; 200 m-send-conf (Ok, Message-ID)
  *                                   and the retrieval URL in `X-Mms-Content-Location`
  *   GET  /mms/<Message-ID>       -> 200 m-retrieve-conf (type changed, Date added, same parts)
@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema';
+import type { Component, Listening } from '../core/component';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from '../ops/http-server';
@@ -42,7 +43,7 @@ interface StoredMessage {
   receivedAt: number;
 }
 
-export class DemoMmsc {
+export class DemoMmsc implements Component<Config> {
   readonly name = 'demo-mmsc';
   private readonly server: Server;
   private readonly store: LRUCache<string, StoredMessage>;
@@ -63,7 +64,7 @@ export class DemoMmsc {
     });
   }
 
-  async start(): Promise<Array<{ name: string; protocol: 'tcp'; address: string; port: number }>> {
+  async start(): Promise<Listening[]> {
     const { bind, port } = this.deps.config;
     const a = await listenHttp(this.server, port, bind);
     return [{ name: 'demo-mmsc', protocol: 'tcp', address: a.address, port: a.port }];

@@ -14,9 +14,7 @@ import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import type { Component, Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
-import { AccessPolicy, UpstreamPolicy } from '../proxy/access';
-import { IdentityHeaders } from '../proxy/identity';
-import { RateLimiter } from '../proxy/rate-limit';
+import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
 import { WspBridge } from '../bridge/bridge';
 import { UpstreamClient } from '../bridge/upstream';
@@ -40,7 +38,7 @@ export interface WspGatewayDeps {
   codec?: WspCodecPort;
 }
 
-export class WspGateway implements Component {
+export class WspGateway implements Component<Config> {
   readonly name = 'wsp';
   private readonly bearer: UdpBearer;
   private readonly timers: TimerDriver;
@@ -50,7 +48,7 @@ export class WspGateway implements Component {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly bridge: WspBridge;
-  private readonly subscribers: SubscriberStore;
+  private readonly policy: Policy;
   private bound: BoundSocket[] = [];
   private up = false;
 
@@ -67,27 +65,19 @@ export class WspGateway implements Component {
       metrics,
     });
     this.timers = new TimerDriver(this.clock, (err) => logger.error({ err }, 'timer handler failed'));
-    const upstreamPolicy = new UpstreamPolicy({ config });
+    // the shared admission policy (src/policy/admit.ts), WSP bearer: one per-source bucket for
+    // every WSP request, methods (in the bridge) and Connects
+    const policy = (this.policy = new Policy({ bearer: 'wsp', config, subscribers: d.subscribers }));
     this.upstream = new UpstreamClient({
-      isAllowedOrigin: (o) => upstreamPolicy.check(`${o}/`).ok,
+      isAllowedOrigin: (o) => policy.upstream.check(`${o}/`).ok,
       connections: config.mmsc.connections,
       timeoutMs: config.mmsc.timeoutMs,
     });
     const codec = d.codec ?? createWspCodec({ onEncodeFallback: (err, dropped) => logger.debug({ err, dropped }, 'reply parts WSP cannot carry were dropped') });
     this.wtp = d.wtp ?? createWtpPort({ config, report: wtpReporter(metrics, logger) });
-    this.subscribers = d.subscribers;
-    // one per-source bucket for every WSP request: methods (in the bridge) and Connects
-    const rateLimit = new RateLimiter({
-      perSecond: config.rateLimit.wsp.perSourcePerSecond,
-      burst: config.rateLimit.wsp.burst,
-      maxSources: config.rateLimit.maxSources,
-    });
     const bridge = (this.bridge = new WspBridge({
       upstream: this.upstream,
-      upstreamPolicy,
-      access: new AccessPolicy({ config, subscribers: d.subscribers }),
-      identity: new IdentityHeaders(config.identity),
-      rateLimit,
+      policy,
       metrics,
       logger,
       maxResponseSize: config.wsp.maxResponseSize,
@@ -102,7 +92,7 @@ export class WspGateway implements Component {
       bridge,
       report: wspReporter(metrics, logger),
       send: (role, buf, peer) => this.bearer.send(role, buf, peer),
-      admitConnect: (ip) => rateLimit.take(ip, this.clock.now()),
+      admitConnect: (ip) => policy.admitConnect(ip, this.clock.now()),
       now: () => this.clock.now(),
       onAsyncOutput: () => this.after(),
     });
@@ -136,9 +126,11 @@ export class WspGateway implements Component {
 
   /** SIGHUP: access rules (proxy.allowedNetworks, proxy.requireSubscriber), identity and access log apply to new methods. */
   prepareReload(next: Config): () => void {
-    const access = new AccessPolicy({ config: next, subscribers: this.subscribers });
-    const identity = new IdentityHeaders(next.identity);
-    return () => this.bridge.reconfigure({ access, identity, accessLog: next.log.accessLog });
+    const applyPolicy = this.policy.prepareReload(next);
+    return () => {
+      applyPolicy();
+      this.bridge.reconfigure({ accessLog: next.log.accessLog });
+    };
   }
 
   healthy(): boolean {

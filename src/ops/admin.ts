@@ -8,6 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../config/schema';
+import type { Component, Listening } from '../core/component';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from './http-server';
 import { parseAddress, subscriberKey } from '../core/net';
@@ -28,13 +29,6 @@ export interface AdminDeps {
   gateway: AdminSource;
 }
 
-export interface AdminListening {
-  name: string;
-  protocol: 'tcp';
-  address: string;
-  port: number;
-}
-
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** Constant-time check of an Authorization header against the token (hashes first so lengths match). */
@@ -46,7 +40,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return same && m !== null;
 }
 
-export class AdminServer {
+export class AdminServer implements Component<Config> {
   readonly name = 'admin';
   private readonly server: Server;
   private token: string | null;
@@ -66,7 +60,7 @@ export class AdminServer {
     this.server.keepAliveTimeout = 5000;
   }
 
-  async start(): Promise<AdminListening[]> {
+  async start(): Promise<Listening[]> {
     const { bind, port } = this.deps.config;
     const a = await listenHttp(this.server, port, bind);
     return [{ name: 'admin', protocol: 'tcp', address: a.address, port: a.port }];

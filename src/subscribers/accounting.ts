@@ -1,5 +1,5 @@
 /**
- * What an authenticated Accounting-Request does to the subscriber table (protocol-facts §1.3;
+ * What an authenticated Accounting-Request does to the subscriber table (RFC 2866 §5.1, §5.5;
  * RFC 2866, RFC 2869, RFC 3162, TS 29.061 §16). Transport-free: the RADIUS server verifies and
  * decodes, `extractAccounting` turns the decoded attributes into an `AccountingRequest`, and
  * `applyAccounting` changes the table synchronously, before the server answers.

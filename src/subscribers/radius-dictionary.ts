@@ -1,6 +1,6 @@
 /**
  * Loads the project's 3GPP dictionary (conf/dictionary.3gpp, vendor 10415, TS 29.061 §16.4.7)
- * into npm `radius`, whose dictionaries are module-global (protocol-facts §1.5). Idempotent and
+ * into npm `radius`, whose dictionaries are module-global state (npm `radius` 1.1.4). Idempotent and
  * safe whatever touched `radius` before: `add_dictionary` after the dictionaries were loaded is
  * silently ignored by `radius`, so when the 3GPP names are still unknown we add our file and
  * force a reload.

@@ -1,6 +1,6 @@
 /**
  * RADIUS accounting packet checks and signatures, done here rather than by npm `radius`
- * (protocol-facts §1.5: its compare is lossy and not constant-time, it hashes bytes past
+ * (npm `radius` 1.1.4: its compare is lossy and not constant-time, it hashes bytes past
  * Length, and it signs Message-Authenticator differently from FreeRADIUS and NASes).
  *
  * - Accounting-Request authenticator (RFC 2866 §3): MD5(Code|Id|Length|16 zero octets|

@@ -2,7 +2,7 @@
  * RADIUS accounting server (RFC 2866; TS 29.061 §16: the GGSN / P-GW / SMF is the NAS) that
  * feeds the subscriber table, plus optional forwarding of every accounting packet downstream.
  *
- * Per datagram, in this order (protocol-facts §1.1, §1.3, §1.5):
+ * Per datagram, in this order (RFC 2866 §3 and §4.1, RFC 5080 §2.2.2):
  * 1. the source address must match a configured client (`radius.clients`, address or CIDR, most
  *    specific first); otherwise dropped silently;
  * 2. cut to the Length field; only Accounting-Request (code 4) is served;
@@ -27,7 +27,7 @@ import radius from 'radius';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { inCidr, normalizeAddress, parseAddress, parseCidr, type Cidr } from '../core/net';
-import type { Listening } from '../core/component';
+import type { Component, Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
 import { applyAccounting, extractAccounting, type StatusType } from './accounting';
 import { ensure3gppDictionary } from './radius-dictionary';
@@ -89,7 +89,7 @@ export interface RadiusServerDeps {
 /** Acct-Status-Type read straight from the verified bytes, for metric labels. */
 const STATUS_LABEL: Record<number, StatusType> = { 1: 'start', 2: 'stop', 3: 'interim', 7: 'accounting-on', 8: 'accounting-off' };
 
-export class RadiusAccountingServer {
+export class RadiusAccountingServer implements Component<Config> {
   readonly name = 'radius';
   private readonly config: Config['radius'];
   private readonly table: SubscriberTable;

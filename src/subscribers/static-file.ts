@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import type { Config } from '../config/schema';
+import type { Component, Listening } from '../core/component';
 import { ConfigError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { parseAddress, parseCidr } from '../core/net';
@@ -121,7 +122,7 @@ export type ReloadOutcome = { ok: true; count: number; file: string | null } | {
  * (a broken file stops the start with every problem listed) and takes part in SIGHUP reloads
  * through `prepareReload`; `reload()` is the same thing for direct callers.
  */
-export class StaticSubscribers {
+export class StaticSubscribers implements Component<Config> {
   readonly name = 'static-subscribers';
   private file: string | null;
   private readonly table: SubscriberTable;
@@ -162,7 +163,7 @@ export class StaticSubscribers {
     return { ok: true, count: r.subscribers.length, file };
   }
 
-  async start(): Promise<[]> {
+  async start(): Promise<Listening[]> {
     const r = this.read(this.file);
     if (!r.ok) throw new ConfigError(r.errors.map((e) => `subscribers.staticFile ${this.file ?? ''} ${e}`));
     this.apply(this.file, r.subscribers);

@@ -7,10 +7,9 @@ import { EncodeError } from '../core/errors';
 import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
 import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
-import { PROTOCOL_OPTIONS, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
+import { PROTOCOL_OPTIONS, httpToWspStatus, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
 import type { HeaderList } from '../bridge/headers';
-import { httpToWspStatus } from '../bridge/status';
 import type { ProposedCapabilities } from './capabilities';
 import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn } from './ports';
 

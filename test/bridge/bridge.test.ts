@@ -3,14 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WspBridge, type MethodRequest } from '../../src/bridge/bridge';
 import { UpstreamClient } from '../../src/bridge/upstream';
-import { httpToWspStatus, wspToHttpStatus } from '../../src/bridge/status';
+import { httpToWspStatus, normalizeHttpStatus, wspToHttpStatus } from '../../src/codec/wsp/tables';
 import { mergeSessionHeaders } from '../../src/bridge/headers';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
-import { AccessPolicy, UpstreamPolicy } from '../../src/proxy/access';
-import { IdentityHeaders } from '../../src/proxy/identity';
-import { RateLimiter } from '../../src/proxy/rate-limit';
+import { Policy } from '../../src/policy/admit';
 import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
 
 class FakeStore implements SubscriberStore {
@@ -75,15 +73,12 @@ function setup(t: { teardown(f: () => unknown): void }, base: string, over: Reco
   const store = new FakeStore();
   store.bind({ key: '10.1.2.3', msisdn: '4915112345678', imsi: '262011234567890', source: 'static', since: 0 });
   const metrics = new Metrics();
-  const upstreamPolicy = new UpstreamPolicy({ config });
-  const upstream = new UpstreamClient({ isAllowedOrigin: (o) => upstreamPolicy.check(o + '/').ok, connections: 4, timeoutMs: config.mmsc.timeoutMs });
+  const policy = new Policy({ bearer: 'wsp', config, subscribers: store });
+  const upstream = new UpstreamClient({ isAllowedOrigin: (o) => policy.upstream.check(o + '/').ok, connections: 4, timeoutMs: config.mmsc.timeoutMs });
   t.teardown(() => upstream.close());
   const bridge = new WspBridge({
     upstream,
-    upstreamPolicy,
-    access: new AccessPolicy({ config, subscribers: store }),
-    identity: new IdentityHeaders(config.identity),
-    rateLimit: new RateLimiter({ perSecond: config.rateLimit.wsp.perSourcePerSecond, burst: config.rateLimit.wsp.burst, maxSources: 100 }),
+    policy,
     metrics,
     logger: silentLogger(),
     maxResponseSize: config.wsp.maxResponseSize,
@@ -111,6 +106,13 @@ t.test('status table both ways', async (t) => {
   t.equal(httpToWspStatus(299), 0x20, 'unknown 2xx -> 200');
   t.equal(httpToWspStatus(599), 0x60, 'unknown 5xx -> 500');
   t.equal(wspToHttpStatus(0x51), 417);
+  // the one fallback (RFC 9110 §15: an unknown code is the x00 of its class; not a status -> 500)
+  t.equal(normalizeHttpStatus(308), 300, 'unknown 3xx reaches the handset as 300');
+  t.equal(normalizeHttpStatus(451), 400, 'unknown 4xx reaches the handset as 400');
+  t.equal(normalizeHttpStatus(103), 100, 'unknown 1xx as 100 (same rule as every class)');
+  t.equal(normalizeHttpStatus(511), 500);
+  t.equal(normalizeHttpStatus(600), 500, 'not an HTTP status -> 500');
+  t.equal(normalizeHttpStatus(404), 404, 'a code with a row is kept');
 });
 
 t.test('session headers merged, method headers win', async (t) => {

@@ -20,10 +20,9 @@ import {
   encodeMultipart,
   encodeWsp,
   formatContentType,
-  httpHeadersToWsp,
+  httpToHeaderList,
   httpToWspStatus,
   parseContentType,
-  wspHeadersToHttp,
   wspToHttpStatus,
   STATUS_CODES,
   HEADER_FIELDS,
@@ -35,6 +34,7 @@ import {
   versionCode,
 } from '../../src/codec/wsp';
 import { DecodeError, EncodeError } from '../../src/core/errors';
+import { toHttpRequestHeaders, type HeaderList } from '../../src/bridge/headers';
 import { HEADER_VECTORS } from '../fixtures/wsp/vectors';
 import { noRaw } from '../helpers/no-raw';
 
@@ -456,7 +456,7 @@ t.test('headers: what cannot be typed is kept raw, never fatal', async (t) => {
     ['Content-Length', '40', false],
   ]);
   t.equal(encodeHeaders(d).toString('hex'), bytes.toString('hex'), 'byte-exact re-encode');
-  t.same(wspHeadersToHttp(d), { 'content-length': '40' }, 'opaque values (and the WBXML Profile-Diff) are not passed to HTTP');
+  t.same(toHttp(d), { Via: 'WAP/1.2 gw (wapgw)' }, 'opaque values (and the WBXML Profile-Diff) are not passed to HTTP; the bridge sets its own length');
   t.throws(() => decodeHeaders(hex`92 05 04`), DecodeError, 'a value length beyond the data is fatal (the rest cannot be framed)');
   t.throws(() => decodeHeaders(hex`a9 61 62`), DecodeError, 'a text without NUL is fatal');
   t.throws(() => decodeHeaders(hex`00`), DecodeError, '0x00 cannot start a field');
@@ -482,8 +482,14 @@ t.test('headers: code page shifts (§8.4.1)', async (t) => {
   t.throws(() => decodeHeaders(hex`7f`), DecodeError, 'a shift delimiter without a page');
 });
 
+/** What the bridge forwards of decoded WSP headers (its one WSP -> HTTP mapping; opaque values have no text form). */
+function toHttp(list: readonly WspHeader[], encodingVersion = '1.2') {
+  const text: HeaderList = list.filter((h) => !h.opaque).map((h) => [h.name, h.value]);
+  return toHttpRequestHeaders(text, { encodingVersion, viaHost: 'gw' });
+}
+
 t.test('HTTP <-> WSP header helpers', async (t) => {
-  const wsp = httpHeadersToWsp({
+  const wsp = encodeHeaders(httpToHeaderList({
     accept: 'text/html, */*;q=0.5',
     'user-agent': 'Nokia',
     'x-wap-profile': '"http://x/y.xml"',
@@ -491,19 +497,19 @@ t.test('HTTP <-> WSP header helpers', async (t) => {
     'x-foo': 'bar, baz',
     'content-length': 12,
     skipped: undefined,
-  }, '1.3');
+  }), '1.3');
   t.equal(wsp.toString('hex'),
     '8082' + '8003808033' + 'a94e6f6b696100' + 'b5687474703a2f2f782f792e786d6c00' + 'c1059f610031 00'.replace(/ /g, '') + 'c1059f620032 00'.replace(/ /g, '')
     + '782d666f6f00 6261722c2062617a00'.replace(/ /g, '') + '8d8c',
     'list fields split at commas, x-wap-profile becomes Profile, Set-Cookie stays one per cookie');
-  t.same(wspHeadersToHttp(decodeHeaders(wsp)), {
-    accept: 'text/html, */*; q=0.5',
-    'user-agent': 'Nokia',
-    'x-wap-profile': '"http://x/y.xml"',
-    'set-cookie': ['a=1', 'b=2'],
+  t.same(toHttp(decodeHeaders(wsp), '1.3'), {
+    Accept: ['text/html', '*/*; q=0.5'],
+    'User-Agent': 'Nokia',
+    'X-Wap-Profile': '"http://x/y.xml"',
+    'Set-Cookie': ['a=1', 'b=2'],
     'x-foo': 'bar, baz',
-    'content-length': '12',
-  });
+    Via: 'WAP/1.3 gw (wapgw)',
+  }, 'and back through the bridge: Profile renamed, length left to the HTTP leg, Via added');
 });
 
 t.test('no header injection into HTTP', async (t) => {
@@ -515,7 +521,7 @@ t.test('no header injection into HTTP', async (t) => {
   const d = decodeHeaders(bytes);
   t.equal(d.length, 3, 'all three decode (and keep their octets)');
   t.equal(encodeHeaders(d).toString('hex'), bytes.toString('hex'));
-  t.same(wspHeadersToHttp(d), { 'x-ok': 'fine\ttab' }, 'only the clean one reaches HTTP');
+  t.same(toHttp(d), { 'X-Ok': 'fine\ttab', Via: 'WAP/1.2 gw (wapgw)' }, 'only the clean one reaches HTTP');
 });
 
 t.test('multipart (§8.5)', async (t) => {
@@ -557,6 +563,10 @@ t.test('status codes (Table 36)', async (t) => {
   t.equal(httpToWspStatus(299), 0x20, 'unknown 2xx -> 200');
   t.equal(httpToWspStatus(451), 0x40, 'unknown 4xx -> 400');
   t.equal(httpToWspStatus(42), 0x60, 'nonsense -> 500');
+  t.equal(httpToWspStatus(103), 0x10, 'unknown 1xx -> 100 (RFC 9110 §15 class rule)');
+  t.equal(httpToWspStatus(308), 0x30, 'unknown 3xx -> 300');
+  t.equal(httpToWspStatus(600), 0x60, 'beyond 599 -> 500');
+  t.equal(httpToWspStatus(200.5), 0x60, 'not an integer -> 500');
   t.equal(wspToHttpStatus(0x36), 306, 'nibble rule for 3x');
   t.equal(wspToHttpStatus(0x00), 500);
 });

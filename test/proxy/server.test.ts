@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/config/load';
 import type { ConfigInput } from '../../src/config/schema';
 import { createLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
-import { verifySignature } from '../../src/proxy/identity';
+import { verifySignature } from '../../src/policy/identity';
 import { MmsProxy } from '../../src/proxy/server';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
 import { bufferHandler, resetHandler, stallHandler, startOrigin, summaryHandler, type TestOrigin } from '../helpers/origin';
@@ -283,6 +283,16 @@ t.test('request smuggling and malformed framing: 400, nothing upstream', async (
   t.equal(statusOf(huge), 431, 'headers over maxHeaderBytes');
   t.equal(origin.requests.length, 0);
   t.ok((await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'framing' })) >= 3);
+});
+
+t.test('the shared policy decides before HTTP framing: a foreign target is 403 even when badly framed', async (t) => {
+  const origin = await startOrigin();
+  const h = await startProxy(origin);
+  t.teardown(async () => { await h.close(); await origin.close(); });
+  const r = await raw(h.port, `POST http://evil.example/mms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nabcd`);
+  t.equal(statusOf(r), 403, 'target (policy) before framing (proxy only)');
+  t.equal(await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'target' }), 1);
+  t.equal(origin.requests.length, 0);
 });
 
 t.test('hop-by-hop headers are not forwarded either way', async (t) => {

@@ -16,7 +16,7 @@ const VER = 'X-Mms-MMS-Version';
 const RECIPIENTS: readonly MmsFieldName[] = ['To', 'Cc', 'Bcc'];
 
 /**
- * Mandatory fields per PDU (ENC 1.3 §6 tables, "M" rows; protocol-facts §3.2). The MMBox,
+ * Mandatory fields per PDU (OMA-MMS-ENC 1.3 §6 tables, "M" rows). The MMBox,
  * delete and cancel rows are the minimum (transaction, version, the field the PDU is about).
  */
 export const MANDATORY: Partial<Record<MmsMessageTypeName, Rule>> = {

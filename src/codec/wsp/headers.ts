@@ -1293,48 +1293,12 @@ const LIST_FIELDS = new Set(
   ].map((s) => s.toLowerCase()),
 );
 
-/** Fields a gateway never forwards between hops (RFC 7230 §6.1). */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-
 /**
- * WSP headers -> HTTP headers (lower-case names). Fields with no valid HTTP form (opaque, a name
- * that is no token, control characters in the value) are left out. Repeated fields are joined with ", " except
- * Set-Cookie (an array). Opaque values (no text form) are left out. The WSP forms of UAProf
- * (Profile, Profile-Diff) are renamed x-wap-profile / x-wap-profile-diff (WAP-248 §9.2.3.3).
+ * HTTP headers -> header list (text) ready for encodeHeaders: values of list fields are split at
+ * commas (outside quotes), x-wap-profile becomes the WSP Profile field with its quotes removed
+ * (WAP-248 §9.2.3.3). The HTTP side of the mapping (what may be forwarded) is the bridge's
+ * (src/bridge/headers.ts).
  */
-export function wspHeadersToHttp(list: readonly WspHeader[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const h of list) {
-    if (h.opaque) continue;
-    // A handset's text may hold octets HTTP forbids (CR, LF, NUL...): never let them through
-    // (header injection); a name must be an HTTP token.
-    if (!isToken(h.name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(h.value)) continue;
-    let name = h.name.toLowerCase();
-    let value = h.value;
-    if (name === 'profile') {
-      name = 'x-wap-profile';
-      value = /^".*"$/.test(value) ? value : `"${value}"`;
-    } else if (name === 'profile-diff') name = 'x-wap-profile-diff';
-    const prev = out[name];
-    if (name === 'set-cookie') out[name] = [...(Array.isArray(prev) ? prev : prev ? [prev] : []), value];
-    else if (prev === undefined) out[name] = value;
-    else out[name] = `${Array.isArray(prev) ? prev.join(', ') : prev}, ${value}`;
-  }
-  return out;
-}
-
-/**
- * HTTP headers -> binary WSP for a peer at `version`. Values of list fields are split at commas
- * (outside quotes); x-wap-profile becomes the WSP Profile field (quotes removed).
- */
-export function httpHeadersToWsp(
-  headers: Record<string, string | number | readonly string[] | undefined>,
-  version: string | number = DEFAULT_ENCODING_VERSION,
-): Buffer {
-  return encodeHeaders(httpToHeaderList(headers), version);
-}
-
-/** HTTP headers -> header list (text), split and renamed as httpHeadersToWsp does. */
 export function httpToHeaderList(headers: Record<string, string | number | readonly string[] | undefined>): WspHeader[] {
   const list: WspHeader[] = [];
   for (const [rawName, rawValue] of Object.entries(headers)) {

@@ -6,7 +6,7 @@
  *   encodeWsp(pdu, { connectionless, encodingVersion })
  *   decodeContentType(reader) / encodeContentType(writer, ct, version)   (content-type.ts, §8.4.2.24)
  *   decodeHeaders(buf) / encodeHeaders(list, version)                     (headers.ts, §8.4)
- *   wspHeadersToHttp(list) / httpHeadersToWsp(obj, version)               (text <-> binary for the bridge)
+ *   httpToHeaderList(obj)                                                 (HTTP-style object -> header list)
  *   decodeMultipart(buf) / encodeMultipart(parts, version)                (multipart.ts, §8.5)
  *   httpToWspStatus / wspToHttpStatus, and the value tables               (tables.ts, Tables 34-42)
  *

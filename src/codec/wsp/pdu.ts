@@ -12,8 +12,8 @@
  *   Resume         09 SessionId CapabilitiesLen Capabilities Headers
  *   Get family     40-44, 50-5F: UriLen Uri Headers
  *   Post family    60-61, 70-7F: UriLen HeadersLen Uri ContentType Headers Data
- *   Data Fragment  80 HeadersLen Headers Data   (WSP 1.4 large data transfer; layout not verified
- *                  against the spec text, see protocol-facts §6)
+ *   Data Fragment  80 HeadersLen Headers Data   (WSP 1.4 large data transfer; layout as peers
+ *                  send it, not verified against the WAP-230 text)
  *
  * Capabilities (§8.3): Length (uintvar, covers the identifier and value), Identifier (Short-integer
  * or Token-text), Value. Unknown ones keep their octets. Every decoded capability and header keeps

@@ -116,7 +116,7 @@ export const CAPABILITIES = [
   [0x09, 'Server-Message-Size', '1.4'],
 ] as const;
 
-/** Protocol Options flag bits (Wireshark bit assignment, see protocol-facts §5.4). */
+/** Protocol Options flag bits (WAP-230 §8.3.2.3; the bit order is the one Wireshark decodes, not checked against the spec text). */
 export const PROTOCOL_OPTIONS = [
   [0x80, 'confirmed-push', '1.1'],
   [0x40, 'push', '1.1'],
@@ -810,17 +810,32 @@ export const charsetName = (code: number): string | undefined => CHARSET_BY_CODE
 
 // ---------------------------------------------------------------------------------------------
 // Status mapping (Table 36)
+//
+// The only HTTP <-> WSP status map in the project (the bridge and the decoder both use it).
+// A code with a row maps by its row. An HTTP status without a row (a 1xx-5xx code WAP-230
+// did not list, e.g. 308, 418, 451, 511) is sent as the x00 code of its class: RFC 9110 §15
+// says a client that does not know a status code treats it as the x00 of its class, which is
+// all a handset knowing only Table 36 can do anyway. Anything outside 100..599 is not an HTTP
+// status (RFC 9110 §15: three digits, first digit 1-5) and becomes 500 (0x60).
 
-/** HTTP status -> WSP status octet. Anything without a row maps by class, else 0x60 (500), as Kannel does. */
+/** HTTP status -> WSP status octet: the row, else the class's x00 (RFC 9110 §15), else 0x60 (500). */
 export function httpToWspStatus(http: number): number {
   const row = STATUS_BY_HTTP.get(http)?.[0];
   if (row) return row[0];
-  const cls = Math.floor(http / 100);
-  const byClass: Record<number, number> = { 1: 0x10, 2: 0x20, 3: 0x30, 4: 0x40 };
-  return byClass[cls] ?? 0x60;
+  const classDefault = Number.isInteger(http) && http >= 100 && http <= 599 ? Math.floor(http / 100) * 100 : 500;
+  return STATUS_BY_HTTP.get(classDefault)?.[0]?.[0] ?? 0x60;
 }
 
-/** WSP status octet -> HTTP status. Codes without a row map by the nibble rule, else 500. */
+/** The HTTP status a handset will see for `http` once it went through Table 36 (unknown -> class x00). */
+export function normalizeHttpStatus(http: number): number {
+  return wspToHttpStatus(httpToWspStatus(http));
+}
+
+/**
+ * WSP status octet -> HTTP status. A code without a row follows the encoding rule behind the
+ * table (class in the high nibble, 4xx running on into 0x5_, 5xx at 0x6_), so a decoder shows
+ * what a sender meant; an octet outside those nibbles is 500.
+ */
 export function wspToHttpStatus(wsp: number): number {
   const row = STATUS_BY_WSP.get(wsp);
   if (row) return row[1];

@@ -1,5 +1,5 @@
 /**
- * Per-source token bucket (transport-neutral; the WSP side reuses it). Each source (an IPv4
+ * Per-source token bucket (transport-neutral; one per bearer, held by `Policy`, admit.ts). Each source (an IPv4
  * address, or an IPv6 /64: `sourceKey`, so a phone cannot refill its bucket by changing address
  * inside its prefix) has a bucket of `burst` tokens refilled at `perSecond`; a request takes one token. Buckets
  * live in an lru-cache bounded by `rateLimit.maxSources`, so a flood of spoofed or rotating

@@ -7,7 +7,7 @@ import {
   signIdentity,
   verifySignature,
   type HeaderList,
-} from '../../src/proxy/identity';
+} from '../../src/policy/identity';
 import type { Subscriber } from '../../src/subscribers/types';
 
 const sub: Subscriber = {

@@ -1,10 +1,11 @@
 /**
- * Access rules shared by the HTTP MMS proxy and the WSP bridge (transport-neutral: callers pass
- * a textual source address or a URL, never a socket).
+ * Access rules behind `admit()` (admit.ts), for the HTTP MMS proxy and the WSP bridge alike
+ * (transport-neutral: callers pass a textual source address or a URL, never a socket).
  *
  * - `AccessPolicy`: the source address must be inside `proxy.allowedNetworks` (the MMS APN pools)
- *   and, with `proxy.requireSubscriber`, bound to a subscriber; otherwise 403 and nothing goes
- *   upstream (contract: "Access"; protocol-facts §2 "Security practice" 3).
+ *   and, with `proxy.requireSubscriber`, bound to a subscriber; otherwise the request is refused
+ *   and nothing goes upstream: a source we cannot attribute to a subscriber must not reach the MMSC on its behalf
+ *   (README "The MMS proxy").
  * - `UpstreamPolicy`: the only upstream origins are the origin of `mmsc.url` and
  *   `mmsc.allowedOrigins`, compared exactly as `scheme://host:port` after the WHATWG URL
  *   normalisation (lowercase host, default port made explicit, IPv6 in brackets, IPv4 numeric
@@ -20,7 +21,7 @@ export type AccessDeniedReason = 'network' | 'no-subscriber';
 
 export type AccessResult =
   | { ok: true; subscriber?: Subscriber }
-  | { ok: false; status: 403; reason: AccessDeniedReason };
+  | { ok: false; reason: AccessDeniedReason };
 
 export class AccessPolicy {
   private readonly networks: NetworkList;
@@ -36,10 +37,10 @@ export class AccessPolicy {
   /** Decides for one source address (IPv4, IPv6, IPv4-mapped IPv6, with or without zone id). */
   check(sourceIp: string): AccessResult {
     const ip = normalizeAddress(sourceIp);
-    if (!this.networks.contains(ip)) return { ok: false, status: 403, reason: 'network' };
+    if (!this.networks.contains(ip)) return { ok: false, reason: 'network' };
     const subscriber = this.subscribers.lookup(ip);
     if (subscriber) return { ok: true, subscriber };
-    if (this.requireSubscriber) return { ok: false, status: 403, reason: 'no-subscriber' };
+    if (this.requireSubscriber) return { ok: false, reason: 'no-subscriber' };
     return { ok: true };
   }
 }

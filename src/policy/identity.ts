@@ -5,7 +5,7 @@
  * wire. `strip` removes every client copy of every identity header: the names configured in
  * `identity.*Headers` and `identity.stripHeaders`, plus the signature header, compared
  * case-insensitively and with `_` and `-` treated alike, because CGI/PHP-style MMSCs read both
- * `X-MSISDN` and `X_MSISDN` as `HTTP_X_MSISDN` (protocol-facts §2, "Security practice" 1).
+ * `X-MSISDN` and `X_MSISDN` as `HTTP_X_MSISDN` (RFC 3875 §4.1.18: `-` becomes `_`).
  * A built-in floor (`ALWAYS_STRIPPED`) is removed even when the configured names change.
  * `apply` strips, then appends the authoritative values from the subscriber table: the client IP
  * always, MSISDN / IMSI / IMEISV / SGSN address / RAT type when known (contract: "Headers toward
@@ -29,7 +29,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema';
 import type { Subscriber } from '../subscribers/types';
 
-export type HeaderList = Array<[string, string]>;
+import type { HeaderList } from '../core/http';
+
+export type { HeaderList };
 
 /** The identity values as they are sent; a field is absent when not sent. */
 export interface IdentityFields {

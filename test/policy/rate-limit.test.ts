@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RateLimiter } from '../../src/proxy/rate-limit';
+import { RateLimiter } from '../../src/policy/rate-limit';
 
 t.test('token bucket per source, time as an argument', async (t) => {
   const r = new RateLimiter({ perSecond: 2, burst: 3, maxSources: 10 });

@@ -1,0 +1,49 @@
+// @ts-check
+/**
+ * The built gateway as the benchmarks see it: the one place bench/ reaches into dist/ (`npm run
+ * build` first). Each part loads on first use, so a script can build dist/ before touching it.
+ * The types are those of the sources dist/ is compiled from (src/), so `npm run typecheck`
+ * checks every bench script against the real signatures (bench/tsconfig.json).
+ */
+'use strict';
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DIST = path.join(ROOT, 'dist');
+
+/** @param {string} module a path under dist/ without .js */
+const load = (module) => require(path.join(DIST, module));
+
+module.exports = {
+  ROOT,
+  DIST,
+  /** The command line (`node CLI start -c FILE`). */
+  CLI: path.join(DIST, 'cli.js'),
+  get wtp() {
+    return /** @type {typeof import('../../src/codec/wtp')} */ (load('codec/wtp'));
+  },
+  get wsp() {
+    return /** @type {typeof import('../../src/codec/wsp')} */ (load('codec/wsp'));
+  },
+  get mms() {
+    return /** @type {typeof import('../../src/codec/mms')} */ (load('codec/mms'));
+  },
+  get config() {
+    return /** @type {typeof import('../../src/config/load')} */ (load('config/load'));
+  },
+  get logger() {
+    return /** @type {typeof import('../../src/core/logger')} */ (load('core/logger'));
+  },
+  get metrics() {
+    return /** @type {typeof import('../../src/ops/metrics')} */ (load('ops/metrics'));
+  },
+  get subscriberTable() {
+    return /** @type {typeof import('../../src/subscribers/table')} */ (load('subscribers/table'));
+  },
+  get proxy() {
+    return /** @type {typeof import('../../src/proxy/server')} */ (load('proxy/server'));
+  },
+  get main() {
+    return /** @type {typeof import('../../src/main')} */ (load('main'));
+  },
+};

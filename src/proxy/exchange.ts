@@ -1,0 +1,402 @@
+/**
+ * One proxied request, from its arrival to its access-log line: the whole per-request flow of
+ * the HTTP MMS proxy in one object, in the order it happens.
+ *
+ *   1. check     the shared policy's verdict (src/policy/admit.ts: rate limit, source network,
+ *                subscriber, method, target), then what only HTTP has: framing (RFC 9112 §6.1,
+ *                one Host, RFC 9112 §3.2) and a Content-Length over proxy.maxBodyBytes.
+ *                A refusal is answered here and nothing goes upstream.
+ *   2. forward   headers rebuilt (hop-by-hop dropped, RFC 9110 §7.6.1; identity headers; Host of
+ *                the target, RFC 9112 §3.2.2; Via appended), the body streamed through a byte
+ *                counter, and the upstream deadline (mmsc.timeoutMs) armed once the phone's
+ *                body has ended.
+ *   3. relay     the MMSC's status and end-to-end headers, then its body streamed to the phone.
+ *      or fail   we answer ourselves: 413 (body over the maximum while streaming), 502 (upstream
+ *                error), 504 (deadline); whatever the upstream does later is ignored.
+ *   4. finish    when the phone's response closes: counted once and logged once.
+ *
+ * `phase` is the single piece of state that says which of these may still happen.
+ */
+import http from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import { urlToHttpOptions } from 'node:url';
+import type httpProxy from 'http-proxy';
+import type { Config } from '../config/schema';
+import { HOP_BY_HOP } from '../core/http';
+import type { Logger } from '../core/logger';
+import type { Metrics } from '../ops/metrics';
+import type { Admitted, Policy, RefusalReason as PolicyRefusal } from '../policy/admit';
+import type { Subscriber } from '../subscribers/types';
+import { peekMms, type MmsPeek } from './mms-peek';
+
+export type RefusalReason =
+  | PolicyRefusal
+  | 'connect'
+  | 'framing'
+  | 'body-too-large'
+  | 'bad-request'
+  | 'header-too-large'
+  | 'client-timeout'
+  | 'connection-limit'
+  | 'source-connection-limit';
+
+/**
+ * checking: the checks run (and may refuse);
+ * forwarding: the request is on its way upstream, no response yet;
+ * relaying: the MMSC's response headers went to the phone, its body is streaming;
+ * answered: we wrote the response ourselves (refusal, 413, 502, 504).
+ */
+type Phase = 'checking' | 'forwarding' | 'relaying' | 'answered';
+
+/** What an exchange needs from the proxy that owns it (read live: SIGHUP may change config). */
+export interface ExchangeContext {
+  readonly config: Config;
+  readonly policy: Policy;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly proxy: httpProxy;
+  agentFor(protocol: string): http.Agent;
+  /** The http-proxy target for an allowed origin (parsed once per origin). */
+  targetFor(origin: string): ProxyTarget;
+  observeLatency(seconds: number): void;
+  /** Counts one upstream outcome (an HTTP status, `timeout` or `error`). */
+  countResponse(status: string): void;
+  countRequest(method: string, status: string): void;
+}
+
+const MMS_TYPE = 'application/vnd.wap.mms-message';
+const isMms = (ct: string | string[] | undefined): boolean => typeof ct === 'string' && ct.trim().toLowerCase().startsWith(MMS_TYPE);
+
+/** Request fields that are this hop's own: the MMSC gets its own Host, and Expect is answered here. */
+const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
+
+/** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
+function connectionListed(raw: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] ?? '').toLowerCase() !== 'connection') continue;
+    for (const tok of (raw[i + 1] ?? '').split(',')) {
+      const t = tok.trim().toLowerCase();
+      if (t) out.add(t);
+    }
+  }
+  return out;
+}
+
+/** rawHeaders -> pairs without hop-by-hop fields (and, for requests, Host and Expect). */
+function endToEnd(raw: readonly string[], request: boolean): Array<[string, string]> {
+  const listed = connectionListed(raw);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    const k = n.toLowerCase();
+    if (HOP_BY_HOP.has(k) || listed.has(k) || (request && REQUEST_ONLY_DROP.has(k))) continue;
+    out.push([n, raw[i + 1] as string]);
+  }
+  return out;
+}
+
+/** Pairs -> a Node header object; repeated names become arrays (sent as separate lines). */
+function toHeaderObject(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
+  const o: Record<string, string | string[]> = {};
+  for (const [n, v] of pairs) {
+    const k = n.toLowerCase();
+    const prev = o[k];
+    if (prev === undefined) o[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else o[k] = [prev, v];
+  }
+  return o;
+}
+
+/** An http-proxy target given as fields (host, port, protocol), not as a URL to parse. */
+export type ProxyTarget = Exclude<httpProxy.ProxyTarget, httpProxy.ProxyTargetUrl>;
+
+/** The http-proxy target for an origin (`scheme://host[:port]`), without the deprecated url.parse. */
+export function proxyTarget(origin: string): ProxyTarget {
+  const o = urlToHttpOptions(new URL(origin));
+  const protocol = o.protocol ?? 'http:';
+  const host = o.hostname ?? '';
+  return { protocol, host, hostname: host, port: Number(o.port ?? (protocol === 'https:' ? 443 : 80)) };
+}
+
+/** Counts request body bytes (peeking at the first chunk of an MMS body) and stops past the maximum. */
+class BodyCounter extends Transform {
+  bytes = 0;
+  mms: MmsPeek | undefined;
+  constructor(
+    private readonly max: number,
+    private readonly onOverflow: () => void,
+    private peek: boolean,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.peek) {
+      this.peek = false;
+      this.mms = peekMms(chunk) ?? undefined;
+    }
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) {
+      cb();
+      this.onOverflow();
+      return;
+    }
+    cb(null, chunk);
+  }
+}
+
+const EXCHANGE = Symbol('wapgw.proxy.exchange');
+type TaggedRequest = http.IncomingMessage & { [EXCHANGE]?: Exchange };
+
+/** The exchange a request belongs to (http-proxy's events hand us the request, not the exchange). */
+export const exchangeOf = (req: http.IncomingMessage): Exchange | undefined => (req as TaggedRequest)[EXCHANGE];
+
+export class Exchange {
+  private phase: Phase = 'checking';
+  private readonly start: number;
+  private readonly method: string;
+  private readonly url: string;
+  private subscriber: Subscriber | undefined;
+  private body: BodyCounter | undefined;
+  private bytesOut = 0;
+  private refusal: RefusalReason | undefined;
+  private upstreamError: string | undefined;
+  private mmsReply: MmsPeek | undefined;
+  private proxyReq: http.ClientRequest | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: ExchangeContext,
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly src: string,
+    now: number,
+    private readonly clockNow: () => number,
+  ) {
+    this.start = now;
+    this.method = req.method ?? '';
+    this.url = req.url ?? '';
+    (req as TaggedRequest)[EXCHANGE] = this;
+  }
+
+  /** Steps 1 and 2. `expectContinue`: the phone sent `Expect: 100-continue`; 100 goes out only once every check passed. */
+  run(expectContinue: boolean): void {
+    const target = this.check();
+    if (target) this.forward(target, expectContinue);
+  }
+
+  // ---- 1. check ------------------------------------------------------------------------------
+
+  /** The admitted target, or undefined after answering a refusal. */
+  private check(): Admitted | undefined {
+    const { req, ctx } = this;
+    const verdict = ctx.policy.admit({ source: this.src, method: this.method, target: this.url, now: this.start });
+    this.subscriber = verdict.subscriber;
+    if (!verdict.ok) {
+      if (verdict.reason === 'rate-limit') ctx.metrics.rateLimited.inc({ layer: 'proxy' });
+      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber') ctx.metrics.accessDenied.inc({ layer: 'proxy', reason: verdict.reason });
+      this.refuse(verdict.status, verdict.reason, verdict.reason === 'method' ? { allow: ctx.policy.allowHeader } : {});
+      return undefined;
+    }
+    // Node's parser already refuses CL+TE, duplicate CL and obs-fold; a Transfer-Encoding other
+    // than plain `chunked` is refused here (RFC 9112 §6.1: we would not know the body length).
+    const te = req.headers['transfer-encoding'];
+    if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.headers['content-length'] !== undefined)) {
+      this.refuse(400, 'framing');
+      return undefined;
+    }
+    // RFC 9112 §3.2: more than one Host field is a 400 (Node's parser keeps the first silently)
+    let hosts = 0;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+    if (hosts > 1) {
+      this.refuse(400, 'framing');
+      return undefined;
+    }
+    const cl = req.headers['content-length'];
+    if (cl !== undefined && Number(cl) > ctx.config.proxy.maxBodyBytes) {
+      this.refuse(413, 'body-too-large');
+      return undefined;
+    }
+    return verdict;
+  }
+
+  private refuse(status: number, reason: RefusalReason, extra: Record<string, string> = {}): void {
+    const { req } = this;
+    this.refusal = reason;
+    this.ctx.metrics.proxyRefusals.inc({ reason });
+    // a body we will not read: close after the reply rather than read it all
+    const close = !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+    this.answer(status, reason, close, extra);
+    if (close) this.drainThenClose();
+  }
+
+  // ---- 2. forward ----------------------------------------------------------------------------
+
+  private forward(target: Admitted, expectContinue: boolean): void {
+    const { req, res, ctx } = this;
+    this.phase = 'forwarding';
+    const u = target.url;
+    // a body to count: chunked, or a Content-Length above zero (already checked against the max)
+    const cl = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+    const peekBody = hasBody && ctx.config.log.accessLog && isMms(req.headers['content-type']);
+    const headers = toHeaderObject(ctx.policy.identify(endToEnd(req.rawHeaders, true), this.src, this.subscriber, Date.now()));
+    headers.host = u.host;
+    const via = `${req.httpVersion} wapgw`;
+    const prevVia = headers.via;
+    headers.via = prevVia === undefined ? via : `${Array.isArray(prevVia) ? prevVia.join(', ') : prevVia}, ${via}`;
+    req.headers = headers as http.IncomingHttpHeaders;
+    // the WHATWG-normalised path and query we checked; note that http-proxy's urlJoin collapses
+    // runs of `/` in the path (`/a//b` -> `/a/b`), harmless for MM1 URLs
+    req.url = u.pathname + u.search;
+
+    if (hasBody) {
+      this.body = new BodyCounter(ctx.config.proxy.maxBodyBytes, () => this.bodyTooLarge(), peekBody);
+      req.pipe(this.body);
+    }
+    // mmsc.timeoutMs counts from the end of the phone's body (a slow uplink is bounded by
+    // proxy.requestTimeoutMs instead) to the MMSC's response headers
+    if (req.readableEnded) this.armDeadline();
+    else req.once('end', () => this.armDeadline());
+    if (expectContinue) res.writeContinue();
+    ctx.proxy.web(
+      req,
+      res,
+      { target: ctx.targetFor(target.origin), agent: ctx.agentFor(u.protocol), ...(this.body ? { buffer: this.body } : {}), changeOrigin: false },
+      (err: NodeJS.ErrnoException) => this.failed(err),
+    );
+  }
+
+  private armDeadline(): void {
+    if (this.phase === 'forwarding') this.timer = setTimeout(() => this.timedOut(), this.ctx.config.mmsc.timeoutMs);
+  }
+
+  /** http-proxy made the upstream request (the agent may hand out a socket later). */
+  upstreamRequest(proxyReq: http.ClientRequest): void {
+    this.proxyReq = proxyReq;
+    // already answered (413, 504) before the agent handed out a socket: send nothing
+    if (this.phase === 'answered') proxyReq.destroy();
+  }
+
+  // ---- 3. relay, or fail ---------------------------------------------------------------------
+
+  upstreamResponse(proxyRes: http.IncomingMessage): void {
+    const { res, ctx } = this;
+    if (this.phase !== 'forwarding') {
+      proxyRes.resume();
+      return;
+    }
+    this.phase = 'relaying';
+    clearTimeout(this.timer);
+    ctx.observeLatency((this.clockNow() - this.start) / 1000);
+    const status = proxyRes.statusCode ?? 502;
+    ctx.countResponse(String(status));
+    // a stalled body after the headers: give up after mmsc.timeoutMs of silence
+    this.proxyReq?.setTimeout(ctx.config.mmsc.timeoutMs, () => {
+      this.upstreamError = 'body-timeout';
+      this.proxyReq?.destroy();
+    });
+    res.writeHead(status, proxyRes.statusMessage, toHeaderObject(endToEnd(proxyRes.rawHeaders, false)));
+    if (ctx.config.log.accessLog && isMms(proxyRes.headers['content-type'])) {
+      proxyRes.once('data', (c: Buffer) => (this.mmsReply = peekMms(c) ?? undefined));
+    }
+    proxyRes.on('data', (c: Buffer) => (this.bytesOut += c.length));
+    proxyRes.on('error', () => res.destroy());
+    proxyRes.on('aborted', () => res.destroy());
+    proxyRes.on('close', () => {
+      if (!proxyRes.complete) res.destroy();
+    });
+    proxyRes.pipe(res);
+  }
+
+  /** mmsc.timeoutMs passed after the phone's body without the MMSC's response headers: 504. */
+  private timedOut(): void {
+    if (this.phase !== 'forwarding') return;
+    this.upstreamError = 'timeout';
+    this.ctx.countResponse('timeout');
+    this.answer(504, 'upstream timeout', true);
+    this.proxyReq?.destroy();
+  }
+
+  /** http-proxy's error callback: the upstream request failed (refused, reset, unreachable). */
+  private failed(err: NodeJS.ErrnoException): void {
+    clearTimeout(this.timer);
+    if (this.phase === 'answered') return;
+    if (this.phase === 'relaying' || this.res.destroyed || this.req.socket.destroyed) {
+      this.res.destroy();
+      return;
+    }
+    this.upstreamError = err.code ?? err.message;
+    this.ctx.countResponse('error');
+    this.answer(502, 'upstream unavailable', true);
+  }
+
+  /** A streamed (chunked) body passed proxy.maxBodyBytes: 413, or a reset once the reply is under way. */
+  private bodyTooLarge(): void {
+    if (this.phase === 'answered') return;
+    clearTimeout(this.timer);
+    this.refusal = 'body-too-large';
+    this.ctx.metrics.proxyRefusals.inc({ reason: 'body-too-large' });
+    this.proxyReq?.destroy();
+    if (this.phase === 'relaying') {
+      this.res.destroy();
+      return;
+    }
+    this.answer(413, 'request body too large', true);
+    this.drainThenClose();
+  }
+
+  /** Our own short text response; from here on the upstream's events are ignored. */
+  private answer(status: number, text: string, close: boolean, extra: Record<string, string> = {}): void {
+    this.phase = 'answered';
+    const body = `${status} ${http.STATUS_CODES[status] ?? ''}: ${text}\n`;
+    const headers: Record<string, string | number> = {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      ...extra,
+    };
+    if (close) headers.connection = 'close';
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+
+  /** After refusing a request whose body is still arriving: read (and drop) a little, then close. */
+  private drainThenClose(): void {
+    const { req, res } = this;
+    req.unpipe();
+    req.resume();
+    const t = setTimeout(() => req.socket.destroy(), 500);
+    t.unref();
+    res.once('finish', () => {
+      if (req.complete) clearTimeout(t);
+    });
+  }
+
+  // ---- 4. finish -----------------------------------------------------------------------------
+
+  /** The phone's response closed (sent, or the connection went away): count and log, once. */
+  finish(): void {
+    const { res, ctx } = this;
+    clearTimeout(this.timer);
+    const status = res.headersSent ? res.statusCode : 0;
+    ctx.countRequest(ctx.policy.allows(this.method) ? this.method : 'other', status === 0 ? 'aborted' : String(status));
+    if (!ctx.config.log.accessLog) return;
+    const line: Record<string, unknown> = {
+      src: this.src,
+      method: this.method,
+      url: this.url,
+      status,
+      bytesIn: this.body?.bytes ?? 0,
+      bytesOut: this.bytesOut,
+      ms: Math.round((this.clockNow() - this.start) * 10) / 10,
+    };
+    if (this.subscriber?.msisdn !== undefined) line.msisdn = this.subscriber.msisdn;
+    if (this.body?.mms) line.mmsIn = this.body.mms;
+    if (this.mmsReply) line.mmsOut = this.mmsReply;
+    if (this.refusal) line.refusal = this.refusal;
+    if (this.upstreamError) line.upstreamError = this.upstreamError;
+    if (!res.writableFinished) line.aborted = true;
+    ctx.log.info(line, 'proxy request');
+  }
+}
