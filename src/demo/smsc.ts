@@ -13,7 +13,7 @@
  */
 import type { AddressInfo, Socket } from 'node:net';
 import * as smpp from 'smpp';
-import type { Listening } from '../core/component';
+import type { Component, Listening } from '../core/component';
 import type { Logger } from '../core/logger';
 import { decodeUserDataWithHeader, summarizeUdh } from '../codec/sms';
 import { inspectSms } from '../codec/inspect-sms';
@@ -64,7 +64,7 @@ export interface DemoSmscOptions {
 
 const RECEIPT_STATE: Record<string, number> = { DELIVRD: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, REJECTD: 8 };
 
-export class DemoSmsc {
+export class DemoSmsc implements Component {
   readonly name = 'demo-smsc';
   readonly submits: SubmitRecord[] = [];
   /** Every bind received: its command and system_id. */
