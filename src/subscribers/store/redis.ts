@@ -548,6 +548,7 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
   private onDown(why: string): void {
     const was = this.connected;
     this.connected = false;
+    this.lastError ??= why;
     this.setLive(false, why);
     if (was && !this.closed) this.logger?.error({ why, err: this.lastError }, 'subscriber store connection lost: lookups refused until it returns');
   }
