@@ -57,8 +57,9 @@ export interface SubscriberStore {
    * The same answer as `lookup`, for request paths: synchronous when it is known here (the memory
    * table, a trusted cache entry of a shared store), else a promise (one round trip). A shared
    * store that cannot be reached rejects with ERR_STORE_UNAVAILABLE: refuse the request.
+   * Optional so that simple stores (test doubles) need only `lookup`; callers fall back to it.
    */
-  resolve(ip: string): Awaitable<Subscriber | undefined>;
+  resolve?(ip: string): Awaitable<Subscriber | undefined>;
   bind(sub: Subscriber): Awaitable<void>;
   /** Removes the binding of `key`; with `acctSessionId`, only when it matches. True if removed. */
   unbind(key: string, acctSessionId?: string): Awaitable<boolean>;
