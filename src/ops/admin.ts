@@ -28,6 +28,8 @@ export interface AdminDeps {
   logger: Logger;
   metrics: Metrics;
   gateway: AdminSource;
+  /** /metrics text when it is not this registry's alone (aggregated across proxy workers). */
+  metricsText?: () => Promise<string>;
 }
 
 export interface AdminListening {
@@ -111,7 +113,7 @@ export class AdminServer {
       send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok\n' : down.length > 0 ? `unavailable: ${down.join(', ')}\n` : 'unavailable\n');
     } else if (path === '/metrics') {
       const reg = this.deps.metrics.registry;
-      send(res, 200, reg.contentType, await reg.metrics());
+      send(res, 200, reg.contentType, await (this.deps.metricsText ? this.deps.metricsText() : reg.metrics()));
     } else if (path === '/status') {
       sendJson(res, 200, await this.deps.gateway.status());
     } else if (path.startsWith('/subscribers/')) {

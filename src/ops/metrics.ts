@@ -50,6 +50,9 @@ export class Metrics {
   readonly storeUnavailable: Counter<'op'>;
   readonly storeCacheLookups: Counter<'result'>;
   readonly storeInvalidations: Counter;
+  // proxy workers (process.workers > 1)
+  readonly workers: Gauge;
+  readonly workerRestarts: Counter;
 
   // RADIUS
   readonly radiusPackets: Counter<'type' | 'outcome'>;
@@ -105,6 +108,8 @@ export class Metrics {
     this.storeUnavailable = c('subscriber_store_unavailable_total', 'Operations refused because the shared subscriber store was unreachable, by op (lookup, accounting, list)', ['op']);
     this.storeCacheLookups = c('subscriber_cache_lookups_total', 'Lookups in the local cache of the shared subscriber store, by result (hit/miss)', ['result']);
     this.storeInvalidations = c('subscriber_cache_invalidations_total', 'Cache entries dropped on an invalidation from the shared subscriber store');
+    this.workers = g('workers', 'HTTP proxy worker processes running (process.workers > 1)');
+    this.workerRestarts = c('worker_restarts_total', 'HTTP proxy worker processes that died and were started again');
 
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
