@@ -6,7 +6,7 @@
  *   if (!r) return;
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,4 +105,31 @@ export async function startRedis(t: { teardown(fn: () => unknown): void }, extra
   });
   await waitForPort(port, 5000);
   return server;
+}
+
+/**
+ * A redis-server in sentinel mode (the same Debian package: `redis-server FILE --sentinel`)
+ * monitoring the master on `masterPort` as `name`, quorum 1, down after `downAfterMs`.
+ */
+export async function startSentinel(t: { teardown(fn: () => unknown): void }, masterPort: number, name = 'wapgw', downAfterMs = 500): Promise<{ port: number; node: string }> {
+  if (!hasRedis()) throw new Error(NO_REDIS);
+  const dir = mkdtempSync(join(tmpdir(), 'wapgw-sentinel-'));
+  const port = await freePort();
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`, `sentinel down-after-milliseconds ${name} ${downAfterMs}`, `sentinel failover-timeout ${name} 5000`, ''].join('\n'),
+  );
+  const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await waitForPort(port, 5000);
+  return { port, node: `127.0.0.1:${port}` };
 }

@@ -3,12 +3,13 @@
  * instances, listing, MSISDN lookups, eviction, and the failure semantics (README "Shared
  * subscriber store"): unreachable -> refused and counted, health down, recovery by itself.
  */
+import { createClient } from 'redis';
 import t from 'tap';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { Metrics } from '../../src/ops/metrics';
 import type { AccountingRequest } from '../../src/subscribers/accounting';
 import { RedisSubscriberStore } from '../../src/subscribers/store/redis';
-import { freePort, redisTestOptions, startRedis, type RedisServer } from '../helpers/redis';
+import { freePort, redisTestOptions, startRedis, startSentinel, type RedisServer } from '../helpers/redis';
 
 const opts = redisTestOptions();
 let prefixes = 0;
@@ -226,4 +227,26 @@ t.test('unreachable at start: a degraded state, not a crash; a bad URL is a conf
   t.match(bad.error?.issues[0]?.message, /redis: or rediss:/);
   t.notOk(configSchema.safeParse({ subscribers: { redis: { url: 'not a url' } } }).success);
   t.notOk(configSchema.safeParse({ subscribers: { store: 'mongo' } }).success);
+});
+
+t.test('Sentinel: the master is found through a sentinel, and found again after a failover', opts, async (t) => {
+  const master = await startRedis(t);
+  const replica = await startRedis(t, ['--replicaof', '127.0.0.1', String(master.port)]);
+  const sentinel = await startSentinel(t, master.port, 'wapgw', 500);
+  const { s } = store(t, 'redis://127.0.0.1:1', { sentinel: { name: 'wapgw', nodes: [sentinel.node] }, commandTimeoutMs: 300, keyPrefix: 'sent:' });
+  await s.start();
+  await until('live through the sentinel', () => s.healthy());
+  await s.applyAccounting(req('start', '10.0.6.1', 'S1', '15550006'), Date.now(), '', 1000);
+  t.equal((await s.resolve('10.0.6.1'))?.msisdn, '15550006');
+  // let the replica catch up, then lose the master: the sentinel promotes the replica
+  const rc = createClient({ url: replica.url });
+  rc.on('error', () => undefined);
+  await rc.connect();
+  await until('replicated', async () => (await rc.get('sent:b:10.0.6.1')) !== null);
+  rc.destroy();
+  await master.stop(true);
+  await until('back on the promoted replica', () => s.healthy() && s.status().url === `redis://127.0.0.1:${replica.port}`, 20_000);
+  t.equal((await s.resolve('10.0.6.1'))?.msisdn, '15550006', 'the binding survived (replicated)');
+  await s.applyAccounting(req('stop', '10.0.6.1', 'S1', '15550006'), Date.now(), '', 1000);
+  t.equal(await s.resolve('10.0.6.1'), undefined, 'writes go to the new master');
 });

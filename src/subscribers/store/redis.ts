@@ -27,7 +27,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { createClient, createSentinel } from 'redis';
+import { createClient } from 'redis';
 import type { Config } from '../../config/schema';
 import type { Listening } from '../../core/component';
 import { WapgwError } from '../../core/errors';
@@ -112,7 +112,8 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
   private client: Client | undefined;
-  private sentinel: ReturnType<typeof createSentinel> | undefined;
+  private currentUrl: string | undefined;
+  private rediscovering = false;
   private connected = false;
   /** Invalidations proven to arrive (see the header). */
   private live = false;
@@ -158,47 +159,13 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
    */
   async start(): Promise<Listening[]> {
     const cfg = this.cfg;
-    const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 5), 1000);
-    let client: Client;
-    try {
-      if (cfg.sentinel) {
-        const u = new URL(cfg.url);
-        this.sentinel = createSentinel({
-          name: cfg.sentinel.name,
-          sentinelRootNodes: cfg.sentinel.nodes.map((n) => {
-            const i = n.lastIndexOf(':');
-            return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
-          }),
-          RESP: 3,
-          nodeClientOptions: {
-            RESP: 3,
-            emitInvalidate: true,
-            disableOfflineQueue: true,
-            ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-            ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-            ...(u.pathname.length > 1 ? { database: Number(u.pathname.slice(1)) } : {}),
-            socket: { connectTimeout: cfg.connectTimeoutMs, reconnectStrategy },
-          },
-        } as never);
-        client = this.sentinel as unknown as Client;
-      } else {
-        client = createClient({
-          url: cfg.url,
-          RESP: 3,
-          emitInvalidate: true,
-          disableOfflineQueue: true,
-          socket: { connectTimeout: cfg.connectTimeoutMs, reconnectStrategy },
-        });
-      }
-    } catch (err) {
-      throw new WapgwError('ERR_STORE_CONFIG', `subscribers.redis: ${(err as Error).message}`, { cause: err });
+    let url = cfg.url;
+    if (cfg.sentinel) {
+      const master = await this.discover();
+      if (master) url = master;
+      else this.logger?.error({ sentinels: cfg.sentinel.nodes, name: cfg.sentinel.name, err: this.lastError }, 'no sentinel named the master');
     }
-    this.client = client;
-    client.on('error', (err: Error) => this.onError(err));
-    client.on('ready', () => this.onReady());
-    client.on('end', () => this.onDown('connection closed'));
-    client.on('reconnecting', () => this.onDown('reconnecting'));
-    client.on('invalidate', (key: unknown) => this.onInvalidate(key));
+    const client = this.connectTo(url);
     const connecting = client.connect().then(
       () => true,
       (err: unknown) => {
@@ -214,10 +181,87 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
     const ok = await Promise.race([connecting, timeout]);
     clearTimeout(timer);
     if (ok) await this.heartbeat();
-    else this.logger?.error({ url: redactUrl(cfg.url), err: this.lastError }, 'subscriber store unreachable at start: degraded (lookups refused, RADIUS not answered) until it answers');
+    else this.logger?.error({ url: redactUrl(url), err: this.lastError }, 'subscriber store unreachable at start: degraded (lookups refused, RADIUS not answered) until it answers');
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), cfg.heartbeatMs);
     this.heartbeatTimer.unref();
     return [];
+  }
+
+  /** A RESP3 client with CLIENT TRACKING (node-redis `emitInvalidate`) toward `url`; events from a replaced client are ignored. */
+  private connectTo(url: string): Client {
+    const cfg = this.cfg;
+    const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 5), 1000);
+    let client: Client;
+    try {
+      client = createClient({ url, RESP: 3, emitInvalidate: true, disableOfflineQueue: true, socket: { connectTimeout: cfg.connectTimeoutMs, reconnectStrategy } });
+    } catch (err) {
+      throw new WapgwError('ERR_STORE_CONFIG', `subscribers.redis: ${(err as Error).message}`, { cause: err });
+    }
+    this.client = client;
+    this.currentUrl = url;
+    const mine = (f: () => void) => () => {
+      if (this.client === client) f();
+    };
+    client.on('error', (err: Error) => {
+      if (this.client === client) this.onError(err);
+    });
+    client.on('ready', mine(() => this.onReady()));
+    client.on('end', mine(() => this.onDown('connection closed')));
+    client.on('reconnecting', mine(() => this.onDown('reconnecting')));
+    client.on('invalidate', (key: unknown) => {
+      if (this.client === client) this.onInvalidate(key);
+    });
+    return client;
+  }
+
+  /**
+   * Sentinel: asks each sentinel in turn for the master's address (SENTINEL
+   * get-master-addr-by-name); the URL to connect to (credentials and db from `url`), or undefined.
+   */
+  private async discover(): Promise<string | undefined> {
+    const sentinel = this.cfg.sentinel;
+    if (!sentinel) return undefined;
+    for (const node of sentinel.nodes) {
+      const c = createClient({ url: `redis://${node}`, disableOfflineQueue: true, socket: { connectTimeout: this.cfg.connectTimeoutMs, reconnectStrategy: false } });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        const r = (await c.sendCommand(['SENTINEL', 'get-master-addr-by-name', sentinel.name])) as unknown[] | null;
+        if (Array.isArray(r) && r.length === 2) {
+          const u = new URL(this.cfg.url);
+          u.hostname = String(r[0]).includes(':') ? `[${String(r[0])}]` : String(r[0]);
+          u.port = String(r[1]);
+          return u.toString();
+        }
+      } catch (err) {
+        this.lastError = `sentinel ${node}: ${(err as Error).message}`;
+      } finally {
+        c.destroy();
+      }
+    }
+    return undefined;
+  }
+
+  /** Sentinel: while disconnected (or talking to a demoted master), look for the master again; switch when it moved. */
+  private async rediscover(): Promise<void> {
+    if (!this.cfg.sentinel || this.closed || this.rediscovering) return;
+    this.rediscovering = true;
+    try {
+      const url = await this.discover();
+      if (url && url !== this.currentUrl && !this.closed) {
+        this.logger?.warn({ from: this.currentUrl && redactUrl(this.currentUrl), to: redactUrl(url) }, 'sentinel: the master moved; reconnecting');
+        const old = this.client;
+        this.connectTo(url).connect().catch((err: unknown) => this.onError(err as Error));
+        this.onDown('master moved');
+        try {
+          old?.destroy();
+        } catch {
+          // already closed
+        }
+      }
+    } finally {
+      this.rediscovering = false;
+    }
   }
 
   async close(): Promise<void> {
@@ -242,6 +286,7 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
   status(): Record<string, unknown> {
     return {
       store: 'redis',
+      ...(this.currentUrl !== undefined ? { url: redactUrl(this.currentUrl) } : {}),
       connected: this.connected,
       invalidationsLive: this.live,
       ...(this.lastError !== undefined && !this.connected ? { lastError: this.lastError } : {}),
@@ -459,6 +504,7 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
     } catch (err) {
       if (err instanceof WapgwError) throw err;
       const msg = (err as Error).message ?? String(err);
+      if (/READONLY/.test(msg)) void this.rediscover();
       if (/^(ERR|NOSCRIPT|WRONGTYPE)/.test(msg)) throw new WapgwError('ERR_STORE_COMMAND', `subscriber store: ${msg}`, { cause: err });
       throw this.unavailable(op, msg);
     } finally {
@@ -485,6 +531,7 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
     if (this.closed) return;
     if (this.live && this.now() - this.lastProof > this.cfg.livenessMs) this.setLive(false, 'no invalidation report within subscribers.redis.livenessMs');
     const c = this.client;
+    if (!this.connected) void this.rediscover();
     if (!c || !this.connected || this.heartbeatInFlight) return;
     this.heartbeatInFlight = true;
     try {
@@ -500,6 +547,8 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
       this.evictionCount = Number(evictions) || 0;
     } catch (err) {
       this.lastError = (err as Error).message;
+      // a demoted master answers writes with READONLY: the master is elsewhere now
+      if (/READONLY/.test(this.lastError)) void this.rediscover();
     } finally {
       this.heartbeatInFlight = false;
     }
@@ -541,7 +590,7 @@ export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
     this.lastError = undefined;
     // a new connection: nothing cached before can be trusted; CLIENT TRACKING is on again (handshake)
     this.clearCache();
-    this.logger?.info({ url: redactUrl(this.cfg.url) }, 'subscriber store connected');
+    this.logger?.info({ url: redactUrl(this.currentUrl ?? this.cfg.url) }, 'subscriber store connected');
     void this.heartbeat();
   }
 
