@@ -60,7 +60,7 @@ const ipOf = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     await sleep(50);
   }
   const cfg = (prefix) =>
-    configSchema.parse({ subscribers: { maxEntries: 2000000, store: 'redis', redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, cacheEntries: 200000 } } }).subscribers;
+    configSchema.parse({ subscribers: { maxEntries: 2000000, store: 'redis', redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, cacheEntries: 200000, commandTimeoutMs: 10000, livenessMs: 2000 } } }).subscribers;
   const a = new RedisSubscriberStore({ config: cfg('b:') });
   const b = new RedisSubscriberStore({ config: cfg('b:') });
   await a.start();
