@@ -83,6 +83,17 @@ end
 local function hasEnded(nas, key, sid)
   return redis.call('ZSCORE', P .. 'e:' .. nas, key .. '\\n' .. sid) ~= false
 end
+-- Accounting-On/Off: every binding a NAS bound, and its ended-session records
+local function flush(nas)
+  redis.call('DEL', P .. 'e:' .. nas)
+  local n = 0
+  for _, key in ipairs(redis.call('ZRANGE', P .. 'n:' .. nas, 0, -1)) do
+    local b = get(key)
+    if b and b.nas == nas and del(key) then n = n + 1 end
+  end
+  redis.call('DEL', P .. 'n:' .. nas)
+  return n
+end
 `;
 
 /**
@@ -165,17 +176,6 @@ local function stop(key)
   return 'other-session'
 end
 
-local function flush(nas)
-  redis.call('DEL', P .. 'e:' .. nas)
-  local n = 0
-  for _, key in ipairs(redis.call('ZRANGE', P .. 'n:' .. nas, 0, -1)) do
-    local b = get(key)
-    if b and b.nas == nas and del(key) then n = n + 1 end
-  end
-  redis.call('DEL', P .. 'n:' .. nas)
-  return n
-end
-
 local results = {}
 if r.status == 'accounting-on' or r.status == 'accounting-off' then
   local count = 0
@@ -223,13 +223,5 @@ return 1
 
 /** Flushes one NAS. ARGV: prefix, maxEntries, endedMax, nas. Returns the count. */
 export const FLUSH_NAS = `${COMMON}
-local nas = ARGV[4]
-redis.call('DEL', P .. 'e:' .. nas)
-local n = 0
-for _, key in ipairs(redis.call('ZRANGE', P .. 'n:' .. nas, 0, -1)) do
-  local b = get(key)
-  if b and b.nas == nas and del(key) then n = n + 1 end
-end
-redis.call('DEL', P .. 'n:' .. nas)
-return n
+return flush(ARGV[4])
 `;
