@@ -30,7 +30,10 @@ t.test('--workers 2: proxy in two processes, one shared table, aggregated metric
   const radiusPort = gw.port('radius', 'udp');
   t.type(proxyPort, 'number', 'the primary logs the workers\' proxy listener');
   t.type(radiusPort, 'number');
-  t.equal(gw.lines.filter((l) => l.msg === 'listening' && l.component === 'proxy').length, 2, 'each worker listens');
+  // workers write their own log lines to the same pipe: the second may come after the primary's 'started'
+  const proxyLines = () => gw.lines.filter((l) => l.msg === 'listening' && l.component === 'proxy').length;
+  for (let i = 0; i < 100 && proxyLines() < 2; i++) await sleep(50);
+  t.equal(proxyLines(), 2, 'each worker listens');
   t.notOk(gw.lines.some((l) => l.msg === 'listening' && l.component === 'wsp' && typeof l.worker === 'number'), 'WSP stays in the primary');
 
   const url = `${origin.origin}/mms`;
@@ -38,7 +41,9 @@ t.test('--workers 2: proxy in two processes, one shared table, aggregated metric
   t.ok(await radiusSend(radiusPort as number, { status: 'Start', sessionId: 'W1', framedIp: '127.0.0.1', msisdn: '15550000042' }), 'Start answered by the primary');
   for (let i = 0; i < 12; i++) t.equal(await proxyGet(proxyPort as number, url), 200, `request ${i} bound`);
   t.ok(origin.headerValues('X-MSISDN').every((v) => v === '15550000042'), 'the MSISDN from RADIUS, not the client\'s');
-  const served = new Set(gw.lines.filter((l) => l.msg === 'proxy request' && l.status === 200).map((l) => l.worker));
+  const ok200 = () => gw.lines.filter((l) => l.msg === 'proxy request' && l.status === 200);
+  for (let i = 0; i < 100 && ok200().length < 12; i++) await sleep(50); // access lines may trail the responses
+  const served = new Set(ok200().map((l) => l.worker));
   t.equal(served.size, 2, `both workers served requests (${[...served].join(', ')})`);
 
   const m = await adminGet(gw, '/metrics');
