@@ -25,7 +25,7 @@ t.test('--workers 2: proxy in two processes, one shared table, aggregated metric
   const file = sharedStoreConfig(dir, redis.url, `${origin.origin}/mms`);
   const gw = startGateway(['-c', file, '--workers', '2']);
   t.teardown(() => gw.kill());
-  await gw.waitFor((l) => l.msg === 'started' && l.worker === undefined, 20000);
+  await gw.waitFor((l) => l.msg === 'started' && l.worker === undefined, 60000); // forking two workers on a loaded 2-core machine can take long
   const proxyPort = gw.port('workers', 'tcp');
   const radiusPort = gw.port('radius', 'udp');
   t.type(proxyPort, 'number', 'the primary logs the workers\' proxy listener');
