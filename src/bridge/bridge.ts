@@ -67,6 +67,7 @@ const REFUSAL_TEXT: Record<RefusalReason, (method: string) => string> = {
   'rate-limit': () => 'too many requests from this address',
   network: () => 'source network not allowed',
   'no-subscriber': () => 'unknown subscriber',
+  'store-unavailable': () => 'subscriber store unavailable',
   method: (m) => `method ${m} not supported`,
   target: () => 'destination not allowed',
 };
@@ -111,11 +112,12 @@ export class WspBridge {
 
   private async run(req: MethodRequest, seen: (s: Subscriber | undefined) => void): Promise<MethodReply> {
     const m = this.d.metrics;
-    const verdict = this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
+    // a cache miss of a shared subscriber store (subscribers.store: redis) answers after one round trip
+    const verdict = await this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
     seen(verdict.subscriber);
     if (!verdict.ok) {
       if (verdict.reason === 'rate-limit') m.rateLimited.inc({ layer: 'wsp' });
-      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber') m.accessDenied.inc({ layer: 'wsp', reason: verdict.reason });
+      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber' || verdict.reason === 'store-unavailable') m.accessDenied.inc({ layer: 'wsp', reason: verdict.reason });
       else if (verdict.reason === 'target') m.accessDenied.inc({ layer: 'wsp', reason: `upstream-${verdict.detail}` });
       return textReply(verdict.status, REFUSAL_TEXT[verdict.reason](req.method));
     }

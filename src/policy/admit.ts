@@ -7,7 +7,8 @@
  *                      an IPv4 address or an IPv6 /64)
  *   2. network         the source is inside proxy.allowedNetworks (the MMS APN pools)
  *   3. subscriber      with proxy.requireSubscriber, a subscriber is bound to the source
- *                      (the one subscriber lookup of a request, here and nowhere else)
+ *                      (the one subscriber lookup of a request, here and nowhere else; a shared
+ *                      store that cannot be asked refuses with store-unavailable)
  *   4. method          the bearer forwards this method
  *   5. target          the request target names mmsc.url's origin or one of mmsc.allowedOrigins
  *
@@ -22,14 +23,14 @@
 import type { Config } from '../config/schema';
 import type { HeaderList } from '../core/http';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
-import { AccessPolicy, UpstreamPolicy, type UpstreamRefusal } from './access';
+import { AccessPolicy, UpstreamPolicy, type AccessResult, type UpstreamRefusal } from './access';
 import { IdentityHeaders } from './identity';
 import { RateLimiter } from './rate-limit';
 
 /** Which side a request came in on. */
 export type Bearer = 'http' | 'wsp';
 
-export type RefusalReason = 'rate-limit' | 'network' | 'no-subscriber' | 'method' | 'target';
+export type RefusalReason = 'rate-limit' | 'network' | 'no-subscriber' | 'store-unavailable' | 'method' | 'target';
 
 /**
  * The status each refusal gets, by bearer. Where they differ, WSP cannot say what HTTP says:
@@ -45,6 +46,8 @@ export const REFUSAL_STATUS = {
   'rate-limit': { http: 429, wsp: 503 },
   network: { http: 403, wsp: 403 },
   'no-subscriber': { http: 403, wsp: 403 },
+  // the shared store is down: a temporary condition of ours, not the phone's fault (RFC 9110 §15.6.4)
+  'store-unavailable': { http: 503, wsp: 503 },
   method: { http: 405, wsp: 501 },
   target: { http: 403, wsp: 403 },
 } as const satisfies Record<RefusalReason, Record<Bearer, number>>;
@@ -113,10 +116,19 @@ export class Policy {
     this.allowHeader = [...this.methods].join(', ');
   }
 
-  /** The verdict for one request; see the order above. */
-  admit(req: AdmitRequest): Verdict {
+  /**
+   * The verdict for one request; see the order above. Synchronous whenever the subscriber store
+   * answers from memory (the memory table, a cache hit of the Redis store); a promise when the
+   * store needs a round trip (a cache miss of the Redis store).
+   */
+  admit(req: AdmitRequest): Verdict | Promise<Verdict> {
     if (!this.limiter.take(req.source, req.now)) return this.refuse('rate-limit');
     const acc = this.access.check(req.source);
+    if (acc instanceof Promise) return acc.then((a) => this.afterAccess(req, a));
+    return this.afterAccess(req, acc);
+  }
+
+  private afterAccess(req: AdmitRequest, acc: AccessResult): Verdict {
     if (!acc.ok) return this.refuse(acc.reason);
     const subscriber = acc.subscriber;
     if (!this.methods.has(req.method)) return this.refuse('method', subscriber);

@@ -25,7 +25,7 @@ import type { Config } from '../config/schema';
 import { HOP_BY_HOP } from '../core/http';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
-import type { Admitted, Policy, RefusalReason as PolicyRefusal } from '../policy/admit';
+import type { Admitted, Policy, RefusalReason as PolicyRefusal, Verdict } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
 import { peekMms, type MmsPeek } from './mms-peek';
 
@@ -182,20 +182,30 @@ export class Exchange {
 
   /** Steps 1 and 2. `expectContinue`: the phone sent `Expect: 100-continue`; 100 goes out only once every check passed. */
   run(expectContinue: boolean): void {
-    const target = this.check();
+    const verdict = this.ctx.policy.admit({ source: this.src, method: this.method, target: this.url, now: this.start });
+    if (verdict instanceof Promise) {
+      // a cache miss of a shared subscriber store (subscribers.store: redis): one round trip, then
+      // the same steps, unless the phone went away meanwhile
+      void verdict.then((v) => {
+        if (this.res.destroyed) return;
+        const target = this.check(v);
+        if (target) this.forward(target, expectContinue);
+      });
+      return;
+    }
+    const target = this.check(verdict);
     if (target) this.forward(target, expectContinue);
   }
 
   // ---- 1. check ------------------------------------------------------------------------------
 
   /** The admitted target, or undefined after answering a refusal. */
-  private check(): Admitted | undefined {
+  private check(verdict: Verdict): Admitted | undefined {
     const { req, ctx } = this;
-    const verdict = ctx.policy.admit({ source: this.src, method: this.method, target: this.url, now: this.start });
     this.subscriber = verdict.subscriber;
     if (!verdict.ok) {
       if (verdict.reason === 'rate-limit') ctx.metrics.rateLimited.inc({ layer: 'proxy' });
-      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber') ctx.metrics.accessDenied.inc({ layer: 'proxy', reason: verdict.reason });
+      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber' || verdict.reason === 'store-unavailable') ctx.metrics.accessDenied.inc({ layer: 'proxy', reason: verdict.reason });
       this.refuse(verdict.status, verdict.reason, verdict.reason === 'method' ? { allow: ctx.policy.allowHeader } : {});
       return undefined;
     }

@@ -49,9 +49,33 @@ t.test('the mapping table: only rate-limit and method differ by bearer', async (
     'rate-limit': { http: 429, wsp: 503 },
     network: { http: 403, wsp: 403 },
     'no-subscriber': { http: 403, wsp: 403 },
+    'store-unavailable': { http: 503, wsp: 503 },
     method: { http: 405, wsp: 501 },
     target: { http: 403, wsp: 403 },
   });
+});
+
+t.test('a store that answers later (a Redis cache miss): the verdict is a promise; a store that cannot be asked refuses 503', async (t) => {
+  for (const bearer of ['http', 'wsp'] as const) {
+    const { policy, store } = setup(bearer);
+    let fail = false;
+    const later = Object.assign(store, {
+      resolve: (ip: string) => (fail ? Promise.reject(new Error('ECONNREFUSED')) : Promise.resolve(store.m.get(ip))),
+    });
+    const p = policy.admit(ok);
+    t.ok(p instanceof Promise, `${bearer}: a round trip gives a promise`);
+    const v = await p;
+    t.equal(v.ok, true, `${bearer}: admitted after the round trip`);
+    t.equal(v.subscriber?.msisdn, '4915112345678');
+    fail = true;
+    const r = await policy.admit({ ...ok, now: 5000 });
+    t.equal(r.ok, false);
+    if (!r.ok) {
+      t.equal(r.reason, 'store-unavailable', `${bearer}: refused, never let in unchecked`);
+      t.equal(r.status, 503);
+    }
+    t.ok(later);
+  }
 });
 
 for (const bearer of ['http', 'wsp'] as const) {
