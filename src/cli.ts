@@ -101,9 +101,14 @@ async function cmdStart(args: Args): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-function cmdCheckConfig(args: Args): number {
-  loadConfigFile(args.config);
-  process.stdout.write(`${args.config}: ok\n`);
+async function cmdCheckConfig(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  // What start will load besides the file itself (static subscribers, ports, secrets).
+  const { preflight } = await import('./preflight');
+  const r = preflight(config);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(`${args.config}: ok${r.warnings.length > 0 ? ` (${r.warnings.length} warning${r.warnings.length > 1 ? 's' : ''})` : ''}\n`);
   return 0;
 }
 

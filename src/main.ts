@@ -18,6 +18,7 @@ import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
+import { preflight } from './preflight';
 import type { Component, Listening, StatusProvider } from './core/component';
 
 export type { Component, Listening, StatusProvider } from './core/component';
@@ -102,6 +103,10 @@ export class Gateway {
   }
 
   async start(): Promise<Listening[]> {
+    // Everything the components will load is checked before the first socket opens (src/preflight.ts).
+    const pre = preflight(this.config);
+    if (pre.problems.length > 0) throw new ConfigError(pre.problems);
+    for (const w of pre.warnings) this.logger.warn({ warning: w }, 'config warning');
     this.state = 'starting';
     for (const c of this.components) {
       const ls = await c.start();
