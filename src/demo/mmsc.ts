@@ -3,13 +3,17 @@
  * configured; not for production). MM1 over HTTP (OMA-MMS-CTR, protocol-facts §3.1):
  *   POST /mms  m-send-req        -> stored under an unguessable id; 200 m-send-conf (Ok, Message-ID)
  *                                   and the retrieval URL in `X-Mms-Content-Location`
- *   GET  /mms/<Message-ID>       -> 200 m-retrieve-conf (type changed, Date added, same parts)
+ *   GET  /mms/<Message-ID>       -> 200 m-retrieve-conf (type changed, Date = when it was submitted, same parts)
+ *   GET  /mms (or /)             -> text/plain list of the stored messages, newest first: id, when
+ *                                   submitted, size, the sender and the identity headers it saw
  *   POST /mms  m-notifyresp-ind, m-acknowledge-ind, m-read-rec-ind -> 204
  *   a malformed MMS PDU          -> 200 m-send-conf with Response-Status 0xE2 (format corrupt)
  *   a body that is not MMS       -> 400
  *   GET  /bytes?size=N           -> N octets (at most 2 MB), to test large retrievals
  * Messages live in an LRU bounded by demoMmsc.maxMessages. An insert-address-token From is
  * filled in from the identity headers the gateway adds (X-WAP-Network-Client-MSISDN, -IP).
+ * The identity headers it received are logged and listed as they came (not redacted): the data
+ * in a demo are fake, and seeing them is how a user checks the gateway's identity injection.
  * PDUs are read and written with the MMS codec (src/codec/mms).
  */
 import { randomBytes } from 'node:crypto';
@@ -40,7 +44,15 @@ interface StoredMessage {
   pdu: MmsPdu;
   from: string | undefined;
   receivedAt: number;
+  size: number;
+  /** The identity headers of the submission, as received. */
+  seen: Record<string, string>;
 }
+
+/** Identity headers the demo shows as it received them (the gateway's defaults, identity.*). */
+const SHOWN_HEADERS = ['x-wap-network-client-ip', 'x-wap-network-client-msisdn', 'x-msisdn', 'x-imsi', 'x-wap-3gpp-rat-type', 'x-wapgw-trace-id'] as const;
+/** Messages shown by GET /mms (newest first): a listing fits a WSP connectionless reply. */
+const LIST_LIMIT = 20;
 
 export class DemoMmsc {
   readonly name = 'demo-mmsc';
@@ -86,6 +98,7 @@ export class DemoMmsc {
     const path = url.pathname;
     if (req.method === 'POST' && (path === '/mms' || path === '/')) return this.post(req, res);
     if (req.method === 'GET' || req.method === 'HEAD') {
+      if (path === '/mms' || path === '/') return this.list(res);
       const m = /^\/mms\/([A-Za-z0-9_-]{16,64})$/.exec(path);
       if (m?.[1] !== undefined) return this.retrieve(m[1], res);
       if (path === '/bytes') return bytes(url.searchParams.get('size'), res);
@@ -129,10 +142,16 @@ export class DemoMmsc {
         const msisdn = header(req, 'x-wap-network-client-msisdn');
         const ip = header(req, 'x-wap-network-client-ip');
         const from = msisdn ? `${msisdn}/TYPE=PLMN` : ip ? `${ip}/TYPE=${ip.includes(':') ? 'IPv6' : 'IPv4'}` : undefined;
-        this.store.set(id, { pdu, from, receivedAt: this.now() });
+        const seen: Record<string, string> = {};
+        for (const h of SHOWN_HEADERS) {
+          const v = header(req, h);
+          if (v !== undefined) seen[h] = v;
+        }
+        this.store.set(id, { pdu, from, receivedAt: this.now(), size: body.length, seen });
         this.counts.received++;
         const location = `http://${hostOf(req, this.server)}/mms/${id}`;
-        this.logger.info({ messageId: id, transactionId, bytes: body.length, msisdn, clientIp: ip }, 'demo MMSC: message stored');
+        // `headers` keeps the header names as keys, so the demo's fake MSISDN shows in the log.
+        this.logger.info({ messageId: id, transactionId, bytes: body.length, from: from ?? null, headers: seen }, 'demo MMSC: message stored');
         res.setHeader('X-Mms-Content-Location', location);
         mms(res, 200, encodeMms(buildSendConf({ transactionId, version, status: 'Ok', messageId: id })));
         return;
@@ -162,9 +181,21 @@ export class DemoMmsc {
       text(res, 404, 'no such message\n');
       return;
     }
-    const conf = encodeMms(toRetrieveConf(m.pdu, id, Math.floor(this.now() / 1000), m.from));
+    // Date: when the message was submitted (OMA-MMS-ENC §6.3: the arrival time at the MMSC), not now.
+    const conf = encodeMms(toRetrieveConf(m.pdu, id, Math.floor(m.receivedAt / 1000), m.from));
     this.counts.retrieved++;
     mms(res, 200, conf);
+  }
+
+  /** The stored messages, newest first: one line each, with the retrieval URL and what the MMSC saw. */
+  private list(res: ServerResponse): void {
+    const lines = [`demo MMSC: ${this.store.size} message(s) stored${this.store.size > LIST_LIMIT ? `, newest ${LIST_LIMIT} shown` : ''}`];
+    const all = [...this.store.entries()].sort((a, b) => b[1].receivedAt - a[1].receivedAt).slice(0, LIST_LIMIT);
+    for (const [id, m] of all) {
+      const seen = Object.entries(m.seen).map(([k, v]) => `${k}=${v}`).join(' ');
+      lines.push(`${id} submitted=${new Date(m.receivedAt).toISOString()} octets=${m.size} from=${m.from ?? '-'}${seen ? ` ${seen}` : ''}`);
+    }
+    text(res, 200, `${lines.join('\n')}\n`);
   }
 }
 
