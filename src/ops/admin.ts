@@ -11,7 +11,8 @@ import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from './http-server';
 import { parseAddress, subscriberKey } from '../core/net';
-import type { SubscriberStore } from '../subscribers/types';
+import type { Subscriber, SubscriberStore } from '../subscribers/types';
+import { ratTypeName } from '../codec/rat-type';
 import type { Metrics } from './metrics';
 
 /** What the admin server reads from the gateway. */
@@ -136,8 +137,14 @@ export class AdminServer {
       sendJson(res, 404, { error: 'no subscriber bound to this address', ip, key: subscriberKey(ip) });
       return;
     }
-    sendJson(res, 200, { ip, ...sub, since: new Date(sub.since).toISOString() });
+    sendJson(res, 200, { ip, ...subscriberJson(sub) });
   }
+}
+
+/** A binding as admin shows it: RAT type with its name (TS 29.274 §8.17), the time as ISO 8601. */
+export function subscriberJson(sub: Subscriber): Record<string, unknown> {
+  const name = ratTypeName(sub.ratType);
+  return { ...sub, ...(name !== undefined ? { ratTypeName: name } : {}), since: new Date(sub.since).toISOString() };
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
