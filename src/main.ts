@@ -19,6 +19,7 @@ import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
 import { preflight } from './preflight';
+import { UsageRecords } from './ops/usage-records';
 import type { Component, Listening, StatusProvider } from './core/component';
 
 export type { Component, Listening, StatusProvider } from './core/component';
@@ -68,6 +69,9 @@ export class Gateway {
   private build(): void {
     const { config, logger, metrics } = this;
     this.subscribers = new SubscriberTable({ maxEntries: config.subscribers.maxEntries, metrics, logger: logger.child({ component: 'subscribers' }) });
+    // Usage records first: components stop in reverse order, so it closes after the request paths drained (nothing lost on SIGTERM).
+    const usage = config.usageRecords.enabled ? new UsageRecords({ config: config.usageRecords, metrics, logger: logger.child({ component: 'usage-records' }) }) : undefined;
+    if (usage) this.components.push(usage);
     // The demo MMSC first, so it is up before the WSP and proxy parts forward to it.
     if (config.demoMmsc.enabled) {
       this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
@@ -82,10 +86,10 @@ export class Gateway {
       this.components.push(new RadiusAccountingServer({ config: config.radius, table: this.subscribers, metrics, logger: logger.child({ component: 'radius' }) }));
     }
     if (config.proxy.enabled) {
-      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
+      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger, ...(usage ? { usage } : {}) }));
     }
     // The legacy handset path: WSP/WTP over UDP, bridged to the MMSC.
-    this.components.push(new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }) }));
+    this.components.push(new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }), ...(usage ? { usage } : {}) }));
     // (component factories are added here by the parts that provide them)
   }
 

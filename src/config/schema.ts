@@ -213,6 +213,28 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    usageRecords: z
+      .object({
+        enabled: z.boolean().default(false).describe('write one usage record per MMS transaction (charging mediation, 3GPP TS 32.270 frame)'),
+        dir: z.string().min(1).nullable().default(null).describe('directory for the record files (required when enabled)'),
+        format: z.enum(['jsonl', 'csv']).default('jsonl').describe('jsonl (one JSON object per line) or csv (RFC 4180, a header line per file)'),
+        rotateBytes: count(67108864, 'a file is closed and a new one begun when it reaches this size (octets)'),
+        rotateSeconds: z.number().int().nonnegative().default(3600).describe('... or when it is this old (0 = by size only)'),
+        flushIntervalMs: ms(1000, 'records are written and synced to disk this often; a crash loses at most this much'),
+        maxBufferedRecords: count(100000, 'records held while the disk cannot be written; more are dropped and counted'),
+      })
+      .strict()
+      .superRefine((u, ctx) => {
+        if (u.enabled && u.dir === null) ctx.addIssue({ code: 'custom', message: 'usage records are enabled: give the directory to write them to', path: ['dir'] });
+      })
+      .prefault({}),
+    trace: z
+      .object({
+        enabled: z.boolean().default(true).describe('give every forwarded request a correlation id, sent to the MMSC and written in the access log and the usage record'),
+        header: headerName.default('X-Wapgw-Trace-Id').describe('header that carries it to the MMSC (client copies are removed)'),
+      })
+      .strict()
+      .prefault({}),
     shutdown: z
       .object({
         drainTimeoutMs: ms(3000, 'on SIGTERM, how long in-flight transactions may take before exit'),

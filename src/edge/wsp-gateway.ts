@@ -9,6 +9,8 @@
  * deadline (their Results still go out and are retransmitted), then whatever is left is
  * cancelled and the sockets close.
  */
+import type { UsageSink } from '../ops/usage-records';
+import { TraceIds } from '../core/trace-id';
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
@@ -35,6 +37,8 @@ export interface WspGatewayDeps {
   /** Test seams: the WTP responder and WSP codec (default: the real ones). */
   wtp?: WtpPort;
   codec?: WspCodecPort;
+  /** Usage records (src/ops/usage-records.ts), when enabled. */
+  usage?: UsageSink;
 }
 
 export class WspGateway implements Component {
@@ -91,6 +95,8 @@ export class WspGateway implements Component {
       accessLog: config.log.accessLog,
       now: () => this.clock.now(),
       ...(codec.describeMms ? { describeMms: (b: Buffer) => codec.describeMms?.(b) } : {}),
+      ...(d.usage ? { usage: d.usage } : {}),
+      ...(config.trace.enabled ? { traces: new TraceIds(config.trace.header) } : {}),
     }));
     this.server = new WspServer({
       config,

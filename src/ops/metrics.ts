@@ -51,6 +51,11 @@ export class Metrics {
   readonly radiusForwarded: Counter<'server' | 'outcome'>;
 
   // operations
+  // usage records (src/ops/usage-records.ts)
+  readonly usageRecords: Counter<'bearer' | 'mms_type'>;
+  readonly usageRecordsDropped: Counter;
+  readonly usageRecordWriteErrors: Counter;
+
   readonly configReloads: Counter<'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -99,6 +104,10 @@ export class Metrics {
 
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
+
+    this.usageRecords = c('usage_records_total', 'MMS usage records written, by bearer (wsp/proxy/push) and MMS message type', ['bearer', 'mms_type']);
+    this.usageRecordsDropped = c('usage_records_dropped_total', 'Usage records dropped because the disk could not be written for too long');
+    this.usageRecordWriteErrors = c('usage_record_write_errors_total', 'Failed writes of usage record files');
 
     this.configReloads = c('config_reloads_total', 'SIGHUP reloads, by outcome (applied/refused)', ['outcome']);
   }

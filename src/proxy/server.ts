@@ -41,6 +41,8 @@ import type { Subscriber, SubscriberStore } from '../subscribers/types';
 import { AccessPolicy, UpstreamPolicy } from './access';
 import { IdentityHeaders } from './identity';
 import { peekMms, type MmsPeek } from './mms-peek';
+import { TraceIds } from '../core/trace-id';
+import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
 import { RateLimiter } from './rate-limit';
 
 export interface MmsProxyDeps {
@@ -49,6 +51,8 @@ export interface MmsProxyDeps {
   metrics: Metrics;
   logger: Logger;
   clock?: Clock;
+  /** Usage records (src/ops/usage-records.ts), when enabled. */
+  usage?: UsageSink;
 }
 
 /** Request fields that are this hop's own: the MMSC gets its own Host, and Expect is answered here. */
@@ -92,6 +96,10 @@ interface Exchange {
   mmsReply?: MmsPeek;
   timer?: NodeJS.Timeout;
   logged: boolean;
+  /** Usage records and correlation id: the first octets of MMS bodies, the id sent upstream. */
+  head?: Buffer;
+  replyHead?: Buffer;
+  traceId?: string;
 }
 
 const EXCHANGE = Symbol('wapgw.proxy.exchange');
@@ -162,6 +170,7 @@ class BodyCounter extends Transform {
     if (this.peek) {
       this.peek = false;
       this.ex.mms = peekMms(chunk) ?? undefined;
+      this.ex.head = chunk.subarray(0, MMS_HEAD_OCTETS);
     }
     this.ex.bytesIn += chunk.length;
     if (this.ex.bytesIn > this.max) {
@@ -183,6 +192,8 @@ export class MmsProxy implements Component {
   private readonly upstream: UpstreamPolicy;
   private identity: IdentityHeaders;
   private readonly subscribers: SubscriberStore;
+  private readonly usage: UsageSink | undefined;
+  private readonly traces: TraceIds | undefined;
   private inFlight = 0;
   /** Open connections per source key (an IPv4 address or an IPv6 /64); at most maxConnections entries. */
   private readonly connectionsBySource = new Map<string, number>();
@@ -212,6 +223,8 @@ export class MmsProxy implements Component {
     this.access = new AccessPolicy({ config, subscribers: deps.subscribers });
     this.upstream = new UpstreamPolicy({ config });
     this.identity = new IdentityHeaders(config.identity);
+    this.usage = deps.usage;
+    this.traces = config.trace.enabled ? new TraceIds(config.trace.header) : undefined;
     this.limiter = new RateLimiter({
       perSecond: config.rateLimit.proxy.perSourcePerSecond,
       burst: config.rateLimit.proxy.burst,
@@ -391,9 +404,10 @@ export class MmsProxy implements Component {
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
     const cl = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
-    const mmsBody = hasBody && this.config.log.accessLog && isMms(req.headers['content-type']);
+    const mmsBody = hasBody && (this.config.log.accessLog || this.usage !== undefined) && isMms(req.headers['content-type']);
     const pairs = this.identity.apply(endToEnd(req.rawHeaders, true), ex.src, ex.subscriber, Date.now());
     const headers = toHeaderObject(pairs);
+    if (this.traces) ex.traceId = this.traces.applyToObject(headers);
     headers.host = u.host;
     const via = `${req.httpVersion} wapgw`;
     const prevVia = headers.via;
@@ -451,8 +465,11 @@ export class MmsProxy implements Component {
     });
     const headers = toHeaderObject(endToEnd(proxyRes.rawHeaders, false));
     res.writeHead(status, proxyRes.statusMessage, headers);
-    if (this.config.log.accessLog && isMms(proxyRes.headers['content-type'])) {
-      proxyRes.once('data', (c: Buffer) => (ex.mmsReply = peekMms(c) ?? undefined));
+    if ((this.config.log.accessLog || this.usage !== undefined) && isMms(proxyRes.headers['content-type'])) {
+      proxyRes.once('data', (c: Buffer) => {
+        ex.mmsReply = peekMms(c) ?? undefined;
+        ex.replyHead = c.subarray(0, MMS_HEAD_OCTETS);
+      });
     }
     proxyRes.on('data', (c: Buffer) => (ex.bytesOut += c.length));
     proxyRes.on('error', () => res.destroy());
@@ -618,6 +635,7 @@ export class MmsProxy implements Component {
     const methodLabel = this.allowedMethods.has(ex.method) ? ex.method : 'other';
     const statusLabel = status === 0 ? 'aborted' : String(status);
     seriesOf(this.requestSeries, `${methodLabel} ${statusLabel}`, () => this.metrics.proxyRequests.labels({ method: methodLabel, status: statusLabel })).inc();
+    if (this.usage) this.usage.exchange(usageOfProxyRequest(ex, status, this.clock.now() - ex.start));
     if (!this.config.log.accessLog) return;
     const line: Record<string, unknown> = {
       src: ex.src,
@@ -633,8 +651,33 @@ export class MmsProxy implements Component {
     if (ex.mmsReply) line.mmsOut = ex.mmsReply;
     if (ex.refusal) line.refusal = ex.refusal;
     if (ex.upstreamError) line.upstreamError = ex.upstreamError;
+    if (ex.traceId !== undefined) line.traceId = ex.traceId;
     if (!res.writableFinished) line.aborted = true;
     this.log.info(line, 'proxy request');
   }
 }
 
+
+/** A finished proxy request as a usage-record exchange (src/ops/usage-records.ts decides whether it is one). */
+function usageOfProxyRequest(ex: Exchange, status: number, durationMs: number): MmsExchange {
+  let upstreamStatus: MmsExchange['upstreamStatus'];
+  if (ex.refusal === undefined) {
+    if (ex.upstreamError === 'timeout' || ex.upstreamError === 'body-timeout') upstreamStatus = 'timeout';
+    else if (ex.upstreamError !== undefined) upstreamStatus = 'error';
+    else if (status !== 0) upstreamStatus = status;
+  }
+  return {
+    bearer: 'proxy',
+    startedAt: Date.now() - durationMs,
+    durationMs,
+    sourceIp: ex.src,
+    subscriber: ex.subscriber,
+    traceId: ex.traceId,
+    requestHead: ex.head,
+    responseHead: ex.replyHead,
+    octetsUp: ex.bytesIn,
+    octetsDown: ex.bytesOut,
+    upstreamStatus,
+    status,
+  };
+}
