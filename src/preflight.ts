@@ -84,6 +84,11 @@ export function preflight(config: Config, opts: { now?: number } = {}): Prefligh
     }
   }
 
+  if (config.usageRecords.enabled && config.usageRecords.dir !== null) {
+    const why = writableDir(config.usageRecords.dir);
+    if (why !== null) problems.push(`usageRecords.dir: ${why}`);
+  }
+
   if (config.radius.enabled && config.radius.clients.length === 0) {
     warnings.push('radius.clients: RADIUS is enabled but no NAS is listed; every accounting packet will be dropped');
   }

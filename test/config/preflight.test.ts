@@ -112,3 +112,10 @@ t.test('an unknown key says the closest known key, with file and line', async (t
   t.equal(r.status, 1);
   t.match(r.stderr, /did you mean "mmsc\.timeoutMs"/);
 });
+
+t.test('usage records need a directory that exists and can be written', async (t) => {
+  t.match(preflight(parseConfig({ usageRecords: { enabled: true, dir: join(dir, 'no-such-dir') } })).problems.join('\n'), /^usageRecords\.dir: .*no-such-dir does not exist$/m);
+  t.same(preflight(parseConfig({ usageRecords: { enabled: true, dir } })).problems, []);
+  const err = t.throws(() => parseConfig({ usageRecords: { enabled: true } })) as ConfigError;
+  t.match(err.problems.join('\n'), /^usageRecords\.dir: usage records are enabled: give the directory/m);
+});
