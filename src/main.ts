@@ -63,6 +63,8 @@ export class Gateway {
     this.metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
     this.version = deps.version ?? 'unknown';
     this.build();
+    // wapgw_component_up: what /healthz says, per component, for alerts (conf/prometheus)
+    this.metrics.healthOf = () => this.components.map((c) => [c.name, this.state === 'running' && c.healthy?.() !== false] as const);
   }
 
   /** Builds components in start order (they stop in reverse). Each later part adds its own here. */

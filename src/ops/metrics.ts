@@ -51,6 +51,11 @@ export class Metrics {
   readonly radiusForwarded: Counter<'server' | 'outcome'>;
 
   // operations
+  // health of each component (its listeners), read at scrape time from `healthOf`
+  readonly componentUp: Gauge<'component'>;
+  /** Set by the composition root: [component name, up] for every component. */
+  healthOf: (() => ReadonlyArray<readonly [string, boolean]>) | undefined;
+
   // usage records (src/ops/usage-records.ts)
   readonly usageRecords: Counter<'bearer' | 'mms_type'>;
   readonly usageRecordsDropped: Counter;
@@ -104,6 +109,18 @@ export class Metrics {
 
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
+
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
+    this.componentUp = new Gauge<'component'>({
+      name: 'wapgw_component_up',
+      help: 'Components up (1) or down (0: a listener is down, or starting/draining), by component',
+      labelNames: ['component'],
+      registers,
+      collect() {
+        for (const [component, up] of metrics.healthOf?.() ?? []) this.set({ component }, up ? 1 : 0);
+      },
+    });
 
     this.usageRecords = c('usage_records_total', 'MMS usage records written, by bearer (wsp/proxy/push) and MMS message type', ['bearer', 'mms_type']);
     this.usageRecordsDropped = c('usage_records_dropped_total', 'Usage records dropped because the disk could not be written for too long');

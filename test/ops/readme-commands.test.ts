@@ -109,6 +109,8 @@ const TOOLS: Array<[RegExp, string, string]> = [
   [/\bradclient\b/, 'radclient', 'radclient (Debian freeradius-utils)'],
   [/\bxxd\b/, 'xxd', 'xxd (Debian xxd)'],
   [/\bcurl\b/, 'curl', 'curl (Debian curl)'],
+  [/\bpromtool\b/, 'promtool', 'promtool (Debian prometheus)'],
+  [/\bjq\b/, 'jq', 'jq (Debian jq)'],
 ];
 
 /** Whether this build has `wapgw mms` (issue 14 item 2, another part of the work). */
@@ -158,7 +160,7 @@ class Sandbox {
     for (const f of readdirSync(join(ROOT, 'conf'))) {
       const src = join(ROOT, 'conf', f);
       if (f.endsWith('.yaml')) writeFileSync(join(sb.dir, 'conf', f), sb.sub(readFileSync(src, 'utf8')).replace(/bind: "0\.0\.0\.0"/g, 'bind: "127.0.0.1"'));
-      else copyFileSync(src, join(sb.dir, 'conf', f));
+      else cpSync(src, join(sb.dir, 'conf', f), { recursive: true });
     }
     // `npx wapgw` in a project named wapgw installs the project itself (running `prepare`, tsc
     // into ./dist): so the sandbox has the sources and its own copy of dist/.
