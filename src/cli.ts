@@ -3,8 +3,8 @@
  * wapgw command line: start | check-config | decode | status | version (see shared contract).
  * Every failure is one line on stderr and exit 1, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfigFile } from './config/load';
 import { ConfigError, DecodeError, isWapgwError } from './core/errors';
 import { createLogger } from './core/logger';
@@ -27,6 +27,8 @@ const USAGE = `usage:
 interface Args {
   cmd: string;
   config: string;
+  /** -c was given (otherwise `config` is the default, see `useShippedConfigIfNeeded`). */
+  configGiven?: boolean;
   as?: string;
   rest: string[];
 }
@@ -35,13 +37,33 @@ export function parseArgs(argv: string[]): Args {
   const out: Args = { cmd: argv[0] ?? 'help', config: 'conf/wapgw.yaml', rest: [] };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '-c' || a === '--config') out.config = argv[++i] ?? fail(`${a} needs a file`);
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    if (a === '-c' || a === '--config') {
+      out.config = argv[++i] ?? fail(`${a} needs a file`);
+      out.configGiven = true;
+    } else if (a.startsWith('--config=')) {
+      out.config = a.slice(9);
+      out.configGiven = true;
+    }
     else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl or mms');
     else if (a.startsWith('--as=')) out.as = a.slice(5);
     else out.rest.push(a);
   }
   return out;
+}
+
+/**
+ * Without -c, the default `conf/wapgw.yaml` is read from the current directory; where there is
+ * none (an installed package run from elsewhere: `npm install -g wapgw`), the package's own
+ * shipped config is used, and the process works from the package's directory so that the
+ * relative paths in it (conf/subscribers.yaml) resolve as they do in a checkout.
+ */
+function useShippedConfigIfNeeded(args: Args): void {
+  if (args.configGiven || existsSync(args.config)) return;
+  const root = resolve(__dirname, '..');
+  const shipped = join(root, 'conf', 'wapgw.yaml');
+  if (!existsSync(shipped)) return;
+  process.chdir(root);
+  args.config = shipped;
 }
 
 class UsageError extends Error {}
@@ -145,12 +167,15 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   switch (args.cmd) {
     case 'start':
+      useShippedConfigIfNeeded(args);
       return cmdStart(args);
     case 'check-config':
+      useShippedConfigIfNeeded(args);
       return cmdCheckConfig(args);
     case 'decode':
       return cmdDecode(args);
     case 'status':
+      useShippedConfigIfNeeded(args);
       return cmdStatus(args);
     case 'version':
     case '--version':
