@@ -170,6 +170,15 @@ class Sandbox {
     return sb;
   }
 
+  /**
+   * The shell's environment: `$TOKEN` unset (no admin token in the demo); npm's own scripts off,
+   * so `npx wapgw` uses the sandbox's dist/ instead of rebuilding it with `prepare` each time
+   * (`npm start` still runs its script: npm runs the script a command names).
+   */
+  env(): NodeJS.ProcessEnv {
+    return { ...process.env, TOKEN: '', npm_config_ignore_scripts: 'true' };
+  }
+
   /** The README's ports replaced by this sandbox's free ones. */
   sub(text: string): string {
     return text.replace(/\b(8080|8942|9300|9200|9201|1813)\b/g, (p) => String(this.ports.get(p)));
@@ -178,7 +187,7 @@ class Sandbox {
   /** Runs `npm start ARGS` as written, in the background, until it logs `started`. */
   async startGateway(line: string): Promise<string> {
     await this.stopGateway();
-    const child = spawn('bash', ['-c', `exec ${this.sub(line)}`], { cwd: this.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `exec ${this.sub(line)}`], { cwd: this.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: this.env() });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -215,7 +224,7 @@ class Sandbox {
   runLines(lines: string[]): { outputs: string[]; codes: Array<number | null>; tail: string } {
     const marker = '@@readme-line';
     const script = ['set -o pipefail', 'exec 2>&1', ...lines.flatMap((l, i) => [`echo '${marker} ${i}'`, this.sub(l), `echo "${marker}-rc ${i} $?"`])].join('\n');
-    const r = spawnSync('bash', ['-c', script], { cwd: this.dir, encoding: 'utf8', timeout: 90000, env: { ...process.env, TOKEN: '' } });
+    const r = spawnSync('bash', ['-c', script], { cwd: this.dir, encoding: 'utf8', timeout: 300000, env: this.env() });
     const outputs: string[] = lines.map(() => '');
     const codes: Array<number | null> = lines.map(() => null);
     let cur = -1;
