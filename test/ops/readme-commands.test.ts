@@ -33,6 +33,9 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { tempDir } from '../helpers/gateway-process';
 import { toolAvailable } from '../helpers/requires-tool';
 
+// every block starts or talks to real gateways (npm start, npx): more than the suite's 120 s per file
+t.setTimeout(15 * 60 * 1000);
+
 const ROOT = resolve('.');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
