@@ -22,6 +22,7 @@ const USAGE = `usage:
   wapgw check-config [-c FILE]          validate FILE; one line per problem
   wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
   wapgw status [-c FILE]                print the running gateway's /status
+  wapgw mms TYPE [options] [--hex]      encode an MMS PDU to stdout ('wapgw mms help' lists the types)
   wapgw version                         print the version`;
 
 interface Args {
@@ -123,6 +124,22 @@ async function cmdDecode(args: Args): Promise<number> {
   return 0;
 }
 
+/** `wapgw mms TYPE [options]`: the raw PDU on stdout (hex with --hex); see src/codec/mms/compose.ts. */
+async function cmdMms(argv: string[]): Promise<number> {
+  const { composeMms, MMS_USAGE } = await import('./codec/mms/compose');
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0] as string)) {
+    process.stdout.write(`${MMS_USAGE}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const { encodeMms } = await import('./codec/mms');
+  const { pdu, hex } = composeMms(argv, { readFile: (f) => readFileSync(f), now: () => Date.now() });
+  const bytes = encodeMms(pdu);
+  if (hex) process.stdout.write(`${bytes.toString('hex')}\n`);
+  else if (process.stdout.isTTY) fail('mms: stdout is a terminal; redirect it to a file (> m-send-req.bin) or add --hex');
+  else process.stdout.write(bytes);
+  return 0;
+}
+
 async function cmdStatus(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const host = config.admin.bind === '0.0.0.0' ? '127.0.0.1' : config.admin.bind === '::' ? '::1' : config.admin.bind;
@@ -147,6 +164,8 @@ export async function run(argv: string[]): Promise<number> {
       return cmdDecode(args);
     case 'status':
       return cmdStatus(args);
+    case 'mms':
+      return cmdMms(argv.slice(1));
     case 'version':
     case '--version':
     case '-v':
