@@ -56,6 +56,8 @@ export class Journal {
   writes = 0;
   syncs = 0;
   compactions = 0;
+  /** The last compaction failure (the journal keeps appending to the old file meanwhile). */
+  compactError: Error | undefined;
 
   private constructor(private readonly opts: JournalOptions) {}
 
@@ -91,11 +93,13 @@ export class Journal {
     this.kick();
   }
 
-  /** Compacts now (at start, after replay). */
-  compactNow(snapshot: () => Iterable<JournalRecord>): Promise<void> {
+  /** Compacts now (at start, after replay); rejects when the compaction failed. */
+  async compactNow(snapshot: () => Iterable<JournalRecord>): Promise<void> {
     this.compactWanted = snapshot;
+    const before = this.compactions;
     this.kick();
-    return this.writing ?? Promise.resolve();
+    while (this.writing) await this.writing;
+    if (this.compactions === before) throw this.compactError ?? new WapgwError('ERR_PPG_JOURNAL_WRITE', 'compaction did not run');
   }
 
   private kick(): void {
@@ -116,7 +120,14 @@ export class Journal {
           // changes memory before it asks for a write), so those records need no line of their own.
           const snap = this.compactWanted;
           this.compactWanted = undefined;
-          await this.compact(snap());
+          try {
+            await this.compact(snap());
+          } catch (err) {
+            // keep the old journal; the queued records still go to it below
+            this.compactError = err as Error;
+            this.queue.unshift(...batch);
+            continue;
+          }
         } else {
           const fh = this.fh as FileHandle;
           const buf = Buffer.from(batch.map((w) => w.data).join(''), 'utf8');

@@ -12,7 +12,7 @@
  * with 2002 and a reason. Every refusal is a `PapError` carrying the PAP status code.
  */
 import { WapgwError } from '../core/errors';
-import { parseAddress } from '../core/net';
+import { normalizeAddress, parseAddress } from '../core/net';
 import { parseXmlDocument, type XmlElement } from '../codec/xml';
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ export function parsePapAddress(value: string): PapAddress {
     const p = parseAddress(client);
     const want = type === 'IPV4' ? 4 : 6;
     if (!p || p.family !== want) bad(`"${client}" is not an IPv${want} address`);
-    const out: PapAddress = { value, type: want === 4 ? 'IPv4' : 'IPv6', client: (p as NonNullable<typeof p>).address };
+    const out: PapAddress = { value, type: want === 4 ? 'IPv4' : 'IPv6', client: normalizeAddress(client) };
     if (ppg) out.ppg = ppg;
     return out;
   }
