@@ -133,6 +133,8 @@ export class PushQueue {
   /** messageId (from the bearer) -> address, for delivery receipts. */
   private readonly byMessageId = new Map<string, Ref>();
   private readonly pendingByState = new Map<AddressStateName, number>(ADDRESS_STATES.map((s) => [s, 0]));
+  /** Keys of pushes with at least one notification due (so finding them is not a scan of every push). */
+  private readonly notifyDue = new Set<string>();
 
   constructor(private readonly limits: QueueLimits) {}
 
@@ -184,6 +186,7 @@ export class PushQueue {
 
   private insert(push: QueuedPush): void {
     this.pushes.set(push.key, push);
+    if (push.addresses.some((a) => a.notify === 'due')) this.notifyDue.add(push.key);
     if (push.finishedAt !== undefined) this.finished.set(push.key, push.finishedAt);
     else this.active++;
     push.addresses.forEach((a, i) => {
@@ -204,6 +207,7 @@ export class PushQueue {
       this.count(patch.state, +1);
     }
     Object.assign(a, patch);
+    if (a.notify === 'due') this.notifyDue.add(ref.push.key);
     const { value: _v, type: _t, client: _c, ...rest } = a;
     return { t: 'addr', k: ref.push.key, i: ref.i, a: rest };
   }
@@ -325,11 +329,13 @@ export class PushQueue {
   /** Addresses whose result notification is due (each push's notifications go out together). */
   notificationsDue(): Ref[] {
     const out: Ref[] = [];
-    for (const p of this.pushes.values()) {
-      if (p.finishedAt !== undefined || !p.notifyTo) continue;
-      p.addresses.forEach((a, i) => {
+    for (const k of this.notifyDue) {
+      const p = this.pushes.get(k);
+      const before = out.length;
+      p?.addresses.forEach((a, i) => {
         if (a.notify === 'due') out.push({ push: p, i });
       });
+      if (out.length === before) this.notifyDue.delete(k);
     }
     return out;
   }
@@ -364,10 +370,16 @@ export class PushQueue {
     return out;
   }
 
+  /** Forgets a push whose journal write failed (the initiator was told 3000, not 1001). */
+  abandon(key: string): void {
+    this.drop(key);
+  }
+
   private drop(key: string): JournalRecord[] {
     const p = this.pushes.get(key);
     if (!p) return [];
     this.pushes.delete(key);
+    this.notifyDue.delete(key);
     this.finished.delete(key);
     if (p.finishedAt === undefined) this.active--;
     for (const a of p.addresses) {
