@@ -126,8 +126,8 @@ export interface DueWork {
 export class PushQueue {
   private readonly pushes = new Map<string, QueuedPush>();
   private readonly heap = new TimerHeap<Ref>();
-  /** Pushes with at least one non-final address or a notification still due. */
-  private active = 0;
+  /** Pushes with at least one non-final address or a notification still due, oldest first. */
+  private readonly activeKeys = new Set<string>();
   /** Finished pushes, oldest first (Map keeps insertion order). */
   private readonly finished = new Map<string, number>();
   /** messageId (from the bearer) -> address, for delivery receipts. */
@@ -142,7 +142,7 @@ export class PushQueue {
     return this.pushes.size;
   }
   get activeCount(): number {
-    return this.active;
+    return this.activeKeys.size;
   }
   /** Addresses per state over every push held. */
   countsByState(): Record<AddressStateName, number> {
@@ -161,15 +161,15 @@ export class PushQueue {
 
   /** Oldest receivedAt among pushes still at work (for the oldest-pending-age gauge). */
   oldestActive(): number | undefined {
-    for (const p of this.pushes.values()) if (p.finishedAt === undefined) return p.receivedAt;
-    return undefined;
+    const first = this.activeKeys.values().next();
+    return first.done ? undefined : this.pushes.get(first.value)?.receivedAt;
   }
 
   /** Adds an accepted push. Throws PapError 2007 (duplicate push-id) or 3003 (queue full). */
   add(input: PushInput, now: number): { push: QueuedPush; records: JournalRecord[] } {
     const key = pushKey(input.initiator, input.pushId);
     if (this.pushes.has(key)) throw new PapError(2007, `push-id "${input.pushId}" was already used by this initiator`);
-    if (this.active >= this.limits.maxPending) throw new PapError(3003, `the PPG holds ${this.active} pending pushes, its limit (ppg.limits.maxPending); try again later`);
+    if (this.activeKeys.size >= this.limits.maxPending) throw new PapError(3003, `the PPG holds ${this.activeKeys.size} pending pushes, its limit (ppg.limits.maxPending); try again later`);
     const deliverBefore = input.deliverBefore ?? now + this.limits.defaultLifetimeMs;
     if (deliverBefore <= now) throw new PapError(2000, 'deliver-before-timestamp has already passed');
     const start = Math.max(now, input.deliverAfter ?? now);
@@ -188,7 +188,7 @@ export class PushQueue {
     this.pushes.set(push.key, push);
     if (push.addresses.some((a) => a.notify === 'due')) this.notifyDue.add(push.key);
     if (push.finishedAt !== undefined) this.finished.set(push.key, push.finishedAt);
-    else this.active++;
+    else this.activeKeys.add(push.key);
     push.addresses.forEach((a, i) => {
       this.count(a.state, +1);
       if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, push.deliverBefore ?? Infinity), { push, i });
@@ -320,7 +320,7 @@ export class PushQueue {
       // back to work: a notification is due again
       this.finished.delete(ref.push.key);
       delete ref.push.finishedAt;
-      this.active++;
+      this.activeKeys.add(ref.push.key);
     }
     for (const id of a.messageIds ?? []) this.byMessageId.delete(id);
     return { ref, records: [rec, ...this.maybeFinish(ref.push, now)] };
@@ -349,7 +349,7 @@ export class PushQueue {
     if (push.finishedAt !== undefined) return [];
     if (!push.addresses.every((a) => isFinal(a.state) && a.notify !== 'due')) return [];
     push.finishedAt = now;
-    this.active--;
+    this.activeKeys.delete(push.key);
     this.finished.set(push.key, now);
     // the content is no longer needed; status queries need only the states
     push.body = EMPTY;
@@ -381,7 +381,7 @@ export class PushQueue {
     this.pushes.delete(key);
     this.notifyDue.delete(key);
     this.finished.delete(key);
-    if (p.finishedAt === undefined) this.active--;
+    this.activeKeys.delete(key);
     for (const a of p.addresses) {
       this.count(a.state, -1);
       for (const id of a.messageIds ?? []) this.byMessageId.delete(id);
@@ -454,7 +454,7 @@ export class PushQueue {
         if (!p || p.finishedAt !== undefined) continue;
         p.finishedAt = r.at;
         p.body = EMPTY;
-        this.active--;
+        this.activeKeys.delete(p.key);
         this.finished.set(p.key, r.at);
       } else if (r.t === 'drop') {
         this.drop(r.k);

@@ -116,8 +116,10 @@ export class PapServer {
 
   /** Who is asking, or a refusal (HTTP status, PAP reason). Credentials are checked in constant time. */
   private authenticate(req: IncomingMessage, peer: string): { initiator: string } | { status: number; reason: string; challenge: boolean } {
+    // Only Basic credentials are read; any other scheme is ignored (and, like every request
+    // header, never copied into a push).
     const auth = req.headers.authorization;
-    if (auth !== undefined) {
+    if (auth !== undefined && /^Basic\s/i.test(auth)) {
       const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
       const decoded = m ? Buffer.from(m[1] as string, 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
