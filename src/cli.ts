@@ -21,6 +21,7 @@ const USAGE = `usage:
   wapgw start [-c FILE]                 run the gateway (default conf/wapgw.yaml)
   wapgw check-config [-c FILE]          validate FILE; one line per problem
   wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
+  wapgw decode --as sms HEX...          SMS TPDUs or SMPP short_messages with UDH: ports, concatenation, the WSP Push inside
   wapgw status [-c FILE]                print the running gateway's /status
   wapgw mms TYPE [options] [--hex]      encode an MMS PDU to stdout ('wapgw mms help' lists the types)
   wapgw version                         print the version`;
@@ -111,13 +112,19 @@ function cmdCheckConfig(args: Args): number {
 async function cmdDecode(args: Args): Promise<number> {
   const input = args.rest[0];
   if (input === undefined) fail('decode needs HEX or - (raw bytes on stdin)');
-  let buf: Buffer;
-  if (input === '-') buf = readStdin();
-  else {
-    const clean = input.replace(/[\s:|]/g, '');
+  const hexArg = (a: string): Buffer => {
+    const clean = a.replace(/[\s:|]/g, '');
     if (!/^([0-9a-fA-F]{2})+$/.test(clean)) fail('decode: the argument is not hex (pairs of 0-9a-f)');
-    buf = Buffer.from(clean, 'hex');
+    return Buffer.from(clean, 'hex');
+  };
+  if (args.as?.toLowerCase() === 'sms') {
+    // several SMS, one per argument (or whitespace-separated hex lines on stdin with '-')
+    const bufs = input === '-' ? readStdin().toString('latin1').split(/\n+/).filter((l) => l.trim() !== '').map(hexArg) : args.rest.map(hexArg);
+    const { inspectSms } = await import('./codec/inspect-sms');
+    process.stdout.write(`${JSON.stringify(inspectSms(bufs), null, 2)}\n`);
+    return 0;
   }
+  const buf = input === '-' ? readStdin() : hexArg(input);
   const { inspect } = await import('./codec/inspect');
   const out = inspect(buf, args.as);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

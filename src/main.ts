@@ -18,6 +18,7 @@ import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
+import { Ppg } from './ppg/ppg';
 import type { Component, Listening, StatusProvider } from './core/component';
 
 export type { Component, Listening, StatusProvider } from './core/component';
@@ -47,6 +48,8 @@ export class Gateway {
   readonly version: string;
   /** The one subscriber table (created first in build()), shared by the proxy, the WSP bridge and admin /subscribers/IP. */
   subscribers!: SubscriberTable;
+  /** The Push Proxy Gateway, when ppg.enabled. */
+  ppg: Ppg | undefined;
   private config: Config;
   private readonly logger: Logger;
   private readonly configFile: string | undefined;
@@ -85,7 +88,17 @@ export class Gateway {
     }
     // The legacy handset path: WSP/WTP over UDP, bridged to the MMSC.
     this.components.push(new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }) }));
+    // The Push Proxy Gateway: PAP in, WAP Push out over SMS (SMPP) and IP.
+    if (config.ppg.enabled) {
+      this.ppg = new Ppg({ config: config.ppg, logger: logger.child({ component: 'ppg' }), metrics, subscribers: this.subscribers });
+      this.components.push(this.ppg);
+    }
     // (component factories are added here by the parts that provide them)
+  }
+
+  /** admin GET /pushes/PUSH-ID */
+  pushState(pushId: string): Record<string, unknown> | undefined {
+    return this.ppg?.pushState(pushId);
   }
 
   get currentConfig(): Config {

@@ -19,6 +19,8 @@ export interface AdminSource {
   healthy(): boolean;
   status(): Promise<Record<string, unknown>>;
   readonly subscribers: SubscriberStore | undefined;
+  /** GET /pushes/PUSH-ID: the PPG's state of one push per address, undefined when unknown (or no PPG). */
+  pushState?(pushId: string): Record<string, unknown> | undefined;
 }
 
 export interface AdminDeps {
@@ -111,11 +113,29 @@ export class AdminServer {
       send(res, 200, reg.contentType, await reg.metrics());
     } else if (path === '/status') {
       sendJson(res, 200, await this.deps.gateway.status());
+    } else if (path.startsWith('/pushes/')) {
+      this.push(path.slice('/pushes/'.length), res);
     } else if (path.startsWith('/subscribers/')) {
       this.subscriber(path.slice('/subscribers/'.length), res);
     } else {
       send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
+  }
+
+  private push(raw: string, res: ServerResponse): void {
+    let id: string;
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      sendJson(res, 400, { error: 'not a push-id' });
+      return;
+    }
+    const state = this.deps.gateway.pushState?.(id);
+    if (!state) {
+      sendJson(res, 404, { error: 'no push with this push-id', pushId: id });
+      return;
+    }
+    sendJson(res, 200, state);
   }
 
   private subscriber(raw: string, res: ServerResponse): void {

@@ -53,6 +53,17 @@ export class Metrics {
   // operations
   readonly configReloads: Counter<'outcome'>;
 
+  // Push Proxy Gateway (src/ppg)
+  readonly ppgRequests: Counter<'operation' | 'code'>;
+  readonly ppgRefusals: Counter<'reason'>;
+  readonly ppgPushes: Counter<'outcome' | 'bearer'>;
+  readonly ppgSms: Counter<'outcome'>;
+  readonly ppgNotifications: Counter<'outcome'>;
+  readonly ppgQueue: Gauge<'state'>;
+  readonly ppgOldestPendingSeconds: Gauge;
+  readonly ppgSmsBearerUp: Gauge;
+  readonly ppgJournalBytes: Gauge;
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wapgw_' });
@@ -101,5 +112,15 @@ export class Metrics {
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
 
     this.configReloads = c('config_reloads_total', 'SIGHUP reloads, by outcome (applied/refused)', ['outcome']);
+
+    this.ppgRequests = c('ppg_requests_total', 'PAP requests answered, by operation (push, cancel, statusquery, ccq, resultnotification, badmessage) and PAP code', ['operation', 'code']);
+    this.ppgRefusals = c('ppg_refusals_total', 'PAP requests refused, by reason (unauthenticated, network, rate-limit, too-large, pap-<code>...)', ['reason']);
+    this.ppgPushes = c('ppg_pushes_total', 'Push addresses by outcome (accepted = taken into the queue, delivered = taken by the bearer, failed, expired, cancelled) and bearer (sms/ip/none)', ['outcome', 'bearer']);
+    this.ppgSms = c('ppg_sms_submits_total', 'SMS bearer submits, by outcome (ok, retry, failed)', ['outcome']);
+    this.ppgNotifications = c('ppg_result_notifications_total', 'Result notifications to initiators, by outcome (ok, retry, failed)', ['outcome']);
+    this.ppgQueue = g('ppg_queue_addresses', 'Push addresses held, by state (pending, delivering, accepted, delivered, undeliverable, expired, cancelled)', ['state']);
+    this.ppgOldestPendingSeconds = g('ppg_oldest_pending_seconds', 'Age of the oldest push still at work (0 when none)');
+    this.ppgSmsBearerUp = g('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
+    this.ppgJournalBytes = g('ppg_journal_bytes', 'Size of the push journal file');
   }
 }

@@ -20,6 +20,12 @@
  * its session ended (accounting.ts). Accounting-On/Off of a NAS forgets its records (a rebooted
  * NAS may reuse its session ids).
  *
+ * An MSISDN -> keys index (RADIUS and static layers each) answers `findByMsisdn` (the PPG pushes
+ * over IP to a bound phone); it is kept in step by the same dispose hook, so it never holds more
+ * keys than the table. `list` pages through the table in a stable order (RADIUS bindings NAS by
+ * NAS in bind order, then static ones) with a cursor made of that position, so lookups that
+ * reorder the LRU do not disturb a listing.
+ *
  * Memory: one `Binding` per key with a fixed shape (every field assigned in the constructor, so
  * V8 keeps it in-object); strings that repeat across many bindings (APN, NAS, SGSN address) are
  * interned through a small bounded map. bench/subscribers.js measures 1 M bindings.
@@ -30,7 +36,10 @@ import { WapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { parseCidr, subscriberKey } from '../core/net';
 import type { Metrics } from '../ops/metrics';
-import type { Subscriber, SubscriberStore } from './types';
+import type { Subscriber, SubscriberFilter, SubscriberPage, SubscriberStore } from './types';
+
+let nextSeq = 1;
+const seqOf = (b: Binding): number => Binding.seqOf(b);
 
 /** A stored binding. `sessions` lists every Acct-Session-Id sharing the address (per-context accounting), only when more than one. */
 export class Binding implements Subscriber {
@@ -46,6 +55,8 @@ export class Binding implements Subscriber {
   acctSessionId: string | undefined;
   since: number;
   sessions: string[] | undefined;
+  /** Bind order (for stable paging); a private field so it never shows in JSON or spreads. */
+  #seq: number;
 
   constructor(s: Subscriber & { sessions?: string[] | undefined }) {
     this.key = s.key;
@@ -60,6 +71,11 @@ export class Binding implements Subscriber {
     this.acctSessionId = s.acctSessionId;
     this.since = s.since;
     this.sessions = s.sessions !== undefined && s.sessions.length > 1 ? s.sessions : undefined;
+    this.#seq = nextSeq++;
+  }
+
+  static seqOf(b: Binding): number {
+    return b.#seq;
   }
 
   /** Every Acct-Session-Id bound to this address. */
@@ -102,6 +118,10 @@ export class SubscriberTable implements SubscriberStore {
   private readonly radius: LRUCache<string, Binding>;
   private staticMap = new Map<string, Binding>();
   private readonly byNas = new Map<string, Set<string>>();
+  /** RADIUS bindings without a NAS (bound directly, not from accounting), in bind order. */
+  private readonly noNas = new Set<string>();
+  private readonly byMsisdn = new Map<string, Set<string>>();
+  private staticByMsisdn = new Map<string, string[]>();
   private readonly ended: LRUCache<string, true>;
   private readonly interned = new Map<string, string>();
   private readonly metrics: Metrics | undefined;
@@ -181,12 +201,21 @@ export class SubscriberTable implements SubscriberStore {
       sgsnAddress: this.intern(sub.sgsnAddress),
     });
     if (b.source === 'static') {
+      this.dropStaticMsisdn(key);
       this.staticMap.set(key, b);
+      if (b.msisdn !== undefined) this.staticByMsisdn.set(b.msisdn, [...(this.staticByMsisdn.get(b.msisdn) ?? []), key]);
     } else {
       this.radius.set(key, b);
       if (b.nas !== undefined) {
         let set = this.byNas.get(b.nas);
         if (!set) this.byNas.set(b.nas, (set = new Set()));
+        set.add(key);
+      } else {
+        this.noNas.add(key);
+      }
+      if (b.msisdn !== undefined) {
+        let set = this.byMsisdn.get(b.msisdn);
+        if (!set) this.byMsisdn.set(b.msisdn, (set = new Set()));
         set.add(key);
       }
     }
@@ -208,6 +237,7 @@ export class SubscriberTable implements SubscriberStore {
     } else if (r) {
       removed = this.radius.delete(key);
     } else {
+      this.dropStaticMsisdn(key);
       removed = this.staticMap.delete(key);
     }
     if (removed) this.updateGauges();
@@ -255,9 +285,13 @@ export class SubscriberTable implements SubscriberStore {
     for (const s of subs) {
       const key = tableKey(s.key);
       if (key === null) throw new WapgwError('ERR_SUBSCRIBER_KEY', `subscriber key "${s.key}" is not an IPv4 address or IPv6 /64`);
+      next.delete(key); // a repeated key moves to the end, so the map stays in bind order
       next.set(key, new Binding({ ...s, key, source: 'static', nas: undefined, acctSessionId: undefined, apn: this.intern(s.apn) }));
     }
+    const byMsisdn = new Map<string, string[]>();
+    for (const [key, b] of next) if (b.msisdn !== undefined) byMsisdn.set(b.msisdn, [...(byMsisdn.get(b.msisdn) ?? []), key]);
     this.staticMap = next;
+    this.staticByMsisdn = byMsisdn;
     this.updateGauges();
     return next.size;
   }
@@ -280,12 +314,121 @@ export class SubscriberTable implements SubscriberStore {
     };
   }
 
+  /**
+   * The binding of an MSISDN: of the RADIUS bindings holding it, the most recently bound; else the
+   * last static one. Touches neither recency nor metrics.
+   */
+  findByMsisdn(msisdn: string): Subscriber | undefined {
+    let best: Binding | undefined;
+    const keys = this.byMsisdn.get(msisdn);
+    if (keys) {
+      for (const key of keys) {
+        const b = this.radius.peek(key);
+        if (b && b.msisdn === msisdn && (!best || seqOf(b) > seqOf(best))) best = b;
+      }
+      if (best) return best;
+    }
+    const skeys = this.staticByMsisdn.get(msisdn);
+    if (skeys) for (let i = skeys.length - 1; i >= 0; i--) {
+      const b = this.staticMap.get(skeys[i] as string);
+      if (b && b.msisdn === msisdn) return b;
+    }
+    return undefined;
+  }
+
+  /**
+   * One page of bindings (see SubscriberStore.list). The walk: RADIUS bindings NAS by NAS (NAS
+   * names sorted), each NAS in bind order, then those without a NAS, then static ones in file
+   * order. The cursor is the position reached (phase, bind sequence): a rebind moves a binding to
+   * the end of its phase. Filtering by MSISDN reads the MSISDN index only; by NAS, that NAS only.
+   * Throws ERR_SUBSCRIBER_CURSOR on a cursor that does not parse.
+   */
+  list(filter: SubscriberFilter, limit: number, cursor?: string): SubscriberPage {
+    const max = Math.max(1, Math.min(1000, Math.floor(limit) || 1));
+    const from = cursor === undefined ? { p: '', s: 0 } : decodeCursor(cursor);
+    const items: Subscriber[] = [];
+    const matches = (b: Binding): boolean =>
+      (filter.msisdn === undefined || b.msisdn === filter.msisdn) &&
+      (filter.nas === undefined || b.nas === filter.nas) &&
+      (filter.source === undefined || b.source === filter.source);
+    let lastPhase = '';
+    for (const [phase, bindings] of this.phases(filter)) {
+      if (phase < from.p) continue;
+      const after = phase === from.p ? from.s : 0;
+      for (const b of bindings()) {
+        const seq = seqOf(b);
+        if (seq <= after || !matches(b)) continue;
+        // one more match than the page holds: the cursor resumes after the page's last item
+        if (items.length === max) return { items, nextCursor: encodeCursor(lastPhase, seqOf(items[items.length - 1] as Binding)) };
+        items.push(b);
+        lastPhase = phase;
+      }
+    }
+    return { items };
+  }
+
+  /** The list walk's phases in order: [phase id, bindings in bind order]. Phase ids sort in walk order. */
+  private phases(filter: SubscriberFilter): Array<[string, () => Iterable<Binding>]> {
+    const out: Array<[string, () => Iterable<Binding>]> = [];
+    if (filter.source !== 'static') {
+      if (filter.msisdn !== undefined) {
+        // few bindings per MSISDN: group them by phase and sort by bind order
+        const groups = new Map<string, Binding[]>();
+        for (const key of this.byMsisdn.get(filter.msisdn) ?? []) {
+          const b = this.radius.peek(key);
+          if (!b) continue;
+          const id = b.nas !== undefined ? `r:${b.nas}` : 'r~';
+          groups.set(id, [...(groups.get(id) ?? []), b]);
+        }
+        for (const id of [...groups.keys()].sort()) out.push([id, () => (groups.get(id) as Binding[]).sort((a, b) => seqOf(a) - seqOf(b))]);
+      } else {
+        const nases = filter.nas !== undefined ? (this.byNas.has(filter.nas) ? [filter.nas] : []) : [...this.byNas.keys()].sort();
+        for (const nas of nases) out.push([`r:${nas}`, () => this.radiusOf(this.byNas.get(nas))]);
+        if (filter.nas === undefined) out.push(['r~', () => this.radiusOf(this.noNas)]);
+      }
+    }
+    if (filter.source !== 'radius' && filter.nas === undefined) {
+      out.push([
+        's',
+        filter.msisdn !== undefined
+          ? () => (this.staticByMsisdn.get(filter.msisdn as string) ?? []).map((k) => this.staticMap.get(k)).filter((b): b is Binding => b !== undefined)
+          : () => this.staticMap.values(),
+      ]);
+    }
+    return out;
+  }
+
+  private *radiusOf(keys: Set<string> | undefined): Iterable<Binding> {
+    if (!keys) return;
+    for (const key of keys) {
+      const b = this.radius.peek(key);
+      if (b) yield b;
+    }
+  }
+
+  private dropStaticMsisdn(key: string): void {
+    const old = this.staticMap.get(key);
+    if (old?.msisdn === undefined) return;
+    const rest = (this.staticByMsisdn.get(old.msisdn) ?? []).filter((k) => k !== key);
+    if (rest.length > 0) this.staticByMsisdn.set(old.msisdn, rest);
+    else this.staticByMsisdn.delete(old.msisdn);
+  }
+
   private disposed(value: Binding, key: string, reason: LRUCache.DisposeReason): void {
     if (value.nas !== undefined) {
       const set = this.byNas.get(value.nas);
       if (set) {
         set.delete(key);
         if (set.size === 0) this.byNas.delete(value.nas);
+      }
+    } else {
+      this.noNas.delete(key);
+    }
+    if (value.msisdn !== undefined) {
+      const set = this.byMsisdn.get(value.msisdn);
+      if (set) {
+        set.delete(key);
+        if (set.size === 0) this.byMsisdn.delete(value.msisdn);
       }
     }
     if (reason === 'evict') this.evicted(key);
@@ -319,4 +462,21 @@ export class SubscriberTable implements SubscriberStore {
     this.counters.radius.set(this.radius.size);
     this.counters.static.set(this.staticMap.size);
   }
+}
+
+/** A list cursor: the phase id and bind sequence reached, base64url of JSON (opaque to callers). */
+function encodeCursor(p: string, s: number): string {
+  return Buffer.from(JSON.stringify({ p, s })).toString('base64url');
+}
+
+function decodeCursor(c: string): { p: string; s: number } {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown;
+    if (v && typeof v === 'object' && typeof (v as { p: unknown }).p === 'string' && Number.isSafeInteger((v as { s: unknown }).s)) {
+      return v as { p: string; s: number };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw new WapgwError('ERR_SUBSCRIBER_CURSOR', 'not a cursor from this listing', { status: 400 });
 }

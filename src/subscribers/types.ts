@@ -21,9 +21,36 @@ export interface Subscriber {
   since: number;
 }
 
+/** A value, or a promise of it: the memory store answers at once, a shared store may need a round trip. `await` works on both. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** What `list` selects; every given field must match exactly. */
+export interface SubscriberFilter {
+  msisdn?: string;
+  nas?: string;
+  source?: 'static' | 'radius';
+}
+
+/** One page of `list`: `nextCursor` is set when more may follow (pass it back unchanged). */
+export interface SubscriberPage {
+  items: Subscriber[];
+  nextCursor?: string;
+}
+
 export interface SubscriberStore {
   /** The subscriber bound to a source address (IPv4 exact, IPv6 by /64), or undefined. */
   lookup(ip: string): Subscriber | undefined;
+  /**
+   * The binding of an MSISDN (what a push over IP is sent to): the most recently bound RADIUS
+   * binding holding it, else a static one, else undefined.
+   */
+  findByMsisdn(msisdn: string): Awaitable<Subscriber | undefined>;
+  /**
+   * One page of bindings matching `filter`, at most `limit` (1..1000). A binding present from the
+   * first page to the last is returned at least once; one bound meanwhile may or may not be.
+   * Throws ERR_SUBSCRIBER_CURSOR (WapgwError) on a cursor this store did not produce.
+   */
+  list(filter: SubscriberFilter, limit: number, cursor?: string): Awaitable<SubscriberPage>;
   bind(sub: Subscriber): void;
   /** Removes the binding of `key`; with `acctSessionId`, only when it matches. True if removed. */
   unbind(key: string, acctSessionId?: string): boolean;
