@@ -19,6 +19,9 @@ import { SubscriberTable } from './subscribers/table';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
 import { Ppg } from './ppg/ppg';
+import { SmppBearer, type SmppEvent } from './ppg/bearers/smpp';
+import { IpPushBearer, type DatagramSocket } from './ppg/bearers/ip';
+import { DemoSmsc } from './demo/smsc';
 import type { Component, Listening, StatusProvider } from './core/component';
 
 export type { Component, Listening, StatusProvider } from './core/component';
@@ -74,6 +77,13 @@ export class Gateway {
     if (config.demoMmsc.enabled) {
       this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
     }
+    // The demo SMSC too, before the PPG binds to it.
+    if (config.demoSmsc.enabled) {
+      const d = config.demoSmsc;
+      this.components.push(
+        new DemoSmsc({ bind: d.bind, port: d.port, systemId: d.systemId || undefined, password: d.password || undefined, receipts: d.receipts, logger: logger.child({ component: 'demo-smsc' }) }),
+      );
+    }
     // Admin next: /healthz answers 503 until every later part is up, and again while draining.
     if (config.admin.enabled) {
       this.components.push(new AdminServer({ config: config.admin, logger: logger.child({ component: 'admin' }), metrics, gateway: this }));
@@ -87,10 +97,25 @@ export class Gateway {
       this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
     }
     // The legacy handset path: WSP/WTP over UDP, bridged to the MMSC.
-    this.components.push(new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }) }));
+    const wsp = new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }) });
+    this.components.push(wsp);
     // The Push Proxy Gateway: PAP in, WAP Push out over SMS (SMPP) and IP.
     if (config.ppg.enabled) {
-      this.ppg = new Ppg({ config: config.ppg, logger: logger.child({ component: 'ppg' }), metrics, subscribers: this.subscribers });
+      const ppgLog = logger.child({ component: 'ppg' });
+      // IP push leaves from the WSP connectionless socket (source port 9200), bound by the WSP part at start.
+      const cl: DatagramSocket = {
+        send: (msg, port, address, cb) => {
+          const s = wsp.connectionlessSocket();
+          if (!s) cb(new Error('the WSP connectionless socket is not bound'));
+          else s.send(msg, port, address, cb);
+        },
+        address: () => wsp.connectionlessSocket()?.address() ?? { address: config.wsp.bind, family: config.wsp.bind.includes(':') ? 'IPv6' : 'IPv4', port: 0 },
+      };
+      const sms =
+        config.ppg.smsc.length > 0
+          ? new SmppBearer({ smsc: config.ppg.smsc, onEvent: (e) => smppEvent(e, ppgLog, metrics) })
+          : undefined;
+      this.ppg = new Ppg({ config: config.ppg, logger: ppgLog, metrics, subscribers: this.subscribers, ip: new IpPushBearer({ socket: cl }), ...(sms ? { sms } : {}) });
       this.components.push(this.ppg);
     }
     // (component factories are added here by the parts that provide them)
@@ -223,5 +248,24 @@ export class Gateway {
       upstream: { url: this.config.mmsc.url, responses: upstream },
       components,
     };
+  }
+}
+
+/** One log line per SMS and per SMPP session change; session state in /metrics. */
+function smppEvent(e: SmppEvent, logger: Logger, metrics: Metrics): void {
+  switch (e.type) {
+    case 'state':
+      for (const st of ['idle', 'connecting', 'binding', 'bound', 'backoff', 'closed']) metrics.ppgSmscState.set({ smsc: e.smsc, state: st }, st === e.state ? 1 : 0);
+      logger.info({ smsc: e.smsc, state: e.state, reason: e.reason }, 'SMPP session');
+      break;
+    case 'submitted':
+      logger.info({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, messageId: e.messageId }, 'SMS submitted');
+      break;
+    case 'refused':
+      logger.warn({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, status: e.status }, 'SMS refused by the SMSC');
+      break;
+    case 'receipt':
+      logger.info({ smsc: e.smsc, messageId: e.receipt.messageId, state: e.receipt.state }, 'SMS delivery receipt');
+      break;
   }
 }

@@ -240,7 +240,7 @@ export const configSchema = z
             retainMs: ms(3600000, 'how long a finished push is kept for status queries'),
             perInitiatorPerSecond: z.number().nonnegative().default(100).describe('PAP requests per second from one initiator (user, else source IP; 0 = no limit)'),
             burst: count(200, 'PAP requests one initiator may send at once'),
-            maxInitiators: count(10000, 'initiators tracked by the rate limit and the push-id index'),
+            maxInitiators: count(10000, 'initiators tracked by the rate limit (least recently seen forgotten first)'),
           })
           .strict()
           .prefault({}),
@@ -300,6 +300,18 @@ export const configSchema = z
         bind: host('127.0.0.1', 'demo MMSC bind address'),
         port: port.default(8942).describe('demo MMSC port'),
         maxMessages: count(1000, 'messages the demo MMSC keeps'),
+        ppgUrl: httpUrl.nullable().default(null).describe("when set, the demo MMSC sends each recipient an m-notification-ind by PAP push to this PPG URL (user:password@ in the URL for HTTP Basic)"),
+      })
+      .strict()
+      .prefault({}),
+    demoSmsc: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the built-in demo SMSC (a real SMPP 3.4 server that logs each decoded WAP push; a test fixture, not for production)'),
+        bind: host('127.0.0.1', 'demo SMSC bind address'),
+        port: port.default(2775).describe('demo SMSC SMPP port'),
+        systemId: z.string().max(15).default('').describe("system_id a bind must carry ('' = any)"),
+        password: z.string().max(8).default('').describe("password a bind must carry ('' = any)"),
+        receipts: z.boolean().default(true).describe('send a delivery receipt for each registered_delivery submit'),
       })
       .strict()
       .prefault({}),

@@ -62,6 +62,7 @@ export class Metrics {
   readonly ppgQueue: Gauge<'state'>;
   readonly ppgOldestPendingSeconds: Gauge;
   readonly ppgSmsBearerUp: Gauge;
+  readonly ppgSmscState: Gauge<'smsc' | 'state'>;
   readonly ppgJournalBytes: Gauge;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -121,6 +122,7 @@ export class Metrics {
     this.ppgQueue = g('ppg_queue_addresses', 'Push addresses held, by state (pending, delivering, accepted, delivered, undeliverable, expired, cancelled)', ['state']);
     this.ppgOldestPendingSeconds = g('ppg_oldest_pending_seconds', 'Age of the oldest push still at work (0 when none)');
     this.ppgSmsBearerUp = g('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
+    this.ppgSmscState = g('ppg_smsc_session_state', 'SMPP session state per SMSC: 1 for the current state (idle, connecting, binding, bound, backoff, closed)', ['smsc', 'state']);
     this.ppgJournalBytes = g('ppg_journal_bytes', 'Size of the push journal file');
   }
 }
