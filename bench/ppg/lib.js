@@ -308,7 +308,7 @@ async function startKannelPpg(smscPort, { window = 32 } = {}) {
  * test SMSC as the only SMSC (window `window`, no rate limit), initiators from 127.0.0.0/8
  * without the per-initiator rate limit, receipts not requested (as Kannel's PPG does not).
  */
-async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {} } = {}) {
+async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {}, logLevel = 'info' } = {}) {
   const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ppg-state-'));
   const gw = await L.startWapgw('http://127.0.0.1:9', {
     ...(nodeArgs ? { nodeArgs } : {}),
@@ -327,6 +327,15 @@ async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraP
       },
     },
   });
+  if (logLevel !== 'info') {
+    // log.level is live on SIGHUP: start at info (the harness waits for the `started` line), then lower it
+    const file = path.join(gw.dir, 'wapgw.yaml');
+    const cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+    cfg.log = { ...cfg.log, level: logLevel };
+    fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
+    gw.child.kill('SIGHUP');
+    await L.sleep(500);
+  }
   const port = Object.entries(gw.ports).find(([k]) => /ppg|pap/i.test(k))?.[1];
   if (!port) {
     await gw.stop();

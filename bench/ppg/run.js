@@ -6,7 +6,7 @@
  * initiator and the same SMSC; then the RSS of wapgw holding 100 000 pending pushes.
  *
  *   node bench/ppg/run.js [--pushes 5000] [--concurrency 32] [--window 32] [--warmup 200]
- *                         [--only kannel,wapgw,queue] [--queue 100000] [--quick]
+ *                         [--only kannel,wapgw,queue] [--queue 100000] [--log-level warn] [--quick]
  *
  * - Test SMSC: an SMPP 3.4 server (npm `smpp`, server mode) in this process; it answers every
  *   submit_sm at once and timestamps the first submit of each push (found by the push number in
@@ -17,12 +17,15 @@
  * - Kannel: bearerbox + wapbox 1.4.5 (group ppg, trusted PI; group smsc `smpp`, transceiver,
  *   max-pending-submits = window; store-type file = its durable SMS queue).
  * - wapgw: ppg.enabled with the durable queue (journal with fsync before 1001), the test SMSC as
- *   ppg.smsc (windowSize = window, no rate limit), no per-initiator limit, no receipts.
+ *   ppg.smsc (windowSize = window, no rate limit), no per-initiator limit, no receipts;
+ *   log.level `--log-level` (default warn: like Kannel at log-level 4, no line per push; `info`
+ *   adds wapgw's line per push and per SMS).
  * - CPU per push = utime+stime of the PPG's processes (Kannel: bearerbox + wapbox) over the
  *   measured pushes, from /proc/PID/stat: the judge on a shared machine. Rate and delays are
  *   wall-clock and noisy here.
  * - Queue: wapgw accepts `--queue` pushes with a deliver-after-timestamp an hour ahead (so
- *   they stay pending), then its RSS is read.
+ *   they stay pending), then its RSS is read; then again after a restart that replays the
+ *   journal.
  *
  * Prints a human summary and a `RESULT {json}` line (bench/run.js reads it).
  */
@@ -30,7 +33,7 @@ const fs = require('node:fs');
 const L = require('../lib/common');
 const P = require('./lib');
 
-const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, quick: false, help: false });
+const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', quick: false, help: false });
 if (o.help) {
   console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
   process.exit(0);
@@ -104,7 +107,8 @@ async function measure(name, start) {
 async function queueRss() {
   // the SMSC answers every submit ESME_RTHROTTLED and the pushes wait for deliver-after anyway
   const smsc = await P.startSmsc({ status: 0x58 });
-  const gw = await P.startWapgwPpg(smsc.port, { window: o.window });
+  const stateDir = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'wapgw-bench-ppg-queue-'));
+  let gw = await P.startWapgwPpg(smsc.port, { window: o.window, stateDir, logLevel: o.logLevel });
   try {
     const after = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const rss0 = L.rssMb(gw.pid);
@@ -123,12 +127,20 @@ async function queueRss() {
     const rss = L.rssMb(gw.pid);
     let journalMb = 0;
     for (const f of fs.readdirSync(gw.stateDir)) journalMb += fs.statSync(`${gw.stateDir}/${f}`).size / 1048576;
-    const res = { pending: accepted, refused, refusedExample: example, acceptSeconds: round(s, 1), acceptedPerSecond: round(accepted / s, 0), rssMbIdle: round(rss0, 0), rssMb: round(rss, 0), journalMb: round(journalMb, 1) };
-    console.log(`queue: ${accepted} pending pushes (${refused} refused), RSS ${res.rssMb} MB (idle ${res.rssMbIdle} MB), journal ${res.journalMb} MB, accepted at ${res.acceptedPerSecond}/s`);
+    // the same queue after a restart (SIGTERM, start, journal replayed): no garbage of the intake
+    await gw.stop();
+    const t1 = performance.now();
+    gw = await P.startWapgwPpg(smsc.port, { window: o.window, stateDir, logLevel: o.logLevel });
+    const restartSeconds = (performance.now() - t1) / 1000;
+    await L.sleep(5000);
+    const rssRestart = L.rssMb(gw.pid);
+    const res = { pending: accepted, refused, refusedExample: example, acceptSeconds: round(s, 1), acceptedPerSecond: round(accepted / s, 0), rssMbIdle: round(rss0, 0), rssMb: round(rss, 0), rssMbAfterRestart: round(rssRestart, 0), restartSeconds: round(restartSeconds, 1), journalMb: round(journalMb, 1) };
+    console.log(`queue: ${accepted} pending pushes (${refused} refused), RSS ${res.rssMb} MB (idle ${res.rssMbIdle} MB; ${res.rssMbAfterRestart} MB after a restart that replayed the journal in ${res.restartSeconds} s), journal ${res.journalMb} MB, accepted at ${res.acceptedPerSecond}/s`);
     return res;
   } finally {
     await gw.stop();
     await smsc.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
@@ -137,7 +149,7 @@ async function queueRss() {
     console.error('the npm smpp package is missing: npm install');
     process.exit(2);
   }
-  const out = { machine: L.machine(), options: { pushes: o.pushes, concurrency: o.concurrency, window: o.window, warmup: o.warmup }, command: `node bench/ppg/run.js ${process.argv.slice(2).join(' ')}`.trim() };
+  const out = { machine: L.machine(), options: { pushes: o.pushes, concurrency: o.concurrency, window: o.window, warmup: o.warmup, wapgwLogLevel: o.logLevel }, command: `node bench/ppg/run.js ${process.argv.slice(2).join(' ')}`.trim() };
   if (o.only.includes('kannel')) {
     if (L.haveTool('bearerbox') && L.haveTool('wapbox')) {
       try {
@@ -150,7 +162,7 @@ async function queueRss() {
   }
   if (o.only.includes('wapgw')) {
     try {
-      out.wapgw = await measure('wapgw', (port) => P.startWapgwPpg(port, { window: o.window }));
+      out.wapgw = await measure('wapgw', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel }));
     } catch (e) {
       out.wapgw = { error: String(e.message || e).slice(0, 500) };
       console.log(`wapgw: ${out.wapgw.error}`);
