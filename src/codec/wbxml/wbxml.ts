@@ -281,40 +281,66 @@ export function decodeWbxml(buf: Buffer, table: WbxmlTable): WbxmlDocument {
  * attribute start token whose prefix begins the value, then the value tokens wherever they
  * occur in the rest.
  */
+/** Per-table lookups the encoder needs, built once. */
+interface EncodeTables {
+  tagToken: Map<string, number>;
+  /** attribute name -> its start tokens, longest prefix first */
+  starts: Map<string, Array<[number, string]>>;
+  /** value tokens, longest first */
+  values: Array<[number, string]>;
+}
+const ENCODE_TABLES = new WeakMap<WbxmlTable, EncodeTables>();
+
+function encodeTables(table: WbxmlTable): EncodeTables {
+  let t = ENCODE_TABLES.get(table);
+  if (!t) {
+    const tagToken = new Map<string, number>();
+    for (const [k, v] of table.tags) tagToken.set(v, k);
+    const starts = new Map<string, Array<[number, string]>>();
+    for (const [code, a] of table.attrStarts) {
+      const list = starts.get(a.name) ?? [];
+      list.push([code, a.prefix]);
+      starts.set(a.name, list);
+    }
+    for (const list of starts.values()) list.sort((x, y) => y[1].length - x[1].length);
+    t = { tagToken, starts, values: [...table.attrValues].sort((a, b) => b[1].length - a[1].length) };
+    ENCODE_TABLES.set(table, t);
+  }
+  return t;
+}
+
 export function encodeWbxml(root: WbxmlElement, table: WbxmlTable, version = 0x02): Buffer {
   const w = new Writer('wbxml');
   w.u8(version).uintvar(table.publicIdCode).uintvar(CHARSET.UTF_8).uintvar(0);
-  const tagToken = new Map<string, number>();
-  for (const [k, v] of table.tags) tagToken.set(v, k);
+  const { tagToken, starts, values: valueTokens } = encodeTables(table);
 
   const inline = (s: string): void => {
     if (s.includes('\u0000')) throw new EncodeError('wbxml', 'a string contains NUL');
     w.u8(TOKEN.STR_I).bytes(Buffer.from(s, 'utf8')).u8(0);
   };
-  const valueTokens = [...table.attrValues].sort((a, b) => b[1].length - a[1].length);
   const tokenizedString = (s: string): void => {
     let start = 0;
-    let i = 0;
-    while (i < s.length) {
-      const hit = valueTokens.find(([, v]) => s.startsWith(v, i));
-      if (hit) {
-        if (i > start) inline(s.slice(start, i));
-        w.u8(hit[0]);
-        i += hit[1].length;
-        start = i;
-      } else i++;
+    for (;;) {
+      // the earliest occurrence of any value token (the longest one at a tie)
+      let at = -1;
+      let hit: [number, string] | undefined;
+      for (const tv of valueTokens) {
+        const i = s.indexOf(tv[1], start);
+        if (i >= 0 && (at < 0 || i < at)) {
+          at = i;
+          hit = tv;
+        }
+      }
+      if (!hit) break;
+      if (at > start) inline(s.slice(start, at));
+      w.u8(hit[0]);
+      start = at + hit[1].length;
     }
-    if (i > start) inline(s.slice(start, i));
+    if (start < s.length) inline(s.slice(start));
   };
   const attr = (a: WbxmlAttr): void => {
     const first = a.value[0];
-    let best: [number, string] | undefined;
-    for (const [code, s] of table.attrStarts) {
-      if (s.name !== a.name) continue;
-      if (s.prefix === '' || (typeof first === 'string' && first.startsWith(s.prefix))) {
-        if (!best || s.prefix.length > best[1].length) best = [code, s.prefix];
-      }
-    }
+    const best = starts.get(a.name)?.find(([, prefix]) => prefix === '' || (typeof first === 'string' && first.startsWith(prefix)));
     if (!best) throw new EncodeError('wbxml', `attribute ${a.name} has no token in ${table.root.toUpperCase()}`);
     w.u8(best[0]);
     a.value.forEach((part, i) => {
