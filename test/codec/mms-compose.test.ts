@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { decodeMms, encodeMms, getField, getFields, checkMms } from '../../src/codec/mms';
 import { composeMms, MmsArgsError, smilFor } from '../../src/codec/mms/compose';
-import { hasTshark, NO_TSHARK, tsharkUdp } from '../helpers/tshark';
+import { needTool } from '../helpers/peer-tool';
+import { hasTshark, tsharkUdp } from '../helpers/tshark';
 
 const ROOT = join(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -135,7 +136,7 @@ t.test('the built CLI: raw bytes and --hex round-trip through decode --as mms', 
   t.match(help.stdout.toString(), /send-req --to ADDR/);
 });
 
-t.test("tshark's MMSE dissector reads what wapgw mms makes", { skip: hasTshark() ? false : NO_TSHARK }, async (t) => {
+t.test("tshark's MMSE dissector reads what wapgw mms makes", { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
   const runs: Array<[string, string[]]> = [
     ['send-req', ['send-req', '--to', '+4917012345', '--cc', 'a@b.example', '--subject', 'Grüße', '--attach', 'photo.jpg', '--attach', 'note.txt', '--smil', '--tid', 'TS1', '--priority', 'low', '--expiry', '60', '--read-report']],
     ['notification-ind', ['notification-ind', '--location', 'http://mmsc.example/m/42', '--size', '12345', '--tid', 'TS2', '--from', '+4930123', '--subject', 'pic']],

@@ -8,7 +8,8 @@ import t from 'tap';
 import fc from 'fast-check';
 import { compileSi, compileSl } from '../../src/codec/wbxml';
 import { parseXml } from '../../src/codec/xml';
-import { hasTshark, NO_TSHARK, tsharkUdp, type TsharkFrame } from '../helpers/tshark';
+import { needTool } from '../helpers/peer-tool';
+import { hasTshark, tsharkUdp, type TsharkFrame } from '../helpers/tshark';
 import { VECTORS, KANNEL_SI_TXT, KANNEL_SL_TXT } from '../fixtures/wbxml/vectors';
 import { meaningOf } from '../helpers/kannel-wbxml';
 
@@ -46,15 +47,15 @@ function rebuild(f: TsharkFrame): El | undefined {
         break;
       }
       case 'wbxml.str_i':
-        if (pending && attr) pending.el.attrs[attr] += x.show;
+        if (pending && attr) pending.el.attrs[attr] = (pending.el.attrs[attr] ?? '') + x.show;
         else if (stack.length) stack[stack.length - 1]!.text += x.show;
         break;
       case 'wbxml.known_attrvalue':
-        if (pending && attr) pending.el.attrs[attr] += x.show.replace(/^'|'$/g, '');
+        if (pending && attr) pending.el.attrs[attr] = (pending.el.attrs[attr] ?? '') + x.show.replace(/^'|'$/g, '');
         break;
       case 'wbxml.opaque_data': {
         const d = /%DateTime: (\S+)/.exec(showname);
-        if (pending && attr && d) pending.el.attrs[attr] += d[1];
+        if (pending && attr && d) pending.el.attrs[attr] = (pending.el.attrs[attr] ?? '') + d[1];
         break;
       }
       case 'wbxml.end_attribute_list':
@@ -90,7 +91,7 @@ const genSi = fc
   )
   .map(([p, h, s, tail, action, d, text]) => `<si><indication href="${p}${h}${s}${tail}" si-id="${h}" action="${action}" created="${d.toISOString().replace(/\.\d{3}Z$/, 'Z')}">${esc(text)}</indication></si>`);
 
-t.test("tshark's WBXML dissector reads our SI and SL", { skip: hasTshark() ? false : NO_TSHARK }, async (t) => {
+t.test("tshark's WBXML dissector reads our SI and SL", { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
   const docs: Array<{ name: string; kind: 'si' | 'sl'; xml: string }> = [
     ...VECTORS.map((v) => ({ name: v.name, kind: v.kind, xml: v.xml })),
     { name: 'si.txt', kind: 'si', xml: KANNEL_SI_TXT },
