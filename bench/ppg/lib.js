@@ -117,6 +117,15 @@ function notification(n, tag = 'b') {
   ]);
 }
 
+/** An SI document (WAP-167) whose href carries the marker; both PPGs compile it to SIC. */
+function serviceIndication(n) {
+  return Buffer.from(
+    '<?xml version="1.0"?>\n<!DOCTYPE si PUBLIC "-//WAPFORUM//DTD SI 1.0//EN" "http://www.wapforum.org/DTD/si.dtd">\n' +
+      `<si><indication href="http://mmsc.example/m/${n}xb" si-id="${n}@bench" action="signal-high" created="2026-12-07T10:00:00Z">New message ${n}</indication></si>\n`,
+    'utf8',
+  );
+}
+
 const PAP_DOCTYPE = '<!DOCTYPE pap PUBLIC "-//WAPFORUM//DTD PAP 1.0//EN" "http://www.wapforum.org/DTD/pap_1.0.dtd">';
 
 /** The PAP push-message control entity (WAP-247 §9.1; the PAP 1.0 DTD, which both PPGs accept). */
@@ -132,13 +141,15 @@ function papDocument(pushId, msisdn, { deliverAfter } = {}) {
 
 const BOUNDARY = 'wapgw-bench-boundary-7f3a';
 
-/** multipart/related with the PAP entity and the content entity (binary). */
-function pushBody(n, { deliverAfter, content = notification(n) } = {}) {
+/** multipart/related with the PAP entity and the content entity (binary MMS, or SI XML). */
+function pushBody(n, { deliverAfter, kind = 'mms' } = {}) {
+  const content = kind === 'si' ? serviceIndication(n) : notification(n);
+  const contentHeaders = kind === 'si' ? 'Content-Type: text/vnd.wap.si\r\nX-Wap-Application-Id: x-wap-application:wml.ua' : 'Content-Type: application/vnd.wap.mms-message\r\nX-Wap-Application-Id: x-wap-application:mms.ua';
   const msisdn = `+4917${String(100000 + (n % 900000)).padStart(7, '0')}`;
   return Buffer.concat([
     Buffer.from(
       `--${BOUNDARY}\r\nContent-Type: application/xml\r\n\r\n${papDocument(`push-${n}@bench.example`, msisdn, { deliverAfter })}\r\n` +
-        `--${BOUNDARY}\r\nContent-Type: application/vnd.wap.mms-message\r\nX-Wap-Application-Id: x-wap-application:mms.ua\r\n\r\n`,
+        `--${BOUNDARY}\r\n${contentHeaders}\r\n\r\n`,
       'latin1',
     ),
     content,
@@ -152,7 +163,7 @@ const CONTENT_TYPE = `multipart/related; boundary=${BOUNDARY}; type="application
  * Posts pushes first..first+count-1 with at most `concurrency` requests in flight (keep-alive).
  * Resolves {sent: Map n -> time, accepted, refused: [{n, status, code}], ms}.
  */
-function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth } = {}) {
+function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth, kind = 'mms' } = {}) {
   const u = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const sent = new Map();
@@ -167,7 +178,7 @@ function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth 
       while (inFlight < concurrency && next < end) {
         const n = next++;
         inFlight++;
-        const body = pushBody(n, { deliverAfter });
+        const body = pushBody(n, { deliverAfter, kind });
         const headers = { 'content-type': CONTENT_TYPE, 'content-length': body.length };
         if (auth) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
         sent.set(n, performance.now());
@@ -348,4 +359,4 @@ async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraP
   return { pid: gw.pid, pids: [gw.pid], url: `http://127.0.0.1:${port}/wappush`, stop, stateDir: dir };
 }
 
-module.exports = { freePort, startSmsc, notification, papDocument, pushBody, CONTENT_TYPE, initiate, until, portOpen, startKannelPpg, startWapgwPpg, hasSmpp: () => Boolean(smpp) };
+module.exports = { freePort, startSmsc, notification, serviceIndication, papDocument, pushBody, CONTENT_TYPE, initiate, until, portOpen, startKannelPpg, startWapgwPpg, hasSmpp: () => Boolean(smpp) };

@@ -6,13 +6,15 @@
  * initiator and the same SMSC; then the RSS of wapgw holding 100 000 pending pushes.
  *
  *   node bench/ppg/run.js [--pushes 5000] [--concurrency 32] [--window 32] [--warmup 200]
- *                         [--only kannel,wapgw,queue] [--queue 100000] [--log-level warn] [--quick]
+ *                         [--only kannel,wapgw,queue] [--queue 100000] [--log-level warn]
+ *                         [--content mms|si] [--quick]
  *
  * - Test SMSC: an SMPP 3.4 server (npm `smpp`, server mode) in this process; it answers every
  *   submit_sm at once and timestamps the first submit of each push (found by the push number in
  *   the m-notification-ind's Content-Location).
  * - Initiator: this process posts PAP 1.0 push-messages (multipart/related, PAP entity + an
- *   m-notification-ind with X-Wap-Application-Id mms.ua) to one address each, with
+ *   m-notification-ind with X-Wap-Application-Id mms.ua, or with `--content si` an SI document
+ *   each PPG compiles to SIC) to one address each, with
  *   `--concurrency` requests in flight over keep-alive connections.
  * - Kannel: bearerbox + wapbox 1.4.5 (group ppg, trusted PI; group smsc `smpp`, transceiver,
  *   max-pending-submits = window; store-type file = its durable SMS queue).
@@ -33,7 +35,7 @@ const fs = require('node:fs');
 const L = require('../lib/common');
 const P = require('./lib');
 
-const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', quick: false, help: false });
+const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, help: false });
 if (o.help) {
   console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
   process.exit(0);
@@ -56,12 +58,12 @@ async function measure(name, start) {
     if (!(await P.until(() => smsc.stats.binds.length > 0, 20000))) throw new Error(`${name} did not bind to the test SMSC`);
     // warm-up: JIT, connections, the journal file
     const base = 10_000_000;
-    const w = await P.initiate(target.url, { first: base, count: o.warmup, concurrency: o.concurrency });
+    const w = await P.initiate(target.url, { first: base, count: o.warmup, concurrency: o.concurrency, kind: o.content });
     if (w.accepted !== o.warmup) throw new Error(`${name}: warm-up refused ${w.refused.length}: ${JSON.stringify(w.refused[0])}`);
     await P.until(() => [...Array(o.warmup).keys()].every((i) => smsc.submits.has(base + i)), 30000);
     const cpu0 = cpuOf(target.pids);
     const t0 = performance.now();
-    const r = await P.initiate(target.url, { first: 0, count: o.pushes, concurrency: o.concurrency });
+    const r = await P.initiate(target.url, { first: 0, count: o.pushes, concurrency: o.concurrency, kind: o.content });
     const postMs = performance.now() - t0;
     const all = () => {
       for (let i = 0; i < o.pushes; i++) if (!smsc.submits.has(i)) return false;
@@ -149,7 +151,7 @@ async function queueRss() {
     console.error('the npm smpp package is missing: npm install');
     process.exit(2);
   }
-  const out = { machine: L.machine(), options: { pushes: o.pushes, concurrency: o.concurrency, window: o.window, warmup: o.warmup, wapgwLogLevel: o.logLevel }, command: `node bench/ppg/run.js ${process.argv.slice(2).join(' ')}`.trim() };
+  const out = { machine: L.machine(), options: { pushes: o.pushes, concurrency: o.concurrency, window: o.window, warmup: o.warmup, wapgwLogLevel: o.logLevel, content: o.content }, command: `node bench/ppg/run.js ${process.argv.slice(2).join(' ')}`.trim() };
   if (o.only.includes('kannel')) {
     if (L.haveTool('bearerbox') && L.haveTool('wapbox')) {
       try {

@@ -12,7 +12,7 @@ import { preparePushContent } from '../../src/ppg/content';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const P = require('../../bench/ppg/lib.js') as {
-  pushBody(n: number, o?: { deliverAfter?: string }): Buffer;
+  pushBody(n: number, o?: { deliverAfter?: string; kind?: 'mms' | 'si' }): Buffer;
   CONTENT_TYPE: string;
   notification(n: number): Buffer;
   startSmsc(o?: { status?: number }): Promise<{ port: number; submits: Map<number, number>; stats: { submits: number; binds: unknown[] }; close(): Promise<void> }>;
@@ -34,6 +34,10 @@ t.test('the initiator sends a PAP push-message our PPG reads', async (t) => {
   t.same(checkMms(pdu), []);
   t.equal(getField(pdu, 'X-Mms-Content-Location'), 'http://mmsc.example/m/42xb');
   t.same(getField(pdu, 'X-Mms-Expiry'), { kind: 'relative', seconds: 604800 });
+  // --content si: an SI document our PPG compiles to SIC, the marker still in the href
+  const si = preparePushContent(splitPapBody(P.CONTENT_TYPE, P.pushBody(9, { kind: 'si' }), { maxControlBytes: 65536, maxContentBytes: 16384 }).content);
+  t.equal(si.contentType, 'application/vnd.wap.sic');
+  t.match(si.body.toString('latin1'), /\/m\/9xb/);
 });
 
 t.test('the test SMSC timestamps a submit by its push number', async (t) => {
