@@ -69,6 +69,7 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.midi': 'audio/midi',
   '.ogg': 'audio/ogg',
   '.3gp': 'video/3gpp',
+  '.3gpp': 'video/3gpp',
   '.3g2': 'video/3gpp2',
   '.mp4': 'video/mp4',
   '.vcf': 'text/x-vcard',
@@ -261,11 +262,8 @@ function parts(p: Parsed, io: ComposeIo, problems: string[]): PartInput[] {
     // FILE or FILE;type=MEDIA/TYPE to name the content type explicitly
     const m = /^(.*);type=([!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(spec);
     const file = m ? (m[1] as string) : spec;
-    let type = m ? (m[2] as string).toLowerCase() : CONTENT_TYPES[extname(file).toLowerCase()];
-    if (type === undefined) {
-      problems.push(`--attach ${file}: unknown extension; name the type: --attach "${file};type=application/octet-stream"`);
-      continue;
-    }
+    // an unknown extension goes as application/octet-stream; FILE;type=T names the type
+    let type = m ? (m[2] as string).toLowerCase() : (CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
     let data: Buffer;
     try {
       data = io.readFile(file);
@@ -277,7 +275,7 @@ function parts(p: Parsed, io: ComposeIo, problems: string[]): PartInput[] {
     const loc = uniqueName(basename(file));
     out.push({ contentType: type, data, contentId: loc, contentLocation: loc });
   }
-  if (one(p, 'smil') !== undefined) {
+  if (p.has('smil')) {
     if (out.some((x) => x.contentType.startsWith('application/smil'))) problems.push('--smil: an attached .smil file is already the presentation');
     else {
       const media = out.map((x) => ({ contentType: x.contentType, location: x.contentLocation }));
