@@ -23,6 +23,8 @@ const USAGE = `usage:
   wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
   wapgw decode --as sms HEX...          SMS TPDUs or SMPP short_messages with UDH: ports, concatenation, the WSP Push inside
   wapgw status [-c FILE]                print the running gateway's /status
+  wapgw push --to ADDR (--mms-notification URL | --si URL TEXT | --file F --type T) [-c FILE]
+                                        send one push through the running gateway's PPG; prints the PAP response
   wapgw version                         print the version`;
 
 interface Args {
@@ -143,6 +145,16 @@ async function cmdStatus(args: Args): Promise<number> {
   return 0;
 }
 
+async function cmdPush(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  const { parsePushArgs, sendPush } = await import('./ppg/push-cli');
+  const r = await sendPush(parsePushArgs(args.rest, config));
+  process.stdout.write(r.xml.endsWith('\n') ? r.xml : `${r.xml}\n`);
+  if (r.ok) return 0;
+  process.stderr.write(`refused: ${r.code} ${r.reason}\n`);
+  return 1;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   switch (args.cmd) {
@@ -154,6 +166,8 @@ export async function run(argv: string[]): Promise<number> {
       return cmdDecode(args);
     case 'status':
       return cmdStatus(args);
+    case 'push':
+      return cmdPush(args);
     case 'version':
     case '--version':
     case '-v':
