@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { buildNotificationInd, encodeMms } from '../codec/mms';
 import type { Config } from '../config/schema';
 import { WapgwError } from '../core/errors';
@@ -33,13 +34,14 @@ const usage = (msg: string): never => {
 
 /** `+4917012345` / `10.1.2.3` / `2001:db8::1` / `WAPPUSH=...` -> a PAP address (throws a usage error with the PAP reason). */
 export function addressFromArg(a: string): PapAddress {
+  const ip = isIP(a);
   const value = a.startsWith('WAPPUSH=')
     ? a
-    : /^\+?[0-9][0-9 .-]{2,30}$/.test(a)
-      ? `WAPPUSH=${a.startsWith('+') ? a : `+${a}`}/TYPE=PLMN`
-      : a.includes(':')
+    : ip === 4
+      ? `WAPPUSH=${a}/TYPE=IPv4`
+      : ip === 6
         ? `WAPPUSH=${a}/TYPE=IPv6`
-        : `WAPPUSH=${a}/TYPE=IPv4`;
+        : `WAPPUSH=${a.startsWith('+') ? a : `+${a}`}/TYPE=PLMN`;
   try {
     return parsePapAddress(value);
   } catch (err) {
