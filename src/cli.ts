@@ -25,6 +25,7 @@ const USAGE = `usage:
   wapgw status [-c FILE]                print the running gateway's /status
   wapgw push --to ADDR (--mms-notification URL | --si URL TEXT | --file F --type T) [-c FILE]
                                         send one push through the running gateway's PPG; prints the PAP response
+  wapgw mms TYPE [options] [--hex]      encode an MMS PDU to stdout ('wapgw mms help' lists the types)
   wapgw version                         print the version`;
 
 interface Args {
@@ -132,6 +133,22 @@ async function cmdDecode(args: Args): Promise<number> {
   return 0;
 }
 
+/** `wapgw mms TYPE [options]`: the raw PDU on stdout (hex with --hex); see src/codec/mms/compose.ts. */
+async function cmdMms(argv: string[]): Promise<number> {
+  const { composeMms, MMS_USAGE } = await import('./codec/mms/compose');
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0] as string)) {
+    process.stdout.write(`${MMS_USAGE}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const { encodeMms } = await import('./codec/mms');
+  const { pdu, hex } = composeMms(argv, { readFile: (f) => readFileSync(f), now: () => Date.now() });
+  const bytes = encodeMms(pdu);
+  if (hex) process.stdout.write(`${bytes.toString('hex')}\n`);
+  else if (process.stdout.isTTY) fail('mms: stdout is a terminal; redirect it to a file (> m-send-req.bin) or add --hex');
+  else process.stdout.write(bytes);
+  return 0;
+}
+
 async function cmdStatus(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const host = config.admin.bind === '0.0.0.0' ? '127.0.0.1' : config.admin.bind === '::' ? '::1' : config.admin.bind;
@@ -168,6 +185,8 @@ export async function run(argv: string[]): Promise<number> {
       return cmdStatus(args);
     case 'push':
       return cmdPush(args);
+    case 'mms':
+      return cmdMms(argv.slice(1));
     case 'version':
     case '--version':
     case '-v':
