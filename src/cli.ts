@@ -120,8 +120,13 @@ async function cmdDecode(args: Args): Promise<number> {
     return Buffer.from(clean, 'hex');
   };
   if (args.as?.toLowerCase() === 'sms') {
-    // several SMS, one per argument (or whitespace-separated hex lines on stdin with '-')
-    const bufs = input === '-' ? readStdin().toString('latin1').split(/\n+/).filter((l) => l.trim() !== '').map(hexArg) : args.rest.map(hexArg);
+    // several SMS, one per argument; with '-', stdin holds hex lines (one SMS each) or one SMS as raw bytes
+    let bufs: Buffer[];
+    if (input === '-') {
+      const raw = readStdin();
+      const text = raw.toString('latin1');
+      bufs = /^[\s0-9a-fA-F:|]+$/.test(text) && /[0-9a-fA-F]/.test(text) ? text.split(/\n+/).filter((l) => l.trim() !== '').map(hexArg) : [raw];
+    } else bufs = args.rest.map(hexArg);
     const { inspectSms } = await import('./codec/inspect-sms');
     process.stdout.write(`${JSON.stringify(inspectSms(bufs), null, 2)}\n`);
     return 0;
