@@ -19,6 +19,7 @@ const VERSION: string = (() => {
 
 const USAGE = `usage:
   wapgw start [-c FILE]                 run the gateway (default conf/wapgw.yaml)
+  wapgw start --workers N|auto [-c FILE]   the same, with the HTTP proxy in N worker processes
   wapgw check-config [-c FILE]          validate FILE; one line per problem
   wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
   wapgw decode --as sms HEX...          SMS TPDUs or SMPP short_messages with UDH: ports, concatenation, the WSP Push inside
@@ -32,6 +33,8 @@ interface Args {
   cmd: string;
   config: string;
   as?: string;
+  /** --workers N|auto (start): overrides process.workers. */
+  workers?: string;
   rest: string[];
 }
 
@@ -43,6 +46,8 @@ export function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--config=')) out.config = a.slice(9);
     else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl, mms or wbxml');
     else if (a.startsWith('--as=')) out.as = a.slice(5);
+    else if (a === '--workers') out.workers = argv[++i] ?? fail('--workers needs a number or auto');
+    else if (a.startsWith('--workers=')) out.workers = a.slice(10);
     else out.rest.push(a);
   }
   return out;
@@ -60,6 +65,13 @@ function readStdin(): Buffer {
 async function cmdStart(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const logger = createLogger({ level: config.log.level, redactPersonalData: config.log.redactPersonalData });
+  // --workers N / process.workers > 1: the proxy in N processes (src/cluster.ts); a worker re-runs this command
+  {
+    const cluster = (await import('node:cluster')).default;
+    const { workerCount, runCluster } = await import('./cluster');
+    const workers = workerCount(args.workers ?? config.process.workers);
+    if (cluster.isWorker || workers > 1) return runCluster({ config, configFile: args.config, logger, version: VERSION, workers });
+  }
   // Loaded here so that decode/check-config/status stay light.
   const { Gateway } = await import('./main');
   const gw = new Gateway({ config, logger, configFile: args.config, version: VERSION });
