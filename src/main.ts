@@ -16,6 +16,8 @@ import { DemoMmsc } from './demo/mmsc';
 import { RadiusAccountingServer } from './subscribers/radius-server';
 import { StaticSubscribers } from './subscribers/static-file';
 import { SubscriberTable } from './subscribers/table';
+import { RedisSubscriberStore } from './subscribers/store/redis';
+import type { SubscriberStore } from './subscribers/types';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
 import { Ppg } from './ppg/ppg';
@@ -32,6 +34,15 @@ export interface GatewayDeps {
   configFile?: string;
   metrics?: Metrics;
   version?: string;
+  /**
+   * With `process.workers` > 1 (src/cluster.ts): `primary` runs everything but the HTTP proxy,
+   * `worker` only the proxy (with the shared store and its static layer). Default `all`.
+   */
+  role?: 'all' | 'primary' | 'worker';
+  /** Primary: /metrics text aggregated across workers (replaces this registry's own text). */
+  metricsText?: () => Promise<string>;
+  /** Primary: the worker supervisor, started after every other part. */
+  supervisor?: Component;
 }
 
 export interface ReloadResult {
@@ -49,13 +60,23 @@ export class Gateway {
   readonly listening: Listening[] = [];
   readonly metrics: Metrics;
   readonly version: string;
-  /** The one subscriber table (created first in build()), shared by the proxy, the WSP bridge and admin /subscribers/IP. */
-  subscribers!: SubscriberTable;
+  /**
+   * The one subscriber store (created first in build()), shared by the proxy, the WSP bridge and
+   * admin /subscribers: the memory table, or with `subscribers.store: redis` the shared store.
+   */
+  subscribers!: SubscriberStore;
+  /** The memory table (also the static layer's home with the memory store). */
+  subscriberTable!: SubscriberTable;
+  /** The shared store, when `subscribers.store` is redis. */
+  sharedStore: RedisSubscriberStore | undefined;
   /** The Push Proxy Gateway, when ppg.enabled. */
   ppg: Ppg | undefined;
   private config: Config;
   private readonly logger: Logger;
   private readonly configFile: string | undefined;
+  private readonly role: 'all' | 'primary' | 'worker';
+  private readonly metricsText: (() => Promise<string>) | undefined;
+  private readonly supervisor: Component | undefined;
   private state: GatewayState = 'new';
   private readonly startedAt = Date.now();
   private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, problems: [], applied: [], needsRestart: [] });
@@ -66,13 +87,29 @@ export class Gateway {
     this.configFile = deps.configFile;
     this.metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
     this.version = deps.version ?? 'unknown';
+    this.role = deps.role ?? 'all';
+    this.metricsText = deps.metricsText;
+    this.supervisor = deps.supervisor;
     this.build();
+    if (this.supervisor) this.components.push(this.supervisor);
   }
 
   /** Builds components in start order (they stop in reverse). Each later part adds its own here. */
   private build(): void {
     const { config, logger, metrics } = this;
-    this.subscribers = new SubscriberTable({ maxEntries: config.subscribers.maxEntries, metrics, logger: logger.child({ component: 'subscribers' }) });
+    this.subscriberTable = new SubscriberTable({ maxEntries: config.subscribers.maxEntries, metrics, logger: logger.child({ component: 'subscribers' }) });
+    this.subscribers = this.subscriberTable;
+    if (config.subscribers.store === 'redis') {
+      this.sharedStore = new RedisSubscriberStore({ config: config.subscribers, metrics, logger: logger.child({ component: 'subscriber-store' }) });
+      this.subscribers = this.sharedStore;
+    }
+    if (this.role === 'worker') {
+      // a proxy worker (src/cluster.ts): the store, this instance's static bindings, the proxy; nothing else
+      if (this.sharedStore) this.components.push(this.sharedStore);
+      this.components.push(new StaticSubscribers({ config: config.subscribers, table: this.sharedStore ?? this.subscriberTable, logger: logger.child({ component: 'subscribers' }) }));
+      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
+      return;
+    }
     // The demo MMSC first, so it is up before the WSP and proxy parts forward to it.
     if (config.demoMmsc.enabled) {
       this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
@@ -86,14 +123,19 @@ export class Gateway {
     }
     // Admin next: /healthz answers 503 until every later part is up, and again while draining.
     if (config.admin.enabled) {
-      this.components.push(new AdminServer({ config: config.admin, logger: logger.child({ component: 'admin' }), metrics, gateway: this }));
+      this.components.push(
+        new AdminServer({ config: config.admin, logger: logger.child({ component: 'admin' }), metrics, gateway: this, ...(this.metricsText ? { metricsText: this.metricsText } : {}) }),
+      );
     }
-    // Subscribers before the parts that look them up: the static file loads at start, then RADIUS accounting.
-    this.components.push(new StaticSubscribers({ config: config.subscribers, table: this.subscribers, logger: logger.child({ component: 'subscribers' }) }));
+    // Subscribers before the parts that look them up: the shared store connects, the static file loads, then RADIUS accounting.
+    if (this.sharedStore) this.components.push(this.sharedStore);
+    this.components.push(new StaticSubscribers({ config: config.subscribers, table: this.sharedStore ?? this.subscriberTable, logger: logger.child({ component: 'subscribers' }) }));
     if (config.radius.enabled) {
-      this.components.push(new RadiusAccountingServer({ config: config.radius, table: this.subscribers, metrics, logger: logger.child({ component: 'radius' }) }));
+      this.components.push(
+        new RadiusAccountingServer({ config: config.radius, table: this.subscriberTable, ...(this.sharedStore ? { shared: this.sharedStore } : {}), metrics, logger: logger.child({ component: 'radius' }) }),
+      );
     }
-    if (config.proxy.enabled) {
+    if (config.proxy.enabled && this.role === 'all') {
       this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
     }
     // The legacy handset path: WSP/WTP over UDP, bridged to the MMSC.
@@ -132,6 +174,11 @@ export class Gateway {
 
   get currentState(): GatewayState {
     return this.state;
+  }
+
+  /** Components that report themselves down (admin /healthz names them). */
+  unhealthy(): string[] {
+    return this.components.filter((c) => c.healthy?.() === false).map((c) => c.name);
   }
 
   /** Running, and no component reports a listener down. */

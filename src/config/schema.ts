@@ -40,6 +40,15 @@ const httpUrl = z.string().superRefine((s, ctx) => {
   }
 });
 
+const redisUrl = z.string().superRefine((s, ctx) => {
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `"${s}" must be a redis: or rediss: URL` });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a URL (redis://host:port)` });
+  }
+});
+
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
 
 const rate = (perSecond: number, burst: number, what: string) =>
@@ -143,6 +152,28 @@ export const configSchema = z
       .object({
         staticFile: z.string().nullable().default(null).describe('YAML list of {ip | prefix, msisdn, imsi?} loaded at start and on SIGHUP'),
         maxEntries: count(1000000, 'bindings kept (least recently used evicted, counted and logged)'),
+        store: z.enum(['memory', 'redis']).default('memory').describe('memory | redis (shared by every instance and worker)'),
+        redis: z
+          .object({
+            url: redisUrl.default('redis://127.0.0.1:6379').describe('Redis or Valkey: redis://[user:password@]host:port[/db] (rediss:// for TLS); with sentinel, only credentials and db are used'),
+            sentinel: z
+              .object({
+                name: z.string().min(1).describe('the master name the sentinels monitor'),
+                nodes: z.array(z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, 'host:port')).min(1).describe('sentinels as host:port'),
+              })
+              .strict()
+              .nullable()
+              .default(null)
+              .describe('Redis Sentinel: {name, nodes}; null = connect to url directly'),
+            keyPrefix: z.string().min(1).default('wapgw:').describe('prefix of every key the gateway writes (several deployments can share one server)'),
+            cacheEntries: count(100000, 'local cache of lookups (bindings and misses), invalidated by the server (CLIENT TRACKING)'),
+            commandTimeoutMs: ms(500, 'a store command not answered within this fails (request refused, RADIUS not answered)'),
+            connectTimeoutMs: ms(2000, 'TCP connect timeout toward the store'),
+            heartbeatMs: ms(100, 'how often the invalidation path is proven live (a write the server must report back)'),
+            livenessMs: ms(300, 'the local cache is used only while the last proof is this recent; beyond it every lookup is a round trip'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -318,6 +349,15 @@ export const configSchema = z
     shutdown: z
       .object({
         drainTimeoutMs: ms(3000, 'on SIGTERM, how long in-flight transactions may take before exit'),
+      })
+      .strict()
+      .prefault({}),
+    process: z
+      .object({
+        workers: z
+          .union([z.literal('auto'), z.number().int().min(1).max(64)])
+          .default(1)
+          .describe('HTTP proxy worker processes (1 = the proxy runs in the main process); auto = one per core'),
       })
       .strict()
       .prefault({}),

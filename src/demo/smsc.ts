@@ -17,6 +17,7 @@ import type { Listening } from '../core/component';
 import type { Logger } from '../core/logger';
 import { decodeUserDataWithHeader, summarizeUdh } from '../codec/sms';
 import { inspectSms } from '../codec/inspect-sms';
+import { answerLinkControl } from '../ppg/bearers/smpp';
 
 export interface SubmitRecord {
   connection: number;
@@ -52,6 +53,8 @@ export interface DemoSmscOptions {
   answer?: (s: Omit<SubmitRecord, 'status' | 'messageId'>) => number;
   /** Delay before each submit_sm_resp (default 0), to let a client's window fill. */
   responseDelayMs?: number;
+  /** Leave enquire_link unanswered (a test of the client's link check). */
+  ignoreEnquireLink?: boolean;
   /** Submits kept in `submits` (oldest dropped first); default 1000. */
   maxRecorded?: number;
   capture?: (connection: number, direction: 'in' | 'out', bytes: Buffer) => void;
@@ -134,7 +137,8 @@ export class DemoSmsc {
     session.on('error', () => session.destroy());
     session.on('close', () => this.sessions.delete(session));
     session.on('pdu', (pdu: smpp.Pdu) => {
-      if (pdu.isResponse()) return;
+      if (pdu.isResponse() || (this.o.ignoreEnquireLink && pdu.command === 'enquire_link')) return;
+      if (answerLinkControl(session, pdu)) return;
       switch (pdu.command) {
         case 'bind_transceiver':
         case 'bind_transmitter':
@@ -152,12 +156,6 @@ export class DemoSmsc {
           }
           return;
         }
-        case 'enquire_link':
-          session.send(pdu.response());
-          return;
-        case 'unbind':
-          session.send(pdu.response(), undefined, () => session.close());
-          return;
         case 'submit_sm':
           if (!bound) {
             session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS
@@ -262,18 +260,19 @@ export class DemoSmsc {
       const m = decoded.messages?.[0];
       const wsp = m?.wsp;
       const body = wsp?.body as { mms?: Record<string, unknown> } | undefined;
+      const { from: _from, to: _to, ...mms } = body?.mms ?? {};
       log.info(
         {
-          to: rec.destination,
+          msisdn: rec.destination, // personal data: redacted by the logger unless turned off
           parts: parts.length,
           ports: m?.ports,
           wsp: wsp ? { pdu: wsp.pdu, tid: wsp.tid, contentType: wsp.contentType, headers: wsp.headers } : undefined,
-          mms: body?.mms,
+          ...(body?.mms ? { mms } : {}),
         },
         'demo SMSC received a push',
       );
     } catch (err) {
-      log.info({ to: rec.destination, err: (err as Error).message }, 'demo SMSC received an SMS it cannot decode');
+      log.info({ msisdn: rec.destination, err: (err as Error).message }, 'demo SMSC received an SMS it cannot decode');
     }
   }
 }

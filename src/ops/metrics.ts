@@ -45,6 +45,14 @@ export class Metrics {
   readonly subscribers: Gauge<'source'>;
   readonly subscriberEvictions: Counter;
   readonly subscriberLookups: Counter<'result'>;
+  // shared subscriber store (subscribers.store: redis)
+  readonly storeUp: Gauge;
+  readonly storeUnavailable: Counter<'op'>;
+  readonly storeCacheLookups: Counter<'result'>;
+  readonly storeInvalidations: Counter;
+  // proxy workers (process.workers > 1)
+  readonly workers: Gauge;
+  readonly workerRestarts: Counter;
 
   // RADIUS
   readonly radiusPackets: Counter<'type' | 'outcome'>;
@@ -108,6 +116,12 @@ export class Metrics {
     this.subscribers = g('subscribers', 'Bindings in the subscriber table, by source', ['source']);
     this.subscriberEvictions = c('subscriber_evictions_total', 'Bindings evicted because the table was full');
     this.subscriberLookups = c('subscriber_lookups_total', 'Subscriber lookups, by result (hit/miss)', ['result']);
+    this.storeUp = g('subscriber_store_up', '1 while the shared subscriber store is reachable and its invalidations are live (0 also when it is not used)');
+    this.storeUnavailable = c('subscriber_store_unavailable_total', 'Operations refused because the shared subscriber store was unreachable, by op (lookup, accounting, list)', ['op']);
+    this.storeCacheLookups = c('subscriber_cache_lookups_total', 'Lookups in the local cache of the shared subscriber store, by result (hit/miss)', ['result']);
+    this.storeInvalidations = c('subscriber_cache_invalidations_total', 'Cache entries dropped on an invalidation from the shared subscriber store');
+    this.workers = g('workers', 'HTTP proxy worker processes running (process.workers > 1)');
+    this.workerRestarts = c('worker_restarts_total', 'HTTP proxy worker processes that died and were started again');
 
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);

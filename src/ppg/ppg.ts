@@ -149,6 +149,8 @@ export class Ppg implements Component, PapHandler {
     const wait = Promise.all([...this.attempts]);
     await Promise.race([wait, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
     await this.deps.sms?.close(deadline);
+    // the IP bearer may own sockets (when it was not handed the WSP one); IpBearer has no close in the seam
+    await (this.deps.ip as { close?: () => Promise<void> } | undefined)?.close?.();
     await this.journal?.close();
   }
 

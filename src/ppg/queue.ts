@@ -175,6 +175,7 @@ export class PushQueue {
     const start = Math.max(now, input.deliverAfter ?? now);
     const push: QueuedPush = {
       ...input,
+      body: ownCopy(input.body),
       deliverBefore,
       key,
       receivedAt: now,
@@ -471,10 +472,21 @@ export class PushQueue {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A copy of exactly its size, outside Node's shared 8 KB allocation pool: the caller's buffer is
+ * often a view into a whole request body or an encoder's scratch buffer, and a pooled copy would
+ * keep its whole pool slab (mostly other, dead allocations) alive for as long as the push waits.
+ */
+function ownCopy(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(b.length);
+  b.copy(out);
+  return out;
+}
+
 function storePush(p: QueuedPush): StoredPush {
   return { ...p, body: p.body.toString('base64'), addresses: p.addresses.map((a) => ({ ...a })) };
 }
 
 function loadPush(s: StoredPush): QueuedPush {
-  return { ...s, body: Buffer.from(s.body, 'base64'), addresses: s.addresses.map((a) => ({ ...a })) };
+  return { ...s, body: ownCopy(Buffer.from(s.body, 'base64')), addresses: s.addresses.map((a) => ({ ...a })) };
 }

@@ -64,6 +64,7 @@ t.test('a single SMS push, and a plain text SMS without UDH', async (t) => {
   t.equal(out.messages.length, 1);
   t.equal(out.messages[0].concatenation, undefined);
   t.equal(out.messages[0].wsp.contentType, 'application/vnd.wap.sic');
+  t.match(out.messages[0].wsp.body.wbxml.xml, /<indication href="http:\/\/a"\/>/, 'the SI shown as XML');
   t.equal(out.sms[1].form, 'SMS-DELIVER');
   t.equal(out.sms[1].alphabet, 'gsm7');
 });
@@ -82,8 +83,28 @@ t.test('wapgw decode --as sms HEX HEX (CLI)', async (t) => {
   const stdin = spawnSync(process.execPath, [CLI, 'decode', '--as', 'sms', '-'], { encoding: 'utf8', input: parts.map((p) => p.toString('hex')).join('\n') + '\n' });
   t.equal(stdin.status, 0, stdin.stderr);
   t.equal((JSON.parse(stdin.stdout) as J).messages[0].length, wdp.length, 'hex lines on stdin');
+  const rawIn = spawnSync(process.execPath, [CLI, 'decode', '--as', 'sms', '-'], { input: parts[0]! });
+  t.equal(rawIn.status, 0, 'raw bytes of one SMS on stdin');
+  t.equal((JSON.parse(rawIn.stdout.toString()) as J).sms[0].dataLength, 128, 'the first part: 128 octets of push');
   const bad = spawnSync(process.execPath, [CLI, 'decode', '--as', 'sms', parts[0]!.toString('hex'), '0c05'], { encoding: 'utf8' });
   t.equal(bad.status, 1);
   t.match(bad.stderr, /^malformed: sms: input 2: .* at offset \d+\n$/);
   t.notMatch(bad.stderr, /at .*\.js:/, 'no stack trace');
+});
+
+t.test('random SMS inputs: only DecodeError escapes', async () => {
+  const { DecodeError } = await import('../../src/core/errors');
+  const fc = (await import('fast-check')).default;
+  const udhFirst = fc.uint8Array({ maxLength: 140 }).map((b) => Buffer.concat([hex`06 05 04 0b 84 23 f0`, Buffer.from(b)]));
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 160 }).map((b) => Buffer.from(b)), udhFirst), { minLength: 1, maxLength: 4 }), (inputs) => {
+      try {
+        inspectSms(inputs);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
 });

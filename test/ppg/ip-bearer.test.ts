@@ -6,6 +6,9 @@
  */
 import dgram from 'node:dgram';
 import t from 'tap';
+import { silentLogger } from '../../src/core/logger';
+import { UdpBearer } from '../../src/edge/udp-bearer';
+import { Metrics } from '../../src/ops/metrics';
 import { IpPushBearer } from '../../src/ppg/bearers/ip';
 import { encodeConnectionlessPush } from '../../src/ppg/wsp-push';
 
@@ -73,4 +76,19 @@ t.test('own sockets (IPv4 and IPv6), refusals', async (t) => {
   t.match(await b4.send('127.0.0.1', wdp), { ok: false, retry: true, code: 'ERR_IP_CLOSED' });
   p4.sock.close();
   await b.close();
+});
+
+t.test("through the edge's UdpBearer: from its CL socket", async (t) => {
+  const p = await phone('udp4', '127.0.0.1');
+  const edge = new UdpBearer({ bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, logger: silentLogger(), metrics: new Metrics() });
+  const bound = await edge.start();
+  const cl = bound.find((b) => b.role === 'cl')!;
+  const b = new IpPushBearer({ edge, port: p.port });
+  t.strictSame(await b.send('127.0.0.1', wdp), { ok: true, messageIds: [] });
+  const got = await p.next();
+  t.ok(got.msg.equals(wdp));
+  t.equal(got.port, cl.port, 'source port = the WSP CL socket');
+  t.match(b.status(), { source: 'wsp-cl socket (edge)', sent: 1 });
+  await edge.close();
+  p.sock.close();
 });

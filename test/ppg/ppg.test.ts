@@ -183,7 +183,7 @@ t.test('access: default deny, Basic users with networks, every refusal a PAP doc
 });
 
 t.test('limits: body size, rate per initiator', async (t) => {
-  const { url } = await startPpg(t, { over: { limits: { maxBodyBytes: 2000, perInitiatorPerSecond: 1, burst: 3 } } });
+  const { url } = await startPpg(t, { over: { limits: { maxBodyBytes: 2000, perInitiatorPerSecond: 0.001, burst: 3 } } });
   const big = await post(url, pushXml('big', ['WAPPUSH=+4917012345/TYPE=PLMN']), { type: 'application/vnd.wap.mms-message', body: Buffer.alloc(5000, 1) });
   t.equal(big.status, 413);
   t.equal((big.doc?.message as { code: number }).code, 2000);

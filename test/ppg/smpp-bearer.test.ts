@@ -87,6 +87,7 @@ t.test('concatenation: 8-bit and 16-bit references, the part limit', async (t) =
   const tooBig = await b8.submit('4917000001', wdp(128 * 3 + 1), { registeredDelivery: false });
   t.match(tooBig, { ok: false, retry: false, code: 'ERR_SMS_TOO_MANY_PARTS' });
   t.equal(smsc.submits.length, 3, 'nothing sent for a push over the limit');
+  t.match(await b8.submit('4917000001', payload, { registeredDelivery: false, ref: 300 }), { ok: false, retry: false, code: 'ERR_SMS_ENCODE' }, 'an 8-bit reference over 255');
   await b8.close(Date.now() + 1000);
 
   const b16 = new SmppBearer({ smsc: [smscOpts(smsc, { concatRefBits: 16 })] });
@@ -206,16 +207,67 @@ t.test('failover in list order, reconnect with back-off, bind refused, transmitt
   await locked.close();
 });
 
-t.test('connection lost with submits outstanding: they answer retry', async (t) => {
+t.test('connection lost with submits outstanding and queued: they answer retry', async (t) => {
   const smsc = await startSmsc({ responseDelayMs: 2000 });
-  const b = new SmppBearer({ smsc: [smscOpts(smsc)] });
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { windowSize: 1 })] });
   await b.start();
   await bound(b);
   const p = b.submit('4917', wdp(30), { registeredDelivery: false });
-  await smsc.waitSubmits(0);
+  const queued = b.submit('4918', wdp(30), { registeredDelivery: false });
   await until(() => smsc.server.maxOutstanding === 1, 5000, 'submit at the SMSC');
+  t.equal((b.status() as { queued: number }).queued, 1, 'the second waits for the window');
   smsc.server.dropConnections();
   t.match(await p, { ok: false, retry: true, code: 'ERR_SMPP_CONNECTION_LOST' });
+  t.match(await queued, { ok: false, retry: true, code: 'ERR_SMPP_NOT_BOUND' }, 'queued SMS do not wait for a rebind');
+  await b.close(Date.now() + 500);
+  await smsc.close();
+});
+
+t.test('no submit_sm_resp within responseTimeoutMs: the session is dropped, the push retries, the client rebinds', async (t) => {
+  const smsc = await startSmsc({ responseDelayMs: 3000 });
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { responseTimeoutMs: 400 })] });
+  await b.start();
+  await bound(b);
+  t.match(await b.submit('4917', wdp(30), { registeredDelivery: false }), { ok: false, retry: true, code: 'ERR_SMPP_CONNECTION_LOST' });
+  await until(() => smsc.server.binds.length >= 2 && b.healthy(), 5000, 'rebind');
+  t.pass('bound again after the drop');
+  await b.close(Date.now() + 300);
+  await smsc.close();
+});
+
+/** The command_ids the client sent on the SMSC's connections, in order (from the captured octets). */
+function commandsFromClient(smsc: TestSmsc): number[] {
+  const byConn = new Map<number, Buffer[]>();
+  for (const c of smsc.chunks) if (c.direction === 'in') byConn.set(c.connection, [...(byConn.get(c.connection) ?? []), c.bytes]);
+  const out: number[] = [];
+  for (const chunks of byConn.values()) {
+    const all = Buffer.concat(chunks);
+    for (let i = 0; i + 16 <= all.length; i += all.readUInt32BE(i)) out.push(all.readUInt32BE(i + 4));
+  }
+  return out;
+}
+
+t.test('enquire_link while bound; unbind on close', async (t) => {
+  const smsc = await startSmsc();
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { enquireLinkMs: 30 })] });
+  await b.start();
+  await bound(b);
+  await until(() => commandsFromClient(smsc).filter((c) => c === 0x15).length >= 2, 5000, 'two enquire_link');
+  t.ok(b.healthy(), 'still bound: every enquire_link answered');
+  await b.close(Date.now() + 1000);
+  const cmds = commandsFromClient(smsc);
+  t.equal(cmds[0], 0x09, 'bind_transceiver first');
+  t.equal(cmds[cmds.length - 1], 0x06, 'unbind last');
+  await smsc.close();
+});
+
+t.test('an unanswered enquire_link drops the session; the client reconnects', async (t) => {
+  const smsc = await startSmsc({ ignoreEnquireLink: true });
+  const events: SmppEvent[] = [];
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { enquireLinkMs: 30, responseTimeoutMs: 200 })], onEvent: (e) => events.push(e) });
+  await b.start();
+  await until(() => smsc.server.binds.length >= 2, 5000, 'a second bind');
+  t.ok(events.some((e) => e.type === 'state' && e.state === 'backoff'), 'the session was given up');
   await b.close(Date.now() + 500);
   await smsc.close();
 });

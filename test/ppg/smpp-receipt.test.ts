@@ -1,6 +1,7 @@
 /**
  * Delivery receipts (SMPP 3.4 Appendix B text; receipted_message_id / message_state TLVs).
  */
+import fc from 'fast-check';
 import t from 'tap';
 import { isDeliveryReceipt, parseReceiptText, receiptFromDeliverSm } from '../../src/ppg/bearers/smpp-receipt';
 
@@ -34,4 +35,14 @@ t.test('receipt from deliver_sm', async (t) => {
   t.strictSame(receiptFromDeliverSm({ esm_class: 0x04, receipted_message_id: 'X9', message_state: 4 }, 1), { messageId: 'X9', state: 'deleted', at: 1 });
   t.equal(receiptFromDeliverSm({ esm_class: 0x00, text: TEXT }, 1), undefined, 'an MO SMS is not a receipt');
   t.equal(receiptFromDeliverSm({ esm_class: 0x04, text: 'stat:DELIVRD' }, 1), undefined, 'no id, nothing to match');
+});
+
+t.test('any text: a receipt or undefined, never a throw', async () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 300 }), fc.integer({ min: 0, max: 255 }), fc.option(fc.integer({ min: 0, max: 255 })), (text, esm, state) => {
+      const r = receiptFromDeliverSm({ esm_class: esm, text, ...(state === null ? {} : { message_state: state }) }, 1);
+      return r === undefined || (typeof r.messageId === 'string' && r.messageId.length > 0);
+    }),
+    { numRuns: 2000 },
+  );
 });

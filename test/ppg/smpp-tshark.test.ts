@@ -71,3 +71,26 @@ t.test('tshark dissects the SMPP session down to the MMS notification', { skip: 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+t.test('tshark reassembles a push concatenated with 16-bit references (IEI 0x08)', { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
+  const smsc = await startSmsc();
+  const b = new SmppBearer({ smsc: [{ host: '127.0.0.1', port: smsc.port, concatRefBits: 16 }] });
+  await b.start();
+  while (!b.healthy()) await new Promise((r) => setTimeout(r, 10));
+  t.match(await b.submit('4917012345', push(LONG), { registeredDelivery: false, ref: 0xabcd }), { ok: true });
+  await b.close(Date.now() + 1000);
+  await smsc.close();
+  const dir = mkdtempSync(join(tmpdir(), 'wapgw-smpp-'));
+  try {
+    const file = join(dir, 'smpp16.pcap');
+    writeFileSync(file, buildTcpPcap(smsc.chunks.map((c) => ({ fromClient: c.direction === 'in', payload: c.bytes })), { serverPort: 2775 }));
+    const frames = tsharkDecode(file);
+    t.strictSame(frames.flatMap((f) => f.errors), [], 'nothing malformed');
+    const all = (name: string) => frames.flatMap((f) => f.all(name));
+    t.strictSame(all('gsm_sms.udh.mm.msg_id'), ['43981', '43981', '43981'], '16-bit reference 0xabcd in every part');
+    t.strictSame(all('gsm_sms.udh.mm.msg_part'), ['1', '2', '3']);
+    t.ok(all('mmse.content_location').includes(LONG), 'reassembled: WSP Push -> m-notification-ind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,8 @@
  * WAP push port 2948 (WAP-259 WDP over IP, Appendix B port numbers).
  *
  * The source port should be the PPG's WSP connectionless port (9200), which a phone may check:
- * hand in the CL socket the edge already bound on wsp.connectionlessPort (`socket`). Without one,
+ * hand in the edge's UdpBearer (`edge`, its CL socket bound on wsp.connectionlessPort) or a bound
+ * socket (`socket`). Without either,
  * the bearer opens its own sockets (one per address family, on an ephemeral port) and the source
  * port is then NOT 9200. Unconfirmed push: nothing comes back, so `ok` means "handed to the
  * kernel", and messageIds is empty. Send errors answer retry:true; a bad address or an oversized
@@ -11,6 +12,7 @@
  */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
+import type { Peer } from '../../edge/udp-bearer';
 import { type BearerOutcome, type IpBearer, WAP_PUSH_PORT } from '../bearer';
 
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
@@ -22,8 +24,19 @@ export interface DatagramSocket {
   address(): { address: string; family: string; port: number };
 }
 
+/** The edge's UDP bearer (src/edge/udp-bearer.ts): sends from its 'cl' socket, fire and forget. */
+export interface EdgeDatagramSender {
+  send(role: 'cl', buf: Buffer, peer: Peer): void;
+}
+
 export interface IpPushBearerOptions {
-  /** The WSP CL socket (source port 9200). A dual-stack "::" socket reaches IPv4 phones as ::ffff:a.b.c.d. */
+  /**
+   * The gateway's UdpBearer: pushes leave from its WSP CL socket (source port 9200); it maps IPv4
+   * peers for a dual-stack socket, counts the datagram and logs send errors itself, so `ok` then
+   * means "queued on that socket". Preferred over `socket`.
+   */
+  edge?: EdgeDatagramSender;
+  /** A bound datagram socket (source port = its port). A dual-stack "::" socket reaches IPv4 phones as ::ffff:a.b.c.d. */
   socket?: DatagramSocket;
   /** Destination port; 2948 unless a test says otherwise. */
   port?: number;
@@ -32,6 +45,7 @@ export interface IpPushBearerOptions {
 export class IpPushBearer implements IpBearer {
   private readonly port: number;
   private readonly handed: DatagramSocket | undefined;
+  private readonly edge: EdgeDatagramSender | undefined;
   private readonly own = new Map<4 | 6, dgram.Socket>();
   private closed = false;
   readonly counts = { sent: 0, failed: 0 };
@@ -39,11 +53,13 @@ export class IpPushBearer implements IpBearer {
   constructor(o: IpPushBearerOptions = {}) {
     this.port = o.port ?? WAP_PUSH_PORT;
     this.handed = o.socket;
+    this.edge = o.edge;
   }
 
   /** Which source the pushes leave from: the handed CL socket or our own ephemeral ones. */
   status(): Record<string, unknown> {
-    return { source: this.handed ? `wsp-cl socket port ${this.handed.address().port}` : 'own socket (ephemeral port)', ...this.counts };
+    const source = this.edge ? 'wsp-cl socket (edge)' : this.handed ? `wsp-cl socket port ${this.handed.address().port}` : 'own socket (ephemeral port)';
+    return { source, ...this.counts };
   }
 
   async send(address: string, wdp: Buffer): Promise<BearerOutcome> {
@@ -51,6 +67,11 @@ export class IpPushBearer implements IpBearer {
     if (family === 0) return { ok: false, retry: false, code: 'ERR_IP_BAD_ADDRESS', reason: `not an IP address: ${address}` };
     if (wdp.length > MAX_DATAGRAM) return { ok: false, retry: false, code: 'ERR_IP_TOO_LARGE', reason: `${wdp.length} octets do not fit one UDP datagram` };
     if (this.closed) return { ok: false, retry: true, code: 'ERR_IP_CLOSED', reason: 'the IP bearer is closed' };
+    if (this.edge) {
+      this.edge.send('cl', wdp, { address, port: this.port, family: family as 4 | 6 });
+      this.counts.sent++;
+      return { ok: true, messageIds: [] };
+    }
     let sock: DatagramSocket;
     let to = address;
     if (this.handed) {

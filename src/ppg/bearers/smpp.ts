@@ -10,7 +10,8 @@
  *   with an 8-bit or 16-bit reference, `maxParts` at most), one submit_sm per part (§4.4):
  *   esm_class 0x40 (UDHI), data_coding 0x04 (8-bit binary), registered_delivery 1 when asked.
  *   Parts wait in one bounded FIFO; the pump sends while the chosen SMSC has a free window slot
- *   (`windowSize` outstanding submit_sm) and a token of its rate limit (`maxPerSecond`).
+ *   (`windowSize` outstanding submit_sm) and a token of its rate limit (`maxPerSecond`). When the
+ *   last bound session is lost, what is queued answers retry:true at once (ERR_SMPP_NOT_BOUND).
  * - Answers (§5.1.3): ESME_RTHROTTLED (0x58) and ESME_RMSGQFUL (0x14) put the part back at the
  *   head of the queue and pause that SMSC (1 s, then 2 s, 4 s), at most THROTTLE_RETRIES times per
  *   part; then the push answers retry:true. Other statuses answer at once: transient ones
@@ -24,6 +25,7 @@
  */
 import * as smpp from 'smpp';
 import { partsNeeded, splitWdp, TooManyPartsError } from '../../codec/sms';
+import { WapgwError } from '../../core/errors';
 import {
   type BearerOutcome,
   type DeliveryReceipt,
@@ -190,7 +192,8 @@ export class SmppBearer implements SmsBearer {
       const ref = opts.ref ?? (this.ref = (this.ref + 1) & (refBits === 16 ? 0xffff : 0xff));
       parts = splitWdp(wdp, { dstPort: WAP_PUSH_PORT, srcPort: WSP_CL_PORT, ref, refBits, maxParts: primary.o.maxParts });
     } catch (e) {
-      if (e instanceof TooManyPartsError) return Promise.resolve(fail(false, e.code, e.message));
+      // too many parts, or a `ref` out of range for the reference size: retrying cannot help
+      if (e instanceof TooManyPartsError || e instanceof WapgwError) return Promise.resolve(fail(false, e.code, e.message));
       throw e;
     }
     return new Promise<BearerOutcome>((resolve) => {
@@ -266,7 +269,11 @@ export class SmppBearer implements SmsBearer {
       lost = true;
       this.sessionLost(s, why);
     };
-    session.on('error', (e: Error) => onLost(e.message));
+    // the package stops reading a session after a PDU it cannot parse: drop it and reconnect
+    session.on('error', (e: Error) => {
+      onLost(e.message);
+      session.destroy();
+    });
     session.on('close', () => onLost('connection closed'));
     session.on('connect', () => {
       this.setState(s, 'binding');
@@ -303,19 +310,22 @@ export class SmppBearer implements SmsBearer {
   }
 
   private enquire(s: Smsc, session: smpp.Session): void {
-    const t = setTimeout(() => session.destroy(), s.o.responseTimeoutMs);
-    session.send(new smpp.PDU('enquire_link', {}), () => clearTimeout(t));
+    // no enquire_link_resp in time: the link is dead (SMPP 3.4 §4.11), drop it and reconnect
+    const t = setTimeout(() => {
+      s.timers.delete(t);
+      session.destroy();
+    }, s.o.responseTimeoutMs);
+    s.timers.add(t);
+    session.send(new smpp.PDU('enquire_link', {}), () => {
+      clearTimeout(t);
+      s.timers.delete(t);
+    });
   }
 
   private incoming(s: Smsc, session: smpp.Session, pdu: smpp.Pdu): void {
     if (pdu.isResponse()) return; // answered through the send callbacks
+    if (answerLinkControl(session, pdu)) return;
     switch (pdu.command) {
-      case 'enquire_link':
-        session.send(pdu.response());
-        return;
-      case 'unbind':
-        session.send(pdu.response(), undefined, () => session.close());
-        return;
       case 'deliver_sm': {
         session.send(pdu.response());
         const sm = pdu.short_message as { message?: string | Buffer } | Buffer | undefined;
@@ -357,6 +367,10 @@ export class SmppBearer implements SmsBearer {
     const delay = Math.min(s.o.reconnectMaxMs, s.o.reconnectMinMs * 2 ** Math.min(s.failures - 1, 20));
     this.setState(s, 'backoff', why);
     this.later(s, delay, () => this.connect(s));
+    if (!this.primary()) {
+      // no SMSC left bound: what waits would wait for an unknown time; the PPG retries it later
+      for (const p of this.queue.splice(0)) this.finishPart(p, fail(true, 'ERR_SMPP_NOT_BOUND', 'no SMSC is bound'));
+    }
     this.pump();
   }
 
@@ -370,7 +384,7 @@ export class SmppBearer implements SmsBearer {
     }
     while (this.queue.length > 0 && !this.closed) {
       const s = this.primary();
-      if (!s || !s.session) return; // waits for a bind (the bind calls pump)
+      if (!s || !s.session) return; // (nothing queued stays without a bound SMSC: sessionLost fails it)
       if (s.inFlight.size >= s.o.windowSize) return; // a response calls pump
       const now = this.now();
       const wait = Math.max(s.pausedUntil - now, s.tokenWait(now));
@@ -413,7 +427,11 @@ export class SmppBearer implements SmsBearer {
       this.pump();
     });
     if (!sent) {
+      // the socket is no longer writable: the SMS waits for the next bound session
+      s.counts.submitted--;
       this.queue.unshift(part);
+      session.destroy();
+      this.sessionLost(s, 'socket not writable');
       return;
     }
     const timer = setTimeout(() => {
@@ -462,6 +480,17 @@ export class SmppBearer implements SmsBearer {
       job.resolve({ ok: true, messageIds: job.ids as string[] });
     }
   }
+}
+
+/**
+ * Either side's answer to the session-control requests of SMPP 3.4 §4.11 / §4.2: enquire_link gets
+ * enquire_link_resp; unbind gets unbind_resp, then the connection is closed. True when handled.
+ */
+export function answerLinkControl(session: smpp.Session, pdu: smpp.Pdu): boolean {
+  if (pdu.command === 'enquire_link') session.send(pdu.response());
+  else if (pdu.command === 'unbind') session.send(pdu.response(), undefined, () => session.close());
+  else return false;
+  return true;
 }
 
 function fail(retry: boolean, code: string, reason: string): BearerOutcome {
