@@ -19,9 +19,14 @@ const VERSION: string = (() => {
 
 const USAGE = `usage:
   wapgw start [-c FILE]                 run the gateway (default conf/wapgw.yaml)
+  wapgw start --workers N|auto [-c FILE]   the same, with the HTTP proxy in N worker processes
   wapgw check-config [-c FILE]          validate FILE; one line per problem
-  wapgw decode [--as wtp|wsp|wsp-cl|mms] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
+  wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
+  wapgw decode --as sms HEX...          SMS TPDUs or SMPP short_messages with UDH: ports, concatenation, the WSP Push inside
   wapgw status [-c FILE]                print the running gateway's /status
+  wapgw push --to ADDR (--mms-notification URL | --si URL TEXT | --file F --type T) [-c FILE]
+                                        send one push through the running gateway's PPG; prints the PAP response
+  wapgw mms TYPE [options] [--hex]      encode an MMS PDU to stdout ('wapgw mms help' lists the types)
   wapgw version                         print the version`;
 
 interface Args {
@@ -30,6 +35,8 @@ interface Args {
   /** -c was given (otherwise `config` is the default, see `useShippedConfigIfNeeded`). */
   configGiven?: boolean;
   as?: string;
+  /** --workers N|auto (start): overrides process.workers. */
+  workers?: string;
   rest: string[];
 }
 
@@ -44,8 +51,10 @@ export function parseArgs(argv: string[]): Args {
       out.config = a.slice(9);
       out.configGiven = true;
     }
-    else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl or mms');
+    else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl, mms or wbxml');
     else if (a.startsWith('--as=')) out.as = a.slice(5);
+    else if (a === '--workers') out.workers = argv[++i] ?? fail('--workers needs a number or auto');
+    else if (a.startsWith('--workers=')) out.workers = a.slice(10);
     else out.rest.push(a);
   }
   return out;
@@ -78,6 +87,13 @@ function readStdin(): Buffer {
 async function cmdStart(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const logger = createLogger({ level: config.log.level, redactPersonalData: config.log.redactPersonalData });
+  // --workers N / process.workers > 1: the proxy in N processes (src/cluster.ts); a worker re-runs this command
+  {
+    const cluster = (await import('node:cluster')).default;
+    const { workerCount, runCluster } = await import('./cluster');
+    const workers = workerCount(args.workers ?? config.process.workers);
+    if (cluster.isWorker || workers > 1) return runCluster({ config, configFile: args.config, logger, version: VERSION, workers });
+  }
   // Loaded here so that decode/check-config/status stay light.
   const { Gateway } = await import('./main');
   const gw = new Gateway({ config, logger, configFile: args.config, version: VERSION });
@@ -137,16 +153,43 @@ async function cmdCheckConfig(args: Args): Promise<number> {
 async function cmdDecode(args: Args): Promise<number> {
   const input = args.rest[0];
   if (input === undefined) fail('decode needs HEX or - (raw bytes on stdin)');
-  let buf: Buffer;
-  if (input === '-') buf = readStdin();
-  else {
-    const clean = input.replace(/[\s:|]/g, '');
+  const hexArg = (a: string): Buffer => {
+    const clean = a.replace(/[\s:|]/g, '');
     if (!/^([0-9a-fA-F]{2})+$/.test(clean)) fail('decode: the argument is not hex (pairs of 0-9a-f)');
-    buf = Buffer.from(clean, 'hex');
+    return Buffer.from(clean, 'hex');
+  };
+  if (args.as?.toLowerCase() === 'sms') {
+    // several SMS, one per argument; with '-', stdin holds hex lines (one SMS each) or one SMS as raw bytes
+    let bufs: Buffer[];
+    if (input === '-') {
+      const raw = readStdin();
+      const text = raw.toString('latin1');
+      bufs = /^[\s0-9a-fA-F:|]+$/.test(text) && /[0-9a-fA-F]/.test(text) ? text.split(/\n+/).filter((l) => l.trim() !== '').map(hexArg) : [raw];
+    } else bufs = args.rest.map(hexArg);
+    const { inspectSms } = await import('./codec/inspect-sms');
+    process.stdout.write(`${JSON.stringify(inspectSms(bufs), null, 2)}\n`);
+    return 0;
   }
+  const buf = input === '-' ? readStdin() : hexArg(input);
   const { inspect } = await import('./codec/inspect');
   const out = inspect(buf, args.as);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return 0;
+}
+
+/** `wapgw mms TYPE [options]`: the raw PDU on stdout (hex with --hex); see src/codec/mms/compose.ts. */
+async function cmdMms(argv: string[]): Promise<number> {
+  const { composeMms, MMS_USAGE } = await import('./codec/mms/compose');
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0] as string)) {
+    process.stdout.write(`${MMS_USAGE}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const { encodeMms } = await import('./codec/mms');
+  const { pdu, hex } = composeMms(argv, { readFile: (f) => readFileSync(f), now: () => Date.now() });
+  const bytes = encodeMms(pdu);
+  if (hex) process.stdout.write(`${bytes.toString('hex')}\n`);
+  else if (process.stdout.isTTY) fail('mms: stdout is a terminal; redirect it to a file (> m-send-req.bin) or add --hex');
+  else process.stdout.write(bytes);
   return 0;
 }
 
@@ -163,6 +206,16 @@ async function cmdStatus(args: Args): Promise<number> {
   return 0;
 }
 
+async function cmdPush(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  const { parsePushArgs, sendPush } = await import('./ppg/push-cli');
+  const r = await sendPush(parsePushArgs(args.rest, config));
+  process.stdout.write(r.xml.endsWith('\n') ? r.xml : `${r.xml}\n`);
+  if (r.ok) return 0;
+  process.stderr.write(`refused: ${r.code} ${r.reason}\n`);
+  return 1;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   switch (args.cmd) {
@@ -177,6 +230,10 @@ export async function run(argv: string[]): Promise<number> {
     case 'status':
       useShippedConfigIfNeeded(args);
       return cmdStatus(args);
+    case 'push':
+      return cmdPush(args);
+    case 'mms':
+      return cmdMms(argv.slice(1));
     case 'version':
     case '--version':
     case '-v':

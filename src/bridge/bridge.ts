@@ -127,9 +127,11 @@ export class WspBridge {
       m.rateLimited.inc({ layer: 'wsp' });
       return textReply(503, 'too many requests from this address');
     }
-    const access = this.d.access.check(req.sourceIp);
+    // store-workers: `await` (the Redis store may need a round trip on a cache miss)
+    const access = await this.d.access.check(req.sourceIp);
     if (!access.ok) {
       m.accessDenied.inc({ layer: 'wsp', reason: access.reason });
+      if (access.status === 503) return textReply(503, 'subscriber store unavailable');
       return textReply(403, access.reason === 'network' ? 'source network not allowed' : 'unknown subscriber');
     }
     seen(access.subscriber);

@@ -40,6 +40,15 @@ const httpUrl = z.string().superRefine((s, ctx) => {
   }
 });
 
+const redisUrl = z.string().superRefine((s, ctx) => {
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') ctx.addIssue({ code: 'custom', message: `"${s}" must be a redis: or rediss: URL` });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a URL (redis://host:port)` });
+  }
+});
+
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
 
 const rate = (perSecond: number, burst: number, what: string) =>
@@ -143,6 +152,28 @@ export const configSchema = z
       .object({
         staticFile: z.string().nullable().default(null).describe('YAML list of {ip | prefix, msisdn, imsi?} loaded at start and on SIGHUP'),
         maxEntries: count(1000000, 'bindings kept (least recently used evicted, counted and logged)'),
+        store: z.enum(['memory', 'redis']).default('memory').describe('memory | redis (shared by every instance and worker)'),
+        redis: z
+          .object({
+            url: redisUrl.default('redis://127.0.0.1:6379').describe('Redis or Valkey: redis://[user:password@]host:port[/db] (rediss:// for TLS); with sentinel, only credentials and db are used'),
+            sentinel: z
+              .object({
+                name: z.string().min(1).describe('the master name the sentinels monitor'),
+                nodes: z.array(z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, 'host:port')).min(1).describe('sentinels as host:port'),
+              })
+              .strict()
+              .nullable()
+              .default(null)
+              .describe('Redis Sentinel: {name, nodes}; null = connect to url directly'),
+            keyPrefix: z.string().min(1).default('wapgw:').describe('prefix of every key the gateway writes (several deployments can share one server)'),
+            cacheEntries: count(100000, 'local cache of lookups (bindings and misses), invalidated by the server (CLIENT TRACKING)'),
+            commandTimeoutMs: ms(500, 'a store command not answered within this fails (request refused, RADIUS not answered)'),
+            connectTimeoutMs: ms(2000, 'TCP connect timeout toward the store'),
+            heartbeatMs: ms(100, 'how often the invalidation path is proven live (a write the server must report back)'),
+            livenessMs: ms(300, 'the local cache is used only while the last proof is this recent; beyond it every lookup is a round trip'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -179,6 +210,96 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    ppg: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the Push Proxy Gateway (PAP over HTTP in, WAP Push over SMS/IP out)'),
+        bind: host('127.0.0.1', 'PAP endpoint bind address'),
+        port: port.default(8090).describe('PAP over HTTP'),
+        path: z.string().regex(/^\/[!-~]*$/, 'an absolute path like /wappush').default('/wappush').describe('the PAP endpoint path'),
+        allowedNetworks: z.array(cidr).default([]).describe('initiator networks accepted without credentials (default: none; default deny)'),
+        users: z
+          .array(
+            z
+              .object({
+                username: z.string().min(1).regex(/^[^:]+$/, 'no colon in a user name').describe('HTTP Basic user name'),
+                password: z.string().min(8).describe('HTTP Basic password (8+ characters)'),
+                allowedNetworks: z.array(cidr).min(1).describe('networks this user may push from'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('push initiators with HTTP Basic credentials: [{username, password, allowedNetworks}]'),
+        stateDir: z.string().min(1).nullable().default(null).describe('durable push queue directory (required when enabled)'),
+        fsync: z.boolean().default(true).describe('fdatasync the journal before answering 1001 (false: survives a crash of the process, not of the machine)'),
+        ipPushForBound: z.boolean().default(false).describe('push a PLMN address over IP (UDP 2948) while its MSISDN is bound to an IPv4 address in the subscriber table'),
+        registeredDelivery: z.boolean().default(true).describe('ask the SMSC for delivery receipts; a failed receipt updates the state and the result notification'),
+        senderName: z.string().default('wapgw').describe('sender-name in PAP responses and result notifications'),
+        smsc: z
+          .array(
+            z
+              .object({
+                host: z.string().min(1).describe('SMSC host'),
+                port: port.default(2775).describe('SMPP port'),
+                systemId: z.string().max(15).default('').describe('bind system_id'),
+                password: z.string().max(8).default('').describe('bind password'),
+                systemType: z.string().max(12).default('').describe('bind system_type'),
+                bindMode: z.enum(['transmitter', 'transceiver']).default('transceiver').describe('bind_transceiver (receipts on the same session) or bind_transmitter'),
+                maxPerSecond: z.number().positive().default(50).describe('submit_sm per second to this SMSC'),
+                windowSize: count(10, 'outstanding submit_sm without a response'),
+                concatRefBits: z.union([z.literal(8), z.literal(16)]).default(8).describe('concatenation reference: 8-bit (IEI 0x00) or 16-bit (IEI 0x08)'),
+                maxParts: count(8, 'most SMS one push may take'),
+                enquireLinkMs: ms(30000, 'enquire_link period while bound'),
+                reconnectMinMs: ms(1000, 'first reconnect delay (doubles up to reconnectMaxMs)'),
+                reconnectMaxMs: ms(60000, 'longest reconnect delay'),
+                responseTimeoutMs: ms(10000, 'how long a submit_sm may wait for its response'),
+                sourceAddr: z.string().default('').describe("submit_sm source_addr ('' = the SMSC's default)"),
+                sourceAddrTon: z.number().int().min(0).max(255).default(0).describe('source_addr_ton'),
+                sourceAddrNpi: z.number().int().min(0).max(255).default(0).describe('source_addr_npi'),
+                serviceType: z.string().default('').describe("submit_sm service_type ('' = the SMSC's default)"),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('SMPP 3.4 SMSCs in failover order: [{host, port, systemId, password, systemType, maxPerSecond, ...}]'),
+        limits: z
+          .object({
+            maxBodyBytes: count(65536, 'largest PAP request body; larger gets a badmessage-response'),
+            maxContentBytes: count(16384, 'largest content entity (after base64) one push may carry'),
+            maxAddresses: count(100, 'addresses in one push-message'),
+            maxPending: count(200000, 'pushes still at work held at once; more are refused with PAP 3003'),
+            maxFinished: count(100000, 'finished pushes kept for status queries and admin /pushes'),
+            retainMs: ms(3600000, 'how long a finished push is kept for status queries'),
+            perInitiatorPerSecond: z.number().nonnegative().default(100).describe('PAP requests per second from one initiator (user, else source IP; 0 = no limit)'),
+            burst: count(200, 'PAP requests one initiator may send at once'),
+            maxInitiators: count(10000, 'initiators tracked by the rate limit (least recently seen forgotten first)'),
+          })
+          .strict()
+          .prefault({}),
+        retry: z
+          .object({
+            initialDelayMs: ms(5000, 'first retry after a transient bearer failure'),
+            maxDelayMs: ms(600000, 'longest delay between attempts'),
+            multiplier: z.number().min(1).default(2).describe('back-off factor per attempt'),
+            defaultLifetimeMs: ms(86400000, 'a push with no deliver-before-timestamp expires this long after it was accepted'),
+          })
+          .strict()
+          .prefault({}),
+        notify: z
+          .object({
+            timeoutMs: ms(10000, 'result notification POST timeout'),
+            maxAttempts: count(5, 'result notification attempts before giving up (logged, counted)'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((p, ctx) => {
+        if (p.enabled && !p.stateDir) ctx.addIssue({ code: 'custom', path: ['stateDir'], message: 'required when ppg.enabled is true: a directory for the durable push queue' });
+        if (p.enabled && p.allowedNetworks.length === 0 && p.users.length === 0) {
+          ctx.addIssue({ code: 'custom', path: ['users'], message: 'no push initiator can reach the PPG: add users or allowedNetworks (default deny)' });
+        }
+      }),
     admin: z
       .object({
         enabled: z.boolean().default(true).describe('run the admin HTTP server'),
@@ -210,6 +331,18 @@ export const configSchema = z
         bind: host('127.0.0.1', 'demo MMSC bind address'),
         port: port.default(8942).describe('demo MMSC port'),
         maxMessages: count(1000, 'messages the demo MMSC keeps'),
+        ppgUrl: httpUrl.nullable().default(null).describe("when set, the demo MMSC sends each recipient an m-notification-ind by PAP push to this PPG URL (user:password@ in the URL for HTTP Basic)"),
+      })
+      .strict()
+      .prefault({}),
+    demoSmsc: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the built-in demo SMSC (a real SMPP 3.4 server that logs each decoded WAP push; a test fixture, not for production)'),
+        bind: host('127.0.0.1', 'demo SMSC bind address'),
+        port: port.default(2775).describe('demo SMSC SMPP port'),
+        systemId: z.string().max(15).default('').describe("system_id a bind must carry ('' = any)"),
+        password: z.string().max(8).default('').describe("password a bind must carry ('' = any)"),
+        receipts: z.boolean().default(true).describe('send a delivery receipt for each registered_delivery submit'),
       })
       .strict()
       .prefault({}),
@@ -238,6 +371,15 @@ export const configSchema = z
     shutdown: z
       .object({
         drainTimeoutMs: ms(3000, 'on SIGTERM, how long in-flight transactions may take before exit'),
+      })
+      .strict()
+      .prefault({}),
+    process: z
+      .object({
+        workers: z
+          .union([z.literal('auto'), z.number().int().min(1).max(64)])
+          .default(1)
+          .describe('HTTP proxy worker processes (1 = the proxy runs in the main process); auto = one per core'),
       })
       .strict()
       .prefault({}),

@@ -15,6 +15,9 @@
  * The identity headers it received are logged and listed as they came (not redacted): the data
  * in a demo are fake, and seeing them is how a user checks the gateway's identity injection.
  * PDUs are read and written with the MMS codec (src/codec/mms).
+ * With demoMmsc.ppgUrl set, each stored message is announced to each recipient (PLMN or IPv4
+ * address) by an m-notification-ind sent as a PAP push-message (WAP-247) to that PPG, the way an
+ * operator MMSC does (OMA MMS CTR §7.1: notification by WAP Push).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,7 +27,9 @@ import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from '../ops/http-server';
-import { buildSendConf, decodeMms, encodeMms, getField, toEncodedString, type MmsHeader, type MmsPdu } from '../codec/mms';
+import { buildNotificationInd, buildSendConf, decodeMms, encodeMms, getField, getFields, toEncodedString, type MmsHeader, type MmsPdu } from '../codec/mms';
+import { buildPapBody } from '../ppg/multipart';
+import { decodePap, encodePap, parsePapAddress, type PapAddress } from '../ppg/pap';
 
 export const MMS_CONTENT_TYPE = 'application/vnd.wap.mms-message';
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -60,7 +65,8 @@ export class DemoMmsc {
   private readonly store: LRUCache<string, StoredMessage>;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly counts = { received: 0, rejected: 0, retrieved: 0, notifyResp: 0, acknowledge: 0, readReport: 0 };
+  private readonly counts = { received: 0, rejected: 0, retrieved: 0, notifyResp: 0, acknowledge: 0, readReport: 0, pushes: 0, pushFailures: 0 };
+  private pushSeq = 0;
 
   constructor(private readonly deps: DemoMmscDeps) {
     this.logger = deps.logger;
@@ -154,6 +160,7 @@ export class DemoMmsc {
         this.logger.info({ messageId: id, transactionId, bytes: body.length, from: from ?? null, headers: seen }, 'demo MMSC: message stored');
         res.setHeader('X-Mms-Content-Location', location);
         mms(res, 200, encodeMms(buildSendConf({ transactionId, version, status: 'Ok', messageId: id })));
+        if (this.deps.config.ppgUrl) this.notifyRecipients(pdu, id, location, body.length, from);
         return;
       }
       case 'm-notifyresp-ind':
@@ -173,6 +180,63 @@ export class DemoMmsc {
     this.logger.info({ messageType: pdu.type, transactionId }, 'demo MMSC: report received');
     res.statusCode = 204;
     res.end();
+  }
+
+  /** One PAP push per recipient with an m-notification-ind (OMA MMS ENC §6.2) for the stored message. */
+  private notifyRecipients(pdu: MmsPdu, id: string, location: string, size: number, from: string | undefined): void {
+    const url = this.deps.config.ppgUrl as string;
+    for (const field of ['To', 'Cc', 'Bcc'] as const) {
+      for (const v of getFields(pdu, field)) {
+        const text = typeof v === 'object' && v !== null && 'text' in v ? (v as { text: string }).text : String(v);
+        const m = /^(\+?[0-9]{3,20})\/TYPE=PLMN$/i.exec(text) ?? /^(\d{1,3}(?:\.\d{1,3}){3})\/TYPE=IPv4$/i.exec(text);
+        if (!m?.[1]) {
+          this.logger.info({ messageId: id, recipient: text }, 'demo MMSC: recipient not pushable (PLMN or IPv4 only)');
+          continue;
+        }
+        let address: PapAddress;
+        try {
+          address = parsePapAddress(`WAPPUSH=${m[1]}/TYPE=${text.toUpperCase().endsWith('PLMN') ? 'PLMN' : 'IPv4'}`);
+        } catch {
+          continue;
+        }
+        const notification = encodeMms(
+          buildNotificationInd({
+            transactionId: `${id.slice(0, 12)}-${++this.pushSeq}`,
+            ...(from ? { from } : {}),
+            messageSize: size,
+            expiry: 7 * 24 * 3600,
+            contentLocation: location,
+          }),
+        );
+        const pushId = `${id}-${this.pushSeq}@demo-mmsc`;
+        this.push(url, pushId, address, notification).then(
+          (code) => {
+            if (code === 1001) this.counts.pushes++;
+            else this.counts.pushFailures++;
+            this.logger.info({ messageId: id, pushId, papCode: code, address: address.type }, 'demo MMSC: notification pushed to the PPG');
+          },
+          (err: unknown) => {
+            this.counts.pushFailures++;
+            this.logger.warn({ messageId: id, pushId, err: (err as Error).message }, 'demo MMSC: PPG push failed');
+          },
+        );
+      }
+    }
+  }
+
+  /** POSTs one push-message; resolves with the PAP code of the answer. */
+  private async push(ppgUrl: string, pushId: string, address: PapAddress, notification: Buffer): Promise<number> {
+    const u = new URL(ppgUrl);
+    const headers: Record<string, string> = {};
+    if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+    const xml = encodePap({ kind: 'push-message', pushId, addresses: [address], deliverBefore: this.now() + 7 * 24 * 3600 * 1000 });
+    const b = buildPapBody(xml, { contentType: MMS_CONTENT_TYPE, applicationId: 'x-wap-application:mms.ua', body: notification });
+    const res = await fetch(u, { method: 'POST', headers: { ...headers, 'content-type': b.contentType }, body: b.body, signal: AbortSignal.timeout(10000) });
+    const doc = decodePap(await res.text());
+    const msg = doc.message;
+    return msg.kind === 'push-response' ? msg.result.code : 'code' in msg ? msg.code : 0;
   }
 
   private retrieve(id: string, res: ServerResponse): void {

@@ -124,6 +124,11 @@ export class WspGateway implements Component {
     this.timers.rearm();
   }
 
+  /** The connectionless socket (wsp.connectionlessPort), for the PPG's IP push (WAP-259: source port 9200); undefined until started. */
+  connectionlessSocket(): ReturnType<UdpBearer['socket']> {
+    return this.bearer.socket('cl');
+  }
+
   async start(): Promise<Listening[]> {
     this.bound = await this.bearer.start();
     this.up = true;

@@ -19,8 +19,12 @@ import type { Metrics } from './metrics';
 /** What the admin server reads from the gateway. */
 export interface AdminSource {
   healthy(): boolean;
+  /** Names of the components that report themselves down (shown by /healthz). */
+  unhealthy?(): string[];
   status(): Promise<Record<string, unknown>>;
   readonly subscribers: SubscriberStore | undefined;
+  /** GET /pushes/PUSH-ID: the PPG's state of one push per address, undefined when unknown (or no PPG). */
+  pushState?(pushId: string): Record<string, unknown> | undefined;
 }
 
 export interface AdminDeps {
@@ -28,6 +32,8 @@ export interface AdminDeps {
   logger: Logger;
   metrics: Metrics;
   gateway: AdminSource;
+  /** /metrics text when it is not this registry's alone (aggregated across proxy workers). */
+  metricsText?: () => Promise<string>;
 }
 
 export interface AdminListening {
@@ -107,16 +113,19 @@ export class AdminServer {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
       const ok = this.deps.gateway.healthy();
-      send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok\n' : 'unavailable\n');
+      const down = ok ? [] : (this.deps.gateway.unhealthy?.() ?? []);
+      send(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok\n' : down.length > 0 ? `unavailable: ${down.join(', ')}\n` : 'unavailable\n');
     } else if (path === '/metrics') {
       const reg = this.deps.metrics.registry;
-      send(res, 200, reg.contentType, await reg.metrics());
+      send(res, 200, reg.contentType, await (this.deps.metricsText ? this.deps.metricsText() : reg.metrics()));
     } else if (path === '/status') {
       sendJson(res, 200, await this.deps.gateway.status());
     } else if (path === '/subscribers') {
       await this.subscriberList(req.url ?? '/', res);
+    } else if (path.startsWith('/pushes/')) {
+      this.push(path.slice('/pushes/'.length), res);
     } else if (path.startsWith('/subscribers/')) {
-      this.subscriber(path.slice('/subscribers/'.length), res);
+      await this.subscriber(path.slice('/subscribers/'.length), res);
     } else {
       send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
@@ -156,7 +165,23 @@ export class AdminServer {
     sendJson(res, 200, { items: page.items.map(subscriberJson), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) });
   }
 
-  private subscriber(raw: string, res: ServerResponse): void {
+  private push(raw: string, res: ServerResponse): void {
+    let id: string;
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      sendJson(res, 400, { error: 'not a push-id' });
+      return;
+    }
+    const state = this.deps.gateway.pushState?.(id);
+    if (!state) {
+      sendJson(res, 404, { error: 'no push with this push-id', pushId: id });
+      return;
+    }
+    sendJson(res, 200, state);
+  }
+
+  private async subscriber(raw: string, res: ServerResponse): Promise<void> {
     let ip: string;
     try {
       ip = decodeURIComponent(raw);
@@ -169,7 +194,13 @@ export class AdminServer {
       return;
     }
     const store = this.deps.gateway.subscribers;
-    const sub = store?.lookup(ip);
+    let sub;
+    try {
+      sub = await (store?.resolve ? store.resolve(ip) : store?.lookup(ip));
+    } catch (err) {
+      sendJson(res, 503, { error: (err as Error).message, ip });
+      return;
+    }
     if (!sub) {
       const key = subscriberKey(ip);
       sendJson(res, 404, { error: 'no subscriber bound to this address', ip, key: key === null ? null : displayKey(key) });

@@ -45,6 +45,14 @@ export class Metrics {
   readonly subscribers: Gauge<'source'>;
   readonly subscriberEvictions: Counter;
   readonly subscriberLookups: Counter<'result'>;
+  // shared subscriber store (subscribers.store: redis)
+  readonly storeUp: Gauge;
+  readonly storeUnavailable: Counter<'op'>;
+  readonly storeCacheLookups: Counter<'result'>;
+  readonly storeInvalidations: Counter;
+  // proxy workers (process.workers > 1)
+  readonly workers: Gauge;
+  readonly workerRestarts: Counter;
 
   // RADIUS
   readonly radiusPackets: Counter<'type' | 'outcome'>;
@@ -62,6 +70,18 @@ export class Metrics {
   readonly usageRecordWriteErrors: Counter;
 
   readonly configReloads: Counter<'outcome'>;
+
+  // Push Proxy Gateway (src/ppg)
+  readonly ppgRequests: Counter<'operation' | 'code'>;
+  readonly ppgRefusals: Counter<'reason'>;
+  readonly ppgPushes: Counter<'outcome' | 'bearer'>;
+  readonly ppgSms: Counter<'outcome'>;
+  readonly ppgNotifications: Counter<'outcome'>;
+  readonly ppgQueue: Gauge<'state'>;
+  readonly ppgOldestPendingSeconds: Gauge;
+  readonly ppgSmsBearerUp: Gauge;
+  readonly ppgSmscState: Gauge<'smsc' | 'state'>;
+  readonly ppgJournalBytes: Gauge;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -106,6 +126,12 @@ export class Metrics {
     this.subscribers = g('subscribers', 'Bindings in the subscriber table, by source', ['source']);
     this.subscriberEvictions = c('subscriber_evictions_total', 'Bindings evicted because the table was full');
     this.subscriberLookups = c('subscriber_lookups_total', 'Subscriber lookups, by result (hit/miss)', ['result']);
+    this.storeUp = g('subscriber_store_up', '1 while the shared subscriber store is reachable and its invalidations are live (0 also when it is not used)');
+    this.storeUnavailable = c('subscriber_store_unavailable_total', 'Operations refused because the shared subscriber store was unreachable, by op (lookup, accounting, list)', ['op']);
+    this.storeCacheLookups = c('subscriber_cache_lookups_total', 'Lookups in the local cache of the shared subscriber store, by result (hit/miss)', ['result']);
+    this.storeInvalidations = c('subscriber_cache_invalidations_total', 'Cache entries dropped on an invalidation from the shared subscriber store');
+    this.workers = g('workers', 'HTTP proxy worker processes running (process.workers > 1)');
+    this.workerRestarts = c('worker_restarts_total', 'HTTP proxy worker processes that died and were started again');
 
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
@@ -127,5 +153,16 @@ export class Metrics {
     this.usageRecordWriteErrors = c('usage_record_write_errors_total', 'Failed writes of usage record files');
 
     this.configReloads = c('config_reloads_total', 'SIGHUP reloads, by outcome (applied/refused)', ['outcome']);
+
+    this.ppgRequests = c('ppg_requests_total', 'PAP requests answered, by operation (push, cancel, statusquery, ccq, resultnotification, badmessage) and PAP code', ['operation', 'code']);
+    this.ppgRefusals = c('ppg_refusals_total', 'PAP requests refused, by reason (unauthenticated, network, rate-limit, too-large, pap-<code>...)', ['reason']);
+    this.ppgPushes = c('ppg_pushes_total', 'Push addresses by outcome (accepted = taken into the queue, delivered = taken by the bearer, failed, expired, cancelled) and bearer (sms/ip/none)', ['outcome', 'bearer']);
+    this.ppgSms = c('ppg_sms_submits_total', 'SMS bearer submits, by outcome (ok, retry, failed)', ['outcome']);
+    this.ppgNotifications = c('ppg_result_notifications_total', 'Result notifications to initiators, by outcome (ok, retry, failed)', ['outcome']);
+    this.ppgQueue = g('ppg_queue_addresses', 'Push addresses held, by state (pending, delivering, accepted, delivered, undeliverable, expired, cancelled)', ['state']);
+    this.ppgOldestPendingSeconds = g('ppg_oldest_pending_seconds', 'Age of the oldest push still at work (0 when none)');
+    this.ppgSmsBearerUp = g('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
+    this.ppgSmscState = g('ppg_smsc_session_state', 'SMPP session state per SMSC: 1 for the current state (idle, connecting, binding, bound, backoff, closed)', ['smsc', 'state']);
+    this.ppgJournalBytes = g('ppg_journal_bytes', 'Size of the push journal file');
   }
 }

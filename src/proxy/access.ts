@@ -16,11 +16,13 @@ import type { Config } from '../config/schema';
 import { NetworkList, normalizeAddress } from '../core/net';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
 
-export type AccessDeniedReason = 'network' | 'no-subscriber';
+export type AccessDeniedReason = 'network' | 'no-subscriber' | 'store-unavailable';
 
 export type AccessResult =
   | { ok: true; subscriber?: Subscriber }
-  | { ok: false; status: 403; reason: AccessDeniedReason };
+  | { ok: false; status: 403; reason: 'network' | 'no-subscriber' }
+  /** A shared subscriber store (subscribers.store: redis) could not be asked: nobody is let in unchecked. */
+  | { ok: false; status: 503; reason: 'store-unavailable' };
 
 export class AccessPolicy {
   private readonly networks: NetworkList;
@@ -33,14 +35,28 @@ export class AccessPolicy {
     this.subscribers = opts.subscribers;
   }
 
-  /** Decides for one source address (IPv4, IPv6, IPv4-mapped IPv6, with or without zone id). */
-  check(sourceIp: string): AccessResult {
+  /**
+   * Decides for one source address (IPv4, IPv6, IPv4-mapped IPv6, with or without zone id).
+   * Synchronous whenever the store answers from memory (the memory table, a cache hit of the
+   * Redis store); a promise when the store needs a round trip. A store that cannot be reached
+   * refuses (503 store-unavailable) when a subscriber is required.
+   */
+  check(sourceIp: string): AccessResult | Promise<AccessResult> {
     const ip = normalizeAddress(sourceIp);
     if (!this.networks.contains(ip)) return { ok: false, status: 403, reason: 'network' };
-    const subscriber = this.subscribers.lookup(ip);
+    const found = this.subscribers.resolve ? this.subscribers.resolve(ip) : this.subscribers.lookup(ip);
+    if (found instanceof Promise) return found.then((s) => this.decide(s), () => this.unavailable());
+    return this.decide(found);
+  }
+
+  private decide(subscriber: Subscriber | undefined): AccessResult {
     if (subscriber) return { ok: true, subscriber };
     if (this.requireSubscriber) return { ok: false, status: 403, reason: 'no-subscriber' };
     return { ok: true };
+  }
+
+  private unavailable(): AccessResult {
+    return this.requireSubscriber ? { ok: false, status: 503, reason: 'store-unavailable' } : { ok: true };
   }
 }
 

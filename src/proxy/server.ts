@@ -38,7 +38,7 @@ import { normalizeAddress, sourceKey } from '../core/net';
 import { listenHttp } from '../ops/http-server';
 import type { Metrics } from '../ops/metrics';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
-import { AccessPolicy, UpstreamPolicy } from './access';
+import { AccessPolicy, UpstreamPolicy, type AccessResult } from './access';
 import { IdentityHeaders } from './identity';
 import { peekMms, type MmsPeek } from './mms-peek';
 import { TraceIds } from '../core/trace-id';
@@ -62,6 +62,7 @@ export type RefusalReason =
   | 'rate-limit'
   | 'network'
   | 'no-subscriber'
+  | 'store-unavailable'
   | 'method'
   | 'connect'
   | 'framing'
@@ -358,6 +359,18 @@ export class MmsProxy implements Component {
       return this.refuse(ex, req, res, 429, 'rate-limit');
     }
     const acc = this.access.check(ex.src);
+    // store-workers: a Redis store cache miss answers later (one round trip); the rest is unchanged
+    if (acc instanceof Promise) {
+      void acc.then((a) => {
+        if (!res.destroyed) this.admitted(ex, req, res, expectContinue, a);
+      });
+      return;
+    }
+    this.admitted(ex, req, res, expectContinue, acc);
+  }
+
+  /** The request after the access check (synchronous, or after a store round trip). */
+  private admitted(ex: Exchange, req: TaggedRequest, res: http.ServerResponse, expectContinue: boolean, acc: AccessResult): void {
     if (!acc.ok) {
       this.metrics.accessDenied.inc({ layer: 'proxy', reason: acc.reason });
       return this.refuse(ex, req, res, acc.status, acc.reason);

@@ -29,7 +29,7 @@ import type { Logger } from '../core/logger';
 import { inCidr, normalizeAddress, parseAddress, parseCidr, type Cidr } from '../core/net';
 import type { Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
-import { applyAccounting, extractAccounting, type StatusType } from './accounting';
+import { applyAccounting, extractAccounting, type AccountingOutcome, type AccountingRequest, type StatusType } from './accounting';
 import { ensure3gppDictionary } from './radius-dictionary';
 import { ratTypeName } from '../codec/rat-type';
 import {
@@ -43,7 +43,9 @@ import {
   verifyRequestAuthenticator,
   type RawAttribute,
 } from './radius-packet';
+import type { SharedAccounting } from './store/redis';
 import type { SubscriberTable } from './table';
+import { WapgwError } from '../core/errors';
 
 export type PacketOutcome =
   | 'ok'
@@ -55,7 +57,9 @@ export type PacketOutcome =
   | 'unsupported-code'
   | 'error'
   /** Answered, changed nothing for at least one address: a late Start/Interim (accounting.ts). */
-  | 'stale';
+  | 'stale'
+  /** The shared subscriber store could not be reached: not answered, so the NAS retransmits. */
+  | 'store-unavailable';
 
 export interface HandleResult {
   /** The Accounting-Response to send; absent means drop silently. */
@@ -75,6 +79,11 @@ interface Client {
 export interface RadiusServerDeps {
   config: Config['radius'];
   table: SubscriberTable;
+  /**
+   * A shared store (subscribers.store: redis) that applies accounting on its server, atomically,
+   * with the retransmission cache shared by every instance. When set, `table` is not changed.
+   */
+  shared?: SharedAccounting & { status(): Record<string, unknown> };
   metrics: Metrics;
   logger: Logger;
   /** Wall clock for binding times (default Date.now). */
@@ -111,6 +120,7 @@ export class RadiusAccountingServer {
   readonly name = 'radius';
   private readonly config: Config['radius'];
   private readonly table: SubscriberTable;
+  private readonly shared: (SharedAccounting & { status(): Record<string, unknown> }) | undefined;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly now: () => number;
@@ -125,6 +135,7 @@ export class RadiusAccountingServer {
   constructor(deps: RadiusServerDeps) {
     this.config = deps.config;
     this.table = deps.table;
+    this.shared = deps.shared;
     this.metrics = deps.metrics;
     this.logger = deps.logger;
     this.now = deps.now ?? Date.now;
@@ -188,7 +199,7 @@ export class RadiusAccountingServer {
       clients: this.clients.length,
       forward: this.config.forward.map((f) => `${f.host}:${f.port}`),
       repliesCached: this.replies.size,
-      table: this.table.status(),
+      table: this.shared ? this.shared.status() : this.table.status(),
     };
   }
 
@@ -204,9 +215,11 @@ export class RadiusAccountingServer {
    * counts it. Public so unit tests can drive it without sockets.
    */
   handle(datagram: Buffer, from: { address: string; port: number }): HandleResult {
+    if (this.shared) throw new WapgwError('ERR_RADIUS_SHARED', 'a shared store applies accounting asynchronously: use handleAsync');
     let r: HandleResult;
     try {
-      r = this.process(datagram, from);
+      const p = this.process(datagram, from);
+      r = 'apply' in p ? this.finish(p, applyAccounting(this.table, p.req, this.now())) : p;
     } catch (err) {
       // Not stored, so no reply: the NAS retries.
       this.logger.error({ err, from: from.address }, 'accounting request failed');
@@ -233,7 +246,71 @@ export class RadiusAccountingServer {
     this.dropLog.set(key, { at: now, suppressed: 0 });
   }
 
-  private process(datagram: Buffer, from: { address: string; port: number }): HandleResult {
+  /**
+   * `handle` for either store: with a shared store, the record is applied on its server (the
+   * retransmission check included) and the reply sent only once it is stored there; when the
+   * store cannot be reached, nothing is answered (outcome `store-unavailable`) and the NAS retries.
+   */
+  async handleAsync(datagram: Buffer, from: { address: string; port: number }): Promise<HandleResult> {
+    if (!this.shared) return this.handle(datagram, from);
+    let r: HandleResult;
+    try {
+      const p = this.process(datagram, from);
+      if ('apply' in p) {
+        try {
+          const outcome = await this.shared.applyAccounting(p.req, this.now(), p.cacheKey, this.config.duplicateWindowMs);
+          if (outcome.duplicate) {
+            const reply = encodeAccountingResponse(p.pkt, p.secret, p.attrs);
+            this.replies.set(p.cacheKey, reply);
+            r = { reply, outcome: 'duplicate', type: p.type };
+          } else {
+            r = this.finish(p, outcome);
+          }
+        } catch (err) {
+          if (!(err instanceof WapgwError) || err.code !== 'ERR_STORE_UNAVAILABLE') throw err;
+          this.logger.warn({ nas: p.req.nas, status: p.req.status, err: err.message }, 'accounting not applied (subscriber store unavailable): not answered, the NAS will retransmit');
+          r = { outcome: 'store-unavailable', type: p.type };
+        }
+      } else {
+        r = p;
+      }
+    } catch (err) {
+      this.logger.error({ err, from: from.address }, 'accounting request failed');
+      r = { outcome: 'error', type: 'unknown' };
+    }
+    this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
+    const dropMsg = DROP_MESSAGES[r.outcome];
+    if (dropMsg !== undefined) this.logDrop(dropMsg, r.outcome, from);
+    return r;
+  }
+
+  /** Logs what a record did and builds the reply (cached for retransmissions). */
+  private finish(p: Verified, outcome: AccountingOutcome): HandleResult {
+    const { req, client, pkt, attrs, type, cacheKey } = p;
+    const stale = outcome.results.some((x) => x.action === 'stale');
+    const ratType = ratTypeName(req.ratType);
+    const log = stale || req.status === 'accounting-on' || req.status === 'accounting-off' ? 'info' : 'debug';
+    this.logger[log](
+      { client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, ratType, results: outcome.results },
+      stale ? 'accounting record older than the binding or its session already stopped: not applied' : 'accounting',
+    );
+    // Each change of the table at info: created, replaced, removed (and contexts of a binding).
+    for (const x of outcome.results) {
+      const msg = BINDING_MESSAGES[x.action];
+      if (msg === undefined) continue;
+      this.logger.info(
+        { ip: x.key, client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, ...(ratType ? { ratType } : {}), ...(req.apn ? { apn: req.apn } : {}) },
+        msg,
+      );
+    }
+    if (req.warnings.length > 0) this.logger.warn({ client: client.name, nas: req.nas, warnings: req.warnings }, 'accounting attributes ignored');
+    const reply = encodeAccountingResponse(pkt, client.secret, attrs);
+    this.replies.set(cacheKey, reply);
+    return { reply, outcome: stale ? 'stale' : 'ok', type, forward: pkt };
+  }
+
+  /** Verifies and decodes a datagram: a final result (drop, duplicate...) or a request to apply. */
+  private process(datagram: Buffer, from: { address: string; port: number }): HandleResult | Verified {
     const address = normalizeAddress(from.address);
     const client = this.clientFor(address);
     if (!client) return { outcome: 'unknown-client', type: 'unknown' };
@@ -263,31 +340,18 @@ export class RadiusAccountingServer {
       return { outcome: 'malformed', type };
     }
     const req = extractAccounting(decoded, address);
-    const outcome = applyAccounting(this.table, req, this.now());
-    const stale = outcome.results.some((x) => x.action === 'stale');
-    const ratType = ratTypeName(req.ratType);
-    const log = stale || req.status === 'accounting-on' || req.status === 'accounting-off' ? 'info' : 'debug';
-    this.logger[log](
-      { client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, ratType, results: outcome.results },
-      stale ? 'accounting record older than the binding or its session already stopped: not applied' : 'accounting',
-    );
-    // Each change of the table at info: created, replaced, removed (and contexts of a binding).
-    for (const x of outcome.results) {
-      const msg = BINDING_MESSAGES[x.action];
-      if (msg === undefined) continue;
-      this.logger.info(
-        { ip: x.key, client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, ...(ratType ? { ratType } : {}), ...(req.apn ? { apn: req.apn } : {}) },
-        msg,
-      );
-    }
-    if (req.warnings.length > 0) this.logger.warn({ client: client.name, nas: req.nas, warnings: req.warnings }, 'accounting attributes ignored');
-    const reply = encodeAccountingResponse(pkt, client.secret, attrs);
-    this.replies.set(cacheKey, reply);
-    return { reply, outcome: stale ? 'stale' : 'ok', type, forward: pkt };
+    return { apply: true, req, client, secret: client.secret, pkt, attrs, type, cacheKey };
   }
 
   private receive(msg: Buffer, rinfo: RemoteInfo): void {
-    const r = this.handle(msg, rinfo);
+    if (this.shared) {
+      void this.handleAsync(msg, rinfo).then((r) => this.answer(r, rinfo));
+      return;
+    }
+    this.answer(this.handle(msg, rinfo), rinfo);
+  }
+
+  private answer(r: HandleResult, rinfo: RemoteInfo): void {
     if (r.reply === undefined) {
       this.logger.debug({ from: rinfo.address, port: rinfo.port, outcome: r.outcome }, 'RADIUS packet dropped');
     }
@@ -298,6 +362,18 @@ export class RadiusAccountingServer {
     }
     if (r.forward) this.forwarder?.forward(r.forward);
   }
+}
+
+/** A verified, decoded Accounting-Request waiting to be applied. */
+interface Verified {
+  apply: true;
+  req: AccountingRequest;
+  client: Client;
+  secret: string;
+  pkt: Buffer;
+  attrs: RawAttribute[];
+  type: StatusType;
+  cacheKey: string;
 }
 
 interface ForwardTarget {

@@ -109,7 +109,8 @@ export function parseStaticSubscribers(text: string, opts: { maxEntries: number;
 
 export interface StaticSubscribersDeps {
   config: Config['subscribers'];
-  table: SubscriberTable;
+  /** The memory table, or the Redis store (whose static layer is this instance's own). */
+  table: Pick<SubscriberTable, 'maxEntries' | 'replaceStatic'>;
   logger: Logger;
   now?: () => number;
 }
@@ -124,7 +125,7 @@ export type ReloadOutcome = { ok: true; count: number; file: string | null } | {
 export class StaticSubscribers {
   readonly name = 'static-subscribers';
   private file: string | null;
-  private readonly table: SubscriberTable;
+  private readonly table: Pick<SubscriberTable, 'maxEntries' | 'replaceStatic'>;
   private readonly logger: Logger;
   private readonly now: () => number;
   private loadedCount = 0;

@@ -174,6 +174,11 @@ export class SubscriberTable implements SubscriberStore {
     return found;
   }
 
+  /** The memory table always knows: the same as `lookup`. */
+  resolve(ip: string): Subscriber | undefined {
+    return this.lookup(ip);
+  }
+
   /** The RADIUS binding of a key, without touching recency or metrics. */
   peekRadius(ipOrKey: string): Binding | undefined {
     const key = tableKey(ipOrKey);

@@ -1,6 +1,8 @@
 /**
- * What callers (the proxy, the WSP bridge, admin) see of the subscriber table: a small store
- * interface so a shared store (Redis) can serve several instances later.
+ * What callers (the proxy, the WSP bridge, admin, the PPG) see of the subscriber table: one
+ * interface for the memory table (src/subscribers/table.ts) and the shared Redis store
+ * (src/subscribers/store/redis.ts). Results that a shared store may need a round trip for are
+ * `Awaitable`: `await` them (a plain value awaits at once).
  */
 export interface Subscriber {
   /** The bound address: an IPv4 address, or an IPv6 prefix `x:x:x:x::/64`. */
@@ -51,10 +53,17 @@ export interface SubscriberStore {
    * Throws ERR_SUBSCRIBER_CURSOR (WapgwError) on a cursor this store did not produce.
    */
   list(filter: SubscriberFilter, limit: number, cursor?: string): Awaitable<SubscriberPage>;
-  bind(sub: Subscriber): void;
+  /**
+   * The same answer as `lookup`, for request paths: synchronous when it is known here (the memory
+   * table, a trusted cache entry of a shared store), else a promise (one round trip). A shared
+   * store that cannot be reached rejects with ERR_STORE_UNAVAILABLE: refuse the request.
+   * Optional so that simple stores (test doubles) need only `lookup`; callers fall back to it.
+   */
+  resolve?(ip: string): Awaitable<Subscriber | undefined>;
+  bind(sub: Subscriber): Awaitable<void>;
   /** Removes the binding of `key`; with `acctSessionId`, only when it matches. True if removed. */
-  unbind(key: string, acctSessionId?: string): boolean;
+  unbind(key: string, acctSessionId?: string): Awaitable<boolean>;
   /** Removes every binding learned from a NAS; returns how many. */
-  flushNas(nas: string): number;
+  flushNas(nas: string): Awaitable<number>;
   readonly size: number;
 }

@@ -3,7 +3,7 @@
  * table lands; keys follow src/core/net.ts `subscriberKey` (IPv4 exact, IPv6 /64).
  */
 import { subscriberKey } from '../../src/core/net';
-import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
+import type { Subscriber, SubscriberFilter, SubscriberPage, SubscriberStore } from '../../src/subscribers/types';
 
 export class MemorySubscribers implements SubscriberStore {
   private readonly m = new Map<string, Subscriber>();
@@ -16,6 +16,20 @@ export class MemorySubscribers implements SubscriberStore {
     this.lookups++;
     const k = subscriberKey(ip);
     return k === null ? undefined : this.m.get(k);
+  }
+  resolve(ip: string): Subscriber | undefined {
+    return this.lookup(ip);
+  }
+  findByMsisdn(msisdn: string): Subscriber | undefined {
+    return [...this.m.values()].reverse().find((s) => s.msisdn === msisdn);
+  }
+  list(filter: SubscriberFilter, limit: number, cursor?: string): SubscriberPage {
+    const all = [...this.m.values()].filter(
+      (s) => (filter.msisdn === undefined || s.msisdn === filter.msisdn) && (filter.nas === undefined || s.nas === filter.nas) && (filter.source === undefined || s.source === filter.source),
+    );
+    const from = cursor === undefined ? 0 : Number(cursor);
+    const items = all.slice(from, from + limit);
+    return from + limit < all.length ? { items, nextCursor: String(from + limit) } : { items };
   }
   bind(sub: Subscriber): void {
     const k = subscriberKey(sub.key.replace(/\/64$/, '')) ?? sub.key;

@@ -64,7 +64,7 @@ t.test('npm pack -> npm install -g --prefix DIR (offline) -> wapgw check-config,
   t.equal(check.stdout.trim(), `${join(pkgDir, 'conf', 'wapgw.yaml')}: ok`, 'from another directory: its own shipped config');
 
   // start: the shipped config as it is when its ports are free, else a copy with free ports
-  const want: Array<[string, number, 'tcp' | 'udp']> = [['8080', 8080, 'tcp'], ['8942', 8942, 'tcp'], ['9300', 9300, 'tcp'], ['9200', 9200, 'udp'], ['9201', 9201, 'udp']];
+  const want: Array<[string, number, 'tcp' | 'udp']> = [['8080', 8080, 'tcp'], ['8942', 8942, 'tcp'], ['9300', 9300, 'tcp'], ['8090', 8090, 'tcp'], ['2775', 2775, 'tcp'], ['9200', 9200, 'udp'], ['9201', 9201, 'udp']];
   const busy: string[] = [];
   for (const [, p, proto] of want) if ((proto === 'tcp' ? await tcpFree(p) : await udpFree(p)) === null) busy.push(`${p}/${proto}`);
   const args = ['start'];
@@ -74,7 +74,7 @@ t.test('npm pack -> npm install -g --prefix DIR (offline) -> wapgw check-config,
     for (const [k, , proto] of want) ports.set(k, (proto === 'tcp' ? await tcpFree(0) : await udpFree(0)) as number);
     const copy = join(elsewhere, 'wapgw.yaml');
     const text = readFileSync(join(pkgDir, 'conf', 'wapgw.yaml'), 'utf8')
-      .replace(/\b(8080|8942|9300|9200|9201)\b/g, (p) => String(ports.get(p)))
+      .replace(/\b(8080|8942|9300|8090|2775|9200|9201)\b/g, (p) => String(ports.get(p)))
       .replace(/bind: "0\.0\.0\.0"/g, 'bind: "127.0.0.1"')
       .replace('staticFile: conf/subscribers.yaml', `staticFile: ${join(pkgDir, 'conf', 'subscribers.yaml')}`);
     writeFileSync(copy, text);

@@ -85,7 +85,7 @@ t.test('every metric the dashboard and the rules name is in /metrics', async (t)
   }
   const stateDir = join(tempDir(), 'ppg');
   mkdirSync(stateDir);
-  const withPpg = await exported(t, { ppg: { enabled: true, bind: '127.0.0.1', port: 0, stateDir } });
+  const withPpg = await exported(t, { ppg: { enabled: true, bind: '127.0.0.1', port: 0, stateDir, allowedNetworks: ['127.0.0.0/8'] } });
   for (const n of ppg) t.ok(withPpg.names.has(n), `${n} exported with the PPG enabled`);
 });
 

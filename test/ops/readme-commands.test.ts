@@ -20,7 +20,7 @@
  * every `quoted` text in it must be in the output; "N times `x`" expects x exactly N times.
  *
  * Ports: seven engineers run tests on this machine at once, so the README's fixed ports (8080,
- * 8942, 9300, 9200, 9201, 1813) are replaced by free ones, in the commands and in the sandbox's
+ * 8942, 9300, 8090, 2775, 9200, 9201, 1813) are replaced by free ones, in the commands and in the sandbox's
  * copy of conf/, and every listener binds 127.0.0.1. Nothing else of a command is changed.
  */
 import t from 'tap';
@@ -156,7 +156,7 @@ class Sandbox {
 
   static async create(): Promise<Sandbox> {
     const ports = new Map<string, number>();
-    for (const p of ['8080', '8942', '9300']) ports.set(p, await freeTcp());
+    for (const p of ['8080', '8942', '9300', '8090', '2775']) ports.set(p, await freeTcp());
     for (const p of ['9200', '9201', '1813']) ports.set(p, await freeUdp());
     const sb = new Sandbox(ports);
     mkdirSync(join(sb.dir, 'conf'));
@@ -184,7 +184,7 @@ class Sandbox {
 
   /** The README's ports replaced by this sandbox's free ones. */
   sub(text: string): string {
-    return text.replace(/\b(8080|8942|9300|9200|9201|1813)\b/g, (p) => String(this.ports.get(p)));
+    return text.replace(/\b(8080|8942|9300|8090|2775|9200|9201|1813)\b/g, (p) => String(this.ports.get(p)));
   }
 
   /** Runs `npm start ARGS` as written, in the background, until it logs `started`. */
