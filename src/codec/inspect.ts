@@ -9,6 +9,8 @@
  * - `wsp`: one connection-mode WSP PDU; `wsp-cl`: a connectionless datagram (port 9200: TID
  *   octet then the PDU). A WSP body of type application/vnd.wap.mms-message is decoded as MMS.
  * - `mms`: one MMS encapsulation PDU.
+ * - `wbxml`: one WBXML document (SI, WAP-167 / SL, WAP-168), shown decompiled to XML; a WSP
+ *   body of type application/vnd.wap.sic or application/vnd.wap.slc is shown the same way.
  *
  * Everything is pure: no I/O. Malformed input raises the codec's DecodeError (the CLI prints
  * one `malformed:` line); an inner layer's error is re-raised with the offset in the whole
@@ -16,6 +18,7 @@
  */
 import { DecodeError, WapgwError } from '../core/errors';
 import { decodeMms } from './mms/codec';
+import { decompileWbxml, readWbxmlHeader } from './wbxml';
 import { summarizeMms } from './mms/summary';
 import type { MmsHeader, MmsPart, MmsPdu } from './mms/types';
 import { formatContentType } from './wsp/content-type';
@@ -25,8 +28,8 @@ import { ABORT_REASON_BY_CODE, wspToHttpStatus } from './wsp/tables';
 import { decodeDatagram } from './wtp/codec';
 import { OPTION_ID, PROVIDER_ABORT, type Tpi, type WtpPdu } from './wtp/types';
 
-export type InspectAs = 'wtp' | 'wsp' | 'wsp-cl' | 'mms';
-export const INSPECT_AS: readonly InspectAs[] = ['wtp', 'wsp', 'wsp-cl', 'mms'];
+export type InspectAs = 'wtp' | 'wsp' | 'wsp-cl' | 'mms' | 'wbxml';
+export const INSPECT_AS: readonly InspectAs[] = ['wtp', 'wsp', 'wsp-cl', 'mms', 'wbxml'];
 
 const MMS_MEDIA = 'application/vnd.wap.mms-message';
 const HEX_LIMIT = 64;
@@ -79,6 +82,17 @@ function shifted<T>(base: number, f: () => T): T {
 }
 
 // ---------------------------------------------------------------------------------------------
+// WBXML SI / SL (src/codec/wbxml): the document decompiled to XML.
+
+const WBXML_MEDIA = new Set(['application/vnd.wap.sic', 'application/vnd.wap.slc']);
+
+function wbxmlJson(data: Buffer): Json {
+  const h = readWbxmlHeader(data);
+  const d = decompileWbxml(data);
+  return { layer: 'wbxml', version: `${(h.version >> 4) + 1}.${h.version & 0x0f}`, publicId: d.publicId, charset: h.charset, xml: d.xml };
+}
+
+// ---------------------------------------------------------------------------------------------
 // MMS: the MMS codec's own summary (the vocabulary of the proxy's logs), the headers it leaves
 // out, and each part with its text when it is text.
 
@@ -114,6 +128,10 @@ function bodyJson(data: Buffer, mediaType: string | undefined, base: number): Re
       out.mms = mms;
       if (!('note' in (mms as object))) return out;
     }
+  }
+  if (mediaType !== undefined && WBXML_MEDIA.has(mediaType) && data.length > 0) {
+    out.wbxml = shifted(base, () => wbxmlJson(data));
+    return out;
   }
   const text = mediaType && /^(text\/|application\/(smil|xml|x-www-form-urlencoded|xhtml))/i.test(mediaType) ? asText(data) : undefined;
   if (text !== undefined) out.text = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
@@ -327,6 +345,8 @@ export function inspect(buf: Buffer, as?: string): unknown {
       return inspectWsp(buf, true);
     case 'mms':
       return inspectMms(buf);
+    case 'wbxml':
+      return wbxmlJson(buf);
     default:
       throw new WapgwError('ERR_DECODE_AS', `unknown --as "${as}": use one of ${INSPECT_AS.join(', ')}`);
   }
