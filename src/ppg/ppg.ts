@@ -250,11 +250,6 @@ export class Ppg implements Component, PapHandler {
       if (a.type !== 'PLMN' && !this.deps.ip) throw new PapError(3010, `no IP bearer for ${a.value}`);
     }
     const content = preparePushContent(ctx.content);
-    const records: JournalRecord[] = [];
-    if (m.replacePushId !== undefined && this.queue.get(ctx.initiator, m.replacePushId)) {
-      // PAP 2.0 §9.2 replace: what of the old push is still pending is cancelled
-      records.push(...this.queue.cancel(ctx.initiator, m.replacePushId, [], now).records);
-    }
     const input = {
       initiator: ctx.initiator,
       pushId: m.pushId,
@@ -268,8 +263,13 @@ export class Ppg implements Component, PapHandler {
       ...(m.ppgNotifyRequestedTo !== undefined ? { notifyTo: m.ppgNotifyRequestedTo } : {}),
       ...(m.sourceReference !== undefined ? { sourceReference: m.sourceReference } : {}),
     };
+    // add first: a refusal (duplicate push-id, queue full) must leave the replaced push alone
     const added = this.queue.add(input, now);
-    records.push(...added.records);
+    const records: JournalRecord[] = [...added.records];
+    if (m.replacePushId !== undefined && m.replacePushId !== m.pushId && this.queue.get(ctx.initiator, m.replacePushId)) {
+      // PAP 2.0 §9.2 replace: what of the old push is still pending is cancelled
+      records.push(...this.queue.cancel(ctx.initiator, m.replacePushId, [], now).records);
+    }
     try {
       await this.write(records);
     } catch (err) {

@@ -325,3 +325,19 @@ t.test('accepted pushes survive a restart (journal) and are delivered after it',
   const st = second.ppg.pushState('s3') as { pushes: Array<{ addresses: Array<{ attempts: number }> }> };
   t.equal(st.pushes[0]?.addresses[0]?.attempts, 2, 'attempts carried over');
 });
+
+t.test('PAP 2.0 replace-push-id cancels what is pending of the old push; a refused push replaces nothing', async (t) => {
+  const { url, ppg } = await startPpg(t);
+  const future = new Date(Date.now() + 3600_000).toISOString().slice(0, 19) + 'Z';
+  t.equal((await post(url, pushXml('old', ['WAPPUSH=+4917012345/TYPE=PLMN'], `deliver-after-timestamp="${future}"`), mms())).status, 202);
+  t.equal((await post(url, pushXml('other', ['WAPPUSH=+4917012345/TYPE=PLMN'], `deliver-after-timestamp="${future}"`), mms())).status, 202);
+  const state = (id: string) => (ppg.pushState(id) as { pushes: Array<{ addresses: Array<{ state: string }> }> }).pushes[0]?.addresses[0]?.state;
+  // a duplicate push-id that names a replace target is refused and cancels nothing
+  const dup = await post(url, pushXml('other', ['WAPPUSH=+4917012345/TYPE=PLMN'], 'replace-push-id="old"'), mms());
+  t.equal((dup.doc?.message as { code: number }).code, 2007);
+  t.equal(state('old'), 'pending');
+  const r = await post(url, pushXml('new', ['WAPPUSH=+4917012345/TYPE=PLMN'], `replace-push-id="old" replace-method="pending-only" deliver-after-timestamp="${future}"`), mms());
+  t.equal(r.status, 202);
+  t.equal(state('old'), 'cancelled');
+  t.equal(state('new'), 'pending');
+});
