@@ -401,6 +401,13 @@ function renderMarkdown(all, machine) {
   if (runs.ppg) L2.push(...require('./ppg/render').ppgSection(runs.ppg, when));
   const notes = path.join(BENCH, 'lib', 'findings.md');
   if (fs.existsSync(notes)) L2.push(fs.readFileSync(notes, 'utf8').trim(), '');
+  // sections measured by their own runs, kept as written: the lossy-link comparison (issue 15,
+  // node bench/robustness/mor1.js --markdown bench/robustness/mor1.md) and the WSP CPU per cycle
+  // before and after the issue 11 core changes (bench/wsp/cpu-per-cycle.md)
+  for (const extra of [['robustness', 'mor1.md'], ['wsp', 'cpu-per-cycle.md']]) {
+    const file = path.join(BENCH, ...extra);
+    if (fs.existsSync(file)) L2.push(fs.readFileSync(file, 'utf8').trim(), '');
+  }
   return `${L2.join('\n')}\n`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The single timer driver (house style 4, after quinn's connection/timer.rs): protocol
+ * The single timer driver (the only setTimeout on the UDP side; the machines take time as an argument): protocol
  * machines keep deadlines and expose nextDeadline(); this driver arms exactly one setTimeout
  * for the earliest deadline of all sources and, when it fires, calls each source's tick(now)
  * for those that are due, then re-arms. Callers call `rearm()` after feeding any event.

@@ -11,17 +11,10 @@ import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../core/logger';
 import { normalizeAddress } from '../core/net';
+import type { BearerRole, Peer } from '../core/peer';
 import type { Metrics } from '../ops/metrics';
 
-export type BearerRole = 'cl' | 'co';
-
-export interface Peer {
-  address: string;
-  port: number;
-  family: 4 | 6;
-}
-
-export const peerKey = (p: Peer): string => `${p.address}|${p.port}`;
+export type { BearerRole, Peer } from '../core/peer';
 
 export interface UdpBearerOptions {
   bind: string;

@@ -20,10 +20,13 @@ import { RateLimiter } from '../proxy/rate-limit';
 import type { SubscriberStore } from '../subscribers/types';
 import { WspBridge } from '../bridge/bridge';
 import { UpstreamClient } from '../bridge/upstream';
-import type { WspCodecPort, WtpPort } from '../wsp/ports';
+import type { WspCodecPort } from '../wsp/ports';
+import { createWtpPort, type WtpPort } from '../wtp';
 import { WspServer } from '../wsp/server';
-import { createWspCodec, createWtpPort } from '../wsp/adapters';
+import { createWspCodec } from '../wsp/adapters';
 import { TimerDriver } from './timer-driver';
+import { wspReporter } from './wsp-report';
+import { wtpReporter } from './wtp-report';
 import { UdpBearer, type BoundSocket } from './udp-bearer';
 
 export interface WspGatewayDeps {
@@ -70,8 +73,8 @@ export class WspGateway implements Component {
       connections: config.mmsc.connections,
       timeoutMs: config.mmsc.timeoutMs,
     });
-    const codec = d.codec ?? createWspCodec();
-    this.wtp = d.wtp ?? createWtpPort({ config, metrics, logger });
+    const codec = d.codec ?? createWspCodec({ onEncodeFallback: (err, dropped) => logger.debug({ err, dropped }, 'reply parts WSP cannot carry were dropped') });
+    this.wtp = d.wtp ?? createWtpPort({ config, report: wtpReporter(metrics, logger) });
     this.subscribers = d.subscribers;
     // one per-source bucket for every WSP request: methods (in the bridge) and Connects
     const rateLimit = new RateLimiter({
@@ -97,8 +100,7 @@ export class WspGateway implements Component {
       wtp: this.wtp,
       codec,
       bridge,
-      metrics,
-      logger,
+      report: wspReporter(metrics, logger),
       send: (role, buf, peer) => this.bearer.send(role, buf, peer),
       admitConnect: (ip) => rateLimit.take(ip, this.clock.now()),
       now: () => this.clock.now(),

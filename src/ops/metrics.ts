@@ -95,7 +95,7 @@ export class Metrics {
     this.wtpNacks = c('wtp_negative_acks_total', 'Negative Acks, by direction (sent/received)', ['direction']);
 
     this.wspSessions = g('wsp_sessions', 'WSP sessions held');
-    this.wspSessionEvents = c('wsp_session_events_total', 'WSP session events (connect, disconnect, suspend, resume, expire, evict, source-limit)', ['event']);
+    this.wspSessionEvents = c('wsp_session_events_total', 'WSP session events (connect, disconnect, suspend, resume, expire, evict, source-limit, implicit-ack)', ['event']);
     this.wspMethods = c('wsp_methods_total', 'WSP methods, by mode (co/cl), method and WSP reply status (HTTP code)', ['mode', 'method', 'status']);
 
     this.upstreamLatency = new Histogram<'source'>({

@@ -1,117 +1,27 @@
 /**
- * Adapts the real lower layers to the WSP server's ports (ports.ts): the WTP responder
- * (src/wtp, driven with decoded PDUs and a textual peer key) and the WSP/MMS codecs
- * (src/codec/wsp, src/codec/mms). Pure translation, no state beyond the responder itself.
+ * Adapts the WSP/MMS codecs (src/codec/wsp, src/codec/mms) to the WSP server's codec port
+ * (ports.ts). Pure translation. (The WTP side needs no adapter: the server takes WTP's own
+ * port, src/wtp/port.ts, as it is.)
  */
-import type { Config } from '../config/schema';
-import { DecodeError } from '../core/errors';
-import type { Logger } from '../core/logger';
-import type { Metrics } from '../ops/metrics';
-import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
+import { EncodeError } from '../core/errors';
 import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
 import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
-import { PROTOCOL_OPTIONS } from '../codec/wsp/tables';
+import { PROTOCOL_OPTIONS, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
-import { WtpResponder, type WtpAction } from '../wtp';
 import type { HeaderList } from '../bridge/headers';
 import { httpToWspStatus } from '../bridge/status';
-import type { Peer } from '../edge/udp-bearer';
 import type { ProposedCapabilities } from './capabilities';
-import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
-
-// ---------------------------------------------------------------- peers
-
-/** The responder's peer key: "a.b.c.d:port" or "[v6]:port". */
-export const wtpPeerKey = (p: Peer): string => (p.family === 6 ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`);
-
-export function parseWtpPeerKey(k: string): Peer {
-  const i = k.lastIndexOf(':');
-  const host = k.slice(0, i);
-  const port = Number(k.slice(i + 1));
-  if (host.startsWith('[')) return { address: host.slice(1, -1), port, family: 6 };
-  return { address: host, port, family: 4 };
-}
-
-// ---------------------------------------------------------------- WTP
-
-export function createWtpPort(deps: { config: Config; metrics: Metrics; logger: Logger }): WtpPort {
-  const r = new WtpResponder({ config: deps.config, metrics: deps.metrics, logger: deps.logger });
-  return new WtpAdapter(r);
-}
-
-export class WtpAdapter implements WtpPort {
-  constructor(readonly responder: WtpResponder) {}
-
-  get size(): number {
-    return this.responder.size;
-  }
-
-  receive(buf: Buffer, peer: Peer, now: number): WtpOutput {
-    const key = wtpPeerKey(peer);
-    let pdus;
-    try {
-      pdus = decodeDatagram(buf);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      const tid = buf.length >= 3 ? buf.readUInt16BE(1) : undefined;
-      return { ...convert(this.responder.receiveMalformed(key, tid, now, buf.length)), decodeErrors: 1 };
-    }
-    const acts: WtpAction[] = [];
-    for (const p of pdus) acts.push(...this.responder.receive(p, key, now));
-    return convert(acts);
-  }
-
-  tick(now: number): WtpOutput {
-    return convert(this.responder.tick(now));
-  }
-  nextDeadline(): number | undefined {
-    return this.responder.nextDeadline();
-  }
-  resultReq(txn: string, data: Buffer, now: number): WtpOutput {
-    return convert(this.responder.resultReq(txn, data, now));
-  }
-  abortReq(txn: string, reason: number, now: number): WtpOutput {
-    return convert(this.responder.abortReq(txn, reason, now));
-  }
-  invokeRes(txn: string, now: number): WtpOutput {
-    return convert(this.responder.invokeRes(txn, now));
-  }
-  maxResultSize(txn: string): number {
-    return this.responder.maxResultSize(txn);
-  }
-}
-
-function convert(actions: WtpAction[]): WtpOutput {
-  const out: WtpOutput = { send: [], indications: [] };
-  for (const a of actions) {
-    switch (a.kind) {
-      case 'send': {
-        const peer = parseWtpPeerKey(a.peer);
-        for (const p of a.pdus) out.send.push({ buf: encodeWtp(p), peer });
-        break;
-      }
-      case 'invokeInd':
-        out.indications.push({ ind: 'TR-Invoke.ind', txn: a.txId, peer: parseWtpPeerKey(a.peer), tcl: a.tcl, data: a.data, uack: a.uack });
-        break;
-      case 'resultCnf':
-        out.indications.push({ ind: 'TR-Result.cnf', txn: a.txId });
-        break;
-      case 'abortInd':
-        out.indications.push({ ind: 'TR-Abort.ind', txn: a.txId, user: a.abortType === 'user', reason: a.reason } as WtpIndication);
-        break;
-    }
-  }
-  return out;
-}
+import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn } from './ports';
 
 // ---------------------------------------------------------------- WSP
 
 const textHeaders = (h: readonly WspHeader[]): HeaderList => h.filter((x) => !x.opaque).map((x) => [x.name, x.value]);
 
+/** A version as the peer wrote it ("1.3", tolerating trailing text), undefined when absent or unreadable. */
 function versionCode(v: string | undefined): number | undefined {
-  const m = v === undefined ? null : /^(\d+)\.(\d+)/.exec(v.trim());
-  return m ? (Number(m[1]) << 4) | Math.min(Number(m[2]), 15) : undefined;
+  const m = v === undefined ? null : /^(\d+\.\d+)/.exec(v.trim());
+  return m ? tableVersionCode(m[1] as string) : undefined;
 }
 
 function proposed(caps: readonly Capability[]): ProposedCapabilities {
@@ -193,9 +103,11 @@ export function toWspIn(pdu: WspPdu): WspIn {
   }
 }
 
-const verText = (v: number): string => `${v >> 4}.${v & 0x0f}`;
-
-export function createWspCodec(): WspCodecPort {
+/**
+ * `onEncodeFallback`: told when a Reply could not be encoded as given and went out without the
+ * headers (or the content type) WSP cannot carry, so the loss is logged, not silent.
+ */
+export function createWspCodec(opts: { onEncodeFallback?: (err: EncodeError, dropped: 'headers' | 'content-type') => void } = {}): WspCodecPort {
   return {
     decode: (buf) => toWspIn(decodeWsp(buf)),
     encodeConnectReply: (r: ConnectReplyOut, ver: number) =>
@@ -211,21 +123,26 @@ export function createWspCodec(): WspCodecPort {
           ],
           headers: r.headers.map(([name, value]) => ({ name, value })),
         },
-        { encodingVersion: verText(ver) },
+        { encodingVersion: versionText(ver) },
       ),
     encodeReply: (r: ReplyOut, ver: number) => {
       const pdu = (contentType: string, headers: HeaderList) =>
         encodeWsp(
           { type: 'Reply', status: httpToWspStatus(r.status), contentType, headers: headers.map(([name, value]) => ({ name, value })), data: r.body },
-          { encodingVersion: verText(ver) },
+          { encodingVersion: versionText(ver) },
         );
       try {
         return pdu(r.contentType, r.headers);
-      } catch {
+      } catch (err) {
         // a header or content type from upstream that WSP cannot carry: keep the body, drop the extras
+        if (!(err instanceof EncodeError)) throw err;
         try {
-          return pdu(r.contentType, []);
-        } catch {
+          const out = pdu(r.contentType, []);
+          opts.onEncodeFallback?.(err, 'headers');
+          return out;
+        } catch (err2) {
+          if (!(err2 instanceof EncodeError)) throw err2;
+          opts.onEncodeFallback?.(err2, 'content-type');
           return pdu('application/octet-stream', []);
         }
       }

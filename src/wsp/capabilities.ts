@@ -60,4 +60,3 @@ export function negotiateEncodingVersion(client: number | undefined, ours: numbe
   return Math.min(client ?? 0x12, ours);
 }
 
-export const versionText = (v: number): string => `${v >> 4}.${v & 0x0f}`;

@@ -1,43 +1,11 @@
 /**
- * What the WSP server needs from the layers below it, as small interfaces: the WTP responder
- * (WAP-224 service primitives TR-Invoke, TR-Result, TR-Abort) and the WSP PDU codec
- * (WAP-230 §8.2). The composition (src/edge/wsp-gateway.ts) adapts the real modules to
- * these, so the server and its tests do not depend on their internal shapes.
+ * What the WSP server needs from the WSP PDU codec (WAP-230 §8.2), as a small interface that
+ * adapters.ts fills from src/codec. The WTP boundary (TR-Invoke, TR-Result, TR-Abort with a
+ * Peer and WTP's TxId) is WTP's own: src/wtp/port.ts.
  */
 import type { HeaderList } from '../bridge/headers';
-import type { Peer } from '../edge/udp-bearer';
 import type { ProposedCapabilities } from './capabilities';
 
-/** A transaction handle from the WTP layer (opaque, unique while the transaction lives). */
-export type TxnKey = string;
-
-export type WtpIndication =
-  | { ind: 'TR-Invoke.ind'; txn: TxnKey; peer: Peer; tcl: 0 | 1 | 2; data: Buffer; uack?: boolean }
-  | { ind: 'TR-Result.cnf'; txn: TxnKey }
-  | { ind: 'TR-Abort.ind'; txn: TxnKey; user: boolean; reason: number };
-
-/** The WTP responder, pure: every call returns the datagrams to send and the indications to act on. */
-export interface WtpPort {
-  receive(buf: Buffer, peer: Peer, now: number): WtpOutput;
-  tick(now: number): WtpOutput;
-  nextDeadline(): number | undefined;
-  resultReq(txn: TxnKey, data: Buffer, now: number): WtpOutput;
-  /** A WSP (user) abort with a WSP reason code (0xE0..). */
-  abortReq(txn: TxnKey, reason: number, now: number): WtpOutput;
-  /** TR-Invoke.res: the user accepted the Invoke (U/P user acknowledgement). */
-  invokeRes(txn: TxnKey, now: number): WtpOutput;
-  /** Largest Result this transaction's client can receive (SAR limits). */
-  maxResultSize(txn: TxnKey): number;
-  /** Transactions held now. */
-  readonly size: number;
-}
-
-export interface WtpOutput {
-  send: Array<{ buf: Buffer; peer: Peer }>;
-  indications: WtpIndication[];
-  /** Datagrams that did not decode (for metrics). */
-  decodeErrors?: number;
-}
 
 // ---- WSP PDUs as the server sees them ----
 

@@ -19,14 +19,14 @@ import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
-import type { Logger } from '../core/logger';
-import type { Metrics } from '../ops/metrics';
 import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
 import type { HeaderList } from '../bridge/headers';
-import { peerKey, type BearerRole, type Peer } from '../edge/udp-bearer';
+import { peerKey, type BearerRole, type Peer } from '../core/peer';
 import { sourceKey } from '../core/net';
-import { negotiate, negotiateEncodingVersion, versionText } from './capabilities';
-import type { ReplyOut, TxnKey, WspCodecPort, WspIn, WtpIndication, WtpOutput, WtpPort } from './ports';
+import { negotiate, negotiateEncodingVersion } from './capabilities';
+import { versionCode, versionText } from '../codec/wsp/tables';
+import type { ReplyOut, WspCodecPort, WspIn } from './ports';
+import type { TxId, WtpIndication, WtpOutput, WtpPort } from '../wtp';
 import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
 /**
@@ -89,13 +89,30 @@ export interface MethodHandler {
   handle(req: MethodRequest): Promise<MethodReply>;
 }
 
+/**
+ * What the server reports, as data: counts for the metrics and lines for the log. The server
+ * keeps no metrics registry and no logger; the edge (src/edge/wsp-report.ts) turns these into
+ * prom-client counters and pino lines.
+ */
+export type WspNote =
+  | { note: 'decode-error'; layer: 'wtp' | 'wsp' | 'wsp-cl'; count: number }
+  | { note: 'rate-limited' }
+  | { note: 'session-event'; event: string }
+  | { note: 'sessions'; count: number }
+  | { note: 'access-denied'; reason: 'amplification' }
+  | { note: 'log'; level: 'debug' | 'info' | 'warn'; msg: string; fields: Record<string, unknown> };
+
+export interface WspReporter {
+  note(n: WspNote): void;
+}
+
 export interface WspServerDeps {
-  config: Config;
+  /** Only the WSP settings, not the whole config. */
+  config: { wsp: Config['wsp'] };
   wtp: WtpPort;
   codec: WspCodecPort;
   bridge: MethodHandler;
-  metrics: Metrics;
-  logger: Logger;
+  report: WspReporter;
   send: (role: BearerRole, buf: Buffer, peer: Peer) => void;
   /** Monotonic clock (the same one the edge passes as `now`). */
   now: () => number;
@@ -111,12 +128,19 @@ export interface WspServerDeps {
 /** Largest connectionless Reply we send: one UDP datagram (IPv4, 65535 - 28). */
 export const MAX_CL_DATAGRAM = 65507;
 
-interface InFlight {
-  sessionId: number;
-  ac: AbortController;
+/**
+ * One record per WTP transaction the sessions know: a Connect or Resume until its
+ * TR-Result.cnf, a method from its TR-Invoke.ind until its Result is acknowledged (or it is
+ * aborted). The method's request waits here until the session machine delivers it, and its
+ * AbortController lives here while the request is upstream.
+ */
+interface TxnRecord {
+  readonly sessionId: number;
+  readonly kind: 'connect' | 'resume' | 'method';
+  request?: Extract<WspIn, { pdu: 'Method' }>;
+  /** Set while the request is upstream (a bridge call in flight). */
+  upstream?: AbortController;
 }
-
-const VERSION_CODE: Record<string, number> = { '1.1': 0x11, '1.2': 0x12, '1.3': 0x13, '1.4': 0x14, '1.5': 0x15 };
 
 export class WspServer {
   private readonly d: WspServerDeps;
@@ -124,12 +148,12 @@ export class WspServer {
   private readonly byPeer = new Map<string, number>();
   /** Source key (IPv4 address, IPv6 /64) -> its sessions' ids; no empty sets. */
   private readonly bySource = new Map<string, Set<number>>();
-  private readonly inflight = new Map<TxnKey, InFlight>();
+  /** Every transaction of every session, by WTP transaction key. */
+  private readonly txns = new Map<TxId, TxnRecord>();
+  /** Derived counts of `txns`: method records, and those with a request upstream. */
+  private methodCount = 0;
+  private upstreamCount = 0;
   private readonly clInflight = new Set<AbortController>();
-  /** Connect/Resume transactions -> session, until confirmed. */
-  private readonly txnSession = new Map<TxnKey, number>();
-  /** Method transactions -> session, from TR-Invoke.ind until the Result is acknowledged or aborted. */
-  private readonly methodSession = new Map<TxnKey, number>();
   private nextId = 1;
   private draining = false;
   private readonly ourVersion: number;
@@ -138,7 +162,8 @@ export class WspServer {
 
   constructor(deps: WspServerDeps) {
     this.d = deps;
-    this.ourVersion = VERSION_CODE[deps.config.wsp.encodingVersion] ?? 0x12;
+    const ours = versionCode(deps.config.wsp.encodingVersion);
+    this.ourVersion = Number.isFinite(ours) ? ours : 0x12;
     this.sessions = new SessionTable(deps.config.wsp.maxSessions, (id, s) => queueMicrotask(() => this.onEvicted(id, s)));
   }
 
@@ -147,8 +172,8 @@ export class WspServer {
     return {
       sessions: this.sessions.size,
       transactions: this.d.wtp.size,
-      methodsInFlight: this.inflight.size,
-      methodsOutstanding: this.methodSession.size,
+      methodsInFlight: this.upstreamCount,
+      methodsOutstanding: this.methodCount,
       connectionlessInFlight: this.clInflight.size,
     };
   }
@@ -191,7 +216,7 @@ export class WspServer {
   // ---------------------------------------------------------------- CO bearer
   receiveCo(buf: Buffer, peer: Peer, now: number): void {
     const out = this.d.wtp.receive(buf, peer, now);
-    if (out.decodeErrors) this.d.metrics.decodeErrors.inc({ layer: 'wtp' }, out.decodeErrors);
+    if (out.decodeErrors) this.d.report.note({ note: 'decode-error', layer: 'wtp', count: out.decodeErrors });
     this.apply(out, now);
   }
 
@@ -206,25 +231,27 @@ export class WspServer {
         return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack ?? false);
       case 'TR-Result.cnf':
       case 'TR-Abort.ind': {
-        const sid = this.txnSession.get(ind.txn) ?? this.methodSession.get(ind.txn);
-        this.txnSession.delete(ind.txn);
-        if (sid === undefined) return;
-        if (ind.ind === 'TR-Abort.ind') this.d.metrics.wspSessionEvents.inc({ event: ind.user ? 'method-abort' : 'transaction-abort' });
+        const rec = this.txns.get(ind.txn);
+        if (rec === undefined) return;
+        const sid = rec.sessionId;
+        // a Connect or Resume transaction ends here; a method's record goes when the machine says
+        if (rec.kind !== 'method') this.dropTxn(ind.txn);
+        if (ind.ind === 'TR-Abort.ind') this.d.report.note({ note: 'session-event', event: ind.user ? 'method-abort' : 'transaction-abort' });
         this.event(sid, { on: ind.ind, txn: ind.txn }, now);
         return;
       }
     }
   }
 
-  private invoke(txn: TxnKey, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number, uack: boolean): void {
+  private invoke(txn: TxId, peer: Peer, tcl: 0 | 1 | 2, data: Buffer, now: number, uack: boolean): void {
     const existing = this.byPeer.get(peerKey(peer));
     const session = existing === undefined ? undefined : this.sessions.peek(existing);
     let pdu: WspIn;
     try {
       pdu = this.d.codec.decode(data, session?.encodingVersion ?? 0x12);
     } catch (err) {
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp' });
-      this.d.logger.debug({ err, peer: `${peer.address}:${peer.port}` }, 'undecodable WSP PDU');
+      this.d.report.note({ note: 'decode-error', layer: 'wsp', count: 1 });
+      this.d.report.note({ note: 'log', level: 'debug', msg: 'undecodable WSP PDU', fields: { err, peer: peerKey(peer) } });
       if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
       return;
     }
@@ -236,7 +263,7 @@ export class WspServer {
       case 'Connect': {
         if (tcl !== 2) return;
         if (this.d.admitConnect && !this.d.admitConnect(peer.address)) {
-          this.d.metrics.rateLimited.inc({ layer: 'wsp' });
+          this.d.report.note({ note: 'rate-limited' });
           this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.CONGESTION, now), now);
           return;
         }
@@ -254,9 +281,9 @@ export class WspServer {
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
-        this.txnSession.set(txn, id);
-        this.d.metrics.wspSessions.set(this.sessions.size);
-        if (caps.declined.length) this.d.logger.debug({ session: id, declined: caps.declined }, 'capabilities declined');
+        this.addTxn(txn, { sessionId: id, kind: 'connect' });
+        this.d.report.note({ note: 'sessions', count: this.sessions.size });
+        if (caps.declined.length) this.d.report.note({ note: 'log', level: 'debug', msg: 'capabilities declined', fields: { session: id, declined: caps.declined } });
         this.nextSweep = undefined;
         this.event(id, { on: 'Connect', txn }, now);
         return;
@@ -268,12 +295,10 @@ export class WspServer {
           this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
           return;
         }
-        this.inflight.set(txn, { sessionId: existing, ac: new AbortController() });
-        this.methodSession.set(txn, existing);
-        this.pendingMethods.set(txn, pdu);
+        this.addTxn(txn, { sessionId: existing, kind: 'method', request: pdu });
         this.event(existing, { on: 'Method', txn }, now);
         // accepted (delivered): TR-Invoke.res, so the handset stops retransmitting while the MMSC works
-        if (uack && this.inflight.has(txn)) this.apply(this.d.wtp.invokeRes(txn, now), now);
+        if (uack && this.txns.get(txn)?.upstream) this.apply(this.d.wtp.invokeRes(txn, now), now);
         return;
       }
       case 'Disconnect':
@@ -299,18 +324,43 @@ export class WspServer {
         const old = this.byPeer.get(peerKey(peer));
         if (old !== undefined && old !== s.id) this.event(old, { on: 'Disconnect' }, now);
         this.byPeer.set(peerKey(peer), s.id);
-        this.txnSession.set(txn, s.id);
+        this.addTxn(txn, { sessionId: s.id, kind: 'resume' });
         this.event(s.id, { on: 'Resume', txn, peer, headers: pdu.headers ? this.sessionHeaders(pdu.headers) : undefined }, now);
         return;
       }
       case 'Other':
-        this.d.metrics.decodeErrors.inc({ layer: 'wsp' });
+        this.d.report.note({ note: 'decode-error', layer: 'wsp', count: 1 });
         if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
         return;
     }
   }
 
-  private readonly pendingMethods = new Map<TxnKey, Extract<WspIn, { pdu: 'Method' }>>();
+  private addTxn(txn: TxId, rec: TxnRecord): void {
+    this.dropTxn(txn);
+    this.txns.set(txn, rec);
+    if (rec.kind === 'method') this.methodCount++;
+  }
+
+  /** Forgets a transaction's record (its upstream request, if any, is left to finish or be cancelled by the caller). */
+  private dropTxn(txn: TxId): TxnRecord | undefined {
+    const rec = this.txns.get(txn);
+    if (!rec) return undefined;
+    this.txns.delete(txn);
+    if (rec.kind === 'method') this.methodCount--;
+    if (rec.upstream) this.upstreamCount--;
+    return rec;
+  }
+
+  /** The request is back (or cancelled): no longer upstream. */
+  private endUpstream(rec: TxnRecord): AbortController | undefined {
+    const ac = rec.upstream;
+    if (ac) {
+      rec.upstream = undefined;
+      this.upstreamCount--;
+    }
+    rec.request = undefined;
+    return ac;
+  }
 
   /** Session headers: Encoding-Version is negotiation, not a header for every request. */
   private sessionHeaders(h: HeaderList): HeaderList {
@@ -342,7 +392,7 @@ export class WspServer {
         if (s && (!oldest || s.lastActivity < oldest.lastActivity)) oldest = s;
       }
       if (!oldest) break;
-      this.d.metrics.wspSessionEvents.inc({ event: 'source-limit' });
+      this.d.report.note({ note: 'session-event', event: 'source-limit' });
       this.event(oldest.id, { on: 'Evict' }, now);
       // the release action unindexes it; should a machine ever keep it, stop rather than spin
       if (set.has(oldest.id)) break;
@@ -359,7 +409,7 @@ export class WspServer {
 
   private onEvicted(id: number, s: Session): void {
     // the cache already dropped it; run the machine for its actions
-    this.runActions(s, step(s, { on: 'Evict' }, this.d.now()).actions, this.d.now());
+    this.runActions(s, step(s, { on: 'Evict' }, this.d.now()).actions, this.d.now(), s);
     this.d.onAsyncOutput?.();
   }
 
@@ -376,10 +426,11 @@ export class WspServer {
         this.indexSource(r.session.peer, id);
       }
     }
-    this.runActions(r.session, r.actions, now);
+    this.runActions(r.session, r.actions, now, s);
   }
 
-  private runActions(s: Session, actions: SessionAction[], now: number): void {
+  /** Carries out the machine's actions; `prev` is the session before the step. */
+  private runActions(s: Session, actions: SessionAction[], now: number, prev: Session): void {
     for (const a of actions) {
       switch (a.do) {
         case 'connectReply': {
@@ -413,42 +464,41 @@ export class WspServer {
           this.startMethod(s, a.txn);
           break;
         case 'cancelUpstream': {
-          const f = this.inflight.get(a.txn);
-          this.inflight.delete(a.txn);
-          this.pendingMethods.delete(a.txn);
-          f?.ac.abort();
+          const rec = this.txns.get(a.txn);
+          if (rec) this.endUpstream(rec)?.abort();
           this.checkIdle();
           break;
         }
         case 'forget':
-          this.methodSession.delete(a.txn);
+          this.dropTxn(a.txn);
           break;
         case 'abortTxn':
-          this.txnSession.delete(a.txn);
-          this.methodSession.delete(a.txn);
-          this.inflight.delete(a.txn);
-          this.pendingMethods.delete(a.txn);
+          this.dropTxn(a.txn);
           this.apply(this.d.wtp.abortReq(a.txn, WSP_ABORT[a.reason], now), now);
           break;
         case 'release':
           this.sessions.delete(s.id);
           if (this.byPeer.get(peerKey(s.peer)) === s.id) this.byPeer.delete(peerKey(s.peer));
           this.unindexSource(s.peer, s.id);
-          for (const [t, sid] of this.txnSession) if (sid === s.id) this.txnSession.delete(t);
-          this.d.metrics.wspSessions.set(this.sessions.size);
+          // what the session still held (the aborts above normally dropped it already): no scan
+          for (const t of prev.pendingTxn === undefined ? prev.methods : [prev.pendingTxn, ...prev.methods]) if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
+          this.d.report.note({ note: 'sessions', count: this.sessions.size });
           break;
         case 'count':
-          this.d.metrics.wspSessionEvents.inc({ event: a.event });
+          this.d.report.note({ note: 'session-event', event: a.event });
           break;
       }
     }
   }
 
-  private startMethod(s: Session, txn: TxnKey): void {
-    const pdu = this.pendingMethods.get(txn);
-    const f = this.inflight.get(txn);
-    this.pendingMethods.delete(txn);
-    if (!pdu || !f) return;
+  private startMethod(s: Session, txn: TxId): void {
+    const rec = this.txns.get(txn);
+    const pdu = rec?.request;
+    if (!rec || !pdu || rec.upstream) return;
+    rec.request = undefined;
+    const ac = new AbortController();
+    rec.upstream = ac;
+    this.upstreamCount++;
     const req: MethodRequest = {
       mode: 'co',
       method: pdu.method,
@@ -461,20 +511,21 @@ export class WspServer {
       clientSduSize: s.caps.clientSduSize,
       encodingVersion: versionText(s.encodingVersion),
       sessionId: s.id,
-      signal: f.ac.signal,
+      signal: ac.signal,
     };
     this.d.bridge.handle(req).then(
-      (reply) => this.finishMethod(txn, reply),
-      (err: unknown) => this.finishMethod(txn, textReply(500, isWapgwError(err) ? err.code : 'internal error')),
+      (reply) => this.finishMethod(txn, ac, reply),
+      (err: unknown) => this.finishMethod(txn, ac, textReply(500, isWapgwError(err) ? err.code : 'internal error')),
     );
   }
 
-  private finishMethod(txn: TxnKey, reply: MethodReply): void {
-    const f = this.inflight.get(txn);
-    if (!f || f.ac.signal.aborted || reply.cancelled) return; // MethodAbort/Disconnect already handled it
-    this.inflight.delete(txn);
+  private finishMethod(txn: TxId, ac: AbortController, reply: MethodReply): void {
+    const rec = this.txns.get(txn);
+    // MethodAbort, Disconnect or the drain already handled it
+    if (!rec || rec.upstream !== ac || ac.signal.aborted || reply.cancelled) return;
+    this.endUpstream(rec);
     const now = this.d.now();
-    const s = this.sessions.peek(f.sessionId);
+    const s = this.sessions.peek(rec.sessionId);
     if (!s) {
       this.checkIdle();
       return;
@@ -482,6 +533,8 @@ export class WspServer {
     // the negotiated Client-SDU-Size bounds the Reply, and so does what WTP SAR can carry to this client
     const sdu = s.caps.clientSduSize > 0 ? s.caps.clientSduSize : Infinity;
     const buf = this.encodeBounded(reply, s.encodingVersion, Math.min(sdu, this.d.wtp.maxResultSize(txn)));
+    // S-MethodResult.req: the session notes the method as answered (implicit acknowledgement, session-machine.ts)
+    this.event(rec.sessionId, { on: 'MethodResult', txn }, now);
     this.apply(this.d.wtp.resultReq(txn, buf, now), now);
     this.checkIdle();
     this.d.onAsyncOutput?.();
@@ -493,11 +546,11 @@ export class WspServer {
     try {
       buf = this.d.codec.encodeReply(reply, version);
     } catch (err) {
-      this.d.logger.warn({ err }, 'reply not encodable');
+      this.d.report.note({ note: 'log', level: 'warn', msg: 'reply not encodable', fields: { err } });
       buf = this.d.codec.encodeReply(textReply(502, 'reply from the MMSC could not be encoded for WSP'), version);
     }
     if (limit > 0 && buf.length > limit) {
-      this.d.logger.info({ bytes: buf.length, limit }, 'reply too large for the handset: 413');
+      this.d.report.note({ note: 'log', level: 'info', msg: 'reply too large for the handset: 413', fields: { bytes: buf.length, limit } });
       buf = this.d.codec.encodeReply(textReply(413, `reply of ${buf.length} octets exceeds the ${limit} octets this handset can receive`), version);
     }
     return buf;
@@ -507,7 +560,7 @@ export class WspServer {
   receiveCl(buf: Buffer, peer: Peer, _now: number): void {
     if (this.draining) return;
     if (buf.length < 2) {
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return;
     }
     const tid = buf[0] as number;
@@ -515,12 +568,12 @@ export class WspServer {
     try {
       pdu = this.d.codec.decode(buf.subarray(1), 0x12);
     } catch {
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return; // connectionless: no transaction to abort, drop (WAP-230 §8.2.1)
     }
     if (pdu.pdu !== 'Method') {
       // Connect, Disconnect... have no meaning without a session: dropped (and counted)
-      this.d.metrics.decodeErrors.inc({ layer: 'wsp-cl' });
+      this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return;
     }
     const ac = new AbortController();
@@ -548,8 +601,8 @@ export class WspServer {
       // a Reply larger than one datagram gets 413 with a reason, never a truncated datagram
       let body = this.encodeBounded(reply, 0x12, MAX_CL_DATAGRAM - 1);
       if (1 + body.length > budget) {
-        this.d.metrics.accessDenied.inc({ layer: 'wsp-cl', reason: 'amplification' });
-        this.d.logger.info({ src: peer.address, bytes: 1 + body.length, received: buf.length, factor }, 'connectionless reply over the amplification bound: 413');
+        this.d.report.note({ note: 'access-denied', reason: 'amplification' });
+        this.d.report.note({ note: 'log', level: 'info', msg: 'connectionless reply over the amplification bound: 413', fields: { src: peer.address, bytes: 1 + body.length, received: buf.length, factor } });
         body = this.d.codec.encodeReply({ status: 413, contentType: 'text/plain', headers: [], body: Buffer.alloc(0) }, 0x12);
         if (1 + body.length > budget) return;
       }
@@ -566,7 +619,7 @@ export class WspServer {
 
   /** Resolves when no method is in flight (the edge races it against the drain deadline). */
   whenIdle(): Promise<void> {
-    if (this.inflight.size === 0 && this.clInflight.size === 0) return Promise.resolve();
+    if (this.upstreamCount === 0 && this.clInflight.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         this.idle.delete(done);
@@ -578,14 +631,13 @@ export class WspServer {
 
   /** Drain, last step: cancels whatever is still in flight. */
   cancelAll(): void {
-    for (const f of this.inflight.values()) f.ac.abort();
+    for (const rec of this.txns.values()) this.endUpstream(rec)?.abort();
     for (const ac of this.clInflight) ac.abort();
-    this.inflight.clear();
     this.clInflight.clear();
     this.checkIdle();
   }
 
   private checkIdle(): void {
-    if (this.inflight.size === 0 && this.clInflight.size === 0) for (const f of [...this.idle]) f();
+    if (this.upstreamCount === 0 && this.clInflight.size === 0) for (const f of [...this.idle]) f();
   }
 }

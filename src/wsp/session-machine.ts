@@ -15,9 +15,22 @@
  * its Result is acknowledged (TR-Result.cnf) or the transaction dies (TR-Abort.ind), so a
  * Disconnect, Suspend or Resume aborts Results still being retransmitted, not only requests
  * still upstream.
+ *
+ * Implicit acknowledgement on lossy links: a client may have at most Method-MOR methods
+ * outstanding, and a method is outstanding for the client until it receives the Result
+ * (WAP-230: the S-MethodResult primitive; the Method-MOR capability, §8.3 and Table 37). So when a new method arrives while
+ * the session already counts Method-MOR methods, and some of them have their Result sent
+ * (S-MethodResult.req done, the WTP transaction waiting for its Ack), the client has received
+ * at least one of those Results and only the Ack was lost. The new method then takes the
+ * answered methods as acknowledged for Method-MOR: they leave the session's count (their WTP
+ * transactions go on unchanged, retransmitting the Result until the Ack or timer R gives up,
+ * and absorbing retransmitted Invokes as duplicates, so no method runs twice). Only when the
+ * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
 import type { HeaderList } from '../bridge/headers';
-import type { Peer } from '../edge/udp-bearer';
+import { indexRows, missingPairs, pairKey, selectRow } from '../core/table';
+import type { TxId } from '../wtp';
+import type { Peer } from '../core/peer';
 
 export const STATES = ['NULL', 'CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'] as const;
 export type SessionState = (typeof STATES)[number];
@@ -42,8 +55,8 @@ export const WSP_ABORT = {
 } as const;
 export type WspAbortReason = keyof typeof WSP_ABORT;
 
-/** A WTP transaction as the session sees it: an opaque key the WTP layer gave us. */
-export type TxnRef = string;
+/** A WTP transaction as the session sees it: the WTP layer's own key (src/wtp, TxId), opaque here. */
+export type { TxId } from '../wtp';
 
 export interface NegotiatedCaps {
   clientSduSize: number;
@@ -64,21 +77,25 @@ export interface Session {
   /** Negotiated encoding version as (major << 4) | minor, e.g. 0x12. */
   readonly encodingVersion: number;
   /** The Connect (or Resume) transaction awaiting its TR-Result.cnf. */
-  readonly pendingTxn: TxnRef | undefined;
-  /** Method transactions in flight (delivered, not yet answered). */
-  readonly methods: readonly TxnRef[];
+  readonly pendingTxn: TxId | undefined;
+  /** Method transactions outstanding: delivered, Result not yet acknowledged (oldest first). */
+  readonly methods: readonly TxId[];
+  /** Those of `methods` whose Result has been handed to WTP (S-MethodResult.req). */
+  readonly answered: readonly TxId[];
   readonly lastActivity: number;
   readonly idleTimeoutMs: number;
 }
 
 export type SessionEvent =
-  | { on: 'Connect'; txn: TxnRef }
-  | { on: 'TR-Result.cnf'; txn: TxnRef }
-  | { on: 'TR-Abort.ind'; txn: TxnRef }
-  | { on: 'Method'; txn: TxnRef }
+  | { on: 'Connect'; txn: TxId }
+  | { on: 'TR-Result.cnf'; txn: TxId }
+  | { on: 'TR-Abort.ind'; txn: TxId }
+  | { on: 'Method'; txn: TxId }
+  /** S-MethodResult.req: the Result of a method went to WTP (TR-Result.req). */
+  | { on: 'MethodResult'; txn: TxId }
   | { on: 'Disconnect' }
   | { on: 'Suspend' }
-  | { on: 'Resume'; txn: TxnRef; peer: Peer; headers: HeaderList | undefined }
+  | { on: 'Resume'; txn: TxId; peer: Peer; headers: HeaderList | undefined }
   | { on: 'IdleTimeout' }
   | { on: 'Evict' };
 export type SessionEventName = SessionEvent['on'];
@@ -87,6 +104,7 @@ export const EVENTS: readonly SessionEventName[] = [
   'TR-Result.cnf',
   'TR-Abort.ind',
   'Method',
+  'MethodResult',
   'Disconnect',
   'Suspend',
   'Resume',
@@ -95,15 +113,15 @@ export const EVENTS: readonly SessionEventName[] = [
 ];
 
 export type SessionAction =
-  | { do: 'connectReply'; txn: TxnRef }
-  | { do: 'resumeReply'; txn: TxnRef }
-  | { do: 'deliver'; txn: TxnRef }
-  | { do: 'cancelUpstream'; txn: TxnRef }
-  | { do: 'abortTxn'; txn: TxnRef; reason: WspAbortReason }
+  | { do: 'connectReply'; txn: TxId }
+  | { do: 'resumeReply'; txn: TxId }
+  | { do: 'deliver'; txn: TxId }
+  | { do: 'cancelUpstream'; txn: TxId }
+  | { do: 'abortTxn'; txn: TxId; reason: WspAbortReason }
   | { do: 'release' }
   /** A method transaction ended (its Result was acknowledged): drop its bookkeeping. */
-  | { do: 'forget'; txn: TxnRef }
-  | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' };
+  | { do: 'forget'; txn: TxId }
+  | { do: 'count'; event: 'connect' | 'disconnect' | 'suspend' | 'resume' | 'expire' | 'evict' | 'refused' | 'implicit-ack' };
 
 interface Ctx {
   s: Session;
@@ -123,6 +141,7 @@ interface Row {
 interface Ignore {
   from: SessionState;
   on: SessionEventName;
+  when?: Guard;
   ignore: string;
 }
 
@@ -131,25 +150,36 @@ const isPending: Guard = ({ s, e }) => 'txn' in e && s.pendingTxn === e.txn;
 const notPending: Guard = (c) => !isPending(c);
 const isMethod: Guard = ({ s, e }) => 'txn' in e && s.methods.includes(e.txn);
 const withinMor: Guard = ({ s }) => s.methods.length < s.caps.methodMor;
-const overMor: Guard = (c) => !withinMor(c);
+/** Methods without a Result yet (upstream or being answered): what the client surely still awaits. */
+const unanswered = (s: Session): number => s.methods.length - s.answered.length;
+/** Over Method-MOR only because of Results whose Ack has not arrived: the new method acknowledges them. */
+const implicitAck: Guard = (c) => !withinMor(c) && unanswered(c.s) < c.s.caps.methodMor;
+const overMor: Guard = (c) => !withinMor(c) && !implicitAck(c);
 
 // ---- effects (data only) ----
-const txnOf = (e: SessionEvent): TxnRef => ('txn' in e ? e.txn : '');
+const txnOf = (e: SessionEvent): TxId => ('txn' in e ? e.txn : '');
 const connectReply: Effect = ({ e }) => ({ patch: { pendingTxn: txnOf(e) }, actions: [{ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' }] });
 const confirm: Effect = () => ({ patch: { pendingTxn: undefined } });
 const deliver: Effect = ({ s, e }) => ({ patch: { methods: [...s.methods, txnOf(e)] }, actions: [{ do: 'deliver', txn: txnOf(e) }] });
 const refuseMor: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' }] });
 const refuseSuspended: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' }] });
-const methodDone: Effect = ({ s, e }) => ({ patch: { methods: s.methods.filter((t) => t !== txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
+const without = (list: readonly TxId[], txn: TxId): TxId[] => list.filter((t) => t !== txn);
+const methodDone: Effect = ({ s, e }) => ({ patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
+const markAnswered: Effect = ({ s, e }) => (s.answered.includes(txnOf(e)) ? {} : { patch: { answered: [...s.answered, txnOf(e)] } });
+/** The answered methods leave the count (see the file comment); WTP keeps their transactions. */
+const ackAnswered: Effect = ({ s }) => ({
+  patch: { methods: s.methods.filter((t) => !s.answered.includes(t)), answered: [] },
+  actions: [...s.answered.map((txn): SessionAction => ({ do: 'forget', txn })), { do: 'count', event: 'implicit-ack' }],
+});
 /** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
 const cancelOne: Effect = ({ s, e }) => ({
-  patch: { methods: s.methods.filter((t) => t !== txnOf(e)) },
+  patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) },
   actions: [{ do: 'cancelUpstream', txn: txnOf(e) }, { do: 'forget', txn: txnOf(e) }],
 });
 const abortAll =
   (reason: WspAbortReason): Effect =>
   ({ s }) => ({
-    patch: { methods: [] },
+    patch: { methods: [], answered: [] },
     actions: s.methods.flatMap((txn): SessionAction[] => [{ do: 'cancelUpstream', txn }, { do: 'abortTxn', txn, reason }]),
   });
 const abortPending =
@@ -187,12 +217,19 @@ export const TABLE: readonly (Row | Ignore)[] = [
     { from, on: 'TR-Abort.ind', when: (c) => notPending(c) && !isMethod(c), to: from, do: [] },
   ]),
 
-  // methods: served in CONNECTING_2 / RESUMING_2 too, within Method-MOR
+  // methods: served in CONNECTING_2 / RESUMING_2 too, within Method-MOR (a new method
+  // acknowledges answered methods whose Ack was lost; see the file comment)
   ...ACTIVE.flatMap((from): Row[] => [
     { from, on: 'Method', when: withinMor, to: from, do: [deliver] },
+    { from, on: 'Method', when: implicitAck, to: from, do: [ackAnswered, deliver] },
     { from, on: 'Method', when: overMor, to: from, do: [refuseMor] },
   ]),
   { from: 'SUSPENDED', on: 'Method', to: 'SUSPENDED', do: [refuseSuspended] },
+  // S-MethodResult.req: the method stays outstanding, now answered
+  ...ALL_LIVE.flatMap((from): Row[] => [
+    { from, on: 'MethodResult', when: isMethod, to: from, do: [markAnswered] },
+    { from, on: 'MethodResult', when: (c) => !isMethod(c), to: from, do: [] },
+  ]),
 
   // Disconnect, idle timeout, eviction: everything in flight is aborted, the session goes
   ...ALL_LIVE.flatMap((from): Row[] => [
@@ -214,42 +251,41 @@ export const TABLE: readonly (Row | Ignore)[] = [
 const isIgnore = (r: Row | Ignore): r is Ignore => 'ignore' in r;
 
 export function newSession(id: number, peer: Peer, caps: NegotiatedCaps, headers: HeaderList, encodingVersion: number, now: number, idleTimeoutMs: number): Session {
-  return { id, state: 'NULL', peer, caps, headers, encodingVersion, pendingTxn: undefined, methods: [], lastActivity: now, idleTimeoutMs };
+  return { id, state: 'NULL', peer, caps, headers, encodingVersion, pendingTxn: undefined, methods: [], answered: [], lastActivity: now, idleTimeoutMs };
 }
 
 export interface StepResult {
   session: Session;
   actions: SessionAction[];
-  /** True when the table had no matching row (a bug) or an explicit ignore. */
+  /** True when the row taken is an explicit ignore. */
   ignored: boolean;
 }
 
-/** The pure step: finds the first row whose guard holds (rows for one (state, event) are disjoint). */
 /** Rows by (state, event), in table order: derived from TABLE, never edited by hand. */
-const ROWS_BY_PAIR = new Map<string, (Row | Ignore)[]>();
-for (const r of TABLE) {
-  const k = `${r.from}|${r.on}`;
-  const list = ROWS_BY_PAIR.get(k) ?? [];
-  list.push(r);
-  ROWS_BY_PAIR.set(k, list);
+const ROWS_BY_PAIR = indexRows(TABLE);
+
+export function rowsFor(state: SessionState, on: SessionEventName): readonly (Row | Ignore)[] {
+  return ROWS_BY_PAIR.get(pairKey(state, on)) ?? [];
 }
 
+/**
+ * The pure step: the one row whose guard holds (the table engine, src/core/table.ts, throws
+ * ERR_WSP_NO_ROW / ERR_WSP_AMBIGUOUS_ROW when none or several do: a bug in the table).
+ */
 export function step(s: Session, e: SessionEvent, now: number): StepResult {
+  const ctx = { s, e };
+  const r = selectRow('WSP', s.state, e.on, rowsFor(s.state, e.on), (row) => !row.when || row.when(ctx));
+  if (isIgnore(r)) return { session: s, actions: [], ignored: true };
   const live = e.on !== 'IdleTimeout' && e.on !== 'Evict';
-  for (const r of ROWS_BY_PAIR.get(`${s.state}|${e.on}`) ?? []) {
-    if (isIgnore(r)) return { session: s, actions: [], ignored: true };
-    if (r.when && !r.when({ s, e })) continue;
-    let next: Mutable<Session> = { ...s, state: r.to };
-    if (live) next.lastActivity = now;
-    const actions: SessionAction[] = [];
-    for (const eff of r.do) {
-      const out = eff({ s: next, e });
-      if (out.patch) next = { ...next, ...out.patch };
-      if (out.actions) actions.push(...out.actions);
-    }
-    return { session: next, actions, ignored: false };
+  let next: Mutable<Session> = { ...s, state: r.to };
+  if (live) next.lastActivity = now;
+  const actions: SessionAction[] = [];
+  for (const eff of r.do) {
+    const out = eff({ s: next, e });
+    if (out.patch) next = { ...next, ...out.patch };
+    if (out.actions) actions.push(...out.actions);
   }
-  return { session: s, actions: [], ignored: true };
+  return { session: next, actions, ignored: false };
 }
 
 /** When the idle timer of a session fires. */
@@ -257,7 +293,5 @@ export const idleDeadline = (s: Session): number => s.lastActivity + s.idleTimeo
 
 /** Completeness: every (state, event) pair has at least one row or an explicit ignore. */
 export function missingRows(): Array<[SessionState, SessionEventName]> {
-  const out: Array<[SessionState, SessionEventName]> = [];
-  for (const st of STATES) for (const ev of EVENTS) if (!TABLE.some((r) => r.from === st && r.on === ev)) out.push([st, ev]);
-  return out;
+  return missingPairs(STATES, EVENTS, ROWS_BY_PAIR);
 }

@@ -4,7 +4,7 @@
  *
  * ## Driving it (src/edge)
  *
- *   const wtp = new WtpResponder({ config, logger, metrics });
+ *   const wtp = new WtpResponder({ config, report });   // report: src/edge/wtp-report.ts
  *   // each datagram: decodeDatagram(buf) from src/codec/wtp, then for each PDU
  *   act(wtp.receive(pdu, peer, clock.now(), pduBytes));
  *   // a datagram that does not decode (read the TID from octets 1-2 if there are 3 octets)
@@ -79,6 +79,7 @@
  *   - Anti-amplification: toward a peer not verified yet we never send more octets than it sent.
  *   - Every table is bounded (lru-cache, max + TTL on the given clock). Metrics: see ops/metrics.
  */
-export { WtpResponder, txIdOf, type PeerKey, type TxId, type WtpAction, type WtpResponderDeps, type ResultOptions } from './responder';
+export { WtpResponder, silentReporter, txIdOf, type PeerKey, type TxId, type WtpAction, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
 export { STATES, EVENTS, ROWS, step, type WtpState, type WtpEventType, type Tx } from './machine';
 export { chooseSegmentSize, maxMessageFor, MAX_PACKETS } from './sar';
+export { createWtpPort, WtpDatagramPort, type WtpIndication, type WtpOutput, type WtpPort } from './port';

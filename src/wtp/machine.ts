@@ -7,7 +7,7 @@
  * transaction, the event and `now`; anything with an effect (the TID cache test, the
  * anti-amplification budget, the segment size allowed by the client) is computed by the caller
  * before the step and carried in the event. For each (state, event) exactly one row must match:
- * `step` throws ERR_WTP_NO_ROW / ERR_WTP_AMBIGUOUS_ROW otherwise, and test/wtp proves that every
+ * `step` throws ERR_WTP_NO_ROW / ERR_WTP_AMBIGUOUS_ROW otherwise (the table engine, src/core/table.ts), and test/wtp proves that every
  * pair has a row (or an explicit `ignore`) and that random inputs always match exactly one.
  *
  * States are the spec's LISTEN, TIDOK_WAIT, INVOKE_RESP_WAIT, RESULT_WAIT, RESULT_RESP_WAIT,
@@ -17,8 +17,8 @@
  * before a Negative Ack, WAP-224 §9.4.3). On every change of state all timers stop; a row starts
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
-import { WapgwError } from '../core/errors';
-import { PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
+import { indexRows, pairKey, selectRow } from '../core/table';
+import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
@@ -113,6 +113,8 @@ export interface Tx {
   readonly rcr: number;
   readonly nackCount: number;
   readonly holdOnSent: boolean;
+  /** This transaction's TID was verified: the initiator answered our Ack(TIDve) with Ack(TIDok). */
+  readonly tidVerified: boolean;
   readonly inbound: Inbound;
   readonly outbound: Outbound | undefined;
   /** Deadlines (ms) of running timers. */
@@ -234,7 +236,7 @@ const GUARDS = {
   tok: (_tx, ev) => ev.type === 'RcvAck' && ev.pdu.tveTok,
   complete: (tx, ev) => isComplete(inboundAfter(tx, ev)),
   tooLarge: (tx, ev) => {
-    const declared = ev.type === 'RcvInvoke' ? optionValue(ev.pdu, 2 /* Total message size */) : undefined;
+    const declared = ev.type === 'RcvInvoke' ? optionValue(ev.pdu, OPTION_ID.TotalMessageSize) : undefined;
     return inboundAfter(tx, ev).bytes > tx.limits.maxMessageSize || (declared ?? 0) > tx.limits.maxMessageSize;
   },
   holdOnSent: (tx) => tx.holdOnSent,
@@ -249,6 +251,13 @@ const GUARDS = {
   ackFinal: (tx, ev) => ackClass(tx, ev) === 'final',
   ackGroup: (tx, ev) => ackClass(tx, ev) === 'group',
   ackStale: (tx, ev) => ackClass(tx, ev) === 'stale',
+  /**
+   * Abort INVALIDTID after this transaction's TID was verified: the initiator's answer to a
+   * duplicate of our Ack(TIDve) (a lossy link duplicates datagrams) that reached it after it had
+   * finished the transaction. It answers a verification (WAP-224 §9.5), not this transaction,
+   * like the late duplicate Ack(TIDok) of CR-Nokia-WTP-20-March-2000/2.
+   */
+  lateInvalidTid: (tx, ev) => ev.type === 'RcvAbort' && tx.tidVerified && ev.pdu.abortType === 'provider' && ev.pdu.reason === PROVIDER_ABORT.INVALIDTID,
 } satisfies Record<string, Guard>;
 export type GuardName = keyof typeof GUARDS;
 type GuardRef = GuardName | `!${GuardName}`;
@@ -316,7 +325,8 @@ export const ROWS: readonly Row[] = [
     row('INVOKE_SAR_WAIT', on, ['!tooLarge', '!complete'], [store, ackGroups, nackTimer, start('W')], 'INVOKE_SAR_WAIT'),
   ]),
   ...ignore('INVOKE_SAR_WAIT', ['RcvAck', 'RcvNegativeAck'], 'we have sent nothing to acknowledge'),
-  row('INVOKE_SAR_WAIT', 'RcvAbort', [], [outcome('aborted-peer')], 'LISTEN'),
+  row('INVOKE_SAR_WAIT', 'RcvAbort', ['!lateInvalidTid'], [outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('INVOKE_SAR_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('INVOKE_SAR_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('INVOKE_SAR_WAIT', USER, 'the user has not been indicated'),
   row('INVOKE_SAR_WAIT', 'TimerTO_NACK', ['nackLeft'], [sendNack, start('NACK')], 'INVOKE_SAR_WAIT'),
@@ -331,7 +341,8 @@ export const ROWS: readonly Row[] = [
   ...resultReq('INVOKE_RESP_WAIT', ['tcl2']),
   ...ignore('INVOKE_RESP_WAIT', 'TR-Result.req', 'class 1 has no result', ['!tcl2']),
   row('INVOKE_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('INVOKE_RESP_WAIT', 'RcvAbort', [], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('INVOKE_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('INVOKE_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('INVOKE_RESP_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', 'aecLeft'], [inc('aec'), start('A')], 'INVOKE_RESP_WAIT'),
@@ -349,7 +360,8 @@ export const ROWS: readonly Row[] = [
     row('RESULT_WAIT', on, ['!holdOnSent'], [dup], 'RESULT_WAIT'),
   ]),
   row('RESULT_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_WAIT', 'RcvAbort', [], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('RESULT_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('RESULT_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   ...ignore('RESULT_WAIT', 'TR-Invoke.res', 'already acknowledged by the user'),
@@ -371,7 +383,8 @@ export const ROWS: readonly Row[] = [
     row('RESULT_RESP_WAIT', on, ['!canReplay'], [dup], 'RESULT_RESP_WAIT'),
   ]),
   row('RESULT_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_RESP_WAIT', 'RcvAbort', [], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  ...ignore('RESULT_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
   row('RESULT_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_RESP_WAIT', ['TR-Invoke.res', 'TR-Result.req'], 'the result is already on its way'),
   ...ignore('RESULT_RESP_WAIT', ['TimerTO_A', 'TimerTO_W', 'TimerTO_NACK'], 'not running in RESULT_RESP_WAIT'),
@@ -388,16 +401,10 @@ export const ROWS: readonly Row[] = [
   ...ignore('WAIT_TIMEOUT', ['TimerTO_A', 'TimerTO_R', 'TimerTO_NACK'], 'not running in WAIT_TIMEOUT'),
 ];
 
-const BY_PAIR = new Map<string, Row[]>();
-for (const r of ROWS) {
-  const k = `${r.from} ${r.on}`;
-  const list = BY_PAIR.get(k) ?? [];
-  list.push(r);
-  BY_PAIR.set(k, list);
-}
+const BY_PAIR = indexRows(ROWS);
 
 export function rowsFor(state: WtpState, on: WtpEventType): readonly Row[] {
-  return BY_PAIR.get(`${state} ${on}`) ?? [];
+  return BY_PAIR.get(pairKey(state, on)) ?? [];
 }
 
 function holds(g: GuardRef, tx: Tx, ev: WtpEvent, now: number): boolean {
@@ -423,8 +430,8 @@ export interface StepResult {
 export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
   const { tcl, up: uack } = invoke;
   const sar = !(invoke.gtr && invoke.ttr);
-  const clientMru = optionValue(invoke, 1 /* Max receive unit */);
-  const clientMaxGroup = optionValue(invoke, 4 /* Max group */);
+  const clientMru = optionValue(invoke, OPTION_ID.MaxReceiveUnit);
+  const clientMaxGroup = optionValue(invoke, OPTION_ID.MaxGroup);
   const tid = invoke.tid & 0x7fff;
   return {
     clientMru,
@@ -440,6 +447,7 @@ export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
     rcr: 0,
     nackCount: 0,
     holdOnSent: false,
+    tidVerified: false,
     inbound: emptyInbound,
     outbound: undefined,
     timers: {},
@@ -450,12 +458,7 @@ export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
 
 /** Pure: the next transaction record and the actions, for one event at time `now`. */
 export function step(tx: Tx, ev: WtpEvent, now: number): StepResult {
-  const rows = matchingRows(tx, ev, now);
-  if (rows.length !== 1) {
-    const code = rows.length === 0 ? 'ERR_WTP_NO_ROW' : 'ERR_WTP_AMBIGUOUS_ROW';
-    throw new WapgwError(code, `WTP responder: ${rows.length} rows match ${ev.type} in ${tx.state}`);
-  }
-  const r = rows[0] as Row;
+  const r = selectRow('WTP', tx.state, ev.type, rowsFor(tx.state, ev.type), (row) => row.when.every((g) => holds(g, tx, ev, now)));
   const d: Draft = { ...tx, timers: r.to === tx.state ? { ...tx.timers } : {} };
   const actions: MachineAction[] = [];
   for (const op of r.do) apply(op, d, ev, now, actions);
@@ -618,7 +621,10 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       return;
     case 'verification':
       actions.push({ kind: 'verification', outcome: op.outcome });
-      if (op.outcome === 'ok') actions.push({ kind: 'tidVerified' });
+      if (op.outcome === 'ok') {
+        d.tidVerified = true;
+        actions.push({ kind: 'tidVerified' });
+      }
       return;
     case 'outcome':
       d.outcome = op.outcome;

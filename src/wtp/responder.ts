@@ -20,17 +20,16 @@
  */
 import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
+import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
-import type { Logger } from '../core/logger';
-import type { Metrics } from '../ops/metrics';
-import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu } from '../codec/wtp/types';
-import { newTx, step, type Limits, type MachineAction, type TimerName, type Tx, type WtpEvent, TIMERS } from './machine';
+import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, type WtpPduType } from '../codec/wtp/types';
+import { newTx, step, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type WtpEvent, TIMERS } from './machine';
 import { chooseSegmentSize, maxMessageFor } from './sar';
 import { TidCache, tidTest } from './tid-cache';
 import { TimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
-/** The initiator's transport address as the edge names it, e.g. "10.1.2.3:49152" or "[2001:db8::1]:49152". */
+/** The initiator's transport address as peerKey (src/core/peer.ts) writes it, e.g. "10.1.2.3:49152" or "[2001:db8::1]:49152". */
 export type PeerKey = string;
 /** One transaction: `${peer}/${tid}` (tid without the direction bit). Opaque to callers. */
 export type TxId = string;
@@ -47,10 +46,35 @@ export type WtpAction =
   /** TR-Abort.ind: the transaction died (peer Abort, no response, protocol error, eviction). */
   | { kind: 'abortInd'; txId: TxId; peer: PeerKey; abortType: AbortType; reason: number };
 
+/**
+ * What the responder reports, as data: counts for the metrics and lines for the log. The
+ * responder keeps no metrics registry and no logger; the edge (src/edge/wtp-report.ts) turns
+ * these into prom-client counters and pino lines.
+ */
+export type WtpNote =
+  | { note: 'transaction'; tcl: Tcl; outcome: Outcome }
+  | { note: 'active'; transactions: number }
+  | { note: 'verification'; outcome: 'started' | 'ok' | 'failed' | 'timeout' }
+  | { note: 'duplicate' }
+  | { note: 'abort'; direction: 'sent' | 'received'; reason: string }
+  | { note: 'nack'; direction: 'sent' | 'received' }
+  | { note: 'retransmission'; pdu: WtpPduType }
+  | { note: 'segment'; direction: 'in' | 'out' }
+  | { note: 'log'; level: 'debug' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
+
+export interface WtpReporter {
+  note(n: WtpNote): void;
+  /** Whether debug lines are wanted (they are not built otherwise). */
+  readonly debug: boolean;
+}
+
+/** Reports nothing (tests that do not look). */
+export const silentReporter: WtpReporter = { note: () => undefined, debug: false };
+
 export interface WtpResponderDeps {
+  /** Only the WTP settings and the largest message (wsp.maxMessageSize), not the whole config. */
   config: { wtp: Config['wtp']; wsp: Pick<Config['wsp'], 'maxMessageSize'> };
-  logger: Logger;
-  metrics: Metrics;
+  report?: WtpReporter;
 }
 
 export interface ResultOptions {
@@ -73,8 +97,7 @@ const PURGE_INTERVAL_MS = 10_000;
 export class WtpResponder {
   private readonly wtp: Config['wtp'];
   private readonly limits: Limits;
-  private readonly log: Logger;
-  private readonly metrics: Metrics;
+  private readonly report: WtpReporter;
   private readonly table: LRUCache<TxId, Tx>;
   private readonly tids: TidCache;
   private readonly budgets: LRUCache<PeerKey, Budget>;
@@ -86,8 +109,7 @@ export class WtpResponder {
 
   constructor(deps: WtpResponderDeps) {
     const w = (this.wtp = deps.config.wtp);
-    this.log = deps.logger.child({ component: 'wtp' });
-    this.metrics = deps.metrics;
+    this.report = deps.report ?? silentReporter;
     this.limits = {
       ackIntervalMs: w.ackIntervalMs,
       retryIntervalMs: w.retryIntervalMs,
@@ -135,7 +157,7 @@ export class WtpResponder {
     const out: WtpAction[] = [];
     if (pdu.tid & 0x8000) {
       // Direction bit set: a PDU sent by a responder, not for us (WAP-224 §10.4.3).
-      this.log.debug({ peer, tid: pdu.tid, pdu: pdu.type }, 'WTP PDU with the responder direction bit ignored');
+      if (this.report.debug) this.debug('WTP PDU with the responder direction bit ignored', { peer, tid: pdu.tid, pdu: pdu.type });
       return out;
     }
     this.countRx(peer, size);
@@ -161,7 +183,7 @@ export class WtpResponder {
       return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: verdict === 'ok' }, now, out);
     }
     if (!tx) {
-      this.log.debug({ peer, tid: pdu.tid, pdu: pdu.type }, 'WTP PDU for no transaction ignored');
+      if (this.report.debug) this.debug('WTP PDU for no transaction ignored', { peer, tid: pdu.tid, pdu: pdu.type });
       return this.drain(out);
     }
     let ev: WtpEvent;
@@ -256,7 +278,7 @@ export class WtpResponder {
       this.table.purgeStale();
       this.tids.purgeStale();
       this.budgets.purgeStale();
-      this.metrics.wtpActiveTransactions.set(this.table.size);
+      this.report.note({ note: 'active', transactions: this.table.size });
     }
     return this.drain(out);
   }
@@ -291,7 +313,7 @@ export class WtpResponder {
     const out: WtpAction[] = [];
     const tx = this.table.get(txId);
     if (!tx) {
-      this.log.debug({ txId, primitive: ev.type }, 'WTP user primitive for no transaction ignored');
+      if (this.report.debug) this.debug('WTP user primitive for no transaction ignored', { txId, primitive: ev.type });
       return this.drain(out);
     }
     return this.run(txId, tx, ev, now, out);
@@ -302,16 +324,19 @@ export class WtpResponder {
     try {
       res = step(tx, ev, now);
     } catch (err) {
-      this.log.error({ err, txId: key, state: tx.state, event: ev.type }, 'WTP machine has no single row');
+      // only the table engine's verdict (a gap in the table) is reported and survived; any
+      // other exception is a bug in an operation and surfaces
+      if (!isTableError(err)) throw err;
+      this.report.note({ note: 'log', level: 'error', msg: 'WTP machine has no single row', fields: { err, txId: key, state: tx.state, event: ev.type } });
       return this.drain(out);
     }
     const next = res.tx;
-    if (next.state !== tx.state && this.log.isLevelEnabled('debug')) {
-      this.log.debug({ peer: tx.peer, tid: tx.tid, from: tx.state, event: ev.type, to: next.state }, 'WTP transition');
+    if (next.state !== tx.state && this.report.debug) {
+      this.debug('WTP transition', { peer: tx.peer, tid: tx.tid, from: tx.state, event: ev.type, to: next.state });
     }
     for (const a of res.actions) this.emit(key, next, a, out);
     if (next.outcome !== undefined && tx.outcome === undefined) {
-      this.metrics.wtpTransactions.inc({ class: String(next.tcl), outcome: next.outcome });
+      this.report.note({ note: 'transaction', tcl: next.tcl, outcome: next.outcome });
     }
     if (next.state === 'LISTEN') {
       if (tx.state !== 'LISTEN') this.table.delete(key);
@@ -326,8 +351,12 @@ export class WtpResponder {
         if (at !== undefined && at !== tx.timers[name]) this.schedule(at, key, name);
       }
     }
-    this.metrics.wtpActiveTransactions.set(this.table.size);
+    this.report.note({ note: 'active', transactions: this.table.size });
     return this.drain(out);
+  }
+
+  private debug(msg: string, fields: Record<string, unknown>): void {
+    this.report.note({ note: 'log', level: 'debug', msg, fields });
   }
 
   private schedule(at: number, key: TxId, name: TimerName): void {
@@ -364,10 +393,10 @@ export class WtpResponder {
         this.budgets.delete(tx.peer);
         return;
       case 'verification':
-        this.metrics.wtpTidVerifications.inc({ outcome: a.outcome });
+        this.report.note({ note: 'verification', outcome: a.outcome });
         return;
       case 'duplicate':
-        this.metrics.wtpDuplicates.inc();
+        this.report.note({ note: 'duplicate' });
         return;
     }
   }
@@ -377,16 +406,16 @@ export class WtpResponder {
       const b = this.budgets.get(peer) ?? { rx: 0, tx: 0 };
       const size = pdus.reduce((n, p) => n + pduSize(p), 0);
       if (b.tx + size > b.rx) {
-        this.log.debug({ peer, size, budget: b.rx - b.tx }, 'WTP send toward an unverified peer dropped (amplification budget)');
+        if (this.report.debug) this.debug('WTP send toward an unverified peer dropped (amplification budget)', { peer, size, budget: b.rx - b.tx });
         return;
       }
       this.budgets.set(peer, { rx: b.rx, tx: b.tx + size });
     }
     for (const p of pdus) {
-      if (p.type === 'Abort') this.metrics.wtpAborts.inc({ direction: 'sent', reason: reasonLabel(p.abortType, p.reason) });
-      else if (p.type === 'NegativeAck') this.metrics.wtpNacks.inc({ direction: 'sent' });
-      if ('rid' in p && p.rid) this.metrics.wtpRetransmissions.inc({ pdu: p.type });
-      if (p.type === 'SegmentedResult' || (p.type === 'Result' && !p.ttr)) this.metrics.wtpSarSegments.inc({ direction: 'out' });
+      if (p.type === 'Abort') this.report.note({ note: 'abort', direction: 'sent', reason: reasonLabel(p.abortType, p.reason) });
+      else if (p.type === 'NegativeAck') this.report.note({ note: 'nack', direction: 'sent' });
+      if ('rid' in p && p.rid) this.report.note({ note: 'retransmission', pdu: p.type });
+      if (p.type === 'SegmentedResult' || (p.type === 'Result' && !p.ttr)) this.report.note({ note: 'segment', direction: 'out' });
     }
     out.push({ kind: 'send', peer, pdus });
   }
@@ -398,16 +427,16 @@ export class WtpResponder {
   }
 
   private countReceived(pdu: WtpPdu): void {
-    if (pdu.type === 'Abort') this.metrics.wtpAborts.inc({ direction: 'received', reason: reasonLabel(pdu.abortType, pdu.reason) });
-    else if (pdu.type === 'NegativeAck') this.metrics.wtpNacks.inc({ direction: 'received' });
-    else if (pdu.type === 'SegmentedInvoke' || (pdu.type === 'Invoke' && !pdu.ttr)) this.metrics.wtpSarSegments.inc({ direction: 'in' });
+    if (pdu.type === 'Abort') this.report.note({ note: 'abort', direction: 'received', reason: reasonLabel(pdu.abortType, pdu.reason) });
+    else if (pdu.type === 'NegativeAck') this.report.note({ note: 'nack', direction: 'received' });
+    else if (pdu.type === 'SegmentedInvoke' || (pdu.type === 'Invoke' && !pdu.ttr)) this.report.note({ note: 'segment', direction: 'in' });
   }
 
   /** A live transaction pushed out of the full table (CAPTEMPEXCEEDED) or past the backstop TTL (NORESPONSE). */
   private onEvict(tx: Tx, key: TxId, why: 'evict' | 'expire'): void {
     if (tx.state === 'WAIT_TIMEOUT') return;
-    this.log.warn({ peer: tx.peer, tid: tx.tid, state: tx.state, why }, 'WTP transaction dropped (table full or stale)');
-    this.metrics.wtpTransactions.inc({ class: String(tx.tcl), outcome: 'evicted' });
+    this.report.note({ note: 'log', level: 'warn', msg: 'WTP transaction dropped (table full or stale)', fields: { peer: tx.peer, tid: tx.tid, state: tx.state, why } });
+    this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: 'evicted' });
     const reason = why === 'evict' ? PROVIDER_ABORT.CAPTEMPEXCEEDED : PROVIDER_ABORT.NORESPONSE;
     const out: WtpAction[] = [];
     this.emitSend(tx.peer, [{ type: 'Abort', tid: responderTid(tx.tid), tpis: [], abortType: 'provider', reason }], out);

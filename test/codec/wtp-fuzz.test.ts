@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
+import { pduSize } from '../../src/wtp/wire-size';
 import { type Tpi, type WtpPdu, decodeDatagram, encodeDatagram, encodeWtp, decodeWtp, isConcatenated } from '../../src/codec/wtp';
 import { DecodeError } from '../../src/core/errors';
 
@@ -172,4 +173,24 @@ t.test('generated PDUs: decode(encode(pdu)) equals pdu, alone and concatenated',
     { numRuns: 500, seed: 8 },
   );
   t.equal(n, 2000);
+});
+
+t.test('pduSize (src/wtp/wire-size.ts, the amplification budget) equals the encoded length', async (t) => {
+  // some TPIs in the long form on request, and data past the short-form limits
+  const longTpis = fc.array(fc.tuple(tpiArb, bool), { maxLength: 4 }).map((xs) => xs.map(([x, long]) => (long ? { ...x, long: true } : x)));
+  const withLong = fc.tuple(pduArb, longTpis, fc.integer({ min: 0, max: 1500 })).map(([p, extra, big]) => {
+    const q = { ...p, tpis: [...p.tpis, ...extra] } as WtpPdu;
+    return 'data' in q && big > 1400 ? ({ ...q, data: Buffer.alloc(big) } as WtpPdu) : q;
+  });
+  let n = 0;
+  fc.assert(
+    fc.property(withLong, (p) => {
+      const size = pduSize(p);
+      const len = encodeWtp(p).length;
+      if (size !== len) throw new Error(`pduSize ${size} != encoded ${len} for ${JSON.stringify({ ...p, data: undefined })}`);
+      n++;
+    }),
+    { numRuns: 3000, seed: 11 },
+  );
+  t.equal(n, 3000);
 });

@@ -15,6 +15,7 @@
  * `userDelayMs` with `respond(request)`.
  */
 import { decodeWtp, encodeWtp } from '../../src/codec/wtp';
+import { wtpReporter } from '../../src/edge/wtp-report';
 import type { Tcl, WtpPdu, Tpi } from '../../src/codec/wtp/types';
 import { PROVIDER_ABORT } from '../../src/codec/wtp/types';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
@@ -109,7 +110,7 @@ export class Pair {
     this.rng = new Rng(opts.seed ?? 1);
     this.link = { ...PERFECT, ...opts.link };
     this.config = configSchema.parse(opts.config ?? {});
-    this.responder = new WtpResponder({ config: this.config, logger: opts.logger ?? silentLogger(), metrics: this.metrics });
+    this.responder = new WtpResponder({ config: this.config, report: wtpReporter(this.metrics, opts.logger ?? silentLogger()) });
   }
 
   handset(peer = `10.0.0.${this.handsets.size + 1}:${40000 + this.handsets.size}`, opts: HandsetOptions = {}): Handset {
@@ -261,14 +262,23 @@ export class HandsetTx {
   }
 }
 
+/** What a handset needs from the simulation that carries its PDUs (Pair, or a WSP simulation). */
+export interface HandsetHost {
+  readonly now: number;
+  schedule(at: number, fn: () => void): void;
+  transmit(dir: 'up', peer: string, pdu: WtpPdu): void;
+}
+
 export class Handset {
   private nextTid: number;
   readonly txs = new Map<number, HandsetTx>();
   private readonly retryMs: number;
   private readonly maxRetries: number;
+  /** Called once when a transaction finishes (done, aborted or given up). */
+  onFinish: ((tx: HandsetTx) => void) | undefined;
 
   constructor(
-    private readonly pair: Pair,
+    private readonly pair: HandsetHost,
     readonly peer: string,
     opts: HandsetOptions = {},
   ) {
@@ -317,12 +327,12 @@ export class Handset {
       if (gen !== tx.timerGen || tx.finished) return;
       if (tx.phase === 'holdOn' || tx.phase === 'receiving') {
         // The responder drives from here (it retransmits); only give up eventually.
-        if (++tx.retries > this.maxRetries) tx.phase = 'gaveUp';
+        if (++tx.retries > this.maxRetries) this.finish(tx, 'gaveUp');
         else this.armRetry(tx, this.retryMs * 4);
         return;
       }
       if (++tx.retries > this.maxRetries) {
-        tx.phase = 'gaveUp';
+        this.finish(tx, 'gaveUp');
         return;
       }
       this.sendGroup(tx, true);
@@ -349,8 +359,8 @@ export class Handset {
         return this.onResult(tx, pdu.psn, pdu.gtr, pdu.ttr, pdu.data);
       case 'Abort':
         if (!tx.finished) {
-          tx.phase = 'aborted';
           tx.abort = { abortType: pdu.abortType, reason: pdu.reason };
+          this.finish(tx, 'aborted');
         }
         return;
       default:
@@ -371,8 +381,8 @@ export class Handset {
       tx.retries = 0;
       if (end === tx.segs.length - 1) {
         if (tx.opts.tcl === 1) {
-          tx.phase = 'done';
           tx.timerGen++;
+          this.finish(tx, 'done');
         } else {
           tx.phase = 'holdOn';
           this.armRetry(tx, this.retryMs * 4);
@@ -419,13 +429,18 @@ export class Handset {
       const parts: Buffer[] = [];
       for (let p = 0; p <= tx.resTtr; p++) parts.push(tx.res.get(p) as Buffer);
       tx.result = Buffer.concat(parts);
-      tx.phase = 'done';
       tx.timerGen++;
       this.finalAck(tx);
+      this.finish(tx, 'done');
       return;
     }
     // A complete group: ack it (PSN TPI, or a plain Ack for the first group, as fakewap does).
     this.send({ type: 'Ack', tid: tx.tid, tpis: top > 0 ? [{ tpi: 'PSN', psn: top }] : [], tveTok: false, rid: false });
+  }
+
+  private finish(tx: HandsetTx, phase: 'done' | 'aborted' | 'gaveUp'): void {
+    tx.phase = phase;
+    this.onFinish?.(tx);
   }
 
   private finalAck(tx: HandsetTx): void {

@@ -1,6 +1,7 @@
 import t from 'tap';
+import fc from 'fast-check';
 import { ManualClock } from '../../src/core/clock';
-import { EVENTS, STATES, TABLE, idleDeadline, missingRows, newSession, step, type Session, type SessionEvent } from '../../src/wsp/session-machine';
+import { EVENTS, STATES, TABLE, idleDeadline, missingRows, newSession, rowsFor, step, type Session, type SessionEvent } from '../../src/wsp/session-machine';
 
 const peer = { address: '10.0.0.1', port: 5000, family: 4 as const };
 const caps = { clientSduSize: 1400, serverSduSize: 1400, methodMor: 2, pushMor: 1, protocolOptions: 0 };
@@ -143,4 +144,100 @@ t.test('events in NULL are ignored explicitly', async (t) => {
     t.ok(r.ignored);
     t.same(r.actions, []);
   }
+});
+
+t.test('issue 15: a new method acknowledges the answered methods whose Ack was lost (Method-MOR 1)', async (t) => {
+  const mor1 = { ...caps, methodMor: 1 };
+  let s = newSession(9, peer, mor1, [], 0x12, 0, 60_000);
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  s = run(s, { on: 'TR-Result.cnf', txn: 'c' }, 1).session;
+  s = run(s, { on: 'Method', txn: 'm1' }, 2).session;
+  // m1 still upstream: a second method is over Method-MOR
+  let r = run(s, { on: 'Method', txn: 'x' }, 3);
+  t.same(r.actions, [{ do: 'abortTxn', txn: 'x', reason: 'MOREXCEEDED' }], 'no Result yet: MOREXCEEDED');
+  // S-MethodResult.req: m1 answered, its Ack then lost
+  r = run(s, { on: 'MethodResult', txn: 'm1' }, 4);
+  t.same(r.actions, []);
+  t.same(r.session.answered, ['m1']);
+  t.same(r.session.methods, ['m1'], 'still outstanding until its Ack');
+  s = r.session;
+  // the handset, having received the Result, sends its next method at once
+  r = run(s, { on: 'Method', txn: 'm2' }, 5);
+  t.same(r.actions, [{ do: 'forget', txn: 'm1' }, { do: 'count', event: 'implicit-ack' }, { do: 'deliver', txn: 'm2' }], 'm1 acknowledged implicitly, m2 delivered');
+  t.same(r.session.methods, ['m2']);
+  t.same(r.session.answered, []);
+  s = r.session;
+  // the late Ack (TR-Result.cnf) or the Abort of m1's transaction now changes nothing
+  t.same(run(s, { on: 'TR-Result.cnf', txn: 'm1' }, 6).actions, []);
+  t.same(run(s, { on: 'TR-Abort.ind', txn: 'm1' }, 6).actions, []);
+  t.same(run(s, { on: 'TR-Result.cnf', txn: 'm1' }, 6).session.methods, ['m2']);
+  // m2 not answered: a third method is refused
+  t.same(run(s, { on: 'Method', txn: 'm3' }, 7).actions, [{ do: 'abortTxn', txn: 'm3', reason: 'MOREXCEEDED' }]);
+  // a Result for something that is not a method is ignored
+  t.same(run(s, { on: 'MethodResult', txn: 'zz' }, 8).actions, []);
+});
+
+t.test('issue 15: with Method-MOR 2, only answered methods are taken as acknowledged', async (t) => {
+  let s = newSession(10, peer, caps, [], 0x12, 0, 60_000); // methodMor 2
+  s = run(s, { on: 'Connect', txn: 'c' }, 0).session;
+  s = run(s, { on: 'Method', txn: 'a' }, 1).session;
+  s = run(s, { on: 'Method', txn: 'b' }, 2).session;
+  s = run(s, { on: 'MethodResult', txn: 'a' }, 3).session;
+  const r = run(s, { on: 'Method', txn: 'c2' }, 4);
+  t.same(r.session.methods, ['b', 'c2'], 'a acknowledged, b (upstream) still counts');
+  t.same(run(r.session, { on: 'Method', txn: 'd' }, 5).actions, [{ do: 'abortTxn', txn: 'd', reason: 'MOREXCEEDED' }]);
+  // Disconnect aborts what is outstanding, answered or not
+  const s2 = run(run(r.session, { on: 'MethodResult', txn: 'b' }, 6).session, { on: 'Disconnect' }, 7);
+  t.same(
+    s2.actions.filter((a) => a.do === 'abortTxn').map((a) => ('txn' in a ? a.txn : '')),
+    ['b', 'c2', 'c'],
+    'both methods and the unconfirmed Connect',
+  );
+});
+
+t.test('random sessions and events match exactly one row (the table engine rule, as for WTP); step is pure', async (t) => {
+  const txns = ['a', 'b', 'c'];
+  const sessionArb = fc
+    .record({
+      state: fc.constantFrom(...STATES),
+      methods: fc.subarray(txns),
+      answeredMask: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      pending: fc.boolean(),
+      mor: fc.integer({ min: 1, max: 3 }),
+    })
+    .map((r): Session => ({
+      ...newSession(1, peer, { ...caps, methodMor: r.mor }, [], 0x12, 0, 60_000),
+      state: r.state,
+      methods: r.methods,
+      answered: r.methods.filter((_, i) => r.answeredMask[i]),
+      // only the Connect (CONNECTING_2) or the Resume (RESUMING_2) transaction waits for its TR-Result.cnf
+      pendingTxn: r.pending && (r.state === 'CONNECTING_2' || r.state === 'RESUMING_2') ? 'p' : undefined,
+    }));
+  const txn = fc.constantFrom('a', 'b', 'c', 'p', 'z');
+  const eventArb: fc.Arbitrary<SessionEvent> = fc.oneof(
+    txn.map((x) => ({ on: 'Connect' as const, txn: x })),
+    txn.map((x) => ({ on: 'TR-Result.cnf' as const, txn: x })),
+    txn.map((x) => ({ on: 'TR-Abort.ind' as const, txn: x })),
+    fc.constantFrom('z', 'y').map((x) => ({ on: 'Method' as const, txn: x })),
+    txn.map((x) => ({ on: 'MethodResult' as const, txn: x })),
+    fc.constantFrom({ on: 'Disconnect' as const }, { on: 'Suspend' as const }, { on: 'IdleTimeout' as const }, { on: 'Evict' as const }),
+    fc.constantFrom('r1', 'p').map((x) => ({ on: 'Resume' as const, txn: x, peer, headers: undefined })),
+  );
+  let n = 0;
+  fc.assert(
+    fc.property(sessionArb, eventArb, (s, e) => {
+      const matching = rowsFor(s.state, e.on).filter((r) => !r.when || r.when({ s, e }));
+      if (matching.length !== 1) throw new Error(`${matching.length} rows for ${s.state} x ${e.on}`);
+      const frozen = JSON.stringify(s);
+      const r = step(s, e, 5);
+      if (JSON.stringify(s) !== frozen) throw new Error('step mutated its input');
+      if (JSON.stringify(step(s, e, 5)) !== JSON.stringify(r)) throw new Error('step is not deterministic');
+      if (!r.session.answered.every((x) => r.session.methods.includes(x))) throw new Error('answered is not a subset of methods');
+      n++;
+    }),
+    { numRuns: 5000, seed: 15 },
+  );
+  t.equal(n, 5000);
+  // the engine throws a typed error when the table has no row (never a silent "ignored")
+  t.throws(() => step({ ...newSession(1, peer, caps, [], 0x12, 0, 1), state: 'CONNECTED', pendingTxn: 'p' }, { on: 'TR-Result.cnf', txn: 'p' }, 0), { code: 'ERR_WSP_NO_ROW' });
 });

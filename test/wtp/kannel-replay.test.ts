@@ -4,6 +4,7 @@
 // except for one addition of ours: the first Invoke from an unknown initiator is verified with
 // Ack(TIDve) (answered here with fakewap's Ack(TIDok), `1c 00 01`), which Kannel skips.
 import t from 'tap';
+import { wtpReporter } from '../../src/edge/wtp-report';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeWtp, encodeWtp } from '../../src/codec/wtp';
@@ -41,7 +42,7 @@ for (const name of ['co-get', 'co-post-mms-1k', 'co-get-sar-20k', 'co-post-sar-3
   t.test(`${name}: byte-identical answers`, async (t) => {
     const fs = frames(name);
     const cfg = configSchema.parse({ wtp: { sar: { segmentSize: 1400, groupSize: 3 } } });
-    const r = new WtpResponder({ config: cfg, logger: silentLogger(), metrics: new Metrics() });
+    const r = new WtpResponder({ config: cfg, report: wtpReporter(new Metrics(), silentLogger()) });
     const ours: string[] = [];
     const requests: Buffer[] = [];
     let verifications = 0;

@@ -51,6 +51,7 @@ const txArb: fc.Arbitrary<Tx> = fc
     uack: fc.boolean(),
     sar: fc.boolean(),
     holdOnSent: fc.boolean(),
+    tidVerified: fc.boolean(),
     aec: fc.integer({ min: 0, max: 4 }),
     rcr: fc.integer({ min: 0, max: 5 }),
     nackCount: fc.integer({ min: 0, max: 5 }),
@@ -64,7 +65,7 @@ const txArb: fc.Arbitrary<Tx> = fc
     const outbound = r.out
       ? { segs: Array.from({ length: r.out.n }, () => Buffer.alloc(10)), groupSize: LIMITS.groupSize, nackResentAt: [], groupStart: Math.min(r.out.g * LIMITS.groupSize, Math.floor((r.out.n - 1) / LIMITS.groupSize) * LIMITS.groupSize), verifying: r.out.verifying }
       : undefined;
-    return { ...base, state: r.state, holdOnSent: r.holdOnSent, aec: r.aec, rcr: r.rcr, nackCount: r.nackCount, inbound: r.inbound, outbound, lastSendAt: r.lastSendAt, timers: r.timers };
+    return { ...base, state: r.state, holdOnSent: r.holdOnSent, tidVerified: r.tidVerified, aec: r.aec, rcr: r.rcr, nackCount: r.nackCount, inbound: r.inbound, outbound, lastSendAt: r.lastSendAt, timers: r.timers };
   });
 
 const eventArb: fc.Arbitrary<WtpEvent> = fc.oneof(
@@ -136,4 +137,25 @@ t.test('a transaction can never be indicated twice: invokeInd only leaves LISTEN
     t.ok(['LISTEN', 'TIDOK_WAIT', 'INVOKE_SAR_WAIT'].includes(r.from), `${r.from} ${r.on}`);
     t.ok(['LISTEN', 'INVOKE_RESP_WAIT'].includes(r.to));
   }
+});
+
+t.test('issue 15: a late Abort INVALIDTID (answer to a duplicated Ack(TIDve)) does not kill a verified transaction', async (t) => {
+  const abortInvalid: WtpEvent = { type: 'RcvAbort', pdu: { type: 'Abort', tid: 5, tpis: [], abortType: 'provider', reason: 0x02 } };
+  let r = step(newTx('p', invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0);
+  t.equal(r.tx.state, 'TIDOK_WAIT');
+  // the initiator's TIDok arrives; a duplicate of our Ack(TIDve) reaches it after it finished
+  r = step(r.tx, { type: 'RcvAck', pdu: { type: 'Ack', tid: 5, tpis: [], tveTok: true, rid: false } }, 10);
+  t.equal(r.tx.tidVerified, true);
+  r = step(r.tx, { type: 'TR-Result.req', data: Buffer.from('reply'), segmentSize: 1000, verifyFirst: false }, 20);
+  t.equal(r.tx.state, 'RESULT_RESP_WAIT');
+  const late = step(r.tx, abortInvalid, 30);
+  t.equal(late.tx.state, 'RESULT_RESP_WAIT', 'ignored: the Result keeps waiting for its Ack');
+  t.same(late.actions, []);
+  // any other Abort still ends it, and INVALIDTID does too when the TID was never verified
+  t.equal(step(r.tx, { type: 'RcvAbort', pdu: { type: 'Abort', tid: 5, tpis: [], abortType: 'user', reason: 0xea } }, 30).tx.state, 'LISTEN');
+  const unverified = step(newTx('p', invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: true }, 0).tx;
+  t.equal(step(unverified, abortInvalid, 1).tx.state, 'LISTEN');
+  // while verifying, Abort INVALIDTID is the answer: the transaction ends
+  const verifying = step(newTx('p', invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0).tx;
+  t.equal(step(verifying, abortInvalid, 1).tx.state, 'LISTEN');
 });

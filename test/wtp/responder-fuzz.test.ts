@@ -2,6 +2,7 @@
 // steps never throw, keep the tables within their bounds, never indicate a transaction twice
 // while it lives, and never send an unverified peer more octets than it sent (anti-amplification).
 import t from 'tap';
+import { wtpReporter } from '../../src/edge/wtp-report';
 import fc from 'fast-check';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
@@ -40,7 +41,7 @@ t.test('random traffic: total, bounded, once, no amplification', async (t) => {
   fc.assert(
     fc.property(fc.array(stepArb, { minLength: 30, maxLength: 90 }), fc.boolean(), (steps, verification) => {
       const cfg = configSchema.parse({ wtp: { maxTransactions: 8, tidVerification: verification, sar: { segmentSize: 500, groupSize: 3 } }, wsp: { maxMessageSize: 6000 } });
-      const r = new WtpResponder({ config: cfg, logger: silentLogger(), metrics: new Metrics() });
+      const r = new WtpResponder({ config: cfg, report: wtpReporter(new Metrics(), silentLogger()) });
       let now = 0;
       const open = new Set<string>(); // indicated, not yet finished
       const txIds: string[] = [];

@@ -1,6 +1,7 @@
 // WtpResponder driven PDU by PDU with a manual clock (WAP-224 §9): classes, timers A/R/W, TID
 // verification, duplicates, aborts, SAR both ways, limits, metrics. No sockets, no sleeping.
 import t from 'tap';
+import { wtpReporter } from '../../src/edge/wtp-report';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
@@ -13,7 +14,7 @@ const PEER = '10.0.0.1:40000';
 function mk(config: ConfigInput = {}) {
   const metrics = new Metrics();
   const cfg = configSchema.parse(config);
-  const r = new WtpResponder({ config: cfg, logger: silentLogger(), metrics });
+  const r = new WtpResponder({ config: cfg, report: wtpReporter(metrics, silentLogger()) });
   return { r, metrics, cfg };
 }
 

@@ -25,6 +25,9 @@ export function versionCode(v: string | number): number {
   return Number(m[1]) * 16 + Math.min(Number(m[2]), 15);
 }
 
+/** 0x14 -> '1.4': the inverse of versionCode for a version octet (major << 4 | minor). */
+export const versionText = (code: number): string => `${code >> 4}.${code & 0x0f}`;
+
 const VERSION_CODES: ReadonlyMap<string, number> = new Map([
   ['1.1', 0x11],
   ['1.2', 0x12],

@@ -5,22 +5,12 @@
  * when `tpis` is non-empty.
  */
 
-export const PDU_TYPE = {
-  Concatenated: 0x00,
-  Invoke: 0x01,
-  Result: 0x02,
-  Ack: 0x03,
-  Abort: 0x04,
-  SegmentedInvoke: 0x05,
-  SegmentedResult: 0x06,
-  NegativeAck: 0x07,
-} as const;
+// The wire codes (PDU types, TPI identities, abort types) are defined once, as data rows, in
+// codec.ts (PDU_TYPES, TPI_IDS, ABORT_TYPES); this file holds the decoded model.
 
-export const TCL = { Class0: 0, Class1: 1, Class2: 2 } as const;
 export type Tcl = 0 | 1 | 2;
 
-export const ABORT_TYPE = { provider: 0, user: 1 } as const;
-export type AbortType = keyof typeof ABORT_TYPE;
+export type AbortType = 'provider' | 'user';
 
 /** Provider abort reasons (WAP-224 Table 4); WSP user reasons live in the WSP tables. */
 export const PROVIDER_ABORT = {
@@ -37,7 +27,7 @@ export const PROVIDER_ABORT = {
   NOTIMPLEMENTEDESAR: 0x0a,
 } as const;
 
-export const TPI_ID = { Error: 0, Info: 1, Option: 2, PSN: 3, SDUBoundary: 4, FrameBoundary: 5 } as const;
+/** Option TPI parameter identities (WAP-224, the Option TPI). */
 export const OPTION_ID = {
   MaxReceiveUnit: 1,
   TotalMessageSize: 2,

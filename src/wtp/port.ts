@@ -1,0 +1,118 @@
+/**
+ * The WTP layer's service boundary toward its user, WSP (WAP-224 §5 service primitives:
+ * TR-Invoke, TR-Result, TR-Abort), owned here so that WSP takes WTP's vocabulary as it is:
+ * datagrams in with the sender's `Peer` and `now`, datagrams out and TR-* indications back, one
+ * transaction key (`TxId`). Pure, like the responder it wraps: the edge carries out the sends.
+ */
+import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
+import { DecodeError } from '../core/errors';
+import { peerKey, type Peer } from '../core/peer';
+import { WtpResponder, type ResultOptions, type TxId, type WtpAction, type WtpResponderDeps } from './responder';
+
+/** Indications and confirmations to the WTP user (WAP-224 §5.3). */
+export type WtpIndication =
+  | { ind: 'TR-Invoke.ind'; txn: TxId; peer: Peer; tcl: 0 | 1 | 2; data: Buffer; uack?: boolean }
+  | { ind: 'TR-Result.cnf'; txn: TxId }
+  | { ind: 'TR-Abort.ind'; txn: TxId; user: boolean; reason: number };
+
+export interface WtpOutput {
+  send: Array<{ buf: Buffer; peer: Peer }>;
+  indications: WtpIndication[];
+  /** Datagrams that did not decode (for metrics). */
+  decodeErrors?: number;
+}
+
+/** The WTP responder as its user sees it: every call returns the datagrams to send and the indications to act on. */
+export interface WtpPort {
+  receive(buf: Buffer, peer: Peer, now: number): WtpOutput;
+  tick(now: number): WtpOutput;
+  nextDeadline(): number | undefined;
+  /** TR-Result.req; `opts.maxSegmentSize` lowers the WTP segment size for this Result. */
+  resultReq(txn: TxId, data: Buffer, now: number, opts?: ResultOptions): WtpOutput;
+  /** TR-Abort.req: a user abort with the user's reason code (WSP: 0xE0..). */
+  abortReq(txn: TxId, reason: number, now: number): WtpOutput;
+  /** TR-Invoke.res: the user accepted the Invoke (U/P user acknowledgement). */
+  invokeRes(txn: TxId, now: number): WtpOutput;
+  /** Largest Result this transaction's client can receive (SAR limits). */
+  maxResultSize(txn: TxId): number;
+  /** Transactions held now. */
+  readonly size: number;
+}
+
+export function createWtpPort(deps: WtpResponderDeps): WtpPort {
+  return new WtpDatagramPort(new WtpResponder(deps));
+}
+
+/** The responder's transport address back from its key (the key is peerKey's, src/core/peer.ts). */
+function peerOf(k: string): Peer {
+  const i = k.lastIndexOf(':');
+  const host = k.slice(0, i);
+  const port = Number(k.slice(i + 1));
+  if (host.startsWith('[')) return { address: host.slice(1, -1), port, family: 6 };
+  return { address: host, port, family: 4 };
+}
+
+export class WtpDatagramPort implements WtpPort {
+  constructor(readonly responder: WtpResponder) {}
+
+  get size(): number {
+    return this.responder.size;
+  }
+
+  receive(buf: Buffer, peer: Peer, now: number): WtpOutput {
+    const key = peerKey(peer);
+    let pdus;
+    try {
+      pdus = decodeDatagram(buf);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      const tid = buf.length >= 3 ? buf.readUInt16BE(1) : undefined;
+      return { ...convert(this.responder.receiveMalformed(key, tid, now, buf.length)), decodeErrors: 1 };
+    }
+    const acts: WtpAction[] = [];
+    for (const p of pdus) acts.push(...this.responder.receive(p, key, now));
+    return convert(acts);
+  }
+
+  tick(now: number): WtpOutput {
+    return convert(this.responder.tick(now));
+  }
+  nextDeadline(): number | undefined {
+    return this.responder.nextDeadline();
+  }
+  resultReq(txn: TxId, data: Buffer, now: number, opts?: ResultOptions): WtpOutput {
+    return convert(this.responder.resultReq(txn, data, now, opts));
+  }
+  abortReq(txn: TxId, reason: number, now: number): WtpOutput {
+    return convert(this.responder.abortReq(txn, reason, now));
+  }
+  invokeRes(txn: TxId, now: number): WtpOutput {
+    return convert(this.responder.invokeRes(txn, now));
+  }
+  maxResultSize(txn: TxId): number {
+    return this.responder.maxResultSize(txn);
+  }
+}
+
+function convert(actions: WtpAction[]): WtpOutput {
+  const out: WtpOutput = { send: [], indications: [] };
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'send': {
+        const peer = peerOf(a.peer);
+        for (const p of a.pdus) out.send.push({ buf: encodeWtp(p), peer });
+        break;
+      }
+      case 'invokeInd':
+        out.indications.push({ ind: 'TR-Invoke.ind', txn: a.txId, peer: peerOf(a.peer), tcl: a.tcl, data: a.data, uack: a.uack });
+        break;
+      case 'resultCnf':
+        out.indications.push({ ind: 'TR-Result.cnf', txn: a.txId });
+        break;
+      case 'abortInd':
+        out.indications.push({ ind: 'TR-Abort.ind', txn: a.txId, user: a.abortType === 'user', reason: a.reason });
+        break;
+    }
+  }
+  return out;
+}
