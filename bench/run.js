@@ -8,7 +8,7 @@
  * bench/results.json (the raw figures; with --only, the other benchmarks' last figures are
  * kept and shown with their own date and load).
  *
- *   npm run bench [-- --only wsp,proxy,codec,subscribers,sessions,scale,profile] [--quick] [--no-write] [--help]
+ *   npm run bench [-- --only wsp,proxy,codec,subscribers,sessions,scale,profile,ppg] [--quick] [--no-write] [--help]
  */
 'use strict';
 const fs = require('node:fs');
@@ -38,11 +38,13 @@ Benchmarks:
                1 M bindings; plot in bench/plots/scale.svg (bench/scale/curves.js)
   profile      node --cpu-prof of the gateway under WSP and proxy load, top self-time
                functions (bench/scale/profile.js)
+  ppg          PAP pushes to submit_sm at a test SMSC, wapgw against Kannel's PPG, and the
+               RSS of 100 000 pending pushes (bench/ppg/run.js)
 
 Tools (Debian packages): fakewap (kannel-extras), bearerbox/wapbox (kannel), wrk (wrk),
 nginx (nginx-light). Builds dist/ first (npm run build) when it is missing.`;
 
-const ALL = ['wsp', 'proxy', 'codec', 'subscribers', 'sessions', 'scale', 'profile'];
+const ALL = ['wsp', 'proxy', 'codec', 'subscribers', 'sessions', 'scale', 'profile', 'ppg'];
 const o = L.args({ only: [], quick: false, write: true, noWrite: false, help: false });
 if (o.help || process.argv.includes('-h')) {
   console.log(HELP);
@@ -158,6 +160,12 @@ const BENCHES = {
     needs: [],
     argv: (q) => ['bench/scale/profile.js', '--seconds', q ? '3' : '8'],
     timeoutMs: 5 * 60000,
+  },
+  ppg: {
+    needs: [],
+    optional: ['bearerbox', 'wapbox'],
+    argv: (q, missing) => ['bench/ppg/run.js', ...(q ? ['--quick'] : ['--pushes', '5000']), ...(missing.length ? ['--only', 'wapgw,queue'] : [])],
+    timeoutMs: 15 * 60000,
   },
 };
 
@@ -390,6 +398,7 @@ function renderMarkdown(all, machine) {
     if (pr.result?.proxy) L2.push(`### Proxy load (wrk -c32, 300 KB): ${pr.result.proxy.load?.perSecond ?? '?'} req/s under the profiler`, '', ...profileTable(pr.result.proxy));
     if (pr.tail) L2.push('```', pr.tail, '```', '');
   }
+  if (runs.ppg) L2.push(...require('./ppg/render').ppgSection(runs.ppg, when));
   const notes = path.join(BENCH, 'lib', 'findings.md');
   if (fs.existsSync(notes)) L2.push(fs.readFileSync(notes, 'utf8').trim(), '');
   // sections measured by their own runs, kept as written: the lossy-link comparison (issue 15,

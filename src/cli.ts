@@ -3,8 +3,8 @@
  * wapgw command line: start | check-config | decode | status | version (see shared contract).
  * Every failure is one line on stderr and exit 1, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfigFile } from './config/load';
 import { ConfigError, DecodeError, isWapgwError } from './core/errors';
 import { createLogger } from './core/logger';
@@ -24,11 +24,16 @@ const USAGE = `usage:
   wapgw decode [--as wtp|wsp|wsp-cl|mms|wbxml] HEX|-   decode a datagram or PDU to JSON ('-' reads raw bytes from stdin)
   wapgw decode --as sms HEX...          SMS TPDUs or SMPP short_messages with UDH: ports, concatenation, the WSP Push inside
   wapgw status [-c FILE]                print the running gateway's /status
+  wapgw push --to ADDR (--mms-notification URL | --si URL TEXT | --file F --type T) [-c FILE]
+                                        send one push through the running gateway's PPG; prints the PAP response
+  wapgw mms TYPE [options] [--hex]      encode an MMS PDU to stdout ('wapgw mms help' lists the types)
   wapgw version                         print the version`;
 
 interface Args {
   cmd: string;
   config: string;
+  /** -c was given (otherwise `config` is the default, see `useShippedConfigIfNeeded`). */
+  configGiven?: boolean;
   as?: string;
   /** --workers N|auto (start): overrides process.workers. */
   workers?: string;
@@ -39,8 +44,13 @@ export function parseArgs(argv: string[]): Args {
   const out: Args = { cmd: argv[0] ?? 'help', config: 'conf/wapgw.yaml', rest: [] };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '-c' || a === '--config') out.config = argv[++i] ?? fail(`${a} needs a file`);
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    if (a === '-c' || a === '--config') {
+      out.config = argv[++i] ?? fail(`${a} needs a file`);
+      out.configGiven = true;
+    } else if (a.startsWith('--config=')) {
+      out.config = a.slice(9);
+      out.configGiven = true;
+    }
     else if (a === '--as') out.as = argv[++i] ?? fail('--as needs wtp, wsp, wsp-cl, mms or wbxml');
     else if (a.startsWith('--as=')) out.as = a.slice(5);
     else if (a === '--workers') out.workers = argv[++i] ?? fail('--workers needs a number or auto');
@@ -48,6 +58,21 @@ export function parseArgs(argv: string[]): Args {
     else out.rest.push(a);
   }
   return out;
+}
+
+/**
+ * Without -c, the default `conf/wapgw.yaml` is read from the current directory; where there is
+ * none (an installed package run from elsewhere: `npm install -g wapgw`), the package's own
+ * shipped config is used, and the process works from the package's directory so that the
+ * relative paths in it (conf/subscribers.yaml) resolve as they do in a checkout.
+ */
+function useShippedConfigIfNeeded(args: Args): void {
+  if (args.configGiven || existsSync(args.config)) return;
+  const root = resolve(__dirname, '..');
+  const shipped = join(root, 'conf', 'wapgw.yaml');
+  if (!existsSync(shipped)) return;
+  process.chdir(root);
+  args.config = shipped;
 }
 
 class UsageError extends Error {}
@@ -114,9 +139,14 @@ async function cmdStart(args: Args): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-function cmdCheckConfig(args: Args): number {
-  loadConfigFile(args.config);
-  process.stdout.write(`${args.config}: ok\n`);
+async function cmdCheckConfig(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  // What start will load besides the file itself (static subscribers, ports, secrets).
+  const { preflight } = await import('./preflight');
+  const r = preflight(config);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(`${args.config}: ok${r.warnings.length > 0 ? ` (${r.warnings.length} warning${r.warnings.length > 1 ? 's' : ''})` : ''}\n`);
   return 0;
 }
 
@@ -147,6 +177,22 @@ async function cmdDecode(args: Args): Promise<number> {
   return 0;
 }
 
+/** `wapgw mms TYPE [options]`: the raw PDU on stdout (hex with --hex); see src/codec/mms/compose.ts. */
+async function cmdMms(argv: string[]): Promise<number> {
+  const { composeMms, MMS_USAGE } = await import('./codec/mms/compose');
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0] as string)) {
+    process.stdout.write(`${MMS_USAGE}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const { encodeMms } = await import('./codec/mms');
+  const { pdu, hex } = composeMms(argv, { readFile: (f) => readFileSync(f), now: () => Date.now() });
+  const bytes = encodeMms(pdu);
+  if (hex) process.stdout.write(`${bytes.toString('hex')}\n`);
+  else if (process.stdout.isTTY) fail('mms: stdout is a terminal; redirect it to a file (> m-send-req.bin) or add --hex');
+  else process.stdout.write(bytes);
+  return 0;
+}
+
 async function cmdStatus(args: Args): Promise<number> {
   const config = loadConfigFile(args.config);
   const host = config.admin.bind === '0.0.0.0' ? '127.0.0.1' : config.admin.bind === '::' ? '::1' : config.admin.bind;
@@ -160,17 +206,34 @@ async function cmdStatus(args: Args): Promise<number> {
   return 0;
 }
 
+async function cmdPush(args: Args): Promise<number> {
+  const config = loadConfigFile(args.config);
+  const { parsePushArgs, sendPush } = await import('./ppg/push-cli');
+  const r = await sendPush(parsePushArgs(args.rest, config));
+  process.stdout.write(r.xml.endsWith('\n') ? r.xml : `${r.xml}\n`);
+  if (r.ok) return 0;
+  process.stderr.write(`refused: ${r.code} ${r.reason}\n`);
+  return 1;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   switch (args.cmd) {
     case 'start':
+      useShippedConfigIfNeeded(args);
       return cmdStart(args);
     case 'check-config':
+      useShippedConfigIfNeeded(args);
       return cmdCheckConfig(args);
     case 'decode':
       return cmdDecode(args);
     case 'status':
+      useShippedConfigIfNeeded(args);
       return cmdStatus(args);
+    case 'push':
+      return cmdPush(args);
+    case 'mms':
+      return cmdMms(argv.slice(1));
     case 'version':
     case '--version':
     case '-v':

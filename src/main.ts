@@ -20,7 +20,13 @@ import { RedisSubscriberStore } from './subscribers/store/redis';
 import type { SubscriberStore } from './subscribers/types';
 import { MmsProxy } from './proxy/server';
 import { WspGateway } from './edge/wsp-gateway';
-import type { Component as ComponentOf, Listening } from './core/component';
+import type { Component as ComponentOf, Listening, StatusProvider } from './core/component';
+import { preflight } from './preflight';
+import { UsageRecords } from './ops/usage-records';
+import { Ppg } from './ppg/ppg';
+import { SmppBearer, type SmppEvent } from './ppg/bearers/smpp';
+import { IpPushBearer, type DatagramSocket } from './ppg/bearers/ip';
+import { DemoSmsc } from './demo/smsc';
 
 /** A part of this gateway: the contract of src/core/component.ts, reloaded with this project's Config. */
 export type Component = ComponentOf<Config>;
@@ -67,6 +73,8 @@ export class Gateway {
   subscriberTable!: SubscriberTable;
   /** The shared store, when `subscribers.store` is redis. */
   sharedStore: RedisSubscriberStore | undefined;
+  /** The Push Proxy Gateway, when ppg.enabled. */
+  ppg: Ppg | undefined;
   private config: Config;
   private readonly logger: Logger;
   private readonly configFile: string | undefined;
@@ -88,6 +96,8 @@ export class Gateway {
     this.supervisor = deps.supervisor;
     this.build();
     if (this.supervisor) this.components.push(this.supervisor);
+    // wapgw_component_up: what /healthz says, per component, for alerts (conf/prometheus)
+    this.metrics.healthOf = () => this.components.map((c) => [c.name, this.state === 'running' && c.healthy?.() !== false] as const);
   }
 
   /** Builds components in start order (they stop in reverse). Each later part adds its own here. */
@@ -99,16 +109,27 @@ export class Gateway {
       this.sharedStore = new RedisSubscriberStore({ config: config.subscribers, metrics, logger: logger.child({ component: 'subscriber-store' }) });
       this.subscribers = this.sharedStore;
     }
+    // Usage records first: components stop in reverse order, so it closes after the request paths drained (nothing lost on SIGTERM).
+    // Each process writes its own files (a proxy worker too: the file names carry the pid).
+    const usage = config.usageRecords.enabled ? new UsageRecords({ config: config.usageRecords, metrics, logger: logger.child({ component: 'usage-records' }) }) : undefined;
+    if (usage) this.components.push(usage);
     if (this.role === 'worker') {
       // a proxy worker (src/cluster.ts): the store, this instance's static bindings, the proxy; nothing else
       if (this.sharedStore) this.components.push(this.sharedStore);
       this.components.push(new StaticSubscribers({ config: config.subscribers, table: this.sharedStore ?? this.subscriberTable, logger: logger.child({ component: 'subscribers' }) }));
-      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
+      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger, ...(usage ? { usage } : {}) }));
       return;
     }
     // The demo MMSC first, so it is up before the WSP and proxy parts forward to it.
     if (config.demoMmsc.enabled) {
       this.components.push(new DemoMmsc({ config: config.demoMmsc, logger: logger.child({ component: 'demo-mmsc' }) }));
+    }
+    // The demo SMSC too, before the PPG binds to it.
+    if (config.demoSmsc.enabled) {
+      const d = config.demoSmsc;
+      this.components.push(
+        new DemoSmsc({ bind: d.bind, port: d.port, systemId: d.systemId || undefined, password: d.password || undefined, receipts: d.receipts, logger: logger.child({ component: 'demo-smsc' }) }),
+      );
     }
     // Admin next: /healthz answers 503 until every later part is up, and again while draining.
     if (config.admin.enabled) {
@@ -125,11 +146,36 @@ export class Gateway {
       );
     }
     if (config.proxy.enabled && this.role === 'all') {
-      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger }));
+      this.components.push(new MmsProxy({ config, subscribers: this.subscribers, metrics, logger, ...(usage ? { usage } : {}) }));
     }
     // The legacy handset path: WSP/WTP over UDP, bridged to the MMSC.
-    this.components.push(new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }) }));
+    const wsp = new WspGateway({ config, subscribers: this.subscribers, metrics, logger: logger.child({ component: 'wsp' }), ...(usage ? { usage } : {}) });
+    this.components.push(wsp);
+    // The Push Proxy Gateway: PAP in, WAP Push out over SMS (SMPP) and IP.
+    if (config.ppg.enabled) {
+      const ppgLog = logger.child({ component: 'ppg' });
+      // IP push leaves from the WSP connectionless socket (source port 9200), bound by the WSP part at start.
+      const cl: DatagramSocket = {
+        send: (msg, port, address, cb) => {
+          const s = wsp.connectionlessSocket();
+          if (!s) cb(new Error('the WSP connectionless socket is not bound'));
+          else s.send(msg, port, address, cb);
+        },
+        address: () => wsp.connectionlessSocket()?.address() ?? { address: config.wsp.bind, family: config.wsp.bind.includes(':') ? 'IPv6' : 'IPv4', port: 0 },
+      };
+      const sms =
+        config.ppg.smsc.length > 0
+          ? new SmppBearer({ smsc: config.ppg.smsc, onEvent: (e) => smppEvent(e, ppgLog, metrics) })
+          : undefined;
+      this.ppg = new Ppg({ config: config.ppg, logger: ppgLog, metrics, subscribers: this.subscribers, ip: new IpPushBearer({ socket: cl }), ...(sms ? { sms } : {}) });
+      this.components.push(this.ppg);
+    }
     // (component factories are added here by the parts that provide them)
+  }
+
+  /** admin GET /pushes/PUSH-ID */
+  pushState(pushId: string): Record<string, unknown> | undefined {
+    return this.ppg?.pushState(pushId);
   }
 
   get currentConfig(): Config {
@@ -151,6 +197,10 @@ export class Gateway {
   }
 
   async start(): Promise<Listening[]> {
+    // Everything the components will load is checked before the first socket opens (src/preflight.ts).
+    const pre = preflight(this.config);
+    if (pre.problems.length > 0) throw new ConfigError(pre.problems);
+    for (const w of pre.warnings) this.logger.warn({ warning: w }, 'config warning');
     this.state = 'starting';
     for (const c of this.components) {
       const ls = await c.start();
@@ -259,5 +309,24 @@ export class Gateway {
       upstream: { url: this.config.mmsc.url, responses: upstream },
       components,
     };
+  }
+}
+
+/** One log line per SMS and per SMPP session change; session state in /metrics. */
+function smppEvent(e: SmppEvent, logger: Logger, metrics: Metrics): void {
+  switch (e.type) {
+    case 'state':
+      for (const st of ['idle', 'connecting', 'binding', 'bound', 'backoff', 'closed']) metrics.ppgSmscState.set({ smsc: e.smsc, state: st }, st === e.state ? 1 : 0);
+      logger.info({ smsc: e.smsc, state: e.state, reason: e.reason }, 'SMPP session');
+      break;
+    case 'submitted':
+      logger.info({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, messageId: e.messageId }, 'SMS submitted');
+      break;
+    case 'refused':
+      logger.warn({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, status: e.status }, 'SMS refused by the SMSC');
+      break;
+    case 'receipt':
+      logger.info({ smsc: e.smsc, messageId: e.receipt.messageId, state: e.receipt.state }, 'SMS delivery receipt');
+      break;
   }
 }

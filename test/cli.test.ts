@@ -20,7 +20,7 @@ t.test('check-config', async (t) => {
   const lines = r.stderr.trim().split('\n');
   t.equal(lines.length, 3, r.stderr);
   t.match(r.stderr, /^mmsc\.url: /m);
-  t.match(r.stderr, /^mmsc\.extra: unknown key$/m);
+  t.match(r.stderr, /^mmsc\.extra: unknown key \(.*bad\.yaml line 3\)$/m);
   t.match(r.stderr, /^wsp\.connectionOrientedPort: /m);
   t.notMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
 });

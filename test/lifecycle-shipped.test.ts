@@ -27,6 +27,8 @@ const TCP: Array<[string, number]> = [
   ['0.0.0.0', 8080],
   ['127.0.0.1', 8942],
   ['127.0.0.1', 9300],
+  ['127.0.0.1', 8090], // the PPG
+  ['127.0.0.1', 2775], // the demo SMSC
 ];
 
 function udpFree(port: number): Promise<boolean> {
@@ -79,6 +81,9 @@ t.test('npm start (conf/wapgw.yaml) listens on 9200/udp, 9201/udp and 8080/tcp, 
   t.equal(got.status, 200);
   t.equal(got.body.subarray(0, 2).toString('hex'), '8c84', 'm-retrieve-conf through the proxy');
   t.ok(got.body.includes(Buffer.from('+15550000001/TYPE=PLMN', 'latin1')), 'From = the static subscriber of 127.0.0.1');
+  // ... and the demo MMSC announced it to the recipient through our PPG and the demo SMSC
+  const push = await gw.waitFor((l) => l.msg === 'demo SMSC received a push' && JSON.stringify(l).includes(loc), 15000);
+  t.equal((push.wsp as { pdu?: string } | undefined)?.pdu, 'Push', 'the decoded push carries the Content-Location');
   gw.child.kill('SIGTERM');
   t.same(await gw.exited(), { code: 0, signal: null });
 });

@@ -18,6 +18,8 @@ import type { Policy, RefusalReason } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
 import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders, type HeaderList } from './headers';
 import { UpstreamError, type UpstreamClient } from './upstream';
+import type { TraceIds } from '../core/trace-id';
+import { usageOfMethod, type UsageSink } from '../ops/usage-records';
 
 export interface MethodRequest {
   mode: 'co' | 'cl';
@@ -60,6 +62,10 @@ export interface BridgeDeps {
   now: () => number;
   /** Describes an MMS body for the access log (message type, transaction id), when decodable. */
   describeMms?: (body: Buffer) => { type?: string; transactionId?: string } | undefined;
+  /** Usage records: one call per finished method (src/ops/usage-records.ts). */
+  usage?: UsageSink;
+  /** Correlation ids toward the MMSC (trace.*). */
+  traces?: TraceIds;
 }
 
 /** The short text of a refusal's WSP Reply. */
@@ -95,10 +101,12 @@ export class WspBridge {
 
   async handle(req: MethodRequest): Promise<MethodReply> {
     const t0 = performance.now();
+    const startedAt = Date.now();
     let subscriber: Subscriber | undefined;
+    let traceId: string | undefined;
     let reply: MethodReply;
     try {
-      const r = await this.run(req, (s) => (subscriber = s));
+      const r = await this.run(req, (s) => (subscriber = s), (id) => (traceId = id));
       reply = r;
     } catch (err) {
       this.d.logger.error({ err }, 'bridge failure');
@@ -106,11 +114,13 @@ export class WspBridge {
     }
     const ms = performance.now() - t0;
     if (!reply.cancelled) this.d.metrics.wspMethods.inc({ mode: req.mode, method: req.method, status: String(reply.status) });
-    if (this.d.accessLog) this.log(req, reply, subscriber, ms);
+    if (this.d.accessLog) this.log(req, reply, subscriber, ms, traceId);
+    // usage record (one per MMS transaction that reached the MMSC)
+    if (this.d.usage && !reply.cancelled) this.d.usage.exchange(usageOfMethod(req, reply, subscriber, traceId, startedAt, ms));
     return reply;
   }
 
-  private async run(req: MethodRequest, seen: (s: Subscriber | undefined) => void): Promise<MethodReply> {
+  private async run(req: MethodRequest, seen: (s: Subscriber | undefined) => void, traced: (id: string) => void = () => undefined): Promise<MethodReply> {
     const m = this.d.metrics;
     // a cache miss of a shared subscriber store (subscribers.store: redis) answers after one round trip
     const verdict = await this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
@@ -130,6 +140,7 @@ export class WspBridge {
     if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
     if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);
     if (req.mode === 'co' && req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
+    if (this.d.traces) traced(this.d.traces.applyToObject(headers));
 
     const limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
     const end = this.latency.startTimer();
@@ -162,7 +173,7 @@ export class WspBridge {
     }
   }
 
-  private log(req: MethodRequest, reply: MethodReply, sub: Subscriber | undefined, ms: number): void {
+  private log(req: MethodRequest, reply: MethodReply, sub: Subscriber | undefined, ms: number, traceId?: string): void {
     const line: Record<string, unknown> = {
       access: 'wsp',
       mode: req.mode,
@@ -176,6 +187,7 @@ export class WspBridge {
       ms: Math.round(ms * 10) / 10,
     };
     if (reply.reason) line.reason = reply.reason;
+    if (traceId !== undefined) line.traceId = traceId;
     if (this.d.describeMms) {
       const ct = (s: string | undefined) => (s ?? '').split(';')[0]?.trim().toLowerCase();
       const mmsIn = req.body && ct(req.contentType) === MMS_TYPE ? this.d.describeMms(req.body) : undefined;

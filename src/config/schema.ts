@@ -210,6 +210,96 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    ppg: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the Push Proxy Gateway (PAP over HTTP in, WAP Push over SMS/IP out)'),
+        bind: host('127.0.0.1', 'PAP endpoint bind address'),
+        port: port.default(8090).describe('PAP over HTTP'),
+        path: z.string().regex(/^\/[!-~]*$/, 'an absolute path like /wappush').default('/wappush').describe('the PAP endpoint path'),
+        allowedNetworks: z.array(cidr).default([]).describe('initiator networks accepted without credentials (default: none; default deny)'),
+        users: z
+          .array(
+            z
+              .object({
+                username: z.string().min(1).regex(/^[^:]+$/, 'no colon in a user name').describe('HTTP Basic user name'),
+                password: z.string().min(8).describe('HTTP Basic password (8+ characters)'),
+                allowedNetworks: z.array(cidr).min(1).describe('networks this user may push from'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('push initiators with HTTP Basic credentials: [{username, password, allowedNetworks}]'),
+        stateDir: z.string().min(1).nullable().default(null).describe('durable push queue directory (required when enabled)'),
+        fsync: z.boolean().default(true).describe('fdatasync the journal before answering 1001 (false: survives a crash of the process, not of the machine)'),
+        ipPushForBound: z.boolean().default(false).describe('push a PLMN address over IP (UDP 2948) while its MSISDN is bound to an IPv4 address in the subscriber table'),
+        registeredDelivery: z.boolean().default(true).describe('ask the SMSC for delivery receipts; a failed receipt updates the state and the result notification'),
+        senderName: z.string().default('wapgw').describe('sender-name in PAP responses and result notifications'),
+        smsc: z
+          .array(
+            z
+              .object({
+                host: z.string().min(1).describe('SMSC host'),
+                port: port.default(2775).describe('SMPP port'),
+                systemId: z.string().max(15).default('').describe('bind system_id'),
+                password: z.string().max(8).default('').describe('bind password'),
+                systemType: z.string().max(12).default('').describe('bind system_type'),
+                bindMode: z.enum(['transmitter', 'transceiver']).default('transceiver').describe('bind_transceiver (receipts on the same session) or bind_transmitter'),
+                maxPerSecond: z.number().positive().default(50).describe('submit_sm per second to this SMSC'),
+                windowSize: count(10, 'outstanding submit_sm without a response'),
+                concatRefBits: z.union([z.literal(8), z.literal(16)]).default(8).describe('concatenation reference: 8-bit (IEI 0x00) or 16-bit (IEI 0x08)'),
+                maxParts: count(8, 'most SMS one push may take'),
+                enquireLinkMs: ms(30000, 'enquire_link period while bound'),
+                reconnectMinMs: ms(1000, 'first reconnect delay (doubles up to reconnectMaxMs)'),
+                reconnectMaxMs: ms(60000, 'longest reconnect delay'),
+                responseTimeoutMs: ms(10000, 'how long a submit_sm may wait for its response'),
+                sourceAddr: z.string().default('').describe("submit_sm source_addr ('' = the SMSC's default)"),
+                sourceAddrTon: z.number().int().min(0).max(255).default(0).describe('source_addr_ton'),
+                sourceAddrNpi: z.number().int().min(0).max(255).default(0).describe('source_addr_npi'),
+                serviceType: z.string().default('').describe("submit_sm service_type ('' = the SMSC's default)"),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('SMPP 3.4 SMSCs in failover order: [{host, port, systemId, password, systemType, maxPerSecond, ...}]'),
+        limits: z
+          .object({
+            maxBodyBytes: count(65536, 'largest PAP request body; larger gets a badmessage-response'),
+            maxContentBytes: count(16384, 'largest content entity (after base64) one push may carry'),
+            maxAddresses: count(100, 'addresses in one push-message'),
+            maxPending: count(200000, 'pushes still at work held at once; more are refused with PAP 3003'),
+            maxFinished: count(100000, 'finished pushes kept for status queries and admin /pushes'),
+            retainMs: ms(3600000, 'how long a finished push is kept for status queries'),
+            perInitiatorPerSecond: z.number().nonnegative().default(100).describe('PAP requests per second from one initiator (user, else source IP; 0 = no limit)'),
+            burst: count(200, 'PAP requests one initiator may send at once'),
+            maxInitiators: count(10000, 'initiators tracked by the rate limit (least recently seen forgotten first)'),
+          })
+          .strict()
+          .prefault({}),
+        retry: z
+          .object({
+            initialDelayMs: ms(5000, 'first retry after a transient bearer failure'),
+            maxDelayMs: ms(600000, 'longest delay between attempts'),
+            multiplier: z.number().min(1).default(2).describe('back-off factor per attempt'),
+            defaultLifetimeMs: ms(86400000, 'a push with no deliver-before-timestamp expires this long after it was accepted'),
+          })
+          .strict()
+          .prefault({}),
+        notify: z
+          .object({
+            timeoutMs: ms(10000, 'result notification POST timeout'),
+            maxAttempts: count(5, 'result notification attempts before giving up (logged, counted)'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((p, ctx) => {
+        if (p.enabled && !p.stateDir) ctx.addIssue({ code: 'custom', path: ['stateDir'], message: 'required when ppg.enabled is true: a directory for the durable push queue' });
+        if (p.enabled && p.allowedNetworks.length === 0 && p.users.length === 0) {
+          ctx.addIssue({ code: 'custom', path: ['users'], message: 'no push initiator can reach the PPG: add users or allowedNetworks (default deny)' });
+        }
+      }),
     admin: z
       .object({
         enabled: z.boolean().default(true).describe('run the admin HTTP server'),
@@ -241,6 +331,40 @@ export const configSchema = z
         bind: host('127.0.0.1', 'demo MMSC bind address'),
         port: port.default(8942).describe('demo MMSC port'),
         maxMessages: count(1000, 'messages the demo MMSC keeps'),
+        ppgUrl: httpUrl.nullable().default(null).describe("when set, the demo MMSC sends each recipient an m-notification-ind by PAP push to this PPG URL (user:password@ in the URL for HTTP Basic)"),
+      })
+      .strict()
+      .prefault({}),
+    demoSmsc: z
+      .object({
+        enabled: z.boolean().default(false).describe('run the built-in demo SMSC (a real SMPP 3.4 server that logs each decoded WAP push; a test fixture, not for production)'),
+        bind: host('127.0.0.1', 'demo SMSC bind address'),
+        port: port.default(2775).describe('demo SMSC SMPP port'),
+        systemId: z.string().max(15).default('').describe("system_id a bind must carry ('' = any)"),
+        password: z.string().max(8).default('').describe("password a bind must carry ('' = any)"),
+        receipts: z.boolean().default(true).describe('send a delivery receipt for each registered_delivery submit'),
+      })
+      .strict()
+      .prefault({}),
+    usageRecords: z
+      .object({
+        enabled: z.boolean().default(false).describe('write one usage record per MMS transaction (charging mediation, 3GPP TS 32.270 frame)'),
+        dir: z.string().min(1).nullable().default(null).describe('directory for the record files (required when enabled)'),
+        format: z.enum(['jsonl', 'csv']).default('jsonl').describe('jsonl (one JSON object per line) or csv (RFC 4180, a header line per file)'),
+        rotateBytes: count(67108864, 'a file is closed and a new one begun when it reaches this size (octets)'),
+        rotateSeconds: z.number().int().nonnegative().default(3600).describe('... or when it is this old (0 = by size only)'),
+        flushIntervalMs: ms(1000, 'records are written and synced to disk this often; a crash loses at most this much'),
+        maxBufferedRecords: count(100000, 'records held while the disk cannot be written; more are dropped and counted'),
+      })
+      .strict()
+      .superRefine((u, ctx) => {
+        if (u.enabled && u.dir === null) ctx.addIssue({ code: 'custom', message: 'usage records are enabled: give the directory to write them to', path: ['dir'] });
+      })
+      .prefault({}),
+    trace: z
+      .object({
+        enabled: z.boolean().default(true).describe('give every forwarded request a correlation id, sent to the MMSC and written in the access log and the usage record'),
+        header: headerName.default('X-Wapgw-Trace-Id').describe('header that carries it to the MMSC (client copies are removed)'),
       })
       .strict()
       .prefault({}),

@@ -65,7 +65,33 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         }
       : {}),
   };
-  return opts.destination ? pino(options, opts.destination) : pino(options);
+  const root = opts.destination ? pino(options, opts.destination) : pino(options);
+  return withReplacingChildren(root);
+}
+
+/**
+ * pino appends a child's bindings to its parent's, so a child that binds a key its parent bound
+ * (`component: 'wtp'` under `component: 'wsp'`) wrote that key twice in one JSON line. Here a
+ * child that rebinds a key is made from the root with the parent's bindings overridden, so each
+ * line has each key once and the innermost value wins. Every other child is pino's own.
+ */
+function withReplacingChildren(root: Logger): Logger {
+  type ChildFn = (this: Logger, bindings: pino.Bindings, childOpts?: pino.ChildLoggerOptions) => Logger;
+  const plainChild = root.child as unknown as ChildFn;
+  const chindings = pino.symbols.chindingsSym as unknown as string;
+  const rootKeys = Object.keys(root.bindings());
+  const replacing: ChildFn = function child(this: Logger, bindings, childOpts) {
+    const mine = (this as unknown as Record<string, string | undefined>)[chindings] ?? '';
+    const rebinds = Object.keys(bindings).some((k) => mine.includes(`"${k}":`));
+    if (!rebinds) return plainChild.call(this, bindings, childOpts);
+    const merged: pino.Bindings = { ...this.bindings(), ...bindings };
+    for (const k of rootKeys) if (!(k in bindings)) delete merged[k];
+    const c = plainChild.call(root, merged, childOpts);
+    c.level = this.level;
+    return c;
+  };
+  root.child = replacing as unknown as Logger['child'];
+  return root;
 }
 
 /** A logger that drops everything, for tests and tools. */

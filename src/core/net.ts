@@ -137,3 +137,35 @@ export function subscriberKey(ip: string): string | null {
 export function sourceKey(address: string): string {
   return subscriberKey(address) ?? address;
 }
+
+/** An IPv6 address in RFC 5952 §4 form: lower case, no leading zeros, the longest run of two or more zero words as `::`. */
+export function formatIpv6(bytes: Uint8Array): string {
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  let best = -1;
+  let bestLen = 1; // a single zero word is not shortened (RFC 5952 §4.2.2)
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(w);
+  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+}
+
+/** A subscriber key as people read it: IPv4 as is, an IPv6 /64 in RFC 5952 form (`0:0:0:0::/64` -> `::/64`). */
+export function displayKey(key: string): string {
+  const slash = key.indexOf('/');
+  if (slash < 0) return key;
+  const a = parseAddress(key.slice(0, slash));
+  return a && a.family === 6 ? `${formatIpv6(a.bytes)}${key.slice(slash)}` : key;
+}

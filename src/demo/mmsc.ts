@@ -3,14 +3,21 @@
  * configured; not for production). MM1 over HTTP (OMA-TS-MMS_CTR transactions, OMA-MMS-ENC 1.3 PDUs):
  *   POST /mms  m-send-req        -> stored under an unguessable id; 200 m-send-conf (Ok, Message-ID)
  *                                   and the retrieval URL in `X-Mms-Content-Location`
- *   GET  /mms/<Message-ID>       -> 200 m-retrieve-conf (type changed, Date added, same parts)
+ *   GET  /mms/<Message-ID>       -> 200 m-retrieve-conf (type changed, Date = when it was submitted, same parts)
+ *   GET  /mms (or /)             -> text/plain list of the stored messages, newest first: id, when
+ *                                   submitted, size, the sender and the identity headers it saw
  *   POST /mms  m-notifyresp-ind, m-acknowledge-ind, m-read-rec-ind -> 204
  *   a malformed MMS PDU          -> 200 m-send-conf with Response-Status 0xE2 (format corrupt)
  *   a body that is not MMS       -> 400
  *   GET  /bytes?size=N           -> N octets (at most 2 MB), to test large retrievals
  * Messages live in an LRU bounded by demoMmsc.maxMessages. An insert-address-token From is
  * filled in from the identity headers the gateway adds (X-WAP-Network-Client-MSISDN, -IP).
+ * The identity headers it received are logged and listed as they came (not redacted): the data
+ * in a demo are fake, and seeing them is how a user checks the gateway's identity injection.
  * PDUs are read and written with the MMS codec (src/codec/mms).
+ * With demoMmsc.ppgUrl set, each stored message is announced to each recipient (PLMN or IPv4
+ * address) by an m-notification-ind sent as a PAP push-message (WAP-247) to that PPG, the way an
+ * operator MMSC does (OMA MMS CTR §7.1: notification by WAP Push).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,7 +28,9 @@ import type { Component, Listening } from '../core/component';
 import { isWapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from '../ops/http-server';
-import { buildSendConf, decodeMms, encodeMms, getField, toEncodedString, type MmsHeader, type MmsPdu } from '../codec/mms';
+import { buildNotificationInd, buildSendConf, decodeMms, encodeMms, getField, getFields, toEncodedString, type MmsHeader, type MmsPdu } from '../codec/mms';
+import { buildPapBody } from '../ppg/multipart';
+import { decodePap, encodePap, parsePapAddress, type PapAddress } from '../ppg/pap';
 
 export const MMS_CONTENT_TYPE = 'application/vnd.wap.mms-message';
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -41,7 +50,15 @@ interface StoredMessage {
   pdu: MmsPdu;
   from: string | undefined;
   receivedAt: number;
+  size: number;
+  /** The identity headers of the submission, as received. */
+  seen: Record<string, string>;
 }
+
+/** Identity headers the demo shows as it received them (the gateway's defaults, identity.*). */
+const SHOWN_HEADERS = ['x-wap-network-client-ip', 'x-wap-network-client-msisdn', 'x-msisdn', 'x-imsi', 'x-wap-3gpp-rat-type', 'x-wapgw-trace-id'] as const;
+/** Messages shown by GET /mms (newest first): a listing fits a WSP connectionless reply. */
+const LIST_LIMIT = 20;
 
 export class DemoMmsc implements Component<Config> {
   readonly name = 'demo-mmsc';
@@ -49,7 +66,8 @@ export class DemoMmsc implements Component<Config> {
   private readonly store: LRUCache<string, StoredMessage>;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly counts = { received: 0, rejected: 0, retrieved: 0, notifyResp: 0, acknowledge: 0, readReport: 0 };
+  private readonly counts = { received: 0, rejected: 0, retrieved: 0, notifyResp: 0, acknowledge: 0, readReport: 0, pushes: 0, pushFailures: 0 };
+  private pushSeq = 0;
 
   constructor(private readonly deps: DemoMmscDeps) {
     this.logger = deps.logger;
@@ -87,6 +105,7 @@ export class DemoMmsc implements Component<Config> {
     const path = url.pathname;
     if (req.method === 'POST' && (path === '/mms' || path === '/')) return this.post(req, res);
     if (req.method === 'GET' || req.method === 'HEAD') {
+      if (path === '/mms' || path === '/') return this.list(res);
       const m = /^\/mms\/([A-Za-z0-9_-]{16,64})$/.exec(path);
       if (m?.[1] !== undefined) return this.retrieve(m[1], res);
       if (path === '/bytes') return bytes(url.searchParams.get('size'), res);
@@ -130,12 +149,19 @@ export class DemoMmsc implements Component<Config> {
         const msisdn = header(req, 'x-wap-network-client-msisdn');
         const ip = header(req, 'x-wap-network-client-ip');
         const from = msisdn ? `${msisdn}/TYPE=PLMN` : ip ? `${ip}/TYPE=${ip.includes(':') ? 'IPv6' : 'IPv4'}` : undefined;
-        this.store.set(id, { pdu, from, receivedAt: this.now() });
+        const seen: Record<string, string> = {};
+        for (const h of SHOWN_HEADERS) {
+          const v = header(req, h);
+          if (v !== undefined) seen[h] = v;
+        }
+        this.store.set(id, { pdu, from, receivedAt: this.now(), size: body.length, seen });
         this.counts.received++;
         const location = `http://${hostOf(req, this.server)}/mms/${id}`;
-        this.logger.info({ messageId: id, transactionId, bytes: body.length, msisdn, clientIp: ip }, 'demo MMSC: message stored');
+        // `headers` keeps the header names as keys, so the demo's fake MSISDN shows in the log.
+        this.logger.info({ messageId: id, transactionId, bytes: body.length, from: from ?? null, headers: seen }, 'demo MMSC: message stored');
         res.setHeader('X-Mms-Content-Location', location);
         mms(res, 200, encodeMms(buildSendConf({ transactionId, version, status: 'Ok', messageId: id })));
+        if (this.deps.config.ppgUrl) this.notifyRecipients(pdu, id, location, body.length, from);
         return;
       }
       case 'm-notifyresp-ind':
@@ -157,15 +183,84 @@ export class DemoMmsc implements Component<Config> {
     res.end();
   }
 
+  /** One PAP push per recipient with an m-notification-ind (OMA MMS ENC §6.2) for the stored message. */
+  private notifyRecipients(pdu: MmsPdu, id: string, location: string, size: number, from: string | undefined): void {
+    const url = this.deps.config.ppgUrl as string;
+    for (const field of ['To', 'Cc', 'Bcc'] as const) {
+      for (const v of getFields(pdu, field)) {
+        const text = typeof v === 'object' && v !== null && 'text' in v ? (v as { text: string }).text : String(v);
+        const m = /^(\+?[0-9]{3,20})\/TYPE=PLMN$/i.exec(text) ?? /^(\d{1,3}(?:\.\d{1,3}){3})\/TYPE=IPv4$/i.exec(text);
+        if (!m?.[1]) {
+          this.logger.info({ messageId: id, recipient: text }, 'demo MMSC: recipient not pushable (PLMN or IPv4 only)');
+          continue;
+        }
+        let address: PapAddress;
+        try {
+          address = parsePapAddress(`WAPPUSH=${m[1]}/TYPE=${text.toUpperCase().endsWith('PLMN') ? 'PLMN' : 'IPv4'}`);
+        } catch {
+          continue;
+        }
+        const notification = encodeMms(
+          buildNotificationInd({
+            transactionId: `${id.slice(0, 12)}-${++this.pushSeq}`,
+            ...(from ? { from } : {}),
+            messageSize: size,
+            expiry: 7 * 24 * 3600,
+            contentLocation: location,
+          }),
+        );
+        const pushId = `${id}-${this.pushSeq}@demo-mmsc`;
+        this.push(url, pushId, address, notification).then(
+          (code) => {
+            if (code === 1001) this.counts.pushes++;
+            else this.counts.pushFailures++;
+            this.logger.info({ messageId: id, pushId, papCode: code, address: address.type }, 'demo MMSC: notification pushed to the PPG');
+          },
+          (err: unknown) => {
+            this.counts.pushFailures++;
+            this.logger.warn({ messageId: id, pushId, err: (err as Error).message }, 'demo MMSC: PPG push failed');
+          },
+        );
+      }
+    }
+  }
+
+  /** POSTs one push-message; resolves with the PAP code of the answer. */
+  private async push(ppgUrl: string, pushId: string, address: PapAddress, notification: Buffer): Promise<number> {
+    const u = new URL(ppgUrl);
+    const headers: Record<string, string> = {};
+    if (u.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+    const xml = encodePap({ kind: 'push-message', pushId, addresses: [address], deliverBefore: this.now() + 7 * 24 * 3600 * 1000 });
+    const b = buildPapBody(xml, { contentType: MMS_CONTENT_TYPE, applicationId: 'x-wap-application:mms.ua', body: notification });
+    const res = await fetch(u, { method: 'POST', headers: { ...headers, 'content-type': b.contentType }, body: b.body, signal: AbortSignal.timeout(10000) });
+    const doc = decodePap(await res.text());
+    const msg = doc.message;
+    return msg.kind === 'push-response' ? msg.result.code : 'code' in msg ? msg.code : 0;
+  }
+
   private retrieve(id: string, res: ServerResponse): void {
     const m = this.store.get(id);
     if (!m) {
       text(res, 404, 'no such message\n');
       return;
     }
-    const conf = encodeMms(toRetrieveConf(m.pdu, id, Math.floor(this.now() / 1000), m.from));
+    // Date: when the message was submitted (OMA-MMS-ENC §6.3: the arrival time at the MMSC), not now.
+    const conf = encodeMms(toRetrieveConf(m.pdu, id, Math.floor(m.receivedAt / 1000), m.from));
     this.counts.retrieved++;
     mms(res, 200, conf);
+  }
+
+  /** The stored messages, newest first: one line each, with the retrieval URL and what the MMSC saw. */
+  private list(res: ServerResponse): void {
+    const lines = [`demo MMSC: ${this.store.size} message(s) stored${this.store.size > LIST_LIMIT ? `, newest ${LIST_LIMIT} shown` : ''}`];
+    const all = [...this.store.entries()].sort((a, b) => b[1].receivedAt - a[1].receivedAt).slice(0, LIST_LIMIT);
+    for (const [id, m] of all) {
+      const seen = Object.entries(m.seen).map(([k, v]) => `${k}=${v}`).join(' ');
+      lines.push(`${id} submitted=${new Date(m.receivedAt).toISOString()} octets=${m.size} from=${m.from ?? '-'}${seen ? ` ${seen}` : ''}`);
+    }
+    text(res, 200, `${lines.join('\n')}\n`);
   }
 }
 

@@ -100,6 +100,11 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     });
   }
 
+  /** The bound socket of a role (the PPG's IP push sends from the CL socket, port 9200), undefined before start or after close. */
+  socket(role: BearerRole): dgram.Socket | undefined {
+    return this.closed ? undefined : this.sockets.get(role);
+  }
+
   /** Sends one datagram; errors (unreachable peer, closed socket) are counted in logs only. */
   send(role: BearerRole, buf: Buffer, peer: Peer): void {
     const sock = this.sockets.get(role);

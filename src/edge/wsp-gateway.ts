@@ -9,6 +9,8 @@
  * deadline (their Results still go out and are retransmitted), then whatever is left is
  * cancelled and the sockets close.
  */
+import type { UsageSink } from '../ops/usage-records';
+import { TraceIds } from '../core/trace-id';
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
@@ -36,6 +38,8 @@ export interface WspGatewayDeps {
   /** Test seams: the WTP responder and WSP codec (default: the real ones). */
   wtp?: WtpPort;
   codec?: WspCodecPort;
+  /** Usage records (src/ops/usage-records.ts), when enabled. */
+  usage?: UsageSink;
 }
 
 export class WspGateway implements Component<Config> {
@@ -84,6 +88,8 @@ export class WspGateway implements Component<Config> {
       accessLog: config.log.accessLog,
       now: () => this.clock.now(),
       ...(codec.describeMms ? { describeMms: (b: Buffer) => codec.describeMms?.(b) } : {}),
+      ...(d.usage ? { usage: d.usage } : {}),
+      ...(config.trace.enabled ? { traces: new TraceIds(config.trace.header) } : {}),
     }));
     this.server = new WspServer({
       config,
@@ -108,6 +114,11 @@ export class WspGateway implements Component<Config> {
   private after(): void {
     this.metrics.wtpActiveTransactions.set(this.wtp.size);
     this.timers.rearm();
+  }
+
+  /** The connectionless socket (wsp.connectionlessPort), for the PPG's IP push (WAP-259: source port 9200); undefined until started. */
+  connectionlessSocket(): ReturnType<UdpBearer['socket']> {
+    return this.bearer.socket('cl');
   }
 
   async start(): Promise<Listening[]> {

@@ -11,8 +11,10 @@ import type { Config } from '../config/schema';
 import type { Component, Listening } from '../core/component';
 import type { Logger } from '../core/logger';
 import { drainHttpServer, listenHttp } from './http-server';
-import { parseAddress, subscriberKey } from '../core/net';
-import type { SubscriberStore } from '../subscribers/types';
+import { displayKey, parseAddress, subscriberKey } from '../core/net';
+import { isWapgwError } from '../core/errors';
+import type { Subscriber, SubscriberFilter, SubscriberPage, SubscriberStore } from '../subscribers/types';
+import { ratTypeName } from '../codec/rat-type';
 import type { Metrics } from './metrics';
 
 /** What the admin server reads from the gateway. */
@@ -22,6 +24,8 @@ export interface AdminSource {
   unhealthy?(): string[];
   status(): Promise<Record<string, unknown>>;
   readonly subscribers: SubscriberStore | undefined;
+  /** GET /pushes/PUSH-ID: the PPG's state of one push per address, undefined when unknown (or no PPG). */
+  pushState?(pushId: string): Record<string, unknown> | undefined;
 }
 
 export interface AdminDeps {
@@ -110,11 +114,65 @@ export class AdminServer implements Component<Config> {
       send(res, 200, reg.contentType, await (this.deps.metricsText ? this.deps.metricsText() : reg.metrics()));
     } else if (path === '/status') {
       sendJson(res, 200, await this.deps.gateway.status());
+    } else if (path === '/subscribers') {
+      await this.subscriberList(req.url ?? '/', res);
+    } else if (path.startsWith('/pushes/')) {
+      this.push(path.slice('/pushes/'.length), res);
     } else if (path.startsWith('/subscribers/')) {
       await this.subscriber(path.slice('/subscribers/'.length), res);
     } else {
       send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
+  }
+
+  /**
+   * GET /subscribers?msisdn=&nas=&source=static|radius&limit=&cursor= : one page of bindings
+   * (`limit` 1..1000, default 100) and `nextCursor` when more may follow; pass it back as
+   * `cursor` with the same filter.
+   */
+  private async subscriberList(url: string, res: ServerResponse): Promise<void> {
+    const q = new URL(url, 'http://admin.invalid').searchParams;
+    const store = this.deps.gateway.subscribers;
+    if (!store) {
+      sendJson(res, 503, { error: 'no subscriber table' });
+      return;
+    }
+    const bad = (error: string): void => sendJson(res, 400, { error });
+    for (const k of q.keys()) if (!LIST_PARAMS.has(k)) return bad(`unknown parameter "${k}"; use ${[...LIST_PARAMS].join(', ')}`);
+    const limitText = q.get('limit');
+    const limit = limitText === null ? DEFAULT_LIST_LIMIT : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) return bad(`limit must be 1..${MAX_LIST_LIMIT}`);
+    const source = q.get('source');
+    if (source !== null && source !== 'static' && source !== 'radius') return bad('source must be static or radius');
+    const filter: SubscriberFilter = {
+      ...(q.get('msisdn') ? { msisdn: q.get('msisdn') as string } : {}),
+      ...(q.get('nas') ? { nas: q.get('nas') as string } : {}),
+      ...(source !== null ? { source } : {}),
+    };
+    let page: SubscriberPage;
+    try {
+      page = await store.list(filter, limit, q.get('cursor') ?? undefined);
+    } catch (err) {
+      if (isWapgwError(err) && err.code === 'ERR_SUBSCRIBER_CURSOR') return bad('cursor is not one this gateway gave out (or the filter changed)');
+      throw err;
+    }
+    sendJson(res, 200, { items: page.items.map(subscriberJson), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) });
+  }
+
+  private push(raw: string, res: ServerResponse): void {
+    let id: string;
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      sendJson(res, 400, { error: 'not a push-id' });
+      return;
+    }
+    const state = this.deps.gateway.pushState?.(id);
+    if (!state) {
+      sendJson(res, 404, { error: 'no push with this push-id', pushId: id });
+      return;
+    }
+    sendJson(res, 200, state);
   }
 
   private async subscriber(raw: string, res: ServerResponse): Promise<void> {
@@ -138,11 +196,25 @@ export class AdminServer implements Component<Config> {
       return;
     }
     if (!sub) {
-      sendJson(res, 404, { error: 'no subscriber bound to this address', ip, key: subscriberKey(ip) });
+      const key = subscriberKey(ip);
+      sendJson(res, 404, { error: 'no subscriber bound to this address', ip, key: key === null ? null : displayKey(key) });
       return;
     }
-    sendJson(res, 200, { ip, ...sub, since: new Date(sub.since).toISOString() });
+    sendJson(res, 200, { ip, ...subscriberJson(sub) });
   }
+}
+
+const LIST_PARAMS: ReadonlySet<string> = new Set(['msisdn', 'nas', 'source', 'limit', 'cursor']);
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 1000;
+
+/**
+ * A binding as admin shows it: the key in RFC 5952 form (a static `::1/128` binds `::/64`), RAT
+ * type with its name (TS 29.274 §8.17), the time as ISO 8601.
+ */
+export function subscriberJson(sub: Subscriber): Record<string, unknown> {
+  const name = ratTypeName(sub.ratType);
+  return { ...sub, key: displayKey(sub.key), ...(name !== undefined ? { ratTypeName: name } : {}), since: new Date(sub.since).toISOString() };
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -59,7 +59,29 @@ export class Metrics {
   readonly radiusForwarded: Counter<'server' | 'outcome'>;
 
   // operations
+  // health of each component (its listeners), read at scrape time from `healthOf`
+  readonly componentUp: Gauge<'component'>;
+  /** Set by the composition root: [component name, up] for every component. */
+  healthOf: (() => ReadonlyArray<readonly [string, boolean]>) | undefined;
+
+  // usage records (src/ops/usage-records.ts)
+  readonly usageRecords: Counter<'bearer' | 'mms_type'>;
+  readonly usageRecordsDropped: Counter;
+  readonly usageRecordWriteErrors: Counter;
+
   readonly configReloads: Counter<'outcome'>;
+
+  // Push Proxy Gateway (src/ppg)
+  readonly ppgRequests: Counter<'operation' | 'code'>;
+  readonly ppgRefusals: Counter<'reason'>;
+  readonly ppgPushes: Counter<'outcome' | 'bearer'>;
+  readonly ppgSms: Counter<'outcome'>;
+  readonly ppgNotifications: Counter<'outcome'>;
+  readonly ppgQueue: Gauge<'state'>;
+  readonly ppgOldestPendingSeconds: Gauge;
+  readonly ppgSmsBearerUp: Gauge;
+  readonly ppgSmscState: Gauge<'smsc' | 'state'>;
+  readonly ppgJournalBytes: Gauge;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -120,6 +142,33 @@ export class Metrics {
     this.radiusPackets = c('radius_packets_total', 'RADIUS packets, by Acct-Status-Type and outcome', ['type', 'outcome']);
     this.radiusForwarded = c('radius_forwarded_total', 'Accounting packets copied downstream, by server and outcome', ['server', 'outcome']);
 
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
+    this.componentUp = new Gauge<'component'>({
+      name: 'wapgw_component_up',
+      help: 'Components up (1) or down (0: a listener is down, or starting/draining), by component',
+      labelNames: ['component'],
+      registers,
+      collect() {
+        for (const [component, up] of metrics.healthOf?.() ?? []) this.set({ component }, up ? 1 : 0);
+      },
+    });
+
+    this.usageRecords = c('usage_records_total', 'MMS usage records written, by bearer (wsp/proxy/push) and MMS message type', ['bearer', 'mms_type']);
+    this.usageRecordsDropped = c('usage_records_dropped_total', 'Usage records dropped because the disk could not be written for too long');
+    this.usageRecordWriteErrors = c('usage_record_write_errors_total', 'Failed writes of usage record files');
+
     this.configReloads = c('config_reloads_total', 'SIGHUP reloads, by outcome (applied/refused)', ['outcome']);
+
+    this.ppgRequests = c('ppg_requests_total', 'PAP requests answered, by operation (push, cancel, statusquery, ccq, resultnotification, badmessage) and PAP code', ['operation', 'code']);
+    this.ppgRefusals = c('ppg_refusals_total', 'PAP requests refused, by reason (unauthenticated, network, rate-limit, too-large, pap-<code>...)', ['reason']);
+    this.ppgPushes = c('ppg_pushes_total', 'Push addresses by outcome (accepted = taken into the queue, delivered = taken by the bearer, failed, expired, cancelled) and bearer (sms/ip/none)', ['outcome', 'bearer']);
+    this.ppgSms = c('ppg_sms_submits_total', 'SMS bearer submits, by outcome (ok, retry, failed)', ['outcome']);
+    this.ppgNotifications = c('ppg_result_notifications_total', 'Result notifications to initiators, by outcome (ok, retry, failed)', ['outcome']);
+    this.ppgQueue = g('ppg_queue_addresses', 'Push addresses held, by state (pending, delivering, accepted, delivered, undeliverable, expired, cancelled)', ['state']);
+    this.ppgOldestPendingSeconds = g('ppg_oldest_pending_seconds', 'Age of the oldest push still at work (0 when none)');
+    this.ppgSmsBearerUp = g('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
+    this.ppgSmscState = g('ppg_smsc_session_state', 'SMPP session state per SMSC: 1 for the current state (idle, connecting, binding, bound, backoff, closed)', ['smsc', 'state']);
+    this.ppgJournalBytes = g('ppg_journal_bytes', 'Size of the push journal file');
   }
 }

@@ -18,6 +18,8 @@ export const LIVE_KEYS = [
   'proxy.requireSubscriber',
   'subscribers.staticFile',
   'admin.token',
+  'ppg.users',
+  'ppg.allowedNetworks',
 ] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -28,6 +28,8 @@ import type { Metrics } from '../ops/metrics';
 import type { Admitted, Policy, RefusalReason as PolicyRefusal, Verdict } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
 import { peekMms, type MmsPeek } from './mms-peek';
+import type { TraceIds } from '../core/trace-id';
+import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
 
 export type RefusalReason =
   | PolicyRefusal
@@ -62,6 +64,10 @@ export interface ExchangeContext {
   /** Counts one upstream outcome (an HTTP status, `timeout` or `error`). */
   countResponse(status: string): void;
   countRequest(method: string, status: string): void;
+  /** Usage records (usageRecords.*), when enabled. */
+  readonly usage: UsageSink | undefined;
+  /** Correlation ids toward the MMSC (trace.*), when enabled. */
+  readonly traces: TraceIds | undefined;
 }
 
 const MMS_TYPE = 'application/vnd.wap.mms-message';
@@ -124,6 +130,8 @@ export function proxyTarget(origin: string): ProxyTarget {
 class BodyCounter extends Transform {
   bytes = 0;
   mms: MmsPeek | undefined;
+  /** The first octets of an MMS body, for the usage record. */
+  head: Buffer | undefined;
   constructor(
     private readonly max: number,
     private readonly onOverflow: () => void,
@@ -135,6 +143,7 @@ class BodyCounter extends Transform {
     if (this.peek) {
       this.peek = false;
       this.mms = peekMms(chunk) ?? undefined;
+      this.head = chunk.subarray(0, MMS_HEAD_OCTETS);
     }
     this.bytes += chunk.length;
     if (this.bytes > this.max) {
@@ -163,6 +172,8 @@ export class Exchange {
   private refusal: RefusalReason | undefined;
   private upstreamError: string | undefined;
   private mmsReply: MmsPeek | undefined;
+  private replyHead: Buffer | undefined;
+  private traceId: string | undefined;
   private proxyReq: http.ClientRequest | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -250,8 +261,9 @@ export class Exchange {
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
     const cl = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
-    const peekBody = hasBody && ctx.config.log.accessLog && isMms(req.headers['content-type']);
+    const peekBody = hasBody && (ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(req.headers['content-type']);
     const headers = toHeaderObject(ctx.policy.identify(endToEnd(req.rawHeaders, true), this.src, this.subscriber, Date.now()));
+    if (ctx.traces) this.traceId = ctx.traces.applyToObject(headers);
     headers.host = u.host;
     const via = `${req.httpVersion} wapgw`;
     const prevVia = headers.via;
@@ -308,8 +320,11 @@ export class Exchange {
       this.proxyReq?.destroy();
     });
     res.writeHead(status, proxyRes.statusMessage, toHeaderObject(endToEnd(proxyRes.rawHeaders, false)));
-    if (ctx.config.log.accessLog && isMms(proxyRes.headers['content-type'])) {
-      proxyRes.once('data', (c: Buffer) => (this.mmsReply = peekMms(c) ?? undefined));
+    if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(proxyRes.headers['content-type'])) {
+      proxyRes.once('data', (c: Buffer) => {
+        this.mmsReply = peekMms(c) ?? undefined;
+        this.replyHead = c.subarray(0, MMS_HEAD_OCTETS);
+      });
     }
     proxyRes.on('data', (c: Buffer) => (this.bytesOut += c.length));
     proxyRes.on('error', () => res.destroy());
@@ -391,6 +406,7 @@ export class Exchange {
     clearTimeout(this.timer);
     const status = res.headersSent ? res.statusCode : 0;
     ctx.countRequest(ctx.policy.allows(this.method) ? this.method : 'other', status === 0 ? 'aborted' : String(status));
+    if (ctx.usage) ctx.usage.exchange(this.usage(status, this.clockNow() - this.start));
     if (!ctx.config.log.accessLog) return;
     const line: Record<string, unknown> = {
       src: this.src,
@@ -406,7 +422,32 @@ export class Exchange {
     if (this.mmsReply) line.mmsOut = this.mmsReply;
     if (this.refusal) line.refusal = this.refusal;
     if (this.upstreamError) line.upstreamError = this.upstreamError;
+    if (this.traceId !== undefined) line.traceId = this.traceId;
     if (!res.writableFinished) line.aborted = true;
     ctx.log.info(line, 'proxy request');
+  }
+
+  /** This request as a usage-record exchange (src/ops/usage-records.ts decides whether it is an MMS transaction). */
+  private usage(status: number, durationMs: number): MmsExchange {
+    let upstreamStatus: MmsExchange['upstreamStatus'];
+    if (this.refusal === undefined) {
+      if (this.upstreamError === 'timeout' || this.upstreamError === 'body-timeout') upstreamStatus = 'timeout';
+      else if (this.upstreamError !== undefined) upstreamStatus = 'error';
+      else if (status !== 0) upstreamStatus = status;
+    }
+    return {
+      bearer: 'proxy',
+      startedAt: Date.now() - durationMs,
+      durationMs,
+      sourceIp: this.src,
+      subscriber: this.subscriber,
+      traceId: this.traceId,
+      requestHead: this.body?.head,
+      responseHead: this.replyHead,
+      octetsUp: this.body?.bytes ?? 0,
+      octetsDown: this.bytesOut,
+      upstreamStatus,
+      status,
+    };
   }
 }

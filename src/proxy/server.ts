@@ -38,6 +38,8 @@ import type { Metrics } from '../ops/metrics';
 import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
 import { Exchange, exchangeOf, proxyTarget, type ExchangeContext, type ProxyTarget, type RefusalReason } from './exchange';
+import { TraceIds } from '../core/trace-id';
+import type { UsageSink } from '../ops/usage-records';
 
 export type { RefusalReason } from './exchange';
 
@@ -47,6 +49,8 @@ export interface MmsProxyDeps {
   metrics: Metrics;
   logger: Logger;
   clock?: Clock;
+  /** Usage records (src/ops/usage-records.ts), when enabled. */
+  usage?: UsageSink;
 }
 
 /** The connection's normalised source address, set on accept (a keep-alive connection carries many requests). */
@@ -69,6 +73,8 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
   readonly log: Logger;
   private readonly clock: Clock;
   readonly policy: Policy;
+  readonly usage: UsageSink | undefined;
+  readonly traces: TraceIds | undefined;
   private inFlight = 0;
   /** Open connections per source key (an IPv4 address or an IPv6 /64); at most maxConnections entries. */
   private readonly connectionsBySource = new Map<string, number>();
@@ -92,6 +98,8 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
     this.latencySeries = this.metrics.upstreamLatency.labels({ source: 'proxy' });
     this.clock = deps.clock ?? systemClock;
     this.policy = new Policy({ bearer: 'http', config, subscribers: deps.subscribers });
+    this.usage = deps.usage;
+    this.traces = config.trace.enabled ? new TraceIds(config.trace.header) : undefined;
     const agentOpts = {
       keepAlive: true,
       maxSockets: config.mmsc.connections,

@@ -31,6 +31,7 @@ import type { Component, Listening } from '../core/component';
 import type { Metrics } from '../ops/metrics';
 import { applyAccounting, extractAccounting, type AccountingOutcome, type AccountingRequest, type StatusType } from './accounting';
 import { ensure3gppDictionary } from './radius-dictionary';
+import { ratTypeName } from '../codec/rat-type';
 import {
   attributes,
   CODE_ACCOUNTING_REQUEST,
@@ -95,6 +96,23 @@ export interface RadiusServerDeps {
   duplicateCacheSize?: number;
 }
 
+/** Dropped packets (unknown NAS, bad authenticator) are logged at info at most once per source and outcome per interval. */
+const DROP_LOG_INTERVAL_MS = 60_000;
+const DROP_LOG_SOURCES = 1024;
+const DROP_MESSAGES: Partial<Record<PacketOutcome, string>> = {
+  'unknown-client': 'RADIUS packet from an unknown NAS dropped (not in radius.clients)',
+  'bad-authenticator': 'RADIUS packet with a bad authenticator dropped (wrong secret?)',
+  'bad-message-authenticator': 'RADIUS packet with a bad Message-Authenticator dropped (wrong secret?)',
+};
+/** What a table change is called in the info log. */
+const BINDING_MESSAGES: Partial<Record<string, string>> = {
+  bound: 'subscriber bound',
+  replaced: 'subscriber binding replaced',
+  unbound: 'subscriber unbound',
+  'context-added': 'subscriber context added',
+  'context-removed': 'subscriber context removed',
+};
+
 /** Acct-Status-Type read straight from the verified bytes, for metric labels. */
 const STATUS_LABEL: Record<number, StatusType> = { 1: 'start', 2: 'stop', 3: 'interim', 7: 'accounting-on', 8: 'accounting-off' };
 
@@ -111,6 +129,8 @@ export class RadiusAccountingServer implements Component<Config> {
   private readonly forwarder: AccountingForwarder | undefined;
   private socket: Socket | undefined;
   private up = false;
+  /** source|outcome -> {last log time, packets dropped since} for the throttled drop lines. */
+  private readonly dropLog = new LRUCache<string, { at: number; suppressed: number }>({ max: DROP_LOG_SOURCES });
 
   constructor(deps: RadiusServerDeps) {
     this.config = deps.config;
@@ -206,7 +226,24 @@ export class RadiusAccountingServer implements Component<Config> {
       r = { outcome: 'error', type: 'unknown' };
     }
     this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
+    const dropMsg = DROP_MESSAGES[r.outcome];
+    if (dropMsg !== undefined) this.logDrop(dropMsg, r.outcome, from);
     return r;
+  }
+
+  /** One info line per source and outcome per DROP_LOG_INTERVAL_MS, with how many were not logged. */
+  private logDrop(msg: string, outcome: PacketOutcome, from: { address: string; port: number }): void {
+    const source = normalizeAddress(from.address);
+    const key = `${source}|${outcome}`;
+    const now = this.now();
+    const e = this.dropLog.get(key);
+    if (e && now - e.at < DROP_LOG_INTERVAL_MS) {
+      e.suppressed++;
+      return;
+    }
+    const nas = outcome === 'unknown-client' ? undefined : this.clientFor(source)?.name;
+    this.logger.info({ from: source, port: from.port, outcome, ...(nas ? { client: nas } : {}), ...(e ? { droppedSinceLastLine: e.suppressed } : {}) }, msg);
+    this.dropLog.set(key, { at: now, suppressed: 0 });
   }
 
   /**
@@ -242,6 +279,8 @@ export class RadiusAccountingServer implements Component<Config> {
       r = { outcome: 'error', type: 'unknown' };
     }
     this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
+    const dropMsg = DROP_MESSAGES[r.outcome];
+    if (dropMsg !== undefined) this.logDrop(dropMsg, r.outcome, from);
     return r;
   }
 
@@ -249,11 +288,21 @@ export class RadiusAccountingServer implements Component<Config> {
   private finish(p: Verified, outcome: AccountingOutcome): HandleResult {
     const { req, client, pkt, attrs, type, cacheKey } = p;
     const stale = outcome.results.some((x) => x.action === 'stale');
+    const ratType = ratTypeName(req.ratType);
     const log = stale || req.status === 'accounting-on' || req.status === 'accounting-off' ? 'info' : 'debug';
     this.logger[log](
-      { client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, results: outcome.results },
+      { client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, ratType, results: outcome.results },
       stale ? 'accounting record older than the binding or its session already stopped: not applied' : 'accounting',
     );
+    // Each change of the table at info: created, replaced, removed (and contexts of a binding).
+    for (const x of outcome.results) {
+      const msg = BINDING_MESSAGES[x.action];
+      if (msg === undefined) continue;
+      this.logger.info(
+        { ip: x.key, client: client.name, nas: req.nas, status: req.status, session: req.sessionId, msisdn: req.msisdn, imsi: req.imsi, ...(ratType ? { ratType } : {}), ...(req.apn ? { apn: req.apn } : {}) },
+        msg,
+      );
+    }
     if (req.warnings.length > 0) this.logger.warn({ client: client.name, nas: req.nas, warnings: req.warnings }, 'accounting attributes ignored');
     const reply = encodeAccountingResponse(pkt, client.secret, attrs);
     this.replies.set(cacheKey, reply);

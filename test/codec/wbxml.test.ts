@@ -11,6 +11,8 @@ import {
   encodeDatetime,
   SI_TABLE,
   ContentError,
+  encodeWbxml,
+  type WbxmlTable,
 } from '../../src/codec/wbxml';
 import { parseXml } from '../../src/codec/xml';
 import { DecodeError } from '../../src/core/errors';
@@ -240,4 +242,43 @@ t.test('fast-check: random and mutated bytes only raise DecodeError', async (t) 
     { numRuns: 3000 },
   );
   t.pass('only DecodeError escaped');
+});
+
+t.test('writer: string table and code pages (WAP-192 §5.7, §5.8.1)', async (t) => {
+  // SI with a string used three times: with stringTable it goes once into the table
+  const tree = {
+    name: 'si',
+    attrs: [],
+    children: [
+      { name: 'indication', attrs: [{ name: 'si-id', value: ['repeat'] }], children: ['repeat'] },
+      { name: 'info', attrs: [], children: [{ name: 'item', attrs: [{ name: 'class', value: ['repeat'] }], children: ['x'] }] },
+    ],
+  };
+  const plain = encodeWbxml(tree, SI_TABLE);
+  const tabled = encodeWbxml(tree, SI_TABLE, { stringTable: true });
+  t.equal(
+    tabled.toString('hex'),
+    // 02 05 6a, strtbl 7 "repeat\0", si(C) indication(AC) si-id STR_T 0 END STR_T 0 END
+    // info(C) item(AC) class STR_T 0 END STR_I "x" END END END
+    '02056a07' + '72657065617400' + '45' + 'c6' + '11' + '8300' + '01' + '8300' + '01' + '47' + 'c8' + '12' + '8300' + '01' + '037800' + '01' + '01' + '01',
+  );
+  t.ok(tabled.length < plain.length);
+  t.same(meaning(decompileWbxml(tabled).xml), meaning(decompileWbxml(plain).xml), 'same document either way');
+  t.same(encodeWbxml(tree, SI_TABLE, 0x03)[0], 0x03, 'the version octet as asked');
+
+  // a two-page vocabulary: <a> on page 0, <b> and attribute x="..." on page 1
+  const twoPage: WbxmlTable = {
+    ...SI_TABLE,
+    root: 'a',
+    publicIdCode: 0x05,
+    tags: new Map([[0x05, 'a'], [(1 << 8) | 0x06, 'b']]),
+    attrStarts: new Map([[(1 << 8) | 0x05, { name: 'x', prefix: 'http://' }]]),
+    attrValues: new Map([[(1 << 8) | 0x85, '.com/']]),
+  };
+  const doc = { name: 'a', attrs: [], children: [{ name: 'b', attrs: [{ name: 'x', value: ['http://q.com/r'] }], children: [] }, { name: 'b', attrs: [], children: [] }] };
+  const bytes = encodeWbxml(doc, twoPage);
+  // a(C); SWITCH_PAGE 1 (tag space) b(A): SWITCH_PAGE 1 (attribute space) x=http:// "q" .com/ "r" END; b; END
+  t.equal(bytes.toString('hex'), '02056a00' + '45' + '0001' + '86' + '0001' + '05' + '037100' + '85' + '037200' + '01' + '06' + '01');
+  const back = decodeWbxml(bytes, twoPage).root;
+  t.same(back, doc, 'read back through the page switches');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { scrubPersonal } from '../../src/core/logger';
+import { createLogger, scrubPersonal } from '../../src/core/logger';
 
 t.test('scrubPersonal copies only what it censors', async (t) => {
   const clean = { src: '10.0.0.1', status: 200, nested: { a: 1 } };
@@ -12,4 +12,21 @@ t.test('scrubPersonal copies only what it censors', async (t) => {
   t.equal(out.sub.deep.deeper.imeisv, '35', 'beyond two objects deep is not walked (documented bound)');
   t.equal(dirty.sub.msisdn, '+1555', 'the caller object is untouched');
   t.equal(scrubPersonal({ msisdn: undefined }).msisdn, undefined, 'absent stays absent');
+});
+
+t.test('a child that rebinds a key replaces it: one "component" per line', async (t) => {
+  const out: string[] = [];
+  const root = createLogger({ level: 'debug', destination: { write: (s: string) => out.push(s) } });
+  const wsp = root.child({ component: 'wsp' });
+  const wtp = wsp.child({ component: 'wtp', peer: '127.0.0.1:5000' });
+  wtp.child({ tid: 7 }).debug({ msisdn: '15550000001' }, 'segment');
+  wsp.info('session');
+  const [a, b] = out;
+  t.equal((a!.match(/"component":/g) ?? []).length, 1, a);
+  t.equal((a!.match(/"name":/g) ?? []).length, 1, 'the root bindings are not repeated either');
+  t.match(JSON.parse(a!), { component: 'wtp', peer: '127.0.0.1:5000', tid: 7, msisdn: '[redacted]', level: 20 });
+  t.match(JSON.parse(b!), { component: 'wsp', msg: 'session' }, 'the parent keeps its own value');
+  const quiet = root.child({ component: 'x' });
+  quiet.level = 'warn';
+  t.equal(quiet.child({ component: 'y' }).level, 'warn', 'the level carries over');
 });

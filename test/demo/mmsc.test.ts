@@ -121,3 +121,34 @@ t.test('bounded by maxMessages (least recently used go first)', async (t) => {
   t.equal((await fetch(locs[0]!)).status, 404, 'the oldest is gone');
   t.equal((await fetch(locs[2]!)).status, 200);
 });
+
+t.test('the retrieval Date is the submission time; GET /mms lists what is stored, with the identity seen', async (t) => {
+  let now = Date.UTC(2026, 10, 24, 12, 0, 0);
+  const lines: string[] = [];
+  const { createLogger } = await import('../../src/core/logger');
+  // the real logger with redaction on, as shipped: the demo's identity headers still show
+  const logger = createLogger({ level: 'info', redactPersonalData: true, destination: { write: (s: string) => lines.push(s) } });
+  const mmsc = new DemoMmsc({ config: { ...defaultConfig().demoMmsc, enabled: true, port: 0 }, logger, now: () => now });
+  const [l] = await mmsc.start();
+  t.teardown(() => mmsc.close(Date.now()));
+  const base = `http://127.0.0.1:${l!.port}`;
+  const empty = await fetch(`${base}/mms`);
+  t.equal(empty.status, 200, 'GET /mms answers (fakewap and the README use it)');
+  t.match(await empty.text(), /^demo MMSC: 0 message\(s\) stored\n$/);
+  const r = await fetch(`${base}/mms`, {
+    method: 'POST',
+    body: sendReq('T-0002', 'hi'),
+    headers: { 'content-type': MMS, 'x-wap-network-client-msisdn': '+15550000001', 'x-wap-network-client-ip': '127.0.0.1', 'x-imsi': '001010000000001' },
+  });
+  const loc = r.headers.get('x-mms-content-location') ?? '';
+  const id = loc.split('/').pop() as string;
+  const submitted = now;
+  now += 3_600_000; // retrieved an hour later
+  const rc = decodeMms(Buffer.from(await (await fetch(loc)).arrayBuffer()));
+  t.equal(getField(rc, 'Date'), submitted / 1000, 'Date is when it was submitted, not when retrieved');
+  const list = await (await fetch(`${base}/`)).text();
+  t.match(list, /^demo MMSC: 1 message\(s\) stored\n/);
+  t.match(list, new RegExp(`^${id} submitted=2026-11-24T12:00:00.000Z octets=\\d+ from=\\+15550000001/TYPE=PLMN x-wap-network-client-ip=127.0.0.1 x-wap-network-client-msisdn=\\+15550000001 x-imsi=001010000000001$`, 'm'));
+  const stored = lines.map((s) => JSON.parse(s) as Record<string, unknown>).find((o) => o.msg === 'demo MMSC: message stored');
+  t.match(stored, { from: '+15550000001/TYPE=PLMN', headers: { 'x-wap-network-client-msisdn': '+15550000001', 'x-imsi': '001010000000001' } }, 'the MSISDN the demo saw is logged, not [redacted]');
+});

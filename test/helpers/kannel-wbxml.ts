@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { needTool } from './peer-tool';
 
 export const KANNEL_TEST_DIR = process.env.KANNEL_TEST_DIR ?? '/usr/lib/kannel/test';
 const tool = (name: string): string => join(KANNEL_TEST_DIR, name);
@@ -22,8 +23,7 @@ export const hasKannelWbxml = (): boolean => ['test_si', 'test_sl', 'decompile']
  * missing; under CI (`CI` set) never skipped, so the test fails there instead.
  */
 export function kannelWbxmlSkip(): string | false {
-  if (hasKannelWbxml() || process.env.CI) return false;
-  return `Kannel's test_si/test_sl/decompile not installed (${KANNEL_TEST_DIR}; Debian package kannel-extras)`;
+  return needTool(hasKannelWbxml(), `Kannel's test_si/test_sl/decompile (${KANNEL_TEST_DIR})`, 'kannel-extras');
 }
 
 /** Reverses Kannel's octstr dump: printable characters as they are, \xHH for the rest. */

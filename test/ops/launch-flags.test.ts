@@ -8,7 +8,7 @@ const flags = pkg.config.gatewayNodeFlags;
 
 t.test('npm start, the systemd unit and the benchmarks use config.gatewayNodeFlags', async (t) => {
   t.match(flags, /--max-semi-space-size=\d+/, 'the young-generation cap');
-  t.match(pkg.scripts.start, new RegExp(`^node ${flags} dist/cli\\.js start `), 'npm start');
+  t.match(pkg.scripts.start, new RegExp(`^exec node ${flags} dist/cli\\.js start `), 'npm start (exec: a SIGTERM to npm reaches node)');
   const unit = readFileSync('systemd/wapgw.service', 'utf8');
   t.match(unit, new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/wapgw/dist/cli\\.js start `, 'm'), 'systemd ExecStart');
   t.match(readFileSync('bench/lib/common.js', 'utf8'), /const GATEWAY_NODE_FLAGS = .*config\.gatewayNodeFlags/, 'bench/lib/common.js reads them');

@@ -21,6 +21,7 @@ export {
   type WbxmlAttr,
   type WbxmlNode,
   type WbxmlValue,
+  type EncodeOptions,
 } from './wbxml';
 
 export const SIC_CONTENT_TYPE = 'application/vnd.wap.sic';

@@ -14,6 +14,10 @@ export interface AttrStart {
   prefix: string;
 }
 
+/**
+ * A code in `tags`, `attrStarts` and `attrValues` is the token on code page 0, or
+ * `page << 8 | token` on another page (WAP-192 §5.8.1); SI and SL use page 0 only.
+ */
 export interface WbxmlTable {
   /** The document type's name (its root element). */
   root: string;

@@ -178,7 +178,7 @@ export function decodeWbxml(buf: Buffer, table: WbxmlTable): WbxmlDocument {
         let prefix = '';
         if (t === TOKEN.LITERAL) name = strT();
         else {
-          const s = attrPage === 0 ? table.attrStarts.get(t) : undefined;
+          const s = table.attrStarts.get((attrPage << 8) | t);
           if (!s) r.fail(`unknown attribute start token 0x${t.toString(16)} on page ${attrPage}`, at);
           name = s.name;
           prefix = s.prefix;
@@ -188,7 +188,7 @@ export function decodeWbxml(buf: Buffer, table: WbxmlTable): WbxmlDocument {
       } else if ((t >= TOKEN.EXT_I_0 && t <= TOKEN.EXT_I_2) || (t >= TOKEN.EXT_T_0 && t <= TOKEN.EXT_T_2) || (t >= TOKEN.EXT_0 && t <= TOKEN.EXT_2)) {
         r.fail(`extension token 0x${t.toString(16)} is not used by ${table.root.toUpperCase()}`, at);
       } else {
-        const v = attrPage === 0 ? table.attrValues.get(t) : undefined;
+        const v = table.attrValues.get((attrPage << 8) | t);
         if (v === undefined) r.fail(`unknown attribute value token 0x${t.toString(16)} on page ${attrPage}`, at);
         push(v);
       }
@@ -215,7 +215,7 @@ export function decodeWbxml(buf: Buffer, table: WbxmlTable): WbxmlDocument {
       let name: string;
       if (id === TOKEN.LITERAL) name = strT();
       else {
-        const n = tagPage === 0 ? table.tags.get(id) : undefined;
+        const n = table.tags.get((tagPage << 8) | id);
         if (n === undefined) r.fail(`unknown tag token 0x${t.toString(16)} on page ${tagPage}`, at);
         name = n;
       }
@@ -275,48 +275,127 @@ export function decodeWbxml(buf: Buffer, table: WbxmlTable): WbxmlDocument {
   return { version: h.version, publicIdCode: h.publicIdCode, publicId: h.publicId ?? (h.publicIdCode === table.publicIdCode ? table.publicId : undefined), charset: h.charset, root };
 }
 
-/**
- * Encodes a tree with a table: WBXML 1.2 (0x02), UTF-8, the table's well-known public id, no
- * string table (every string inline, as SI/SL compilers do). Attribute values use the longest
- * attribute start token whose prefix begins the value, then the value tokens wherever they
- * occur in the rest.
- */
-export function encodeWbxml(root: WbxmlElement, table: WbxmlTable, version = 0x02): Buffer {
-  const w = new Writer('wbxml');
-  w.u8(version).uintvar(table.publicIdCode).uintvar(CHARSET.UTF_8).uintvar(0);
-  const tagToken = new Map<string, number>();
-  for (const [k, v] of table.tags) tagToken.set(v, k);
+export interface EncodeOptions {
+  /** WBXML version octet (default 0x02, WBXML 1.2, as Kannel and most SI/SL compilers send). */
+  version?: number;
+  /**
+   * Put strings that occur more than once (3 octets or longer) in the string table and refer
+   * to them with STR_T (WAP-192 §5.7); default false: every string inline (STR_I), as SI/SL
+   * compilers do.
+   */
+  stringTable?: boolean;
+}
 
+/**
+ * Encodes a tree with a table: UTF-8, the table's well-known public id. Attribute values use
+ * the longest attribute start token whose prefix begins the value, then the value tokens
+ * wherever they occur in the rest. A token on another code page (table code >> 8) is preceded
+ * by SWITCH_PAGE; tags and attributes keep separate current pages (WAP-192 §5.8.1).
+ */
+/** Per-table lookups the encoder needs, built once. */
+interface EncodeTables {
+  tagToken: Map<string, number>;
+  /** attribute name -> its start tokens, longest prefix first */
+  starts: Map<string, Array<[number, string]>>;
+  /** value tokens, longest first */
+  values: Array<[number, string]>;
+}
+const ENCODE_TABLES = new WeakMap<WbxmlTable, EncodeTables>();
+
+function encodeTables(table: WbxmlTable): EncodeTables {
+  let t = ENCODE_TABLES.get(table);
+  if (!t) {
+    const tagToken = new Map<string, number>();
+    for (const [k, v] of table.tags) tagToken.set(v, k);
+    const starts = new Map<string, Array<[number, string]>>();
+    for (const [code, a] of table.attrStarts) {
+      const list = starts.get(a.name) ?? [];
+      list.push([code, a.prefix]);
+      starts.set(a.name, list);
+    }
+    for (const list of starts.values()) list.sort((x, y) => y[1].length - x[1].length);
+    t = { tagToken, starts, values: [...table.attrValues].sort((a, b) => b[1].length - a[1].length) };
+    ENCODE_TABLES.set(table, t);
+  }
+  return t;
+}
+
+export function encodeWbxml(root: WbxmlElement, table: WbxmlTable, options: number | EncodeOptions = {}): Buffer {
+  const o: EncodeOptions = typeof options === 'number' ? { version: options } : options;
+  let counts: Map<string, number> | undefined;
+  let offsets: Map<string, number> | undefined;
+  let strtbl = Buffer.alloc(0);
+  if (o.stringTable) {
+    // pass 1 counts the strings; the table holds those seen twice or more
+    counts = new Map();
+    encodeBody(root, table, new Writer('wbxml'), (s) => counts!.set(s, (counts!.get(s) ?? 0) + 1));
+    offsets = new Map();
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (const [str, n] of counts) {
+      const b = Buffer.from(str, 'utf8');
+      if (n < 2 || b.length < 3) continue;
+      offsets.set(str, at);
+      parts.push(b, Buffer.from([0]));
+      at += b.length + 1;
+    }
+    strtbl = Buffer.concat(parts);
+  }
+  const w = new Writer('wbxml');
+  w.u8(o.version ?? 0x02).uintvar(table.publicIdCode).uintvar(CHARSET.UTF_8).uintvar(strtbl.length).bytes(strtbl);
+  encodeBody(root, table, w, (s) => {
+    const ref = offsets?.get(s);
+    if (ref !== undefined) w.u8(TOKEN.STR_T).uintvar(ref);
+    else w.u8(TOKEN.STR_I).bytes(Buffer.from(s, 'utf8')).u8(0);
+  });
+  return w.toBuffer();
+}
+
+function encodeBody(root: WbxmlElement, table: WbxmlTable, w: Writer, str: (s: string) => void): void {
+  const { tagToken, starts, values: valueTokens } = encodeTables(table);
+  let tagPage = 0;
+  let attrPage = 0;
+  /** Writes a table code's token, switching the page first when it is on another one. */
+  const token = (code: number, space: 'tag' | 'attr', flags = 0): void => {
+    const page = code >> 8;
+    if (space === 'tag' && page !== tagPage) {
+      w.u8(TOKEN.SWITCH_PAGE).u8(page);
+      tagPage = page;
+    } else if (space === 'attr' && page !== attrPage) {
+      w.u8(TOKEN.SWITCH_PAGE).u8(page);
+      attrPage = page;
+    }
+    w.u8((code & 0xff) | flags);
+  };
   const inline = (s: string): void => {
     if (s.includes('\u0000')) throw new EncodeError('wbxml', 'a string contains NUL');
-    w.u8(TOKEN.STR_I).bytes(Buffer.from(s, 'utf8')).u8(0);
+    str(s);
   };
-  const valueTokens = [...table.attrValues].sort((a, b) => b[1].length - a[1].length);
   const tokenizedString = (s: string): void => {
     let start = 0;
-    let i = 0;
-    while (i < s.length) {
-      const hit = valueTokens.find(([, v]) => s.startsWith(v, i));
-      if (hit) {
-        if (i > start) inline(s.slice(start, i));
-        w.u8(hit[0]);
-        i += hit[1].length;
-        start = i;
-      } else i++;
+    for (;;) {
+      // the earliest occurrence of any value token (the longest one at a tie)
+      let at = -1;
+      let hit: [number, string] | undefined;
+      for (const tv of valueTokens) {
+        const i = s.indexOf(tv[1], start);
+        if (i >= 0 && (at < 0 || i < at)) {
+          at = i;
+          hit = tv;
+        }
+      }
+      if (!hit) break;
+      if (at > start) inline(s.slice(start, at));
+      token(hit[0], 'attr');
+      start = at + hit[1].length;
     }
-    if (i > start) inline(s.slice(start, i));
+    if (start < s.length) inline(s.slice(start));
   };
   const attr = (a: WbxmlAttr): void => {
     const first = a.value[0];
-    let best: [number, string] | undefined;
-    for (const [code, s] of table.attrStarts) {
-      if (s.name !== a.name) continue;
-      if (s.prefix === '' || (typeof first === 'string' && first.startsWith(s.prefix))) {
-        if (!best || s.prefix.length > best[1].length) best = [code, s.prefix];
-      }
-    }
+    const best = starts.get(a.name)?.find(([, prefix]) => prefix === '' || (typeof first === 'string' && first.startsWith(prefix)));
     if (!best) throw new EncodeError('wbxml', `attribute ${a.name} has no token in ${table.root.toUpperCase()}`);
-    w.u8(best[0]);
+    token(best[0], 'attr');
     a.value.forEach((part, i) => {
       if (typeof part === 'string') {
         const rest = i === 0 ? part.slice(best[1].length) : part;
@@ -329,7 +408,7 @@ export function encodeWbxml(root: WbxmlElement, table: WbxmlTable, version = 0x0
     const tok = tagToken.get(el.name);
     if (tok === undefined) throw new EncodeError('wbxml', `element ${el.name} has no token in ${table.root.toUpperCase()}`);
     const children = el.children.filter((c) => !(typeof c === 'string' && c === ''));
-    w.u8(tok | (el.attrs.length > 0 ? 0x80 : 0) | (children.length > 0 ? 0x40 : 0));
+    token(tok, 'tag', (el.attrs.length > 0 ? 0x80 : 0) | (children.length > 0 ? 0x40 : 0));
     if (el.attrs.length > 0) {
       el.attrs.forEach(attr);
       w.u8(TOKEN.END);
@@ -344,7 +423,6 @@ export function encodeWbxml(root: WbxmlElement, table: WbxmlTable, version = 0x0
     }
   };
   element(root, 1);
-  return w.toBuffer();
 }
 
 export { DecodeError };

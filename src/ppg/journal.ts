@@ -1,0 +1,249 @@
+/**
+ * The push queue's journal in `ppg.stateDir`: plain files, node:fs only (no database server,
+ * nothing to download at install).
+ *
+ * - `journal.jsonl`: one JSON record per line (src/ppg/queue.ts JournalRecord), append-only.
+ * - Group commit: records appended while a write is in progress are written together by the
+ *   next write, then one fdatasync covers them all; each `append()` resolves only after the
+ *   fdatasync that covers its records (with `fsync: false`, after the write() only: survives a
+ *   process crash, not a power loss).
+ * - Compaction: when the file has grown past `compactMinBytes` and twice the size of the last
+ *   snapshot, the live state is written to `journal.jsonl.tmp`, fdatasync'd, renamed over the
+ *   journal and the directory fsync'd (POSIX rename is atomic: a crash leaves the old or the
+ *   new file, never half of one).
+ * - Reading: a last line cut short by a crash is ignored (it was never acknowledged); a bad
+ *   line inside the file is skipped and counted.
+ * - `lock`: holds the pid of the process using the directory; a second live process is refused.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WapgwError } from '../core/errors';
+import type { JournalRecord } from './queue';
+
+export interface JournalOptions {
+  dir: string;
+  fsync: boolean;
+  compactMinBytes: number;
+}
+
+export interface JournalReadStats {
+  records: number;
+  /** Lines that did not parse inside the file (skipped). */
+  corrupt: number;
+  /** A torn last line was dropped. */
+  torn: boolean;
+  bytes: number;
+}
+
+interface Waiter {
+  data: string;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const FILE = 'journal.jsonl';
+
+export class Journal {
+  private fh: FileHandle | undefined;
+  private queue: Waiter[] = [];
+  private writing: Promise<void> | undefined;
+  private compactWanted: (() => Iterable<JournalRecord>) | undefined;
+  private closed = false;
+  /** Bytes in the journal file now, and in the last snapshot written. */
+  bytes = 0;
+  private snapshotBytes = 0;
+  writes = 0;
+  syncs = 0;
+  compactions = 0;
+  /** The last compaction failure (the journal keeps appending to the old file meanwhile). */
+  compactError: Error | undefined;
+
+  private constructor(private readonly opts: JournalOptions) {}
+
+  /** Opens (creating) the state directory, takes its lock and reads every record. */
+  static async open(opts: JournalOptions): Promise<{ journal: Journal; records: JournalRecord[]; stats: JournalReadStats }> {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    takeLock(opts.dir);
+    const j = new Journal(opts);
+    const path = join(opts.dir, FILE);
+    const { records, stats } = existsSync(path) ? parseJournal(readFileSync(path, 'utf8')) : { records: [], stats: { records: 0, corrupt: 0, torn: false, bytes: 0 } };
+    j.bytes = stats.bytes;
+    j.snapshotBytes = stats.bytes;
+    j.fh = await open(path, 'a', 0o600);
+    return { journal: j, records, stats };
+  }
+
+  /** Writes the records; resolves once they are durable (see the fsync policy above). */
+  append(records: readonly JournalRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
+    let data = '';
+    for (const r of records) data += `${JSON.stringify(r)}\n`;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ data, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Asks for a compaction from `snapshot` (the live state) at the next write; no-op below the threshold. */
+  maybeCompact(snapshot: () => Iterable<JournalRecord>): void {
+    if (this.bytes < this.opts.compactMinBytes || this.bytes < 2 * this.snapshotBytes) return;
+    this.compactWanted = snapshot;
+    this.kick();
+  }
+
+  /** Compacts now (at start, after replay); rejects when the compaction failed. */
+  async compactNow(snapshot: () => Iterable<JournalRecord>): Promise<void> {
+    this.compactWanted = snapshot;
+    const before = this.compactions;
+    this.kick();
+    while (this.writing) await this.writing;
+    if (this.compactions === before) throw this.compactError ?? new WapgwError('ERR_PPG_JOURNAL_WRITE', 'compaction did not run');
+  }
+
+  private kick(): void {
+    if (this.writing) return;
+    this.writing = this.loop().finally(() => {
+      this.writing = undefined;
+      if (this.queue.length > 0 || this.compactWanted) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closed && (this.queue.length > 0 || this.compactWanted)) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        if (this.compactWanted) {
+          // The snapshot already holds the effect of every record queued so far (the queue
+          // changes memory before it asks for a write), so those records need no line of their own.
+          const snap = this.compactWanted;
+          this.compactWanted = undefined;
+          try {
+            await this.compact(snap());
+          } catch (err) {
+            // keep the old journal; the queued records still go to it below
+            this.compactError = err as Error;
+            this.queue.unshift(...batch);
+            continue;
+          }
+        } else {
+          const fh = this.fh as FileHandle;
+          const buf = Buffer.from(batch.map((w) => w.data).join(''), 'utf8');
+          await fh.write(buf, 0, buf.length);
+          this.writes++;
+          if (this.opts.fsync) {
+            await fh.datasync();
+            this.syncs++;
+          }
+          this.bytes += buf.length;
+        }
+        for (const w of batch) w.resolve();
+      } catch (err) {
+        for (const w of batch) w.reject(new WapgwError('ERR_PPG_JOURNAL_WRITE', `cannot write the push journal: ${(err as Error).message}`, { cause: err }));
+      }
+    }
+  }
+
+  private async compact(records: Iterable<JournalRecord>): Promise<void> {
+    const path = join(this.opts.dir, FILE);
+    const tmp = `${path}.tmp`;
+    const out = await open(tmp, 'w', 0o600);
+    let bytes = 0;
+    try {
+      let chunk = '';
+      for (const r of records) {
+        chunk += `${JSON.stringify(r)}\n`;
+        if (chunk.length > 1 << 20) {
+          bytes += (await out.write(chunk)).bytesWritten;
+          chunk = '';
+        }
+      }
+      if (chunk) bytes += (await out.write(chunk)).bytesWritten;
+      if (this.opts.fsync) await out.datasync();
+    } finally {
+      await out.close();
+    }
+    renameSync(tmp, path);
+    if (this.opts.fsync) fsyncDir(this.opts.dir);
+    await this.fh?.close();
+    this.fh = await open(path, 'a', 0o600);
+    this.bytes = bytes;
+    this.snapshotBytes = bytes;
+    this.compactions++;
+  }
+
+  /** Waits for queued writes, then closes the file and releases the lock. */
+  async close(): Promise<void> {
+    while (this.writing) await this.writing;
+    this.closed = true;
+    await this.fh?.close();
+    this.fh = undefined;
+    releaseLock(this.opts.dir);
+  }
+}
+
+export function parseJournal(text: string): { records: JournalRecord[]; stats: JournalReadStats } {
+  const records: JournalRecord[] = [];
+  const stats: JournalReadStats = { records: 0, corrupt: 0, torn: false, bytes: Buffer.byteLength(text, 'utf8') };
+  const lines = text.split('\n');
+  const last = lines.pop() ?? '';
+  // a last line without its newline was cut by a crash before its append was acknowledged
+  if (last !== '') stats.torn = true;
+  for (const line of lines) {
+    if (line === '') continue;
+    try {
+      const r = JSON.parse(line) as JournalRecord;
+      if (typeof r !== 'object' || r === null || !('t' in r)) throw new Error('not a record');
+      records.push(r);
+    } catch {
+      stats.corrupt++;
+    }
+  }
+  stats.records = records.length;
+  return { records, stats };
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // some file systems refuse fsync on a directory; the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function takeLock(dir: string): void {
+  const path = join(dir, 'lock');
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
+      throw new WapgwError('ERR_PPG_STATE_LOCKED', `ppg.stateDir ${dir} is in use by process ${pid}`);
+    }
+  }
+  writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
+}
+
+function releaseLock(dir: string): void {
+  const path = join(dir, 'lock');
+  try {
+    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) writeFileSync(path, '');
+  } catch {
+    // already gone
+  }
+}
+
+export { FILE as JOURNAL_FILE };

@@ -1,0 +1,669 @@
+/**
+ * PAP, the Push Access Protocol (WAP-247-PAP-20010429-a, "PAP 2.0"; WAP-164-PAP-19991108-a,
+ * "PAP 1.0"): the XML control documents a push initiator and the PPG exchange, both ways.
+ *
+ * `decodePap(xml)` turns any PAP document into a typed message (push-message, cancel-message,
+ * statusquery-message, ccq-message, resultnotification-message and every response), so the PPG
+ * reads requests and `wapgw push` / the demo MMSC read answers with the same code.
+ * `encodePap(msg, version)` writes one back. Pure: no I/O, no clock (timestamps are ms values).
+ *
+ * Addresses follow WAP-249-PPGService §7.1: `WAPPUSH=<client>/TYPE=<type>[@<ppg>]` with TYPE
+ * PLMN (a global phone number), IPv4 or IPv6; user-defined addresses (TYPE=USER) are refused
+ * with 2002 and a reason. Every refusal is a `PapError` carrying the PAP status code.
+ */
+import { WapgwError } from '../core/errors';
+import { normalizeAddress, parseAddress } from '../core/net';
+import { parseXmlDocument, type XmlElement } from '../codec/xml';
+
+// ---------------------------------------------------------------------------------------------
+// Status codes, WAP-247 §9.13 (1xxx success, 2xxx client errors, 3xxx server errors) and §9.14
+// (4xxx service failures, 5xxx mobile client aborted). Data rows; the lookups derive from them.
+export const PAP_CODES = [
+  [1000, 'OK'],
+  [1001, 'Accepted for Processing'],
+  [2000, 'Bad Request'],
+  [2001, 'Forbidden'],
+  [2002, 'Address Error'],
+  [2003, 'Address Not Found'],
+  [2004, 'Push ID Not Found'],
+  [2005, 'Capabilities Mismatch'],
+  [2006, 'Required Capabilities Not Supported'],
+  [2007, 'Duplicate Push ID'],
+  [2008, 'Cancellation Not Possible'],
+  [3000, 'Internal Server Error'],
+  [3001, 'Not Implemented'],
+  [3002, 'Version Not Supported'],
+  [3003, 'Not Possible'],
+  [3004, 'Capability Matching Not Supported'],
+  [3005, 'Multiple Addresses Not Supported'],
+  [3006, 'Transformation Failure'],
+  [3007, 'Specified Delivery Method Not Possible'],
+  [3008, 'Capabilities Not Available'],
+  [3009, 'Required Network Not Available'],
+  [3010, 'Required Bearer Not Available'],
+  [3011, 'Replacement Not Supported'],
+  [4000, 'Service Failure'],
+  [4001, 'Service Unavailable'],
+  [5000, 'Mobile Client Aborted'],
+] as const;
+
+export type PapCode = number;
+export const PAP_CODE_NAME = new Map<number, string>(PAP_CODES.map(([c, n]) => [c, n]));
+
+/** The name of a code; 5xxx codes beyond 5000 are OTA abort reasons (WAP-247 §9.14.5). */
+export function papCodeName(code: number): string {
+  return PAP_CODE_NAME.get(code) ?? (code >= 5000 && code < 6000 ? 'Mobile Client Aborted' : code >= 4000 && code < 5000 ? 'Service Failure' : 'Unknown');
+}
+
+export const isPapSuccess = (code: number): boolean => code >= 1000 && code < 2000;
+
+/** A PAP-level refusal: the message the initiator gets says `papCode` and this message. */
+export class PapError extends WapgwError {
+  readonly papCode: number;
+  /** For badmessage-response: the part of the document that was wrong. */
+  readonly fragment: string | undefined;
+  constructor(papCode: number, message: string, fragment?: string) {
+    super(`ERR_PAP_${papCode}`, message);
+    this.papCode = papCode;
+    this.fragment = fragment;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message states, WAP-247 §9.6 (resultnotification / statusquery "message-state").
+export const MESSAGE_STATES = ['undeliverable', 'pending', 'expired', 'delivered', 'aborted', 'timeout', 'cancelled', 'unknown'] as const;
+export type MessageState = (typeof MESSAGE_STATES)[number];
+
+export type PapVersion = '1.0' | '2.0';
+const DOCTYPE: Record<PapVersion, string> = {
+  '1.0': '<!DOCTYPE pap PUBLIC "-//WAPFORUM//DTD PAP//EN" "http://www.wapforum.org/DTD/pap_1.0.dtd">',
+  '2.0': '<!DOCTYPE pap PUBLIC "-//WAPFORUM//DTD PAP 2.0//EN" "http://www.wapforum.org/DTD/pap_2.0.dtd">',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Addresses (WAP-249 §7.1)
+
+export type AddressType = 'PLMN' | 'IPv4' | 'IPv6';
+export interface PapAddress {
+  /** The address-value as the initiator wrote it (echoed in responses). */
+  value: string;
+  type: AddressType;
+  /** PLMN: the global number with its '+' and digits only; IPv4/IPv6: the address in canonical form. */
+  client: string;
+  ppg?: string;
+}
+
+/** `WAPPUSH=+4917012345/TYPE=PLMN@ppg.example` -> a typed address, or PapError 2002 with the reason. */
+export function parsePapAddress(value: string): PapAddress {
+  const bad = (why: string): never => {
+    throw new PapError(2002, `address "${value.slice(0, 120)}": ${why}`, value.slice(0, 200));
+  };
+  const m = /^WAPPUSH=([^/]*)\/TYPE=([A-Za-z0-9]+)(?:@(.*))?$/.exec(value.trim());
+  if (!m) bad('not WAPPUSH=<client>/TYPE=<PLMN|IPv4|IPv6>[@ppg]');
+  const [, rawClient = '', rawType = '', ppg] = m as RegExpExecArray;
+  let client: string;
+  try {
+    client = decodeURIComponent(rawClient);
+  } catch {
+    return bad('bad %-escape in the client address');
+  }
+  const type = rawType.toUpperCase();
+  if (type === 'USER') bad('user-defined addresses (TYPE=USER) are not supported; use PLMN, IPv4 or IPv6');
+  if (type === 'PLMN') {
+    // global-phone-number: "+" digits, with visual separators ("-", ".") allowed and dropped.
+    const digits = client.replace(/[-.\s]/g, '');
+    if (!/^\+?[0-9]{3,20}$/.test(digits)) bad(`"${client}" is not a phone number (+ and 3..20 digits)`);
+    const out: PapAddress = { value, type: 'PLMN', client: digits };
+    if (ppg) out.ppg = ppg;
+    return out;
+  }
+  if (type === 'IPV4' || type === 'IPV6') {
+    const p = parseAddress(client);
+    const want = type === 'IPV4' ? 4 : 6;
+    if (!p || p.family !== want) bad(`"${client}" is not an IPv${want} address`);
+    const out: PapAddress = { value, type: want === 4 ? 'IPv4' : 'IPv6', client: normalizeAddress(client) };
+    if (ppg) out.ppg = ppg;
+    return out;
+  }
+  return bad(`address type "${rawType}" is not supported; use PLMN, IPv4 or IPv6`);
+}
+
+/** The address-value for a client: the inverse of parsePapAddress. */
+export function formatPapAddress(type: AddressType, client: string, ppg?: string): string {
+  return `WAPPUSH=${client}/TYPE=${type}${ppg ? `@${ppg}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages (WAP-247 §9.2..9.12)
+
+export interface QualityOfService {
+  priority?: 'high' | 'medium' | 'low';
+  deliveryMethod?: 'confirmed' | 'preferconfirmed' | 'unconfirmed' | 'notspecified';
+  network?: string;
+  networkRequired?: boolean;
+  bearer?: string;
+  bearerRequired?: boolean;
+}
+
+export interface ResponseResult {
+  code: number;
+  desc?: string;
+}
+
+export interface PushMessage {
+  kind: 'push-message';
+  pushId: string;
+  /** PAP 2.0 §9.2: replace a pending push of the same initiator. */
+  replacePushId?: string;
+  replaceMethod?: 'pending-only' | 'all';
+  deliverBefore?: number;
+  deliverAfter?: number;
+  sourceReference?: string;
+  ppgNotifyRequestedTo?: string;
+  progressNotesRequested?: boolean;
+  addresses: PapAddress[];
+  qos?: QualityOfService;
+}
+export interface CancelMessage {
+  kind: 'cancel-message';
+  pushId: string;
+  addresses: PapAddress[];
+}
+export interface StatusQueryMessage {
+  kind: 'statusquery-message';
+  pushId: string;
+  addresses: PapAddress[];
+}
+export interface CcqMessage {
+  kind: 'ccq-message';
+  queryId: string;
+  appId?: string;
+  address: PapAddress;
+}
+export interface ResultNotificationMessage {
+  kind: 'resultnotification-message';
+  pushId: string;
+  senderAddress?: string;
+  senderName?: string;
+  receivedTime?: number;
+  eventTime?: number;
+  messageState: MessageState;
+  code: number;
+  desc?: string;
+  address: string;
+  qos?: QualityOfService;
+}
+export interface ResultNotificationResponse {
+  kind: 'resultnotification-response';
+  pushId: string;
+  address?: string;
+  result: ResponseResult;
+}
+export interface PushResponse {
+  kind: 'push-response';
+  pushId: string;
+  senderAddress?: string;
+  senderName?: string;
+  replyTime?: number;
+  result: ResponseResult;
+}
+export interface CancelResult extends ResponseResult {
+  addresses: string[];
+}
+export interface CancelResponse {
+  kind: 'cancel-response';
+  pushId: string;
+  results: CancelResult[];
+}
+export interface StatusQueryResult extends ResponseResult {
+  messageState: MessageState;
+  eventTime?: number;
+  addresses: string[];
+}
+export interface StatusQueryResponse {
+  kind: 'statusquery-response';
+  pushId: string;
+  results: StatusQueryResult[];
+}
+export interface CcqResponse {
+  kind: 'ccq-response';
+  queryId: string;
+  code: number;
+  desc?: string;
+  address?: string;
+}
+export interface BadMessageResponse {
+  kind: 'badmessage-response';
+  code: number;
+  desc?: string;
+  badMessageFragment?: string;
+}
+
+export type PapRequest = PushMessage | CancelMessage | StatusQueryMessage | CcqMessage | ResultNotificationResponse;
+export type PapResponse = PushResponse | CancelResponse | StatusQueryResponse | CcqResponse | ResultNotificationMessage | BadMessageResponse;
+export type PapMessage = PapRequest | PapResponse;
+
+export interface PapDocument {
+  version: PapVersion;
+  productName?: string;
+  message: PapMessage;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps: WAP-247 §9.1 "YYYY-MM-DDThh:mm:ssZ" (UTC, no fraction).
+
+export function parsePapTime(s: string, attr: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/.exec(s.trim());
+  const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
+  if (!m || Number.isNaN(t) || new Date(t).getUTCDate() !== +m[3]! || +m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) {
+    throw new PapError(2000, `${attr}="${s.slice(0, 40)}" is not a PAP timestamp (YYYY-MM-DDThh:mm:ssZ)`, `${attr}="${s.slice(0, 40)}"`);
+  }
+  return t;
+}
+
+export function formatPapTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+export interface PapLimits {
+  maxBytes?: number;
+  maxAddresses?: number;
+}
+
+const DEFAULT_LIMITS = { maxBytes: 65536, maxAddresses: 1000 };
+
+/** Which attributes each element may carry (WAP-247 §9 DTD); others are a 2000 with the name. */
+const ATTRS: Record<string, readonly string[]> = {
+  pap: ['product-name'],
+  'push-message': ['push-id', 'replace-push-id', 'replace-method', 'deliver-before-timestamp', 'deliver-after-timestamp', 'source-reference', 'ppg-notify-requested-to', 'progress-notes-requested'],
+  address: ['address-value'],
+  'quality-of-service': ['priority', 'delivery-method', 'network', 'network-required', 'bearer', 'bearer-required'],
+  'push-response': ['push-id', 'sender-address', 'sender-name', 'reply-time'],
+  'progress-note': ['stage', 'note', 'time'],
+  'response-result': ['code', 'desc'],
+  'cancel-message': ['push-id'],
+  'cancel-response': ['push-id'],
+  'cancel-result': ['code', 'desc'],
+  'resultnotification-message': ['push-id', 'sender-address', 'sender-name', 'received-time', 'event-time', 'message-state', 'code', 'desc'],
+  'resultnotification-response': ['push-id'],
+  'statusquery-message': ['push-id'],
+  'statusquery-response': ['push-id'],
+  'statusquery-result': ['event-time', 'message-state', 'code', 'desc'],
+  'ccq-message': ['query-id', 'app-id'],
+  'ccq-response': ['query-id', 'code', 'desc'],
+  'badmessage-response': ['code', 'desc', 'bad-message-fragment'],
+};
+
+function versionOf(publicId: string | undefined): PapVersion {
+  // The DOCTYPE public id names the version (WAP-247 §8); a document without one is read as 2.0.
+  if (publicId === undefined) return '2.0';
+  const id = publicId;
+  if (/DTD PAP 2\.0/i.test(id)) return '2.0';
+  if (/DTD PAP( 1\.0)?\/\//i.test(id)) return '1.0';
+  throw new PapError(3002, `PAP version "${id}" is not supported (PAP 1.0 and 2.0 are)`, id);
+}
+
+const bad = (why: string, fragment?: string): never => {
+  throw new PapError(2000, why, fragment);
+};
+
+function checkAttrs(el: XmlElement): void {
+  const allowed = ATTRS[el.name];
+  if (!allowed) bad(`unknown element <${el.name}>`, `<${el.name}>`);
+  for (const a of Object.keys(el.attrs)) {
+    if (!(allowed as readonly string[]).includes(a)) bad(`<${el.name}> has no attribute "${a}"`, `${a}="${String(el.attrs[a]).slice(0, 80)}"`);
+  }
+}
+
+function req(el: XmlElement, a: string): string {
+  const v = el.attrs[a];
+  if (v === undefined || v === '') return bad(`<${el.name}> needs the attribute ${a}`, `<${el.name}>`);
+  return v;
+}
+
+function bool(el: XmlElement, a: string): boolean | undefined {
+  const v = el.attrs[a];
+  if (v === undefined) return undefined;
+  if (v !== 'true' && v !== 'false') bad(`${a}="${v}" must be true or false`, `${a}="${v}"`);
+  return v === 'true';
+}
+
+function oneOf<T extends string>(el: XmlElement, a: string, values: readonly T[]): T | undefined {
+  const v = el.attrs[a];
+  if (v === undefined) return undefined;
+  // PAP 1.0 senders (Kannel's samples) write some values in other letter cases: "gsm", "sms".
+  const hit = values.find((x) => x === v.toLowerCase());
+  if (hit === undefined) bad(`${a}="${v}" must be one of ${values.join(', ')}`, `${a}="${v}"`);
+  return hit;
+}
+
+function time(el: XmlElement, a: string): number | undefined {
+  const v = el.attrs[a];
+  return v === undefined ? undefined : parsePapTime(v, a);
+}
+
+function code(el: XmlElement): number {
+  const v = req(el, 'code');
+  if (!/^[1-5]\d{3}$/.test(v)) bad(`code="${v}" is not a PAP status code`, `code="${v}"`);
+  return Number(v);
+}
+
+const children = (el: XmlElement, name: string): XmlElement[] => el.children.filter((c) => c.name === name);
+
+function opt<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefined): void {
+  if (v !== undefined) o[k] = v;
+}
+
+function qosOf(el: XmlElement | undefined): QualityOfService | undefined {
+  if (!el) return undefined;
+  checkAttrs(el);
+  const q: QualityOfService = {};
+  opt(q, 'priority', oneOf(el, 'priority', ['high', 'medium', 'low'] as const));
+  opt(q, 'deliveryMethod', oneOf(el, 'delivery-method', ['confirmed', 'preferconfirmed', 'unconfirmed', 'notspecified'] as const));
+  opt(q, 'network', el.attrs.network);
+  opt(q, 'networkRequired', bool(el, 'network-required'));
+  opt(q, 'bearer', el.attrs.bearer);
+  opt(q, 'bearerRequired', bool(el, 'bearer-required'));
+  return q;
+}
+
+function addressesOf(el: XmlElement, limits: Required<PapLimits>, min: number): PapAddress[] {
+  const els = children(el, 'address');
+  if (els.length < min) bad(`<${el.name}> needs at least ${min} <address>`, `<${el.name}>`);
+  if (els.length > limits.maxAddresses) throw new PapError(3005, `${els.length} addresses in one message; at most ${limits.maxAddresses} are accepted`);
+  const out: PapAddress[] = [];
+  const seen = new Set<string>();
+  for (const a of els) {
+    checkAttrs(a);
+    const addr = parsePapAddress(req(a, 'address-value'));
+    const key = `${addr.type}:${addr.client}`;
+    if (seen.has(key)) bad(`address ${addr.value} appears twice`, addr.value);
+    seen.add(key);
+    out.push(addr);
+  }
+  return out;
+}
+
+function addressValues(el: XmlElement): string[] {
+  return children(el, 'address').map((a) => {
+    checkAttrs(a);
+    return req(a, 'address-value');
+  });
+}
+
+function resultOf(el: XmlElement | undefined, parent: string): ResponseResult {
+  if (!el) return bad(`<${parent}> needs a <response-result>`, `<${parent}>`);
+  checkAttrs(el);
+  const r: ResponseResult = { code: code(el) };
+  opt(r, 'desc', el.attrs.desc);
+  return r;
+}
+
+function state(el: XmlElement): MessageState {
+  return oneOf(el, 'message-state', MESSAGE_STATES) ?? bad(`<${el.name}> needs message-state`, `<${el.name}>`);
+}
+
+function walkCheck(el: XmlElement, depth: number): void {
+  if (depth > 6) bad('PAP document nested too deep');
+  checkAttrs(el);
+  for (const c of el.children) walkCheck(c, depth + 1);
+}
+
+function messageOf(el: XmlElement, limits: Required<PapLimits>): PapMessage {
+  walkCheck(el, 0);
+  switch (el.name) {
+    case 'push-message': {
+      const m: PushMessage = { kind: 'push-message', pushId: req(el, 'push-id'), addresses: addressesOf(el, limits, 1) };
+      opt(m, 'replacePushId', el.attrs['replace-push-id']);
+      opt(m, 'replaceMethod', oneOf(el, 'replace-method', ['pending-only', 'all'] as const));
+      opt(m, 'deliverBefore', time(el, 'deliver-before-timestamp'));
+      opt(m, 'deliverAfter', time(el, 'deliver-after-timestamp'));
+      opt(m, 'sourceReference', el.attrs['source-reference']);
+      const notify = el.attrs['ppg-notify-requested-to'];
+      if (notify !== undefined) {
+        let u: URL | undefined;
+        try {
+          u = new URL(notify);
+        } catch {
+          u = undefined;
+        }
+        if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) bad(`ppg-notify-requested-to="${notify.slice(0, 80)}" is not an http(s) URL`, `ppg-notify-requested-to="${notify.slice(0, 80)}"`);
+        m.ppgNotifyRequestedTo = notify;
+      }
+      opt(m, 'progressNotesRequested', bool(el, 'progress-notes-requested'));
+      opt(m, 'qos', qosOf(children(el, 'quality-of-service')[0]));
+      if (m.deliverBefore !== undefined && m.deliverAfter !== undefined && m.deliverAfter >= m.deliverBefore) {
+        bad('deliver-after-timestamp is not before deliver-before-timestamp', `deliver-after-timestamp="${el.attrs['deliver-after-timestamp']}"`);
+      }
+      return m;
+    }
+    case 'cancel-message':
+      return { kind: 'cancel-message', pushId: req(el, 'push-id'), addresses: addressesOf(el, limits, 0) };
+    case 'statusquery-message':
+      return { kind: 'statusquery-message', pushId: req(el, 'push-id'), addresses: addressesOf(el, limits, 0) };
+    case 'ccq-message': {
+      const addrs = addressesOf(el, limits, 1);
+      if (addrs.length !== 1) bad('<ccq-message> takes exactly one <address>', '<ccq-message>');
+      const m: CcqMessage = { kind: 'ccq-message', queryId: req(el, 'query-id'), address: addrs[0] as PapAddress };
+      opt(m, 'appId', el.attrs['app-id']);
+      return m;
+    }
+    case 'resultnotification-response': {
+      const m: ResultNotificationResponse = { kind: 'resultnotification-response', pushId: req(el, 'push-id'), result: resultOf(children(el, 'response-result')[0], el.name) };
+      opt(m, 'address', addressValues(el)[0]);
+      return m;
+    }
+    case 'push-response': {
+      const m: PushResponse = { kind: 'push-response', pushId: req(el, 'push-id'), result: resultOf(children(el, 'response-result')[0], el.name) };
+      opt(m, 'senderAddress', el.attrs['sender-address']);
+      opt(m, 'senderName', el.attrs['sender-name']);
+      opt(m, 'replyTime', time(el, 'reply-time'));
+      return m;
+    }
+    case 'cancel-response':
+      return {
+        kind: 'cancel-response',
+        pushId: req(el, 'push-id'),
+        results: children(el, 'cancel-result').map((r) => {
+          const out: CancelResult = { code: code(r), addresses: addressValues(r) };
+          opt(out, 'desc', r.attrs.desc);
+          return out;
+        }),
+      };
+    case 'statusquery-response':
+      return {
+        kind: 'statusquery-response',
+        pushId: req(el, 'push-id'),
+        results: children(el, 'statusquery-result').map((r) => {
+          const out: StatusQueryResult = { code: code(r), messageState: state(r), addresses: addressValues(r) };
+          opt(out, 'desc', r.attrs.desc);
+          opt(out, 'eventTime', time(r, 'event-time'));
+          return out;
+        }),
+      };
+    case 'ccq-response': {
+      const m: CcqResponse = { kind: 'ccq-response', queryId: req(el, 'query-id'), code: code(el) };
+      opt(m, 'desc', el.attrs.desc);
+      opt(m, 'address', addressValues(el)[0]);
+      return m;
+    }
+    case 'resultnotification-message': {
+      const address = addressValues(el)[0] ?? bad('<resultnotification-message> needs an <address>', '<resultnotification-message>');
+      const m: ResultNotificationMessage = { kind: 'resultnotification-message', pushId: req(el, 'push-id'), messageState: state(el), code: code(el), address };
+      opt(m, 'senderAddress', el.attrs['sender-address']);
+      opt(m, 'senderName', el.attrs['sender-name']);
+      opt(m, 'receivedTime', time(el, 'received-time'));
+      opt(m, 'eventTime', time(el, 'event-time'));
+      opt(m, 'desc', el.attrs.desc);
+      opt(m, 'qos', qosOf(children(el, 'quality-of-service')[0]));
+      return m;
+    }
+    case 'badmessage-response': {
+      const m: BadMessageResponse = { kind: 'badmessage-response', code: code(el) };
+      opt(m, 'desc', el.attrs.desc);
+      opt(m, 'badMessageFragment', el.attrs['bad-message-fragment']);
+      return m;
+    }
+    default:
+      return bad(`<${el.name}> is not a PAP message`, `<${el.name}>`);
+  }
+}
+
+/**
+ * Any PAP document -> its version and message. Throws PapError (2000 malformed, 2002 address,
+ * 3002 version, 3005 too many addresses). The XML parser refuses DTD internal subsets,
+ * external entities and entity expansion.
+ */
+export function decodePap(xml: string, limits: PapLimits = {}): PapDocument {
+  const lim = { ...DEFAULT_LIMITS, ...limits };
+  if (Buffer.byteLength(xml, 'utf8') > lim.maxBytes) throw new PapError(2000, `PAP document over ${lim.maxBytes} octets`);
+  let root: XmlElement;
+  let publicId: string | undefined;
+  try {
+    const doc = parseXmlDocument(xml, { maxBytes: lim.maxBytes, maxDepth: 8, maxElements: lim.maxAddresses * 2 + 50 });
+    root = doc.root;
+    publicId = doc.doctype?.publicId;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return bad(`not well-formed PAP XML: ${why}`);
+  }
+  const version = versionOf(publicId);
+  if (root.name !== 'pap') bad(`the root element is <${root.name}>, not <pap>`, `<${root.name}>`);
+  checkAttrs(root);
+  const kids = root.children;
+  if (kids.length !== 1) bad(`<pap> must hold exactly one message, it holds ${kids.length}`, '<pap>');
+  const doc: PapDocument = { version, message: messageOf(kids[0] as XmlElement, lim) };
+  opt(doc, 'productName', root.attrs['product-name']);
+  return doc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+const esc = (s: string): string =>
+  s.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : c === "'" ? '&apos;' : '',
+  );
+
+type Attrs = Array<[string, string | number | boolean | undefined]>;
+function tag(name: string, attrs: Attrs, inner: string[] = []): string {
+  const a = attrs
+    .filter((x): x is [string, string | number | boolean] => x[1] !== undefined)
+    .map(([k, v]) => ` ${k}="${esc(String(v))}"`)
+    .join('');
+  return inner.length === 0 ? `<${name}${a}/>` : `<${name}${a}>${inner.join('')}</${name}>`;
+}
+
+const ts = (t: number | undefined): string | undefined => (t === undefined ? undefined : formatPapTime(t));
+const addr = (v: string): string => tag('address', [['address-value', v]]);
+
+function qosXml(q: QualityOfService | undefined): string[] {
+  if (!q) return [];
+  return [
+    tag('quality-of-service', [
+      ['priority', q.priority],
+      ['delivery-method', q.deliveryMethod],
+      ['network', q.network],
+      ['network-required', q.networkRequired],
+      ['bearer', q.bearer],
+      ['bearer-required', q.bearerRequired],
+    ]),
+  ];
+}
+
+const resultXml = (r: ResponseResult): string => tag('response-result', [['code', r.code], ['desc', r.desc ?? papCodeName(r.code)]]);
+
+function messageXml(m: PapMessage, version: PapVersion): string {
+  switch (m.kind) {
+    case 'push-message':
+      return tag(
+        'push-message',
+        [
+          ['push-id', m.pushId],
+          ['replace-push-id', version === '2.0' ? m.replacePushId : undefined],
+          ['replace-method', version === '2.0' ? m.replaceMethod : undefined],
+          ['deliver-before-timestamp', ts(m.deliverBefore)],
+          ['deliver-after-timestamp', ts(m.deliverAfter)],
+          ['source-reference', m.sourceReference],
+          ['ppg-notify-requested-to', m.ppgNotifyRequestedTo],
+          ['progress-notes-requested', m.progressNotesRequested],
+        ],
+        [...m.addresses.map((a) => addr(a.value)), ...qosXml(m.qos)],
+      );
+    case 'cancel-message':
+    case 'statusquery-message':
+      return tag(m.kind, [['push-id', m.pushId]], m.addresses.map((a) => addr(a.value)));
+    case 'ccq-message':
+      return tag('ccq-message', [['query-id', m.queryId], ['app-id', m.appId]], [addr(m.address.value)]);
+    case 'resultnotification-response':
+      return tag('resultnotification-response', [['push-id', m.pushId]], [...(m.address ? [addr(m.address)] : []), resultXml(m.result)]);
+    case 'push-response':
+      return tag(
+        'push-response',
+        [
+          ['push-id', m.pushId],
+          ['sender-address', m.senderAddress],
+          ['sender-name', m.senderName],
+          ['reply-time', ts(m.replyTime)],
+        ],
+        [resultXml(m.result)],
+      );
+    case 'cancel-response':
+      return tag(
+        'cancel-response',
+        [['push-id', m.pushId]],
+        m.results.map((r) => tag('cancel-result', [['code', r.code], ['desc', r.desc ?? papCodeName(r.code)]], r.addresses.map(addr))),
+      );
+    case 'statusquery-response':
+      return tag(
+        'statusquery-response',
+        [['push-id', m.pushId]],
+        m.results.map((r) =>
+          tag(
+            'statusquery-result',
+            [
+              ['event-time', ts(r.eventTime)],
+              ['message-state', r.messageState],
+              ['code', r.code],
+              ['desc', r.desc ?? papCodeName(r.code)],
+            ],
+            r.addresses.map(addr),
+          ),
+        ),
+      );
+    case 'ccq-response':
+      return tag('ccq-response', [['query-id', m.queryId], ['code', m.code], ['desc', m.desc ?? papCodeName(m.code)]], m.address ? [addr(m.address)] : []);
+    case 'resultnotification-message':
+      return tag(
+        'resultnotification-message',
+        [
+          ['push-id', m.pushId],
+          ['sender-address', m.senderAddress],
+          ['sender-name', m.senderName],
+          ['received-time', ts(m.receivedTime)],
+          ['event-time', ts(m.eventTime)],
+          ['message-state', m.messageState],
+          ['code', m.code],
+          ['desc', m.desc ?? papCodeName(m.code)],
+        ],
+        [addr(m.address), ...qosXml(m.qos)],
+      );
+    case 'badmessage-response':
+      return tag('badmessage-response', [['code', m.code], ['desc', m.desc ?? papCodeName(m.code)], ['bad-message-fragment', m.badMessageFragment]]);
+  }
+}
+
+/** A PAP document for `m` in `version` (the PPG answers in the version it was asked in). */
+export function encodePap(m: PapMessage, version: PapVersion = '2.0', productName?: string): string {
+  return `<?xml version="1.0"?>\n${DOCTYPE[version]}\n${tag('pap', [['product-name', productName]], [messageXml(m, version)])}\n`;
+}
+
+/** The badmessage-response for a PapError (WAP-247 §9.12), as the PPG sends it. */
+export function badMessageFor(err: PapError): BadMessageResponse {
+  const m: BadMessageResponse = { kind: 'badmessage-response', code: err.papCode, desc: err.message };
+  if (err.fragment !== undefined) m.badMessageFragment = err.fragment;
+  return m;
+}

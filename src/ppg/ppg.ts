@@ -1,0 +1,508 @@
+/**
+ * The Push Proxy Gateway component (WAP-249-PPGService; PAP per WAP-247): the PAP endpoint
+ * (src/ppg/server.ts) in, WAP Push out over SMS (SmsBearer) or UDP (IpBearer), with every
+ * accepted push in the durable queue (src/ppg/queue.ts + journal.ts) until a bearer takes it or
+ * its deliver-before-timestamp passes.
+ *
+ * - push-message: content checked/compiled (src/ppg/content.ts), one queue entry per address,
+ *   journalled (fdatasync) before the 1001 answer. Fan-out: each address has its own state.
+ * - Bearer choice per address: IPv4/IPv6 by UDP to 2948; PLMN by SMS, or by UDP to the bound
+ *   IPv4 address when `ppg.ipPushForBound` and the subscriber table binds the MSISDN.
+ * - Retry with capped exponential back-off on transient failures until accepted or expired;
+ *   permanent failures make the address undeliverable.
+ * - Result notifications (WAP-247 §9.5) to ppg-notify-requested-to when an address reaches a
+ *   final state, retried a bounded number of times; the initiator's resultnotification-response
+ *   is read and logged.
+ * - Delivery receipts from the SMSC update the address (a failure is notified again).
+ * - cancel-message, statusquery-message answered from the queue; ccq-message answered 3008
+ *   (the PPG keeps no device capabilities).
+ *
+ * The only timer is the edge's TimerDriver; `now` (wall-clock ms) is injected for tests.
+ */
+import type { Config } from '../config/schema';
+import type { Component, Listening } from '../core/component';
+import { WapgwError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { TimerDriver, type TimerSource } from '../edge/timer-driver';
+import type { Metrics } from '../ops/metrics';
+import type { SubscriberStore } from '../subscribers/types';
+import { TimerHeap } from '../wtp/timer-heap';
+import type { BearerOutcome, IpBearer, SmsBearer } from './bearer';
+import { preparePushContent } from './content';
+import { Journal } from './journal';
+import {
+  PapError,
+  decodePap,
+  encodePap,
+  papCodeName,
+  type CancelResult,
+  type PapDocument,
+  type PapResponse,
+  type PushMessage,
+  type ResultNotificationMessage,
+  type StatusQueryResult,
+} from './pap';
+import { PAP_STATE, PushQueue, type AddressEntry, type JournalRecord, type QueuedPush } from './queue';
+import { PapServer, type PapContext, type PapHandler } from './server';
+import { encodeConnectionlessPush } from './wsp-push';
+
+export interface PpgDeps {
+  config: Config['ppg'];
+  logger: Logger;
+  metrics: Metrics;
+  subscribers?: SubscriberStore;
+  sms?: SmsBearer;
+  ip?: IpBearer;
+  /** Wall-clock ms (deliver-before is absolute time). */
+  now?: () => number;
+}
+
+interface Ref {
+  push: QueuedPush;
+  i: number;
+}
+
+/** Attempts handed to bearers at once; more wait in the queue. */
+const MAX_IN_FLIGHT = 2000;
+
+export class Ppg implements Component, PapHandler {
+  readonly name = 'ppg';
+  private readonly config: Config['ppg'];
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly now: () => number;
+  private readonly queue: PushQueue;
+  private readonly server: PapServer;
+  private readonly driver: TimerDriver;
+  private journal: Journal | undefined;
+  private inFlight = 0;
+  private readonly attempts = new Set<Promise<void>>();
+  private tid = 0;
+  private stopping = false;
+  /** Result notifications: retries waiting (key "pushKey#i") and those being sent. */
+  private readonly notifyRetry = new TimerHeap<Ref>();
+  private readonly notifyTries = new Map<string, number>();
+  private readonly notifying = new Set<string>();
+
+  constructor(private readonly deps: PpgDeps) {
+    this.config = deps.config;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+    this.now = deps.now ?? Date.now;
+    const l = this.config.limits;
+    this.queue = new PushQueue({ maxPending: l.maxPending, maxFinished: l.maxFinished, retainMs: l.retainMs, defaultLifetimeMs: this.config.retry.defaultLifetimeMs });
+    this.server = new PapServer({ config: this.config, logger: this.logger, metrics: this.metrics, handler: this });
+    this.driver = new TimerDriver({ now: this.now }, (err) => this.logger.error({ err }, 'PPG timer work failed'));
+    const deliveries: TimerSource = {
+      nextDeadline: () => (this.inFlight >= MAX_IN_FLIGHT || this.stopping ? undefined : this.queue.nextDeadline()),
+      tick: () => this.pump(),
+    };
+    const notifications: TimerSource = {
+      nextDeadline: () => this.notifyRetry.peek()?.at,
+      tick: (now) => {
+        for (let e = this.notifyRetry.peek(); e && e.at <= now; e = this.notifyRetry.peek()) {
+          this.notifyRetry.pop();
+          this.sendNotification(e.item);
+        }
+      },
+    };
+    this.driver.add(deliveries);
+    this.driver.add(notifications);
+  }
+
+  async start(): Promise<Listening[]> {
+    const dir = this.config.stateDir;
+    if (!dir) throw new WapgwError('ERR_CONFIG', 'ppg.stateDir: required when ppg.enabled is true');
+    const t0 = performance.now();
+    const { journal, records, stats } = await Journal.open({ dir, fsync: this.config.fsync, compactMinBytes: 16 * 1024 * 1024 });
+    this.journal = journal;
+    this.queue.replay(records);
+    await journal.compactNow(() => this.queue.snapshot());
+    this.logger.info(
+      { stateDir: dir, records: stats.records, corrupt: stats.corrupt, torn: stats.torn, pushes: this.queue.size, active: this.queue.activeCount, ms: Math.round(performance.now() - t0) },
+      'push queue loaded',
+    );
+    if (stats.corrupt > 0) this.logger.warn({ corrupt: stats.corrupt }, 'push journal had unreadable lines (skipped)');
+    this.deps.sms?.onReceipt((r) => this.onReceipt(r.messageId, r.state));
+    await this.deps.sms?.start();
+    const a = await this.server.start();
+    this.refreshGauges();
+    this.driver.rearm();
+    for (const ref of this.queue.notificationsDue()) this.sendNotification(ref);
+    return [{ name: 'ppg', protocol: 'tcp', address: a.address, port: a.port }];
+  }
+
+  healthy(): boolean {
+    return this.server.listening;
+  }
+
+  prepareReload(next: Config): () => void {
+    return () => this.server.applyAccess(next.ppg);
+  }
+
+  async close(deadline: number): Promise<void> {
+    this.stopping = true;
+    await this.server.close(deadline);
+    this.driver.stop();
+    // attempts in flight finish (their outcome is journalled) or are cut at the deadline: an
+    // attempt without a journalled outcome is simply made again after the restart
+    const wait = Promise.all([...this.attempts]);
+    await Promise.race([wait, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    await this.deps.sms?.close(deadline);
+    // the IP bearer may own sockets (when it was not handed the WSP one); IpBearer has no close in the seam
+    await (this.deps.ip as { close?: () => Promise<void> } | undefined)?.close?.();
+    await this.journal?.close();
+  }
+
+  status(): Record<string, unknown> {
+    const oldest = this.queue.oldestActive();
+    return {
+      endpoint: `${this.config.path}`,
+      requests: this.server.requests,
+      pushes: this.queue.size,
+      active: this.queue.activeCount,
+      addresses: this.queue.countsByState(),
+      oldestPendingSeconds: oldest === undefined ? 0 : Math.round((this.now() - oldest) / 1000),
+      inFlight: this.inFlight,
+      journal: this.journal ? { bytes: this.journal.bytes, writes: this.journal.writes, syncs: this.journal.syncs, compactions: this.journal.compactions, fsync: this.config.fsync } : null,
+      sms: this.deps.sms ? { healthy: this.deps.sms.healthy(), ...this.deps.sms.status() } : null,
+      ipPushForBound: this.config.ipPushForBound,
+    };
+  }
+
+  /** admin GET /pushes/PUSH-ID: the push(es) with this id, per address; undefined when none. */
+  pushState(pushId: string): Record<string, unknown> | undefined {
+    const found = this.queue.findByPushId(pushId);
+    if (found.length === 0) return undefined;
+    const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+    return {
+      pushId,
+      pushes: found.map((p) => ({
+        initiator: p.initiator,
+        receivedAt: iso(p.receivedAt),
+        deliverAfter: iso(p.deliverAfter),
+        deliverBefore: iso(p.deliverBefore),
+        finishedAt: iso(p.finishedAt),
+        contentType: p.contentType,
+        notifyTo: p.notifyTo,
+        addresses: p.addresses.map((a) => ({
+          address: a.value,
+          type: a.type,
+          state: a.state,
+          papState: PAP_STATE[a.state],
+          attempts: a.attempts,
+          nextTryAt: a.state === 'pending' ? iso(a.nextTryAt) : undefined,
+          bearer: a.bearer,
+          messageIds: a.messageIds,
+          code: a.code,
+          reason: a.reason,
+          eventTime: iso(a.eventTime),
+          notification: a.notify,
+        })),
+      })),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // PAP requests
+
+  async handle(doc: PapDocument, ctx: PapContext): Promise<PapResponse> {
+    const m = doc.message;
+    const now = this.now();
+    switch (m.kind) {
+      case 'push-message':
+        return this.push(m, ctx, now);
+      case 'cancel-message': {
+        const r = this.queue.cancel(ctx.initiator, m.pushId, m.addresses, now);
+        await this.write(r.records);
+        for (const x of r.results) if (x.code === 1000) this.metrics.ppgPushes.inc({ outcome: 'cancelled', bearer: 'none' });
+        this.refreshGauges();
+        this.logger.info({ initiator: ctx.initiator, pushId: m.pushId, results: r.results.map((x) => x.code) }, 'PAP cancel');
+        const byCode = new Map<number, CancelResult>();
+        for (const x of r.results) {
+          const c = byCode.get(x.code) ?? { code: x.code, desc: x.code === 1000 ? 'cancelled' : x.desc, addresses: [] };
+          c.addresses.push(x.address);
+          byCode.set(x.code, c);
+        }
+        return { kind: 'cancel-response', pushId: m.pushId, results: [...byCode.values()] };
+      }
+      case 'statusquery-message': {
+        const states = this.queue.query(ctx.initiator, m.pushId, m.addresses);
+        const results: StatusQueryResult[] = states.map((a) => {
+          const r: StatusQueryResult = { code: 1000, desc: a.reason ?? a.state, messageState: PAP_STATE[a.state], addresses: [a.value] };
+          if (a.eventTime !== undefined) r.eventTime = a.eventTime;
+          return r;
+        });
+        return { kind: 'statusquery-response', pushId: m.pushId, results };
+      }
+      case 'ccq-message':
+        return { kind: 'ccq-response', queryId: m.queryId, code: 3008, desc: 'this PPG keeps no client capabilities', address: m.address.value };
+      default:
+        throw new PapError(2000, `${m.kind} is not a request a PPG takes (it answers a request or a notification)`);
+    }
+  }
+
+  private async push(m: PushMessage, ctx: PapContext, now: number): Promise<PapResponse> {
+    const q = m.qos;
+    if (q?.deliveryMethod === 'confirmed') throw new PapError(3007, 'confirmed delivery needs a WSP session push; this PPG sends unconfirmed connectionless push (use unconfirmed or preferconfirmed)');
+    for (const a of m.addresses) {
+      if (a.type === 'PLMN' && !this.deps.sms && !(this.config.ipPushForBound && this.deps.ip)) throw new PapError(3010, `no SMS bearer (ppg.smsc is empty) for ${a.value}`);
+      if (a.type !== 'PLMN' && !this.deps.ip) throw new PapError(3010, `no IP bearer for ${a.value}`);
+    }
+    const content = preparePushContent(ctx.content);
+    const input = {
+      initiator: ctx.initiator,
+      pushId: m.pushId,
+      version: ctx.version,
+      contentType: content.contentType,
+      body: content.body,
+      addresses: m.addresses,
+      ...(content.applicationId !== undefined ? { applicationId: content.applicationId } : {}),
+      ...(m.deliverAfter !== undefined ? { deliverAfter: m.deliverAfter } : {}),
+      ...(m.deliverBefore !== undefined ? { deliverBefore: m.deliverBefore } : {}),
+      ...(m.ppgNotifyRequestedTo !== undefined ? { notifyTo: m.ppgNotifyRequestedTo } : {}),
+      ...(m.sourceReference !== undefined ? { sourceReference: m.sourceReference } : {}),
+    };
+    // add first: a refusal (duplicate push-id, queue full) must leave the replaced push alone
+    const added = this.queue.add(input, now);
+    const records: JournalRecord[] = [...added.records];
+    if (m.replacePushId !== undefined && m.replacePushId !== m.pushId && this.queue.get(ctx.initiator, m.replacePushId)) {
+      // PAP 2.0 §9.2 replace: what of the old push is still pending is cancelled
+      records.push(...this.queue.cancel(ctx.initiator, m.replacePushId, [], now).records);
+    }
+    try {
+      await this.write(records);
+    } catch (err) {
+      this.queue.abandon(added.push.key);
+      this.logger.error({ err, pushId: m.pushId }, 'push journal write failed; push refused');
+      throw new PapError(3000, 'the push could not be stored durably; try again');
+    }
+    this.metrics.ppgPushes.inc({ outcome: 'accepted', bearer: 'none' }, m.addresses.length);
+    this.logger.info(
+      {
+        initiator: ctx.initiator,
+        pushId: m.pushId,
+        addresses: m.addresses.length,
+        contentType: content.contentType,
+        octets: content.body.length,
+        deliverAfter: m.deliverAfter === undefined ? undefined : new Date(m.deliverAfter).toISOString(),
+        deliverBefore: new Date(added.push.deliverBefore ?? 0).toISOString(),
+        notify: m.ppgNotifyRequestedTo !== undefined,
+      },
+      'push accepted',
+    );
+    this.refreshGauges();
+    this.driver.rearm();
+    return { kind: 'push-response', pushId: m.pushId, senderName: this.config.senderName, replyTime: now, result: { code: 1001, desc: papCodeName(1001) } };
+  }
+
+  private write(records: JournalRecord[]): Promise<void> {
+    if (!this.journal) return Promise.reject(new WapgwError('ERR_PPG_NOT_STARTED', 'the PPG is not started'));
+    const p = this.journal.append(records);
+    this.journal.maybeCompact(() => this.queue.snapshot());
+    return p;
+  }
+
+  /** Writes records in the background (state changes after the answer); a failure is logged. */
+  private persist(records: JournalRecord[]): void {
+    if (records.length === 0) return;
+    this.write(records).catch((err: unknown) => this.logger.error({ err }, 'push journal write failed'));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Delivery
+
+  private pump(): void {
+    if (this.stopping) return;
+    const due = this.queue.due(this.now(), MAX_IN_FLIGHT - this.inFlight);
+    this.persist(due.records);
+    for (const ref of due.expired) this.expiredOne(ref);
+    for (const ref of due.deliver) this.startAttempt(ref);
+    if (due.expired.length > 0) this.notifyDue();
+    this.refreshGauges();
+  }
+
+  private expiredOne(ref: Ref): void {
+    const a = ref.push.addresses[ref.i] as AddressEntry;
+    this.metrics.ppgPushes.inc({ outcome: 'expired', bearer: a.bearer ?? 'none' });
+    this.logger.info({ initiator: ref.push.initiator, pushId: ref.push.pushId, address: redactAddress(a), attempts: a.attempts }, 'push expired');
+  }
+
+  private startAttempt(ref: Ref): void {
+    this.inFlight++;
+    const p = this.attempt(ref)
+      .catch((err: unknown) => this.logger.error({ err, pushId: ref.push.pushId }, 'push attempt failed'))
+      .finally(() => {
+        this.inFlight--;
+        this.attempts.delete(p);
+        this.driver.rearm();
+      });
+    this.attempts.add(p);
+  }
+
+  /** The MSISDN's bound IPv4 address (IPv6 bindings are /64 prefixes, not a host to send to). */
+  private async boundIp(msisdn: string): Promise<string | undefined> {
+    const store = this.deps.subscribers;
+    if (!store) return undefined;
+    const digits = msisdn.replace(/^\+/, '');
+    const sub = (await store.findByMsisdn(msisdn)) ?? (await store.findByMsisdn(digits));
+    return sub && !sub.key.includes(':') ? sub.key : undefined;
+  }
+
+  private async attempt(ref: Ref): Promise<void> {
+    const { push } = ref;
+    const a = push.addresses[ref.i] as AddressEntry;
+    const wdp = encodeConnectionlessPush({
+      tid: this.tid++ & 0xff,
+      contentType: push.contentType,
+      body: push.body,
+      ...(push.applicationId !== undefined ? { applicationId: push.applicationId } : {}),
+    });
+    const { sms, ip } = this.deps;
+    let bearer: 'sms' | 'ip' = a.type === 'PLMN' ? 'sms' : 'ip';
+    let target = a.client;
+    let out: BearerOutcome;
+    try {
+      if (a.type === 'PLMN' && this.config.ipPushForBound && ip) {
+        const bound = await this.boundIp(a.client);
+        if (bound) {
+          bearer = 'ip';
+          target = bound;
+        }
+      }
+      if (bearer === 'ip') {
+        out = ip ? await ip.send(target, wdp) : { ok: false, retry: false, code: 'ERR_PPG_NO_IP_BEARER', reason: 'no IP bearer' };
+      } else {
+        out = sms
+          ? await sms.submit(a.client, wdp, { registeredDelivery: this.config.registeredDelivery })
+          : { ok: false, retry: true, code: 'ERR_PPG_NOT_BOUND', reason: 'no SMSC configured and the MSISDN is not bound to an IPv4 address' };
+      }
+    } catch (err) {
+      out = { ok: false, retry: true, code: (err as WapgwError).code ?? 'ERR_PPG_BEARER', reason: (err as Error).message };
+    }
+    const now = this.now();
+    const records = this.queue.outcome(ref, { ...out, bearer }, now, this.config.retry);
+    this.persist(records);
+    const log = { initiator: push.initiator, pushId: push.pushId, address: redactAddress(a), bearer, attempt: a.attempts, octets: wdp.length };
+    if (bearer === 'sms') this.metrics.ppgSms.inc({ outcome: out.ok ? 'ok' : out.retry ? 'retry' : 'failed' });
+    if (out.ok) {
+      this.metrics.ppgPushes.inc({ outcome: 'delivered', bearer });
+      this.logger.info({ ...log, messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
+    } else if (a.state === 'pending') {
+      this.logger.warn({ ...log, code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');
+    } else {
+      this.metrics.ppgPushes.inc({ outcome: a.state === 'expired' ? 'expired' : 'failed', bearer });
+      this.logger.warn({ ...log, code: out.code, reason: out.reason, state: a.state }, 'push failed');
+    }
+    this.notifyDue();
+    this.refreshGauges();
+  }
+
+  private onReceipt(messageId: string, state: Parameters<PushQueue['receipt']>[1]): void {
+    const r = this.queue.receipt(messageId, state, this.now());
+    if (!r) {
+      this.logger.debug({ messageId, state }, 'delivery receipt for no push held');
+      return;
+    }
+    this.persist(r.records);
+    const a = r.ref.push.addresses[r.ref.i] as AddressEntry;
+    this.logger.info({ pushId: r.ref.push.pushId, address: redactAddress(a), messageId, receipt: state, state: a.state }, 'push delivery receipt');
+    this.notifyDue();
+    this.refreshGauges();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Result notifications (WAP-247 §9.5)
+
+  private notifyDue(): void {
+    for (const ref of this.queue.notificationsDue()) this.sendNotification(ref);
+  }
+
+  private sendNotification(ref: Ref): void {
+    const key = `${ref.push.key}#${ref.i}`;
+    if (this.notifying.has(key) || this.stopping) return;
+    const a = ref.push.addresses[ref.i] as AddressEntry;
+    if (a.notify !== 'due' || !ref.push.notifyTo) return;
+    this.notifying.add(key);
+    const msg: ResultNotificationMessage = {
+      kind: 'resultnotification-message',
+      pushId: ref.push.pushId,
+      senderName: this.config.senderName,
+      receivedTime: ref.push.receivedAt,
+      messageState: PAP_STATE[a.state],
+      code: a.code ?? (a.state === 'expired' || a.state === 'undeliverable' ? 4000 : 1000),
+      address: a.value,
+    };
+    if (a.eventTime !== undefined) msg.eventTime = a.eventTime;
+    if (a.reason !== undefined) msg.desc = a.reason;
+    const url = ref.push.notifyTo;
+    this.postNotification(url, encodePap(msg, ref.push.version))
+      .then(
+        (ok) => ok,
+        (err: unknown) => {
+          this.logger.warn({ pushId: ref.push.pushId, url, err: (err as Error).message }, 'result notification not delivered');
+          return false;
+        },
+      )
+      .then((ok) => {
+        this.notifying.delete(key);
+        const tries = (this.notifyTries.get(key) ?? 0) + 1;
+        if (ok || tries >= this.config.notify.maxAttempts) {
+          this.notifyTries.delete(key);
+          this.metrics.ppgNotifications.inc({ outcome: ok ? 'ok' : 'failed' });
+          if (!ok) this.logger.warn({ pushId: ref.push.pushId, url, tries }, 'result notification given up');
+          this.persist(this.queue.notified(ref, ok, this.now()));
+          this.refreshGauges();
+        } else {
+          this.notifyTries.set(key, tries);
+          this.metrics.ppgNotifications.inc({ outcome: 'retry' });
+          this.notifyRetry.push(this.now() + Math.min(60_000, 1000 * 2 ** (tries - 1)), ref);
+          this.driver.rearm();
+        }
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'result notification bookkeeping failed'));
+  }
+
+  /** POSTs one resultnotification-message; true when the initiator answered 2xx (and, if it sent one, a resultnotification-response). */
+  private async postNotification(url: string, body: string): Promise<boolean> {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml; charset=utf-8' },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.config.notify.timeoutMs),
+    });
+    const text = (await res.text()).slice(0, 65536);
+    if (res.status < 200 || res.status > 299) {
+      this.logger.warn({ url, status: res.status }, 'result notification answered with an HTTP error');
+      return false;
+    }
+    if (text.trim() === '') return true;
+    try {
+      const doc = decodePap(text);
+      if (doc.message.kind === 'resultnotification-response') {
+        this.logger.debug({ url, code: doc.message.result.code }, 'resultnotification-response');
+        return true;
+      }
+      this.logger.warn({ url, kind: doc.message.kind }, 'the initiator answered a result notification with something else');
+      return true;
+    } catch (err) {
+      this.logger.warn({ url, err: (err as Error).message }, 'unreadable resultnotification-response (taken as received: HTTP 2xx)');
+      return true;
+    }
+  }
+
+  private refreshGauges(): void {
+    const counts = this.queue.countsByState();
+    for (const [state, n] of Object.entries(counts)) this.metrics.ppgQueue.set({ state }, n);
+    const oldest = this.queue.oldestActive();
+    this.metrics.ppgOldestPendingSeconds.set(oldest === undefined ? 0 : Math.max(0, (this.now() - oldest) / 1000));
+    if (this.deps.sms) this.metrics.ppgSmsBearerUp.set(this.deps.sms.healthy() ? 1 : 0);
+    if (this.journal) this.metrics.ppgJournalBytes.set(this.journal.bytes);
+  }
+}
+
+/** For logs: the address with an MSISDN under the `msisdn` key (redacted by the logger at info). */
+function redactAddress(a: AddressEntry): Record<string, string> {
+  return a.type === 'PLMN' ? { type: a.type, msisdn: a.client } : { type: a.type, ip: a.client };
+}

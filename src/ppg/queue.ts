@@ -1,0 +1,492 @@
+/**
+ * The PPG's pending pushes: per push, per address, the state WAP-249-PPGService §6 and
+ * WAP-247 §9.6 talk about (pending, delivered, undeliverable, expired, cancelled), with the
+ * attempts and next-try time of each address, deliver-after and deliver-before.
+ *
+ * Pure core (house style 5): no file, no timer, no clock. Every method that changes something
+ * takes `now` (wall-clock ms: deliver-before is an absolute time that outlives a restart) and
+ * returns the journal records that make the change durable; the component writes them through
+ * src/ppg/journal.ts and answers the initiator only once they are on disk. `replay(records)`
+ * rebuilds the same state after a restart; `snapshot()` gives the records of a compacted journal.
+ *
+ * Bounded: at most `maxPending` pushes still have work to do (a push over it is refused with
+ * PAP 3003 and a reason), and at most `maxFinished` finished pushes are kept for status queries,
+ * each for `retainMs`.
+ */
+import { TimerHeap } from '../wtp/timer-heap';
+import { PapError, type AddressType, type MessageState, type PapAddress, type PapVersion } from './pap';
+
+/** Our per-address states. `accepted`: handed to the bearer (the SMSC answered submit_sm_resp OK). */
+export const ADDRESS_STATES = ['pending', 'delivering', 'accepted', 'delivered', 'undeliverable', 'expired', 'cancelled'] as const;
+export type AddressStateName = (typeof ADDRESS_STATES)[number];
+
+const FINAL = new Set<AddressStateName>(['accepted', 'delivered', 'undeliverable', 'expired', 'cancelled']);
+export const isFinal = (s: AddressStateName): boolean => FINAL.has(s);
+
+/**
+ * Our state -> the PAP message-state (WAP-247 §9.6). An unconfirmed push the bearer took is
+ * "delivered" as far as PAP goes (the PPG has no further report unless a receipt arrives).
+ */
+export const PAP_STATE: Record<AddressStateName, MessageState> = {
+  pending: 'pending',
+  delivering: 'pending',
+  accepted: 'delivered',
+  delivered: 'delivered',
+  undeliverable: 'undeliverable',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
+
+export type NotifyState = 'none' | 'due' | 'done' | 'failed';
+
+export interface AddressEntry {
+  value: string;
+  type: AddressType;
+  client: string;
+  state: AddressStateName;
+  attempts: number;
+  /** Wall-clock ms of the next delivery attempt (pending only). */
+  nextTryAt: number;
+  bearer?: 'sms' | 'ip';
+  messageIds?: string[];
+  /** PAP code of the last outcome (1000 ok, 4000 service failure...) and why. */
+  code?: number;
+  reason?: string;
+  eventTime?: number;
+  /** Result notification to the initiator for this address. */
+  notify: NotifyState;
+}
+
+export interface PushInput {
+  initiator: string;
+  pushId: string;
+  version: PapVersion;
+  deliverAfter?: number;
+  deliverBefore?: number;
+  notifyTo?: string;
+  sourceReference?: string;
+  /** The content as the phone gets it (after SI/SL compilation). */
+  contentType: string;
+  applicationId?: string | number;
+  body: Buffer;
+  addresses: PapAddress[];
+}
+
+export interface QueuedPush extends Omit<PushInput, 'addresses'> {
+  key: string;
+  receivedAt: number;
+  addresses: AddressEntry[];
+  /** When every address reached a final state and every notification was done. */
+  finishedAt?: number;
+}
+
+/** Journal records: absolute values, so replaying one twice does no harm. */
+export type JournalRecord =
+  | { t: 'push'; p: StoredPush }
+  | { t: 'addr'; k: string; i: number; a: StoredAddress }
+  | { t: 'done'; k: string; at: number }
+  | { t: 'drop'; k: string };
+
+type StoredAddress = Omit<AddressEntry, 'value' | 'type' | 'client'> & Partial<Pick<AddressEntry, 'value' | 'type' | 'client'>>;
+export type StoredPush = Omit<QueuedPush, 'body'> & { body: string };
+
+export interface QueueLimits {
+  maxPending: number;
+  maxFinished: number;
+  retainMs: number;
+  /** A push with no deliver-before-timestamp expires this long after it was accepted. */
+  defaultLifetimeMs: number;
+}
+
+export interface RetryPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  multiplier: number;
+}
+
+/** The delay before attempt `attempts + 1` (capped exponential back-off). */
+export function retryDelay(p: RetryPolicy, attempts: number): number {
+  return Math.min(p.maxDelayMs, Math.round(p.initialDelayMs * p.multiplier ** Math.max(0, attempts - 1)));
+}
+
+export const pushKey = (initiator: string, pushId: string): string => `${initiator}\u0000${pushId}`;
+
+interface Ref {
+  push: QueuedPush;
+  i: number;
+}
+
+/** What became due at `now`: attempts to make and addresses that expired. */
+export interface DueWork {
+  deliver: Ref[];
+  expired: Ref[];
+  records: JournalRecord[];
+}
+
+export class PushQueue {
+  private readonly pushes = new Map<string, QueuedPush>();
+  private readonly heap = new TimerHeap<Ref>();
+  /** Pushes with at least one non-final address or a notification still due, oldest first. */
+  private readonly activeKeys = new Set<string>();
+  /** Finished pushes, oldest first (Map keeps insertion order). */
+  private readonly finished = new Map<string, number>();
+  /** messageId (from the bearer) -> address, for delivery receipts. */
+  private readonly byMessageId = new Map<string, Ref>();
+  private readonly pendingByState = new Map<AddressStateName, number>(ADDRESS_STATES.map((s) => [s, 0]));
+  /** Keys of pushes with at least one notification due (so finding them is not a scan of every push). */
+  private readonly notifyDue = new Set<string>();
+
+  constructor(private readonly limits: QueueLimits) {}
+
+  get size(): number {
+    return this.pushes.size;
+  }
+  get activeCount(): number {
+    return this.activeKeys.size;
+  }
+  /** Addresses per state over every push held. */
+  countsByState(): Record<AddressStateName, number> {
+    return Object.fromEntries(this.pendingByState) as Record<AddressStateName, number>;
+  }
+
+  get(initiator: string, pushId: string): QueuedPush | undefined {
+    return this.pushes.get(pushKey(initiator, pushId));
+  }
+  /** For admin GET /pushes/PUSH-ID: every initiator's push with that id. */
+  findByPushId(pushId: string): QueuedPush[] {
+    const out: QueuedPush[] = [];
+    for (const p of this.pushes.values()) if (p.pushId === pushId) out.push(p);
+    return out;
+  }
+
+  /** Oldest receivedAt among pushes still at work (for the oldest-pending-age gauge). */
+  oldestActive(): number | undefined {
+    const first = this.activeKeys.values().next();
+    return first.done ? undefined : this.pushes.get(first.value)?.receivedAt;
+  }
+
+  /** Adds an accepted push. Throws PapError 2007 (duplicate push-id) or 3003 (queue full). */
+  add(input: PushInput, now: number): { push: QueuedPush; records: JournalRecord[] } {
+    const key = pushKey(input.initiator, input.pushId);
+    if (this.pushes.has(key)) throw new PapError(2007, `push-id "${input.pushId}" was already used by this initiator`);
+    if (this.activeKeys.size >= this.limits.maxPending) throw new PapError(3003, `the PPG holds ${this.activeKeys.size} pending pushes, its limit (ppg.limits.maxPending); try again later`);
+    const deliverBefore = input.deliverBefore ?? now + this.limits.defaultLifetimeMs;
+    if (deliverBefore <= now) throw new PapError(2000, 'deliver-before-timestamp has already passed');
+    const start = Math.max(now, input.deliverAfter ?? now);
+    const push: QueuedPush = {
+      ...input,
+      body: ownCopy(input.body),
+      deliverBefore,
+      key,
+      receivedAt: now,
+      addresses: input.addresses.map((a) => ({ value: a.value, type: a.type, client: a.client, state: 'pending', attempts: 0, nextTryAt: start, notify: 'none' })),
+    };
+    this.insert(push);
+    return { push, records: [{ t: 'push', p: storePush(push) }] };
+  }
+
+  private insert(push: QueuedPush): void {
+    this.pushes.set(push.key, push);
+    if (push.addresses.some((a) => a.notify === 'due')) this.notifyDue.add(push.key);
+    if (push.finishedAt !== undefined) this.finished.set(push.key, push.finishedAt);
+    else this.activeKeys.add(push.key);
+    push.addresses.forEach((a, i) => {
+      this.count(a.state, +1);
+      if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, push.deliverBefore ?? Infinity), { push, i });
+      for (const id of a.messageIds ?? []) if (a.state === 'accepted') this.byMessageId.set(id, { push, i });
+    });
+  }
+
+  private count(s: AddressStateName, d: number): void {
+    this.pendingByState.set(s, (this.pendingByState.get(s) ?? 0) + d);
+  }
+
+  private setState(ref: Ref, patch: Partial<AddressEntry>): JournalRecord {
+    const a = ref.push.addresses[ref.i] as AddressEntry;
+    if (patch.state && patch.state !== a.state) {
+      this.count(a.state, -1);
+      this.count(patch.state, +1);
+    }
+    Object.assign(a, patch);
+    if (a.notify === 'due') this.notifyDue.add(ref.push.key);
+    const { value: _v, type: _t, client: _c, ...rest } = a;
+    return { t: 'addr', k: ref.push.key, i: ref.i, a: rest };
+  }
+
+  /** Earliest time something is due (a try or an expiry), or undefined. */
+  nextDeadline(): number | undefined {
+    // stale entries (no longer pending) are dropped lazily
+    for (;;) {
+      const top = this.heap.peek();
+      if (!top) return this.nextRetention();
+      const a = top.item.push.addresses[top.item.i];
+      if (a?.state === 'pending' && this.pushes.get(top.item.push.key) === top.item.push) {
+        const r = this.nextRetention();
+        return r === undefined ? top.at : Math.min(top.at, r);
+      }
+      this.heap.pop();
+    }
+  }
+
+  private nextRetention(): number | undefined {
+    const first = this.finished.values().next();
+    return first.done ? undefined : first.value + this.limits.retainMs;
+  }
+
+  /**
+   * Everything due at `now`: addresses to attempt (now marked `delivering`) and addresses whose
+   * deliver-before passed (now `expired`, their notification due when one was requested).
+   * `max` bounds how many deliveries one call hands out.
+   */
+  due(now: number, max = 1000): DueWork {
+    const out: DueWork = { deliver: [], expired: [], records: [] };
+    while (out.deliver.length < max) {
+      const top = this.heap.peek();
+      if (!top || top.at > now) break;
+      this.heap.pop();
+      const { push, i } = top.item;
+      const a = push.addresses[i];
+      if (!a || a.state !== 'pending' || this.pushes.get(push.key) !== push) continue;
+      if (push.deliverBefore !== undefined && push.deliverBefore <= now) {
+        out.records.push(this.setState(top.item, { state: 'expired', code: 4000, reason: 'deliver-before-timestamp passed before a bearer accepted the push', eventTime: now, notify: push.notifyTo ? 'due' : 'none' }));
+        out.expired.push(top.item);
+        out.records.push(...this.maybeFinish(push, now));
+        continue;
+      }
+      if (a.nextTryAt > now) {
+        // an entry keyed by deliver-before that is not due for a try: wait for the try
+        this.heap.push(a.nextTryAt, top.item);
+        continue;
+      }
+      // "delivering" is not journalled: after a crash it is pending again (at-least-once).
+      this.setState(top.item, { state: 'delivering', attempts: a.attempts + 1 });
+      out.deliver.push(top.item);
+    }
+    out.records.push(...this.expireRetained(now));
+    return out;
+  }
+
+  /** The bearer's answer for one attempt. */
+  outcome(
+    ref: Ref,
+    o: { ok: true; bearer: 'sms' | 'ip'; messageIds: string[] } | { ok: false; retry: boolean; code: string; reason: string; bearer: 'sms' | 'ip' },
+    now: number,
+    policy: RetryPolicy,
+  ): JournalRecord[] {
+    const { push } = ref;
+    const a = push.addresses[ref.i] as AddressEntry;
+    if (a.state !== 'delivering') return []; // cancelled meanwhile
+    const notify: NotifyState = push.notifyTo ? 'due' : 'none';
+    if (o.ok) {
+      const state: AddressStateName = o.bearer === 'ip' ? 'delivered' : 'accepted';
+      const rec = this.setState(ref, { state, bearer: o.bearer, messageIds: o.messageIds, code: 1000, reason: o.bearer === 'ip' ? 'sent over IP' : 'accepted by the SMSC', eventTime: now, notify });
+      if (state === 'accepted') for (const id of o.messageIds) this.byMessageId.set(id, ref);
+      return [rec, ...this.maybeFinish(push, now)];
+    }
+    const next = now + retryDelay(policy, a.attempts);
+    if (o.retry && next < (push.deliverBefore ?? Infinity)) {
+      const rec = this.setState(ref, { state: 'pending', bearer: o.bearer, nextTryAt: next, code: 4000, reason: `${o.code}: ${o.reason}` });
+      this.heap.push(next, ref);
+      return [rec];
+    }
+    const expired = o.retry;
+    const rec = this.setState(ref, {
+      state: expired ? 'expired' : 'undeliverable',
+      bearer: o.bearer,
+      code: 4000,
+      reason: `${o.code}: ${o.reason}${expired ? ' (no retry left before deliver-before-timestamp)' : ''}`,
+      eventTime: now,
+      notify,
+    });
+    return [rec, ...this.maybeFinish(push, now)];
+  }
+
+  /** A delivery receipt (SMPP deliver_sm) for a message id we were given; undefined when unknown. */
+  receipt(messageId: string, state: 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'deleted' | 'unknown', now: number): { ref: Ref; records: JournalRecord[] } | undefined {
+    const ref = this.byMessageId.get(messageId);
+    if (!ref) return undefined;
+    this.byMessageId.delete(messageId);
+    const a = ref.push.addresses[ref.i] as AddressEntry;
+    if (a.state !== 'accepted' || state === 'unknown') return { ref, records: [] };
+    const failed = state !== 'delivered';
+    // A success after "accepted" changes nothing the initiator was told; a failure is news.
+    const rec = this.setState(ref, {
+      state: failed ? (state === 'expired' ? 'expired' : 'undeliverable') : 'delivered',
+      code: failed ? 4000 : 1000,
+      reason: failed ? `the SMSC reported the SMS ${state}` : 'the SMSC reported the SMS delivered',
+      eventTime: now,
+      notify: failed && ref.push.notifyTo ? 'due' : a.notify,
+    });
+    if (failed && ref.push.finishedAt !== undefined && ref.push.notifyTo) {
+      // back to work: a notification is due again
+      this.finished.delete(ref.push.key);
+      delete ref.push.finishedAt;
+      this.activeKeys.add(ref.push.key);
+    }
+    for (const id of a.messageIds ?? []) this.byMessageId.delete(id);
+    return { ref, records: [rec, ...this.maybeFinish(ref.push, now)] };
+  }
+
+  /** Addresses whose result notification is due (each push's notifications go out together). */
+  notificationsDue(): Ref[] {
+    const out: Ref[] = [];
+    for (const k of this.notifyDue) {
+      const p = this.pushes.get(k);
+      const before = out.length;
+      p?.addresses.forEach((a, i) => {
+        if (a.notify === 'due') out.push({ push: p, i });
+      });
+      if (out.length === before) this.notifyDue.delete(k);
+    }
+    return out;
+  }
+
+  notified(ref: Ref, ok: boolean, now: number): JournalRecord[] {
+    const rec = this.setState(ref, { notify: ok ? 'done' : 'failed' });
+    return [rec, ...this.maybeFinish(ref.push, now)];
+  }
+
+  private maybeFinish(push: QueuedPush, now: number): JournalRecord[] {
+    if (push.finishedAt !== undefined) return [];
+    if (!push.addresses.every((a) => isFinal(a.state) && a.notify !== 'due')) return [];
+    push.finishedAt = now;
+    this.activeKeys.delete(push.key);
+    this.finished.set(push.key, now);
+    // the content is no longer needed; status queries need only the states
+    push.body = EMPTY;
+    const out: JournalRecord[] = [{ t: 'done', k: push.key, at: now }];
+    while (this.finished.size > this.limits.maxFinished) {
+      const oldest = this.finished.keys().next().value as string;
+      out.push(...this.drop(oldest));
+    }
+    return out;
+  }
+
+  private expireRetained(now: number): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    for (const [k, at] of this.finished) {
+      if (at + this.limits.retainMs > now) break;
+      out.push(...this.drop(k));
+    }
+    return out;
+  }
+
+  /** Forgets a push whose journal write failed (the initiator was told 3000, not 1001). */
+  abandon(key: string): void {
+    this.drop(key);
+  }
+
+  private drop(key: string): JournalRecord[] {
+    const p = this.pushes.get(key);
+    if (!p) return [];
+    this.pushes.delete(key);
+    this.notifyDue.delete(key);
+    this.finished.delete(key);
+    this.activeKeys.delete(key);
+    for (const a of p.addresses) {
+      this.count(a.state, -1);
+      for (const id of a.messageIds ?? []) this.byMessageId.delete(id);
+    }
+    return [{ t: 'drop', k: key }];
+  }
+
+  /**
+   * cancel-message (WAP-247 §9.7): each named address (all when none is named) that is still
+   * pending becomes cancelled (1000); others answer 2008; an unknown push-id throws 2004.
+   */
+  cancel(initiator: string, pushId: string, only: PapAddress[], now: number): { results: Array<{ code: number; desc: string; address: string }>; records: JournalRecord[] } {
+    const push = this.get(initiator, pushId);
+    if (!push) throw new PapError(2004, `no push "${pushId}" from this initiator`);
+    const records: JournalRecord[] = [];
+    const results: Array<{ code: number; desc: string; address: string }> = [];
+    for (const ref of this.select(push, only)) {
+      const a = push.addresses[ref.i] as AddressEntry;
+      if (a.state === 'pending') {
+        records.push(this.setState(ref, { state: 'cancelled', code: 1000, reason: 'cancelled by the initiator', eventTime: now, notify: 'none' }));
+        results.push({ code: 1000, desc: 'cancelled', address: a.value });
+      } else {
+        results.push({ code: 2008, desc: `cannot cancel: the push is ${a.state}`, address: a.value });
+      }
+    }
+    records.push(...this.maybeFinish(push, now));
+    return { results, records };
+  }
+
+  /** statusquery-message (WAP-247 §9.9): the named (or all) addresses' states; 2004 if unknown. */
+  query(initiator: string, pushId: string, only: PapAddress[]): AddressEntry[] {
+    const push = this.get(initiator, pushId);
+    if (!push) throw new PapError(2004, `no push "${pushId}" from this initiator`);
+    return this.select(push, only).map((r) => push.addresses[r.i] as AddressEntry);
+  }
+
+  private select(push: QueuedPush, only: PapAddress[]): Ref[] {
+    if (only.length === 0) return push.addresses.map((_, i) => ({ push, i }));
+    return only.map((o) => {
+      const i = push.addresses.findIndex((a) => a.type === o.type && a.client === o.client);
+      if (i < 0) throw new PapError(2002, `address ${o.value} is not an address of push "${push.pushId}"`, o.value);
+      return { push, i };
+    });
+  }
+
+  /** Rebuilds the state from journal records (in order). Returns how many were applied. */
+  replay(records: Iterable<JournalRecord>): number {
+    let n = 0;
+    for (const r of records) {
+      n++;
+      if (r.t === 'push') {
+        const old = this.pushes.get(r.p.key);
+        if (old) this.drop(old.key);
+        const p = loadPush(r.p);
+        // an attempt in flight at the crash is tried again (at-least-once)
+        for (const a of p.addresses) if (a.state === 'delivering') a.state = 'pending';
+        this.insert(p);
+      } else if (r.t === 'addr') {
+        const p = this.pushes.get(r.k);
+        const a = p?.addresses[r.i];
+        if (!p || !a) continue;
+        const next: StoredAddress = { ...r.a };
+        if (next.state === 'delivering') next.state = 'pending';
+        this.setState({ push: p, i: r.i }, next);
+        // a stale heap entry for the same address is skipped when it comes up (state checked there)
+        if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, p.deliverBefore ?? Infinity), { push: p, i: r.i });
+        if (a.state === 'accepted') for (const id of a.messageIds ?? []) this.byMessageId.set(id, { push: p, i: r.i });
+      } else if (r.t === 'done') {
+        const p = this.pushes.get(r.k);
+        if (!p || p.finishedAt !== undefined) continue;
+        p.finishedAt = r.at;
+        p.body = EMPTY;
+        this.activeKeys.delete(p.key);
+        this.finished.set(p.key, r.at);
+      } else if (r.t === 'drop') {
+        this.drop(r.k);
+      }
+    }
+    return n;
+  }
+
+  /** The records of a compacted journal: one `push` per push held, with its current states. */
+  *snapshot(): Generator<JournalRecord> {
+    for (const p of this.pushes.values()) yield { t: 'push', p: storePush(p) };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A copy of exactly its size, outside Node's shared 8 KB allocation pool: the caller's buffer is
+ * often a view into a whole request body or an encoder's scratch buffer, and a pooled copy would
+ * keep its whole pool slab (mostly other, dead allocations) alive for as long as the push waits.
+ */
+function ownCopy(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(b.length);
+  b.copy(out);
+  return out;
+}
+
+function storePush(p: QueuedPush): StoredPush {
+  return { ...p, body: p.body.toString('base64'), addresses: p.addresses.map((a) => ({ ...a })) };
+}
+
+function loadPush(s: StoredPush): QueuedPush {
+  return { ...s, body: ownCopy(Buffer.from(s.body, 'base64')), addresses: s.addresses.map((a) => ({ ...a })) };
+}

@@ -1,0 +1,23 @@
+/**
+ * Tests that need a Debian peer tool: outside CI they skip with one line naming the package;
+ * with `CI` set (.ci/run installs every package) a missing tool is a failure, not a skip.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** True when `cmd` runs (an absolute path that exists, or a name found on PATH). */
+export function toolAvailable(cmd: string): boolean {
+  if (cmd.startsWith('/')) return existsSync(cmd);
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * False (after skipping, or failing under CI) when `cmd` is missing; true when it can be used.
+ * `what` names the Debian package, e.g. 'promtool (Debian prometheus)'.
+ */
+export function requireTool(t: { skip(msg: string): void; fail(msg: string): void }, cmd: string, what: string): boolean {
+  if (toolAvailable(cmd)) return true;
+  if (process.env.CI) t.fail(`${what} is not installed, and CI is set: .ci/run installs it`);
+  else t.skip(`${what} is not installed: apt-get install it to run this test`);
+  return false;
+}
