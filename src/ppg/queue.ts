@@ -3,7 +3,7 @@
  * WAP-247 §9.6 talk about (pending, delivered, undeliverable, expired, cancelled), with the
  * attempts and next-try time of each address, deliver-after and deliver-before.
  *
- * Pure core (house style 5): no file, no timer, no clock. Every method that changes something
+ * Pure core (docs/architecture.md rule 5): no file, no timer, no clock. Every method that changes something
  * takes `now` (wall-clock ms: deliver-before is an absolute time that outlives a restart) and
  * returns the journal records that make the change durable; the component writes them through
  * src/ppg/journal.ts and answers the initiator only once they are on disk. `replay(records)`

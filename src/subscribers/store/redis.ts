@@ -29,7 +29,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { createClient } from 'redis';
 import type { Config } from '../../config/schema';
-import type { Listening } from '../../core/component';
+import type { Component, Listening } from '../../core/component';
 import { WapgwError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import type { Metrics } from '../../ops/metrics';
@@ -98,7 +98,7 @@ function decodeBinding(v: unknown): Subscriber | null {
   }
 }
 
-export class RedisSubscriberStore implements SubscriberStore, SharedAccounting {
+export class RedisSubscriberStore implements SubscriberStore, SharedAccounting, Component<Config> {
   readonly name = 'subscriber-store';
   readonly maxEntries: number;
   private readonly cfg: Config['subscribers']['redis'];
