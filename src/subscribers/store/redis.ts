@@ -98,7 +98,7 @@ function decodeBinding(v: unknown): Subscriber | null {
   }
 }
 
-export class RedisSubscriberStore implements SubscriberStore, SharedAccounting, Component<Config> {
+export class RedisSubscriberStore implements Component<Config>, SubscriberStore, SharedAccounting {
   readonly name = 'subscriber-store';
   readonly maxEntries: number;
   private readonly cfg: Config['subscribers']['redis'];
