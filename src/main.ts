@@ -167,7 +167,7 @@ export class Gateway {
         config.ppg.smsc.length > 0
           ? new SmppBearer({ smsc: config.ppg.smsc, onEvent: (e) => smppEvent(e, ppgLog, metrics) })
           : undefined;
-      this.ppg = new Ppg({ config: config.ppg, logger: ppgLog, metrics, subscribers: this.subscribers, ip: new IpPushBearer({ socket: cl }), ...(sms ? { sms } : {}) });
+      this.ppg = new Ppg({ config: config.ppg, logger: ppgLog, metrics, subscribers: this.subscribers, ip: new IpPushBearer({ socket: cl }), ...(sms ? { sms } : {}), ...(usage ? { usage } : {}) });
       this.components.push(this.ppg);
     }
     // (component factories are added here by the parts that provide them)

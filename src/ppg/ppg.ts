@@ -24,6 +24,8 @@ import type { Component, Listening } from '../core/component';
 import { WapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { TimerDriver, type TimerSource } from '../edge/timer-driver';
+import { peekMmsHeaders } from '../codec/mms/peek';
+import type { UsageSink } from '../ops/usage-records';
 import type { Metrics } from '../ops/metrics';
 import type { SubscriberStore } from '../subscribers/types';
 import { TimerHeap } from '../wtp/timer-heap';
@@ -55,6 +57,8 @@ export interface PpgDeps {
   ip?: IpBearer;
   /** Wall-clock ms (deliver-before is absolute time). */
   now?: () => number;
+  /** Usage records (usageRecords.*): one record, bearer `push`, per MMS push a bearer accepted. */
+  usage?: UsageSink;
 }
 
 interface Ref {
@@ -340,6 +344,36 @@ export class Ppg implements Component, PapHandler {
     this.attempts.add(p);
   }
 
+  /**
+   * A usage record for an MMS push (an m-notification-ind, m-delivery-ind...): the push leg of the
+   * MMS transaction, so charging mediation sees MO, push and MT of one message with its
+   * transaction id. SI/SL pushes are not MMS transactions and make no record.
+   */
+  private recordUsage(push: QueuedPush, a: AddressEntry, bearer: 'sms' | 'ip', target: string, octets: number, now: number): void {
+    const mms = peekMmsHeaders(push.body);
+    if (!mms || !this.deps.usage) return;
+    this.deps.usage.record({
+      time: new Date(now).toISOString(),
+      traceId: null,
+      bearer: 'push',
+      msisdn: a.type === 'PLMN' ? a.client : null,
+      imsi: null,
+      sourceIp: bearer === 'ip' ? target : null,
+      nas: null,
+      apn: null,
+      mmsType: mms.type,
+      mmsResponseType: null,
+      transactionId: mms.transactionId ?? null,
+      messageId: mms.messageId ?? null,
+      mmsResponseStatus: null,
+      octetsUp: 0,
+      octetsDown: octets,
+      upstreamStatus: bearer,
+      status: 200,
+      durationMs: Math.max(0, now - push.receivedAt),
+    });
+  }
+
   /** The MSISDN's bound IPv4 address (IPv6 bindings are /64 prefixes, not a host to send to). */
   private async boundIp(msisdn: string): Promise<string | undefined> {
     const store = this.deps.subscribers;
@@ -387,6 +421,7 @@ export class Ppg implements Component, PapHandler {
     if (bearer === 'sms') this.metrics.ppgSms.inc({ outcome: out.ok ? 'ok' : out.retry ? 'retry' : 'failed' });
     if (out.ok) {
       this.metrics.ppgPushes.inc({ outcome: 'delivered', bearer });
+      if (this.deps.usage) this.recordUsage(push, a, bearer, target, wdp.length, now);
       this.logger.info({ ...log, messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
     } else if (a.state === 'pending') {
       this.logger.warn({ ...log, code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');
