@@ -31,6 +31,9 @@ module.exports = {
   get config() {
     return /** @type {typeof import('../../src/config/load')} */ (load('config/load'));
   },
+  get configSchema() {
+    return /** @type {typeof import('../../src/config/schema')} */ (load('config/schema'));
+  },
   get logger() {
     return /** @type {typeof import('../../src/core/logger')} */ (load('core/logger'));
   },
@@ -39,6 +42,18 @@ module.exports = {
   },
   get subscriberTable() {
     return /** @type {typeof import('../../src/subscribers/table')} */ (load('subscribers/table'));
+  },
+  get redisStore() {
+    return /** @type {typeof import('../../src/subscribers/store/redis')} */ (load('subscribers/store/redis'));
+  },
+  get ppgQueue() {
+    return /** @type {typeof import('../../src/ppg/queue')} */ (load('ppg/queue'));
+  },
+  get ppgJournal() {
+    return /** @type {typeof import('../../src/ppg/journal')} */ (load('ppg/journal'));
+  },
+  get pap() {
+    return /** @type {typeof import('../../src/ppg/pap')} */ (load('ppg/pap'));
   },
   get proxy() {
     return /** @type {typeof import('../../src/proxy/server')} */ (load('proxy/server'));

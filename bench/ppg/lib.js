@@ -28,7 +28,7 @@ function freePort() {
     const s = net.createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
@@ -42,7 +42,7 @@ function freePort() {
 async function startSmsc({ marker = /\/m\/(\d+)x/, status = 0 } = {}) {
   if (!smpp) throw new Error('the npm smpp package is not installed (npm install)');
   const submits = new Map(); // push number -> first submit time (performance.now())
-  const st = { submits: 0, unmatched: 0, binds: [], sessions: 0, parts: 0 };
+  const st = { submits: 0, unmatched: 0, binds: /** @type {{ command: string, systemId: string }[]} */ ([]), sessions: 0, parts: 0 };
   let nextId = 1;
   let onSubmit;
   const server = smpp.createServer({}, (session) => {
@@ -93,12 +93,14 @@ async function startSmsc({ marker = /\/m\/(\d+)x/, status = 0 } = {}) {
       onSubmit = f;
     },
     close: () =>
-      new Promise((r) => {
-        server.close(() => r());
+      /** @type {Promise<void>} */ (
+        new Promise((r) => {
+          server.close(() => r());
         // sessions hold the server open: end them
-        for (const s of server.sessions || []) s.close?.();
-        setTimeout(r, 500).unref();
-      }),
+          for (const s of server.sessions || []) s.close?.();
+          setTimeout(r, 500).unref();
+        })
+      ),
   };
 }
 
@@ -128,7 +130,12 @@ function serviceIndication(n) {
 
 const PAP_DOCTYPE = '<!DOCTYPE pap PUBLIC "-//WAPFORUM//DTD PAP 1.0//EN" "http://www.wapforum.org/DTD/pap_1.0.dtd">';
 
-/** The PAP push-message control entity (WAP-247 §9.1; the PAP 1.0 DTD, which both PPGs accept). */
+/**
+ * The PAP push-message control entity (WAP-247 §9.1; the PAP 1.0 DTD, which both PPGs accept).
+ * @param {string} pushId
+ * @param {string} msisdn
+ * @param {{ deliverAfter?: string }} [opts] deliver-after-timestamp (ISO 8601)
+ */
 function papDocument(pushId, msisdn, { deliverAfter } = {}) {
   return (
     `<?xml version="1.0"?>\n${PAP_DOCTYPE}\n<pap>\n` +
@@ -141,7 +148,11 @@ function papDocument(pushId, msisdn, { deliverAfter } = {}) {
 
 const BOUNDARY = 'wapgw-bench-boundary-7f3a';
 
-/** multipart/related with the PAP entity and the content entity (binary MMS, or SI XML). */
+/**
+ * multipart/related with the PAP entity and the content entity (binary MMS, or SI XML).
+ * @param {number} n
+ * @param {{ deliverAfter?: string, kind?: 'mms' | 'si' }} [opts]
+ */
 function pushBody(n, { deliverAfter, kind = 'mms' } = {}) {
   const content = kind === 'si' ? serviceIndication(n) : notification(n);
   const contentHeaders = kind === 'si' ? 'Content-Type: text/vnd.wap.si\r\nX-Wap-Application-Id: x-wap-application:wml.ua' : 'Content-Type: application/vnd.wap.mms-message\r\nX-Wap-Application-Id: x-wap-application:mms.ua';
@@ -162,11 +173,15 @@ const CONTENT_TYPE = `multipart/related; boundary=${BOUNDARY}; type="application
 /**
  * Posts pushes first..first+count-1 with at most `concurrency` requests in flight (keep-alive).
  * Resolves {sent: Map n -> time, accepted, refused: [{n, status, code}], ms}.
+ * @param {string} url
+ * @param {{ first?: number, count: number, concurrency?: number, deliverAfter?: string, auth?: string, kind?: 'mms' | 'si' }} opts auth: `user:password` (Basic)
+ * @returns {Promise<{ sent: Map<number, number>, accepted: number, refused: { n: number, status: number | undefined, code: string | undefined, text?: string }[], ms: number }>}
  */
-function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth, kind = 'mms' } = {}) {
+function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth, kind = 'mms' }) {
   const u = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const sent = new Map();
+  /** @type {{ n: number, status: number | undefined, code: string | undefined, text?: string }[]} */
   const refused = [];
   let accepted = 0;
   let next = first;
@@ -179,6 +194,7 @@ function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth,
         const n = next++;
         inFlight++;
         const body = pushBody(n, { deliverAfter, kind });
+        /** @type {import('node:http').OutgoingHttpHeaders} */
         const headers = { 'content-type': CONTENT_TYPE, 'content-length': body.length };
         if (auth) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
         sent.set(n, performance.now());
@@ -197,7 +213,7 @@ function initiate(url, { first = 0, count, concurrency = 32, deliverAfter, auth,
           });
         });
         req.on('error', (e) => {
-          refused.push({ n, status: 0, code: e.code });
+          refused.push({ n, status: 0, code: /** @type {NodeJS.ErrnoException} */ (e).code });
           inFlight--;
           done();
         });
@@ -318,6 +334,9 @@ async function startKannelPpg(smscPort, { window = 32 } = {}) {
  * wapgw with its PPG on: durable queue in a temporary directory with fsync (the default), the
  * test SMSC as the only SMSC (window `window`, no rate limit), initiators from 127.0.0.0/8
  * without the per-initiator rate limit, receipts not requested (as Kannel's PPG does not).
+ * stateDir: the durable queue's directory (kept on stop; default a temporary one, removed).
+ * @param {number} smscPort
+ * @param {{ window?: number, nodeArgs?: string[], stateDir?: string, extraPpg?: Record<string, unknown>, logLevel?: string }} [opts]
  */
 async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {}, logLevel = 'info' } = {}) {
   const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ppg-state-'));

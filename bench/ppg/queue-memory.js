@@ -13,10 +13,11 @@
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { PushQueue } = require('../../dist/ppg/queue');
-const { Journal } = require('../../dist/ppg/journal');
-const { parsePapAddress } = require('../../dist/ppg/pap');
-const { buildNotificationInd, encodeMms } = require('../../dist/codec/mms');
+const wapgw = require('../lib/wapgw');
+const { PushQueue } = wapgw.ppgQueue;
+const { Journal } = wapgw.ppgJournal;
+const { parsePapAddress } = wapgw.pap;
+const { buildNotificationInd, encodeMms } = wapgw.mms;
 
 const arg = (name, d) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -76,7 +76,7 @@ async function measure(name, start) {
     for (let i = 0; i < o.pushes; i++) {
       const s = smsc.submits.get(i);
       if (s === undefined) continue;
-      delays.push(s - r.sent.get(i));
+      delays.push(s - /** @type {number} */ (r.sent.get(i))); // every push 0..pushes-1 was posted
       if (s > last) last = s;
     }
     const got = delays.length;
@@ -157,7 +157,7 @@ async function queueRss() {
       try {
         out.kannel = await measure('kannel', (port) => P.startKannelPpg(port, { window: o.window }));
       } catch (e) {
-        out.kannel = { error: String(e.message || e).slice(0, 500) };
+        out.kannel = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
         console.log(`kannel: ${out.kannel.error}`);
       }
     } else out.kannel = { skipped: 'bearerbox/wapbox not installed (Debian package kannel)' };
@@ -166,7 +166,7 @@ async function queueRss() {
     try {
       out.wapgw = await measure('wapgw', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel }));
     } catch (e) {
-      out.wapgw = { error: String(e.message || e).slice(0, 500) };
+      out.wapgw = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
       console.log(`wapgw: ${out.wapgw.error}`);
     }
   }
@@ -178,7 +178,7 @@ async function queueRss() {
     try {
       out.queue = await queueRss();
     } catch (e) {
-      out.queue = { error: String(e.message || e).slice(0, 500) };
+      out.queue = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
       console.log(`queue: ${out.queue.error}`);
     }
   }

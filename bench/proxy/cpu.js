@@ -39,7 +39,7 @@ process.on('SIGINT', () => process.exit(130));
 const freePort = () =>
   new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
+      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
       s.close(() => resolve(p));
     });
   });
@@ -196,6 +196,7 @@ function measure(port, target, pids) {
     for (const size of ['300k', 'small']) {
       const target = `http://127.0.0.1:${originPort}/${size}`;
       for (const port of [ourPort, ngxPort]) wrk(port, target); // warm-up (JIT, keep-alive pools)
+      /** @type {{ wapgw: ReturnType<typeof measure>[], nginx: ReturnType<typeof measure>[] }} */
       const runs = { wapgw: [], nginx: [] };
       for (let i = 0; i < o.rounds; i++) {
         runs.wapgw.push(measure(ourPort, target, ourPids));

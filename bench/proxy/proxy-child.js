@@ -22,6 +22,8 @@ const sub = { key: '127.0.0.1', msisdn: '31611111111', imsi: '204080000000001', 
 /** @type {import('../../src/subscribers/types').SubscriberStore} */
 const subscribers = {
   lookup: (ip) => (ip === '127.0.0.1' ? sub : undefined),
+  findByMsisdn: (msisdn) => (msisdn === sub.msisdn ? sub : undefined),
+  list: () => ({ items: [sub] }),
   bind() {},
   unbind: () => false,
   flushNas: () => 0,
