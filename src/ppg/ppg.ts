@@ -24,7 +24,7 @@ import type { Component, Listening } from '../core/component';
 import { WapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { TimerDriver, type TimerSource } from '../edge/timer-driver';
-import { peekMmsHeaders } from '../codec/mms/peek';
+import { peekMmsHeaders, type MmsHeaderPeek } from '../codec/mms/peek';
 import type { UsageSink } from '../ops/usage-records';
 import type { Metrics } from '../ops/metrics';
 import type { SubscriberStore } from '../subscribers/types';
@@ -349,8 +349,7 @@ export class Ppg implements Component, PapHandler {
    * MMS transaction, so charging mediation sees MO, push and MT of one message with its
    * transaction id. SI/SL pushes are not MMS transactions and make no record.
    */
-  private recordUsage(push: QueuedPush, a: AddressEntry, bearer: 'sms' | 'ip', target: string, octets: number, now: number): void {
-    const mms = peekMmsHeaders(push.body);
+  private recordUsage(push: QueuedPush, mms: MmsHeaderPeek | null, a: AddressEntry, bearer: 'sms' | 'ip', target: string, octets: number, now: number): void {
     if (!mms || !this.deps.usage) return;
     this.deps.usage.record({
       time: new Date(now).toISOString(),
@@ -392,6 +391,8 @@ export class Ppg implements Component, PapHandler {
       body: push.body,
       ...(push.applicationId !== undefined ? { applicationId: push.applicationId } : {}),
     });
+    // read before the outcome: the queue lets go of the body once every address is done
+    const mmsHead = this.deps.usage ? peekMmsHeaders(push.body) : null;
     const { sms, ip } = this.deps;
     let bearer: 'sms' | 'ip' = a.type === 'PLMN' ? 'sms' : 'ip';
     let target = a.client;
@@ -421,7 +422,7 @@ export class Ppg implements Component, PapHandler {
     if (bearer === 'sms') this.metrics.ppgSms.inc({ outcome: out.ok ? 'ok' : out.retry ? 'retry' : 'failed' });
     if (out.ok) {
       this.metrics.ppgPushes.inc({ outcome: 'delivered', bearer });
-      if (this.deps.usage) this.recordUsage(push, a, bearer, target, wdp.length, now);
+      if (this.deps.usage) this.recordUsage(push, mmsHead, a, bearer, target, wdp.length, now);
       this.logger.info({ ...log, messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
     } else if (a.state === 'pending') {
       this.logger.warn({ ...log, code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');

@@ -18,6 +18,7 @@ import type { BearerOutcome, DeliveryReceipt, IpBearer, SmsBearer } from '../../
 import { buildPapBody } from '../../src/ppg/multipart';
 import { decodePap, encodePap, parsePapAddress, type PushResponse } from '../../src/ppg/pap';
 import { Ppg } from '../../src/ppg/ppg';
+import type { UsageRecord, UsageSink } from '../../src/ops/usage-records';
 
 const NOTIFICATION = encodeMms(buildNotificationInd({ transactionId: 'TX-1', messageSize: 1234, expiry: 3600, contentLocation: 'http://mmsc.example/m/abc' }));
 
@@ -69,13 +70,13 @@ function ppgConfig(dir: string, over: Record<string, unknown> = {}): Config['ppg
   }).ppg;
 }
 
-async function startPpg(t: Tap.Test, opts: { dir?: string; over?: Record<string, unknown>; sms?: TestSms | null; ip?: TestIp; now?: () => number } = {}) {
+async function startPpg(t: Tap.Test, opts: { dir?: string; over?: Record<string, unknown>; sms?: TestSms | null; ip?: TestIp; now?: () => number; usage?: UsageSink } = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'wapgw-ppg-'));
   if (!opts.dir) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const sms = opts.sms === null ? undefined : (opts.sms ?? new TestSms());
   const ip = opts.ip ?? new TestIp();
   const metrics = new Metrics();
-  const ppg = new Ppg({ config: ppgConfig(dir, opts.over), logger: silentLogger(), metrics, sms, ip, ...(opts.now ? { now: opts.now } : {}) });
+  const ppg = new Ppg({ config: ppgConfig(dir, opts.over), logger: silentLogger(), metrics, sms, ip, ...(opts.now ? { now: opts.now } : {}), ...(opts.usage ? { usage: opts.usage } : {}) });
   const [l] = await ppg.start();
   let closed = false;
   const close = async () => {
@@ -340,4 +341,34 @@ t.test('PAP 2.0 replace-push-id cancels what is pending of the old push; a refus
   t.equal(r.status, 202);
   t.equal(state('old'), 'cancelled');
   t.equal(state('new'), 'pending');
+});
+
+t.test('usage records: one record, bearer push, per MMS push a bearer accepted; none for SI', async (t) => {
+  const records: UsageRecord[] = [];
+  const usage: UsageSink = { record: (r) => records.push(r), exchange: () => undefined };
+  const { sms, ip, url } = await startPpg(t, { usage });
+  const auth = { authorization: `Basic ${Buffer.from('mmsc:secret-pass').toString('base64')}` };
+  const r = await post(url, pushXml('usage-1', ['WAPPUSH=+15550001/TYPE=PLMN@ppg.example', 'WAPPUSH=127.0.0.9/TYPE=IPv4@ppg.example']), mms(), auth);
+  t.equal(r.status, 202);
+  await until(() => sms!.submits.length + ip.sent.length === 2).catch(() => undefined);
+  await new Promise((res) => setTimeout(res, 100));
+  t.equal(records.length, 2, `records: ${JSON.stringify(records)} submits ${sms!.submits.length} ip ${ip.sent.length}`);
+  const bySms = records.find((x) => x.msisdn === '+15550001');
+  const byIp = records.find((x) => x.sourceIp === '127.0.0.9');
+  t.ok(bySms && byIp, 'one record per address');
+  for (const x of [bySms!, byIp!]) {
+    t.equal(x.bearer, 'push');
+    t.equal(x.mmsType, 'm-notification-ind');
+    t.equal(x.transactionId, 'TX-1');
+    t.ok(x.octetsDown > NOTIFICATION.length, 'the WSP Push octets sent');
+  }
+  t.equal(bySms!.upstreamStatus, 'sms');
+  t.equal(byIp!.upstreamStatus, 'ip');
+  t.equal(sms!.submits.length, 1);
+  t.equal(ip.sent.length, 1);
+  const si = await post(url, pushXml('usage-si', ['WAPPUSH=127.0.0.9/TYPE=IPv4@ppg.example']), { type: 'application/vnd.wap.si', body: Buffer.from('<?xml version="1.0"?><si><indication href="http://a.example/x">hi</indication></si>') }, auth);
+  t.equal(si.status, 202);
+  await until(() => ip.sent.length === 2);
+  await new Promise((res) => setTimeout(res, 50));
+  t.equal(records.length, 2, 'an SI push is no MMS transaction: no record');
 });
