@@ -112,9 +112,7 @@ t.test('the two quick start lines, from a fresh clone', async (t) => {
   // test line; running the whole suite a second time inside this test would double CI for no
   // new evidence, so check that the two stay the same commands instead.
   const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
-  for (const cmd of testLine.split('&&').map((c) => c.trim())) {
+  for (const cmd of testLine.replace(/\s+#.*$/, '').split('&&').map((c) => c.trim())) {
     t.match(ci, new RegExp(`^${cmd.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'm'), `.ci/run (a fresh clone in CI) runs \`${cmd}\` as the README's test line says`);
   }
-});
-  t.equal(r.status, 0, `npm ci && npm test passes in the clone: ${(r.stdout ?? '').slice(-3000)}`);
 });
