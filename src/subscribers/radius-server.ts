@@ -225,13 +225,18 @@ export class RadiusAccountingServer implements Component<Config> {
       this.logger.error({ err, from: from.address }, 'accounting request failed');
       r = { outcome: 'error', type: 'unknown' };
     }
+    return this.counted(r, from);
+  }
+
+  /** One info line per source and outcome per DROP_LOG_INTERVAL_MS, with how many were not logged. */
+  /** Counts one request's outcome and logs a drop (rate-limited); the result passes through. */
+  private counted(r: HandleResult, from: { address: string; port: number }): HandleResult {
     this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
     const dropMsg = DROP_MESSAGES[r.outcome];
     if (dropMsg !== undefined) this.logDrop(dropMsg, r.outcome, from);
     return r;
   }
 
-  /** One info line per source and outcome per DROP_LOG_INTERVAL_MS, with how many were not logged. */
   private logDrop(msg: string, outcome: PacketOutcome, from: { address: string; port: number }): void {
     const source = normalizeAddress(from.address);
     const key = `${source}|${outcome}`;
@@ -278,10 +283,7 @@ export class RadiusAccountingServer implements Component<Config> {
       this.logger.error({ err, from: from.address }, 'accounting request failed');
       r = { outcome: 'error', type: 'unknown' };
     }
-    this.metrics.radiusPackets.inc({ type: r.type, outcome: r.outcome });
-    const dropMsg = DROP_MESSAGES[r.outcome];
-    if (dropMsg !== undefined) this.logDrop(dropMsg, r.outcome, from);
-    return r;
+    return this.counted(r, from);
   }
 
   /** Logs what a record did and builds the reply (cached for retransmissions). */
