@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile } from './config/load';
 import { ConfigError, DecodeError, isWapgwError } from './core/errors';
 import { createLogger } from './core/logger';
+import { handleSignals } from './signals';
 
 const VERSION: string = (() => {
   try {
@@ -97,38 +98,9 @@ async function cmdStart(args: Args): Promise<number> {
   // Loaded here so that decode/check-config/status stay light.
   const { Gateway } = await import('./main');
   const gw = new Gateway({ config, logger, configFile: args.config, version: VERSION });
-  let stopping = false;
-  const stop = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal: sig }, 'stopping');
-    // A component that overruns the drain bound must not keep the process alive.
-    const drainMs = gw.currentConfig.shutdown.drainTimeoutMs;
-    setTimeout(() => {
-      logger.warn({ drainTimeoutMs: drainMs }, 'drain bound reached; exiting');
-      logger.flush?.();
-      process.exit(0);
-    }, drainMs + 500).unref();
-    gw.close().then(
-      () => {
-        logger.info('stopped');
-        logger.flush?.();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  // SIGHUP: re-read the config and the static subscribers; a broken file keeps the running state.
-  process.on('SIGHUP', () => {
-    if (stopping) return;
-    logger.info({ signal: 'SIGHUP', file: args.config }, 'reloading');
-    gw.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
-  });
+  // SIGTERM/SIGINT drain (a component that overruns the drain bound must not keep the process
+  // alive); SIGHUP re-reads the config and the static subscribers
+  handleSignals({ gw, logger, graceMs: 500, reloadFields: { file: args.config } });
   try {
     await gw.start();
   } catch (err) {

@@ -26,6 +26,7 @@ import type { Component, Listening } from './core/component';
 import { ConfigError } from './core/errors';
 import type { Logger } from './core/logger';
 import { Metrics } from './ops/metrics';
+import { handleSignals } from './signals';
 
 /** `process.workers` (or --workers) as a number of processes: `auto` is one per core. */
 export function workerCount(v: Config['process']['workers'] | string | undefined): number {
@@ -257,32 +258,8 @@ export async function runCluster(o: ClusterStart): Promise<number> {
     supervisor,
     metricsText: () => supervisor.metricsText(metrics),
   });
-  let stopping = false;
-  const stop = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal: sig }, 'stopping');
-    const drainMs = gw.currentConfig.shutdown.drainTimeoutMs;
-    setTimeout(() => {
-      logger.warn({ drainTimeoutMs: drainMs }, 'drain bound reached; exiting');
-      process.exit(0);
-    }, drainMs + 1500).unref();
-    gw.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    if (stopping) return;
-    logger.info({ signal: 'SIGHUP', file: o.configFile, workers: o.workers }, 'reloading');
-    gw.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
-    supervisor.reload();
-  });
+  // the workers need longer than one process to drain: a larger grace before the forced exit
+  handleSignals({ gw, logger, graceMs: 1500, reloadFields: { file: o.configFile, workers: o.workers }, onReload: () => supervisor.reload() });
   try {
     await gw.start();
   } catch (err) {
