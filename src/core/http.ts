@@ -17,3 +17,11 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 /** Header fields as they came off the wire: [name, value] pairs, any letter case, names may repeat. */
 export type HeaderList = Array<[name: string, value: string]>;
+
+/**
+ * The comparison key of a header name: lowercase, `_` read as `-` (some front ends map `_` to
+ * `-`, so a spoofed `X_MSISDN` must count as `X-MSISDN`).
+ */
+export function headerKey(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}

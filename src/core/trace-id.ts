@@ -6,6 +6,7 @@
  * letter case, `_` for `-`) is removed first: the id is ours, never the handset's.
  */
 import { randomBytes } from 'node:crypto';
+import { headerKey } from './http';
 
 export class TraceIds {
   readonly header: string;
@@ -15,7 +16,7 @@ export class TraceIds {
 
   constructor(header: string) {
     this.header = header;
-    this.lower = canonical(header);
+    this.lower = headerKey(header);
   }
 
   next(): string {
@@ -25,7 +26,7 @@ export class TraceIds {
 
   /** In a header list: removes every client copy, appends a new id and returns it. */
   applyToList(headers: Array<[string, string]>): string {
-    for (let i = headers.length - 1; i >= 0; i--) if (canonical((headers[i] as [string, string])[0]) === this.lower) headers.splice(i, 1);
+    for (let i = headers.length - 1; i >= 0; i--) if (headerKey((headers[i] as [string, string])[0]) === this.lower) headers.splice(i, 1);
     const id = this.next();
     headers.push([this.header, id]);
     return id;
@@ -33,11 +34,10 @@ export class TraceIds {
 
   /** In a header object: the same. */
   applyToObject(headers: Record<string, string | string[] | undefined>): string {
-    for (const k of Object.keys(headers)) if (canonical(k) === this.lower) delete headers[k];
+    for (const k of Object.keys(headers)) if (headerKey(k) === this.lower) delete headers[k];
     const id = this.next();
     headers[this.header] = id;
     return id;
   }
 }
 
-const canonical = (name: string): string => name.toLowerCase().replace(/_/g, '-');

@@ -29,7 +29,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema';
 import type { Subscriber } from '../subscribers/types';
 
-import type { HeaderList } from '../core/http';
+import { headerKey, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -46,10 +46,7 @@ export interface IdentityFields {
 export const SIGNED_FIELDS = ['ip', 'msisdn', 'imsi', 'imeisv', 'sgsn', 'rat'] as const;
 export const SIGNATURE_VERSION = 'v1';
 
-/** The comparison key of a header name: lowercase, `_` read as `-`. */
-export function headerKey(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
-}
+export { headerKey };
 
 /** A value we are willing to put on the wire: visible ASCII and spaces, not empty. */
 const SAFE_VALUE = /^[\x20-\x7e]+$/;
