@@ -8,7 +8,9 @@
  * m-notification-ind of ~150 octets each: what an MMSC sends), journalled through
  * dist/ppg/journal.js in batches of concurrent appends (group commit), then reports RSS and heap
  * per pending push, the journal's size, writes and fdatasyncs, and how long a restart takes
- * (read + replay + compaction of the journal). Prints one JSON line. Needs `npm run build`.
+ * (read + replay + compaction of the journal). The restart runs in a fresh process (this script
+ * with `--restart DIR`), as a real restart does, so its RSS is that of a gateway that replayed
+ * the journal and nothing else. Prints one JSON line. Needs `npm run build`.
  */
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -28,6 +30,32 @@ const BATCH = Number(arg('batch', 200));
 const FSYNC = arg('fsync', 'true') === 'true';
 const gc = () => (global.gc ? (global.gc(), global.gc()) : undefined);
 const mb = (b) => Math.round((b / 1048576) * 10) / 10;
+
+/** A restart in this (fresh) process: open, replay and compact the journal in `dir`, then RSS. */
+async function restart(dir) {
+  gc();
+  const base = process.memoryUsage();
+  const limits = { maxPending: N + 10, maxFinished: 1000, retainMs: 3600000, defaultLifetimeMs: 86400000 };
+  const t1 = process.hrtime.bigint();
+  const r = new PushQueue(limits);
+  const again = await Journal.open({ dir, fsync: FSYNC, compactMinBytes: 1 << 30 }, (rec) => r.replayOne(rec));
+  const replayMs = Number(process.hrtime.bigint() - t1) / 1e6;
+  await again.journal.compactNow(() => r.snapshot());
+  const restartMs = Number(process.hrtime.bigint() - t1) / 1e6;
+  await again.journal.close();
+  const peak = process.memoryUsage().rss;
+  gc();
+  const after = process.memoryUsage();
+  return {
+    replayedPushes: r.size,
+    replaySeconds: Math.round(replayMs) / 1000,
+    withCompactionSeconds: Math.round(restartMs) / 1000,
+    rssMb: mb(after.rss),
+    rssPeakMb: mb(peak),
+    heapDeltaMb: mb(after.heapUsed - base.heapUsed),
+    externalDeltaMb: mb(after.external + after.arrayBuffers - base.external - base.arrayBuffers),
+  };
+}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'wapgw-bench-ppg-'));
@@ -65,15 +93,10 @@ async function main() {
     const full = process.memoryUsage();
     const stats = { writes: journal.writes, syncs: journal.syncs, bytes: journal.bytes };
     await journal.close();
-    // restart: read, replay, compact
-    const t1 = process.hrtime.bigint();
-    const again = await Journal.open({ dir, fsync: FSYNC, compactMinBytes: 1 << 30 });
-    const r = new PushQueue(limits);
-    r.replay(again.records);
-    const replayMs = Number(process.hrtime.bigint() - t1) / 1e6;
-    await again.journal.compactNow(() => r.snapshot());
-    const restartMs = Number(process.hrtime.bigint() - t1) / 1e6;
-    await again.journal.close();
+    // restart: read, replay, compact, in a fresh process
+    const child = require('node:child_process').spawnSync(process.execPath, ['--expose-gc', __filename, '--restart', dir, '--pushes', String(N), '--fsync', String(FSYNC)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (child.status !== 0) throw new Error(`the restart process failed: ${child.stderr}`);
+    const restarted = JSON.parse(child.stdout.trim().split('\n').pop());
     console.log(
       JSON.stringify({
         pushes: N,
@@ -88,7 +111,7 @@ async function main() {
         heapDeltaMb: mb(full.heapUsed - base.heapUsed),
         externalDeltaMb: mb(full.external + full.arrayBuffers - base.external - base.arrayBuffers),
         bytesPerPush: Math.round((full.rss - base.rss) / N),
-        restart: { replayedPushes: r.size, replaySeconds: Math.round(replayMs) / 1000, withCompactionSeconds: Math.round(restartMs) / 1000 },
+        restart: restarted,
         loadavg: require('node:os').loadavg().map((x) => Math.round(x * 100) / 100),
       }),
     );
@@ -97,7 +120,8 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+const restartDir = arg('restart', '');
+(restartDir ? restart(restartDir).then((r) => console.log(JSON.stringify(r))) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

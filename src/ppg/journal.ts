@@ -12,10 +12,13 @@
  *   journal and the directory fsync'd (POSIX rename is atomic: a crash leaves the old or the
  *   new file, never half of one).
  * - Reading: a last line cut short by a crash is ignored (it was never acknowledged); a bad
- *   line inside the file is skipped and counted.
+ *   line inside the file is skipped and counted. The file is read in 1 MB chunks and each record
+ *   handed to the caller as soon as its line is parsed, so a restart never holds the whole file
+ *   (as one string) and every parsed record at once: with 100 000 pending pushes that pair was
+ *   a peak of ~80 MB over the queue itself, which the process kept as RSS afterwards.
  * - `lock`: holds the pid of the process using the directory; a second live process is refused.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WapgwError } from '../core/errors';
@@ -61,13 +64,18 @@ export class Journal {
 
   private constructor(private readonly opts: JournalOptions) {}
 
-  /** Opens (creating) the state directory, takes its lock and reads every record. */
-  static async open(opts: JournalOptions): Promise<{ journal: Journal; records: JournalRecord[]; stats: JournalReadStats }> {
+  /**
+   * Opens (creating) the state directory, takes its lock and reads every record, in file order:
+   * each one goes to `onRecord` as it is read (then `records` is empty), or, without
+   * `onRecord`, into `records`.
+   */
+  static async open(opts: JournalOptions, onRecord?: (r: JournalRecord) => void): Promise<{ journal: Journal; records: JournalRecord[]; stats: JournalReadStats }> {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     takeLock(opts.dir);
     const j = new Journal(opts);
     const path = join(opts.dir, FILE);
-    const { records, stats } = existsSync(path) ? parseJournal(readFileSync(path, 'utf8')) : { records: [], stats: { records: 0, corrupt: 0, torn: false, bytes: 0 } };
+    const records: JournalRecord[] = [];
+    const stats = existsSync(path) ? readJournalFile(path, onRecord ?? ((r) => records.push(r))) : { records: 0, corrupt: 0, torn: false, bytes: 0 };
     j.bytes = stats.bytes;
     j.snapshotBytes = stats.bytes;
     j.fh = await open(path, 'a', 0o600);
@@ -191,18 +199,57 @@ export function parseJournal(text: string): { records: JournalRecord[]; stats: J
   const last = lines.pop() ?? '';
   // a last line without its newline was cut by a crash before its append was acknowledged
   if (last !== '') stats.torn = true;
-  for (const line of lines) {
-    if (line === '') continue;
-    try {
-      const r = JSON.parse(line) as JournalRecord;
-      if (typeof r !== 'object' || r === null || !('t' in r)) throw new Error('not a record');
-      records.push(r);
-    } catch {
-      stats.corrupt++;
-    }
-  }
-  stats.records = records.length;
+  for (const line of lines) parseLine(line, stats, (r) => records.push(r));
   return { records, stats };
+}
+
+function parseLine(line: string, stats: JournalReadStats, onRecord: (r: JournalRecord) => void): void {
+  if (line === '') return;
+  let r: JournalRecord;
+  try {
+    r = JSON.parse(line) as JournalRecord;
+    if (typeof r !== 'object' || r === null || !('t' in r)) throw new Error('not a record');
+  } catch {
+    stats.corrupt++;
+    return;
+  }
+  stats.records++;
+  onRecord(r);
+}
+
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Reads a journal file line by line in READ_CHUNK pieces (the same rules as parseJournal: a
+ * torn last line is dropped, a bad line counted). A line ends at the octet 0x0a, which never
+ * occurs inside a multi-octet UTF-8 sequence, so a line is decoded only once it is whole.
+ */
+export function readJournalFile(path: string, onRecord: (r: JournalRecord) => void): JournalReadStats {
+  const stats: JournalReadStats = { records: 0, corrupt: 0, torn: false, bytes: 0 };
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.allocUnsafe(READ_CHUNK);
+  /** The start of a line that continues in the next chunk (a copy: `chunk` is reused). */
+  let carry: Buffer | undefined;
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, READ_CHUNK, null);
+      if (n === 0) break;
+      stats.bytes += n;
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a, 0); nl >= 0 && nl < n; nl = chunk.indexOf(0x0a, start)) {
+        const line = carry ? Buffer.concat([carry, chunk.subarray(start, nl)]).toString('utf8') : chunk.toString('utf8', start, nl);
+        carry = undefined;
+        parseLine(line, stats, onRecord);
+        start = nl + 1;
+      }
+      if (start < n) carry = carry ? Buffer.concat([carry, chunk.subarray(start, n)]) : Buffer.from(chunk.subarray(start, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  // a last line without its newline was cut by a crash before its append was acknowledged
+  if (carry && carry.length > 0) stats.torn = true;
+  return stats;
 }
 
 function fsyncDir(dir: string): void {

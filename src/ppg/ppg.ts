@@ -118,9 +118,9 @@ export class Ppg implements Component, PapHandler {
     const dir = this.config.stateDir;
     if (!dir) throw new WapgwError('ERR_CONFIG', 'ppg.stateDir: required when ppg.enabled is true');
     const t0 = performance.now();
-    const { journal, records, stats } = await Journal.open({ dir, fsync: this.config.fsync, compactMinBytes: 16 * 1024 * 1024 });
+    // records are replayed as they are read (the journal file is never held whole)
+    const { journal, stats } = await Journal.open({ dir, fsync: this.config.fsync, compactMinBytes: 16 * 1024 * 1024 }, (r) => this.queue.replayOne(r));
     this.journal = journal;
-    this.queue.replay(records);
     await journal.compactNow(() => this.queue.snapshot());
     this.logger.info(
       { stateDir: dir, records: stats.records, corrupt: stats.corrupt, torn: stats.torn, pushes: this.queue.size, active: this.queue.activeCount, ms: Math.round(performance.now() - t0) },

@@ -135,6 +135,8 @@ export class PushQueue {
   private readonly pendingByState = new Map<AddressStateName, number>(ADDRESS_STATES.map((s) => [s, 0]));
   /** Keys of pushes with at least one notification due (so finding them is not a scan of every push). */
   private readonly notifyDue = new Set<string>();
+  /** One copy of each repeated string a replay reads (initiators, content types): see loadPush. */
+  private readonly interned = new Interner(1024);
 
   constructor(private readonly limits: QueueLimits) {}
 
@@ -433,35 +435,40 @@ export class PushQueue {
     let n = 0;
     for (const r of records) {
       n++;
-      if (r.t === 'push') {
-        const old = this.pushes.get(r.p.key);
-        if (old) this.drop(old.key);
-        const p = loadPush(r.p);
-        // an attempt in flight at the crash is tried again (at-least-once)
-        for (const a of p.addresses) if (a.state === 'delivering') a.state = 'pending';
-        this.insert(p);
-      } else if (r.t === 'addr') {
-        const p = this.pushes.get(r.k);
-        const a = p?.addresses[r.i];
-        if (!p || !a) continue;
-        const next: StoredAddress = { ...r.a };
-        if (next.state === 'delivering') next.state = 'pending';
-        this.setState({ push: p, i: r.i }, next);
-        // a stale heap entry for the same address is skipped when it comes up (state checked there)
-        if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, p.deliverBefore ?? Infinity), { push: p, i: r.i });
-        if (a.state === 'accepted') for (const id of a.messageIds ?? []) this.byMessageId.set(id, { push: p, i: r.i });
-      } else if (r.t === 'done') {
-        const p = this.pushes.get(r.k);
-        if (!p || p.finishedAt !== undefined) continue;
-        p.finishedAt = r.at;
-        p.body = EMPTY;
-        this.activeKeys.delete(p.key);
-        this.finished.set(p.key, r.at);
-      } else if (r.t === 'drop') {
-        this.drop(r.k);
-      }
+      this.replayOne(r);
     }
     return n;
+  }
+
+  /** Applies one journal record (records come in journal order; see replay). */
+  replayOne(r: JournalRecord): void {
+    if (r.t === 'push') {
+      const old = this.pushes.get(r.p.key);
+      if (old) this.drop(old.key);
+      const p = loadPush(r.p, this.interned);
+      // an attempt in flight at the crash is tried again (at-least-once)
+      for (const a of p.addresses) if (a.state === 'delivering') a.state = 'pending';
+      this.insert(p);
+    } else if (r.t === 'addr') {
+      const p = this.pushes.get(r.k);
+      const a = p?.addresses[r.i];
+      if (!p || !a) return;
+      const next: StoredAddress = { ...r.a };
+      if (next.state === 'delivering') next.state = 'pending';
+      this.setState({ push: p, i: r.i }, next);
+      // a stale heap entry for the same address is skipped when it comes up (state checked there)
+      if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, p.deliverBefore ?? Infinity), { push: p, i: r.i });
+      if (a.state === 'accepted') for (const id of a.messageIds ?? []) this.byMessageId.set(id, { push: p, i: r.i });
+    } else if (r.t === 'done') {
+      const p = this.pushes.get(r.k);
+      if (!p || p.finishedAt !== undefined) return;
+      p.finishedAt = r.at;
+      p.body = EMPTY;
+      this.activeKeys.delete(p.key);
+      this.finished.set(p.key, r.at);
+    } else if (r.t === 'drop') {
+      this.drop(r.k);
+    }
   }
 
   /** The records of a compacted journal: one `push` per push held, with its current states. */
@@ -487,6 +494,35 @@ function storePush(p: QueuedPush): StoredPush {
   return { ...p, body: p.body.toString('base64'), addresses: p.addresses.map((a) => ({ ...a })) };
 }
 
-function loadPush(s: StoredPush): QueuedPush {
-  return { ...s, body: ownCopy(Buffer.from(s.body, 'base64')), addresses: s.addresses.map((a) => ({ ...a })) };
+/**
+ * A push from its journal record. JSON.parse gives every record its own copy of each string;
+ * the few that repeat over every push (the initiator, the content type, the application id as
+ * a URI) share one copy here, as the pushes taken in over PAP share them, so a replayed queue
+ * is no bigger than the one that was written. The body is decoded straight into its own
+ * allocation (see ownCopy).
+ */
+function loadPush(s: StoredPush, interned: Interner): QueuedPush {
+  const body = Buffer.allocUnsafeSlow(Buffer.byteLength(s.body, 'base64'));
+  const n = body.write(s.body, 'base64');
+  const p: QueuedPush = {
+    ...s,
+    initiator: interned.get(s.initiator),
+    contentType: interned.get(s.contentType),
+    body: n === body.length ? body : ownCopy(body.subarray(0, n)),
+    addresses: s.addresses.map((a) => ({ ...a })),
+  };
+  if (typeof s.applicationId === 'string') p.applicationId = interned.get(s.applicationId);
+  return p;
+}
+
+/** A bounded string pool: the first `max` distinct strings are kept and handed out again. */
+class Interner {
+  private readonly pool = new Map<string, string>();
+  constructor(private readonly max: number) {}
+  get(s: string): string {
+    const hit = this.pool.get(s);
+    if (hit !== undefined) return hit;
+    if (this.pool.size < this.max) this.pool.set(s, s);
+    return s;
+  }
 }
