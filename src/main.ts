@@ -320,7 +320,7 @@ function smppEvent(e: SmppEvent, logger: Logger, metrics: Metrics): void {
       logger.info({ smsc: e.smsc, state: e.state, reason: e.reason }, 'SMPP session');
       break;
     case 'submitted':
-      logger.info({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, messageId: e.messageId }, 'SMS submitted');
+      if (logger.isLevelEnabled('info')) logger.info({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, messageId: e.messageId }, 'SMS submitted');
       break;
     case 'refused':
       logger.warn({ smsc: e.smsc, msisdn: e.msisdn, part: e.part, total: e.total, status: e.status }, 'SMS refused by the SMSC');

@@ -35,7 +35,7 @@ const fs = require('node:fs');
 const L = require('../lib/common');
 const P = require('./lib');
 
-const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, help: false });
+const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', help: false });
 if (o.help) {
   console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
   process.exit(0);
@@ -62,6 +62,7 @@ async function measure(name, start) {
     if (w.accepted !== o.warmup) throw new Error(`${name}: warm-up refused ${w.refused.length}: ${JSON.stringify(w.refused[0])}`);
     await P.until(() => [...Array(o.warmup).keys()].every((i) => smsc.submits.has(base + i)), 30000);
     const cpu0 = cpuOf(target.pids);
+    const self0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await P.initiate(target.url, { first: 0, count: o.pushes, concurrency: o.concurrency, kind: o.content });
     const postMs = performance.now() - t0;
@@ -71,6 +72,7 @@ async function measure(name, start) {
     };
     const complete = await P.until(all, Math.max(60000, o.pushes * 20), 100);
     const cpu1 = cpuOf(target.pids);
+    const self1 = process.cpuUsage(self0);
     const delays = [];
     let last = 0;
     for (let i = 0; i < o.pushes; i++) {
@@ -95,10 +97,14 @@ async function measure(name, start) {
       cpuMsPerPush: round((cpu1 - cpu0) / Math.max(1, got), 3),
       cpuSeconds: round((cpu1 - cpu0) / 1000),
       rssMb: round(rssOf(target.pids), 0),
+      // the harness (initiator + test SMSC in this process): share of one core over the run
+      harnessCpuMsPerPush: round((self1.user + self1.system) / 1000 / Math.max(1, got), 3),
+      harnessCorePercent: round(((self1.user + self1.system) / 1000 / Math.max(1, last - t0)) * 100, 0),
+      gatewayCorePercent: round(((cpu1 - cpu0) / Math.max(1, last - t0)) * 100, 0),
       smscSubmits: smsc.stats.submits,
       extraParts: smsc.stats.parts,
     };
-    console.log(`${name}: ${got}/${o.pushes} submitted, ${res.pushesPerSecond} pushes/s, delay p50 ${res.delayMs.p50} ms p99 ${res.delayMs.p99} ms, CPU ${res.cpuMsPerPush} ms/push, RSS ${res.rssMb} MB${r.refused.length ? `, ${r.refused.length} refused (${JSON.stringify(r.refused[0])})` : ''}`);
+    console.log(`${name}: ${got}/${o.pushes} submitted, ${res.pushesPerSecond} pushes/s, delay p50 ${res.delayMs.p50} ms p99 ${res.delayMs.p99} ms, CPU ${res.cpuMsPerPush} ms/push (${res.gatewayCorePercent} % of a core; harness ${res.harnessCpuMsPerPush} ms/push, ${res.harnessCorePercent} % of a core), RSS ${res.rssMb} MB${r.refused.length ? `, ${r.refused.length} refused (${JSON.stringify(r.refused[0])})` : ''}`);
     return res;
   } finally {
     await target?.stop();
@@ -164,7 +170,9 @@ async function queueRss() {
   }
   if (o.only.includes('wapgw')) {
     try {
-      out.wapgw = await measure('wapgw', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel }));
+      // --prof DIR: wapgw runs under `node --cpu-prof` (the profile is written to DIR when it stops)
+      const nodeArgs = o.prof ? [...L.GATEWAY_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${require('node:path').resolve(o.prof)}`] : undefined;
+      out.wapgw = await measure('wapgw', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, ...(nodeArgs ? { nodeArgs } : {}) }));
     } catch (e) {
       out.wapgw = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
       console.log(`wapgw: ${out.wapgw.error}`);

@@ -63,6 +63,9 @@ export class Metrics {
   readonly componentUp: Gauge<'component'>;
   /** Set by the composition root: [component name, up] for every component. */
   healthOf: (() => ReadonlyArray<readonly [string, boolean]>) | undefined;
+  // the PPG's queue gauges (ppg_queue_addresses ... ppg_journal_bytes), set at scrape time by
+  // this hook instead of after every push: `wapgw_ppg_*` gauges are as fresh as the scrape
+  ppgGauges: (() => void) | undefined;
 
   // usage records (src/ops/usage-records.ts)
   readonly usageRecords: Counter<'bearer' | 'mms_type'>;
@@ -90,6 +93,10 @@ export class Metrics {
       new Counter<L>({ name: `wapgw_${name}`, help, labelNames, registers });
     const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    const ppgG = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers, collect: () => self.ppgGauges?.() });
 
     this.decodeErrors = c('decode_errors_total', 'Malformed datagrams or PDUs, by layer', ['layer']);
     this.datagrams = c('datagrams_total', 'UDP datagrams, by direction and bearer', ['direction', 'bearer']);
@@ -165,10 +172,10 @@ export class Metrics {
     this.ppgPushes = c('ppg_pushes_total', 'Push addresses by outcome (accepted = taken into the queue, delivered = taken by the bearer, failed, expired, cancelled) and bearer (sms/ip/none)', ['outcome', 'bearer']);
     this.ppgSms = c('ppg_sms_submits_total', 'SMS bearer submits, by outcome (ok, retry, failed)', ['outcome']);
     this.ppgNotifications = c('ppg_result_notifications_total', 'Result notifications to initiators, by outcome (ok, retry, failed)', ['outcome']);
-    this.ppgQueue = g('ppg_queue_addresses', 'Push addresses held, by state (pending, delivering, accepted, delivered, undeliverable, expired, cancelled)', ['state']);
-    this.ppgOldestPendingSeconds = g('ppg_oldest_pending_seconds', 'Age of the oldest push still at work (0 when none)');
-    this.ppgSmsBearerUp = g('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
+    this.ppgQueue = ppgG('ppg_queue_addresses', 'Push addresses held, by state (pending, delivering, accepted, delivered, undeliverable, expired, cancelled)', ['state']);
+    this.ppgOldestPendingSeconds = ppgG('ppg_oldest_pending_seconds', 'Age of the oldest push still at work (0 when none)');
+    this.ppgSmsBearerUp = ppgG('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
     this.ppgSmscState = g('ppg_smsc_session_state', 'SMPP session state per SMSC: 1 for the current state (idle, connecting, binding, bound, backoff, closed)', ['smsc', 'state']);
-    this.ppgJournalBytes = g('ppg_journal_bytes', 'Size of the push journal file');
+    this.ppgJournalBytes = ppgG('ppg_journal_bytes', 'Size of the push journal file');
   }
 }

@@ -44,7 +44,7 @@ import {
   type ResultNotificationMessage,
   type StatusQueryResult,
 } from './pap';
-import { PAP_STATE, PushQueue, type AddressEntry, type JournalRecord, type QueuedPush } from './queue';
+import { PAP_STATE, PushQueue, type AddressEntry, type JournalRecord, type PushInput, type QueuedPush } from './queue';
 import { PapServer, type PapContext, type PapHandler } from './server';
 import { encodeConnectionlessPush } from './wsp-push';
 
@@ -65,6 +65,12 @@ interface Ref {
   push: QueuedPush;
   i: number;
 }
+
+/** Label sets of the per-push counters, made once. */
+const ACCEPTED = { outcome: 'accepted', bearer: 'none' } as const;
+const DELIVERED_SMS = { outcome: 'delivered', bearer: 'sms' } as const;
+const DELIVERED_IP = { outcome: 'delivered', bearer: 'ip' } as const;
+const SMS_OK = { outcome: 'ok' } as const;
 
 /** Attempts handed to bearers at once; more wait in the queue. */
 const MAX_IN_FLIGHT = 2000;
@@ -112,6 +118,8 @@ export class Ppg implements Component, PapHandler {
     };
     this.driver.add(deliveries);
     this.driver.add(notifications);
+    // the queue gauges are read at scrape time, not set after every push
+    this.metrics.ppgGauges = () => this.refreshGauges();
   }
 
   async start(): Promise<Listening[]> {
@@ -130,7 +138,6 @@ export class Ppg implements Component, PapHandler {
     this.deps.sms?.onReceipt((r) => this.onReceipt(r.messageId, r.state));
     await this.deps.sms?.start();
     const a = await this.server.start();
-    this.refreshGauges();
     this.driver.rearm();
     for (const ref of this.queue.notificationsDue()) this.sendNotification(ref);
     return [{ name: 'ppg', protocol: 'tcp', address: a.address, port: a.port }];
@@ -220,7 +227,6 @@ export class Ppg implements Component, PapHandler {
         const r = this.queue.cancel(ctx.initiator, m.pushId, m.addresses, now);
         await this.write(r.records);
         for (const x of r.results) if (x.code === 1000) this.metrics.ppgPushes.inc({ outcome: 'cancelled', bearer: 'none' });
-        this.refreshGauges();
         this.logger.info({ initiator: ctx.initiator, pushId: m.pushId, results: r.results.map((x) => x.code) }, 'PAP cancel');
         const byCode = new Map<number, CancelResult>();
         for (const x of r.results) {
@@ -254,18 +260,18 @@ export class Ppg implements Component, PapHandler {
       if (a.type !== 'PLMN' && !this.deps.ip) throw new PapError(3010, `no IP bearer for ${a.value}`);
     }
     const content = preparePushContent(ctx.content);
-    const input = {
+    const input: PushInput = {
       initiator: ctx.initiator,
       pushId: m.pushId,
       version: ctx.version,
       contentType: content.contentType,
       body: content.body,
       addresses: m.addresses,
-      ...(content.applicationId !== undefined ? { applicationId: content.applicationId } : {}),
-      ...(m.deliverAfter !== undefined ? { deliverAfter: m.deliverAfter } : {}),
-      ...(m.deliverBefore !== undefined ? { deliverBefore: m.deliverBefore } : {}),
-      ...(m.ppgNotifyRequestedTo !== undefined ? { notifyTo: m.ppgNotifyRequestedTo } : {}),
-      ...(m.sourceReference !== undefined ? { sourceReference: m.sourceReference } : {}),
+      applicationId: content.applicationId,
+      deliverAfter: m.deliverAfter,
+      deliverBefore: m.deliverBefore,
+      notifyTo: m.ppgNotifyRequestedTo,
+      sourceReference: m.sourceReference,
     };
     // add first: a refusal (duplicate push-id, queue full) must leave the replaced push alone
     const added = this.queue.add(input, now);
@@ -281,8 +287,9 @@ export class Ppg implements Component, PapHandler {
       this.logger.error({ err, pushId: m.pushId }, 'push journal write failed; push refused');
       throw new PapError(3000, 'the push could not be stored durably; try again');
     }
-    this.metrics.ppgPushes.inc({ outcome: 'accepted', bearer: 'none' }, m.addresses.length);
-    this.logger.info(
+    this.metrics.ppgPushes.inc(ACCEPTED, m.addresses.length);
+    // built only when it is written: at log.level warn a push costs no log object
+    if (this.logger.isLevelEnabled('info')) this.logger.info(
       {
         initiator: ctx.initiator,
         pushId: m.pushId,
@@ -295,22 +302,26 @@ export class Ppg implements Component, PapHandler {
       },
       'push accepted',
     );
-    this.refreshGauges();
     this.driver.rearm();
     return { kind: 'push-response', pushId: m.pushId, senderName: this.config.senderName, replyTime: now, result: { code: 1001, desc: papCodeName(1001) } };
   }
 
-  private write(records: JournalRecord[]): Promise<void> {
+  private write(records: JournalRecord[], sync = true): Promise<void> {
     if (!this.journal) return Promise.reject(new WapgwError('ERR_PPG_NOT_STARTED', 'the PPG is not started'));
-    const p = this.journal.append(records);
+    const p = this.journal.append(records, { sync });
     this.journal.maybeCompact(() => this.queue.snapshot());
     return p;
   }
 
-  /** Writes records in the background (state changes after the answer); a failure is logged. */
+  /**
+   * Writes records in the background (state changes after the answer); a failure is logged.
+   * They are not fdatasync'd on their own: the next accepted push's fdatasync covers them. A
+   * power loss before that can only make an attempt count as not made (the push is sent again:
+   * at-least-once), never lose a push.
+   */
   private persist(records: JournalRecord[]): void {
     if (records.length === 0) return;
-    this.write(records).catch((err: unknown) => this.logger.error({ err }, 'push journal write failed'));
+    this.write(records, false).catch((err: unknown) => this.logger.error({ err }, 'push journal write failed'));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -323,7 +334,6 @@ export class Ppg implements Component, PapHandler {
     for (const ref of due.expired) this.expiredOne(ref);
     for (const ref of due.deliver) this.startAttempt(ref);
     if (due.expired.length > 0) this.notifyDue();
-    this.refreshGauges();
   }
 
   private expiredOne(ref: Ref): void {
@@ -418,20 +428,19 @@ export class Ppg implements Component, PapHandler {
     const now = this.now();
     const records = this.queue.outcome(ref, { ...out, bearer }, now, this.config.retry);
     this.persist(records);
-    const log = { initiator: push.initiator, pushId: push.pushId, address: redactAddress(a), bearer, attempt: a.attempts, octets: wdp.length };
-    if (bearer === 'sms') this.metrics.ppgSms.inc({ outcome: out.ok ? 'ok' : out.retry ? 'retry' : 'failed' });
+    const log = () => ({ initiator: push.initiator, pushId: push.pushId, address: redactAddress(a), bearer, attempt: a.attempts, octets: wdp.length });
+    if (bearer === 'sms') this.metrics.ppgSms.inc(out.ok ? SMS_OK : { outcome: out.retry ? 'retry' : 'failed' });
     if (out.ok) {
-      this.metrics.ppgPushes.inc({ outcome: 'delivered', bearer });
+      this.metrics.ppgPushes.inc(bearer === 'sms' ? DELIVERED_SMS : DELIVERED_IP);
       if (this.deps.usage) this.recordUsage(push, mmsHead, a, bearer, target, wdp.length, now);
-      this.logger.info({ ...log, messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
+      if (this.logger.isLevelEnabled('info')) this.logger.info({ ...log(), messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
     } else if (a.state === 'pending') {
-      this.logger.warn({ ...log, code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');
+      this.logger.warn({ ...log(), code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');
     } else {
       this.metrics.ppgPushes.inc({ outcome: a.state === 'expired' ? 'expired' : 'failed', bearer });
-      this.logger.warn({ ...log, code: out.code, reason: out.reason, state: a.state }, 'push failed');
+      this.logger.warn({ ...log(), code: out.code, reason: out.reason, state: a.state }, 'push failed');
     }
     this.notifyDue();
-    this.refreshGauges();
   }
 
   private onReceipt(messageId: string, state: Parameters<PushQueue['receipt']>[1]): void {
@@ -444,7 +453,6 @@ export class Ppg implements Component, PapHandler {
     const a = r.ref.push.addresses[r.ref.i] as AddressEntry;
     this.logger.info({ pushId: r.ref.push.pushId, address: redactAddress(a), messageId, receipt: state, state: a.state }, 'push delivery receipt');
     this.notifyDue();
-    this.refreshGauges();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -488,7 +496,6 @@ export class Ppg implements Component, PapHandler {
           this.metrics.ppgNotifications.inc({ outcome: ok ? 'ok' : 'failed' });
           if (!ok) this.logger.warn({ pushId: ref.push.pushId, url, tries }, 'result notification given up');
           this.persist(this.queue.notified(ref, ok, this.now()));
-          this.refreshGauges();
         } else {
           this.notifyTries.set(key, tries);
           this.metrics.ppgNotifications.inc({ outcome: 'retry' });

@@ -25,6 +25,7 @@
  * dependency section). This file is an edge: it owns sockets and timers; the split and the
  * receipt parsing it uses are pure (src/codec/sms, ./smpp-receipt.ts).
  */
+import type { Socket } from 'node:net';
 import * as smpp from 'smpp';
 import { partsNeeded, splitWdp, TooManyPartsError } from '../../codec/sms';
 import { WapgwError } from '../../core/errors';
@@ -432,6 +433,7 @@ export class SmppBearer implements SmsBearer {
       short_message: part.ud,
     });
     s.counts.submitted++;
+    corkForThisTick(session);
     const sent = session.send(pdu, (resp) => {
       const entry = s.inFlight.get(pdu.sequence_number);
       if (!entry) return;
@@ -506,6 +508,18 @@ export function answerLinkControl(session: smpp.Session, pdu: smpp.Pdu): boolean
   else if (pdu.command === 'unbind') session.send(pdu.response(), undefined, () => session.close());
   else return false;
   return true;
+}
+
+/**
+ * Holds the session's socket writes until the end of this tick, so that the submit_sm PDUs a
+ * pump sends together (a window refilled by a burst of submit_sm_resp) leave in one writev
+ * instead of one write(2) each.
+ */
+function corkForThisTick(session: smpp.Session): void {
+  const socket = (session as unknown as { socket?: Socket }).socket;
+  if (!socket || socket.writableCorked > 0) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
 }
 
 function fail(retry: boolean, code: string, reason: string): BearerOutcome {
