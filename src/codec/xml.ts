@@ -174,6 +174,21 @@ class Parser {
   private attrValue(): string {
     const q = this.s[this.pos];
     if (q !== '"' && q !== "'") this.fail('ERR_XML_SYNTAX', 'expected a quoted attribute value');
+    // The common value has no reference, no '<' and no white space to normalise: one slice.
+    // (A slice may share the document's memory: a caller keeping a value for long copies it.)
+    const end = this.s.indexOf(q, this.pos + 1);
+    if (end > 0) {
+      let i = this.pos + 1;
+      for (; i < end; i++) {
+        const c = this.s.charCodeAt(i);
+        if (c === 0x26 || c === 0x3c || c === 0x09 || c === 0x0a || c === 0x0d) break;
+      }
+      if (i === end) {
+        const v = this.s.slice(this.pos + 1, end);
+        this.pos = end + 1;
+        return v;
+      }
+    }
     this.pos++;
     let out = '';
     for (;;) {

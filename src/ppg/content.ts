@@ -61,7 +61,8 @@ export function preparePushContent(c: ContentEntity | undefined): PushContent {
     let type: string | number;
     let problems: string[];
     try {
-      const pdu = decodeMms(c.body);
+      // a check only: the PDU is pushed as it came, never re-encoded
+      const pdu = decodeMms(c.body, { exact: false });
       type = pdu.type;
       problems = checkMms(pdu);
     } catch (err) {

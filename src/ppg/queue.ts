@@ -179,8 +179,11 @@ export class PushQueue {
       input,
       { key, receivedAt: now, deliverBefore, finishedAt: undefined },
       ownCopy(input.body),
-      input.addresses.map((a) => addressEntry({ value: a.value, type: a.type, client: a.client, state: 'pending', attempts: 0, nextTryAt: start, notify: 'none' })),
+      input.addresses.map((a) => addressEntry({ value: ownString(a.value), type: a.type, client: ownString(a.client), state: 'pending', attempts: 0, nextTryAt: start, notify: 'none' })),
     );
+    push.pushId = ownString(input.pushId);
+    if (input.notifyTo !== undefined) push.notifyTo = ownString(input.notifyTo);
+    if (input.sourceReference !== undefined) push.sourceReference = ownString(input.sourceReference);
     // one copy of the initiator's name for all its pushes (each request spells it anew)
     push.initiator = this.interned.get(input.initiator);
     this.insert(push);
@@ -539,6 +542,15 @@ function addressEntry(a: AddressEntry): AddressEntry {
 /** An address's state for an `addr` record (the address itself is in the `push` record). */
 function storedAddress(a: AddressEntry): StoredAddress {
   return { state: a.state, attempts: a.attempts, nextTryAt: a.nextTryAt, bearer: a.bearer, messageIds: a.messageIds, code: a.code, reason: a.reason, eventTime: a.eventTime, notify: a.notify };
+}
+
+/**
+ * A string of its own for a value kept as long as the push waits. Strings cut out of a request
+ * (the PAP document's attribute values) may be V8 slices that keep the whole document alive;
+ * concatenating and cutting again makes a new flat string and drops the link.
+ */
+function ownString(s: string): string {
+  return ` ${s}`.slice(1);
 }
 
 function storePush(p: QueuedPush): StoredPush {

@@ -199,10 +199,8 @@ export class PapServer {
     if (refusal) this.deps.metrics.ppgRefusals.inc({ reason: refusal });
     else if (status === undefined && code >= 2000) this.deps.metrics.ppgRefusals.inc({ reason: `pap-${code}` });
     const text = encodePap(out, version);
-    res.statusCode = status ?? httpStatusFor(code);
-    res.setHeader('Content-Type', 'application/xml; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Length', Buffer.byteLength(text));
+    // headers set earlier (Allow, WWW-Authenticate, Retry-After, Connection) are merged in by writeHead
+    res.writeHead(status ?? httpStatusFor(code), ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(text))]);
     res.end(text);
   }
 }

@@ -393,3 +393,20 @@ t.test('checkMms: mandatory fields, header order and version per ENC §6/§7', a
   ]);
   t.strictSame(checkMms(decodeMms(hex`8c a5 98 ${s('x')} 8d 92`)), ['unknown X-Mms-Message-Type 0xa5']);
 });
+
+t.test('decodeMms exact: false reads the same header values, without the raw octets it would keep', async (t) => {
+  // a non-canonical Message-Size (a 4-octet Long-integer for 3000) is kept as raw only in exact mode
+  const pdu = Buffer.concat([
+    Buffer.from([0x8c, 0x82, 0x98]), Buffer.from('T1\0', 'latin1'), Buffer.from([0x8d, 0x92, 0x8a, 0x80]),
+    Buffer.from([0x8e, 0x04, 0x00, 0x00, 0x0b, 0xb8]),
+    Buffer.from([0x88, 0x05, 0x81, 0x03, 0x09, 0x3a, 0x80, 0x83]), Buffer.from('http://mmsc/m/1\0', 'latin1'),
+  ]);
+  const exact = decodeMms(pdu);
+  const quick = decodeMms(pdu, { exact: false });
+  const size = (p: typeof exact) => p.headers.find((h) => h.field === 'X-Mms-Message-Size') as { value: unknown; raw?: Buffer } | undefined;
+  t.ok(size(exact)?.raw, 'exact: the non-canonical encoding is kept');
+  t.equal(size(quick)?.raw, undefined, 'exact false: no raw');
+  t.same(quick.headers.map((h) => [h.field, (h as { value?: unknown }).value]), exact.headers.map((h) => [h.field, (h as { value?: unknown }).value]));
+  t.same(checkMms(quick), checkMms(exact));
+  t.ok(encodeMms(exact).equals(pdu), 'the exact decode still re-encodes byte for byte');
+});

@@ -49,7 +49,12 @@ function decodeBody(r: Reader, ct: MmsContentType): MmsBody | undefined {
   return { kind: 'data', data: Buffer.from(r.rest()) };
 }
 
-export function decodeMms(buf: Buffer): MmsPdu {
+/**
+ * `exact: false` skips the canonical re-encoding of each header that finds the ones needing
+ * `raw` (for callers that read the fields and never re-encode the PDU, like the PPG's content
+ * check): the decoded values are the same, only `raw` is absent.
+ */
+export function decodeMms(buf: Buffer, { exact = true }: { exact?: boolean } = {}): MmsPdu {
   const r = new Reader(buf, LAYER);
   const first = r.u8('X-Mms-Message-Type');
   if (first !== MESSAGE_TYPE_FIELD) r.fail(`X-Mms-Message-Type (0x8C) must be the first header, got 0x${first.toString(16)}`, 0);
@@ -73,7 +78,7 @@ export function decodeMms(buf: Buffer): MmsPdu {
       const value = decodeValue(r, info.kind, info.name, indexed);
       const raw = buf.subarray(start, r.pos);
       const h = { field: info.name, value } as MmsHeader & { raw?: Buffer };
-      if (!(ONE_OCTET_KINDS.has(info.kind) && typeof value !== 'object') && !canonical(info.kind, info.name, value)?.equals(raw)) h.raw = Buffer.from(raw);
+      if (exact && !(ONE_OCTET_KINDS.has(info.kind) && typeof value !== 'object') && !canonical(info.kind, info.name, value)?.equals(raw)) h.raw = Buffer.from(raw);
       headers.push(h);
       if (info.name === 'Content-Type') {
         body = decodeBody(r, value as MmsContentType);
