@@ -355,6 +355,8 @@ async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraP
         limits: { perInitiatorPerSecond: 0, maxPending: 200000 },
         ...extraPpg,
       },
+      // admin /status gives the journal's write and fdatasync counts
+      admin: { enabled: true, bind: '127.0.0.1', port: 0 },
     },
   });
   if (logLevel !== 'info') {
@@ -375,7 +377,19 @@ async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraP
     await gw.stop();
     if (!stateDir) fs.rmSync(dir, { recursive: true, force: true });
   };
-  return { pid: gw.pid, pids: [gw.pid], url: `http://127.0.0.1:${port}/wappush`, stop, stateDir: dir };
+  const adminPort = Object.entries(gw.ports).find(([k]) => /admin/i.test(k))?.[1];
+  /** The PPG's journal counters from admin /status ({writes, syncs}), or undefined. */
+  const journal = async () => {
+    if (!adminPort) return undefined;
+    try {
+      const r = await fetch(`http://127.0.0.1:${adminPort}/status`);
+      const j = await r.json();
+      return j?.components?.ppg?.journal ?? undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { pid: gw.pid, pids: [gw.pid], url: `http://127.0.0.1:${port}/wappush`, stop, stateDir: dir, journal };
 }
 
 module.exports = { freePort, startSmsc, notification, serviceIndication, papDocument, pushBody, CONTENT_TYPE, initiate, until, portOpen, startKannelPpg, startWapgwPpg, hasSmpp: () => Boolean(smpp) };

@@ -48,6 +48,16 @@ if (o.quick) {
 
 const round = (x, d = 2) => (Number.isFinite(x) ? +x.toFixed(d) : null);
 const cpuOf = (pids) => pids.reduce((s, p) => s + L.cpuMs(p), 0);
+/** Kernel-mode CPU ms (stime) of the processes, from /proc/PID/stat. */
+const sysOf = (pids) =>
+  pids.reduce((s, p) => {
+    try {
+      const st = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      return s + Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[12]) * 10;
+    } catch {
+      return NaN;
+    }
+  }, 0);
 const rssOf = (pids) => pids.reduce((s, p) => s + L.rssMb(p), 0);
 
 async function measure(name, start) {
@@ -61,7 +71,9 @@ async function measure(name, start) {
     const w = await P.initiate(target.url, { first: base, count: o.warmup, concurrency: o.concurrency, kind: o.content });
     if (w.accepted !== o.warmup) throw new Error(`${name}: warm-up refused ${w.refused.length}: ${JSON.stringify(w.refused[0])}`);
     await P.until(() => [...Array(o.warmup).keys()].every((i) => smsc.submits.has(base + i)), 30000);
+    const j0 = await target.journal?.();
     const cpu0 = cpuOf(target.pids);
+    const sys0 = sysOf(target.pids);
     const self0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await P.initiate(target.url, { first: 0, count: o.pushes, concurrency: o.concurrency, kind: o.content });
@@ -72,7 +84,9 @@ async function measure(name, start) {
     };
     const complete = await P.until(all, Math.max(60000, o.pushes * 20), 100);
     const cpu1 = cpuOf(target.pids);
+    const sys1 = sysOf(target.pids);
     const self1 = process.cpuUsage(self0);
+    const j1 = await target.journal?.();
     const delays = [];
     let last = 0;
     for (let i = 0; i < o.pushes; i++) {
@@ -96,15 +110,18 @@ async function measure(name, start) {
       delayMs: { p50: round(L.percentile(delays, 50), 1), p99: round(L.percentile(delays, 99), 1), max: round(Math.max(...delays), 1) },
       cpuMsPerPush: round((cpu1 - cpu0) / Math.max(1, got), 3),
       cpuSeconds: round((cpu1 - cpu0) / 1000),
+      // the kernel's share of it (syscalls: sockets, journal writes and fdatasync)
+      sysMsPerPush: round((sys1 - sys0) / Math.max(1, got), 3),
       rssMb: round(rssOf(target.pids), 0),
       // the harness (initiator + test SMSC in this process): share of one core over the run
       harnessCpuMsPerPush: round((self1.user + self1.system) / 1000 / Math.max(1, got), 3),
       harnessCorePercent: round(((self1.user + self1.system) / 1000 / Math.max(1, last - t0)) * 100, 0),
+      ...(j0 && j1 ? { journalWritesPerPush: round((j1.writes - j0.writes) / Math.max(1, got), 2), fdatasyncsPerPush: round((j1.syncs - j0.syncs) / Math.max(1, got), 2) } : {}),
       gatewayCorePercent: round(((cpu1 - cpu0) / Math.max(1, last - t0)) * 100, 0),
       smscSubmits: smsc.stats.submits,
       extraParts: smsc.stats.parts,
     };
-    console.log(`${name}: ${got}/${o.pushes} submitted, ${res.pushesPerSecond} pushes/s, delay p50 ${res.delayMs.p50} ms p99 ${res.delayMs.p99} ms, CPU ${res.cpuMsPerPush} ms/push (${res.gatewayCorePercent} % of a core; harness ${res.harnessCpuMsPerPush} ms/push, ${res.harnessCorePercent} % of a core), RSS ${res.rssMb} MB${r.refused.length ? `, ${r.refused.length} refused (${JSON.stringify(r.refused[0])})` : ''}`);
+    console.log(`${name}: ${got}/${o.pushes} submitted, ${res.pushesPerSecond} pushes/s, delay p50 ${res.delayMs.p50} ms p99 ${res.delayMs.p99} ms, CPU ${res.cpuMsPerPush} ms/push (of which kernel ${res.sysMsPerPush}; ${res.gatewayCorePercent} % of a core; harness ${res.harnessCpuMsPerPush} ms/push, ${res.harnessCorePercent} % of a core), RSS ${res.rssMb} MB${res.fdatasyncsPerPush !== undefined ? `, ${res.journalWritesPerPush} journal writes and ${res.fdatasyncsPerPush} fdatasyncs per push` : ''}${r.refused.length ? `, ${r.refused.length} refused (${JSON.stringify(r.refused[0])})` : ''}`);
     return res;
   } finally {
     await target?.stop();
