@@ -13,7 +13,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { NetworkList, normalizeAddress } from '../core/net';
@@ -77,6 +77,13 @@ export class PapServer {
   private readonly now: () => number;
   private readonly logger: Logger;
   requests = 0;
+  /**
+   * Per connection: its peer address (normalised) and, for the access rules of generation
+   * `gen`, whether that address may push without credentials. A keep-alive initiator's address
+   * does not change between its requests; a reload (applyAccess) starts a new generation.
+   */
+  private readonly peers = new WeakMap<Socket, { peer: string; gen: number; open: boolean; initiator: string }>();
+  private accessGen = 0;
 
   constructor(private readonly deps: PapServerDeps) {
     this.logger = deps.logger;
@@ -100,6 +107,22 @@ export class PapServer {
       c.users.map((u) => [u.username, { username: u.username, passwordDigest: digest(u.password), networks: new NetworkList(u.allowedNetworks) }]),
     );
     this.open = new NetworkList(c.allowedNetworks);
+    this.accessGen++;
+  }
+
+  /** The connection's peer and whether ppg.allowedNetworks holds it (cached per connection and rule generation). */
+  private peerOf(socket: Socket): { peer: string; open: boolean; initiator: string } {
+    let p = this.peers.get(socket);
+    if (p === undefined) {
+      const peer = normalizeAddress(socket.remoteAddress ?? '');
+      p = { peer, gen: -1, open: false, initiator: `net:${peer}` };
+      this.peers.set(socket, p);
+    }
+    if (p.gen !== this.accessGen) {
+      p.open = this.open.contains(p.peer);
+      p.gen = this.accessGen;
+    }
+    return p;
   }
 
   async start(): Promise<AddressInfo> {
@@ -115,7 +138,8 @@ export class PapServer {
   }
 
   /** Who is asking, or a refusal (HTTP status, PAP reason). Credentials are checked in constant time. */
-  private authenticate(req: IncomingMessage, peer: string): { initiator: string } | { status: number; reason: string; challenge: boolean } {
+  private authenticate(req: IncomingMessage, from: { peer: string; open: boolean; initiator: string }): { initiator: string } | { status: number; reason: string; challenge: boolean } {
+    const { peer } = from;
     // Only Basic credentials are read; any other scheme is ignored (and, like every request
     // header, never copied into a push).
     const auth = req.headers.authorization;
@@ -131,13 +155,14 @@ export class PapServer {
       if (!user.networks.contains(peer)) return { status: 403, reason: `user ${name} may not push from ${peer}`, challenge: false };
       return { initiator: `user:${name}` };
     }
-    if (this.open.contains(peer)) return { initiator: `net:${normalizeAddress(peer)}` };
+    if (from.open) return from;
     return { status: 401, reason: 'push initiators must authenticate (HTTP Basic) or come from ppg.allowedNetworks', challenge: this.users.size > 0 };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requests++;
-    const peer = normalizeAddress(req.socket.remoteAddress ?? '');
+    const from = this.peerOf(req.socket);
+    const { peer } = from;
     const path = (req.url ?? '/').split('?')[0];
     if (path !== this.deps.config.path) {
       req.resume();
@@ -148,7 +173,7 @@ export class PapServer {
       res.setHeader('Allow', 'POST');
       return this.refuse(res, 405, 2000, `PAP requests are POSTed, not ${req.method}`, 'method');
     }
-    const who = this.authenticate(req, peer);
+    const who = this.authenticate(req, from);
     if (!('initiator' in who)) {
       req.resume();
       if (who.challenge) res.setHeader('WWW-Authenticate', 'Basic realm="wapgw-ppg", charset="UTF-8"');

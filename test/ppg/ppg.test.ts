@@ -4,7 +4,7 @@
  * tested end to end in test/e2e/ppg-flow.test.ts).
  */
 import t from 'tap';
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +181,30 @@ t.test('access: default deny, Basic users with networks, every refusal a PAP doc
   const text = await metrics.registry.metrics();
   t.match(text, /wapgw_ppg_refusals_total\{reason="unauthenticated"\} 2/);
   t.match(text, /wapgw_ppg_refusals_total\{reason="network"\} 1/);
+});
+
+t.test('access: a reload applies to the next request of a connection kept alive', async (t) => {
+  const { ppg, url, dir } = await startPpg(t);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const b = buildPapBody(pushXml('k1', ['WAPPUSH=+4917012345/TYPE=PLMN']), { contentType: mms().type, body: mms().body, applicationId: mms().appId });
+  const send = (pushId: string) =>
+    new Promise<{ status: number; port: number }>((resolve, reject) => {
+      const body = Buffer.from(b.body.toString('latin1').replace('push-id="k1"', `push-id="${pushId}"`), 'latin1');
+      const req = request(url, { method: 'POST', agent, headers: { 'content-type': b.contentType, 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, port: res.socket?.localPort ?? -1 }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const first = await send('k1');
+  t.equal(first.status, 202, 'allowed by ppg.allowedNetworks');
+  // SIGHUP with 127.0.0.0/8 gone from allowedNetworks
+  ppg.prepareReload({ ...defaultConfig(), ppg: ppgConfig(dir, { allowedNetworks: [] }) })();
+  const second = await send('k2');
+  t.equal(second.port, first.port, 'the same connection');
+  t.equal(second.status, 401, 'refused under the new rules');
 });
 
 t.test('limits: body size, rate per initiator', async (t) => {
