@@ -10,6 +10,7 @@
 // less. req/s is printed beside it.
 //
 // Usage: npm run build && node bench/proxy/cpu.js [--duration 5] [--connections 32] [--threads 2] [--rounds 3]
+//        [--workers 1,2] [--sizes 300k,small] [--skip-nginx] [--cpu-prof DIR (wapgw under node --cpu-prof)]
 // Needs wrk, nginx and (for --workers 2) redis-server.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -19,7 +20,7 @@ const path = require('node:path');
 const net = require('node:net');
 const { args, cpuMs, spawnGateway, sleep, emitResult } = require('../lib/common');
 
-const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'] });
+const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '' });
 for (const bin of ['wrk', 'nginx', 'redis-server']) {
   try {
     execFileSync('which', [bin], { stdio: 'ignore' });
@@ -184,7 +185,8 @@ function measure(port, target, pids) {
       log: { level: 'info', accessLog: false }, // nginx: access_log off too
     };
     fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg));
-    const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000 });
+    const nodeArgs = o.cpuProf ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${path.resolve(o.cpuProf)}`] : undefined;
+    const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000, ...(nodeArgs ? { nodeArgs } : {}) });
     children.push(gw.child);
     await waitPort(ourPort);
     const ourPids = [gw.child.pid, ...childPids(gw.child.pid)];
@@ -193,18 +195,18 @@ function measure(port, target, pids) {
     await waitPort(ngxPort);
     await sleep(200);
     const ngxPids = [ngx.pid, ...childPids(ngx.pid)];
-    for (const size of ['300k', 'small']) {
+    for (const size of o.sizes) {
       const target = `http://127.0.0.1:${originPort}/${size}`;
-      for (const port of [ourPort, ngxPort]) wrk(port, target); // warm-up (JIT, keep-alive pools)
+      for (const port of o.skipNginx ? [ourPort] : [ourPort, ngxPort]) wrk(port, target); // warm-up (JIT, keep-alive pools)
       /** @type {{ wapgw: ReturnType<typeof measure>[], nginx: ReturnType<typeof measure>[] }} */
       const runs = { wapgw: [], nginx: [] };
       for (let i = 0; i < o.rounds; i++) {
         runs.wapgw.push(measure(ourPort, target, ourPids));
-        runs.nginx.push(measure(ngxPort, target, ngxPids));
+        if (!o.skipNginx) runs.nginx.push(measure(ngxPort, target, ngxPids));
       }
       const med = (xs, k) => [...xs].sort((a, b) => a[k] - b[k])[Math.floor(xs.length / 2)][k];
       const ours = { cpu: med(runs.wapgw, 'cpuUsPerReq'), rps: med(runs.wapgw, 'rps') };
-      const theirs = { cpu: med(runs.nginx, 'cpuUsPerReq'), rps: med(runs.nginx, 'rps') };
+      const theirs = o.skipNginx ? { cpu: NaN, rps: NaN } : { cpu: med(runs.nginx, 'cpuUsPerReq'), rps: med(runs.nginx, 'rps') };
       const r = {
         workers,
         size,
