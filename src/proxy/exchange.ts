@@ -75,14 +75,29 @@ const isMms = (ct: string | string[] | undefined): boolean => typeof ct === 'str
 const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
 
 /** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
-function connectionListed(raw: readonly string[]): Set<string> {
-  const out = new Set<string>();
+const NONE_LISTED: ReadonlySet<string> = new Set();
+function connectionListed(raw: readonly string[]): ReadonlySet<string> {
+  let out: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] ?? '').toLowerCase() !== 'connection') continue;
+    if ((raw[i] as string).length !== 10 || (raw[i] as string).toLowerCase() !== 'connection') continue;
+    out ??= new Set<string>();
     for (const tok of (raw[i + 1] ?? '').split(',')) {
       const t = tok.trim().toLowerCase();
       if (t) out.add(t);
     }
+  }
+  return out ?? NONE_LISTED;
+}
+
+/** rawHeaders of a response -> a flat [name, value, ...] list without hop-by-hop fields, for writeHead. */
+function endToEndFlat(raw: readonly string[]): string[] {
+  const listed = connectionListed(raw);
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    const k = n.toLowerCase();
+    if (HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    out.push(n, raw[i + 1] as string);
   }
   return out;
 }
@@ -104,19 +119,6 @@ function endToEnd(raw: readonly string[], request: boolean): Array<[string, stri
 function headerValue(raw: readonly string[], lower: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === lower.length && (raw[i] as string).toLowerCase() === lower) return raw[i + 1];
   return undefined;
-}
-
-/** Pairs -> a Node header object; repeated names become arrays (sent as separate lines). */
-function toHeaderObject(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
-  const o: Record<string, string | string[]> = {};
-  for (const [n, v] of pairs) {
-    const k = n.toLowerCase();
-    const prev = o[k];
-    if (prev === undefined) o[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else o[k] = [prev, v];
-  }
-  return o;
 }
 
 /** Where an origin (`scheme://host[:port]`) is: IPv6 literals without their brackets. */
@@ -302,7 +304,7 @@ export class Exchange implements UpstreamHandler {
       this.up?.abort();
       res.destroy();
     });
-    res.writeHead(head.status, head.reason, toHeaderObject(endToEnd(head.rawHeaders, false)));
+    res.writeHead(head.status, head.reason, endToEndFlat(head.rawHeaders));
     if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(headerValue(head.rawHeaders, 'content-type'))) this.peekReply = true;
   }
 

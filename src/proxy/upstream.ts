@@ -49,6 +49,8 @@ class Conn {
   /** Requests carried so far (more than zero: a reused connection). */
   uses = 0;
   idle = false;
+  /** The socket's inactivity timeout now (setting it costs a timer update, so only on a change). */
+  private timeout = 0;
 
   constructor(
     readonly sock: net.Socket,
@@ -70,6 +72,12 @@ class Conn {
       if (this.req !== undefined) this.req.onTimeout();
       else sock.destroy(); // idle for the pool's idle time
     });
+  }
+
+  setTimeout(ms: number): void {
+    if (ms === this.timeout) return;
+    this.timeout = ms;
+    this.sock.setTimeout(ms);
   }
 }
 
@@ -114,7 +122,7 @@ export class UpstreamRequest implements ResponseSink {
   setTimeout(ms: number, cb: () => void): void {
     this.timeoutMs = ms;
     this.onTimeoutCb = cb;
-    this.conn?.sock.setTimeout(ms);
+    this.conn?.setTimeout(ms);
   }
 
   /** We answered the phone ourselves, or it went away: drop the request and its connection, silently. */
@@ -135,7 +143,7 @@ export class UpstreamRequest implements ResponseSink {
     }
     this.conn = conn;
     conn.req = this;
-    conn.sock.setTimeout(this.timeoutMs);
+    conn.setTimeout(this.timeoutMs);
     if (this.held === undefined) {
       conn.sock.write(this.headText, 'latin1');
       return;
@@ -303,7 +311,7 @@ export class UpstreamPool {
     const next = this.waiting.shift();
     if (next !== undefined) return this.hand(conn, next);
     conn.idle = true;
-    conn.sock.setTimeout(this.idleMs);
+    conn.setTimeout(this.idleMs);
     conn.sock.unref();
     this.idle.push(conn);
   }
