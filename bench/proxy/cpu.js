@@ -10,6 +10,8 @@
 // less. req/s is printed beside it.
 //
 // Usage: npm run build && node bench/proxy/cpu.js [--duration 5] [--connections 32] [--threads 2] [--rounds 3]
+//        [--workers 1,2] [--sizes 300k,small] [--skip-nginx] [--cpu-prof DIR (wapgw under node --cpu-prof)]
+//        [--floor: also bench/proxy/floor.js, the least a Node relay spends, with 1 worker]
 // Needs wrk, nginx and (for --workers 2) redis-server.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -19,7 +21,7 @@ const path = require('node:path');
 const net = require('node:net');
 const { args, cpuMs, spawnGateway, sleep, emitResult } = require('../lib/common');
 
-const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'] });
+const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '', floor: false });
 for (const bin of ['wrk', 'nginx', 'redis-server']) {
   try {
     execFileSync('which', [bin], { stdio: 'ignore' });
@@ -184,7 +186,8 @@ function measure(port, target, pids) {
       log: { level: 'info', accessLog: false }, // nginx: access_log off too
     };
     fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg));
-    const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000 });
+    const nodeArgs = o.cpuProf ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${path.resolve(o.cpuProf)}`] : undefined;
+    const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000, ...(nodeArgs ? { nodeArgs } : {}) });
     children.push(gw.child);
     await waitPort(ourPort);
     const ourPids = [gw.child.pid, ...childPids(gw.child.pid)];
@@ -193,18 +196,28 @@ function measure(port, target, pids) {
     await waitPort(ngxPort);
     await sleep(200);
     const ngxPids = [ngx.pid, ...childPids(ngx.pid)];
-    for (const size of ['300k', 'small']) {
+    // the Node floor (bench/proxy/floor.js), one process: only beside one wapgw process
+    let floor;
+    if (o.floor && workers === 1) {
+      const floorPort = await freePort();
+      const child = spawn(process.execPath, [path.join(here, 'floor.js'), String(floorPort), String(originPort)], { stdio: 'ignore' });
+      children.push(child);
+      await waitPort(floorPort);
+      floor = { port: floorPort, child };
+    }
+    for (const size of o.sizes) {
       const target = `http://127.0.0.1:${originPort}/${size}`;
-      for (const port of [ourPort, ngxPort]) wrk(port, target); // warm-up (JIT, keep-alive pools)
-      /** @type {{ wapgw: ReturnType<typeof measure>[], nginx: ReturnType<typeof measure>[] }} */
-      const runs = { wapgw: [], nginx: [] };
+      for (const port of [ourPort, ...(o.skipNginx ? [] : [ngxPort]), ...(floor ? [floor.port] : [])]) wrk(port, target); // warm-up (JIT, keep-alive pools)
+      /** @type {{ wapgw: ReturnType<typeof measure>[], nginx: ReturnType<typeof measure>[], floor: ReturnType<typeof measure>[] }} */
+      const runs = { wapgw: [], nginx: [], floor: [] };
       for (let i = 0; i < o.rounds; i++) {
         runs.wapgw.push(measure(ourPort, target, ourPids));
-        runs.nginx.push(measure(ngxPort, target, ngxPids));
+        if (!o.skipNginx) runs.nginx.push(measure(ngxPort, target, ngxPids));
+        if (floor) runs.floor.push(measure(floor.port, target, [floor.child.pid]));
       }
       const med = (xs, k) => [...xs].sort((a, b) => a[k] - b[k])[Math.floor(xs.length / 2)][k];
       const ours = { cpu: med(runs.wapgw, 'cpuUsPerReq'), rps: med(runs.wapgw, 'rps') };
-      const theirs = { cpu: med(runs.nginx, 'cpuUsPerReq'), rps: med(runs.nginx, 'rps') };
+      const theirs = o.skipNginx ? { cpu: NaN, rps: NaN } : { cpu: med(runs.nginx, 'cpuUsPerReq'), rps: med(runs.nginx, 'rps') };
       const r = {
         workers,
         size,
@@ -215,17 +228,20 @@ function measure(port, target, pids) {
         nginxRps: Math.round(theirs.rps),
         rpsRatio: Number((ours.rps / theirs.rps).toFixed(2)),
         non2xx: runs.wapgw.reduce((s, x) => s + x.non2xx, 0) + runs.nginx.reduce((s, x) => s + x.non2xx, 0),
+        ...(floor ? { floorCpuUsPerReq: Number(med(runs.floor, 'cpuUsPerReq').toFixed(1)), floorRps: Math.round(med(runs.floor, 'rps')) } : {}),
       };
       results.push(r);
       console.log(
         `workers ${workers} ${size.padEnd(5)} CPU/req wapgw ${r.wapgwCpuUsPerReq} us, nginx ${r.nginxCpuUsPerReq} us -> nginx/ours ${r.cpuRatio}x` +
           ` | req/s wapgw ${r.wapgwRps}, nginx ${r.nginxRps} -> ${r.rpsRatio}x` +
           `  (rounds CPU us/req: ${runs.wapgw.map((x) => x.cpuUsPerReq.toFixed(0)).join(',')} vs ${runs.nginx.map((x) => x.cpuUsPerReq.toFixed(0)).join(',')})` +
-          (r.non2xx ? `  NON-2xx: ${r.non2xx}` : ''),
+          (r.non2xx ? `  NON-2xx: ${r.non2xx}` : '') +
+          (floor ? `\n  Node floor (bench/proxy/floor.js): CPU/req ${r.floorCpuUsPerReq} us, req/s ${r.floorRps}` : ''),
       );
     }
     gw.child.kill('SIGTERM');
     ngx.kill('SIGTERM');
+    floor?.child.kill('SIGTERM');
     await sleep(500);
   }
   emitResult({ bench: 'proxy-cpu', load, results });
