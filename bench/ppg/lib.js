@@ -383,7 +383,7 @@ async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraP
     if (!adminPort) return undefined;
     try {
       const r = await fetch(`http://127.0.0.1:${adminPort}/status`);
-      const j = await r.json();
+      const j = /** @type {{ components?: { ppg?: { journal?: { writes: number, syncs: number } } } }} */ (await r.json());
       return j?.components?.ppg?.journal ?? undefined;
     } catch {
       return undefined;

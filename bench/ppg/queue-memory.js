@@ -96,7 +96,7 @@ async function main() {
     // restart: read, replay, compact, in a fresh process
     const child = require('node:child_process').spawnSync(process.execPath, ['--expose-gc', __filename, '--restart', dir, '--pushes', String(N), '--fsync', String(FSYNC)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (child.status !== 0) throw new Error(`the restart process failed: ${child.stderr}`);
-    const restarted = JSON.parse(child.stdout.trim().split('\n').pop());
+    const restarted = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}');
     console.log(
       JSON.stringify({
         pushes: N,
