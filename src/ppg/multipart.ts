@@ -54,8 +54,28 @@ const bad = (why: string): never => {
   throw new PapError(2000, why);
 };
 
+/**
+ * Content-Type values seen lately and what they parse to (frozen: shared by every caller). An
+ * initiator sends the same few values (its request's multipart/related with its boundary, the
+ * control and content entities' types) on every push. Bounded; cleared when full.
+ */
+const CONTENT_TYPES_MAX = 64;
+const contentTypes = new Map<string, { mediaType: string; params: Record<string, string> }>();
+
 /** `type/subtype; a=b; c="d"` -> media type (lower case) and parameters (names lower case). */
 export function parseContentType(value: string): { mediaType: string; params: Record<string, string> } {
+  const hit = contentTypes.get(value);
+  if (hit !== undefined) return hit;
+  const parsed = parseContentTypeText(value);
+  if (value.length <= 256) {
+    if (contentTypes.size >= CONTENT_TYPES_MAX) contentTypes.clear();
+    Object.freeze(parsed.params);
+    contentTypes.set(value, Object.freeze(parsed));
+  }
+  return parsed;
+}
+
+function parseContentTypeText(value: string): { mediaType: string; params: Record<string, string> } {
   const semi = value.indexOf(';');
   const mediaType = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
   const params: Record<string, string> = {};

@@ -34,8 +34,37 @@ export interface ConnectionlessPush {
 /** Well-known push application ids (OMNA registry; the subset a PPG names most). */
 export const PUSH_APP_ID = { any: 0, 'push.sia': 1, 'wml.ua': 2, 'wta.ua': 3, 'mms.ua': 4, 'push.syncml': 5 } as const;
 
+/**
+ * The PDU without its data for pushes with no extra headers, by content type, application id and
+ * encoding version: everything a Push PDU holds before its data depends on these alone, and the
+ * TID is its first octet (WAP-230 §8.2.1), so a push is this prefix with its TID and data.
+ * Bounded: a handful of content types and application ids in practice; cleared when full.
+ */
+const PREFIX_CACHE_MAX = 64;
+const prefixes = new Map<string, Buffer>();
+
 export function encodeConnectionlessPush(p: ConnectionlessPush): Buffer {
   if (!Number.isInteger(p.tid) || p.tid < 0 || p.tid > 255) throw new EncodeError('wsp', `push tid ${p.tid} is not 0-255`);
+  if (p.headers === undefined || p.headers.length === 0) {
+    const key = `${p.contentType}\u0000${typeof p.applicationId}:${String(p.applicationId)}\u0000${p.encodingVersion ?? '1.2'}`;
+    let prefix = prefixes.get(key);
+    if (prefix === undefined) {
+      prefix = encodePush({ ...p, tid: 0, body: EMPTY });
+      if (prefixes.size >= PREFIX_CACHE_MAX) prefixes.clear();
+      prefixes.set(key, prefix);
+    }
+    const out = Buffer.allocUnsafe(prefix.length + p.body.length);
+    prefix.copy(out, 0);
+    out[0] = p.tid;
+    p.body.copy(out, prefix.length);
+    return out;
+  }
+  return encodePush(p);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function encodePush(p: ConnectionlessPush): Buffer {
   const headers: Array<{ name: string; value: string }> = [];
   if (p.applicationId !== undefined) {
     const v = p.applicationId;

@@ -93,3 +93,15 @@ t.test('buildPapBody round-trips through splitPapBody', async (t) => {
   const bare = buildPapBody('<pap/>', undefined);
   t.equal(splitPapBody(bare.contentType, bare.body, LIM).control, '<pap/>');
 });
+
+t.test('parseContentType: a value seen before is answered from the cache, frozen, and the same', async (t) => {
+  const v = 'multipart/related; boundary="abc-1"; type="application/xml"';
+  const a = parseContentType(v);
+  const b = parseContentType(v);
+  t.same(a, { mediaType: 'multipart/related', params: { boundary: 'abc-1', type: 'application/xml' } });
+  t.equal(b, a, 'the cached result');
+  t.ok(Object.isFrozen(a) && Object.isFrozen(a.params), 'shared results cannot be changed by a caller');
+  // more distinct values than the cache holds: every answer still right
+  for (let i = 0; i < 200; i++) t.equal(parseContentType(`multipart/related; boundary=b${i}`).params.boundary, `b${i}`);
+  t.same(parseContentType(v), a);
+});

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { hex } from '../../src/codec/bytes';
 import { buildNotificationInd, encodeMms } from '../../src/codec/mms';
-import { decodeWsp } from '../../src/codec/wsp';
+import { decodeWsp, encodeWsp } from '../../src/codec/wsp';
 import { encodeConnectionlessPush } from '../../src/ppg/wsp-push';
 import { needTool } from '../helpers/peer-tool';
 import { hasTshark, tsharkUdp } from '../helpers/tshark';
@@ -94,4 +94,24 @@ t.test('tshark dissects our pushes on UDP 9200 -> 2948', { skip: needTool(hasTsh
   t.equal(last.get('mmse.message_type'), '0x82');
   t.equal(last.get('mmse.content_location'), 'http://mmsc.example/m/abc');
   t.match(last.get('wsp.header.x_wap_application_id') ?? '', /mms\.ua/, 'X-Wap-Application-Id read as mms.ua');
+});
+
+t.test('pushes built from a cached prefix are the PDUs the WSP codec encodes, for every TID and body', async (t) => {
+  const bodies = [Buffer.alloc(0), Buffer.from('8c82980054310000', 'hex'), Buffer.alloc(300, 0xab)];
+  for (const [contentType, applicationId] of [
+    ['application/vnd.wap.mms-message', 4],
+    ['application/vnd.wap.sic', 'x-wap-application:wml.ua'],
+    ['application/vnd.wap.slc', undefined],
+  ] as const) {
+    for (const tid of [0, 1, 200, 255]) {
+      for (const body of bodies) {
+        const got = encodeConnectionlessPush({ tid, contentType, ...(applicationId !== undefined ? { applicationId } : {}), body });
+        const want = encodeWsp(
+          { type: 'Push', tid, contentType, headers: applicationId === undefined ? [] : [{ name: 'X-Wap-Application-Id', value: String(applicationId) }], data: body },
+          { connectionless: true, encodingVersion: '1.2' },
+        );
+        t.ok(got.equals(want), `${contentType} app ${String(applicationId)} tid ${tid} body ${body.length}`);
+      }
+    }
+  }
 });
