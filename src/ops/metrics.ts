@@ -93,10 +93,8 @@ export class Metrics {
       new Counter<L>({ name: `wapgw_${name}`, help, labelNames, registers });
     const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers });
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
     const ppgG = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers, collect: () => self.ppgGauges?.() });
+      new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers, collect: () => this.ppgGauges?.() });
 
     this.decodeErrors = c('decode_errors_total', 'Malformed datagrams or PDUs, by layer', ['layer']);
     this.datagrams = c('datagrams_total', 'UDP datagrams, by direction and bearer', ['direction', 'bearer']);

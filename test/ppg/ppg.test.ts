@@ -147,6 +147,10 @@ t.test('an MMS notification to a PLMN address goes out as a WSP Push by SMS', as
   t.match(text, /wapgw_ppg_pushes_total\{outcome="accepted",bearer="none"\} 1/);
   t.match(text, /wapgw_ppg_pushes_total\{outcome="delivered",bearer="sms"\} 1/);
   t.match(text, /wapgw_ppg_requests_total\{operation="push",code="1001"\} 1/);
+  // the queue gauges are computed when scraped (not set after every push): they show the state now
+  t.match(text, /wapgw_ppg_queue_addresses\{state="accepted"\} 1/);
+  t.match(text, /wapgw_ppg_queue_addresses\{state="pending"\} 0/);
+  t.match(text, /wapgw_ppg_sms_bearer_up 1/);
   // the same push-id again from the same initiator
   const dup = await post(url, pushXml('p1@mmsc', ['WAPPUSH=+4917012345/TYPE=PLMN']), mms());
   t.equal(dup.doc?.message.kind, 'badmessage-response');
