@@ -519,6 +519,8 @@ t.test('reload: requireSubscriber and allowedNetworks apply live', async (t) => 
   h.proxy.prepareReload(parseConfig({ ...base, proxy: { ...base.proxy, allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } }))();
   t.equal(statusOf(await raw(h.port, req)), 403, 'network removed');
   t.match(h.proxy.status(), { listening: true, upstreams: [`http://127.0.0.1:${origin.port}`] });
+  // one request went upstream, on one keep-alive connection, now idle
+  t.same((h.proxy.status() as { upstreamConnections: unknown }).upstreamConnections, { [`http://127.0.0.1:${origin.port}`]: { open: 1, idle: 1, waiting: 0 } });
   t.ok(h.proxy.healthy());
 });
 
