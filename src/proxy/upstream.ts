@@ -270,6 +270,8 @@ export class UpstreamPool {
     private readonly max: number,
     /** An idle connection is closed after this long. */
     private readonly idleMs = 30_000,
+    /** For https: further TLS options (tests give a CA here; the system's CAs verify the MMSC otherwise). */
+    private readonly tlsOptions: tls.ConnectionOptions = {},
   ) {}
 
   /**
@@ -352,7 +354,7 @@ export class UpstreamPool {
     this.open++;
     const sock =
       protocol === 'https:'
-        ? tls.connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
+        ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
         : net.connect({ host, port });
     return new Conn(sock, this);
   }
