@@ -157,6 +157,8 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
       connections: this.openConnections,
       inFlight: this.inFlight,
       upstreams: this.policy.upstream.origins,
+      // keep-alive connections toward each origin used so far: open, idle, requests waiting for one
+      upstreamConnections: Object.fromEntries([...this.pools].map(([origin, pool]) => [origin, pool.stats])),
       rateLimitedSources: this.policy.rateLimitedSources,
     };
   }

@@ -161,7 +161,9 @@ export class UpstreamRequest implements ResponseSink {
     try {
       this.parser.feed(d);
     } catch (e) {
-      this.fail(e as NodeJS.ErrnoException);
+      // only the parser's verdict on the MMSC's octets; anything else is our bug and must surface
+      if (!(e instanceof UpstreamProtocolError)) throw e;
+      this.fail(e);
     }
   }
 
@@ -172,7 +174,8 @@ export class UpstreamRequest implements ResponseSink {
     try {
       this.parser.eof();
     } catch (e) {
-      this.fail(e as NodeJS.ErrnoException);
+      if (!(e instanceof UpstreamProtocolError)) throw e;
+      this.fail(e);
     }
   }
 
@@ -270,6 +273,8 @@ export class UpstreamPool {
     private readonly max: number,
     /** An idle connection is closed after this long. */
     private readonly idleMs = 30_000,
+    /** For https: further TLS options (tests give a CA here; the system's CAs verify the MMSC otherwise). */
+    private readonly tlsOptions: tls.ConnectionOptions = {},
   ) {}
 
   /**
@@ -352,7 +357,7 @@ export class UpstreamPool {
     this.open++;
     const sock =
       protocol === 'https:'
-        ? tls.connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
+        ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
         : net.connect({ host, port });
     return new Conn(sock, this);
   }

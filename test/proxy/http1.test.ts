@@ -149,6 +149,9 @@ t.test('malformed responses are errors, never relayed', async (t) => {
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'bad chunk size'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', 'chunk longer than its size'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n', 'chunk size past 2^60'],
+    ['HTTP/1.1 200 O\x01K\r\nContent-Length: 0\r\n\r\n', 'control character in the reason'],
+    ['HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n', 'NUL in a value'],
+    ['HTTP/1.1 200 OK\r\nX-A: a\x7fb\r\nContent-Length: 0\r\n\r\n', 'DEL in a value'],
   ];
   for (const [wire, what] of bad) t.throws(() => run(Buffer.from(wire), []), PROTO, what);
   // identical repeated Content-Length values are one value (RFC 9110 §8.6)
@@ -182,4 +185,41 @@ t.test('request heads: one string, fields as given; a CR, LF or NUL in a value i
   );
   t.throws(() => requestHead('GET', '/', [['X-MSISDN', '316\r\nX-Evil: 1']]), PROTO);
   t.throws(() => requestHead('GET', '/', [['X Bad', '1']]), PROTO);
+});
+
+t.test('fuzz: any octets, any boundaries: a framing error or a response, never another exception, never more body than sent', async (t) => {
+  const valid = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  let framingErrors = 0;
+  let responses = 0;
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+        // a valid response with a few octets changed: mostly still HTTP-like
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }).map((muts) => {
+          const b = Buffer.from(valid);
+          for (const [i, v] of muts) b[i] = v;
+          return b;
+        }),
+      ),
+      fc.array(fc.nat(300), { maxLength: 6 }),
+      fc.boolean(),
+      (wire, cuts, eof) => {
+        let seen: Seen | undefined;
+        try {
+          seen = run(wire, cuts, { eof });
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'EUPSTREAMPROTO') throw e;
+          framingErrors++;
+          return;
+        }
+        responses++;
+        if (seen.body.length > wire.length) throw new Error('more body than octets');
+        if (seen.ended.length > 1) throw new Error('ended twice');
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  t.ok(framingErrors > 0, `framing errors seen (${framingErrors})`);
+  t.ok(responses > 0, `responses seen (${responses})`);
 });

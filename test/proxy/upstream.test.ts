@@ -3,7 +3,10 @@
  * behave as an MMSC might: keep-alive reuse, the connection limit, an idle connection closed as it
  * is reused (retried only when safe), backpressure, chunked request bodies, and broken responses.
  */
+import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import type { ResponseHead } from '../../src/proxy/http1';
@@ -235,4 +238,30 @@ t.test('abort: a queued request leaves the queue; a sent one closes its connecti
   await new Promise((r) => setTimeout(r, 50));
   t.same(pool.stats, { open: 0, idle: 0, waiting: 0 });
   await srv.close();
+});
+
+t.test('https: the MMSC certificate is verified; with its CA the request goes through on one connection', async (t) => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'tls');
+  const key = fs.readFileSync(path.join(dir, 'mmsc.key'));
+  const cert = fs.readFileSync(path.join(dir, 'mmsc.crt'));
+  const srv = https.createServer({ key, cert }, (_req, res) => {
+    res.writeHead(200, { 'content-length': '6' });
+    res.end('secure');
+  });
+  let connections = 0;
+  srv.on('secureConnection', () => connections++);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  const untrusted = new UpstreamPool({ protocol: 'https:', host: '127.0.0.1', port }, 2);
+  const refused = await send(untrusted);
+  t.equal(refused.error?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT', 'a self-signed MMSC is not trusted by default');
+  t.equal(refused.head, undefined);
+  const trusted = new UpstreamPool({ protocol: 'https:', host: '127.0.0.1', port }, 2, 30_000, { ca: cert });
+  t.equal((await send(trusted)).body.toString(), 'secure');
+  t.equal((await send(trusted)).body.toString(), 'secure');
+  t.equal(connections, 1, 'kept alive over TLS');
+  untrusted.close();
+  trusted.close();
+  srv.closeAllConnections();
+  await new Promise<void>((r) => srv.close(() => r()));
 });
