@@ -226,9 +226,9 @@ export class WspServer {
   }
 
   private indication(ind: WtpIndication, now: number): void {
-    switch (ind.ind) {
+    switch (ind.kind) {
       case 'TR-Invoke.ind':
-        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack ?? false);
+        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack);
       case 'TR-Result.cnf':
       case 'TR-Abort.ind': {
         const rec = this.txns.get(ind.txn);
@@ -236,8 +236,8 @@ export class WspServer {
         const sid = rec.sessionId;
         // a Connect or Resume transaction ends here; a method's record goes when the machine says
         if (rec.kind !== 'method') this.dropTxn(ind.txn);
-        if (ind.ind === 'TR-Abort.ind') this.d.report.note({ note: 'session-event', event: ind.user ? 'method-abort' : 'transaction-abort' });
-        this.event(sid, { on: ind.ind, txn: ind.txn }, now);
+        if (ind.kind === 'TR-Abort.ind') this.d.report.note({ note: 'session-event', event: ind.user ? 'method-abort' : 'transaction-abort' });
+        this.event(sid, { on: ind.kind, txn: ind.txn }, now);
         return;
       }
     }

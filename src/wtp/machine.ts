@@ -19,6 +19,7 @@
  */
 import { indexRows, pairKey, selectRow } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
+import type { Peer } from '../core/peer';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +97,8 @@ export interface Outbound {
 
 export interface Tx {
   readonly state: WtpState;
-  readonly peer: string;
+  /** The initiator's transport address (src/core/peer.ts). */
+  readonly peer: Peer;
   /** The initiator's TID (direction bit clear); we answer with responderTid(tid). */
   readonly tid: number;
   readonly tcl: Tcl;
@@ -123,12 +125,12 @@ export interface Tx {
   readonly outcome: Outcome | undefined;
 }
 
-/** What a step asks the responder to do; the responder adds peer and txId. */
+/** What a step asks the responder to do; the responder adds the peer and the transaction key (TR-* primitives of WAP-224 §5.3). */
 export type MachineAction =
   | { kind: 'send'; pdus: WtpPdu[] }
-  | { kind: 'invokeInd'; data: Buffer }
-  | { kind: 'resultCnf' }
-  | { kind: 'abortInd'; abortType: AbortType; reason: number }
+  | { kind: 'TR-Invoke.ind'; data: Buffer }
+  | { kind: 'TR-Result.cnf' }
+  | { kind: 'TR-Abort.ind'; abortType: AbortType; reason: number }
   | { kind: 'tidVerified' }
   | { kind: 'verification'; outcome: 'started' | 'ok' | 'failed' | 'timeout' }
   | { kind: 'duplicate' };
@@ -427,7 +429,7 @@ export interface StepResult {
 }
 
 /** A fresh LISTEN record for the first Invoke of (peer, tid). */
-export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
+export function newTx(peer: Peer, invoke: Invoke, limits: Limits): Tx {
   const { tcl, up: uack } = invoke;
   const sar = !(invoke.gtr && invoke.ttr);
   const clientMru = optionValue(invoke, OPTION_ID.MaxReceiveUnit);
@@ -551,7 +553,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     }
     case 'deliver': {
       const data = assemble(d.inbound);
-      actions.push({ kind: 'invokeInd', data });
+      actions.push({ kind: 'TR-Invoke.ind', data });
       // Keep only what later Acks need; the data now belongs to the user.
       d.inbound = { ...emptyInbound, ttrPsn: d.inbound.ttrPsn, ackedPsn: d.inbound.ackedPsn };
       return;
@@ -611,10 +613,10 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       d.holdOnSent = true;
       return;
     case 'cnf':
-      actions.push({ kind: 'resultCnf' });
+      actions.push({ kind: 'TR-Result.cnf' });
       return;
     case 'abortInd':
-      actions.push({ kind: 'abortInd', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
+      actions.push({ kind: 'TR-Abort.ind', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
       return;
     case 'dup':
       actions.push({ kind: 'duplicate' });
