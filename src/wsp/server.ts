@@ -19,8 +19,8 @@ import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
-import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
-import type { HeaderList } from '../bridge/headers';
+import { textReply, type MethodHandler, type MethodReply, type MethodRequest } from './method';
+import type { HeaderList } from '../core/http';
 import { peerKey, type BearerRole, type Peer } from '../core/peer';
 import { sourceKey } from '../core/net';
 import { negotiate, negotiateEncodingVersion } from './capabilities';
@@ -85,9 +85,7 @@ class SessionTable {
   }
 }
 
-export interface MethodHandler {
-  handle(req: MethodRequest): Promise<MethodReply>;
-}
+export type { MethodHandler } from './method';
 
 /**
  * What the server reports, as data: counts for the metrics and lines for the log. The server

@@ -27,7 +27,7 @@
  * and absorbing retransmitted Invokes as duplicates, so no method runs twice). Only when the
  * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
-import type { HeaderList } from '../bridge/headers';
+import type { HeaderList } from '../core/http';
 import { indexRows, missingPairs, pairKey, selectRow } from '../core/table';
 import type { TxId } from '../wtp';
 import type { Peer } from '../core/peer';
