@@ -17,7 +17,7 @@
  * before a Negative Ack, WAP-224 §9.4.3). On every change of state all timers stop; a row starts
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
-import { indexRows, pairKey, selectRow } from '../core/table';
+import { indexRows, nestRows, pairKey, selectRow } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
@@ -414,6 +414,30 @@ function holds(g: GuardRef, tx: Tx, ev: WtpEvent, now: number): boolean {
   return GUARDS[g as GuardName](tx, ev, now);
 }
 
+/** A row with its guards compiled once into one test (the same meaning as `holds` over `when`). */
+interface Candidate {
+  from: WtpState;
+  on: WtpEventType;
+  row: Row;
+  test: (tx: Tx, ev: WtpEvent, now: number) => boolean;
+}
+
+function compileGuards(when: readonly GuardRef[]): Candidate['test'] {
+  const tests = when.map((g): Candidate['test'] => {
+    if (!g.startsWith('!')) return GUARDS[g as GuardName];
+    const f: Candidate['test'] = GUARDS[g.slice(1) as GuardName];
+    return (tx, ev, now) => !f(tx, ev, now);
+  });
+  return (tx, ev, now) => {
+    for (const t of tests) if (!t(tx, ev, now)) return false;
+    return true;
+  };
+}
+
+/** What `step` looks up: the candidate rows by state, then event. */
+const CANDIDATES = nestRows(ROWS.map((row): Candidate => ({ from: row.from, on: row.on, row, test: compileGuards(row.when) })));
+const NO_CANDIDATES: readonly Candidate[] = [];
+
 /** The rows whose guards all hold; `step` requires exactly one. */
 export function matchingRows(tx: Tx, ev: WtpEvent, now: number): Row[] {
   return rowsFor(tx.state, ev.type).filter((r) => r.when.every((g) => holds(g, tx, ev, now)));
@@ -460,7 +484,7 @@ export function newTx(peer: Peer, invoke: Invoke, limits: Limits): Tx {
 
 /** Pure: the next transaction record and the actions, for one event at time `now`. */
 export function step(tx: Tx, ev: WtpEvent, now: number): StepResult {
-  const r = selectRow('WTP', tx.state, ev.type, rowsFor(tx.state, ev.type), (row) => row.when.every((g) => holds(g, tx, ev, now)));
+  const r = selectRow('WTP', tx.state, ev.type, CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES, (c) => c.test(tx, ev, now)).row;
   const d: Draft = { ...tx, timers: r.to === tx.state ? { ...tx.timers } : {} };
   const actions: MachineAction[] = [];
   for (const op of r.do) apply(op, d, ev, now, actions);
