@@ -77,4 +77,7 @@ module.exports = {
   get wtpReport() {
     return /** @type {typeof import('../../src/edge/wtp-report')} */ (load('edge/wtp-report'));
   },
+  get upstream() {
+    return /** @type {typeof import('../../src/bridge/upstream')} */ (load('bridge/upstream'));
+  },
 };
