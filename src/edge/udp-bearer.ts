@@ -131,7 +131,7 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     this.outBytes.get(role)?.inc(buf.length);
     // no completion callback: a datagram that the kernel takes at once (the usual case) then
     // costs no SendWrap callback on the next tick; a failed send is dropped like a lost datagram
-    // (WTP retransmits, WAP-224 §7.14)
+    // (the WTP retransmission timers recover it, WAP-224 §9)
     sock.send(buf, peer.port, address);
   }
 
