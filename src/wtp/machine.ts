@@ -158,7 +158,7 @@ type Op =
   | { op: 'zero'; counter: Counter }
   | { op: 'holdOn' }
   | { op: 'cnf' }
-  | { op: 'abortInd'; reason: ProviderReason | 'event' }
+  | { op: 'indicateAbort'; reason: ProviderReason | 'event' }
   | { op: 'dup' }
   | { op: 'verification'; outcome: 'started' | 'ok' | 'failed' | 'timeout' }
   | { op: 'outcome'; outcome: Outcome }
@@ -186,7 +186,7 @@ const holdOn: Op = { op: 'holdOn' };
 /** TR-Result.cnf */
 const cnf: Op = { op: 'cnf' };
 /** TR-Abort.ind */
-const abortInd = (reason: ProviderReason | 'event'): Op => ({ op: 'abortInd', reason });
+const indicateAbort = (reason: ProviderReason | 'event'): Op => ({ op: 'indicateAbort', reason });
 const dup: Op = { op: 'dup' };
 const verification = (outcome: 'started' | 'ok' | 'failed' | 'timeout'): Op => ({ op: 'verification', outcome });
 const outcome = (o: Outcome): Op => ({ op: 'outcome', outcome: o });
@@ -286,7 +286,7 @@ const USER = ['TR-Invoke.res', 'TR-Result.req', 'TR-Abort.req'] as const;
 
 /** TR-Result.req rows shared by INVOKE_RESP_WAIT and RESULT_WAIT (class 2). */
 const resultReq = (from: WtpState, extra: GuardRef[]): Row[] => [
-  row(from, 'TR-Result.req', [...extra, '!resultOk'], [abort('provider', 'MESSAGETOOLARGE'), abortInd('MESSAGETOOLARGE'), outcome('toolarge')], 'LISTEN'),
+  row(from, 'TR-Result.req', [...extra, '!resultOk'], [abort('provider', 'MESSAGETOOLARGE'), indicateAbort('MESSAGETOOLARGE'), outcome('toolarge')], 'LISTEN'),
   row(from, 'TR-Result.req', [...extra, 'resultOk', 'verifyFirst'], [plan, ackTve(), verification('started'), start('R')], 'RESULT_RESP_WAIT'),
   row(from, 'TR-Result.req', [...extra, 'resultOk', '!verifyFirst'], [plan, sendGroup(), start('R')], 'RESULT_RESP_WAIT'),
 ];
@@ -343,12 +343,12 @@ export const ROWS: readonly Row[] = [
   ...resultReq('INVOKE_RESP_WAIT', ['tcl2']),
   ...ignore('INVOKE_RESP_WAIT', 'TR-Result.req', 'class 1 has no result', ['!tcl2']),
   row('INVOKE_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('INVOKE_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [indicateAbort('event'), outcome('aborted-peer')], 'LISTEN'),
   ...ignore('INVOKE_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
-  row('INVOKE_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), indicateAbort('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('INVOKE_RESP_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', 'aecLeft'], [inc('aec'), start('A')], 'INVOKE_RESP_WAIT'),
-  row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', '!aecLeft'], [abort('provider', 'NORESPONSE'), abortInd('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', '!aecLeft'], [abort('provider', 'NORESPONSE'), indicateAbort('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['!uack', 'tcl2'], [ack, holdOn], 'RESULT_WAIT'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['!uack', '!tcl2'], [ack, release, outcome('completed'), start('W')], 'WAIT_TIMEOUT'),
   ...ignore('INVOKE_RESP_WAIT', ['TimerTO_R', 'TimerTO_W', 'TimerTO_NACK'], 'not running in INVOKE_RESP_WAIT'),
@@ -362,9 +362,9 @@ export const ROWS: readonly Row[] = [
     row('RESULT_WAIT', on, ['!holdOnSent'], [dup], 'RESULT_WAIT'),
   ]),
   row('RESULT_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_WAIT', 'RcvAbort', ['!lateInvalidTid'], [indicateAbort('event'), outcome('aborted-peer')], 'LISTEN'),
   ...ignore('RESULT_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
-  row('RESULT_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
+  row('RESULT_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), indicateAbort('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   ...ignore('RESULT_WAIT', 'TR-Invoke.res', 'already acknowledged by the user'),
   ...ignore('RESULT_WAIT', ['TimerTO_R', 'TimerTO_W', 'TimerTO_NACK'], 'not running in RESULT_WAIT'),
@@ -378,16 +378,16 @@ export const ROWS: readonly Row[] = [
   ...ignore('RESULT_RESP_WAIT', 'RcvNegativeAck', 'nothing sent before verification', ['verifying']),
   row('RESULT_RESP_WAIT', 'TimerTO_R', ['rcrLeft', 'verifying'], [inc('rcr'), ackTve(true), start('R')], 'RESULT_RESP_WAIT'),
   row('RESULT_RESP_WAIT', 'TimerTO_R', ['rcrLeft', '!verifying'], [inc('rcr'), sendGroup(true), start('R')], 'RESULT_RESP_WAIT'),
-  row('RESULT_RESP_WAIT', 'TimerTO_R', ['!rcrLeft'], [abort('provider', 'NORESPONSE'), abortInd('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'TimerTO_R', ['!rcrLeft'], [abort('provider', 'NORESPONSE'), indicateAbort('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
   ...each(INVOKES, (on) => [
     row('RESULT_RESP_WAIT', on, ['canReplay', '!verifying'], [dup, sendGroup(true)], 'RESULT_RESP_WAIT'),
     row('RESULT_RESP_WAIT', on, ['canReplay', 'verifying'], [dup, ackTve(true)], 'RESULT_RESP_WAIT'),
     row('RESULT_RESP_WAIT', on, ['!canReplay'], [dup], 'RESULT_RESP_WAIT'),
   ]),
   row('RESULT_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [indicateAbort('event'), outcome('aborted-peer')], 'LISTEN'),
   ...ignore('RESULT_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
-  row('RESULT_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), indicateAbort('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_RESP_WAIT', ['TR-Invoke.res', 'TR-Result.req'], 'the result is already on its way'),
   ...ignore('RESULT_RESP_WAIT', ['TimerTO_A', 'TimerTO_W', 'TimerTO_NACK'], 'not running in RESULT_RESP_WAIT'),
 
@@ -639,7 +639,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     case 'cnf':
       actions.push({ kind: 'TR-Result.cnf' });
       return;
-    case 'abortInd':
+    case 'indicateAbort':
       actions.push({ kind: 'TR-Abort.ind', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
       return;
     case 'dup':
