@@ -308,6 +308,19 @@ const profileTable = (t, n = 12) => [
   '',
 ];
 
+/** The line in RESULTS.md after which everything was written by hand and is kept on a rewrite. */
+const HAND_MARK = '<!-- Everything below this line was recorded by hand; `npm run bench` (bench/run.js) keeps it when it rewrites the sections above. -->';
+
+/** The hand-recorded tail of the current RESULTS.md (from HAND_MARK on), or the mark alone. */
+function handRecorded(file) {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {}
+  const i = text.indexOf(HAND_MARK);
+  return `\n${i >= 0 ? text.slice(i) : `${HAND_MARK}\n`}`;
+}
+
 function renderMarkdown(all, machine) {
   const runs = all.runs;
   const L2 = [];
@@ -458,7 +471,7 @@ async function main() {
   for (const x of t) console.log(`  ${x.verdict.padEnd(12)} ${x.target}: ${x.measured.replace(/\*\*/g, '')} (goal ${x.goal})${x.note ? `  [${x.note}]` : ''}`);
   if (write) {
     fs.writeFileSync(jsonFile, `${JSON.stringify(all, null, 1)}\n`);
-    fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), renderMarkdown(all, machine));
+    fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), renderMarkdown(all, machine) + handRecorded(path.join(BENCH, 'RESULTS.md')));
     console.log(`\nwrote ${rel(path.join(BENCH, 'RESULTS.md'))} and ${rel(jsonFile)}`);
   }
   const failed = chosen.filter((n) => all.runs[n].exit !== undefined && all.runs[n].exit !== 0);
@@ -473,4 +486,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { parseWsp, parseProxy, targets, renderMarkdown };
+module.exports = { parseWsp, parseProxy, targets, renderMarkdown, handRecorded, HAND_MARK };

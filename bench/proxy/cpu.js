@@ -10,16 +10,19 @@
 // less. req/s is printed beside it.
 //
 // Usage: npm run build && node bench/proxy/cpu.js [--duration 5] [--connections 32] [--threads 2] [--rounds 3]
+//        [--workers 1,2] [--sizes 300k,small] [--skip-nginx] [--cpu-prof DIR (wapgw under node --cpu-prof)]
+//        [--floor: also bench/proxy/floor.js, the least a Node relay spends, with 1 worker]
 // Needs wrk, nginx and (for --workers 2) redis-server.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 const { args, cpuMs, spawnGateway, sleep, emitResult } = require('../lib/common');
+const PB = require('../lib/proxy-bench');
+const { freePort, waitPort } = PB;
 
-const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'] });
+const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '', floor: false });
 for (const bin of ['wrk', 'nginx', 'redis-server']) {
   try {
     execFileSync('which', [bin], { stdio: 'ignore' });
@@ -36,88 +39,9 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
-      s.close(() => resolve(p));
-    });
-  });
-
-async function waitPort(port, ms = 5000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        r(true);
-      });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} never opened`);
-    await sleep(50);
-  }
-}
-
-const temps = (prefix) => ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((d) => `  ${d}_temp_path ${prefix}/${d};`).join('\n');
-
-function nginxOrigin(prefix, port, root) {
-  return `worker_processes 1;
-daemon off;
-master_process off;
-error_log ${prefix}/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-${temps(prefix)}
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; root ${root}; location / { default_type application/vnd.wap.mms-message; } }
-}
-`;
-}
-
-// the proxy nginx: the job our proxy does (source -> MSISDN map, 403 when unknown, identity headers, keep-alive upstream)
-function nginxProxy(prefix, port, originPort, workers) {
-  return `worker_processes ${workers};
-daemon off;
-master_process ${workers > 1 ? 'on' : 'off'};
-error_log ${prefix}/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-${temps(prefix)}
-  keepalive_requests 1000000;
-  map $remote_addr $msisdn { default ""; 127.0.0.1 "31611111111"; }
-  map $remote_addr $imsi { default ""; 127.0.0.1 "204080000000001"; }
-  upstream mmsc { server 127.0.0.1:${originPort}; keepalive 128; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      if ($msisdn = "") { return 403; }
-      proxy_pass http://mmsc;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host 127.0.0.1:${originPort};
-      proxy_set_header X-WAP-Network-Client-IP $remote_addr;
-      proxy_set_header X-WAP-Network-Client-MSISDN $msisdn;
-      proxy_set_header X-MSISDN $msisdn;
-      proxy_set_header X-IMSI $imsi;
-    }
-  }
-}
-`;
-}
-
+/** @param {(prefix: string) => string} conf */
 function startNginx(conf) {
-  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ngx-'));
-  const file = path.join(prefix, 'nginx.conf');
-  fs.writeFileSync(file, conf(prefix));
-  const c = spawn('nginx', ['-p', prefix, '-c', file, '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+  const c = PB.startNginx(conf);
   children.push(c);
   return c;
 }
@@ -131,18 +55,7 @@ const childPids = (pid) => {
 };
 const cpuOf = (pids) => pids.reduce((s, p) => s + cpuMs(p), 0);
 
-function wrk(port, target) {
-  const out = execFileSync(
-    'wrk',
-    ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.duration}s`, '-s', path.join(here, 'absolute.lua'), `http://127.0.0.1:${port}/`],
-    { env: { ...process.env, TARGET: target }, encoding: 'utf8' },
-  );
-  return {
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-  };
-}
+const wrk = (port, target) => PB.wrk({ port, target, threads: o.threads, connections: o.connections, duration: o.duration });
 
 /** One measured wrk run: requests, req/s and CPU ms of `pids` per request. */
 function measure(port, target, pids) {
@@ -157,7 +70,7 @@ function measure(port, target, pids) {
   fs.writeFileSync(path.join(root, '300k'), Buffer.alloc(300 * 1024, 0x61));
   fs.writeFileSync(path.join(root, 'small'), Buffer.alloc(128, 0x62));
   const originPort = await freePort();
-  startNginx((p) => nginxOrigin(p, originPort, root));
+  startNginx((p) => PB.nginxStaticOrigin(p, originPort, root));
   await waitPort(originPort);
 
   // the Redis store for --workers (each worker a process; the static file binds 127.0.0.1 in every one)
@@ -184,27 +97,38 @@ function measure(port, target, pids) {
       log: { level: 'info', accessLog: false }, // nginx: access_log off too
     };
     fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg));
-    const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000 });
+    const nodeArgs = o.cpuProf ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${path.resolve(o.cpuProf)}`] : undefined;
+    const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000, ...(nodeArgs ? { nodeArgs } : {}) });
     children.push(gw.child);
     await waitPort(ourPort);
     const ourPids = [gw.child.pid, ...childPids(gw.child.pid)];
     const ngxPort = await freePort();
-    const ngx = startNginx((p) => nginxProxy(p, ngxPort, originPort, workers));
+    const ngx = startNginx((p) => PB.nginxMmsProxy(p, ngxPort, originPort, workers));
     await waitPort(ngxPort);
     await sleep(200);
     const ngxPids = [ngx.pid, ...childPids(ngx.pid)];
-    for (const size of ['300k', 'small']) {
+    // the Node floor (bench/proxy/floor.js), one process: only beside one wapgw process
+    let floor;
+    if (o.floor && workers === 1) {
+      const floorPort = await freePort();
+      const child = spawn(process.execPath, [path.join(here, 'floor.js'), String(floorPort), String(originPort)], { stdio: 'ignore' });
+      children.push(child);
+      await waitPort(floorPort);
+      floor = { port: floorPort, child };
+    }
+    for (const size of o.sizes) {
       const target = `http://127.0.0.1:${originPort}/${size}`;
-      for (const port of [ourPort, ngxPort]) wrk(port, target); // warm-up (JIT, keep-alive pools)
-      /** @type {{ wapgw: ReturnType<typeof measure>[], nginx: ReturnType<typeof measure>[] }} */
-      const runs = { wapgw: [], nginx: [] };
+      for (const port of [ourPort, ...(o.skipNginx ? [] : [ngxPort]), ...(floor ? [floor.port] : [])]) wrk(port, target); // warm-up (JIT, keep-alive pools)
+      /** @type {{ wapgw: ReturnType<typeof measure>[], nginx: ReturnType<typeof measure>[], floor: ReturnType<typeof measure>[] }} */
+      const runs = { wapgw: [], nginx: [], floor: [] };
       for (let i = 0; i < o.rounds; i++) {
         runs.wapgw.push(measure(ourPort, target, ourPids));
-        runs.nginx.push(measure(ngxPort, target, ngxPids));
+        if (!o.skipNginx) runs.nginx.push(measure(ngxPort, target, ngxPids));
+        if (floor) runs.floor.push(measure(floor.port, target, [floor.child.pid]));
       }
       const med = (xs, k) => [...xs].sort((a, b) => a[k] - b[k])[Math.floor(xs.length / 2)][k];
       const ours = { cpu: med(runs.wapgw, 'cpuUsPerReq'), rps: med(runs.wapgw, 'rps') };
-      const theirs = { cpu: med(runs.nginx, 'cpuUsPerReq'), rps: med(runs.nginx, 'rps') };
+      const theirs = o.skipNginx ? { cpu: NaN, rps: NaN } : { cpu: med(runs.nginx, 'cpuUsPerReq'), rps: med(runs.nginx, 'rps') };
       const r = {
         workers,
         size,
@@ -215,17 +139,20 @@ function measure(port, target, pids) {
         nginxRps: Math.round(theirs.rps),
         rpsRatio: Number((ours.rps / theirs.rps).toFixed(2)),
         non2xx: runs.wapgw.reduce((s, x) => s + x.non2xx, 0) + runs.nginx.reduce((s, x) => s + x.non2xx, 0),
+        ...(floor ? { floorCpuUsPerReq: Number(med(runs.floor, 'cpuUsPerReq').toFixed(1)), floorRps: Math.round(med(runs.floor, 'rps')) } : {}),
       };
       results.push(r);
       console.log(
         `workers ${workers} ${size.padEnd(5)} CPU/req wapgw ${r.wapgwCpuUsPerReq} us, nginx ${r.nginxCpuUsPerReq} us -> nginx/ours ${r.cpuRatio}x` +
           ` | req/s wapgw ${r.wapgwRps}, nginx ${r.nginxRps} -> ${r.rpsRatio}x` +
           `  (rounds CPU us/req: ${runs.wapgw.map((x) => x.cpuUsPerReq.toFixed(0)).join(',')} vs ${runs.nginx.map((x) => x.cpuUsPerReq.toFixed(0)).join(',')})` +
-          (r.non2xx ? `  NON-2xx: ${r.non2xx}` : ''),
+          (r.non2xx ? `  NON-2xx: ${r.non2xx}` : '') +
+          (floor ? `\n  Node floor (bench/proxy/floor.js): CPU/req ${r.floorCpuUsPerReq} us, req/s ${r.floorRps}` : ''),
       );
     }
     gw.child.kill('SIGTERM');
     ngx.kill('SIGTERM');
+    floor?.child.kill('SIGTERM');
     await sleep(500);
   }
   emitResult({ bench: 'proxy-cpu', load, results });

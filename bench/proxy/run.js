@@ -8,11 +8,13 @@
 // the same machine noise; the median round is reported with the ratio ours/nginx.
 // Needs wrk and nginx (nginx-light). On a small machine wrk, the origin and the proxy share CPUs.
 'use strict';
+const PB = require('../lib/proxy-bench');
+const { freePort, waitPort } = PB;
+const { cpuMs } = require('../lib/common');
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,14 +39,6 @@ if (!fs.existsSync(require('../lib/wapgw').CLI)) {
   process.exit(1);
 }
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = /** @type {import('node:net').AddressInfo} */ (s.address()).port;
-      s.close(() => resolve(p));
-    });
-  });
-
 const children = [];
 function start(cmd, args, readyRe) {
   return new Promise((resolve, reject) => {
@@ -66,99 +60,12 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-function waitPort(port, ms = 5000) {
-  const until = Date.now() + ms;
-  /** @type {Promise<void>} */
-  const opened = new Promise((resolve, reject) => {
-    const tryOnce = () => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => (Date.now() > until ? reject(new Error(`port ${port} never opened`)) : setTimeout(tryOnce, 50)));
-    };
-    tryOnce();
-  });
-  return opened;
-}
-
-function nginxConf(prefix, port, originPort) {
-  return `
-worker_processes 1;
-daemon off;
-master_process off;
-error_log ${prefix}/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log /dev/null;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  client_max_body_size 1m;
-  map $remote_addr $msisdn {
-    default "";
-    127.0.0.1 "31611111111";
-  }
-  map $remote_addr $imsi {
-    default "";
-    127.0.0.1 "204080000000001";
-  }
-  upstream mmsc {
-    server 127.0.0.1:${originPort};
-    keepalive 128;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      if ($msisdn = "") { return 403; }
-      proxy_pass http://mmsc;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host 127.0.0.1:${originPort};
-      proxy_set_header X-WAP-Network-Client-IP $remote_addr;
-      proxy_set_header X-WAP-Network-Client-MSISDN $msisdn;
-      proxy_set_header X-MSISDN $msisdn;
-      proxy_set_header X-IMSI $imsi;
-    }
-  }
-}
-`;
-}
-
-/** utime+stime of a process in ms (/proc/PID/stat fields 14 and 15, in clock ticks). */
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-function cpuMs(pid) {
-  if (pid === undefined) return NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
-
 function wrk(port, target, pid) {
   const cpu0 = cpuMs(pid);
-  const out = execFileSync(
-    'wrk',
-    ['-t', String(threads), '-c', String(connections), '-d', `${duration}s`, '-s', path.join(here, 'absolute.lua'), `http://127.0.0.1:${port}/`],
-    { env: { ...process.env, TARGET: target }, encoding: 'utf8' },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const t = /Transfer\/sec:\s+([\d.]+)([KMG]?B)/.exec(out);
-  const mult = { B: 1 / 1048576, KB: 1 / 1024, MB: 1, GB: 1024 };
-  const mbs = t ? Number(t[1]) * mult[t[2]] : 0;
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors:.*/.exec(out)?.[0] ?? '';
-  const lat = /Latency\s+(\S+)/.exec(out)?.[1] ?? '?';
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const r = PB.wrk({ port, target, threads, connections, duration });
   // the server process's CPU per request (µs): the judge on a shared machine, not req/s
-  const cpuUs = requests > 0 ? ((cpuMs(pid) - cpu0) * 1000) / requests : NaN;
-  return { rps, mbs, non2xx, errors, lat, cpuUs };
+  const cpuUs = r.requests > 0 ? ((cpuMs(pid) - cpu0) * 1000) / r.requests : NaN;
+  return { ...r, cpuUs };
 }
 
 (async () => {
@@ -168,7 +75,7 @@ function wrk(port, target, pid) {
   const oursChild = await start('node', [path.join(here, 'proxy-child.js'), String(oursPort), String(originPort)], /ready/);
   const nginxPort = await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-nginx-'));
-  fs.writeFileSync(path.join(prefix, 'nginx.conf'), nginxConf(prefix, nginxPort, originPort));
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), PB.nginxMmsProxy(prefix, nginxPort, originPort));
   const ng = spawn('nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
   children.push(ng);
   await waitPort(nginxPort);

@@ -15,6 +15,9 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'proxy-authenticate',
 ]);
 
+/** The Connection option by which an HTTP/1.0 peer asks to keep the connection open (RFC 9112 §9.3). */
+export const KEEP_ALIVE_OPTION = 'keep-alive';
+
 /** Header fields as they came off the wire: [name, value] pairs, any letter case, names may repeat. */
 export type HeaderList = Array<[name: string, value: string]>;
 

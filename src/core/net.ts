@@ -104,11 +104,18 @@ export class NetworkList {
     }
     this.cidrs = out;
   }
+  /** Answers for recent sources (a phone sends many requests from one address); bounded, emptied when full. */
+  private readonly memo = new Map<string, boolean>();
   contains(ip: string): boolean {
+    let yes = this.memo.get(ip);
+    if (yes !== undefined) return yes;
     const a = parseAddress(ip);
-    if (!a) return false;
-    return this.cidrs.some((c) => inCidr(a, c));
+    yes = a !== null && this.cidrs.some((c) => inCidr(a, c));
+    if (this.memo.size >= NetworkList.MEMO_MAX) this.memo.clear();
+    this.memo.set(ip, yes);
+    return yes;
   }
+  static readonly MEMO_MAX = 4096;
 }
 
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';

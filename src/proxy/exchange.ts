@@ -7,9 +7,9 @@
  *                one Host, RFC 9112 §3.2) and a Content-Length over proxy.maxBodyBytes.
  *                A refusal is answered here and nothing goes upstream.
  *   2. forward   headers rebuilt (hop-by-hop dropped, RFC 9110 §7.6.1; identity headers; Host of
- *                the target, RFC 9112 §3.2.2; Via appended), the body streamed through a byte
- *                counter, and the upstream deadline (mmsc.timeoutMs) armed once the phone's
- *                body has ended.
+ *                the target, RFC 9112 §3.2.2; Via appended) and sent on a keep-alive connection
+ *                to the MMSC (./upstream.ts), the body streamed through a byte counter, and the
+ *                upstream deadline (mmsc.timeoutMs) armed once the phone's body has ended.
  *   3. relay     the MMSC's status and end-to-end headers, then its body streamed to the phone.
  *      or fail   we answer ourselves: 413 (body over the maximum while streaming), 502 (upstream
  *                error), 504 (deadline); whatever the upstream does later is ignored.
@@ -19,8 +19,6 @@
  */
 import http from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import { urlToHttpOptions } from 'node:url';
-import type httpProxy from 'http-proxy';
 import type { Config } from '../config/schema';
 import { HOP_BY_HOP } from '../core/http';
 import type { Logger } from '../core/logger';
@@ -30,6 +28,8 @@ import type { Subscriber } from '../subscribers/types';
 import { peekMms, type MmsPeek } from './mms-peek';
 import type { TraceIds } from '../core/trace-id';
 import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
+import type { ResponseHead } from './http1';
+import type { BodyFraming, UpstreamHandler, UpstreamOrigin, UpstreamPool, UpstreamRequest } from './upstream';
 
 export type RefusalReason =
   | PolicyRefusal
@@ -56,10 +56,8 @@ export interface ExchangeContext {
   readonly policy: Policy;
   readonly metrics: Metrics;
   readonly log: Logger;
-  readonly proxy: httpProxy;
-  agentFor(protocol: string): http.Agent;
-  /** The http-proxy target for an allowed origin (parsed once per origin). */
-  targetFor(origin: string): ProxyTarget;
+  /** The connection pool toward an allowed origin (made once per origin). */
+  upstreamFor(origin: string): UpstreamPool;
   observeLatency(seconds: number): void;
   /** Counts one upstream outcome (an HTTP status, `timeout` or `error`). */
   countResponse(status: string): void;
@@ -77,14 +75,29 @@ const isMms = (ct: string | string[] | undefined): boolean => typeof ct === 'str
 const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
 
 /** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
-function connectionListed(raw: readonly string[]): Set<string> {
-  const out = new Set<string>();
+const NONE_LISTED: ReadonlySet<string> = new Set();
+function connectionListed(raw: readonly string[]): ReadonlySet<string> {
+  let out: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] ?? '').toLowerCase() !== 'connection') continue;
+    if ((raw[i] as string).length !== 10 || (raw[i] as string).toLowerCase() !== 'connection') continue;
+    out ??= new Set<string>();
     for (const tok of (raw[i + 1] ?? '').split(',')) {
       const t = tok.trim().toLowerCase();
       if (t) out.add(t);
     }
+  }
+  return out ?? NONE_LISTED;
+}
+
+/** rawHeaders of a response -> a flat [name, value, ...] list without hop-by-hop fields, for writeHead. */
+function endToEndFlat(raw: readonly string[]): string[] {
+  const listed = connectionListed(raw);
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    const k = n.toLowerCase();
+    if (HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    out.push(n, raw[i + 1] as string);
   }
   return out;
 }
@@ -102,28 +115,18 @@ function endToEnd(raw: readonly string[], request: boolean): Array<[string, stri
   return out;
 }
 
-/** Pairs -> a Node header object; repeated names become arrays (sent as separate lines). */
-function toHeaderObject(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
-  const o: Record<string, string | string[]> = {};
-  for (const [n, v] of pairs) {
-    const k = n.toLowerCase();
-    const prev = o[k];
-    if (prev === undefined) o[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else o[k] = [prev, v];
-  }
-  return o;
+/** The first value of a field in a flat [name, value, ...] list. */
+function headerValue(raw: readonly string[], lower: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === lower.length && (raw[i] as string).toLowerCase() === lower) return raw[i + 1];
+  return undefined;
 }
 
-/** An http-proxy target given as fields (host, port, protocol), not as a URL to parse. */
-export type ProxyTarget = Exclude<httpProxy.ProxyTarget, httpProxy.ProxyTargetUrl>;
-
-/** The http-proxy target for an origin (`scheme://host[:port]`), without the deprecated url.parse. */
-export function proxyTarget(origin: string): ProxyTarget {
-  const o = urlToHttpOptions(new URL(origin));
-  const protocol = o.protocol ?? 'http:';
-  const host = o.hostname ?? '';
-  return { protocol, host, hostname: host, port: Number(o.port ?? (protocol === 'https:' ? 443 : 80)) };
+/** Where an origin (`scheme://host[:port]`) is: IPv6 literals without their brackets. */
+export function upstreamOrigin(origin: string): UpstreamOrigin {
+  const u = new URL(origin);
+  const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { protocol, host, port: u.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(u.port) };
 }
 
 /** Counts request body bytes (peeking at the first chunk of an MMS body) and stops past the maximum. */
@@ -155,13 +158,7 @@ class BodyCounter extends Transform {
   }
 }
 
-const EXCHANGE = Symbol('wapgw.proxy.exchange');
-type TaggedRequest = http.IncomingMessage & { [EXCHANGE]?: Exchange };
-
-/** The exchange a request belongs to (http-proxy's events hand us the request, not the exchange). */
-export const exchangeOf = (req: http.IncomingMessage): Exchange | undefined => (req as TaggedRequest)[EXCHANGE];
-
-export class Exchange {
+export class Exchange implements UpstreamHandler {
   private phase: Phase = 'checking';
   private readonly start: number;
   private readonly method: string;
@@ -173,8 +170,10 @@ export class Exchange {
   private upstreamError: string | undefined;
   private mmsReply: MmsPeek | undefined;
   private replyHead: Buffer | undefined;
+  /** The reply is MMS and someone (access log, usage records) wants its first octets. */
+  private peekReply = false;
   private traceId: string | undefined;
-  private proxyReq: http.ClientRequest | undefined;
+  private up: UpstreamRequest | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -188,7 +187,6 @@ export class Exchange {
     this.start = now;
     this.method = req.method ?? '';
     this.url = req.url ?? '';
-    (req as TaggedRequest)[EXCHANGE] = this;
   }
 
   /** Steps 1 and 2. `expectContinue`: the phone sent `Expect: 100-continue`; 100 goes out only once every check passed. */
@@ -260,79 +258,76 @@ export class Exchange {
     const u = target.url;
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
     const cl = req.headers['content-length'];
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || (cl !== undefined && cl !== '0');
+    const framing: BodyFraming = !hasBody ? 'none' : chunked ? 'chunked' : 'length';
     const peekBody = hasBody && (ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(req.headers['content-type']);
-    const headers = toHeaderObject(ctx.policy.identify(endToEnd(req.rawHeaders, true), this.src, this.subscriber, Date.now()));
-    if (ctx.traces) this.traceId = ctx.traces.applyToObject(headers);
-    headers.host = u.host;
-    const via = `${req.httpVersion} wapgw`;
-    const prevVia = headers.via;
-    headers.via = prevVia === undefined ? via : `${Array.isArray(prevVia) ? prevVia.join(', ') : prevVia}, ${via}`;
-    req.headers = headers as http.IncomingHttpHeaders;
-    // the WHATWG-normalised path and query we checked; note that http-proxy's urlJoin collapses
-    // runs of `/` in the path (`/a//b` -> `/a/b`), harmless for MM1 URLs
-    req.url = u.pathname + u.search;
-
+    const headers = ctx.policy.identify(endToEnd(req.rawHeaders, true), this.src, this.subscriber, Date.now());
+    if (ctx.traces) this.traceId = ctx.traces.applyToList(headers);
+    headers.push(['Host', u.host]);
+    // Via is a list (RFC 9110 §7.6.3): one more field line is the same as one more member
+    headers.push(['Via', `${req.httpVersion} wapgw`]);
+    if (expectContinue) res.writeContinue();
+    try {
+      // the WHATWG-normalised path and query we checked
+      this.up = ctx.upstreamFor(target.origin).request(this.method, u.pathname + u.search, headers, framing, this);
+    } catch (e) {
+      this.failed(e as NodeJS.ErrnoException);
+      return;
+    }
     if (hasBody) {
       this.body = new BodyCounter(ctx.config.proxy.maxBodyBytes, () => this.bodyTooLarge(), peekBody);
-      req.pipe(this.body);
+      req.pipe(this.body).pipe(this.up.bodyWriter());
     }
     // mmsc.timeoutMs counts from the end of the phone's body (a slow uplink is bounded by
     // proxy.requestTimeoutMs instead) to the MMSC's response headers
-    if (req.readableEnded) this.armDeadline();
+    if (req.readableEnded || !hasBody) this.armDeadline();
     else req.once('end', () => this.armDeadline());
-    if (expectContinue) res.writeContinue();
-    ctx.proxy.web(
-      req,
-      res,
-      { target: ctx.targetFor(target.origin), agent: ctx.agentFor(u.protocol), ...(this.body ? { buffer: this.body } : {}), changeOrigin: false },
-      (err: NodeJS.ErrnoException) => this.failed(err),
-    );
   }
 
   private armDeadline(): void {
     if (this.phase === 'forwarding') this.timer = setTimeout(() => this.timedOut(), this.ctx.config.mmsc.timeoutMs);
   }
 
-  /** http-proxy made the upstream request (the agent may hand out a socket later). */
-  upstreamRequest(proxyReq: http.ClientRequest): void {
-    this.proxyReq = proxyReq;
-    // already answered (413, 504) before the agent handed out a socket: send nothing
-    if (this.phase === 'answered') proxyReq.destroy();
-  }
-
   // ---- 3. relay, or fail ---------------------------------------------------------------------
 
-  upstreamResponse(proxyRes: http.IncomingMessage): void {
+  upstreamHead(head: ResponseHead): void {
     const { res, ctx } = this;
-    if (this.phase !== 'forwarding') {
-      proxyRes.resume();
-      return;
-    }
+    if (this.phase !== 'forwarding') return;
     this.phase = 'relaying';
     clearTimeout(this.timer);
     ctx.observeLatency((this.clockNow() - this.start) / 1000);
-    const status = proxyRes.statusCode ?? 502;
-    ctx.countResponse(String(status));
+    ctx.countResponse(String(head.status));
     // a stalled body after the headers: give up after mmsc.timeoutMs of silence
-    this.proxyReq?.setTimeout(ctx.config.mmsc.timeoutMs, () => {
+    this.up?.setTimeout(ctx.config.mmsc.timeoutMs, () => {
       this.upstreamError = 'body-timeout';
-      this.proxyReq?.destroy();
+      this.up?.abort();
+      res.destroy();
     });
-    res.writeHead(status, proxyRes.statusMessage, toHeaderObject(endToEnd(proxyRes.rawHeaders, false)));
-    if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(proxyRes.headers['content-type'])) {
-      proxyRes.once('data', (c: Buffer) => {
-        this.mmsReply = peekMms(c) ?? undefined;
-        this.replyHead = c.subarray(0, MMS_HEAD_OCTETS);
-      });
+    res.writeHead(head.status, head.reason, endToEndFlat(head.rawHeaders));
+    if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(headerValue(head.rawHeaders, 'content-type'))) this.peekReply = true;
+  }
+
+  upstreamData(chunk: Buffer): boolean {
+    if (this.phase !== 'relaying') return true;
+    if (this.peekReply) {
+      this.peekReply = false;
+      this.mmsReply = peekMms(chunk) ?? undefined;
+      this.replyHead = Buffer.from(chunk.subarray(0, MMS_HEAD_OCTETS));
     }
-    proxyRes.on('data', (c: Buffer) => (this.bytesOut += c.length));
-    proxyRes.on('error', () => res.destroy());
-    proxyRes.on('aborted', () => res.destroy());
-    proxyRes.on('close', () => {
-      if (!proxyRes.complete) res.destroy();
-    });
-    proxyRes.pipe(res);
+    this.bytesOut += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', () => this.up?.resume());
+    return false;
+  }
+
+  upstreamEnd(): void {
+    if (this.phase === 'relaying') this.res.end();
+  }
+
+  /** The upstream request failed (refused, reset, unreachable, or a response we cannot frame). */
+  upstreamFailed(err: NodeJS.ErrnoException): void {
+    this.failed(err);
   }
 
   /** mmsc.timeoutMs passed after the phone's body without the MMSC's response headers: 504. */
@@ -341,14 +336,14 @@ export class Exchange {
     this.upstreamError = 'timeout';
     this.ctx.countResponse('timeout');
     this.answer(504, 'upstream timeout', true);
-    this.proxyReq?.destroy();
+    this.up?.abort();
   }
 
-  /** http-proxy's error callback: the upstream request failed (refused, reset, unreachable). */
   private failed(err: NodeJS.ErrnoException): void {
     clearTimeout(this.timer);
     if (this.phase === 'answered') return;
     if (this.phase === 'relaying' || this.res.destroyed || this.req.socket.destroyed) {
+      this.upstreamError ??= err.code ?? err.message;
       this.res.destroy();
       return;
     }
@@ -363,7 +358,7 @@ export class Exchange {
     clearTimeout(this.timer);
     this.refusal = 'body-too-large';
     this.ctx.metrics.proxyRefusals.inc({ reason: 'body-too-large' });
-    this.proxyReq?.destroy();
+    this.up?.abort();
     if (this.phase === 'relaying') {
       this.res.destroy();
       return;
@@ -404,6 +399,8 @@ export class Exchange {
   finish(): void {
     const { res, ctx } = this;
     clearTimeout(this.timer);
+    // the phone went away before the MMSC's response was through: it goes nowhere
+    this.up?.abort();
     const status = res.headersSent ? res.statusCode : 0;
     ctx.countRequest(ctx.policy.allows(this.method) ? this.method : 'other', status === 0 ? 'aborted' : String(status));
     if (ctx.usage) ctx.usage.exchange(this.usage(status, this.clockNow() - this.start));

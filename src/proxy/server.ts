@@ -1,7 +1,7 @@
 /**
  * The HTTP MMS proxy: the `proxy:port` of the phones' MMS APN (Android sends
- * absolute-form requests through it, RFC 9112 §3.2.2). Built on `http-proxy` for the streaming
- * core, with keep-alive agents toward the MMSC and Node's keep-alive toward phones.
+ * absolute-form requests through it, RFC 9112 §3.2.2). Node's HTTP server toward the phones (with
+ * keep-alive), our own keep-alive connection pools toward the MMSC (./upstream.ts).
  *
  * Per connection: at most proxy.maxConnections open, and proxy.maxConnectionsPerSource from one
  * source (IPv6: one /64); one over is closed on accept and counted.
@@ -25,9 +25,7 @@
  * of the request (`mmsIn`) and the reply (`mmsOut`), peeked from their first bytes).
  */
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import httpProxy from 'http-proxy';
 import type { Component, Listening } from '../core/component';
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
@@ -37,7 +35,8 @@ import { listenHttp } from '../ops/http-server';
 import type { Metrics } from '../ops/metrics';
 import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
-import { Exchange, exchangeOf, proxyTarget, type ExchangeContext, type ProxyTarget, type RefusalReason } from './exchange';
+import { Exchange, upstreamOrigin, type ExchangeContext, type RefusalReason } from './exchange';
+import { UpstreamPool } from './upstream';
 import { TraceIds } from '../core/trace-id';
 import type { UsageSink } from '../ops/usage-records';
 
@@ -79,12 +78,10 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
   /** Open connections per source key (an IPv4 address or an IPv6 /64); at most maxConnections entries. */
   private readonly connectionsBySource = new Map<string, number>();
   private openConnections = 0;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
-  readonly proxy: httpProxy;
   private readonly server: http.Server;
   private listening = false;
-  private readonly targets = new Map<string, ProxyTarget>();
+  /** One connection pool per allowed origin (the origins are few and fixed by config). */
+  private readonly pools = new Map<string, UpstreamPool>();
   /** prom-client hashes the label object on every inc/observe; the per-request series are few, so keep their children. */
   private readonly latencySeries: { observe(v: number): void };
   private readonly responseSeries = new Map<string, { inc(): void }>();
@@ -100,26 +97,6 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
     this.policy = new Policy({ bearer: 'http', config, subscribers: deps.subscribers });
     this.usage = deps.usage;
     this.traces = config.trace.enabled ? new TraceIds(config.trace.header) : undefined;
-    const agentOpts = {
-      keepAlive: true,
-      maxSockets: config.mmsc.connections,
-      maxFreeSockets: config.mmsc.connections,
-      scheduling: 'lifo' as const,
-      // the upstream socket's buffer size is also the response stream's (IncomingMessage takes it)
-      highWaterMark: 256 * 1024,
-    };
-    this.httpAgent = new http.Agent(agentOpts);
-    this.httpsAgent = new https.Agent(agentOpts);
-
-    this.proxy = httpProxy.createProxyServer({ xfwd: false, selfHandleResponse: true, ws: false });
-    this.proxy.on('proxyReq', (proxyReq, req) => exchangeOf(req)?.upstreamRequest(proxyReq));
-    this.proxy.on('proxyRes', (proxyRes, req) => {
-      const ex = exchangeOf(req);
-      if (ex) ex.upstreamResponse(proxyRes);
-      else proxyRes.resume();
-    });
-    this.proxy.on('error', (err) => this.log.warn({ err }, 'proxy error outside a request'));
-
     const p = config.proxy;
     this.server = http.createServer({
       maxHeaderSize: p.maxHeaderBytes,
@@ -165,9 +142,7 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
     clearTimeout(timer);
     this.server.closeAllConnections();
     await closed;
-    this.proxy.close();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    for (const pool of this.pools.values()) pool.close();
   }
 
   healthy(): boolean {
@@ -182,6 +157,8 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
       connections: this.openConnections,
       inFlight: this.inFlight,
       upstreams: this.policy.upstream.origins,
+      // keep-alive connections toward each origin used so far: open, idle, requests waiting for one
+      upstreamConnections: Object.fromEntries([...this.pools].map(([origin, pool]) => [origin, pool.stats])),
       rateLimitedSources: this.policy.rateLimitedSources,
     };
   }
@@ -207,15 +184,10 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
     ex.run(expectContinue);
   }
 
-  agentFor(protocol: string): http.Agent {
-    return protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-  }
-
-  /** http-proxy would parse a string target on every request; the allowed origins are few and fixed, so each is made once. */
-  targetFor(origin: string): ProxyTarget {
-    let t = this.targets.get(origin);
-    if (t === undefined) this.targets.set(origin, (t = proxyTarget(origin)));
-    return t;
+  upstreamFor(origin: string): UpstreamPool {
+    let pool = this.pools.get(origin);
+    if (pool === undefined) this.pools.set(origin, (pool = new UpstreamPool(upstreamOrigin(origin), this.config.mmsc.connections)));
+    return pool;
   }
 
   observeLatency(seconds: number): void {

@@ -4,6 +4,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
 
 const root = path.resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -105,4 +107,16 @@ t.test('parsers read the sub-benchmarks and targets get verdicts', async (t) => 
   t.same(v2.map((x: { verdict: string }) => x.verdict), ['FAIL', 'FAIL', 'NOT MEASURED', 'FAIL']);
   const md = run.renderMarkdown({ runs: { wsp: { result: wsp, command: 'node bench/wsp/run.js', at: 'now', loadBefore: [1], loadAfter: [1], seconds: 1, exit: 0 } } }, { nproc: 2, cpuModel: 'x', memoryMB: 1, kernel: 'k', node: 'v20', loadavg: [0.5, 0.5, 0.5] });
   t.match(md, /\| WSP load \(50 handsets x 5000 Connect\+GET\+Disconnect\) \| >= 10x faster than Kannel \| .*11\.3x.* \| \*\*PASS\*\* \|/);
+});
+
+t.test('a rewrite of RESULTS.md keeps the hand-recorded sections below the mark', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-results-'));
+  const file = path.join(dir, 'RESULTS.md');
+  fs.writeFileSync(file, `# old generated part\n\n${run.HAND_MARK}\n\n## By hand\n\nfigures\n`);
+  const tail: string = run.handRecorded(file);
+  t.match(tail, /## By hand\n\nfigures\n$/, 'the hand sections come back');
+  t.notMatch(tail, /old generated part/, 'the generated part does not');
+  t.equal(run.handRecorded(path.join(dir, 'missing.md')).trim(), run.HAND_MARK, 'no file yet: only the mark');
+  const real = fs.readFileSync(path.join(root, 'bench', 'RESULTS.md'), 'utf8');
+  t.ok(real.includes(run.HAND_MARK), 'bench/RESULTS.md carries the mark');
 });

@@ -15,6 +15,20 @@ t.test('CIDR membership, IPv4 and IPv6', async (t) => {
   t.notOk(new NetworkList(['0.0.0.0/0']).contains('::1'), 'families do not mix');
 });
 
+t.test('remembered answers stay right and the memo stays bounded', async (t) => {
+  const n = new NetworkList(['10.0.0.0/8']);
+  for (let round = 0; round < 2; round++) {
+    t.ok(n.contains('10.9.9.9'), `inside, round ${round}`);
+    t.notOk(n.contains('11.9.9.9'), `outside, round ${round}`);
+  }
+  let inside = 0;
+  const many = NetworkList.MEMO_MAX * 2 + 10;
+  for (let i = 0; i < many; i++) if (n.contains(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)) inside++;
+  t.equal(inside, many, 'every one of many sources answered right');
+  t.ok((n as unknown as { memo: Map<string, boolean> }).memo.size <= NetworkList.MEMO_MAX, 'bounded');
+  t.notOk(n.contains('11.0.0.1'), 'still right after the memo was emptied');
+});
+
 t.test('bad CIDRs are reported', async (t) => {
   t.type(parseCidr('10.0.0.0/33'), 'string');
   t.type(parseCidr('10.0.0/8'), 'string');

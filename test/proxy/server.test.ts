@@ -519,6 +519,8 @@ t.test('reload: requireSubscriber and allowedNetworks apply live', async (t) => 
   h.proxy.prepareReload(parseConfig({ ...base, proxy: { ...base.proxy, allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } }))();
   t.equal(statusOf(await raw(h.port, req)), 403, 'network removed');
   t.match(h.proxy.status(), { listening: true, upstreams: [`http://127.0.0.1:${origin.port}`] });
+  // one request went upstream, on one keep-alive connection, now idle
+  t.same((h.proxy.status() as { upstreamConnections: unknown }).upstreamConnections, { [`http://127.0.0.1:${origin.port}`]: { open: 1, idle: 1, waiting: 0 } });
   t.ok(h.proxy.healthy());
 });
 
@@ -580,4 +582,34 @@ t.test('a refused POST is answered at once and its body is not read to the end',
   t.match(resp, /Connection: close/i);
   t.ok(Date.now() - t0 < 2000, 'closed promptly');
   t.equal(origin.requests.length, 0);
+});
+
+t.test('a broken or smuggling MMSC: unframeable responses are 502, octets after a response never reach the next request', async (t) => {
+  const origin = await startOrigin(summaryHandler);
+  const h = await startProxy(origin);
+  t.teardown(async () => {
+    await h.close();
+    await origin.close();
+  });
+  const get = (path: string) => raw(h.port, `GET ${origin.origin}${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  // Transfer-Encoding with Content-Length (RFC 9112 §6.3): not relayed
+  origin.handler = (_r, res) => {
+    res.socket!.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+  };
+  const bad = await get('/mms');
+  t.equal(statusOf(bad), 502, 'TE with CL: 502');
+  t.notMatch(bad, /abc/, 'nothing of it relayed');
+  // a second response hidden behind the first one's Content-Length
+  origin.handler = (_r, res) => {
+    res.socket!.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!');
+  };
+  const first = await get('/mms');
+  t.equal(statusOf(first), 200);
+  t.match(first, /\r\n\r\nok$/, 'the first response, exactly');
+  origin.handler = summaryHandler;
+  const next = await get('/mms?next');
+  t.equal(statusOf(next), 200);
+  t.notMatch(next, /EVIL/, 'the hidden response never answers the next request');
+  t.match(next, /next/, "the next request got the origin's own answer");
+  t.equal(await metricValue(h.metrics, 'wapgw_proxy_requests_total', { method: 'GET', status: '502' }), 1);
 });

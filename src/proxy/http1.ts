@@ -1,0 +1,318 @@
+/**
+ * The proxy's upstream side of HTTP/1.1 (RFC 9112), as pure functions and one pure parser: the
+ * request head we send, and the MMSC's response read back. The response head is parsed and
+ * checked; the body is framed (RFC 9112 §6.3) and handed on as views of the received chunks,
+ * never copied or re-parsed, which is what makes a 300 KB retrieval cheap (docs/architecture.md,
+ * "The proxy's upstream client").
+ *
+ * Strict where a lenient reading could let one response smuggle another into a reused
+ * connection: obs-fold, a space before the colon, Transfer-Encoding with Content-Length, and
+ * differing or malformed Content-Length values are errors (RFC 9112 §5.1, §5.2, §6.3), and a
+ * connection is reused only when the response was framed and nothing followed it.
+ */
+
+import { KEEP_ALIVE_OPTION } from '../core/http';
+
+/** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
+export class UpstreamProtocolError extends Error {
+  readonly code = 'EUPSTREAMPROTO';
+  override readonly name = 'UpstreamProtocolError';
+  constructor(readonly detail: string) {
+    super(`upstream: ${detail}`);
+  }
+}
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  /** Flat [name, value, name, value, ...] as received (names keep their case). */
+  rawHeaders: string[];
+}
+
+/** What the parser reports, in order: one head, body chunks, one end. */
+export interface ResponseSink {
+  head(h: ResponseHead): void;
+  body(chunk: Buffer): void;
+  /** The response is complete. `reusable`: the connection may carry another request. */
+  end(reusable: boolean): void;
+}
+
+/** The longest response head (status line, fields, trailers) accepted. */
+export const MAX_HEAD_OCTETS = 64 * 1024;
+/** The longest chunk-size line (with extensions) accepted. */
+const MAX_CHUNK_LINE = 4096;
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
+const BAD_VALUE = /[\0\r\n]/;
+const HEX = /^[0-9A-Fa-f]{1,15}$/;
+
+/** `name: value` lines of a request head, checked: a value with CR, LF or NUL would split the head (RFC 9110 §5.5). */
+export function requestHead(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>): string {
+  let s = `${method} ${target} HTTP/1.1\r\n`;
+  for (const [n, v] of headers) {
+    if (BAD_VALUE.test(v) || !TOKEN.test(n)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
+    s += `${n}: ${v}\r\n`;
+  }
+  return `${s}\r\n`;
+}
+
+const enum State {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkEnd,
+  Trailers,
+  Close,
+  Done,
+}
+
+/** Comma-separated tokens of every field named `lower` (lower case). */
+function tokens(raw: readonly string[], lower: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).length !== lower.length || (raw[i] as string).toLowerCase() !== lower) continue;
+    for (const t of (raw[i + 1] as string).split(',')) {
+      const x = t.trim().toLowerCase();
+      if (x) out.push(x);
+    }
+  }
+  return out;
+}
+
+/**
+ * One response on one connection. `feed` the octets as they arrive and `eof` when the connection
+ * ends; both throw UpstreamProtocolError for a response that cannot be framed.
+ */
+export class ResponseParser {
+  private state = State.Head;
+  /** Octets of a head, chunk-size line or trailer section not yet complete. */
+  private pending: Buffer | undefined;
+  private left = 0;
+  private keepAlive = false;
+  private trailerOctets = 0;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    /** A response to HEAD has no body whatever its fields say (RFC 9112 §6.3 rule 1). */
+    private readonly headRequest: boolean,
+  ) {}
+
+  get done(): boolean {
+    return this.state === State.Done;
+  }
+
+  /** True once a head was reported (from then on the phone has its status). */
+  get started(): boolean {
+    return this.state !== State.Head;
+  }
+
+  feed(buf: Buffer): void {
+    let at = 0;
+    while (at < buf.length) {
+      switch (this.state) {
+        case State.Head: {
+          const next = this.readHead(buf, at);
+          if (next < 0) return;
+          at = next;
+          break;
+        }
+        case State.Length: {
+          const n = Math.min(this.left, buf.length - at);
+          this.left -= n;
+          const chunk = at === 0 && n === buf.length ? buf : buf.subarray(at, at + n);
+          at += n;
+          if (this.left === 0) this.state = State.Done;
+          this.sink.body(chunk);
+          if (this.state === State.Done) return this.finish(buf.length - at);
+          break;
+        }
+        case State.ChunkData: {
+          const n = Math.min(this.left, buf.length - at);
+          this.left -= n;
+          const chunk = buf.subarray(at, at + n);
+          at += n;
+          if (this.left === 0) this.state = State.ChunkEnd;
+          this.sink.body(chunk);
+          break;
+        }
+        case State.ChunkSize:
+        case State.ChunkEnd:
+        case State.Trailers: {
+          const next = this.readLine(buf, at);
+          if (next < 0) return;
+          at = next;
+          if ((this.state as State) === State.Done) return this.finish(buf.length - at);
+          break;
+        }
+        case State.Close:
+          this.sink.body(at === 0 ? buf : buf.subarray(at));
+          return;
+        case State.Done:
+          // octets after a complete response: never reuse this connection
+          return;
+      }
+    }
+  }
+
+  /** The connection ended: completes a close-delimited body; anything else was cut short. */
+  eof(): void {
+    if (this.state === State.Close) {
+      this.state = State.Done;
+      this.sink.end(false);
+      return;
+    }
+    if (this.state !== State.Done) throw new UpstreamProtocolError(this.state === State.Head ? 'connection closed before a response' : 'connection closed inside the body');
+  }
+
+  private finish(extra: number): void {
+    this.sink.end(this.keepAlive && extra === 0);
+  }
+
+  /** Joins what is pending with `buf[at..]`; the caller searches the result. */
+  private gather(buf: Buffer, at: number): Buffer {
+    const rest = at === 0 ? buf : buf.subarray(at);
+    return this.pending === undefined ? rest : Buffer.concat([this.pending, rest]);
+  }
+
+  /** Reads a head from buf[at..]; returns the offset after it, or -1 when more octets are needed. */
+  private readHead(buf: Buffer, at: number): number {
+    const data = this.gather(buf, at);
+    const consumedBefore = this.pending?.length ?? 0;
+    // the end of the head: an empty line (CRLF CRLF, or bare LF as RFC 9112 §2.2 lets a recipient accept)
+    let end = -1;
+    let bodyAt = -1;
+    for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) {
+      if (data[i + 1] === 10) {
+        end = i;
+        bodyAt = i + 2;
+        break;
+      }
+      if (data[i + 1] === 13 && data[i + 2] === 10) {
+        end = i;
+        bodyAt = i + 3;
+        break;
+      }
+      if (i + 2 >= data.length) break;
+    }
+    if (end < 0) {
+      if (data.length > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
+      this.pending = Buffer.from(data); // own copy: `buf` is the socket's chunk
+      return -1;
+    }
+    if (end > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
+    this.pending = undefined;
+    const lines = data.toString('latin1', 0, end).split('\n');
+    const m = STATUS_LINE.exec(lines[0]!.endsWith('\r') ? lines[0]!.slice(0, -1) : lines[0]!);
+    if (!m) throw new UpstreamProtocolError('bad status line');
+    const minor = Number(m[1]);
+    const status = Number(m[2]);
+    const raw: string[] = [];
+    for (let i = 1; i < lines.length; i++) {
+      let line = lines[i]!;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.length === 0) continue;
+      const c0 = line.charCodeAt(0);
+      if (c0 === 32 || c0 === 9) throw new UpstreamProtocolError('obs-fold'); // RFC 9112 §5.2
+      const colon = line.indexOf(':');
+      const name = colon > 0 ? line.slice(0, colon) : '';
+      if (!TOKEN.test(name)) throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
+      const value = line.slice(colon + 1).trim();
+      if (value.includes('\0')) throw new UpstreamProtocolError('NUL in a field value');
+      raw.push(name, value);
+    }
+    const after = at + (bodyAt - consumedBefore);
+    if (status < 200) {
+      // 1xx: interim (RFC 9110 §15.2), another head follows; 101 we never asked for
+      if (status === 101) throw new UpstreamProtocolError('unexpected 101');
+      return after;
+    }
+    this.frame(minor, status, raw);
+    this.sink.head({ status, reason: m[3] ?? '', rawHeaders: raw });
+    if (this.state === State.Done) {
+      this.finish(buf.length - after);
+      return buf.length; // anything after a bodiless response is not ours
+    }
+    return after;
+  }
+
+  /** RFC 9112 §6.3: how the body is delimited, and whether the connection stays open. */
+  private frame(minor: number, status: number, raw: string[]): void {
+    const conn = tokens(raw, 'connection');
+    this.keepAlive = minor === 1 ? !conn.includes('close') : conn.includes(KEEP_ALIVE_OPTION);
+    if (this.headRequest || status === 204 || status === 304) {
+      this.state = State.Done;
+      return;
+    }
+    const te = tokens(raw, 'transfer-encoding');
+    let cl: string | undefined;
+    let clSeen = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i] as string;
+      if (n.length !== 14 || n.toLowerCase() !== 'content-length') continue;
+      clSeen = true;
+      for (const v of (raw[i + 1] as string).split(',')) {
+        const x = v.trim();
+        if (!/^\d{1,15}$/.test(x)) throw new UpstreamProtocolError('bad Content-Length');
+        if (cl !== undefined && cl !== x) throw new UpstreamProtocolError('differing Content-Length values');
+        cl = x;
+      }
+    }
+    if (te.length > 0) {
+      if (clSeen) throw new UpstreamProtocolError('Transfer-Encoding with Content-Length'); // RFC 9112 §6.3 rule 3
+      if (te[te.length - 1] === 'chunked') {
+        this.state = State.ChunkSize;
+        return;
+      }
+      this.state = State.Close;
+      this.keepAlive = false;
+      return;
+    }
+    if (cl !== undefined) {
+      this.left = Number(cl);
+      this.state = this.left === 0 ? State.Done : State.Length;
+      return;
+    }
+    this.state = State.Close;
+    this.keepAlive = false;
+  }
+
+  /** One line of the chunked framing (size, the CRLF after data, a trailer); -1 when incomplete. */
+  private readLine(buf: Buffer, at: number): number {
+    const nl = buf.indexOf(10, at);
+    if (nl < 0) {
+      const more = (this.pending?.length ?? 0) + buf.length - at;
+      if (more > (this.state === State.Trailers ? MAX_HEAD_OCTETS - this.trailerOctets : MAX_CHUNK_LINE)) throw new UpstreamProtocolError('chunk framing line too long');
+      this.pending = this.pending === undefined ? Buffer.from(buf.subarray(at)) : Buffer.concat([this.pending, buf.subarray(at)]);
+      return -1;
+    }
+    let line = buf.toString('latin1', at, nl);
+    if (this.pending !== undefined) {
+      line = this.pending.toString('latin1') + line;
+      this.pending = undefined;
+    }
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    switch (this.state) {
+      case State.ChunkSize: {
+        if (line.length > MAX_CHUNK_LINE) throw new UpstreamProtocolError('chunk framing line too long');
+        const semi = line.indexOf(';');
+        const size = (semi < 0 ? line : line.slice(0, semi)).trim();
+        if (!HEX.test(size)) throw new UpstreamProtocolError('bad chunk size');
+        this.left = parseInt(size, 16);
+        this.state = this.left === 0 ? State.Trailers : State.ChunkData;
+        break;
+      }
+      case State.ChunkEnd:
+        if (line.length !== 0) throw new UpstreamProtocolError('chunk data longer than its size');
+        this.state = State.ChunkSize;
+        break;
+      default:
+        // trailer fields are dropped (RFC 9110 §6.5.1 lets a recipient discard them)
+        this.trailerOctets += line.length + 2;
+        if (this.trailerOctets > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('trailers too large');
+        if (line.length === 0) this.state = State.Done;
+    }
+    return nl + 1;
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The proxy's connections to the MMSC: one pool of keep-alive HTTP/1.1 connections per allowed
+ * origin (at most mmsc.connections each, most recently used first), requests written as one head
+ * and the body streamed, responses read by the pure parser in ./http1.ts and handed to the
+ * exchange chunk by chunk, with the MMSC's socket paused while the phone is slower.
+ *
+ * Why our own and not node:http's client (which http-proxy drives): Node's client copies every
+ * body chunk out of the socket's buffer and runs it through a stream per response; for a 300 KB
+ * retrieval that was most of the proxy's CPU (docs/architecture.md, "The proxy's upstream
+ * client"). Here the body is framed, counted and written on, never copied.
+ *
+ * A request whose connection was reused and which fails before any octet of a response (the MMSC
+ * closed an idle keep-alive connection as we reused it) is sent once more on a new connection,
+ * when it is safe to: no body, and a method RFC 9110 §9.2.2 calls idempotent.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { Writable } from 'node:stream';
+import { ResponseParser, UpstreamProtocolError, requestHead, type ResponseHead, type ResponseSink } from './http1';
+
+export interface UpstreamOrigin {
+  protocol: 'http:' | 'https:';
+  /** A host name or an IP address (IPv6 without brackets). */
+  host: string;
+  port: number;
+}
+
+/** The exchange's side of one upstream request. */
+export interface UpstreamHandler {
+  upstreamHead(head: ResponseHead): void;
+  /** A body chunk (a view of the socket's buffer); false pauses the MMSC's socket until resume(). */
+  upstreamData(chunk: Buffer): boolean;
+  upstreamEnd(): void;
+  /** Connection refused, reset, closed early, or a response that cannot be framed (UpstreamProtocolError). */
+  upstreamFailed(err: NodeJS.ErrnoException): void;
+}
+
+/** How the request body is framed: none, the phone's Content-Length, or chunked (RFC 9112 §7.1). */
+export type BodyFraming = 'none' | 'length' | 'chunked';
+
+/** RFC 9110 §9.2.2. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+/** One connection to the MMSC; its listeners stay for its life and forward to the request it carries. */
+class Conn {
+  req: UpstreamRequest | undefined;
+  /** Requests carried so far (more than zero: a reused connection). */
+  uses = 0;
+  idle = false;
+  /** The socket's inactivity timeout now (setting it costs a timer update, so only on a change). */
+  private timeout = 0;
+
+  constructor(
+    readonly sock: net.Socket,
+    pool: UpstreamPool,
+  ) {
+    sock.setNoDelay(true);
+    sock.on('data', (d: Buffer) => {
+      const r = this.req;
+      if (r !== undefined) r.onData(d);
+      else sock.destroy(); // octets on an idle connection: nobody asked, never reuse it
+    });
+    sock.on('end', () => this.req?.onEof());
+    sock.on('error', (e: NodeJS.ErrnoException) => this.req?.onSocketError(e));
+    sock.on('close', () => {
+      pool.closed(this);
+      this.req?.onSocketError(Object.assign(new Error('upstream connection closed'), { code: 'ECONNRESET' }));
+    });
+    sock.on('timeout', () => {
+      if (this.req !== undefined) this.req.onTimeout();
+      else sock.destroy(); // idle for the pool's idle time
+    });
+  }
+
+  setTimeout(ms: number): void {
+    if (ms === this.timeout) return;
+    this.timeout = ms;
+    this.sock.setTimeout(ms);
+  }
+}
+
+export class UpstreamRequest implements ResponseSink {
+  private conn: Conn | undefined;
+  private parser: ResponseParser;
+  private finished = false;
+  private gotBytes = false;
+  private retried = false;
+  private bodyDone: boolean;
+  /** A body write that arrived before a connection was assigned. */
+  private held: { chunk: Buffer | undefined; cb: (err?: Error | null) => void } | undefined;
+  private timeoutMs = 0;
+  private onTimeoutCb: (() => void) | undefined;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly method: string,
+    private readonly headText: string,
+    private readonly framing: BodyFraming,
+    private readonly handler: UpstreamHandler,
+  ) {
+    this.parser = new ResponseParser(this, method === 'HEAD');
+    this.bodyDone = framing === 'none';
+  }
+
+  /** The request body's sink (pipe the phone's body into it); only for framing 'length' or 'chunked'. */
+  bodyWriter(): Writable {
+    return new Writable({
+      highWaterMark: 64 * 1024,
+      write: (chunk: Buffer, _enc, cb) => this.sendBody(chunk, cb),
+      final: (cb) => this.sendBody(undefined, cb),
+    });
+  }
+
+  /** Resumes reading the MMSC's response after upstreamData returned false. */
+  resume(): void {
+    this.conn?.sock.resume();
+  }
+
+  /** Gives up after `ms` without an octet from the MMSC (a stalled body). */
+  setTimeout(ms: number, cb: () => void): void {
+    this.timeoutMs = ms;
+    this.onTimeoutCb = cb;
+    this.conn?.setTimeout(ms);
+  }
+
+  /** We answered the phone ourselves, or it went away: drop the request and its connection, silently. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.pool.forget(this);
+    this.detach(false);
+  }
+
+  // ---- called by the pool and the connection -------------------------------------------------
+
+  /** A connection for this request (fresh or reused): send the head, and what body is held. */
+  attach(conn: Conn): void {
+    if (this.finished) {
+      this.pool.release(conn);
+      return;
+    }
+    this.conn = conn;
+    conn.req = this;
+    conn.setTimeout(this.timeoutMs);
+    if (this.held === undefined) {
+      conn.sock.write(this.headText, 'latin1');
+      return;
+    }
+    const { chunk, cb } = this.held;
+    this.held = undefined;
+    conn.sock.cork();
+    conn.sock.write(this.headText, 'latin1');
+    this.sendBody(chunk, cb);
+    conn.sock.uncork();
+  }
+
+  onData(d: Buffer): void {
+    this.gotBytes = true;
+    try {
+      this.parser.feed(d);
+    } catch (e) {
+      this.fail(e as NodeJS.ErrnoException);
+    }
+  }
+
+  onEof(): void {
+    if (this.finished) return;
+    // closed before any octet of a response: as a reset (a reused idle connection may be retried)
+    if (!this.gotBytes) return this.fail(Object.assign(new Error('upstream closed the connection before a response'), { code: 'ECONNRESET' }));
+    try {
+      this.parser.eof();
+    } catch (e) {
+      this.fail(e as NodeJS.ErrnoException);
+    }
+  }
+
+  onSocketError(e: NodeJS.ErrnoException): void {
+    if (!this.finished) this.fail(e);
+  }
+
+  onTimeout(): void {
+    if (this.finished) return;
+    const cb = this.onTimeoutCb;
+    if (cb) cb();
+    else this.fail(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }));
+  }
+
+  // ---- the parser's reports (ResponseSink) ---------------------------------------------------
+
+  head(h: ResponseHead): void {
+    this.handler.upstreamHead(h);
+  }
+
+  body(chunk: Buffer): void {
+    if (this.finished) return;
+    if (!this.handler.upstreamData(chunk)) this.conn?.sock.pause();
+  }
+
+  end(reusable: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    // the phone's body may still be arriving (the MMSC answered early): then the connection is spent
+    this.detach(reusable && this.bodyDone);
+    this.handler.upstreamEnd();
+  }
+
+  // ---- inside --------------------------------------------------------------------------------
+
+  private sendBody(chunk: Buffer | undefined, cb: (err?: Error | null) => void): void {
+    if (this.finished) return cb(); // answered already: the rest of the body goes nowhere
+    const conn = this.conn;
+    if (conn === undefined) {
+      this.held = { chunk, cb };
+      return;
+    }
+    const s = conn.sock;
+    if (chunk === undefined) {
+      this.bodyDone = true;
+      if (this.framing === 'chunked') s.write(LAST_CHUNK, 'latin1', () => cb());
+      else cb();
+      return;
+    }
+    if (chunk.length === 0) return cb();
+    if (this.framing === 'chunked') {
+      s.cork();
+      s.write(`${chunk.length.toString(16)}${CRLF}`, 'latin1');
+      s.write(chunk);
+      s.write(CRLF, 'latin1', () => cb());
+      s.uncork();
+    } else s.write(chunk, () => cb());
+  }
+
+  private fail(e: NodeJS.ErrnoException): void {
+    if (this.finished) return;
+    const conn = this.conn;
+    const reused = conn !== undefined && conn.uses > 1;
+    this.detach(false);
+    const timeout = e.code === 'ETIMEDOUT';
+    if (reused && !this.gotBytes && !this.retried && this.framing === 'none' && IDEMPOTENT.has(this.method) && !timeout && !(e instanceof UpstreamProtocolError)) {
+      this.retried = true;
+      this.parser = new ResponseParser(this, this.method === 'HEAD');
+      this.pool.acquire(this, true);
+      return;
+    }
+    this.finished = true;
+    this.handler.upstreamFailed(e);
+  }
+
+  /** Leaves the connection: back to the pool when `keep`, else closed. */
+  private detach(keep: boolean): void {
+    const conn = this.conn;
+    if (conn === undefined) return;
+    this.conn = undefined;
+    conn.req = undefined;
+    if (keep) this.pool.release(conn);
+    else conn.sock.destroy();
+  }
+}
+
+export class UpstreamPool {
+  private readonly idle: Conn[] = [];
+  private readonly waiting: UpstreamRequest[] = [];
+  private open = 0;
+  private closing = false;
+
+  constructor(
+    readonly origin: UpstreamOrigin,
+    private readonly max: number,
+    /** An idle connection is closed after this long. */
+    private readonly idleMs = 30_000,
+    /** For https: further TLS options (tests give a CA here; the system's CAs verify the MMSC otherwise). */
+    private readonly tlsOptions: tls.ConnectionOptions = {},
+  ) {}
+
+  /**
+   * Sends `method target` with `headers` (already end-to-end and identified; the body's framing
+   * field is added here). Throws UpstreamProtocolError for a field that cannot be sent.
+   */
+  request(method: string, target: string, headers: Array<[string, string]>, framing: BodyFraming, handler: UpstreamHandler): UpstreamRequest {
+    if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked']);
+    const req = new UpstreamRequest(this, method, requestHead(method, target, headers), framing, handler);
+    this.acquire(req, false);
+    return req;
+  }
+
+  /** Connections open now (idle and busy), and idle. */
+  get stats(): { open: number; idle: number; waiting: number } {
+    return { open: this.open, idle: this.idle.length, waiting: this.waiting.length };
+  }
+
+  /** @internal A connection for `req`: an idle one (unless `fresh`), a new one, or a place in the queue. */
+  acquire(req: UpstreamRequest, fresh: boolean): void {
+    if (!fresh) {
+      const conn = this.idle.pop();
+      if (conn !== undefined) return this.hand(conn, req);
+    }
+    if (this.open < this.max || fresh) {
+      if (fresh && this.open >= this.max) this.idle.shift()?.sock.destroy(); // keep within max: the oldest idle goes
+      this.hand(this.connect(), req);
+      return;
+    }
+    this.waiting.push(req);
+  }
+
+  /** @internal */
+  release(conn: Conn): void {
+    if (this.closing || conn.sock.destroyed) {
+      conn.sock.destroy();
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next !== undefined) return this.hand(conn, next);
+    conn.idle = true;
+    conn.setTimeout(this.idleMs);
+    conn.sock.unref();
+    this.idle.push(conn);
+  }
+
+  /** @internal A queued request gave up. */
+  forget(req: UpstreamRequest): void {
+    const i = this.waiting.indexOf(req);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  /** @internal */
+  closed(conn: Conn): void {
+    this.open--;
+    if (conn.idle) {
+      const i = this.idle.indexOf(conn);
+      if (i >= 0) this.idle.splice(i, 1);
+    }
+    // a place freed: the first queued request gets a new connection
+    if (!this.closing && this.waiting.length > 0 && this.open < this.max) this.hand(this.connect(), this.waiting.shift()!);
+  }
+
+  /** Closes every connection (shutdown). */
+  close(): void {
+    this.closing = true;
+    for (const c of this.idle.splice(0)) c.sock.destroy();
+    this.waiting.length = 0;
+  }
+
+  private hand(conn: Conn, req: UpstreamRequest): void {
+    conn.idle = false;
+    conn.uses++;
+    conn.sock.ref();
+    req.attach(conn);
+  }
+
+  private connect(): Conn {
+    const { protocol, host, port } = this.origin;
+    this.open++;
+    const sock =
+      protocol === 'https:'
+        ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
+        : net.connect({ host, port });
+    return new Conn(sock, this);
+  }
+}

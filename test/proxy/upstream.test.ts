@@ -1,0 +1,267 @@
+/**
+ * The proxy's upstream connection pools (src/proxy/upstream.ts) against raw TCP servers that
+ * behave as an MMSC might: keep-alive reuse, the connection limit, an idle connection closed as it
+ * is reused (retried only when safe), backpressure, chunked request bodies, and broken responses.
+ */
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import t from 'tap';
+import type { ResponseHead } from '../../src/proxy/http1';
+import { UpstreamPool, type BodyFraming, type UpstreamRequest } from '../../src/proxy/upstream';
+
+interface Server {
+  port: number;
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Request heads seen (up to the blank line), in order. */
+  heads: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A raw server: `answer(reqText, socket, n)` is called for every complete request head (+ its
+ * Content-Length body, if any) with the count of requests on that connection so far.
+ */
+async function rawServer(answer: (req: string, sock: net.Socket, n: number, body: Buffer) => void): Promise<Server> {
+  const s: Server = { port: 0, accepted: 0, heads: [], close: async () => {} };
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer((sock) => {
+    s.accepted++;
+    socks.add(sock);
+    sock.on('close', () => socks.delete(sock));
+    sock.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    let n = 0;
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        const cl = /\r\ncontent-length: *(\d+)/i.exec(head);
+        let bodyLen = cl ? Number(cl[1]) : 0;
+        if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+          const last = buf.indexOf('0\r\n\r\n', end + 4);
+          if (last < 0) return;
+          bodyLen = last + 5 - (end + 4);
+        }
+        if (buf.length < end + 4 + bodyLen) return;
+        const body = buf.subarray(end + 4, end + 4 + bodyLen);
+        buf = buf.subarray(end + 4 + bodyLen);
+        s.heads.push(head);
+        answer(head, sock, ++n, body);
+      }
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  s.port = (srv.address() as net.AddressInfo).port;
+  s.close = () =>
+    new Promise<void>((r) => {
+      for (const x of socks) x.destroy();
+      srv.close(() => r());
+    });
+  return s;
+}
+
+interface Outcome {
+  head?: ResponseHead;
+  body: Buffer;
+  error?: NodeJS.ErrnoException;
+}
+
+/** One request through `pool`, resolved when it ends or fails. */
+function send(pool: UpstreamPool, method = 'GET', framing: BodyFraming = 'none', body?: Buffer[], onData?: (c: Buffer, req: UpstreamRequest) => boolean): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Outcome = { body: Buffer.alloc(0) };
+    const headers: Array<[string, string]> = [['Host', 'mmsc']];
+    if (framing === 'length') headers.push(['Content-Length', String(Buffer.concat(body ?? []).length)]);
+    const req: UpstreamRequest = pool.request(method, '/mms', headers, framing, {
+      upstreamHead: (h) => (out.head = h),
+      upstreamData: (c) => {
+        out.body = Buffer.concat([out.body, c]);
+        return onData ? onData(c, req) : true;
+      },
+      upstreamEnd: () => resolve(out),
+      upstreamFailed: (e) => {
+        out.error = e;
+        resolve(out);
+      },
+    });
+    if (body) Readable.from(body).pipe(req.bodyWriter());
+  });
+}
+
+const ok = (sock: net.Socket, text: string): void => {
+  sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+};
+
+t.test('keep-alive: sequential requests share one connection', async (t) => {
+  const srv = await rawServer((_h, sock, n) => ok(sock, `reply ${n}`));
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 4);
+  for (let i = 1; i <= 5; i++) {
+    const r = await send(pool);
+    t.equal(r.body.toString(), `reply ${i}`);
+  }
+  t.equal(srv.accepted, 1, 'one connection for five requests');
+  t.match(srv.heads[0], /^GET \/mms HTTP\/1\.1\r\nHost: mmsc$/);
+  t.same(pool.stats, { open: 1, idle: 1, waiting: 0 });
+  pool.close();
+  await srv.close();
+});
+
+t.test('at most `max` connections: the rest wait their turn, all complete', async (t) => {
+  const pending: Array<() => void> = [];
+  const srv = await rawServer((_h, sock) => pending.push(() => ok(sock, 'x')));
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 2);
+  const all = Promise.all(Array.from({ length: 5 }, () => send(pool)));
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(srv.accepted, 2, 'two connections');
+  t.equal(pool.stats.waiting, 3, 'three requests queued');
+  const drain = setInterval(() => pending.shift()?.(), 5);
+  const res = await all;
+  clearInterval(drain);
+  t.same(
+    res.map((r) => r.body.toString()),
+    ['x', 'x', 'x', 'x', 'x'],
+  );
+  t.equal(srv.accepted, 2, 'still two');
+  pool.close();
+  await srv.close();
+});
+
+t.test('an idle connection the MMSC closed as we reused it: a GET is sent again on a new one, a POST is not', async (t) => {
+  // the server answers the first request of each connection and drops the connection at the second
+  const srv = await rawServer((_h, sock, n) => (n === 1 ? ok(sock, 'first') : sock.destroy()));
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 4);
+  t.equal((await send(pool)).body.toString(), 'first');
+  const again = await send(pool);
+  t.equal(again.error, undefined, 'no error for the GET');
+  t.equal(again.body.toString(), 'first', 'answered on a fresh connection');
+  t.equal(srv.accepted, 2);
+  const post = await send(pool, 'POST', 'length', [Buffer.from('m-send-req')]);
+  t.ok(post.error, 'the POST on the reused connection fails');
+  t.equal(srv.accepted, 2, 'and is not sent again');
+  pool.close();
+  await srv.close();
+});
+
+t.test('backpressure: no more body while the handler says so; resume() goes on', async (t) => {
+  const big = Buffer.alloc(2 * 1024 * 1024, 0x61);
+  const srv = await rawServer((_h, sock) => {
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`);
+    sock.write(big);
+  });
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1);
+  let paused = false;
+  let whilePaused = 0;
+  let pauses = 0;
+  const r = await send(pool, 'GET', 'none', undefined, (_c, req) => {
+    if (paused) whilePaused++;
+    if (pauses < 3) {
+      pauses++;
+      paused = true;
+      setTimeout(() => {
+        paused = false;
+        req.resume();
+      }, 30);
+      return false;
+    }
+    return true;
+  });
+  t.equal(r.body.length, big.length, 'all of it in the end');
+  t.equal(whilePaused, 0, 'nothing delivered while paused');
+  t.equal(pauses, 3);
+  pool.close();
+  await srv.close();
+});
+
+t.test('request bodies: Content-Length as given, chunked re-framed', async (t) => {
+  const bodies: Buffer[] = [];
+  const srv = await rawServer((_h, sock, _n, body) => {
+    bodies.push(Buffer.from(body));
+    ok(sock, 'ok');
+  });
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1);
+  const parts = [Buffer.from('hello '), Buffer.from('wap '), Buffer.from('world')];
+  t.equal((await send(pool, 'POST', 'length', parts)).body.toString(), 'ok');
+  t.equal((await send(pool, 'POST', 'chunked', parts)).body.toString(), 'ok');
+  t.equal(bodies[0]!.toString(), 'hello wap world');
+  t.equal(bodies[1]!.toString(), '6\r\nhello \r\n4\r\nwap \r\n5\r\nworld\r\n0\r\n\r\n');
+  t.match(srv.heads[1], /\r\nTransfer-Encoding: chunked$/);
+  t.equal(srv.accepted, 1, 'both on one connection');
+  pool.close();
+  await srv.close();
+});
+
+t.test('a response that cannot be framed fails the request and spends the connection', async (t) => {
+  let n = 0;
+  const srv = await rawServer((_h, sock) => {
+    n++;
+    if (n === 1) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    else ok(sock, 'fine');
+  });
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1);
+  const bad = await send(pool);
+  t.equal(bad.error?.code, 'EUPSTREAMPROTO');
+  t.equal(bad.head, undefined, 'nothing relayed');
+  t.equal((await send(pool)).body.toString(), 'fine');
+  t.equal(srv.accepted, 2, 'the next request had a new connection');
+  pool.close();
+  await srv.close();
+});
+
+t.test('refused connection: an error, nothing left behind', async (t) => {
+  const srv = await rawServer(() => {});
+  const port = srv.port;
+  await srv.close();
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port }, 2);
+  const r = await send(pool);
+  t.equal(r.error?.code, 'ECONNREFUSED');
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(pool.stats, { open: 0, idle: 0, waiting: 0 });
+});
+
+t.test('abort: a queued request leaves the queue; a sent one closes its connection', async (t) => {
+  const srv = await rawServer(() => {});
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1);
+  const never = { upstreamHead() {}, upstreamData: () => true, upstreamEnd() {}, upstreamFailed() {} };
+  const a = pool.request('GET', '/', [], 'none', never);
+  const b = pool.request('GET', '/', [], 'none', never);
+  t.equal(pool.stats.waiting, 1);
+  b.abort();
+  t.equal(pool.stats.waiting, 0);
+  await new Promise((r) => setTimeout(r, 50));
+  a.abort();
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(pool.stats, { open: 0, idle: 0, waiting: 0 });
+  await srv.close();
+});
+
+t.test('https: the MMSC certificate is verified; with its CA the request goes through on one connection', async (t) => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'tls');
+  const key = fs.readFileSync(path.join(dir, 'mmsc.key'));
+  const cert = fs.readFileSync(path.join(dir, 'mmsc.crt'));
+  const srv = https.createServer({ key, cert }, (_req, res) => {
+    res.writeHead(200, { 'content-length': '6' });
+    res.end('secure');
+  });
+  let connections = 0;
+  srv.on('secureConnection', () => connections++);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  const untrusted = new UpstreamPool({ protocol: 'https:', host: '127.0.0.1', port }, 2);
+  const refused = await send(untrusted);
+  t.equal(refused.error?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT', 'a self-signed MMSC is not trusted by default');
+  t.equal(refused.head, undefined);
+  const trusted = new UpstreamPool({ protocol: 'https:', host: '127.0.0.1', port }, 2, 30_000, { ca: cert });
+  t.equal((await send(trusted)).body.toString(), 'secure');
+  t.equal((await send(trusted)).body.toString(), 'secure');
+  t.equal(connections, 1, 'kept alive over TLS');
+  untrusted.close();
+  trusted.close();
+  srv.closeAllConnections();
+  await new Promise<void>((r) => srv.close(() => r()));
+});
