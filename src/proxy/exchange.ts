@@ -28,7 +28,7 @@ import type { Subscriber } from '../subscribers/types';
 import { peekMms, type MmsPeek } from './mms-peek';
 import type { TraceIds } from '../core/trace-id';
 import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
-import type { ResponseHead } from './http1';
+import { UpstreamProtocolError, type ResponseHead } from './http1';
 import type { BodyFraming, UpstreamHandler, UpstreamOrigin, UpstreamPool, UpstreamRequest } from './upstream';
 
 export type RefusalReason =
@@ -102,14 +102,14 @@ function endToEndFlat(raw: readonly string[]): string[] {
   return out;
 }
 
-/** rawHeaders -> pairs without hop-by-hop fields (and, for requests, Host and Expect). */
-function endToEnd(raw: readonly string[], request: boolean): Array<[string, string]> {
+/** A request's rawHeaders -> pairs without hop-by-hop fields, Host and Expect. */
+function endToEnd(raw: readonly string[]): Array<[string, string]> {
   const listed = connectionListed(raw);
   const out: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const n = raw[i] as string;
     const k = n.toLowerCase();
-    if (HOP_BY_HOP.has(k) || listed.has(k) || (request && REQUEST_ONLY_DROP.has(k))) continue;
+    if (HOP_BY_HOP.has(k) || listed.has(k) || REQUEST_ONLY_DROP.has(k)) continue;
     out.push([n, raw[i + 1] as string]);
   }
   return out;
@@ -262,7 +262,7 @@ export class Exchange implements UpstreamHandler {
     const hasBody = chunked || (cl !== undefined && cl !== '0');
     const framing: BodyFraming = !hasBody ? 'none' : chunked ? 'chunked' : 'length';
     const peekBody = hasBody && (ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(req.headers['content-type']);
-    const headers = ctx.policy.identify(endToEnd(req.rawHeaders, true), this.src, this.subscriber, Date.now());
+    const headers = ctx.policy.identify(endToEnd(req.rawHeaders), this.src, this.subscriber, Date.now());
     if (ctx.traces) this.traceId = ctx.traces.applyToList(headers);
     headers.push(['Host', u.host]);
     // Via is a list (RFC 9110 §7.6.3): one more field line is the same as one more member
@@ -272,7 +272,9 @@ export class Exchange implements UpstreamHandler {
       // the WHATWG-normalised path and query we checked
       this.up = ctx.upstreamFor(target.origin).request(this.method, u.pathname + u.search, headers, framing, this);
     } catch (e) {
-      this.failed(e as NodeJS.ErrnoException);
+      // a field that cannot be sent (a CR, LF or NUL in a value from the subscriber data): 502
+      if (!(e instanceof UpstreamProtocolError)) throw e;
+      this.failed(e);
       return;
     }
     if (hasBody) {

@@ -45,6 +45,8 @@ const MAX_CHUNK_LINE = 4096;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
 const BAD_VALUE = /[\0\r\n]/;
+/** Not field-vchar, SP, HTAB or obs-text (RFC 9110 §5.5): never relayed (Node would refuse to write it too). */
+const BAD_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 const HEX = /^[0-9A-Fa-f]{1,15}$/;
 
 /** `name: value` lines of a request head, checked: a value with CR, LF or NUL would split the head (RFC 9110 §5.5). */
@@ -206,6 +208,7 @@ export class ResponseParser {
     const lines = data.toString('latin1', 0, end).split('\n');
     const m = STATUS_LINE.exec(lines[0]!.endsWith('\r') ? lines[0]!.slice(0, -1) : lines[0]!);
     if (!m) throw new UpstreamProtocolError('bad status line');
+    if (m[3] !== undefined && BAD_TEXT.test(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const raw: string[] = [];
@@ -219,7 +222,7 @@ export class ResponseParser {
       const name = colon > 0 ? line.slice(0, colon) : '';
       if (!TOKEN.test(name)) throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
       const value = line.slice(colon + 1).trim();
-      if (value.includes('\0')) throw new UpstreamProtocolError('NUL in a field value');
+      if (BAD_TEXT.test(value)) throw new UpstreamProtocolError('control character in a field value');
       raw.push(name, value);
     }
     const after = at + (bodyAt - consumedBefore);

@@ -161,7 +161,9 @@ export class UpstreamRequest implements ResponseSink {
     try {
       this.parser.feed(d);
     } catch (e) {
-      this.fail(e as NodeJS.ErrnoException);
+      // only the parser's verdict on the MMSC's octets; anything else is our bug and must surface
+      if (!(e instanceof UpstreamProtocolError)) throw e;
+      this.fail(e);
     }
   }
 
@@ -172,7 +174,8 @@ export class UpstreamRequest implements ResponseSink {
     try {
       this.parser.eof();
     } catch (e) {
-      this.fail(e as NodeJS.ErrnoException);
+      if (!(e instanceof UpstreamProtocolError)) throw e;
+      this.fail(e);
     }
   }
 

@@ -149,6 +149,9 @@ t.test('malformed responses are errors, never relayed', async (t) => {
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'bad chunk size'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', 'chunk longer than its size'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n', 'chunk size past 2^60'],
+    ['HTTP/1.1 200 O\x01K\r\nContent-Length: 0\r\n\r\n', 'control character in the reason'],
+    ['HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n', 'NUL in a value'],
+    ['HTTP/1.1 200 OK\r\nX-A: a\x7fb\r\nContent-Length: 0\r\n\r\n', 'DEL in a value'],
   ];
   for (const [wire, what] of bad) t.throws(() => run(Buffer.from(wire), []), PROTO, what);
   // identical repeated Content-Length values are one value (RFC 9110 §8.6)

@@ -613,3 +613,19 @@ t.test('a broken or smuggling MMSC: unframeable responses are 502, octets after 
   t.match(next, /next/, "the next request got the origin's own answer");
   t.equal(await metricValue(h.metrics, 'wapgw_proxy_requests_total', { method: 'GET', status: '502' }), 1);
 });
+
+t.test('subscriber data that would split the request head (CR LF in an MSISDN) is never sent', async (t) => {
+  const origin = await startOrigin(summaryHandler);
+  const h = await startProxy(origin, {}, false);
+  t.teardown(async () => {
+    await h.close();
+    await origin.close();
+  });
+  h.subs.bind({ key: '127.0.0.1', msisdn: '316\r\nX-Evil: 1', source: 'radius', since: 0 });
+  const resp = await raw(h.port, `GET ${origin.origin}/mms HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  t.equal(statusOf(resp), 200);
+  t.equal(origin.requests.length, 1);
+  t.same(origin.headerValues('X-Evil'), [], 'no field smuggled into the request head');
+  t.same(origin.headerValues('X-MSISDN'), [], 'the unsafe MSISDN is left out, not sent');
+  t.same(origin.headerValues('X-WAP-Network-Client-IP'), ['127.0.0.1']);
+});
