@@ -61,4 +61,23 @@ module.exports = {
   get main() {
     return /** @type {typeof import('../../src/main')} */ (load('main'));
   },
+  // the connection-oriented WSP stack without sockets (bench/wsp/core-cycle.js)
+  get wspServer() {
+    return /** @type {typeof import('../../src/wsp/server')} */ (load('wsp/server'));
+  },
+  get wspAdapters() {
+    return /** @type {typeof import('../../src/wsp/adapters')} */ (load('wsp/adapters'));
+  },
+  get wtpCore() {
+    return /** @type {typeof import('../../src/wtp')} */ (load('wtp'));
+  },
+  get wspReport() {
+    return /** @type {typeof import('../../src/edge/wsp-report')} */ (load('edge/wsp-report'));
+  },
+  get wtpReport() {
+    return /** @type {typeof import('../../src/edge/wtp-report')} */ (load('edge/wtp-report'));
+  },
+  get upstream() {
+    return /** @type {typeof import('../../src/bridge/upstream')} */ (load('bridge/upstream'));
+  },
 };

@@ -16,40 +16,11 @@ import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import type { Policy, RefusalReason } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
-import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders, type HeaderList } from './headers';
+import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders } from './headers';
+import { textReply, type MethodHandler, type MethodReply, type MethodRequest } from '../wsp/method';
 import { UpstreamError, type UpstreamClient } from './upstream';
 import type { TraceIds } from '../core/trace-id';
 import { usageOfMethod, type UsageSink } from '../ops/usage-records';
-
-export interface MethodRequest {
-  mode: 'co' | 'cl';
-  /** WSP method name upper-cased (GET, POST, HEAD, OPTIONS, DELETE, TRACE, PUT) or an extended name. */
-  method: string;
-  uri: string;
-  headers: HeaderList;
-  sessionHeaders?: HeaderList;
-  contentType?: string;
-  body?: Buffer;
-  sourceIp: string;
-  /** Largest WSP reply body the handset can take (negotiated Client-SDU-Size; 0 = no limit). */
-  clientSduSize: number;
-  /** Negotiated encoding version as text, for Via. */
-  encodingVersion: string;
-  sessionId?: number;
-  signal?: AbortSignal;
-}
-
-export interface MethodReply {
-  /** HTTP status as the handset will see it (already normalised to one WSP can carry). */
-  status: number;
-  contentType: string;
-  headers: HeaderList;
-  body: Buffer;
-  /** Why we answered ourselves, for the access log. */
-  reason?: string;
-  /** True when the request was cancelled (MethodAbort): nothing is to be sent. */
-  cancelled?: boolean;
-}
 
 export interface BridgeDeps {
   upstream: UpstreamClient;
@@ -79,12 +50,10 @@ const REFUSAL_TEXT: Record<RefusalReason, (method: string) => string> = {
 };
 const MMS_TYPE = 'application/vnd.wap.mms-message';
 
-/** A reply we make ourselves: short text reason, never an empty body. */
-export function textReply(status: number, reason: string): MethodReply {
-  return { status, contentType: 'text/plain; charset=utf-8', headers: [], body: Buffer.from(`${reason}\n`, 'utf8'), reason };
-}
+// the method boundary is the WSP layer's (src/wsp/method.ts); re-exported for the bridge's users
+export { textReply, type MethodReply, type MethodRequest } from '../wsp/method';
 
-export class WspBridge {
+export class WspBridge implements MethodHandler {
   private readonly d: BridgeDeps;
   private readonly viaHost = hostname();
   private readonly latency;

@@ -6,7 +6,7 @@
  * (a WSP MethodAbort). The body is read with a hard cap: past `maxBody` octets the response
  * is dropped and the caller gets ERR_UPSTREAM_TOO_LARGE, never a truncated body.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { WapgwError } from '../core/errors';
 
 export interface UpstreamRequest {
@@ -68,60 +68,86 @@ export class UpstreamClient {
     return p;
   }
 
-  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    if (this.closed) throw upstreamFailed(new Error('client closed'));
+  /**
+   * One request through undici's dispatch API with a handler that collects the body itself: no
+   * response stream, no async iterator and no second AbortController per request (the body is
+   * small and read whole anyway). The deadline, the caller's cancel and the body cap abort the
+   * exchange through the handler's controller; whichever comes first settles the promise.
+   */
+  request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    if (this.closed) return Promise.reject(upstreamFailed(new Error('client closed')));
     const origin = req.url.origin;
     // defence in depth: the bridge has already checked, but a pool is only ever made for an allowed origin
     if (!this.opts.isAllowedOrigin(origin)) {
-      throw new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 });
+      return Promise.reject(new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 }));
     }
-    const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, this.opts.timeoutMs);
-    const onAbort = () => ac.abort();
-    if (req.signal?.aborted) ac.abort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    const t0 = performance.now();
-    try {
-      const res = await this.pool(origin).request({
-        path: req.url.pathname + req.url.search,
-        method: req.method as 'GET',
-        headers: req.headers,
-        body: req.body && req.body.length > 0 ? req.body : req.method === 'POST' || req.method === 'PUT' ? Buffer.alloc(0) : null,
-        signal: ac.signal,
-      });
-      const headersMs = performance.now() - t0;
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > req.maxBody) {
-        res.body.on('error', () => {}); // the abort we cause is not an error to report
-        res.body.destroy();
-        throw upstreamTooLarge(req.maxBody);
-      }
+    if (req.signal?.aborted) return Promise.reject(upstreamAborted());
+    const pool = this.pool(origin);
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const t0 = performance.now();
+      let controller: Dispatcher.DispatchController | undefined;
+      /** Set once the promise is settled; the reason a not-yet-started exchange must be aborted with. */
+      let settled = false;
+      let abortWith: Error | undefined;
+      let status = 0;
+      let headers: UpstreamResponse['headers'] = {};
+      let headersMs = 0;
       const chunks: Buffer[] = [];
       let total = 0;
-      for await (const chunk of res.body) {
-        const b = chunk as Buffer;
-        total += b.length;
-        if (total > req.maxBody) {
-          res.body.on('error', () => {});
-          res.body.destroy();
-          throw upstreamTooLarge(req.maxBody);
-        }
-        chunks.push(b);
+      const settle = (err: Error | undefined, res?: UpstreamResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(res as UpstreamResponse);
+      };
+      /** Ends the exchange with our own error: aborts it on the wire (now, or when it starts). */
+      const fail = (err: UpstreamError): void => {
+        if (settled) return;
+        abortWith = err;
+        settle(err);
+        if (controller && !controller.aborted) controller.abort(err);
+      };
+      const timer = setTimeout(() => fail(upstreamTimeout(this.opts.timeoutMs)), this.opts.timeoutMs);
+      const onAbort = (): void => fail(upstreamAborted());
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (c) => {
+          controller = c;
+          if (abortWith) c.abort(abortWith);
+        },
+        onResponseStart: (c, statusCode, h) => {
+          if (statusCode < 200) return; // an interim (1xx) response: the final one follows
+          status = statusCode;
+          headers = h;
+          headersMs = performance.now() - t0;
+          const declared = Number(h['content-length']);
+          if (Number.isFinite(declared) && declared > req.maxBody) fail(upstreamTooLarge(req.maxBody));
+        },
+        onResponseData: (_c, chunk) => {
+          total += chunk.length;
+          if (total > req.maxBody) fail(upstreamTooLarge(req.maxBody));
+          else chunks.push(chunk);
+        },
+        onResponseEnd: () => settle(undefined, { status, headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total), headersMs }),
+        onResponseError: (_c, err) => settle(err instanceof UpstreamError ? err : upstreamFailed(err)),
+      };
+      try {
+        pool.dispatch(
+          {
+            origin,
+            path: req.url.pathname + req.url.search,
+            method: req.method as Dispatcher.HttpMethod,
+            headers: req.headers,
+            body: req.body && req.body.length > 0 ? req.body : req.method === 'POST' || req.method === 'PUT' ? Buffer.alloc(0) : null,
+          },
+          handler,
+        );
+      } catch (err) {
+        settle(upstreamFailed(err));
       }
-      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks, total), headersMs };
-    } catch (err) {
-      if (err instanceof UpstreamError) throw err;
-      if (timedOut) throw upstreamTimeout(this.opts.timeoutMs);
-      if (req.signal?.aborted) throw upstreamAborted();
-      throw upstreamFailed(err);
-    } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
-    }
+    });
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from '../core/logger';
 import { normalizeAddress } from '../core/net';
 import type { BearerRole, Peer } from '../core/peer';
@@ -37,6 +37,17 @@ export interface UdpBearerEvents {
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
 export const MAX_DATAGRAM = 65507;
 
+/**
+ * The sockets' address lookup: every destination is an address literal (a peer's own source
+ * address), so it is handed back at once instead of through dns.lookup, which defers each send
+ * to the next tick. Anything that is not a literal is refused.
+ */
+function literalLookup(address: string, _family: unknown, cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(address);
+  if (family === 0) cb(Object.assign(new Error(`not an address literal: ${address}`), { code: 'EINVAL' }), address, 0);
+  else cb(null, address, family);
+}
+
 export class UdpBearer extends EventEmitter<UdpBearerEvents> {
   private readonly opts: UdpBearerOptions;
   private readonly sockets = new Map<BearerRole, dgram.Socket>();
@@ -62,7 +73,7 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
 
   private open(role: BearerRole, port: number): Promise<BoundSocket> {
     const v6 = isIPv6(this.opts.bind);
-    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false });
+    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false, lookup: literalLookup });
     this.sockets.set(role, sock);
     // labelled children resolved once: inc() with a label object hashes the labels every call
     const inCount = this.opts.metrics.datagrams.labels({ direction: 'in', bearer: role });
@@ -105,7 +116,7 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     return this.closed ? undefined : this.sockets.get(role);
   }
 
-  /** Sends one datagram; errors (unreachable peer, closed socket) are counted in logs only. */
+  /** Sends one datagram; a send the kernel refuses is dropped, as the network may drop it. */
   send(role: BearerRole, buf: Buffer, peer: Peer): void {
     const sock = this.sockets.get(role);
     if (!sock || this.closed) return;
@@ -118,9 +129,10 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     if (isIPv6(this.opts.bind) && peer.family === 4) address = `::ffff:${address}`;
     this.outCount.get(role)?.inc();
     this.outBytes.get(role)?.inc(buf.length);
-    sock.send(buf, peer.port, address, (err) => {
-      if (err) this.opts.logger.debug({ err, bearer: role, peer: `${peer.address}:${peer.port}` }, 'udp send failed');
-    });
+    // no completion callback: a datagram that the kernel takes at once (the usual case) then
+    // costs no SendWrap callback on the next tick; a failed send is dropped like a lost datagram
+    // (the WTP retransmission timers recover it, WAP-224 §9)
+    sock.send(buf, peer.port, address);
   }
 
   async close(): Promise<void> {

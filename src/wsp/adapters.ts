@@ -9,7 +9,7 @@ import type { WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
 import { PROTOCOL_OPTIONS, httpToWspStatus, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
-import type { HeaderList } from '../bridge/headers';
+import type { HeaderList } from '../core/http';
 import type { ProposedCapabilities } from './capabilities';
 import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn } from './ports';
 

@@ -3,7 +3,7 @@
  * adapters.ts fills from src/codec. The WTP boundary (TR-Invoke, TR-Result, TR-Abort with a
  * Peer and WTP's TxId) is WTP's own: src/wtp/port.ts.
  */
-import type { HeaderList } from '../bridge/headers';
+import type { HeaderList } from '../core/http';
 import type { ProposedCapabilities } from './capabilities';
 
 

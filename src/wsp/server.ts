@@ -19,8 +19,8 @@ import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
-import { textReply, type MethodReply, type MethodRequest } from '../bridge/bridge';
-import type { HeaderList } from '../bridge/headers';
+import { textReply, type MethodHandler, type MethodReply, type MethodRequest } from './method';
+import type { HeaderList } from '../core/http';
 import { peerKey, type BearerRole, type Peer } from '../core/peer';
 import { sourceKey } from '../core/net';
 import { negotiate, negotiateEncodingVersion } from './capabilities';
@@ -85,9 +85,7 @@ class SessionTable {
   }
 }
 
-export interface MethodHandler {
-  handle(req: MethodRequest): Promise<MethodReply>;
-}
+export type { MethodHandler } from './method';
 
 /**
  * What the server reports, as data: counts for the metrics and lines for the log. The server
@@ -226,9 +224,9 @@ export class WspServer {
   }
 
   private indication(ind: WtpIndication, now: number): void {
-    switch (ind.ind) {
+    switch (ind.kind) {
       case 'TR-Invoke.ind':
-        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack ?? false);
+        return this.invoke(ind.txn, ind.peer, ind.tcl, ind.data, now, ind.uack);
       case 'TR-Result.cnf':
       case 'TR-Abort.ind': {
         const rec = this.txns.get(ind.txn);
@@ -236,8 +234,8 @@ export class WspServer {
         const sid = rec.sessionId;
         // a Connect or Resume transaction ends here; a method's record goes when the machine says
         if (rec.kind !== 'method') this.dropTxn(ind.txn);
-        if (ind.ind === 'TR-Abort.ind') this.d.report.note({ note: 'session-event', event: ind.user ? 'method-abort' : 'transaction-abort' });
-        this.event(sid, { on: ind.ind, txn: ind.txn }, now);
+        if (ind.kind === 'TR-Abort.ind') this.d.report.note({ note: 'session-event', event: ind.user ? 'method-abort' : 'transaction-abort' });
+        this.event(sid, { on: ind.kind, txn: ind.txn }, now);
         return;
       }
     }

@@ -27,8 +27,8 @@
  * and absorbing retransmitted Invokes as duplicates, so no method runs twice). Only when the
  * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
-import type { HeaderList } from '../bridge/headers';
-import { indexRows, missingPairs, pairKey, selectRow } from '../core/table';
+import type { HeaderList } from '../core/http';
+import { indexRows, missingPairs, nestRows, pairKey, selectRow } from '../core/table';
 import type { TxId } from '../wtp';
 import type { Peer } from '../core/peer';
 
@@ -263,6 +263,9 @@ export interface StepResult {
 
 /** Rows by (state, event), in table order: derived from TABLE, never edited by hand. */
 const ROWS_BY_PAIR = indexRows(TABLE);
+/** What `step` looks up: the rows by state, then event. */
+const ROWS_NESTED = nestRows(TABLE);
+const NO_ROWS: readonly (Row | Ignore)[] = [];
 
 export function rowsFor(state: SessionState, on: SessionEventName): readonly (Row | Ignore)[] {
   return ROWS_BY_PAIR.get(pairKey(state, on)) ?? [];
@@ -274,7 +277,7 @@ export function rowsFor(state: SessionState, on: SessionEventName): readonly (Ro
  */
 export function step(s: Session, e: SessionEvent, now: number): StepResult {
   const ctx = { s, e };
-  const r = selectRow('WSP', s.state, e.on, rowsFor(s.state, e.on), (row) => !row.when || row.when(ctx));
+  const r = selectRow('WSP', s.state, e.on, ROWS_NESTED.get(s.state)?.get(e.on) ?? NO_ROWS, (row) => !row.when || row.when(ctx));
   if (isIgnore(r)) return { session: s, actions: [], ignored: true };
   const live = e.on !== 'IdleTimeout' && e.on !== 'Evict';
   let next: Mutable<Session> = { ...s, state: r.to };

@@ -13,24 +13,26 @@
  *   act(wtp.tick(clock.now()));
  *   // re-arm after every call: nextDeadline() may have moved earlier.
  *
- * `peer` is an opaque string naming the initiator's address and port ("10.0.0.1:49152",
- * "[2001:db8::1]:49152"); the same string comes back in actions. `now` is monotonic ms.
+ * `peer` is the initiator's `Peer` (address, port, family; src/core/peer.ts); the same object
+ * comes back in actions. `txn` is the one transaction key (`txIdOf(peer, tid)`). `now` is
+ * monotonic ms.
  *
  * ## Actions (data; carry them out in order)
  *
  *   { kind: 'send', peer, pdus }      encodeWtp each PDU, one datagram each, to `peer`.
- *   { kind: 'invokeInd', txId, peer, tid, tcl, uack, data }
+ *   { kind: 'TR-Invoke.ind', txn, peer, tid, tcl, uack, data }
  *                                     TR-Invoke.ind: `data` is the whole WSP PDU (a segmented
  *                                     Invoke is reassembled first and never passed on truncated).
  *                                     Exactly once per transaction, whatever the handset resends.
- *   { kind: 'resultCnf', txId, peer } TR-Result.cnf: the handset acknowledged the Result.
- *   { kind: 'abortInd', txId, peer, abortType, reason }
+ *   { kind: 'TR-Result.cnf', txn, peer }
+ *                                     TR-Result.cnf: the handset acknowledged the Result.
+ *   { kind: 'TR-Abort.ind', txn, peer, user, abortType, reason }
  *                                     TR-Abort.ind: the transaction is gone (peer Abort,
  *                                     NORESPONSE, PROTOERR, CAPTEMPEXCEEDED...). Cancel upstream work.
  *
  * ## The user side (src/wsp)
  *
- *   wtp.invokeRes(txId, now)          TR-Invoke.res. Class 2 Invokes come with U/P = 1 from most
+ *   wtp.invokeRes(txn, now)          TR-Invoke.res. Class 2 Invokes come with U/P = 1 from most
  *                                     handsets (fakewap always): call this as soon as the method is
  *                                     accepted, or the transaction is aborted NORESPONSE after
  *                                     ackExpiryMax x ackIntervalMs. After it, a slow Result is
@@ -38,12 +40,12 @@
  *                                     retransmitting; the responder then waits for the user without
  *                                     a limit of its own (WSP answers 504 at mmsc.timeoutMs).
  *                                     For class 1 it sends the Ack that ends the transaction.
- *   wtp.maxResultSize(txId, {maxSegmentSize?})
+ *   wtp.maxResultSize(txn, {maxSegmentSize?})
  *                                     the largest Result this client can receive (256 segments of
  *                                     the largest allowed size, or one datagram when the handset
  *                                     does not do SAR: its Invoke had GTR = TTR = 1). Check it and
  *                                     answer a clear error status (413) instead of a bigger body.
- *   wtp.resultReq(txId, data, now, {maxSegmentSize?})
+ *   wtp.resultReq(txn, data, now, {maxSegmentSize?})
  *                                     TR-Result.req: `data` is the whole WSP Reply/ConnectReply.
  *                                     Segment size = max(wtp.sar.segmentSize, ceil(len / 256)),
  *                                     never above the client's limit (the MRU Option TPI of its
@@ -55,10 +57,10 @@
  *                                     each acked before the next; a Negative Ack gets exactly the
  *                                     listed packets again, timer R the whole group.
  *                                     A result that cannot fit is answered with Abort
- *                                     MESSAGETOOLARGE and an abortInd.
- *   wtp.abortReq(txId, reason, now)   TR-Abort.req: user Abort with a WSP reason (0xE0...).
+ *                                     MESSAGETOOLARGE and a TR-Abort.ind.
+ *   wtp.abortReq(txn, reason, now)   TR-Abort.req: user Abort with a WSP reason (0xE0...).
  *
- * Class 0 Invokes produce an invokeInd and nothing else (no transaction is kept).
+ * Class 0 Invokes produce a TR-Invoke.ind and nothing else (no transaction is kept).
  *
  * ## Behaviour worth knowing
  *
@@ -66,7 +68,7 @@
  *     cache entry for (unlike Kannel) are verified with Ack(TIDve); the Invoke is held until
  *     Ack(TIDok); an Abort or no answer after maxRetransmissions x retryIntervalMs ends it
  *     (Abort INVALIDTID on timeout).
- *   - Duplicates and RID retransmissions never produce a second invokeInd: before the Result
+ *   - Duplicates and RID retransmissions never produce a second TR-Invoke.ind: before the Result
  *     they are ignored (or answered with the hold-on Ack); after it, the current Result group
  *     is replayed (at most once per ackIntervalMs); a finished transaction stays in
  *     WAIT_TIMEOUT for waitTimeoutMs; after that the TID cache forces verification. A first
@@ -79,7 +81,7 @@
  *   - Anti-amplification: toward a peer not verified yet we never send more octets than it sent.
  *   - Every table is bounded (lru-cache, max + TTL on the given clock). Metrics: see ops/metrics.
  */
-export { WtpResponder, silentReporter, txIdOf, type PeerKey, type TxId, type WtpAction, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
+export { WtpResponder, silentReporter, txIdOf, type TxId, type WtpAction, type WtpIndication, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
 export { STATES, EVENTS, ROWS, step, type WtpState, type WtpEventType, type Tx } from './machine';
 export { chooseSegmentSize, maxMessageFor, MAX_PACKETS } from './sar';
-export { createWtpPort, WtpDatagramPort, type WtpIndication, type WtpOutput, type WtpPort } from './port';
+export { createWtpPort, WtpDatagramPort, type WtpOutput, type WtpPort } from './port';

@@ -17,8 +17,9 @@
  * before a Negative Ack, WAP-224 §9.4.3). On every change of state all timers stop; a row starts
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
-import { indexRows, pairKey, selectRow } from '../core/table';
+import { indexRows, nestRows, pairKey, selectRow } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
+import type { Peer } from '../core/peer';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +97,8 @@ export interface Outbound {
 
 export interface Tx {
   readonly state: WtpState;
-  readonly peer: string;
+  /** The initiator's transport address (src/core/peer.ts). */
+  readonly peer: Peer;
   /** The initiator's TID (direction bit clear); we answer with responderTid(tid). */
   readonly tid: number;
   readonly tcl: Tcl;
@@ -123,12 +125,12 @@ export interface Tx {
   readonly outcome: Outcome | undefined;
 }
 
-/** What a step asks the responder to do; the responder adds peer and txId. */
+/** What a step asks the responder to do; the responder adds the peer and the transaction key (TR-* primitives of WAP-224 §5.3). */
 export type MachineAction =
   | { kind: 'send'; pdus: WtpPdu[] }
-  | { kind: 'invokeInd'; data: Buffer }
-  | { kind: 'resultCnf' }
-  | { kind: 'abortInd'; abortType: AbortType; reason: number }
+  | { kind: 'TR-Invoke.ind'; data: Buffer }
+  | { kind: 'TR-Result.cnf' }
+  | { kind: 'TR-Abort.ind'; abortType: AbortType; reason: number }
   | { kind: 'tidVerified' }
   | { kind: 'verification'; outcome: 'started' | 'ok' | 'failed' | 'timeout' }
   | { kind: 'duplicate' };
@@ -156,7 +158,7 @@ type Op =
   | { op: 'zero'; counter: Counter }
   | { op: 'holdOn' }
   | { op: 'cnf' }
-  | { op: 'abortInd'; reason: ProviderReason | 'event' }
+  | { op: 'indicateAbort'; reason: ProviderReason | 'event' }
   | { op: 'dup' }
   | { op: 'verification'; outcome: 'started' | 'ok' | 'failed' | 'timeout' }
   | { op: 'outcome'; outcome: Outcome }
@@ -184,7 +186,7 @@ const holdOn: Op = { op: 'holdOn' };
 /** TR-Result.cnf */
 const cnf: Op = { op: 'cnf' };
 /** TR-Abort.ind */
-const abortInd = (reason: ProviderReason | 'event'): Op => ({ op: 'abortInd', reason });
+const indicateAbort = (reason: ProviderReason | 'event'): Op => ({ op: 'indicateAbort', reason });
 const dup: Op = { op: 'dup' };
 const verification = (outcome: 'started' | 'ok' | 'failed' | 'timeout'): Op => ({ op: 'verification', outcome });
 const outcome = (o: Outcome): Op => ({ op: 'outcome', outcome: o });
@@ -284,7 +286,7 @@ const USER = ['TR-Invoke.res', 'TR-Result.req', 'TR-Abort.req'] as const;
 
 /** TR-Result.req rows shared by INVOKE_RESP_WAIT and RESULT_WAIT (class 2). */
 const resultReq = (from: WtpState, extra: GuardRef[]): Row[] => [
-  row(from, 'TR-Result.req', [...extra, '!resultOk'], [abort('provider', 'MESSAGETOOLARGE'), abortInd('MESSAGETOOLARGE'), outcome('toolarge')], 'LISTEN'),
+  row(from, 'TR-Result.req', [...extra, '!resultOk'], [abort('provider', 'MESSAGETOOLARGE'), indicateAbort('MESSAGETOOLARGE'), outcome('toolarge')], 'LISTEN'),
   row(from, 'TR-Result.req', [...extra, 'resultOk', 'verifyFirst'], [plan, ackTve(), verification('started'), start('R')], 'RESULT_RESP_WAIT'),
   row(from, 'TR-Result.req', [...extra, 'resultOk', '!verifyFirst'], [plan, sendGroup(), start('R')], 'RESULT_RESP_WAIT'),
 ];
@@ -341,12 +343,12 @@ export const ROWS: readonly Row[] = [
   ...resultReq('INVOKE_RESP_WAIT', ['tcl2']),
   ...ignore('INVOKE_RESP_WAIT', 'TR-Result.req', 'class 1 has no result', ['!tcl2']),
   row('INVOKE_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('INVOKE_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [indicateAbort('event'), outcome('aborted-peer')], 'LISTEN'),
   ...ignore('INVOKE_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
-  row('INVOKE_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), indicateAbort('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('INVOKE_RESP_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', 'aecLeft'], [inc('aec'), start('A')], 'INVOKE_RESP_WAIT'),
-  row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', '!aecLeft'], [abort('provider', 'NORESPONSE'), abortInd('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
+  row('INVOKE_RESP_WAIT', 'TimerTO_A', ['uack', '!aecLeft'], [abort('provider', 'NORESPONSE'), indicateAbort('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['!uack', 'tcl2'], [ack, holdOn], 'RESULT_WAIT'),
   row('INVOKE_RESP_WAIT', 'TimerTO_A', ['!uack', '!tcl2'], [ack, release, outcome('completed'), start('W')], 'WAIT_TIMEOUT'),
   ...ignore('INVOKE_RESP_WAIT', ['TimerTO_R', 'TimerTO_W', 'TimerTO_NACK'], 'not running in INVOKE_RESP_WAIT'),
@@ -360,9 +362,9 @@ export const ROWS: readonly Row[] = [
     row('RESULT_WAIT', on, ['!holdOnSent'], [dup], 'RESULT_WAIT'),
   ]),
   row('RESULT_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_WAIT', 'RcvAbort', ['!lateInvalidTid'], [indicateAbort('event'), outcome('aborted-peer')], 'LISTEN'),
   ...ignore('RESULT_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
-  row('RESULT_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
+  row('RESULT_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), indicateAbort('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_WAIT', ['RcvAck', 'RcvNegativeAck'], 'a late Ack(TIDok) or a stray PDU'),
   ...ignore('RESULT_WAIT', 'TR-Invoke.res', 'already acknowledged by the user'),
   ...ignore('RESULT_WAIT', ['TimerTO_R', 'TimerTO_W', 'TimerTO_NACK'], 'not running in RESULT_WAIT'),
@@ -376,16 +378,16 @@ export const ROWS: readonly Row[] = [
   ...ignore('RESULT_RESP_WAIT', 'RcvNegativeAck', 'nothing sent before verification', ['verifying']),
   row('RESULT_RESP_WAIT', 'TimerTO_R', ['rcrLeft', 'verifying'], [inc('rcr'), ackTve(true), start('R')], 'RESULT_RESP_WAIT'),
   row('RESULT_RESP_WAIT', 'TimerTO_R', ['rcrLeft', '!verifying'], [inc('rcr'), sendGroup(true), start('R')], 'RESULT_RESP_WAIT'),
-  row('RESULT_RESP_WAIT', 'TimerTO_R', ['!rcrLeft'], [abort('provider', 'NORESPONSE'), abortInd('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'TimerTO_R', ['!rcrLeft'], [abort('provider', 'NORESPONSE'), indicateAbort('NORESPONSE'), outcome('noresponse')], 'LISTEN'),
   ...each(INVOKES, (on) => [
     row('RESULT_RESP_WAIT', on, ['canReplay', '!verifying'], [dup, sendGroup(true)], 'RESULT_RESP_WAIT'),
     row('RESULT_RESP_WAIT', on, ['canReplay', 'verifying'], [dup, ackTve(true)], 'RESULT_RESP_WAIT'),
     row('RESULT_RESP_WAIT', on, ['!canReplay'], [dup], 'RESULT_RESP_WAIT'),
   ]),
   row('RESULT_RESP_WAIT', 'TR-Abort.req', [], [abort('user', 'event'), outcome('aborted-user')], 'LISTEN'),
-  row('RESULT_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [abortInd('event'), outcome('aborted-peer')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'RcvAbort', ['!lateInvalidTid'], [indicateAbort('event'), outcome('aborted-peer')], 'LISTEN'),
   ...ignore('RESULT_RESP_WAIT', 'RcvAbort', 'a late Abort INVALIDTID answering a duplicate Ack(TIDve)', ['lateInvalidTid']),
-  row('RESULT_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), abortInd('PROTOERR'), outcome('protoerr')], 'LISTEN'),
+  row('RESULT_RESP_WAIT', 'RcvErrorPDU', [], [abort('provider', 'PROTOERR'), indicateAbort('PROTOERR'), outcome('protoerr')], 'LISTEN'),
   ...ignore('RESULT_RESP_WAIT', ['TR-Invoke.res', 'TR-Result.req'], 'the result is already on its way'),
   ...ignore('RESULT_RESP_WAIT', ['TimerTO_A', 'TimerTO_W', 'TimerTO_NACK'], 'not running in RESULT_RESP_WAIT'),
 
@@ -412,6 +414,30 @@ function holds(g: GuardRef, tx: Tx, ev: WtpEvent, now: number): boolean {
   return GUARDS[g as GuardName](tx, ev, now);
 }
 
+/** A row with its guards compiled once into one test (the same meaning as `holds` over `when`). */
+interface Candidate {
+  from: WtpState;
+  on: WtpEventType;
+  row: Row;
+  test: (tx: Tx, ev: WtpEvent, now: number) => boolean;
+}
+
+function compileGuards(when: readonly GuardRef[]): Candidate['test'] {
+  const tests = when.map((g): Candidate['test'] => {
+    if (!g.startsWith('!')) return GUARDS[g as GuardName];
+    const f: Candidate['test'] = GUARDS[g.slice(1) as GuardName];
+    return (tx, ev, now) => !f(tx, ev, now);
+  });
+  return (tx, ev, now) => {
+    for (const t of tests) if (!t(tx, ev, now)) return false;
+    return true;
+  };
+}
+
+/** What `step` looks up: the candidate rows by state, then event. */
+const CANDIDATES = nestRows(ROWS.map((row): Candidate => ({ from: row.from, on: row.on, row, test: compileGuards(row.when) })));
+const NO_CANDIDATES: readonly Candidate[] = [];
+
 /** The rows whose guards all hold; `step` requires exactly one. */
 export function matchingRows(tx: Tx, ev: WtpEvent, now: number): Row[] {
   return rowsFor(tx.state, ev.type).filter((r) => r.when.every((g) => holds(g, tx, ev, now)));
@@ -427,7 +453,7 @@ export interface StepResult {
 }
 
 /** A fresh LISTEN record for the first Invoke of (peer, tid). */
-export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
+export function newTx(peer: Peer, invoke: Invoke, limits: Limits): Tx {
   const { tcl, up: uack } = invoke;
   const sar = !(invoke.gtr && invoke.ttr);
   const clientMru = optionValue(invoke, OPTION_ID.MaxReceiveUnit);
@@ -458,7 +484,7 @@ export function newTx(peer: string, invoke: Invoke, limits: Limits): Tx {
 
 /** Pure: the next transaction record and the actions, for one event at time `now`. */
 export function step(tx: Tx, ev: WtpEvent, now: number): StepResult {
-  const r = selectRow('WTP', tx.state, ev.type, rowsFor(tx.state, ev.type), (row) => row.when.every((g) => holds(g, tx, ev, now)));
+  const r = selectRow('WTP', tx.state, ev.type, CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES, (c) => c.test(tx, ev, now)).row;
   const d: Draft = { ...tx, timers: r.to === tx.state ? { ...tx.timers } : {} };
   const actions: MachineAction[] = [];
   for (const op of r.do) apply(op, d, ev, now, actions);
@@ -551,7 +577,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     }
     case 'deliver': {
       const data = assemble(d.inbound);
-      actions.push({ kind: 'invokeInd', data });
+      actions.push({ kind: 'TR-Invoke.ind', data });
       // Keep only what later Acks need; the data now belongs to the user.
       d.inbound = { ...emptyInbound, ttrPsn: d.inbound.ttrPsn, ackedPsn: d.inbound.ackedPsn };
       return;
@@ -611,10 +637,10 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       d.holdOnSent = true;
       return;
     case 'cnf':
-      actions.push({ kind: 'resultCnf' });
+      actions.push({ kind: 'TR-Result.cnf' });
       return;
-    case 'abortInd':
-      actions.push({ kind: 'abortInd', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
+    case 'indicateAbort':
+      actions.push({ kind: 'TR-Abort.ind', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
       return;
     case 'dup':
       actions.push({ kind: 'duplicate' });

@@ -6,14 +6,10 @@
  */
 import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
 import { DecodeError } from '../core/errors';
-import { peerKey, type Peer } from '../core/peer';
-import { WtpResponder, type ResultOptions, type TxId, type WtpAction, type WtpResponderDeps } from './responder';
+import type { Peer } from '../core/peer';
+import { WtpResponder, type ResultOptions, type TxId, type WtpAction, type WtpIndication, type WtpResponderDeps } from './responder';
 
-/** Indications and confirmations to the WTP user (WAP-224 §5.3). */
-export type WtpIndication =
-  | { ind: 'TR-Invoke.ind'; txn: TxId; peer: Peer; tcl: 0 | 1 | 2; data: Buffer; uack?: boolean }
-  | { ind: 'TR-Result.cnf'; txn: TxId }
-  | { ind: 'TR-Abort.ind'; txn: TxId; user: boolean; reason: number };
+export type { WtpIndication } from './responder';
 
 export interface WtpOutput {
   send: Array<{ buf: Buffer; peer: Peer }>;
@@ -43,15 +39,6 @@ export function createWtpPort(deps: WtpResponderDeps): WtpPort {
   return new WtpDatagramPort(new WtpResponder(deps));
 }
 
-/** The responder's transport address back from its key (the key is peerKey's, src/core/peer.ts). */
-function peerOf(k: string): Peer {
-  const i = k.lastIndexOf(':');
-  const host = k.slice(0, i);
-  const port = Number(k.slice(i + 1));
-  if (host.startsWith('[')) return { address: host.slice(1, -1), port, family: 6 };
-  return { address: host, port, family: 4 };
-}
-
 export class WtpDatagramPort implements WtpPort {
   constructor(readonly responder: WtpResponder) {}
 
@@ -60,17 +47,17 @@ export class WtpDatagramPort implements WtpPort {
   }
 
   receive(buf: Buffer, peer: Peer, now: number): WtpOutput {
-    const key = peerKey(peer);
     let pdus;
     try {
       pdus = decodeDatagram(buf);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       const tid = buf.length >= 3 ? buf.readUInt16BE(1) : undefined;
-      return { ...convert(this.responder.receiveMalformed(key, tid, now, buf.length)), decodeErrors: 1 };
+      return { ...convert(this.responder.receiveMalformed(peer, tid, now, buf.length)), decodeErrors: 1 };
     }
+    if (pdus.length === 1) return convert(this.responder.receive(pdus[0] as (typeof pdus)[0], peer, now));
     const acts: WtpAction[] = [];
-    for (const p of pdus) acts.push(...this.responder.receive(p, key, now));
+    for (const p of pdus) acts.push(...this.responder.receive(p, peer, now));
     return convert(acts);
   }
 
@@ -94,25 +81,12 @@ export class WtpDatagramPort implements WtpPort {
   }
 }
 
+/** The responder's actions as the user takes them: sends encoded (WAP-224 §8), indications as they are. */
 function convert(actions: WtpAction[]): WtpOutput {
   const out: WtpOutput = { send: [], indications: [] };
   for (const a of actions) {
-    switch (a.kind) {
-      case 'send': {
-        const peer = peerOf(a.peer);
-        for (const p of a.pdus) out.send.push({ buf: encodeWtp(p), peer });
-        break;
-      }
-      case 'invokeInd':
-        out.indications.push({ ind: 'TR-Invoke.ind', txn: a.txId, peer: peerOf(a.peer), tcl: a.tcl, data: a.data, uack: a.uack });
-        break;
-      case 'resultCnf':
-        out.indications.push({ ind: 'TR-Result.cnf', txn: a.txId });
-        break;
-      case 'abortInd':
-        out.indications.push({ ind: 'TR-Abort.ind', txn: a.txId, user: a.abortType === 'user', reason: a.reason });
-        break;
-    }
+    if (a.kind === 'send') for (const p of a.pdus) out.send.push({ buf: encodeWtp(p), peer: a.peer });
+    else out.indications.push(a);
   }
   return out;
 }

@@ -20,6 +20,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
+import { peerKey, type Peer } from '../core/peer';
 import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
 import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, type WtpPduType } from '../codec/wtp/types';
@@ -29,22 +30,31 @@ import { TidCache, tidTest } from './tid-cache';
 import { TimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
-/** The initiator's transport address as peerKey (src/core/peer.ts) writes it, e.g. "10.1.2.3:49152" or "[2001:db8::1]:49152". */
-export type PeerKey = string;
-/** One transaction: `${peer}/${tid}` (tid without the direction bit). Opaque to callers. */
+/**
+ * The one transaction key: the initiator's peer key (src/core/peer.ts) and its TID without the
+ * direction bit, e.g. "10.1.2.3:49152/7" (WAP-224 §9.1: a transaction is (peer, TID)). Opaque
+ * to callers.
+ */
 export type TxId = string;
 
-export const txIdOf = (peer: PeerKey, tid: number): TxId => `${peer}/${tid & 0x7fff}`;
+export const txIdOf = (peer: Peer, tid: number): TxId => `${peerKey(peer)}/${tid & 0x7fff}`;
+
+/**
+ * The indications and confirmations to the WTP user (WAP-224 §5.3 service primitives), named
+ * as the specification names them; WSP consumes them as they are (src/wtp/port.ts).
+ */
+export type WtpIndication =
+  /** TR-Invoke.ind: a whole (reassembled) message, exactly once per transaction. */
+  | { kind: 'TR-Invoke.ind'; txn: TxId; peer: Peer; tid: number; tcl: Tcl; uack: boolean; data: Buffer }
+  /** TR-Result.cnf: the initiator acknowledged the whole Result. */
+  | { kind: 'TR-Result.cnf'; txn: TxId; peer: Peer }
+  /** TR-Abort.ind: the transaction died (peer Abort, no response, protocol error, eviction); `user`: a user (WSP) abort from the peer. */
+  | { kind: 'TR-Abort.ind'; txn: TxId; peer: Peer; user: boolean; abortType: AbortType; reason: number };
 
 export type WtpAction =
   /** Send each PDU as its own datagram to `peer`, in order. */
-  | { kind: 'send'; peer: PeerKey; pdus: WtpPdu[] }
-  /** TR-Invoke.ind: a whole (reassembled) message, exactly once per transaction. */
-  | { kind: 'invokeInd'; txId: TxId; peer: PeerKey; tid: number; tcl: Tcl; uack: boolean; data: Buffer }
-  /** TR-Result.cnf: the initiator acknowledged the whole Result. */
-  | { kind: 'resultCnf'; txId: TxId; peer: PeerKey }
-  /** TR-Abort.ind: the transaction died (peer Abort, no response, protocol error, eviction). */
-  | { kind: 'abortInd'; txId: TxId; peer: PeerKey; abortType: AbortType; reason: number };
+  | { kind: 'send'; peer: Peer; pdus: WtpPdu[] }
+  | WtpIndication;
 
 /**
  * What the responder reports, as data: counts for the metrics and lines for the log. The
@@ -100,7 +110,7 @@ export class WtpResponder {
   private readonly report: WtpReporter;
   private readonly table: LRUCache<TxId, Tx>;
   private readonly tids: TidCache;
-  private readonly budgets: LRUCache<PeerKey, Budget>;
+  private readonly budgets: LRUCache<string, Budget>;
   private readonly timers = new TimerHeap<{ key: TxId; name: TimerName }>();
   /** Actions produced by evictions inside lru-cache callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
@@ -135,7 +145,7 @@ export class WtpResponder {
       },
     });
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now: perf.now });
-    this.budgets = new LRUCache<PeerKey, Budget>({ ...countBound(w.tidCacheSize), ttl: w.tidCacheTtlMs, ttlResolution: 0, perf });
+    this.budgets = new LRUCache<string, Budget>({ ...countBound(w.tidCacheSize), ttl: w.tidCacheTtlMs, ttlResolution: 0, perf });
   }
 
   /** Transactions held (in progress or in WAIT_TIMEOUT). */
@@ -144,15 +154,15 @@ export class WtpResponder {
   }
 
   /** The state of a transaction, for tests and /status. */
-  stateOf(txId: TxId): Tx['state'] | undefined {
-    return this.table.peek(txId)?.state;
+  stateOf(txn: TxId): Tx['state'] | undefined {
+    return this.table.peek(txn)?.state;
   }
 
   /**
    * One PDU received from `peer` (call once per PDU of a concatenated datagram). `size`: its
    * octets on the wire, for the amplification budget (computed when omitted).
    */
-  receive(pdu: WtpPdu, peer: PeerKey, now: number, size = pduSize(pdu)): WtpAction[] {
+  receive(pdu: WtpPdu, peer: Peer, now: number, size = pduSize(pdu)): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
     if (pdu.tid & 0x8000) {
@@ -160,9 +170,10 @@ export class WtpResponder {
       if (this.report.debug) this.debug('WTP PDU with the responder direction bit ignored', { peer, tid: pdu.tid, pdu: pdu.type });
       return out;
     }
-    this.countRx(peer, size);
+    const pk = peerKey(peer);
+    this.countRx(pk, size);
     this.countReceived(pdu);
-    const key = txIdOf(peer, pdu.tid);
+    const key = `${pk}/${pdu.tid & 0x7fff}`;
     const tx = this.table.get(key);
     if (pdu.type === 'Invoke') {
       const fresh = newTx(peer, pdu, this.limits);
@@ -177,9 +188,9 @@ export class WtpResponder {
       } else if (tx) {
         return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
       }
-      const entry = this.tids.get(peer);
+      const entry = this.tids.get(pk);
       const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
-      if (verdict === 'ok') this.tids.set(peer, fresh.tid, entry?.verified ?? false);
+      if (verdict === 'ok') this.tids.set(pk, fresh.tid, entry?.verified ?? false);
       return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: verdict === 'ok' }, now, out);
     }
     if (!tx) {
@@ -211,10 +222,10 @@ export class WtpResponder {
    * A datagram that did not decode. When its TID could be read (`tid`), the transaction (if any)
    * is aborted with PROTOERR, or an Abort PROTOERR answers it; otherwise it is only dropped.
    */
-  receiveMalformed(peer: PeerKey, tid: number | undefined, now: number, size: number): WtpAction[] {
+  receiveMalformed(peer: Peer, tid: number | undefined, now: number, size: number): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    this.countRx(peer, size);
+    this.countRx(peerKey(peer), size);
     if (tid === undefined || tid & 0x8000) return out;
     const key = txIdOf(peer, tid);
     const tx = this.table.get(key);
@@ -224,30 +235,31 @@ export class WtpResponder {
   }
 
   /** TR-Invoke.res: the user accepted the Invoke (user acknowledgement, U/P). */
-  invokeRes(txId: TxId, now: number): WtpAction[] {
-    return this.user(txId, now, { type: 'TR-Invoke.res' });
+  invokeRes(txn: TxId, now: number): WtpAction[] {
+    return this.user(txn, now, { type: 'TR-Invoke.res' });
   }
 
   /** TR-Result.req: the reply, a whole WSP PDU; segmented as the client allows. */
-  resultReq(txId: TxId, data: Buffer, now: number, opts: ResultOptions = {}): WtpAction[] {
+  resultReq(txn: TxId, data: Buffer, now: number, opts: ResultOptions = {}): WtpAction[] {
     this.now = now;
-    const tx = this.table.get(txId);
-    if (!tx) return this.user(txId, now, { type: 'TR-Result.req', data, segmentSize: null, verifyFirst: false });
+    const tx = this.table.get(txn);
+    if (!tx) return this.user(txn, now, { type: 'TR-Result.req', data, segmentSize: null, verifyFirst: false });
     const limit = this.clientLimit(tx, opts);
     const segmentSize = chooseSegmentSize(data.length, this.wtp.sar.segmentSize, tx.sar, limit);
     let verifyFirst = false;
-    if (segmentSize !== null && !this.tids.isVerified(tx.peer)) {
+    const pk = peerKey(tx.peer);
+    if (segmentSize !== null && !this.tids.isVerified(pk)) {
       const packets = Math.max(1, Math.ceil(data.length / segmentSize));
       const bytes = data.length + 4 * packets;
-      const b = this.budgets.get(tx.peer) ?? { rx: 0, tx: 0 };
+      const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
       verifyFirst = bytes > b.rx - b.tx;
     }
-    return this.user(txId, now, { type: 'TR-Result.req', data, segmentSize, verifyFirst });
+    return this.user(txn, now, { type: 'TR-Result.req', data, segmentSize, verifyFirst });
   }
 
   /** TR-Abort.req: the user aborts (a WSP reason, sent as a user Abort). */
-  abortReq(txId: TxId, reason: number, now: number): WtpAction[] {
-    return this.user(txId, now, { type: 'TR-Abort.req', reason });
+  abortReq(txn: TxId, reason: number, now: number): WtpAction[] {
+    return this.user(txn, now, { type: 'TR-Abort.req', reason });
   }
 
   /**
@@ -256,8 +268,8 @@ export class WtpResponder {
    * this before resultReq and answers a clear error status instead of a bigger body. 0 for an
    * unknown transaction.
    */
-  maxResultSize(txId: TxId, opts: ResultOptions = {}): number {
-    const tx = this.table.peek(txId);
+  maxResultSize(txn: TxId, opts: ResultOptions = {}): number {
+    const tx = this.table.peek(txn);
     if (!tx) return 0;
     return maxMessageFor(tx.sar, this.clientLimit(tx, opts));
   }
@@ -308,15 +320,15 @@ export class WtpResponder {
     return limits.length ? Math.min(...limits) : undefined;
   }
 
-  private user(txId: TxId, now: number, ev: WtpEvent): WtpAction[] {
+  private user(txn: TxId, now: number, ev: WtpEvent): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    const tx = this.table.get(txId);
+    const tx = this.table.get(txn);
     if (!tx) {
-      if (this.report.debug) this.debug('WTP user primitive for no transaction ignored', { txId, primitive: ev.type });
+      if (this.report.debug) this.debug('WTP user primitive for no transaction ignored', { txn, primitive: ev.type });
       return this.drain(out);
     }
-    return this.run(txId, tx, ev, now, out);
+    return this.run(txn, tx, ev, now, out);
   }
 
   private run(key: TxId, tx: Tx, ev: WtpEvent, now: number, out: WtpAction[]): WtpAction[] {
@@ -327,12 +339,12 @@ export class WtpResponder {
       // only the table engine's verdict (a gap in the table) is reported and survived; any
       // other exception is a bug in an operation and surfaces
       if (!isTableError(err)) throw err;
-      this.report.note({ note: 'log', level: 'error', msg: 'WTP machine has no single row', fields: { err, txId: key, state: tx.state, event: ev.type } });
+      this.report.note({ note: 'log', level: 'error', msg: 'WTP machine has no single row', fields: { err, txn: key, state: tx.state, event: ev.type } });
       return this.drain(out);
     }
     const next = res.tx;
     if (next.state !== tx.state && this.report.debug) {
-      this.debug('WTP transition', { peer: tx.peer, tid: tx.tid, from: tx.state, event: ev.type, to: next.state });
+      this.debug('WTP transition', { peer: peerKey(tx.peer), tid: tx.tid, from: tx.state, event: ev.type, to: next.state });
     }
     for (const a of res.actions) this.emit(key, next, a, out);
     if (next.outcome !== undefined && tx.outcome === undefined) {
@@ -379,19 +391,21 @@ export class WtpResponder {
       case 'send':
         this.emitSend(tx.peer, a.pdus, out);
         return;
-      case 'invokeInd':
-        out.push({ kind: 'invokeInd', txId: key, peer: tx.peer, tid: tx.tid, tcl: tx.tcl, uack: tx.uack, data: a.data });
+      case 'TR-Invoke.ind':
+        out.push({ kind: 'TR-Invoke.ind', txn: key, peer: tx.peer, tid: tx.tid, tcl: tx.tcl, uack: tx.uack, data: a.data });
         return;
-      case 'resultCnf':
-        out.push({ kind: 'resultCnf', txId: key, peer: tx.peer });
+      case 'TR-Result.cnf':
+        out.push({ kind: 'TR-Result.cnf', txn: key, peer: tx.peer });
         return;
-      case 'abortInd':
-        out.push({ kind: 'abortInd', txId: key, peer: tx.peer, abortType: a.abortType, reason: a.reason });
+      case 'TR-Abort.ind':
+        out.push({ kind: 'TR-Abort.ind', txn: key, peer: tx.peer, user: a.abortType === 'user', abortType: a.abortType, reason: a.reason });
         return;
-      case 'tidVerified':
-        this.tids.set(tx.peer, tx.tid, true);
-        this.budgets.delete(tx.peer);
+      case 'tidVerified': {
+        const pk = peerKey(tx.peer);
+        this.tids.set(pk, tx.tid, true);
+        this.budgets.delete(pk);
         return;
+      }
       case 'verification':
         this.report.note({ note: 'verification', outcome: a.outcome });
         return;
@@ -401,15 +415,16 @@ export class WtpResponder {
     }
   }
 
-  private emitSend(peer: PeerKey, pdus: WtpPdu[], out: WtpAction[]): void {
-    if (!this.tids.isVerified(peer)) {
-      const b = this.budgets.get(peer) ?? { rx: 0, tx: 0 };
+  private emitSend(peer: Peer, pdus: WtpPdu[], out: WtpAction[]): void {
+    const pk = peerKey(peer);
+    if (!this.tids.isVerified(pk)) {
+      const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
       const size = pdus.reduce((n, p) => n + pduSize(p), 0);
       if (b.tx + size > b.rx) {
-        if (this.report.debug) this.debug('WTP send toward an unverified peer dropped (amplification budget)', { peer, size, budget: b.rx - b.tx });
+        if (this.report.debug) this.debug('WTP send toward an unverified peer dropped (amplification budget)', { peer: pk, size, budget: b.rx - b.tx });
         return;
       }
-      this.budgets.set(peer, { rx: b.rx, tx: b.tx + size });
+      this.budgets.set(pk, { rx: b.rx, tx: b.tx + size });
     }
     for (const p of pdus) {
       if (p.type === 'Abort') this.report.note({ note: 'abort', direction: 'sent', reason: reasonLabel(p.abortType, p.reason) });
@@ -420,10 +435,10 @@ export class WtpResponder {
     out.push({ kind: 'send', peer, pdus });
   }
 
-  private countRx(peer: PeerKey, size: number): void {
-    if (this.tids.isVerified(peer)) return;
-    const b = this.budgets.get(peer) ?? { rx: 0, tx: 0 };
-    this.budgets.set(peer, { rx: b.rx + size, tx: b.tx });
+  private countRx(pk: string, size: number): void {
+    if (this.tids.isVerified(pk)) return;
+    const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
+    this.budgets.set(pk, { rx: b.rx + size, tx: b.tx });
   }
 
   private countReceived(pdu: WtpPdu): void {
@@ -435,13 +450,13 @@ export class WtpResponder {
   /** A live transaction pushed out of the full table (CAPTEMPEXCEEDED) or past the backstop TTL (NORESPONSE). */
   private onEvict(tx: Tx, key: TxId, why: 'evict' | 'expire'): void {
     if (tx.state === 'WAIT_TIMEOUT') return;
-    this.report.note({ note: 'log', level: 'warn', msg: 'WTP transaction dropped (table full or stale)', fields: { peer: tx.peer, tid: tx.tid, state: tx.state, why } });
+    this.report.note({ note: 'log', level: 'warn', msg: 'WTP transaction dropped (table full or stale)', fields: { peer: peerKey(tx.peer), tid: tx.tid, state: tx.state, why } });
     this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: 'evicted' });
     const reason = why === 'evict' ? PROVIDER_ABORT.CAPTEMPEXCEEDED : PROVIDER_ABORT.NORESPONSE;
     const out: WtpAction[] = [];
     this.emitSend(tx.peer, [{ type: 'Abort', tid: responderTid(tx.tid), tpis: [], abortType: 'provider', reason }], out);
     if (tx.state === 'INVOKE_RESP_WAIT' || tx.state === 'RESULT_WAIT' || tx.state === 'RESULT_RESP_WAIT') {
-      out.push({ kind: 'abortInd', txId: key, peer: tx.peer, abortType: 'provider', reason });
+      out.push({ kind: 'TR-Abort.ind', txn: key, peer: tx.peer, user: false, abortType: 'provider', reason });
     }
     this.pending.push(...out);
   }

@@ -126,6 +126,28 @@ t.test('the pure cores (src/codec, src/policy) open no socket and count nothing'
 
 // src/wtp and src/wsp: test/wsp/pure-cores.test.ts checks their imports.
 
+/**
+ * The WTP/WSP seams (docs/architecture.md, "Layers"): each boundary is owned by the lower layer,
+ * so WTP imports nothing from WSP or above, and WSP nothing from its user (the bridge) or the
+ * edge: WSP owns the method boundary (src/wsp/method.ts) and the bridge implements it.
+ */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  'src/wtp': ['src/core', 'src/codec/wtp', 'src/config'],
+  'src/wsp': ['src/core', 'src/codec/wtp', 'src/codec/wsp', 'src/codec/mms', 'src/config', 'src/wtp'],
+};
+
+t.test('src/wtp and src/wsp import only the layers below them', async (t) => {
+  const g = graph(files);
+  for (const [from, tos] of g) {
+    const layer = layerOf(from);
+    const allowed = MAY_IMPORT[layer];
+    if (!allowed) continue;
+    const up = tos.filter((to) => layerOf(to) !== layer && !allowed.some((a) => to.startsWith(`${a}/`) || to === `${a}.ts`));
+    t.same(up, [], `${from} imports only ${allowed.join(', ')}`);
+  }
+  t.ok([...g.keys()].filter((f) => layerOf(f) === 'src/wsp').length >= 5, 'read the WSP layer');
+});
+
 t.test('every component implements the one contract', async (t) => {
   const components = files.filter((f) => f.path !== 'src/main.ts' && /\basync start\(\): Promise<Listening\[\]>/.test(f.text));
   t.ok(components.length >= 6, `${components.length} components (the composition root, src/main.ts, is none)`);

@@ -32,3 +32,13 @@ t.test('the WSP <-> HTTP header mapping is the bridge\'s, once', async (t) => {
   // the UAProf rename toward HTTP (WAP-248 §9.2.3.3) is the bridge's alone
   t.same(filesMatching(files, /['"]X-Wap-Profile-Diff['"]|['"]x-wap-profile-diff['"]/), ['src/bridge/headers.ts']);
 });
+
+t.test('one vocabulary at the WTP -> WSP seam: the WAP-224 §5.3 primitive names, one transaction key', async (t) => {
+  // the names the responder used before it spoke the port's vocabulary
+  t.same(filesMatching(files, /['"](invokeInd|resultCnf|abortInd)['"]|\btxId\b|\bPeerKey\b/), [], 'no second name for a primitive or the key');
+  // the primitives are defined once, by WTP, and WSP consumes them as they are
+  t.same(filesMatching(files, /export type WtpIndication\b/), ['src/wtp/responder.ts']);
+  t.ok(filesMatching(files, /case 'TR-Invoke\.ind'/).includes('src/wsp/server.ts'), 'the WSP server switches on the TR-* names');
+  // the port no longer turns a peer key back into an address
+  t.same(filesMatching(files, /function\s+peerOf\b/), []);
+});

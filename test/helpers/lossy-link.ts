@@ -11,13 +11,15 @@
  * reassembles segmented Results, acks each group, NAcks gaps at a group end, and acks the whole
  * message.
  *
- * The user (stand-in for WSP): on invokeInd it calls invokeRes at once and resultReq after
+ * The user (stand-in for WSP): on TR-Invoke.ind it calls invokeRes at once and resultReq after
  * `userDelayMs` with `respond(request)`.
  */
 import { decodeWtp, encodeWtp } from '../../src/codec/wtp';
 import { wtpReporter } from '../../src/edge/wtp-report';
 import type { Tcl, WtpPdu, Tpi } from '../../src/codec/wtp/types';
 import { PROVIDER_ABORT } from '../../src/codec/wtp/types';
+import { peerKey } from '../../src/core/peer';
+import { v4 } from './peer';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { silentLogger, type Logger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
@@ -94,9 +96,9 @@ export class Pair {
   link: LinkConfig;
   /** Return false to drop this datagram (deterministic loss for targeted tests). */
   filter: (d: Delivery) => boolean = () => true;
-  readonly invokeInds: Array<Extract<WtpAction, { kind: 'invokeInd' }>> = [];
+  readonly invokeInds: Array<Extract<WtpAction, { kind: 'TR-Invoke.ind' }>> = [];
   readonly resultCnfs: string[] = [];
-  readonly abortInds: Array<Extract<WtpAction, { kind: 'abortInd' }>> = [];
+  readonly abortInds: Array<Extract<WtpAction, { kind: 'TR-Abort.ind' }>> = [];
   /** Every datagram put on the link, by direction, with its octets. */
   readonly sent: Delivery[] = [];
   readonly octets = { up: 0, down: 0 };
@@ -140,7 +142,7 @@ export class Pair {
 
   private arrive(dir: Dir, peer: string, bytes: Buffer): void {
     const pdu = decodeWtp(bytes);
-    if (dir === 'up') this.handle(this.responder.receive(pdu, peer, this.now, bytes.length));
+    if (dir === 'up') this.handle(this.responder.receive(pdu, v4(peer), this.now, bytes.length));
     else this.handsets.get(peer)?.onPdu(pdu);
   }
 
@@ -149,24 +151,24 @@ export class Pair {
     for (const a of actions) {
       switch (a.kind) {
         case 'send':
-          for (const p of a.pdus) this.transmit('down', a.peer, p);
+          for (const p of a.pdus) this.transmit('down', peerKey(a.peer), p);
           break;
-        case 'invokeInd': {
+        case 'TR-Invoke.ind': {
           this.invokeInds.push(a);
           if (a.tcl === 0) break;
-          if (this.opts.autoInvokeRes ?? true) this.handle(this.responder.invokeRes(a.txId, this.now));
+          if (this.opts.autoInvokeRes ?? true) this.handle(this.responder.invokeRes(a.txn, this.now));
           if (a.tcl === 2) {
             const reply = (this.opts.respond ?? defaultRespond)(a.data);
             this.schedule(this.now + (this.opts.userDelayMs ?? 5), () =>
-              this.handle(this.responder.resultReq(a.txId, reply, this.now, this.opts.resultOptions)),
+              this.handle(this.responder.resultReq(a.txn, reply, this.now, this.opts.resultOptions)),
             );
           }
           break;
         }
-        case 'resultCnf':
-          this.resultCnfs.push(a.txId);
+        case 'TR-Result.cnf':
+          this.resultCnfs.push(a.txn);
           break;
-        case 'abortInd':
+        case 'TR-Abort.ind':
           this.abortInds.push(a);
           break;
       }

@@ -13,6 +13,9 @@ import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { WtpResponder, type WtpAction } from '../../src/wtp';
+import { v4 } from '../helpers/peer';
+
+const FAKEWAP_PEER = v4('127.0.0.1:40000');
 
 const DIR = join(__dirname, '..', 'fixtures', 'wtp', 'kannel');
 const GW = 9201;
@@ -52,19 +55,19 @@ for (const name of ['co-get', 'co-post-mms-1k', 'co-get-sar-20k', 'co-post-sar-3
           for (const p of a.pdus) {
             if (p.type === 'Ack' && p.tveTok) {
               verifications++;
-              handle(r.receive(decodeWtp(Buffer.from([0x1c, p.tid >> 8 & 0x7f, p.tid & 0xff])), 'fakewap', 0));
+              handle(r.receive(decodeWtp(Buffer.from([0x1c, p.tid >> 8 & 0x7f, p.tid & 0xff])), FAKEWAP_PEER, 0));
             } else ours.push(encodeWtp(p).toString('hex'));
           }
-        } else if (a.kind === 'invokeInd') {
+        } else if (a.kind === 'TR-Invoke.ind') {
           requests.push(a.data);
           if (a.tcl === 2) {
-            handle(r.invokeRes(a.txId, 0));
-            handle(r.resultReq(a.txId, kannelResult(fs, a.tid), 0));
+            handle(r.invokeRes(a.txn, 0));
+            handle(r.resultReq(a.txn, kannelResult(fs, a.tid), 0));
           }
         }
       }
     };
-    for (const f of fs) if (!f.fromGw) handle(r.receive(decodeWtp(f.buf) as WtpPdu, 'fakewap', 0));
+    for (const f of fs) if (!f.fromGw) handle(r.receive(decodeWtp(f.buf) as WtpPdu, FAKEWAP_PEER, 0));
     // Retransmissions (RID) are timer-driven and this replay does not advance time: in
     // co-post-mms-1k fakewap takes Kannel's first Result for the Invoke's Ack and only acks the
     // copy Kannel resends 7 s later (timer R).

@@ -6,6 +6,9 @@ import fc from 'fast-check';
 import { EVENTS, ROWS, STATES, TIMERS, matchingRows, newTx, rowsFor, step, type Limits, type Tx, type WtpEvent, type WtpState } from '../../src/wtp/machine';
 import { absorb, emptyInbound, type Inbound } from '../../src/wtp/sar';
 import type { Invoke, Tpi } from '../../src/codec/wtp/types';
+import { v4 } from '../helpers/peer';
+
+const P = v4('10.0.0.1:40000');
 
 const LIMITS: Limits = {
   ackIntervalMs: 1000,
@@ -61,7 +64,7 @@ const txArb: fc.Arbitrary<Tx> = fc
     timers: fc.dictionary(fc.constantFrom(...TIMERS), fc.integer({ min: 0, max: 10000 })),
   })
   .map((r) => {
-    const base = newTx('p', invoke({ tcl: r.tcl, up: r.uack, gtr: !r.sar, ttr: true }), LIMITS);
+    const base = newTx(P, invoke({ tcl: r.tcl, up: r.uack, gtr: !r.sar, ttr: true }), LIMITS);
     const outbound = r.out
       ? { segs: Array.from({ length: r.out.n }, () => Buffer.alloc(10)), groupSize: LIMITS.groupSize, nackResentAt: [], groupStart: Math.min(r.out.g * LIMITS.groupSize, Math.floor((r.out.n - 1) / LIMITS.groupSize) * LIMITS.groupSize), verifying: r.out.verifying }
       : undefined;
@@ -106,10 +109,10 @@ t.test('random transactions and events match exactly one row; step is total and 
 });
 
 t.test('rows read like the spec', async (t) => {
-  const fresh = newTx('p', invoke(), LIMITS);
+  const fresh = newTx(P, invoke(), LIMITS);
   let r = step(fresh, { type: 'RcvInvoke', pdu: invoke(), tidOk: true }, 0);
   t.equal(r.tx.state, 'INVOKE_RESP_WAIT');
-  t.match(r.actions, [{ kind: 'invokeInd', data: Buffer.from('x') }]);
+  t.match(r.actions, [{ kind: 'TR-Invoke.ind', data: Buffer.from('x') }]);
   t.same(r.tx.timers, { A: 1000 }, 'timer A started');
 
   r = step(fresh, { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0);
@@ -118,7 +121,7 @@ t.test('rows read like the spec', async (t) => {
   const held = r.tx;
   r = step(held, { type: 'RcvAck', pdu: { type: 'Ack', tid: 5, tpis: [], tveTok: true, rid: false } }, 10);
   t.equal(r.tx.state, 'INVOKE_RESP_WAIT');
-  t.match(r.actions.map((a) => a.kind), ['verification', 'tidVerified', 'invokeInd']);
+  t.match(r.actions.map((a) => a.kind), ['verification', 'tidVerified', 'TR-Invoke.ind']);
 
   const waiting: Tx = { ...r.tx, state: 'RESULT_WAIT', timers: {} };
   r = step(waiting, { type: 'TR-Result.req', data: Buffer.alloc(25), segmentSize: 10, verifyFirst: false }, 20);
@@ -141,7 +144,7 @@ t.test('a transaction can never be indicated twice: invokeInd only leaves LISTEN
 
 t.test('issue 15: a late Abort INVALIDTID (answer to a duplicated Ack(TIDve)) does not kill a verified transaction', async (t) => {
   const abortInvalid: WtpEvent = { type: 'RcvAbort', pdu: { type: 'Abort', tid: 5, tpis: [], abortType: 'provider', reason: 0x02 } };
-  let r = step(newTx('p', invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0);
+  let r = step(newTx(P, invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0);
   t.equal(r.tx.state, 'TIDOK_WAIT');
   // the initiator's TIDok arrives; a duplicate of our Ack(TIDve) reaches it after it finished
   r = step(r.tx, { type: 'RcvAck', pdu: { type: 'Ack', tid: 5, tpis: [], tveTok: true, rid: false } }, 10);
@@ -153,9 +156,9 @@ t.test('issue 15: a late Abort INVALIDTID (answer to a duplicated Ack(TIDve)) do
   t.same(late.actions, []);
   // any other Abort still ends it, and INVALIDTID does too when the TID was never verified
   t.equal(step(r.tx, { type: 'RcvAbort', pdu: { type: 'Abort', tid: 5, tpis: [], abortType: 'user', reason: 0xea } }, 30).tx.state, 'LISTEN');
-  const unverified = step(newTx('p', invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: true }, 0).tx;
+  const unverified = step(newTx(P, invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: true }, 0).tx;
   t.equal(step(unverified, abortInvalid, 1).tx.state, 'LISTEN');
   // while verifying, Abort INVALIDTID is the answer: the transaction ends
-  const verifying = step(newTx('p', invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0).tx;
+  const verifying = step(newTx(P, invoke(), LIMITS), { type: 'RcvInvoke', pdu: invoke(), tidOk: false }, 0).tx;
   t.equal(step(verifying, abortInvalid, 1).tx.state, 'LISTEN');
 });

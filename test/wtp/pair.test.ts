@@ -7,7 +7,7 @@ import { Pair, Rng, type HandsetTx } from '../helpers/lossy-link';
 
 function countPerTx(p: Pair): Map<string, number> {
   const m = new Map<string, number>();
-  for (const i of p.invokeInds) m.set(i.txId, (m.get(i.txId) ?? 0) + 1);
+  for (const i of p.invokeInds) m.set(i.txn, (m.get(i.txn) ?? 0) + 1);
   return m;
 }
 

@@ -10,8 +10,11 @@ import { Metrics } from '../../src/ops/metrics';
 import type { WtpPdu } from '../../src/codec/wtp/types';
 import { WtpResponder, type WtpAction } from '../../src/wtp';
 import { pduSize } from '../../src/wtp/wire-size';
+import { v4 } from '../helpers/peer';
+import { peerKey } from '../../src/core/peer';
 
 const PEERS = ['10.0.0.1:1', '10.0.0.2:2', '10.0.0.3:3'];
+const PEER_OF = new Map(PEERS.map((k) => [k, v4(k)]));
 const tid = fc.integer({ min: 0, max: 6 });
 const data = fc.integer({ min: 0, max: 3000 }).map((n) => Buffer.alloc(n, 0x61));
 const pdu: fc.Arbitrary<WtpPdu> = fc.oneof(
@@ -50,13 +53,13 @@ t.test('random traffic: total, bounded, once, no amplification', async (t) => {
       const verified = new Set<string>();
       const handle = (as: WtpAction[]) => {
         for (const a of as) {
-          if (a.kind === 'send') tx.set(a.peer, (tx.get(a.peer) ?? 0) + a.pdus.reduce((n, p) => n + pduSize(p), 0));
-          if (a.kind === 'invokeInd' && a.tcl !== 0) {
-            if (open.has(a.txId)) throw new Error(`${a.txId} indicated twice while open`);
-            open.add(a.txId);
-            txIds.push(a.txId);
+          if (a.kind === 'send') tx.set(peerKey(a.peer), (tx.get(peerKey(a.peer)) ?? 0) + a.pdus.reduce((n, p) => n + pduSize(p), 0));
+          if (a.kind === 'TR-Invoke.ind' && a.tcl !== 0) {
+            if (open.has(a.txn)) throw new Error(`${a.txn} indicated twice while open`);
+            open.add(a.txn);
+            txIds.push(a.txn);
           }
-          if (a.kind === 'resultCnf' || a.kind === 'abortInd') open.delete(a.txId);
+          if (a.kind === 'TR-Result.cnf' || a.kind === 'TR-Abort.ind') open.delete(a.txn);
         }
       };
       for (const s of steps) {
@@ -66,7 +69,7 @@ t.test('random traffic: total, bounded, once, no amplification', async (t) => {
           const peer = PEERS[s.peer] as string;
           if (s.pdu.type === 'Ack' && s.pdu.tveTok) verified.add(peer);
           rx.set(peer, (rx.get(peer) ?? 0) + pduSize(s.pdu));
-          handle(r.receive(s.pdu, peer, now));
+          handle(r.receive(s.pdu, PEER_OF.get(peer)!, now));
         } else if (s.k === 'user' && txIds.length) {
           const id = txIds[s.which % txIds.length] as string;
           if (s.op === 'res') handle(r.invokeRes(id, now));

@@ -8,8 +8,9 @@ import { Metrics } from '../../src/ops/metrics';
 import { PROVIDER_ABORT, type Ack, type Invoke, type SegmentedInvoke, type WtpPdu, type Tpi } from '../../src/codec/wtp/types';
 import { WtpResponder, txIdOf, type WtpAction } from '../../src/wtp';
 import { pduSize } from '../../src/wtp/wire-size';
+import { v4 } from '../helpers/peer';
 
-const PEER = '10.0.0.1:40000';
+const PEER = v4('10.0.0.1:40000');
 
 function mk(config: ConfigInput = {}) {
   const metrics = new Metrics();
@@ -30,7 +31,7 @@ const psnAck = (tid: number, psn: number): Ack => ack(tid, { tpis: [{ tpi: 'PSN'
 
 const sent = (as: WtpAction[]): WtpPdu[] => as.flatMap((a) => (a.kind === 'send' ? a.pdus : []));
 const kinds = (as: WtpAction[]) => as.map((a) => a.kind);
-const inds = (as: WtpAction[]) => as.filter((a) => a.kind === 'invokeInd');
+const inds = (as: WtpAction[]) => as.filter((a) => a.kind === 'TR-Invoke.ind');
 const psnOf = (p: WtpPdu) => (p.type === 'Result' ? 0 : p.type === 'SegmentedResult' ? p.psn : -1);
 const ackPsn = (p: WtpPdu) => (p.type === 'Ack' ? (p.tpis.find((x) => x.tpi === 'PSN') as (Tpi & { psn: number }) | undefined)?.psn : undefined);
 
@@ -62,24 +63,24 @@ t.test('class 2 from an unknown initiator: TID verification, invoke, result, ack
   t.equal(r.stateOf(txIdOf(PEER, 7)), 'TIDOK_WAIT');
   as = r.receive(tok(7), PEER, 5);
   t.equal(inds(as).length, 1, 'TR-Invoke.ind after Ack(TIDok)');
-  const ind = inds(as)[0] as Extract<WtpAction, { kind: 'invokeInd' }>;
+  const ind = inds(as)[0] as Extract<WtpAction, { kind: 'TR-Invoke.ind' }>;
   t.same(ind.data, Buffer.from('GET /x'));
   t.equal(ind.tcl, 2);
   t.equal(ind.uack, true);
-  t.same(r.invokeRes(ind.txId, 6), [], 'TR-Invoke.res sends nothing yet');
-  t.equal(r.stateOf(ind.txId), 'RESULT_WAIT');
-  as = r.resultReq(ind.txId, Buffer.from('reply'), 10);
+  t.same(r.invokeRes(ind.txn, 6), [], 'TR-Invoke.res sends nothing yet');
+  t.equal(r.stateOf(ind.txn), 'RESULT_WAIT');
+  as = r.resultReq(ind.txn, Buffer.from('reply'), 10);
   const res = sent(as);
   t.equal(res.length, 1);
   t.match(res[0], { type: 'Result', tid: 0x8007, gtr: false, ttr: true, rid: false });
   as = r.receive(ack(7), PEER, 20);
-  t.same(kinds(as), ['resultCnf']);
-  t.equal(r.stateOf(ind.txId), 'WAIT_TIMEOUT');
+  t.same(kinds(as), ['TR-Result.cnf']);
+  t.equal(r.stateOf(ind.txn), 'WAIT_TIMEOUT');
   t.equal(r.nextDeadline(), 10_000, 'timer W is the record TTL, no heap entry: only the periodic purge is due');
   t.same(r.tick(20 + cfg.wtp.waitTimeoutMs), []);
-  t.equal(r.stateOf(ind.txId), 'WAIT_TIMEOUT', 'kept for W');
+  t.equal(r.stateOf(ind.txn), 'WAIT_TIMEOUT', 'kept for W');
   r.tick(21 + cfg.wtp.waitTimeoutMs);
-  t.equal(r.stateOf(ind.txId), undefined, 'forgotten after W');
+  t.equal(r.stateOf(ind.txn), undefined, 'forgotten after W');
   t.equal(r.nextDeadline(), 20 + cfg.wtp.waitTimeoutMs + 10_000, 'the TID cache entry lives on: a purge ran at the tick at W, the next is 10 s after it');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '2', outcome: 'completed' }), 1);
   t.equal(await metric(metrics, 'wapgw_wtp_tid_verifications_total', { outcome: 'started' }), 1);
@@ -126,7 +127,7 @@ t.test('TID verification refused or unanswered: never indicated', async (t) => {
   t.equal(await metric(metrics, 'wapgw_wtp_tid_verifications_total', { outcome: 'timeout' }), 1);
 
   // A tiny Invoke from an unverified address: retries stop when they would exceed what it sent.
-  const spoofed = '10.6.6.6:7';
+  const spoofed = v4('10.6.6.6:7');
   let out = 0;
   for (const a of r.receive(inv(5, { data: Buffer.alloc(2) }), spoofed, 0)) if (a.kind === 'send') out += a.pdus.length * 3;
   for (let i = 0; i < 20 && r.nextDeadline() !== undefined; i++) for (const a of r.tick(r.nextDeadline() as number)) if (a.kind === 'send') out += 3 * a.pdus.length;
@@ -175,7 +176,7 @@ t.test('duplicates and RID retransmissions: one invokeInd, hold-on Ack re-sent, 
 t.test('timer R: Result retransmitted with RID up to maxRetransmissions, then Abort NORESPONSE', async (t) => {
   const { r, metrics, cfg } = mk({ wtp: { maxRetransmissions: 3 } });
   verifiedPeer(r, 1);
-  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txId;
+  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txn;
   r.resultReq(txId, Buffer.from('R'), 0);
   const rids: boolean[] = [];
   let as: WtpAction[] = [];
@@ -185,7 +186,7 @@ t.test('timer R: Result retransmitted with RID up to maxRetransmissions, then Ab
   }
   t.same(rids, [true, true, true], 'three retransmissions, all with RID');
   t.match(sent(as), [{ type: 'Abort', abortType: 'provider', reason: PROVIDER_ABORT.NORESPONSE }]);
-  t.match(as.filter((a) => a.kind === 'abortInd'), [{ kind: 'abortInd', txId, reason: PROVIDER_ABORT.NORESPONSE }]);
+  t.match(as.filter((a) => a.kind === 'TR-Abort.ind'), [{ kind: 'TR-Abort.ind', txn: txId, reason: PROVIDER_ABORT.NORESPONSE }]);
   t.equal(r.size, 0);
   t.equal(await metric(metrics, 'wapgw_wtp_retransmissions_total', { pdu: 'Result' }), 3);
   t.equal(await metric(metrics, 'wapgw_wtp_aborts_total', { direction: 'sent', reason: 'NORESPONSE' }), 1);
@@ -206,7 +207,7 @@ t.test('user acknowledgement: no TR-Invoke.res within AEC_MAX x A aborts; U/P=0 
   }
   t.equal(ticks, cfg.wtp.ackExpiryMax + 1);
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.NORESPONSE }]);
-  t.match(as.filter((a) => a.kind === 'abortInd'), [{ reason: PROVIDER_ABORT.NORESPONSE }]);
+  t.match(as.filter((a) => a.kind === 'TR-Abort.ind'), [{ reason: PROVIDER_ABORT.NORESPONSE }]);
 
   r.receive(inv(3, { up: false }), PEER, 100);
   as = r.tick(100 + cfg.wtp.ackIntervalMs);
@@ -222,13 +223,13 @@ t.test('an idle responder releases finished transactions without any other traff
   // 50 class 2 transactions from 50 peers run to completion (verified, result acknowledged),
   // so each sits in WAIT_TIMEOUT with no protocol timer of its own; then silence
   for (let i = 0; i < 50; i++) {
-    const peer = `10.0.0.${i}:4000`;
+    const peer = v4(`10.0.0.${i}:4000`);
     r.receive(inv(1), peer, 0);
-    const ind = inds(r.receive(tok(1), peer, 1))[0] as Extract<WtpAction, { kind: 'invokeInd' }>;
-    r.invokeRes(ind.txId, 2);
-    r.resultReq(ind.txId, Buffer.from('reply'), 3);
+    const ind = inds(r.receive(tok(1), peer, 1))[0] as Extract<WtpAction, { kind: 'TR-Invoke.ind' }>;
+    r.invokeRes(ind.txn, 2);
+    r.resultReq(ind.txn, Buffer.from('reply'), 3);
     r.receive(ack(1), peer, 4);
-    if (r.stateOf(ind.txId) !== 'WAIT_TIMEOUT') t.fail(`transaction ${i} is ${r.stateOf(ind.txId)}`);
+    if (r.stateOf(ind.txn) !== 'WAIT_TIMEOUT') t.fail(`transaction ${i} is ${r.stateOf(ind.txn)}`);
   }
   const held = r.size;
   t.equal(held, 50, 'all 50 held for timer W');
@@ -261,10 +262,10 @@ t.test('class 1 and class 0', async (t) => {
   as = r.tick(10 + cfg.wtp.ackIntervalMs);
   t.match(sent(as), [{ type: 'Ack' }], 'class 1 provider ack on A');
 
-  const other = '10.9.9.9:1';
+  const other = v4('10.9.9.9:1');
   for (let i = 0; i < 2; i++) {
     as = r.receive(inv(5, { tcl: 0 }), other, 20);
-    t.same(kinds(as), ['invokeInd'], 'class 0: delivered, nothing sent, never verified');
+    t.same(kinds(as), ['TR-Invoke.ind'], 'class 0: delivered, nothing sent, never verified');
   }
   t.equal(r.stateOf(txIdOf(other, 5)), undefined);
   // A class 0 Disconnect reusing the TID of a finished method is still delivered.
@@ -273,7 +274,7 @@ t.test('class 1 and class 0', async (t) => {
   r.receive(ack(9), PEER, 32);
   t.equal(r.stateOf(txIdOf(PEER, 9)), 'WAIT_TIMEOUT');
   as = r.receive(inv(9, { tcl: 0, data: Buffer.from([0x05, 0x03]) }), PEER, 33);
-  t.same(kinds(as), ['invokeInd'], 'Disconnect (class 0, same TID) delivered');
+  t.same(kinds(as), ['TR-Invoke.ind'], 'Disconnect (class 0, same TID) delivered');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '0' }), 3);
 });
 
@@ -282,7 +283,7 @@ t.test('aborts both ways with reasons; protocol errors; version; responder-direc
   verifiedPeer(r, 1);
   r.receive(inv(2), PEER, 0);
   let as = r.receive({ type: 'Abort', tid: 2, tpis: [], abortType: 'user', reason: 0xea }, PEER, 1);
-  t.match(as, [{ kind: 'abortInd', abortType: 'user', reason: 0xea }]);
+  t.match(as, [{ kind: 'TR-Abort.ind', abortType: 'user', reason: 0xea }]);
   t.equal(await metric(metrics, 'wapgw_wtp_aborts_total', { direction: 'received', reason: 'user-0xea' }), 1);
 
   r.receive(inv(3), PEER, 2);
@@ -293,7 +294,7 @@ t.test('aborts both ways with reasons; protocol errors; version; responder-direc
   r.receive(inv(4), PEER, 4);
   as = r.receive({ type: 'Result', tid: 4, tpis: [], gtr: false, ttr: true, rid: false, data: Buffer.alloc(0) }, PEER, 5);
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.PROTOERR }]);
-  t.match(as.filter((a) => a.kind === 'abortInd'), [{ reason: PROVIDER_ABORT.PROTOERR }]);
+  t.match(as.filter((a) => a.kind === 'TR-Abort.ind'), [{ reason: PROVIDER_ABORT.PROTOERR }]);
 
   r.receive(inv(5), PEER, 6);
   as = r.receiveMalformed(PEER, 5, 7, 10);
@@ -362,7 +363,7 @@ t.test('SAR Invoke: over wsp.maxMessageSize, declared or received, is MESSAGETOO
 t.test('SAR Result: segment size, groups with GTR/TTR, group Acks, selective NAck, whole group on R', async (t) => {
   const { r, metrics } = mk({ wtp: { sar: { segmentSize: 100, groupSize: 3 } } });
   verifiedPeer(r, 1);
-  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txId;
+  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txn;
   const body = Buffer.from(Array.from({ length: 750 }, (_, i) => i & 0xff));
   let as = r.resultReq(txId, body, 1);
   let p = sent(as);
@@ -385,7 +386,7 @@ t.test('SAR Result: segment size, groups with GTR/TTR, group Acks, selective NAc
   t.same(p.map(psnOf), [6, 7]);
   t.match(p[1], { ttr: true, gtr: false });
   as = r.receive(psnAck(2, 7), PEER, 5001);
-  t.same(kinds(as), ['resultCnf']);
+  t.same(kinds(as), ['TR-Result.cnf']);
   t.equal(await metric(metrics, 'wapgw_wtp_sar_segments_total', { direction: 'out' }), 12);
   t.equal(await metric(metrics, 'wapgw_wtp_negative_acks_total', { direction: 'received' }), 2);
 });
@@ -393,7 +394,7 @@ t.test('SAR Result: segment size, groups with GTR/TTR, group Acks, selective NAc
 t.test('segment size and result limits: 1 MB, client MRU, no-SAR clients', async (t) => {
   const { r } = mk();
   verifiedPeer(r, 1);
-  const sarTx = inds(r.receive(inv(2), PEER, 0))[0]!.txId;
+  const sarTx = inds(r.receive(inv(2), PEER, 0))[0]!.txn;
   t.equal(r.maxResultSize(sarTx), (65507 - 4) * 256);
   t.equal(r.maxResultSize(sarTx, { maxSegmentSize: 1500 }), 1500 * 256, 'fakewap-like limit');
   const mb = Buffer.alloc(1 << 20, 7);
@@ -401,13 +402,13 @@ t.test('segment size and result limits: 1 MB, client MRU, no-SAR clients', async
   t.equal(p.length, 8, 'first group');
   t.equal((p[0] as { data: Buffer }).data.length, 4096, '1 MB in 256 x 4096');
 
-  const mruTx = inds(r.receive(inv(3, { tpis: [{ tpi: 'Option', option: 1, value: Buffer.from([0x05, 0xdc]) }] }), PEER, 2))[0]!.txId;
+  const mruTx = inds(r.receive(inv(3, { tpis: [{ tpi: 'Option', option: 1, value: Buffer.from([0x05, 0xdc]) }] }), PEER, 2))[0]!.txn;
   t.equal(r.maxResultSize(mruTx), (1500 - 4) * 256, 'MRU Option TPI caps the segment');
   const as = r.resultReq(mruTx, mb, 3);
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.MESSAGETOOLARGE }]);
-  t.match(as.filter((a) => a.kind === 'abortInd'), [{ reason: PROVIDER_ABORT.MESSAGETOOLARGE }]);
+  t.match(as.filter((a) => a.kind === 'TR-Abort.ind'), [{ reason: PROVIDER_ABORT.MESSAGETOOLARGE }]);
 
-  const noSar = inds(r.receive(inv(4, { gtr: true, ttr: true }), PEER, 4))[0]!.txId;
+  const noSar = inds(r.receive(inv(4, { gtr: true, ttr: true }), PEER, 4))[0]!.txn;
   t.equal(r.maxResultSize(noSar), 65504, 'GTR=TTR=1: one datagram at most');
   const one = sent(r.resultReq(noSar, Buffer.alloc(5000), 5));
   t.equal(one.length, 1, 'no SAR: one Result');
@@ -417,18 +418,18 @@ t.test('segment size and result limits: 1 MB, client MRU, no-SAR clients', async
 t.test('anti-amplification: an unverified peer gets no more than it sent; a big Result waits for TIDok', async (t) => {
   const { r } = mk({ wtp: { tidVerification: false } });
   let as = r.receive(inv(1), PEER, 0);
-  const small = inds(as)[0]!.txId;
+  const small = inds(as)[0]!.txn;
   as = r.resultReq(small, Buffer.from('ok'), 1);
   t.match(sent(as), [{ type: 'Result' }], 'small result: sent at once');
   as = r.receive(inv(2), PEER, 2);
-  const big = inds(as)[0]!.txId;
+  const big = inds(as)[0]!.txn;
   as = r.resultReq(big, Buffer.alloc(20_000, 1), 3);
   t.match(sent(as), [{ type: 'Ack', tveTok: true }], 'verify first');
   t.same(sent(r.receive({ type: 'NegativeAck', tid: 2, tpis: [], rid: false, missing: [] }, PEER, 4)), [], 'NAck before verification ignored');
   as = r.receive(tok(2), PEER, 5);
   t.equal(sent(as).length, 8, 'after TIDok the first group goes');
   // a spoofed flood of Invokes toward an unverified address never earns more than it sent
-  const victim = '10.6.6.6:9';
+  const victim = v4('10.6.6.6:9');
   let rx = 0;
   let tx = 0;
   const { r: r2 } = mk();
@@ -450,7 +451,7 @@ t.test('bounded: the transaction table evicts the least recently used, aborting 
   t.equal(r.size, 2);
   t.equal(r.stateOf(txIdOf(PEER, 2)), undefined, 'the oldest went');
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.CAPTEMPEXCEEDED }]);
-  t.equal(as.filter((a) => a.kind === 'abortInd').length, 1, 'its user is told');
+  t.equal(as.filter((a) => a.kind === 'TR-Abort.ind').length, 1, 'its user is told');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { outcome: 'evicted' }), 1);
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_active'), 2);
 });
@@ -458,7 +459,7 @@ t.test('bounded: the transaction table evicts the least recently used, aborting 
 t.test('a first transmission (RID = 0) reusing the TID of a finished transaction is a new one, verified', async (t) => {
   const { r } = mk();
   verifiedPeer(r, 1);
-  const txId = inds(r.receive(inv(5), PEER, 0))[0]!.txId;
+  const txId = inds(r.receive(inv(5), PEER, 0))[0]!.txn;
   r.resultReq(txId, Buffer.from('a'), 1);
   r.receive(ack(5), PEER, 2);
   t.equal(r.stateOf(txId), 'WAIT_TIMEOUT');
@@ -474,7 +475,7 @@ t.test("the client's Max Group option (fakewap sends 4200 octets) caps the packe
   const { r } = mk();
   verifiedPeer(r, 1);
   const maxGroup: Tpi = { tpi: 'Option', option: 4, value: Buffer.from([0x10, 0x68]) }; // 4200, as fakewap's Invoke
-  const txId = inds(r.receive(inv(2, { tpis: [maxGroup] }), PEER, 0))[0]!.txId;
+  const txId = inds(r.receive(inv(2, { tpis: [maxGroup] }), PEER, 0))[0]!.txn;
   const p = sent(r.resultReq(txId, Buffer.alloc(20_000), 1));
   t.same(p.map(psnOf), [0, 1, 2], '3 x 1400 octets per group');
   t.match(p[2], { gtr: true });
@@ -483,12 +484,12 @@ t.test("the client's Max Group option (fakewap sends 4200 octets) caps the packe
 t.test('a transaction left waiting on its user past the backstop TTL is aborted NORESPONSE', async (t) => {
   const { r } = mk();
   verifiedPeer(r, 1);
-  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txId;
+  const txId = inds(r.receive(inv(2), PEER, 0))[0]!.txn;
   r.invokeRes(txId, 0);
   r.tick(1000); // hold-on Ack; now RESULT_WAIT without a timer
   t.equal(r.stateOf(txId), 'RESULT_WAIT');
   const as = r.tick(400_000);
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.NORESPONSE }]);
-  t.match(as.filter((a) => a.kind === 'abortInd'), [{ txId, reason: PROVIDER_ABORT.NORESPONSE }]);
+  t.match(as.filter((a) => a.kind === 'TR-Abort.ind'), [{ txn: txId, reason: PROVIDER_ABORT.NORESPONSE }]);
   t.equal(r.size, 0);
 });

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Gateway CPU per Connect+GET+Disconnect cycle of two builds, measured alternately so that
+ * both see the same machine (this 2-core machine's load moves a single figure by a third), and
+ * of Kannel in the same harness. Each round starts a fresh gateway from one tree's dist/ with
+ * bench/wsp/run.js's configuration and warm-up (10 fakewap processes x 300 cycles, one 300 KB
+ * retrieval), then measures 50 fakewap processes x 100 cycles: utime+stime of the gateway
+ * process from /proc/PID/stat over the load, divided by the 200 replies counted.
+ *
+ *   npm run build && node bench/wsp/ab.js --a /path/to/other/worktree [--b .] [--rounds 5] [--kannel 0]
+ *
+ * `--a` and `--b` are repository roots, each built (`npm run build` there). The final line is
+ * `RESULT {json}`.
+ */
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const L = require('../lib/common');
+
+const o = L.args({ a: '', b: L.ROOT, rounds: 5, kannel: 0 });
+
+/** @param {number} co @param {string} url @param {number} n @param {number} m */
+async function fakewaps(co, url, n, m) {
+  const runs = await Promise.all(Array.from({ length: n }, () => L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(co), '-m', String(m), url], { timeoutMs: 300000 })));
+  return runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
+}
+
+/** One round: fresh gateway from `root`, warm-up, measured load; ms of gateway CPU per cycle. */
+async function round(/** @type {string} */ root, /** @type {{ url: string }} */ org) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ab-'));
+  const cfg = {
+    mmsc: { url: `${org.url}/mms`, timeoutMs: 30000 },
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
+    proxy: { enabled: false, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false },
+    admin: { enabled: false },
+    log: { level: 'info', accessLog: false },
+  };
+  fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg)); // JSON is YAML
+  // that tree's own harness, so that its own dist/cli.js starts
+  const { child, listeners } = await require(path.join(path.resolve(root), 'bench/lib/common')).spawnGateway(path.join(dir, 'wapgw.yaml'), { cwd: dir });
+  try {
+    const co = listeners.find((/** @type {any} */ j) => /oriented/.test(JSON.stringify(j))).port;
+    const url = `${org.url}/hello?size=40&type=text/plain`;
+    await fakewaps(co, url, 10, 300);
+    await fakewaps(co, `${org.url}/big?size=300000`, 1, 1);
+    const c0 = L.cpuMs(child.pid);
+    const ok = await fakewaps(co, url, 50, 100);
+    const cpu = L.cpuMs(child.pid) - c0;
+    if (ok !== 5000) console.log(`${root}: only ${ok} replies of 5000`);
+    return +(cpu / Math.max(1, ok)).toFixed(3);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+(async () => {
+  if (!o.a) throw new Error('usage: node bench/wsp/ab.js --a OTHER_ROOT [--b ROOT] [--rounds 5] [--kannel 0]');
+  const org = await L.origin();
+  /** @type {{ a: number[], b: number[], kannel: number[] }} */
+  const res = { a: [], b: [], kannel: [] };
+  try {
+    for (let i = 0; i < o.rounds; i++) {
+      res.a.push(await round(o.a, org));
+      res.b.push(await round(o.b, org));
+      console.log(`round ${i + 1}: a ${res.a[i]} ms/cycle, b ${res.b[i]} ms/cycle`);
+    }
+    if (o.kannel > 0) {
+      const k = await L.startKannel();
+      try {
+        const cpuNow = () => k.pids.reduce((/** @type {number} */ a, /** @type {number | undefined} */ p) => a + (p === undefined ? 0 : L.cpuMs(p)), 0);
+        await fakewaps(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 10, 300);
+        for (let i = 0; i < o.kannel; i++) {
+          const c0 = cpuNow();
+          const ok = await fakewaps(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 50, 100);
+          res.kannel.push(+((cpuNow() - c0) / Math.max(1, ok)).toFixed(3));
+          console.log(`kannel round ${i + 1}: ${res.kannel[i]} ms/cycle (bearerbox + wapbox)`);
+        }
+      } finally {
+        await k.stop();
+      }
+    }
+  } finally {
+    org.close();
+  }
+  const median = (/** @type {number[]} */ xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  console.log(`median ms/cycle: a ${median(res.a)}, b ${median(res.b)}${res.kannel.length ? `, kannel ${median(res.kannel)}` : ''}`);
+  console.log(`RESULT ${JSON.stringify(res)}`);
+})();

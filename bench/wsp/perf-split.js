@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Where the gateway's CPU goes under the fakewap load, by category, from on-CPU samples of the
+ * whole process (Linux perf, cpu-clock, all threads, kernel included; V8's own profiler samples
+ * wall time and charges preemption to whatever function was running, which perf does not).
+ * wapgw runs with --perf-basic-prof-only-functions so JavaScript frames carry their file.
+ *
+ *   npm run build && node bench/wsp/perf-split.js [--handsets 50] [--cycles 5000]
+ *
+ * Needs `perf` (linux-perf) and fakewap (kannel-extras). Each sample is charged to one category:
+ * kernel samples by the socket path they are on, JavaScript by the file of the innermost JS
+ * frame, the rest (V8 runtime, garbage collection, the optimizing compiler, libuv) by frame
+ * names. The final line is `RESULT {json}`.
+ */
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
+const L = require('../lib/common');
+
+const o = L.args({ handsets: 50, cycles: 5000 });
+
+/** @param {string[]} frames leaf first; @param {boolean[]} kernel */
+function categorize(frames, kernel) {
+  const all = frames.join('\n');
+  if (kernel[0]) {
+    if (/udp_sendmsg|UDPWrap::Send/.test(all)) return 'kernel: UDP send';
+    if (/udp_recvmsg|__skb_recv_udp|uv__udp_io/.test(all)) return 'kernel: UDP receive';
+    if (/tcp_/.test(all)) return 'kernel: TCP (upstream HTTP)';
+    if (/epoll/.test(all)) return 'kernel: epoll wait/ctl';
+    return 'kernel: other (scheduler, timers, memory)';
+  }
+  if (/Scavenge|MarkCompact|ConcurrentMarking|Sweeper|ArrayBufferSweeper|Heap::|MinorMark/.test(frames[0] ?? '') || /ScavengerCollector|ConcurrentMarking::|Sweeper::|Heap::Collect/.test(all)) return 'V8: garbage collection';
+  if (/OptimizingCompileDispatcher|compiler::|Compiler::|BaselineBatchCompiler|CompileLazy/.test(all)) return 'V8: compiling';
+  const js = frames.find((f) => f.startsWith('JS:'));
+  if (js) {
+    if (/\/dist\/(wtp|wsp)\//.test(js)) return 'ours: WTP + WSP (machines, server, port)';
+    if (/\/dist\/codec\//.test(js)) return 'ours: codecs';
+    if (/\/dist\/(bridge|policy|core)\//.test(js)) return 'ours: bridge + policy + core';
+    if (/\/dist\/(edge|ops)\//.test(js)) return 'ours: edge + reporters';
+    if (/node_modules\/undici\//.test(js)) return 'undici (HTTP client)';
+    if (/node_modules\/prom-client\//.test(js)) return 'prom-client';
+    if (/node_modules\/lru-cache\//.test(js)) return 'lru-cache';
+    if (/node_modules\//.test(js)) return 'other libraries';
+    if (/node:dgram|dgram/.test(js)) return 'Node: dgram JS';
+    if (/wasm-function/.test(js)) return 'undici (HTTP client)';
+    return 'Node: core JS (events, streams, timers, ticks)';
+  }
+  return 'Node/libuv native (event loop, callbacks, V8 runtime)';
+}
+
+(async () => {
+  if (!L.which('perf')) {
+    console.log('perf-split: skipped, needs perf (apt install linux-perf)');
+    return;
+  }
+  const org = await L.origin();
+  const gw = await L.startWapgw(org.url, { nodeArgs: [...L.GATEWAY_NODE_FLAGS, '--perf-basic-prof-only-functions'] });
+  const url = `${org.url}/mms/get?size=40&type=text/plain`;
+  const load = (/** @type {number} */ n, /** @type {number} */ m) =>
+    Promise.all(Array.from({ length: n }, () => L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(gw.ports.co), '-m', String(m), url], { timeoutMs: 300000 })));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-perf-'));
+  const data = path.join(dir, 'perf.data');
+  try {
+    await load(o.handsets, 40); // warm-up
+    const rec = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(gw.pid), '-o', data], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 500));
+    const c0 = L.cpuMs(gw.pid);
+    const runs = await load(o.handsets, Math.ceil(o.cycles / o.handsets));
+    const cpu = L.cpuMs(gw.pid) - c0;
+    rec.kill('SIGINT');
+    await new Promise((r) => rec.on('exit', r));
+    const ok = runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
+    const script = spawnSync('perf', ['script', '-i', data, '-F', 'ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
+    /** @type {Map<string, number>} */
+    const by = new Map();
+    let n = 0;
+    for (const block of script.split('\n\n')) {
+      const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (!lines.length) continue;
+      const frames = lines.map((l) => l.replace(/^[0-9a-f]+\s+/, '').replace(/\s+\([^)]*\)$/, ''));
+      const kernel = lines.map((l) => /\(\[kernel/.test(l));
+      const c = categorize(frames, kernel);
+      by.set(c, (by.get(c) ?? 0) + 1);
+      n++;
+    }
+    const rows = [...by.entries()].sort((a, b) => b[1] - a[1]).map(([category, k]) => ({ category, pct: +((100 * k) / n).toFixed(1) }));
+    console.log(`gateway CPU ${(cpu / 1000).toFixed(2)} s for ${ok} cycles (${(cpu / Math.max(1, ok)).toFixed(3)} ms/cycle); ${n} on-CPU samples`);
+    console.log('| where | share of gateway CPU |\n|---|---:|');
+    for (const r of rows) console.log(`| ${r.category} | ${r.pct} % |`);
+    console.log(`RESULT ${JSON.stringify({ cycles: ok, cpuMsPerCycle: +(cpu / Math.max(1, ok)).toFixed(3), samples: n, rows })}`);
+  } finally {
+    await gw.stop();
+    org.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+})();

@@ -1,0 +1,49 @@
+/**
+ * The WSP layer's boundary toward its user, the method handler (the HTTP bridge in this
+ * gateway): a method invocation as the server indicates it (WAP-230 §7.1.4.1
+ * S-MethodInvoke.ind, connection-oriented, and §7.2.2.1 S-Unit-MethodInvoke.ind,
+ * connectionless) and the result the user gives back (§7.1.4.2 S-MethodResult.req). Owned here,
+ * below its user, so that src/wsp imports nothing from src/bridge (docs/architecture.md,
+ * "Layers"); the bridge implements `MethodHandler`.
+ */
+import type { HeaderList } from '../core/http';
+
+export interface MethodRequest {
+  mode: 'co' | 'cl';
+  /** WSP method name upper-cased (GET, POST, HEAD, OPTIONS, DELETE, TRACE, PUT) or an extended name. */
+  method: string;
+  uri: string;
+  headers: HeaderList;
+  sessionHeaders?: HeaderList;
+  contentType?: string;
+  body?: Buffer;
+  sourceIp: string;
+  /** Largest WSP reply body the handset can take (negotiated Client-SDU-Size; 0 = no limit). */
+  clientSduSize: number;
+  /** Negotiated encoding version as text, for Via. */
+  encodingVersion: string;
+  sessionId?: number;
+  signal?: AbortSignal;
+}
+
+export interface MethodReply {
+  /** HTTP status as the handset will see it (already normalised to one WSP can carry). */
+  status: number;
+  contentType: string;
+  headers: HeaderList;
+  body: Buffer;
+  /** Why we answered ourselves, for the access log. */
+  reason?: string;
+  /** True when the request was cancelled (MethodAbort): nothing is to be sent. */
+  cancelled?: boolean;
+}
+
+/** The user side of the boundary: one method in, one result out (never rejects in practice; a rejection is answered 500). */
+export interface MethodHandler {
+  handle(req: MethodRequest): Promise<MethodReply>;
+}
+
+/** A reply the gateway makes itself: short text reason, never an empty body. */
+export function textReply(status: number, reason: string): MethodReply {
+  return { status, contentType: 'text/plain; charset=utf-8', headers: [], body: Buffer.from(`${reason}\n`, 'utf8'), reason };
+}
