@@ -231,7 +231,7 @@ export const configSchema = z
           .describe('push initiators with HTTP Basic credentials: [{username, password, allowedNetworks}]'),
         stateDir: z.string().min(1).nullable().default(null).describe('durable push queue directory (required when enabled)'),
         fsync: z.boolean().default(true).describe('fdatasync the journal before answering 1001 (false: survives a crash of the process, not of the machine)'),
-        ipPushForBound: z.boolean().default(false).describe('push a PLMN address over IP (UDP 2948) while its MSISDN is bound to an IPv4 address in the subscriber table'),
+        ipPushForBound: z.boolean().default(false).describe('push a PLMN address over IP (UDP 2948) while its MSISDN is bound in the subscriber table: to an IPv4 address, or to an IPv6 /64 with the phone\'s own address from RADIUS (Framed-IPv6-Address or Framed-Interface-Id)'),
         registeredDelivery: z.boolean().default(true).describe('ask the SMSC for delivery receipts; a failed receipt updates the state and the result notification'),
         senderName: z.string().default('wapgw').describe('sender-name in PAP responses and result notifications'),
         smsc: z

@@ -116,6 +116,11 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     return this.closed ? undefined : this.sockets.get(role);
   }
 
+  /** Whether the sockets can send to this address family (IPv6 only when bound to an IPv6 address such as "::"). */
+  canReach(family: 4 | 6): boolean {
+    return family === 4 || isIPv6(this.opts.bind);
+  }
+
   /** Sends one datagram; a send the kernel refuses is dropped, as the network may drop it. */
   send(role: BearerRole, buf: Buffer, peer: Peer): void {
     const sock = this.sockets.get(role);

@@ -7,7 +7,8 @@
  * - push-message: content checked/compiled (src/ppg/content.ts), one queue entry per address,
  *   journalled (fdatasync) before the 1001 answer. Fan-out: each address has its own state.
  * - Bearer choice per address: IPv4/IPv6 by UDP to 2948; PLMN by SMS, or by UDP to the bound
- *   IPv4 address when `ppg.ipPushForBound` and the subscriber table binds the MSISDN.
+ *   address when `ppg.ipPushForBound` and the subscriber table binds the MSISDN (IPv4, or IPv6
+ *   when RADIUS gave the phone's own address in its /64).
  * - Retry with capped exponential back-off on transient failures until accepted or expired;
  *   permanent failures make the address undeliverable.
  * - Result notifications (WAP-247 §9.5) to ppg-notify-requested-to when an address reaches a
@@ -389,7 +390,10 @@ export class Ppg implements Component, PapHandler {
     if (!store) return undefined;
     const digits = msisdn.replace(/^\+/, '');
     const sub = (await store.findByMsisdn(msisdn)) ?? (await store.findByMsisdn(digits));
-    return sub && !sub.key.includes(':') ? sub.key : undefined;
+    if (!sub) return undefined;
+    // an IPv4 binding is the phone's address; an IPv6 binding is a /64 and names the phone only
+    // when RADIUS also gave its own address in it
+    return sub.key.includes(':') ? sub.ipv6Address : sub.key;
   }
 
   private async attempt(ref: Ref): Promise<void> {
@@ -417,10 +421,17 @@ export class Ppg implements Component, PapHandler {
       }
       if (bearer === 'ip') {
         out = ip ? await ip.send(target, wdp) : { ok: false, retry: false, code: 'ERR_PPG_NO_IP_BEARER', reason: 'no IP bearer' };
+        // a PLMN address tried over IP only because it is bound: where IP cannot carry it at all
+        // (an IPv6 phone, an IPv4-only socket), the SMS it would have had
+        if (!out.ok && !out.retry && a.type === 'PLMN' && sms) {
+          bearer = 'sms';
+          target = a.client;
+          out = await sms.submit(a.client, wdp, { registeredDelivery: this.config.registeredDelivery });
+        }
       } else {
         out = sms
           ? await sms.submit(a.client, wdp, { registeredDelivery: this.config.registeredDelivery })
-          : { ok: false, retry: true, code: 'ERR_PPG_NOT_BOUND', reason: 'no SMSC configured and the MSISDN is not bound to an IPv4 address' };
+          : { ok: false, retry: true, code: 'ERR_PPG_NOT_BOUND', reason: 'no SMSC configured and the MSISDN is not bound to an address' };
       }
     } catch (err) {
       out = { ok: false, retry: true, code: (err as WapgwError).code ?? 'ERR_PPG_BEARER', reason: (err as Error).message };

@@ -6,7 +6,7 @@
  *
  * | Acct-Status-Type | rule |
  * |---|---|
- * | Start | binds the Framed-IP-Address and the /64 of Framed-IPv6-Prefix; **replaces** any binding of that address held by another subscriber (a lost Stop must not leave a reused IP bound to the wrong person); the same subscriber from the same NAS with a new Acct-Session-Id is one more context (secondary PDP context / bearer) of the binding |
+ * | Start | binds the Framed-IP-Address and the /64 of Framed-IPv6-Prefix (or of Framed-IPv6-Address), the /64 binding noting the phone's own address when the NAS gave it (Framed-IPv6-Address, RFC 6911 §3.1; Framed-Interface-Id on the prefix, RFC 3162 §2.1); **replaces** any binding of that address held by another subscriber (a lost Stop must not leave a reused IP bound to the wrong person); the same subscriber from the same NAS with a new Acct-Session-Id is one more context (secondary PDP context / bearer) of the binding |
  * | Interim-Update | the same as Start (acts as a Start when the session is unknown), keeping the original bind time |
  * | Stop | removes the session only when its Acct-Session-Id is bound to that address; the binding goes with its last context, or at once when 3GPP-Session-Stop-Indicator is present. A Stop with the indicator for an unknown context of the same subscriber from the same NAS also ends it. Anything else (late or duplicate Stop): nothing. Every Stop with an Acct-Session-Id is remembered as ended |
  * | Accounting-On / Accounting-Off | removes every binding learned from that NAS (by NAS-IP-Address, NAS-IPv6-Address, NAS-Identifier and the source address) |
@@ -25,7 +25,7 @@
  */
 import type { RadiusPacket } from 'radius';
 import { isIPv4 } from 'node:net';
-import { subscriberKey } from '../core/net';
+import { formatIpv6, subscriberKey } from '../core/net';
 import { parseFramedIpv6Prefix } from './radius-packet';
 import type { Binding, SubscriberTable } from './table';
 
@@ -53,8 +53,14 @@ export interface AccountingRequest {
   sessionId: string | undefined;
   /** Framed-IP-Address, when a usable unicast address. */
   ipv4: string | undefined;
-  /** The /64 key of Framed-IPv6-Prefix. */
+  /** The /64 key of Framed-IPv6-Prefix (or of Framed-IPv6-Address when no prefix came). */
   ipv6Key: string | undefined;
+  /**
+   * The phone's own IPv6 address in that /64, when the NAS said it: Framed-IPv6-Address
+   * (RFC 6911 §3.1), or Framed-Interface-Id (RFC 3162 §2.1) on the prefix. The PPG needs it to
+   * push over IP (`ppg.ipPushForBound`); the /64 alone names no host.
+   */
+  ipv6Address: string | undefined;
   msisdn: string | undefined;
   imsi: string | undefined;
   imeisv: string | undefined;
@@ -118,15 +124,33 @@ export function extractAccounting(pkt: RadiusPacket, sourceAddress: string): Acc
     ipv4 = undefined;
   }
   let ipv6Key: string | undefined;
+  let prefixBytes: Buffer | undefined;
   const p6 = buf(a['Framed-IPv6-Prefix']);
   if (p6) {
     try {
       const { address, length } = parseFramedIpv6Prefix(p6);
       if (length < 64) warnings.push(`Framed-IPv6-Prefix /${length} is shorter than /64: only its first /64 is bound`);
       ipv6Key = subscriberKey(address) ?? undefined;
+      if (ipv6Key !== undefined) prefixBytes = Buffer.from(address.split(':').flatMap((w) => [parseInt(w, 16) >> 8, parseInt(w, 16) & 0xff]));
     } catch (err) {
       warnings.push((err as Error).message);
     }
+  }
+  let ipv6Address: string | undefined;
+  const fa = buf(a['Framed-IPv6-Address']);
+  const ifid = buf(a['Framed-Interface-Id']);
+  if (fa) {
+    const text = fa.length === 16 && fa[0] !== 0 && fa[0] !== 0xff ? formatIpv6(fa) : undefined;
+    const key = text !== undefined ? (subscriberKey(text) ?? undefined) : undefined;
+    if (key === undefined) warnings.push('Framed-IPv6-Address is not a unicast IPv6 address: ignored');
+    else if (ipv6Key !== undefined && key !== ipv6Key) warnings.push(`Framed-IPv6-Address ${text} is outside Framed-IPv6-Prefix ${ipv6Key}: ignored`);
+    else {
+      ipv6Address = text;
+      ipv6Key ??= key; // an address without a prefix: its /64 is the phone's
+    }
+  } else if (ifid && prefixBytes) {
+    if (ifid.length !== 8) warnings.push(`Framed-Interface-Id of ${ifid.length} octets (8 expected): ignored`);
+    else ipv6Address = formatIpv6(Buffer.concat([prefixBytes.subarray(0, 8), ifid]));
   }
 
   let msisdn = str(a['Calling-Station-Id']);
@@ -158,6 +182,7 @@ export function extractAccounting(pkt: RadiusPacket, sourceAddress: string): Acc
     sessionId: str(a['Acct-Session-Id']),
     ipv4,
     ipv6Key,
+    ipv6Address,
     msisdn,
     imsi,
     imeisv,
@@ -222,6 +247,7 @@ function upsert(table: SubscriberTable, r: AccountingRequest, key: string, now: 
     sgsnAddress: r.sgsnAddress,
     ratType: r.ratType,
     apn: r.apn,
+    ipv6Address: key === r.ipv6Key ? r.ipv6Address : undefined,
     source: 'radius' as const,
     nas: r.nas,
   };
@@ -238,6 +264,7 @@ function upsert(table: SubscriberTable, r: AccountingRequest, key: string, now: 
       sgsnAddress: r.sgsnAddress ?? old.sgsnAddress,
       ratType: r.ratType ?? old.ratType,
       apn: r.apn ?? old.apn,
+      ipv6Address: (key === r.ipv6Key ? r.ipv6Address : undefined) ?? old.ipv6Address,
       source: 'radius',
       nas: r.nas,
       acctSessionId: next.includes(old.acctSessionId as string) ? old.acctSessionId : next[0],

@@ -50,6 +50,7 @@ export class Binding implements Subscriber {
   sgsnAddress: string | undefined;
   ratType: number | undefined;
   apn: string | undefined;
+  ipv6Address: string | undefined;
   source: 'static' | 'radius';
   nas: string | undefined;
   acctSessionId: string | undefined;
@@ -66,6 +67,7 @@ export class Binding implements Subscriber {
     this.sgsnAddress = s.sgsnAddress;
     this.ratType = s.ratType;
     this.apn = s.apn;
+    this.ipv6Address = s.ipv6Address;
     this.source = s.source;
     this.nas = s.nas;
     this.acctSessionId = s.acctSessionId;

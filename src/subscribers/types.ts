@@ -14,6 +14,8 @@ export interface Subscriber {
   /** 3GPP-RAT-Type, one octet (TS 29.061): 1 UTRAN, 2 GERAN, 6 EUTRAN... */
   ratType?: number;
   apn?: string;
+  /** For an IPv6 /64 key: the phone's own address in it, when RADIUS gave it (Framed-IPv6-Address or Framed-Interface-Id). */
+  ipv6Address?: string;
   /** Where the binding came from. */
   source: 'static' | 'radius';
   /** RADIUS: the NAS that sent it (for Accounting-On/Off flushes) and the session. */

@@ -89,6 +89,9 @@ t.test("through the edge's UdpBearer: from its CL socket", async (t) => {
   t.ok(got.msg.equals(wdp));
   t.equal(got.port, cl.port, 'source port = the WSP CL socket');
   t.match(b.status(), { source: 'wsp-cl socket (edge)', sent: 1 });
+  // an IPv4-only bind cannot reach an IPv6 phone: refused at once, not reported as sent
+  t.match(await b.send('2001:db8::42', wdp), { ok: false, retry: false, code: 'ERR_IP_FAMILY' });
+  t.match(b.status(), { sent: 1 });
   await edge.close();
   p.sock.close();
 });

@@ -3,6 +3,7 @@
  * implement the agreed SmsBearer / IpBearer interfaces (the SMPP bearer against a real SMSC is
  * tested end to end in test/e2e/ppg-flow.test.ts).
  */
+import { isIP } from 'node:net';
 import t from 'tap';
 import { Agent, createServer, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +50,10 @@ class TestSms implements SmsBearer {
 
 class TestIp implements IpBearer {
   sent: Array<{ address: string; wdp: Buffer }> = [];
+  /** Families this bearer cannot reach at all (an IPv4-only socket): refused, not retried. */
+  unreachable = new Set<number>();
   async send(address: string, wdp: Buffer): Promise<BearerOutcome> {
+    if (this.unreachable.has(isIP(address))) return { ok: false, retry: false, code: 'ERR_IP_FAMILY', reason: 'IPv4-only socket' };
     this.sent.push({ address, wdp });
     return { ok: true, messageIds: [] };
   }
@@ -317,22 +321,47 @@ t.test('fan-out, retry, status query, cancel, deliver-after, result notification
   t.equal((ppg.status().addresses as Record<string, number>).cancelled, 1);
 });
 
-t.test('ipPushForBound: a bound MSISDN is pushed over IP, an unbound one by SMS', async (t) => {
+t.test('ipPushForBound: a bound MSISDN is pushed over IP (IPv4, or IPv6 with the phone\'s own address), an unbound one by SMS', async (t) => {
   const sms = new TestSms();
   const ip = new TestIp();
   const dir = mkdtempSync(join(tmpdir(), 'wapgw-ppg-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bound: Record<string, { key: string; ipv6Address?: string }> = {
+    '4917012345': { key: '10.1.2.3' },
+    // an IPv6 /64 binding names the phone only with its own address (RADIUS Framed-IPv6-Address / Framed-Interface-Id)
+    '4917055555': { key: '2001:db8:aa:bb::/64', ipv6Address: '2001:db8:aa:bb::42' },
+    '4917066666': { key: '2001:db8:cc:dd::/64' },
+  };
   const subscribers = {
-    findByMsisdn: (m: string) => (m === '4917012345' ? { key: '10.1.2.3', msisdn: m, source: 'radius' as const, since: 0 } : undefined),
+    findByMsisdn: (m: string) => (bound[m] ? { ...bound[m], msisdn: m, source: 'radius' as const, since: 0 } : undefined),
   };
   const ppg = new Ppg({ config: ppgConfig(dir, { ipPushForBound: true }), logger: silentLogger(), metrics: new Metrics(), sms, ip, subscribers: subscribers as never });
   const [l] = await ppg.start();
   t.teardown(() => ppg.close(Date.now() + 1000));
   const url = `http://127.0.0.1:${l!.port}/wappush`;
-  await post(url, pushXml('b1', ['WAPPUSH=+4917012345/TYPE=PLMN', 'WAPPUSH=+4917099999/TYPE=PLMN']), mms());
-  await until(() => ip.sent.length === 1 && sms.submits.length === 1);
-  t.equal(ip.sent[0]?.address, '10.1.2.3');
-  t.equal(sms.submits[0]?.msisdn, '+4917099999');
+  await post(url, pushXml('b1', ['WAPPUSH=+4917012345/TYPE=PLMN', 'WAPPUSH=+4917099999/TYPE=PLMN', 'WAPPUSH=+4917055555/TYPE=PLMN', 'WAPPUSH=+4917066666/TYPE=PLMN']), mms());
+  await until(() => ip.sent.length === 2 && sms.submits.length === 2);
+  t.same(ip.sent.map((x) => x.address).sort(), ['10.1.2.3', '2001:db8:aa:bb::42'], 'IPv4 binding, and IPv6 with the phone\'s own address');
+  t.same(sms.submits.map((x) => x.msisdn).sort(), ['+4917066666', '+4917099999'], 'unbound, and a /64 without an address: SMS');
+});
+
+t.test('ipPushForBound: a bound IPv6 phone the IP socket cannot reach (IPv4-only bind) gets its SMS instead', async (t) => {
+  const sms = new TestSms();
+  const ip = new TestIp();
+  ip.unreachable.add(6);
+  const dir = mkdtempSync(join(tmpdir(), 'wapgw-ppg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const subscribers = {
+    findByMsisdn: (m: string) => (m === '4917055555' ? { key: '2001:db8:aa:bb::/64', ipv6Address: '2001:db8:aa:bb::42', msisdn: m, source: 'radius' as const, since: 0 } : undefined),
+  };
+  const ppg = new Ppg({ config: ppgConfig(dir, { ipPushForBound: true }), logger: silentLogger(), metrics: new Metrics(), sms, ip, subscribers: subscribers as never });
+  const [l] = await ppg.start();
+  t.teardown(() => ppg.close(Date.now() + 1000));
+  await post(`http://127.0.0.1:${l!.port}/wappush`, pushXml('v6', ['WAPPUSH=+4917055555/TYPE=PLMN']), mms());
+  await until(() => sms.submits.length === 1);
+  t.equal(sms.submits[0]?.msisdn, '+4917055555', 'delivered by SMS');
+  t.equal(ip.sent.length, 0);
+  t.match(ppg.pushState('v6'), { pushes: [{ addresses: [{ state: 'accepted', bearer: 'sms' }] }] }, 'accepted by the SMSC, recorded as SMS');
 });
 
 t.test('accepted pushes survive a restart (journal) and are delivered after it', async (t) => {

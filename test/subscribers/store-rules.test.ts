@@ -319,6 +319,34 @@ for (const kind of ['memory', 'redis'] as const) {
     t.equal((await h.lookup('10.1.0.1')), undefined);
   });
 
+  t.test(`${kind}: IPv6: the phone's own address from Framed-Interface-Id or Framed-IPv6-Address, on its /64 binding only`, opts, async (t) => {
+    const { send, h } = await setup(t, 1000);
+    const v6 = (text: string) => {
+      const b = Buffer.alloc(16);
+      const [head = '', tail = ''] = text.split('::');
+      const hw = head ? head.split(':') : [];
+      const tw = tail ? tail.split(':') : [];
+      hw.forEach((w, i) => b.writeUInt16BE(parseInt(w, 16), i * 2));
+      tw.forEach((w, i) => b.writeUInt16BE(parseInt(w, 16), 16 - (tw.length - i) * 2));
+      return b;
+    };
+    // RFC 3162 §2.1: the interface id completes the /64
+    await send(start('10.1.0.1', 'S1', { framedIpv6Prefix: '2001:db8:aa:bb::/64', attrs: [['Framed-Interface-Id', Buffer.from('0011223344556677', 'hex')]] }));
+    t.equal((await h.lookup('2001:db8:aa:bb::1'))?.ipv6Address, '2001:db8:aa:bb:11:2233:4455:6677');
+    t.equal((await h.lookup('10.1.0.1'))?.ipv6Address, undefined, 'not on the IPv4 binding');
+    // an Interim without it keeps what the Start said
+    await send({ ...start('10.1.0.1', 'S1', { framedIpv6Prefix: '2001:db8:aa:bb::/64' }), status: 'Interim-Update' });
+    t.equal((await h.lookup('2001:db8:aa:bb::1'))?.ipv6Address, '2001:db8:aa:bb:11:2233:4455:6677', 'kept by an Interim');
+    // RFC 6911 §3.1: the address itself; alone, its /64 is bound
+    await send({ status: 'Start', sessionId: 'S2', msisdn: '15550002', attrs: [['Framed-IPv6-Address', v6('2001:db8:cc:dd::42')]] });
+    t.match(await h.lookup('2001:db8:cc:dd::7'), { msisdn: '15550002', ipv6Address: '2001:db8:cc:dd::42' });
+    // outside the prefix the NAS gave: ignored, the prefix still bound
+    await send({ status: 'Start', sessionId: 'S3', msisdn: '15550003', framedIpv6Prefix: '2001:db8:ee:ff::/64', attrs: [['Framed-IPv6-Address', v6('2001:db8:99:99::1')]] });
+    const b3 = await h.lookup('2001:db8:ee:ff::1');
+    t.equal(b3?.msisdn, '15550003');
+    t.equal(b3?.ipv6Address, undefined, 'an address outside the prefix is not taken');
+  });
+
   t.test(`${kind}: odd attributes: unusable values are ignored, the packet is still acknowledged`, opts, async (t) => {
     const { send, h } = await setup(t, 1000);
     const r = await send({ status: 'Start', sessionId: 'S1', framedIp: '255.255.255.254', msisdn: '15550001' });

@@ -27,6 +27,8 @@ export interface DatagramSocket {
 /** The edge's UDP bearer (src/edge/udp-bearer.ts): sends from its 'cl' socket, fire and forget. */
 export interface EdgeDatagramSender {
   send(role: 'cl', buf: Buffer, peer: Peer): void;
+  /** Whether the socket can reach this family at all (an IPv4-only socket cannot send to IPv6). */
+  canReach?(family: 4 | 6): boolean;
 }
 
 export interface IpPushBearerOptions {
@@ -68,6 +70,7 @@ export class IpPushBearer implements IpBearer {
     if (wdp.length > MAX_DATAGRAM) return { ok: false, retry: false, code: 'ERR_IP_TOO_LARGE', reason: `${wdp.length} octets do not fit one UDP datagram` };
     if (this.closed) return { ok: false, retry: true, code: 'ERR_IP_CLOSED', reason: 'the IP bearer is closed' };
     if (this.edge) {
+      if (this.edge.canReach && !this.edge.canReach(family as 4 | 6)) return { ok: false, retry: false, code: 'ERR_IP_FAMILY', reason: 'IPv6 address but the WSP socket is IPv4 only (bind "::")' };
       this.edge.send('cl', wdp, { address, port: this.port, family: family as 4 | 6 });
       this.counts.sent++;
       return { ok: true, messageIds: [] };

@@ -119,6 +119,8 @@ local function same(b)
   return false
 end
 local function pick(a, b) if a ~= nil and a ~= cjson.null then return a end return b end
+-- the phone's own IPv6 address belongs to its /64 binding only
+local function ownAddress(key) if key == r.ipv6Key then return str(r.ipv6Address) end return nil end
 
 local function upsert(key)
   if sid and hasEnded(r.nas, key, sid) then return 'stale' end
@@ -137,13 +139,14 @@ local function upsert(key)
     if contains(nxt, str(old.acctSessionId)) then acct = old.acctSessionId end
     put({ key = key, msisdn = pick(r.msisdn, old.msisdn), imsi = pick(r.imsi, old.imsi), imeisv = pick(r.imeisv, old.imeisv),
       sgsnAddress = pick(r.sgsnAddress, old.sgsnAddress), ratType = pick(r.ratType, old.ratType), apn = pick(r.apn, old.apn),
+      ipv6Address = pick(ownAddress(key), old.ipv6Address),
       source = 'radius', nas = r.nas, acctSessionId = acct, sessions = nxt, since = old.since })
     if known then return 'refreshed' end
     return 'context-added'
   end
   if old and r.at + TOL < old.since then return 'stale' end
   put({ key = key, msisdn = str(r.msisdn), imsi = str(r.imsi), imeisv = str(r.imeisv), sgsnAddress = str(r.sgsnAddress),
-    ratType = r.ratType, apn = str(r.apn), source = 'radius', nas = r.nas, acctSessionId = sid, since = r.at })
+    ratType = r.ratType, apn = str(r.apn), ipv6Address = ownAddress(key), source = 'radius', nas = r.nas, acctSessionId = sid, since = r.at })
   if old then return 'replaced' end
   return 'bound'
 end
