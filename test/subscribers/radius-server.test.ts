@@ -99,7 +99,7 @@ t.test('radclient as the GGSN/P-GW', { skip: radclientSkip }, async (t) => {
   });
 
   await t.test('Start binds, with Message-Authenticator, IPv6 prefix and 3GPP attributes', async (t) => {
-    const r = await radclient(port, SECRET, startAttrs('10.20.0.1', 'sess-1', 'Framed-IPv6-Prefix = 2001:db8:20:1::/64\nMessage-Authenticator = 0x00'));
+    const r = await radclient(port, SECRET, startAttrs('10.20.0.1', 'sess-1', 'Framed-IPv6-Prefix = 2001:db8:20:1::/64\nFramed-IPv6-Address = 2001:db8:20:1::99\nMessage-Authenticator = 0x00'));
     t.ok(r.answered, `answered\n${r.stdout}${r.stderr}`);
     t.equal(r.code, 0);
     t.match(table.lookup('10.20.0.1'), {
@@ -113,6 +113,7 @@ t.test('radclient as the GGSN/P-GW', { skip: radclientSkip }, async (t) => {
       acctSessionId: 'sess-1',
     });
     t.equal(table.lookup('2001:db8:20:1:dead:beef:0:1')?.msisdn, '15551230001');
+    t.equal(table.lookup('2001:db8:20:1::5')?.ipv6Address, '2001:db8:20:1::99', "the phone's own address (RFC 6911), as radclient encodes it");
   });
 
   await t.test('Interim binds an unknown session', async (t) => {
