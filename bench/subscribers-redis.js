@@ -49,6 +49,7 @@ const req = (status, ip, sid, msisdn) => ({
   sessionId: sid,
   ipv4: ip,
   ipv6Key: undefined,
+  ipv6Address: undefined,
   msisdn,
   imsi: '2040800' + msisdn.slice(-8),
   imeisv: undefined,

@@ -37,6 +37,7 @@ const req = (status: AccountingRequest['status'], ip: string, sid: string, msisd
   sessionId: sid,
   ipv4: ip,
   ipv6Key: undefined,
+  ipv6Address: undefined,
   msisdn,
   imsi: undefined,
   imeisv: undefined,
