@@ -265,3 +265,98 @@ t.test('https: the MMSC certificate is verified; with its CA the request goes th
   srv.closeAllConnections();
   await new Promise<void>((r) => srv.close(() => r()));
 });
+
+t.test('random MMSC faults under concurrency: every request ends exactly once, the pool stays within its bound and settles', async (t) => {
+  // seeded choice per request: answer, answer chunked, reset before, reset mid-body, garbage, stall, close after answering
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const body = Buffer.alloc(20_000, 0x6d);
+  const srv = await rawServer((_h, sock) => {
+    switch (rnd(7)) {
+      case 0:
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+        sock.write(body);
+        break;
+      case 1:
+        sock.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n`);
+        sock.write(body);
+        sock.write('\r\n0\r\n\r\n');
+        break;
+      case 2:
+        sock.destroy();
+        break;
+      case 3:
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+        sock.write(body.subarray(0, 5000), () => sock.destroy());
+        break;
+      case 4:
+        sock.write('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+        break;
+      case 5:
+        break; // stall: the request's timeout ends it
+      default:
+        sock.end(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`);
+    }
+  });
+  const max = 4;
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, max);
+  const n = 300;
+  let ends = 0;
+  let fails = 0;
+  let twice = 0;
+  let timeouts = 0;
+  let peakOpen = 0;
+  let peakWaiting = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (kind: 'end' | 'fail') => {
+        if (done) {
+          twice++;
+          return;
+        }
+        done = true;
+        clearTimeout(deadline);
+        if (kind === 'end') ends++;
+        else fails++;
+        resolve();
+      };
+      const req = pool.request('GET', '/mms', [['Host', 'mmsc']], 'none', {
+        upstreamHead: () => {},
+        upstreamData: () => true,
+        upstreamEnd: () => finish('end'),
+        upstreamFailed: () => finish('fail'),
+      });
+      peakOpen = Math.max(peakOpen, pool.stats.open);
+      peakWaiting = Math.max(peakWaiting, pool.stats.waiting);
+      // the exchange's deadline: a stalled MMSC is given up on, its connection closed
+      const deadline = setTimeout(() => {
+        timeouts++;
+        req.abort();
+        finish('fail');
+      }, 300);
+    });
+  // eight phones at a time, 300 requests in all
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < n) {
+        next++;
+        await one();
+      }
+    }),
+  );
+  t.equal(ends + fails, n, `every request ended (${ends} answered, ${fails} failed, ${timeouts} timed out)`);
+  t.equal(twice, 0, 'none ended twice');
+  t.ok(ends > 0 && fails > 0, 'both outcomes happened');
+  t.ok(peakOpen <= max + 1, `at most max (+1 for a retry) connections open (peak ${peakOpen})`);
+  t.ok(peakWaiting <= 8, `the queue holds at most the requests in flight (peak ${peakWaiting})`);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(pool.stats.waiting, 0, 'nobody left waiting');
+  t.ok(pool.stats.idle <= pool.stats.open && pool.stats.open <= max, `settled: ${JSON.stringify(pool.stats)}`);
+  pool.close();
+  await srv.close();
+});
