@@ -9,26 +9,7 @@ import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { Policy } from '../../src/policy/admit';
-import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
-
-class FakeStore implements SubscriberStore {
-  m = new Map<string, Subscriber>();
-  lookup(ip: string) {
-    return this.m.get(ip);
-  }
-  bind(s: Subscriber) {
-    this.m.set(s.key, s);
-  }
-  unbind(k: string) {
-    return this.m.delete(k);
-  }
-  flushNas() {
-    return 0;
-  }
-  get size() {
-    return this.m.size;
-  }
-}
+import { MemorySubscribers } from '../helpers/memory-subscribers';
 
 interface Seen {
   method: string;
@@ -70,7 +51,7 @@ function setup(t: { teardown(f: () => unknown): void }, base: string, over: Reco
     proxy: { allowedNetworks: ['10.0.0.0/8', '127.0.0.0/8'], requireSubscriber: true },
     ...over,
   });
-  const store = new FakeStore();
+  const store = new MemorySubscribers();
   store.bind({ key: '10.1.2.3', msisdn: '4915112345678', imsi: '262011234567890', source: 'static', since: 0 });
   const metrics = new Metrics();
   const policy = new Policy({ bearer: 'wsp', config, subscribers: store });

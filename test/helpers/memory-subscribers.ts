@@ -1,6 +1,6 @@
 /**
- * A tiny in-memory SubscriberStore for tests of callers (proxy, WSP bridge) until the real
- * table lands; keys follow src/core/net.ts `subscriberKey` (IPv4 exact, IPv6 /64).
+ * A tiny in-memory SubscriberStore (with a lookup counter) for tests of its callers: the proxy,
+ * the WSP bridge, the policy; keys follow src/core/net.ts `subscriberKey` (IPv4 exact, IPv6 /64).
  */
 import { subscriberKey } from '../../src/core/net';
 import type { Subscriber, SubscriberFilter, SubscriberPage, SubscriberStore } from '../../src/subscribers/types';

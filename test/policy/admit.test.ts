@@ -5,28 +5,7 @@
 import t from 'tap';
 import { configSchema } from '../../src/config/schema';
 import { Policy, REFUSAL_STATUS, WSP_METHODS, type Bearer } from '../../src/policy/admit';
-import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
-
-class CountingStore implements SubscriberStore {
-  lookups = 0;
-  m = new Map<string, Subscriber>();
-  lookup(ip: string) {
-    this.lookups++;
-    return this.m.get(ip);
-  }
-  bind(s: Subscriber) {
-    this.m.set(s.key, s);
-  }
-  unbind(k: string) {
-    return this.m.delete(k);
-  }
-  flushNas() {
-    return 0;
-  }
-  get size() {
-    return this.m.size;
-  }
-}
+import { MemorySubscribers } from '../helpers/memory-subscribers';
 
 const MMSC = 'http://127.0.0.1:8942/mms';
 
@@ -37,7 +16,7 @@ function setup(bearer: Bearer, over: Record<string, unknown> = {}) {
     rateLimit: { proxy: { perSourcePerSecond: 1, burst: 2 }, wsp: { perSourcePerSecond: 1, burst: 2 } },
     ...over,
   });
-  const store = new CountingStore();
+  const store = new MemorySubscribers();
   store.bind({ key: '10.1.2.3', msisdn: '4915112345678', source: 'static', since: 0 });
   return { policy: new Policy({ bearer, config, subscribers: store }), store, config };
 }
@@ -60,7 +39,7 @@ t.test('a store that answers later (a Redis cache miss): the verdict is a promis
     const { policy, store } = setup(bearer);
     let fail = false;
     const later = Object.assign(store, {
-      resolve: (ip: string) => (fail ? Promise.reject(new Error('ECONNREFUSED')) : Promise.resolve(store.m.get(ip))),
+      resolve: (ip: string) => (fail ? Promise.reject(new Error('ECONNREFUSED')) : Promise.resolve(store.lookup(ip))),
     });
     const p = policy.admit(ok);
     t.ok(p instanceof Promise, `${bearer}: a round trip gives a promise`);
