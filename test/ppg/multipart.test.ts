@@ -1,16 +1,8 @@
 import t from 'tap';
-import { PapError } from '../../src/ppg/pap';
+import { papCode } from '../helpers/pap-code';
 import { buildPapBody, parseContentType, splitMultipart, splitPapBody, undoTransferEncoding } from '../../src/ppg/multipart';
 
 const LIM = { maxControlBytes: 65536, maxContentBytes: 30000 };
-const papCode = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof PapError ? e.papCode : -1;
-  }
-  return undefined;
-};
 
 t.test('content type parameters', async (t) => {
   t.same(parseContentType('Multipart/Related; boundary="a b;c"; type=application/xml'), {

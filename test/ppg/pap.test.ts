@@ -1,4 +1,5 @@
 import t from 'tap';
+import { papCode } from '../helpers/pap-code';
 import { readFileSync } from 'node:fs';
 import {
   PAP_CODES,
@@ -15,14 +16,6 @@ import {
 
 const PAP2 = '<!DOCTYPE pap PUBLIC "-//WAPFORUM//DTD PAP 2.0//EN" "http://www.wapforum.org/DTD/pap_2.0.dtd">';
 
-const papCode = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof PapError ? e.papCode : -1;
-  }
-  return undefined;
-};
 
 t.test('status code table (WAP-247 §9.13/9.14)', async (t) => {
   const m = new Map<number, string>(PAP_CODES);
