@@ -36,29 +36,12 @@ async function waitPort(port, ms = 5000) {
   }
 }
 
-const temps = (prefix) => ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((d) => `  ${d}_temp_path ${prefix}/${d};`).join('\n');
-
-/** nginx serving `root` with sendfile: the origin whose cost is small and the same for every proxy. */
-function nginxStaticOrigin(prefix, port, root) {
-  return `worker_processes 1;
-daemon off;
-master_process off;
-error_log ${prefix}/error.log warn;
-pid ${prefix}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-${temps(prefix)}
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:${port}; root ${root}; location / { default_type application/vnd.wap.mms-message; } }
-}
-`;
-}
-
-/** nginx doing the MMS proxy's job in front of 127.0.0.1:originPort. */
-function nginxMmsProxy(prefix, port, originPort, workers = 1) {
+/**
+ * An nginx configuration in `prefix` with `workers` worker processes (no master for one, so the
+ * process measured is the one doing the work), no access log, and `http` inside the http block.
+ */
+function nginxConf(prefix, workers, http) {
+  const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((d) => `  ${d}_temp_path ${prefix}/${d};`).join('\n');
   return `worker_processes ${workers};
 daemon off;
 master_process ${workers > 1 ? 'on' : 'off'};
@@ -67,9 +50,30 @@ pid ${prefix}/nginx.pid;
 events { worker_connections 4096; }
 http {
   access_log off;
-${temps(prefix)}
-  client_max_body_size 1m;
+${temps}
   keepalive_requests 1000000;
+${http}
+}
+`;
+}
+
+/** nginx serving `root` with sendfile: the origin whose cost is small and the same for every proxy. */
+function nginxStaticOrigin(prefix, port, root) {
+  return nginxConf(
+    prefix,
+    1,
+    `  sendfile on;
+  tcp_nopush on;
+  server { listen 127.0.0.1:${port}; root ${root}; location / { default_type application/vnd.wap.mms-message; } }`,
+  );
+}
+
+/** nginx doing the MMS proxy's job in front of 127.0.0.1:originPort. */
+function nginxMmsProxy(prefix, port, originPort, workers = 1) {
+  return nginxConf(
+    prefix,
+    workers,
+    `  client_max_body_size 1m;
   map $remote_addr $msisdn { default ""; 127.0.0.1 "31611111111"; }
   map $remote_addr $imsi { default ""; 127.0.0.1 "204080000000001"; }
   upstream mmsc { server 127.0.0.1:${originPort}; keepalive 128; }
@@ -86,9 +90,8 @@ ${temps(prefix)}
       proxy_set_header X-MSISDN $msisdn;
       proxy_set_header X-IMSI $imsi;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 /**
