@@ -7,17 +7,13 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, type HeaderList } from '../core/http';
+import { FORBIDDEN_IN_VALUE, HOP_BY_HOP, TOKEN, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
 /** Never carried from one leg to the other: RFC 9110 §7.6.1 hop-by-hop, plus the fields each leg sets for itself (the WSP PDU carries its own length, the MMSC gets its own Host). */
 const NOT_FORWARDED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'content-length']);
 
-/** A field name HTTP accepts (RFC 9110 §5.1 token). */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Octets RFC 9110 §5.5 forbids in a field value (controls other than HTAB, and DEL). */
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** WSP-only fields that must not travel on HTTP. */
 const WSP_ONLY = new Set(['encoding-version', 'x-wap-tod', 'bearer-indication', 'push-flag']);
@@ -61,7 +57,7 @@ export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions):
   for (const [name, value] of h) {
     const l = name.toLowerCase();
     if (NOT_FORWARDED.has(l) || WSP_ONLY.has(l) || drop.has(l) || l === 'via') continue;
-    if (BAD_VALUE.test(value) || !TOKEN.test(name)) continue; // never smuggle a header (CR LF) nor make the HTTP client refuse the request
+    if (FORBIDDEN_IN_VALUE.test(value) || !TOKEN.test(name)) continue; // never smuggle a header (CR LF) nor make the HTTP client refuse the request
     // HTTP x-wap-profile carries quoted URIs (WAP-248 §9.2.3.3); WSP Profile is a bare URI
     add(RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
   }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCidr } from '../core/net';
+import { TOKEN } from '../core/http';
 
 const port = z.number().int().min(0).max(65535);
 const ms = (d: number, desc: string) => z.number().int().positive().default(d).describe(desc);
@@ -49,7 +50,7 @@ const redisUrl = z.string().superRefine((s, ctx) => {
   }
 });
 
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+const headerName = z.string().regex(TOKEN, 'not a valid HTTP header name');
 
 const rate = (perSecond: number, burst: number, what: string) =>
   z

@@ -18,6 +18,25 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** The Connection option by which an HTTP/1.0 peer asks to keep the connection open (RFC 9112 §9.3). */
 export const KEEP_ALIVE_OPTION = 'keep-alive';
 
+/** A token (RFC 9110 §5.6.2); a field name is one (§5.1). */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** What RFC 9110 §5.5 forbids in a field value (and so in a reason phrase): controls other than HTAB, and DEL. */
+export const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** The members of every field named `lower` (lower case) in a flat [name, value, ...] list, lower case (RFC 9110 §5.6.1 lists). */
+export function listMembers(raw: readonly string[], lower: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).length !== lower.length || (raw[i] as string).toLowerCase() !== lower) continue;
+    for (const m of (raw[i + 1] as string).split(',')) {
+      const x = m.trim().toLowerCase();
+      if (x) out.push(x);
+    }
+  }
+  return out;
+}
+
 /** Header fields as they came off the wire: [name, value] pairs, any letter case, names may repeat. */
 export type HeaderList = Array<[name: string, value: string]>;
 

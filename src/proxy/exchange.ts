@@ -20,7 +20,7 @@
 import http from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Config } from '../config/schema';
-import { HOP_BY_HOP } from '../core/http';
+import { HOP_BY_HOP, listMembers } from '../core/http';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import type { Admitted, Policy, RefusalReason as PolicyRefusal, Verdict } from '../policy/admit';
@@ -77,16 +77,8 @@ const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
 /** Names listed in Connection header values (they are hop-by-hop too, RFC 9110 §7.6.1). */
 const NONE_LISTED: ReadonlySet<string> = new Set();
 function connectionListed(raw: readonly string[]): ReadonlySet<string> {
-  let out: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).length !== 10 || (raw[i] as string).toLowerCase() !== 'connection') continue;
-    out ??= new Set<string>();
-    for (const tok of (raw[i + 1] ?? '').split(',')) {
-      const t = tok.trim().toLowerCase();
-      if (t) out.add(t);
-    }
-  }
-  return out ?? NONE_LISTED;
+  const listed = listMembers(raw, 'connection');
+  return listed.length === 0 ? NONE_LISTED : new Set(listed);
 }
 
 /** rawHeaders of a response -> a flat [name, value, ...] list without hop-by-hop fields, for writeHead. */

@@ -11,7 +11,7 @@
  * connection is reused only when the response was framed and nothing followed it.
  */
 
-import { KEEP_ALIVE_OPTION } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, listMembers } from '../core/http';
 
 /** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
 export class UpstreamProtocolError extends Error {
@@ -42,18 +42,14 @@ export const MAX_HEAD_OCTETS = 64 * 1024;
 /** The longest chunk-size line (with extensions) accepted. */
 const MAX_CHUNK_LINE = 4096;
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
-const BAD_VALUE = /[\0\r\n]/;
-/** Not field-vchar, SP, HTAB or obs-text (RFC 9110 §5.5): never relayed (Node would refuse to write it too). */
-const BAD_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 const HEX = /^[0-9A-Fa-f]{1,15}$/;
 
-/** `name: value` lines of a request head, checked: a value with CR, LF or NUL would split the head (RFC 9110 §5.5). */
+/** `name: value` lines of a request head, checked: a value with CR, LF or another control would split the head or be refused (RFC 9110 §5.5). */
 export function requestHead(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>): string {
   let s = `${method} ${target} HTTP/1.1\r\n`;
   for (const [n, v] of headers) {
-    if (BAD_VALUE.test(v) || !TOKEN.test(n)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
+    if (FORBIDDEN_IN_VALUE.test(v) || !TOKEN.test(n)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
     s += `${n}: ${v}\r\n`;
   }
   return `${s}\r\n`;
@@ -68,19 +64,6 @@ const enum State {
   Trailers,
   Close,
   Done,
-}
-
-/** Comma-separated tokens of every field named `lower` (lower case). */
-function tokens(raw: readonly string[], lower: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).length !== lower.length || (raw[i] as string).toLowerCase() !== lower) continue;
-    for (const t of (raw[i + 1] as string).split(',')) {
-      const x = t.trim().toLowerCase();
-      if (x) out.push(x);
-    }
-  }
-  return out;
 }
 
 /**
@@ -208,7 +191,7 @@ export class ResponseParser {
     const lines = data.toString('latin1', 0, end).split('\n');
     const m = STATUS_LINE.exec(lines[0]!.endsWith('\r') ? lines[0]!.slice(0, -1) : lines[0]!);
     if (!m) throw new UpstreamProtocolError('bad status line');
-    if (m[3] !== undefined && BAD_TEXT.test(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
+    if (m[3] !== undefined && FORBIDDEN_IN_VALUE.test(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const raw: string[] = [];
@@ -222,7 +205,7 @@ export class ResponseParser {
       const name = colon > 0 ? line.slice(0, colon) : '';
       if (!TOKEN.test(name)) throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
       const value = line.slice(colon + 1).trim();
-      if (BAD_TEXT.test(value)) throw new UpstreamProtocolError('control character in a field value');
+      if (FORBIDDEN_IN_VALUE.test(value)) throw new UpstreamProtocolError('control character in a field value');
       raw.push(name, value);
     }
     const after = at + (bodyAt - consumedBefore);
@@ -242,13 +225,13 @@ export class ResponseParser {
 
   /** RFC 9112 §6.3: how the body is delimited, and whether the connection stays open. */
   private frame(minor: number, status: number, raw: string[]): void {
-    const conn = tokens(raw, 'connection');
+    const conn = listMembers(raw, 'connection');
     this.keepAlive = minor === 1 ? !conn.includes('close') : conn.includes(KEEP_ALIVE_OPTION);
     if (this.headRequest || status === 204 || status === 304) {
       this.state = State.Done;
       return;
     }
-    const te = tokens(raw, 'transfer-encoding');
+    const te = listMembers(raw, 'transfer-encoding');
     let cl: string | undefined;
     let clSeen = false;
     for (let i = 0; i < raw.length; i += 2) {

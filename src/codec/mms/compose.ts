@@ -11,6 +11,7 @@
  */
 import { basename, extname } from 'node:path';
 import { WapgwError } from '../../core/errors';
+import { TOKEN } from '../../core/http';
 import {
   buildAcknowledgeInd,
   buildNotificationInd,
@@ -212,7 +213,7 @@ function messageClass(v: string | undefined, problems: string[]): string | undef
   if (v === undefined) return undefined;
   const known = (MESSAGE_CLASSES as ReadonlyArray<readonly [number, string, number]>).find(([, n]) => n.toLowerCase() === v.toLowerCase());
   if (known) return known[1];
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) {
+  if (!TOKEN.test(v)) {
     problems.push(`--class ${v}: Personal, Advertisement, Informational, Auto or a token`);
     return undefined;
   }
