@@ -83,15 +83,15 @@ class Conn {
 
 export class UpstreamRequest implements ResponseSink {
   private conn: Conn | undefined;
-  private parser: ResponseParser;
+  private readonly parser: ResponseParser;
   private finished = false;
   private gotBytes = false;
   private retried = false;
   private bodyDone: boolean;
   /** A body write that arrived before a connection was assigned. */
   private held: { chunk: Buffer | undefined; cb: (err?: Error | null) => void } | undefined;
-  private timeoutMs = 0;
-  private onTimeoutCb: (() => void) | undefined;
+  /** The stall timeout the exchange asked for (none until it does). */
+  private timeout: { ms: number; cb: () => void } | undefined;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -120,8 +120,7 @@ export class UpstreamRequest implements ResponseSink {
 
   /** Gives up after `ms` without an octet from the MMSC (a stalled body). */
   setTimeout(ms: number, cb: () => void): void {
-    this.timeoutMs = ms;
-    this.onTimeoutCb = cb;
+    this.timeout = { ms, cb };
     this.conn?.setTimeout(ms);
   }
 
@@ -143,7 +142,7 @@ export class UpstreamRequest implements ResponseSink {
     }
     this.conn = conn;
     conn.req = this;
-    conn.setTimeout(this.timeoutMs);
+    conn.setTimeout(this.timeout?.ms ?? 0);
     if (this.held === undefined) {
       conn.sock.write(this.headText, 'latin1');
       return;
@@ -183,11 +182,9 @@ export class UpstreamRequest implements ResponseSink {
     if (!this.finished) this.fail(e);
   }
 
+  /** The socket's timeout fired, which it does only while one is set for this request. */
   onTimeout(): void {
-    if (this.finished) return;
-    const cb = this.onTimeoutCb;
-    if (cb) cb();
-    else this.fail(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }));
+    if (!this.finished) this.timeout?.cb();
   }
 
   // ---- the parser's reports (ResponseSink) ---------------------------------------------------
@@ -243,7 +240,7 @@ export class UpstreamRequest implements ResponseSink {
     const timeout = e.code === 'ETIMEDOUT';
     if (reused && !this.gotBytes && !this.retried && this.framing === 'none' && IDEMPOTENT.has(this.method) && !timeout && !(e instanceof UpstreamProtocolError)) {
       this.retried = true;
-      this.parser = new ResponseParser(this, this.method === 'HEAD');
+      // no octet reached the parser, so it is still at the start of a response
       this.pool.acquire(this, true);
       return;
     }
