@@ -48,7 +48,6 @@ class Conn {
   req: UpstreamRequest | undefined;
   /** Requests carried so far (more than zero: a reused connection). */
   uses = 0;
-  idle = false;
   /** The socket's inactivity timeout now (setting it costs a timer update, so only on a change). */
   private timeout = 0;
 
@@ -285,7 +284,7 @@ export class UpstreamPool {
     return req;
   }
 
-  /** Connections open now (idle and busy), and idle. */
+  /** Connections open now (idle and busy), those idle, and requests waiting for one. */
   get stats(): { open: number; idle: number; waiting: number } {
     return { open: this.open, idle: this.idle.length, waiting: this.waiting.length };
   }
@@ -312,7 +311,6 @@ export class UpstreamPool {
     }
     const next = this.waiting.shift();
     if (next !== undefined) return this.hand(conn, next);
-    conn.idle = true;
     conn.setTimeout(this.idleMs);
     conn.sock.unref();
     this.idle.push(conn);
@@ -327,10 +325,8 @@ export class UpstreamPool {
   /** @internal */
   closed(conn: Conn): void {
     this.open--;
-    if (conn.idle) {
-      const i = this.idle.indexOf(conn);
-      if (i >= 0) this.idle.splice(i, 1);
-    }
+    const i = this.idle.indexOf(conn); // at most mmsc.connections long
+    if (i >= 0) this.idle.splice(i, 1);
     // a place freed: the first queued request gets a new connection
     if (!this.closing && this.waiting.length > 0 && this.open < this.max) this.hand(this.connect(), this.waiting.shift()!);
   }
@@ -343,7 +339,6 @@ export class UpstreamPool {
   }
 
   private hand(conn: Conn, req: UpstreamRequest): void {
-    conn.idle = false;
     conn.uses++;
     conn.sock.ref();
     req.attach(conn);
