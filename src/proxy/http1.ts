@@ -84,15 +84,6 @@ export class ResponseParser {
     private readonly headRequest: boolean,
   ) {}
 
-  get done(): boolean {
-    return this.state === State.Done;
-  }
-
-  /** True once a head was reported (from then on the phone has its status). */
-  get started(): boolean {
-    return this.state !== State.Head;
-  }
-
   feed(buf: Buffer): void {
     let at = 0;
     while (at < buf.length) {
@@ -103,23 +94,16 @@ export class ResponseParser {
           at = next;
           break;
         }
-        case State.Length: {
+        case State.Length:
+        case State.ChunkData: {
+          // `left` octets of the body (or of this chunk) to go: hand on what this read holds of them
           const n = Math.min(this.left, buf.length - at);
           this.left -= n;
           const chunk = at === 0 && n === buf.length ? buf : buf.subarray(at, at + n);
           at += n;
-          if (this.left === 0) this.state = State.Done;
+          if (this.left === 0) this.state = this.state === State.Length ? State.Done : State.ChunkEnd;
           this.sink.body(chunk);
-          if (this.state === State.Done) return this.finish(buf.length - at);
-          break;
-        }
-        case State.ChunkData: {
-          const n = Math.min(this.left, buf.length - at);
-          this.left -= n;
-          const chunk = buf.subarray(at, at + n);
-          at += n;
-          if (this.left === 0) this.state = State.ChunkEnd;
-          this.sink.body(chunk);
+          if ((this.state as State) === State.Done) return this.finish(buf.length - at);
           break;
         }
         case State.ChunkSize:
