@@ -167,7 +167,8 @@ export class ResponseParser {
     }
     if (end < 0) {
       if (data.length > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
-      this.pending = Buffer.from(data); // own copy: `buf` is the socket's chunk
+      // keep our own octets: a view of `buf` (the socket's chunk) is copied, a joined buffer already is ours
+      this.pending = this.pending === undefined ? Buffer.from(data) : data;
       return -1;
     }
     if (end > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
