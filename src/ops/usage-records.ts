@@ -29,6 +29,7 @@ import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import type { Subscriber } from '../subscribers/types';
 import type { Metrics } from './metrics';
+import { processAlive } from '../core/process';
 
 export type Bearer = 'wsp' | 'proxy' | 'push';
 
@@ -316,7 +317,7 @@ export class UsageRecords implements UsageSink {
       if (!f.startsWith('wapgw-usage-') || !f.endsWith(OPEN)) continue;
       // another live process of this host (a worker) is still writing it
       const m = /-([^-]+)-(\d+)-\d+\.(?:jsonl|csv)\.open$/.exec(f);
-      if (m && (m[1] !== this.host || (Number(m[2]) !== process.pid && alive(Number(m[2]))))) continue;
+      if (m && (m[1] !== this.host || (Number(m[2]) !== process.pid && processAlive(Number(m[2]))))) continue;
       const path = join(this.dir, f);
       try {
         const text = readFileSync(path);
@@ -328,15 +329,6 @@ export class UsageRecords implements UsageSink {
         this.logger.error({ err, file: path }, 'usage records: cannot recover a file left open');
       }
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

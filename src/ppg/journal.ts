@@ -23,6 +23,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WapgwError } from '../core/errors';
 import type { JournalRecord } from './queue';
+import { processAlive } from '../core/process';
 
 export interface JournalOptions {
   dir: string;
@@ -270,20 +271,11 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function takeLock(dir: string): void {
   const path = join(dir, 'lock');
   if (existsSync(path)) {
     const pid = Number(readFileSync(path, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new WapgwError('ERR_PPG_STATE_LOCKED', `ppg.stateDir ${dir} is in use by process ${pid}`);
     }
   }
