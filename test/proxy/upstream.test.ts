@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import type { ResponseHead } from '../../src/proxy/http1';
+import { Rng } from '../helpers/rng';
 import { UpstreamPool, type BodyFraming, type UpstreamRequest } from '../../src/proxy/upstream';
 
 interface Server {
@@ -268,14 +269,10 @@ t.test('https: the MMSC certificate is verified; with its CA the request goes th
 
 t.test('random MMSC faults under concurrency: every request ends exactly once, the pool stays within its bound and settles', async (t) => {
   // seeded choice per request: answer, answer chunked, reset before, reset mid-body, garbage, stall, close after answering
-  let seed = 12345;
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const rng = new Rng(12345);
   const body = Buffer.alloc(20_000, 0x6d);
   const srv = await rawServer((_h, sock) => {
-    switch (rnd(7)) {
+    switch (Math.floor(rng.next() * 7)) {
       case 0:
         sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
         sock.write(body);
