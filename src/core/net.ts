@@ -3,6 +3,7 @@
  * (IPv4 exact address; IPv6 the /64 prefix, RFC 3162 §2.3: a UE picks any address in its /64).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { Memo } from './bounded';
 
 export type Family = 4 | 6;
 
@@ -104,18 +105,15 @@ export class NetworkList {
     }
     this.cidrs = out;
   }
-  /** Answers for recent sources (a phone sends many requests from one address); bounded, emptied when full. */
-  private readonly memo = new Map<string, boolean>();
-  contains(ip: string): boolean {
-    let yes = this.memo.get(ip);
-    if (yes !== undefined) return yes;
-    const a = parseAddress(ip);
-    yes = a !== null && this.cidrs.some((c) => inCidr(a, c));
-    if (this.memo.size >= NetworkList.MEMO_MAX) this.memo.clear();
-    this.memo.set(ip, yes);
-    return yes;
-  }
   static readonly MEMO_MAX = 4096;
+  /** Answers for recent sources (a phone sends many requests from one address). */
+  private readonly memo = new Memo<string, boolean>(NetworkList.MEMO_MAX);
+  contains(ip: string): boolean {
+    const known = this.memo.get(ip);
+    if (known !== undefined) return known;
+    const a = parseAddress(ip);
+    return this.memo.set(ip, a !== null && this.cidrs.some((c) => inCidr(a, c)));
+  }
 }
 
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';

@@ -12,6 +12,7 @@
  * undone. Every refusal is a PapError 2000 with the reason.
  */
 import { PapError } from './pap';
+import { Memo } from '../core/bounded';
 
 export interface EntityHeaders {
   /** Lower-cased header name -> value (the first occurrence; continuation lines unfolded). */
@@ -59,8 +60,7 @@ const bad = (why: string): never => {
  * initiator sends the same few values (its request's multipart/related with its boundary, the
  * control and content entities' types) on every push. Bounded; cleared when full.
  */
-const CONTENT_TYPES_MAX = 64;
-const contentTypes = new Map<string, { mediaType: string; params: Record<string, string> }>();
+const contentTypes = new Memo<string, { mediaType: string; params: Record<string, string> }>(64);
 
 /** `type/subtype; a=b; c="d"` -> media type (lower case) and parameters (names lower case). */
 export function parseContentType(value: string): { mediaType: string; params: Record<string, string> } {
@@ -68,7 +68,6 @@ export function parseContentType(value: string): { mediaType: string; params: Re
   if (hit !== undefined) return hit;
   const parsed = parseContentTypeText(value);
   if (value.length <= 256) {
-    if (contentTypes.size >= CONTENT_TYPES_MAX) contentTypes.clear();
     Object.freeze(parsed.params);
     contentTypes.set(value, Object.freeze(parsed));
   }

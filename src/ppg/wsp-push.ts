@@ -16,6 +16,7 @@
  */
 import { encodeWsp } from '../codec/wsp';
 import { EncodeError } from '../core/errors';
+import { Memo } from '../core/bounded';
 
 export interface ConnectionlessPush {
   /** Connectionless TID, 0-255 (WAP-230 §8.2.1). */
@@ -40,19 +41,13 @@ export const PUSH_APP_ID = { any: 0, 'push.sia': 1, 'wml.ua': 2, 'wta.ua': 3, 'm
  * TID is its first octet (WAP-230 §8.2.1), so a push is this prefix with its TID and data.
  * Bounded: a handful of content types and application ids in practice; cleared when full.
  */
-const PREFIX_CACHE_MAX = 64;
-const prefixes = new Map<string, Buffer>();
+const prefixes = new Memo<string, Buffer>(64);
 
 export function encodeConnectionlessPush(p: ConnectionlessPush): Buffer {
   if (!Number.isInteger(p.tid) || p.tid < 0 || p.tid > 255) throw new EncodeError('wsp', `push tid ${p.tid} is not 0-255`);
   if (p.headers === undefined || p.headers.length === 0) {
     const key = `${p.contentType}\u0000${typeof p.applicationId}:${String(p.applicationId)}\u0000${p.encodingVersion ?? '1.2'}`;
-    let prefix = prefixes.get(key);
-    if (prefix === undefined) {
-      prefix = encodePush({ ...p, tid: 0, body: EMPTY });
-      if (prefixes.size >= PREFIX_CACHE_MAX) prefixes.clear();
-      prefixes.set(key, prefix);
-    }
+    const prefix = prefixes.get(key) ?? prefixes.set(key, encodePush({ ...p, tid: 0, body: EMPTY }));
     const out = Buffer.allocUnsafe(prefix.length + p.body.length);
     prefix.copy(out, 0);
     out[0] = p.tid;
