@@ -28,8 +28,8 @@ import type { Subscriber } from '../subscribers/types';
 import { peekMms, type MmsPeek } from './mms-peek';
 import type { TraceIds } from '../core/trace-id';
 import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
-import { UpstreamProtocolError, type ResponseHead } from './http1';
-import type { BodyFraming, UpstreamHandler, UpstreamOrigin, UpstreamPool, UpstreamRequest } from './upstream';
+import { UpstreamProtocolError, type ResponseHead } from '../http/http1';
+import type { BodyFraming, UpstreamHandler, UpstreamOrigin, UpstreamPool, UpstreamRequest } from '../http/upstream';
 
 export type RefusalReason =
   | PolicyRefusal

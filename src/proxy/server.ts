@@ -36,7 +36,7 @@ import type { Metrics } from '../ops/metrics';
 import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
 import { Exchange, upstreamOrigin, type ExchangeContext, type RefusalReason } from './exchange';
-import { UpstreamPool } from './upstream';
+import { UpstreamPool } from '../http/upstream';
 import { TraceIds } from '../core/trace-id';
 import type { UsageSink } from '../ops/usage-records';
 

@@ -1,11 +1,11 @@
 /**
- * The proxy's upstream HTTP/1.1 response parser (src/proxy/http1.ts): framing per RFC 9112 §6.3
+ * The proxy's upstream HTTP/1.1 response parser (src/http/http1.ts): framing per RFC 9112 §6.3
  * whatever the read boundaries, strictness where a lenient parse could smuggle a response, and
  * body chunks handed on without copies.
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { MAX_HEAD_OCTETS, ResponseParser, PROTO, requestHead, type ResponseHead } from '../../src/proxy/http1';
+import { MAX_HEAD_OCTETS, ResponseParser, PROTO, requestHead, type ResponseHead } from '../../src/http/http1';
 
 interface Seen {
   heads: ResponseHead[];

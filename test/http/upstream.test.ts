@@ -1,5 +1,5 @@
 /**
- * The proxy's upstream connection pools (src/proxy/upstream.ts) against raw TCP servers that
+ * The proxy's upstream connection pools (src/http/upstream.ts) against raw TCP servers that
  * behave as an MMSC might: keep-alive reuse, the connection limit, an idle connection closed as it
  * is reused (retried only when safe), backpressure, chunked request bodies, and broken responses.
  */
@@ -9,9 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import type { ResponseHead } from '../../src/proxy/http1';
+import type { ResponseHead } from '../../src/http/http1';
 import { Rng } from '../helpers/rng';
-import { UpstreamPool, type BodyFraming, type UpstreamRequest } from '../../src/proxy/upstream';
+import { UpstreamPool, type BodyFraming, type UpstreamRequest } from '../../src/http/upstream';
 
 interface Server {
   port: number;
