@@ -2,10 +2,10 @@
 // @ts-check
 /**
  * CPU of the WSP bridge's upstream client (src/bridge/upstream.ts) per request: GETs of a
- * 40-octet body, 50 in flight over keep-alive, against an origin in a child process so that
+ * 40-octet body, 50 (`--inflight`) in flight over keep-alive, against an origin in a child process so that
  * this process's CPU (process.cpuUsage, user+system) is the client's alone.
  *
- *   npm run build && node bench/wsp/upstream-cpu.js [--requests 30000] [--warmup 5000]
+ *   npm run build && node bench/wsp/upstream-cpu.js [--requests 30000] [--warmup 5000] [--inflight 50]
  *
  * The final line is `RESULT {json}`.
  */
@@ -19,6 +19,7 @@ const arg = (/** @type {string} */ name, /** @type {number} */ def) => {
 };
 const REQUESTS = arg('requests', 30000);
 const WARMUP = arg('warmup', 5000);
+const INFLIGHT = arg('inflight', 50);
 const ORIGIN = `const http = require('node:http');
 const b = Buffer.alloc(40, 0x41);
 const s = http.createServer((q, r) => { q.resume(); q.on('end', () => { r.writeHead(200, { 'content-type': 'text/plain', 'content-length': 40 }); r.end(b); }); });
@@ -37,14 +38,14 @@ s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
   };
   const run = async (/** @type {number} */ n) => {
     let i = 0;
-    await Promise.all(Array.from({ length: 50 }, async () => { while (i++ < n) await one(); }));
+    await Promise.all(Array.from({ length: INFLIGHT }, async () => { while (i++ < n) await one(); }));
   };
   await run(WARMUP);
   const u0 = process.cpuUsage();
   await run(REQUESTS);
   const u = process.cpuUsage(u0);
   const cpuUs = (u.user + u.system) / REQUESTS;
-  console.log(`${REQUESTS} upstream GETs, 50 in flight: ${cpuUs.toFixed(1)} µs CPU per request (client side)`);
+  console.log(`${REQUESTS} upstream GETs, ${INFLIGHT} in flight: ${cpuUs.toFixed(1)} µs CPU per request (client side)`);
   console.log(`RESULT ${JSON.stringify({ requests: REQUESTS, cpuUsPerRequest: +cpuUs.toFixed(1) })}`);
   await up.close();
   child.kill();

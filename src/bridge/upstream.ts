@@ -1,13 +1,22 @@
 /**
- * The upstream HTTP client of the WSP bridge: one undici Pool per allowed origin (keep-alive,
- * mmsc.connections sockets each), created lazily and only for origins the UpstreamPolicy
- * allows, so a refused URL never opens a connection. Every request has one deadline
- * (mmsc.timeoutMs, from sending to the last body octet) and may be cancelled by the caller
- * (a WSP MethodAbort). The body is read with a hard cap: past `maxBody` octets the response
- * is dropped and the caller gets ERR_UPSTREAM_TOO_LARGE, never a truncated body.
+ * The upstream HTTP client of the WSP bridge: the gateway's own keep-alive pools toward the MMSC
+ * (src/http/upstream.ts, the proxy's: at most mmsc.connections per origin and a queue beyond,
+ * TLS verified, an idle-closed GET retried once, responses framed strictly by src/http/http1.ts),
+ * one pool per allowed origin, created lazily and only for origins the UpstreamPolicy allows, so a
+ * refused URL never opens a connection. Every request has one deadline (mmsc.timeoutMs, from
+ * sending to the last body octet) and may be cancelled by the caller (a WSP MethodAbort). The
+ * body is collected whole (a WSP Reply is one SDU, WAP-230 §8.2.3) with a hard cap: past
+ * `maxBody` octets the exchange is dropped with its connection and the caller gets
+ * ERR_UPSTREAM_TOO_LARGE, never a truncated body.
+ *
+ * Why not undici (which this client used until issue 11's performance work): per request it
+ * spent about twice the CPU of these pools (bench/wsp/upstream-cpu.js, bench/RESULTS.md), and
+ * the proxy already carries a client that does what the bridge needs.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
+import type { ResponseHead } from '../http/http1';
+import { UpstreamPool, type UpstreamHandler, type UpstreamOrigin, type UpstreamRequest as PoolRequest } from '../http/upstream';
 
 export interface UpstreamRequest {
   url: URL;
@@ -22,6 +31,7 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
+  /** Field names lower-cased; a repeated field's values in order. */
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** ms from sending to response headers. */
@@ -43,10 +53,119 @@ export interface UpstreamClientOptions {
   isAllowedOrigin: (origin: string) => boolean;
   connections: number;
   timeoutMs: number;
+  /** For https origins: further TLS options (tests give a CA; the system's CAs verify the MMSC otherwise). */
+  tls?: tls.ConnectionOptions;
+}
+
+/** Where an origin (`scheme://host[:port]`) is: IPv6 literals without their brackets. */
+function originOf(u: URL): UpstreamOrigin {
+  const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { protocol, host, port: u.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(u.port) };
+}
+
+/** Methods whose request carries a body even when empty (Content-Length: 0, RFC 9110 §8.6). */
+const BODY_METHODS = new Set(['POST', 'PUT']);
+
+/**
+ * One request in flight: the pool's handler, the deadline's and the cancel's target, and the
+ * promise's settlement, in one object (no closure per event).
+ */
+class Exchange implements UpstreamHandler {
+  readonly promise: Promise<UpstreamResponse>;
+  private resolve!: (r: UpstreamResponse) => void;
+  private reject!: (e: Error) => void;
+  private settled = false;
+  up: PoolRequest | undefined;
+  private readonly t0 = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private status = 0;
+  private headers: UpstreamResponse['headers'] = {};
+  private headersMs = 0;
+  private chunks: Buffer[] = [];
+  private total = 0;
+
+  constructor(
+    private readonly maxBody: number,
+    private readonly timeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.promise = new Promise<UpstreamResponse>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.timer = setTimeout(Exchange.onTimeout, timeoutMs, this);
+    signal?.addEventListener('abort', this, { once: true });
+  }
+
+  private static onTimeout(x: Exchange): void {
+    x.fail(upstreamTimeout(x.timeoutMs));
+  }
+
+  /** The caller's AbortSignal fired (EventListener object form: no closure). */
+  handleEvent(): void {
+    this.fail(upstreamAborted());
+  }
+
+  upstreamHead(head: ResponseHead): void {
+    this.status = head.status;
+    this.headersMs = performance.now() - this.t0;
+    const h: UpstreamResponse['headers'] = {};
+    const raw = head.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      const value = raw[i + 1] as string;
+      const prev = h[name];
+      if (prev === undefined) h[name] = value;
+      else if (typeof prev === 'string') h[name] = [prev, value];
+      else prev.push(value);
+    }
+    this.headers = h;
+    // the parser has checked Content-Length (RFC 9112 §6.3); a declared body over the cap ends it now
+    const declared = h['content-length'];
+    if (typeof declared === 'string' && Number(declared) > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
+  }
+
+  upstreamData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    this.total += chunk.length;
+    if (this.total > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
+    else this.chunks.push(chunk);
+    return true;
+  }
+
+  upstreamEnd(): void {
+    if (this.settled) return;
+    const c = this.chunks;
+    const body = c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.total);
+    this.done();
+    this.resolve({ status: this.status, headers: this.headers, body, headersMs: this.headersMs });
+  }
+
+  upstreamFailed(err: NodeJS.ErrnoException): void {
+    if (this.settled) return;
+    this.done();
+    this.reject(upstreamFailed(err));
+  }
+
+  /** Ends the exchange with our own error and drops its connection (now, or before it is sent). */
+  fail(err: UpstreamError): void {
+    if (this.settled) return;
+    this.done();
+    this.up?.abort();
+    this.reject(err);
+  }
+
+  private done(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this);
+    this.chunks = [];
+  }
 }
 
 export class UpstreamClient {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamPool>();
   private readonly opts: UpstreamClientOptions;
   private closed = false;
 
@@ -54,105 +173,43 @@ export class UpstreamClient {
     this.opts = opts;
   }
 
-  private pool(origin: string): Pool {
+  private pool(url: URL, origin: string): UpstreamPool {
     let p = this.pools.get(origin);
-    if (!p) {
-      p = new Pool(origin, {
-        connections: this.opts.connections,
-        keepAliveTimeout: 30_000,
-        headersTimeout: this.opts.timeoutMs,
-        bodyTimeout: this.opts.timeoutMs,
-      });
-      this.pools.set(origin, p);
-    }
+    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, 30_000, this.opts.tls)));
     return p;
   }
 
-  /**
-   * One request through undici's dispatch API with a handler that collects the body itself: no
-   * response stream, no async iterator and no second AbortController per request (the body is
-   * small and read whole anyway). The deadline, the caller's cancel and the body cap abort the
-   * exchange through the handler's controller; whichever comes first settles the promise.
-   */
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
     if (this.closed) return Promise.reject(upstreamFailed(new Error('client closed')));
-    const origin = req.url.origin;
+    const url = req.url;
+    const origin = url.origin;
     // defence in depth: the bridge has already checked, but a pool is only ever made for an allowed origin
     if (!this.opts.isAllowedOrigin(origin)) {
       return Promise.reject(new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 }));
     }
     if (req.signal?.aborted) return Promise.reject(upstreamAborted());
-    const pool = this.pool(origin);
-    return new Promise<UpstreamResponse>((resolve, reject) => {
-      const t0 = performance.now();
-      let controller: Dispatcher.DispatchController | undefined;
-      /** Set once the promise is settled; the reason a not-yet-started exchange must be aborted with. */
-      let settled = false;
-      let abortWith: Error | undefined;
-      let status = 0;
-      let headers: UpstreamResponse['headers'] = {};
-      let headersMs = 0;
-      const chunks: Buffer[] = [];
-      let total = 0;
-      const settle = (err: Error | undefined, res?: UpstreamResponse): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        req.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(res as UpstreamResponse);
-      };
-      /** Ends the exchange with our own error: aborts it on the wire (now, or when it starts). */
-      const fail = (err: UpstreamError): void => {
-        if (settled) return;
-        abortWith = err;
-        settle(err);
-        if (controller && !controller.aborted) controller.abort(err);
-      };
-      const timer = setTimeout(() => fail(upstreamTimeout(this.opts.timeoutMs)), this.opts.timeoutMs);
-      const onAbort = (): void => fail(upstreamAborted());
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart: (c) => {
-          controller = c;
-          if (abortWith) c.abort(abortWith);
-        },
-        onResponseStart: (c, statusCode, h) => {
-          if (statusCode < 200) return; // an interim (1xx) response: the final one follows
-          status = statusCode;
-          headers = h;
-          headersMs = performance.now() - t0;
-          const declared = Number(h['content-length']);
-          if (Number.isFinite(declared) && declared > req.maxBody) fail(upstreamTooLarge(req.maxBody));
-        },
-        onResponseData: (_c, chunk) => {
-          total += chunk.length;
-          if (total > req.maxBody) fail(upstreamTooLarge(req.maxBody));
-          else chunks.push(chunk);
-        },
-        onResponseEnd: () => settle(undefined, { status, headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total), headersMs }),
-        onResponseError: (_c, err) => settle(err instanceof UpstreamError ? err : upstreamFailed(err)),
-      };
-      try {
-        pool.dispatch(
-          {
-            origin,
-            path: req.url.pathname + req.url.search,
-            method: req.method as Dispatcher.HttpMethod,
-            headers: req.headers,
-            body: req.body && req.body.length > 0 ? req.body : req.method === 'POST' || req.method === 'PUT' ? Buffer.alloc(0) : null,
-          },
-          handler,
-        );
-      } catch (err) {
-        settle(upstreamFailed(err));
-      }
-    });
+    const fields: Array<[string, string]> = [['Host', url.host]];
+    for (const name in req.headers) {
+      const v = req.headers[name] as string | string[];
+      if (typeof v === 'string') fields.push([name, v]);
+      else for (const one of v) fields.push([name, one]);
+    }
+    const body = req.body !== undefined && req.body.length > 0 ? req.body : BODY_METHODS.has(req.method) ? Buffer.alloc(0) : undefined;
+    if (body !== undefined) fields.push(['Content-Length', String(body.length)]);
+    const x = new Exchange(req.maxBody, this.opts.timeoutMs, req.signal);
+    try {
+      const up = (x.up = this.pool(url, origin).request(req.method, url.pathname + url.search, fields, body === undefined ? 'none' : 'length', x));
+      if (body !== undefined) up.bodyWriter().end(body);
+    } catch (err) {
+      // a field the request head cannot carry (UpstreamProtocolError); the bridge has dropped those already
+      x.upstreamFailed(err as NodeJS.ErrnoException);
+    }
+    return x.promise;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => p.destroy())));
+    for (const p of this.pools.values()) p.close();
     this.pools.clear();
   }
 }

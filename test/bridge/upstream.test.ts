@@ -1,0 +1,155 @@
+/**
+ * The WSP bridge's upstream client (src/bridge/upstream.ts) on the shared keep-alive pools:
+ * what it sends (Host, body framing), the body collected whole whatever the response framing,
+ * the cap on the body (declared or counted), the deadline, the caller's cancel, TLS verification,
+ * and keep-alive reuse.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import t from 'tap';
+import { UpstreamClient, UpstreamError } from '../../src/bridge/upstream';
+
+interface Seen {
+  method: string;
+  url: string;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+async function origin(t: { teardown(f: () => unknown): void }) {
+  const seen: Seen[] = [];
+  let connections = 0;
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) });
+      const u = new URL(req.url ?? '/', 'http://x');
+      const n = Number(u.searchParams.get('size') ?? 10);
+      if (u.pathname === '/stall') return void res.writeHead(200, { 'content-length': '10' }).write('12345');
+      if (u.pathname === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-a': 'one' });
+        for (let i = 0; i < n; i += 1000) res.write(Buffer.alloc(Math.min(1000, n - i), 0x42));
+        return void res.end();
+      }
+      res.writeHead(200, [['Content-Type', 'application/vnd.wap.mms-message'], ['X-Twice', '1'], ['X-Twice', '2']]);
+      res.end(Buffer.alloc(n, 0x41));
+    });
+  });
+  srv.on('connection', () => connections++);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    srv.closeAllConnections();
+    return new Promise<void>((r) => srv.close(() => r()));
+  });
+  const port = (srv.address() as net.AddressInfo).port;
+  return { seen, port, base: `http://127.0.0.1:${port}`, connections: () => connections };
+}
+
+function client(t: { teardown(f: () => unknown): void }, over: Partial<ConstructorParameters<typeof UpstreamClient>[0]> = {}) {
+  const c = new UpstreamClient({ isAllowedOrigin: () => true, connections: 2, timeoutMs: 500, ...over });
+  t.teardown(() => c.close());
+  return c;
+}
+
+const code = async (p: Promise<unknown>): Promise<string | undefined> => {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof UpstreamError)) throw e;
+    return e.code;
+  }
+};
+
+t.test('a GET: Host of the target, fields sent as given, headers lower-cased with repeats kept, one kept-alive connection', async (t) => {
+  const o = await origin(t);
+  const c = client(t);
+  const r = await c.request({ url: new URL(`${o.base}/mms?size=300`), method: 'GET', headers: { 'User-Agent': 'x', Accept: ['a/b', 'c/d'] }, maxBody: 1000 });
+  t.equal(r.status, 200);
+  t.equal(r.body.length, 300);
+  t.equal(r.headers['content-type'], 'application/vnd.wap.mms-message');
+  t.same(r.headers['x-twice'], ['1', '2']);
+  t.ok(r.headersMs >= 0);
+  const raw = o.seen[0]!.rawHeaders;
+  t.equal(raw[raw.indexOf('Host') + 1], `127.0.0.1:${o.port}`);
+  t.equal(raw.filter((x) => x === 'Accept').length, 2, 'a repeated field goes as two lines');
+  t.notOk(raw.some((x) => /content-length|transfer-encoding/i.test(x)), 'a GET carries no body framing');
+  t.equal(o.seen[0]!.url, '/mms?size=300');
+  await c.request({ url: new URL(`${o.base}/mms`), method: 'GET', headers: {}, maxBody: 1000 });
+  t.equal(o.connections(), 1, 'the second request reused the connection');
+});
+
+t.test('POST and PUT carry Content-Length, also for an empty body', async (t) => {
+  const o = await origin(t);
+  const c = client(t);
+  const body = Buffer.from([0x8c, 0x80, 0x98, 0x41, 0x00]);
+  t.equal((await c.request({ url: new URL(`${o.base}/mms`), method: 'POST', headers: {}, body, maxBody: 100 })).status, 200);
+  t.same(o.seen[0]!.body, body);
+  t.equal(o.seen[0]!.rawHeaders[o.seen[0]!.rawHeaders.indexOf('Content-Length') + 1], '5');
+  t.equal((await c.request({ url: new URL(`${o.base}/mms`), method: 'PUT', headers: {}, maxBody: 100 })).status, 200);
+  t.equal(o.seen[1]!.rawHeaders[o.seen[1]!.rawHeaders.indexOf('Content-Length') + 1], '0');
+});
+
+t.test('a chunked body is collected whole; past the cap it fails, declared or counted', async (t) => {
+  const o = await origin(t);
+  const c = client(t);
+  const r = await c.request({ url: new URL(`${o.base}/chunked?size=4500`), method: 'GET', headers: {}, maxBody: 4500 });
+  t.equal(r.body.length, 4500);
+  t.ok(r.body.every((b) => b === 0x42));
+  t.same(r.headers['x-a'], 'one');
+  t.equal(await code(c.request({ url: new URL(`${o.base}/chunked?size=4501`), method: 'GET', headers: {}, maxBody: 4500 })), 'ERR_UPSTREAM_TOO_LARGE', 'counted');
+  t.equal(await code(c.request({ url: new URL(`${o.base}/mms?size=4501`), method: 'GET', headers: {}, maxBody: 4500 })), 'ERR_UPSTREAM_TOO_LARGE', 'declared');
+  // the connections of the refused bodies were dropped; the pool still serves
+  t.equal((await c.request({ url: new URL(`${o.base}/mms?size=10`), method: 'GET', headers: {}, maxBody: 4500 })).body.length, 10);
+});
+
+t.test('the deadline covers the body; a cancel ends the request at once; refused origins never connect', async (t) => {
+  const o = await origin(t);
+  const c = client(t, { timeoutMs: 150, isAllowedOrigin: (x) => x === o.base });
+  const t0 = Date.now();
+  t.equal(await code(c.request({ url: new URL(`${o.base}/stall`), method: 'GET', headers: {}, maxBody: 100 })), 'ERR_UPSTREAM_TIMEOUT', 'half a body, then silence');
+  t.ok(Date.now() - t0 < 1000);
+  const ac = new AbortController();
+  const p = c.request({ url: new URL(`${o.base}/stall`), method: 'GET', headers: {}, maxBody: 100, signal: ac.signal });
+  setTimeout(() => ac.abort(), 20);
+  t.equal(await code(p), 'ERR_UPSTREAM_ABORTED');
+  t.equal(await code(c.request({ url: new URL(`${o.base}/mms`), method: 'GET', headers: {}, maxBody: 100, signal: ac.signal })), 'ERR_UPSTREAM_ABORTED', 'already cancelled');
+  const before = o.connections();
+  t.equal(await code(c.request({ url: new URL(`http://localhost:${o.port}/mms`), method: 'GET', headers: {}, maxBody: 100 })), 'ERR_UPSTREAM_FORBIDDEN');
+  t.equal(o.connections(), before, 'no connection for a refused origin');
+  t.equal(await code(client(t).request({ url: new URL('http://127.0.0.1:1/mms'), method: 'GET', headers: {}, maxBody: 100 })), 'ERR_UPSTREAM_FAILED', 'refused connection');
+});
+
+t.test('with more requests than connections, the rest wait their turn', async (t) => {
+  const o = await origin(t);
+  const c = client(t, { connections: 2 });
+  const rs = await Promise.all(Array.from({ length: 7 }, (_, i) => c.request({ url: new URL(`${o.base}/mms?size=${i + 1}`), method: 'GET', headers: {}, maxBody: 100 })));
+  t.same(rs.map((r) => r.body.length), [1, 2, 3, 4, 5, 6, 7]);
+  t.equal(o.connections(), 2);
+});
+
+t.test('https: the MMSC certificate is verified unless its CA is given', async (t) => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'tls');
+  const key = fs.readFileSync(path.join(dir, 'mmsc.key'));
+  const cert = fs.readFileSync(path.join(dir, 'mmsc.crt'));
+  const srv = https.createServer({ key, cert }, (_req, res) => res.end('secure'));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    srv.closeAllConnections();
+    return new Promise<void>((r) => srv.close(() => r()));
+  });
+  const url = new URL(`https://127.0.0.1:${(srv.address() as net.AddressInfo).port}/mms`);
+  t.equal(await code(client(t).request({ url, method: 'GET', headers: {}, maxBody: 100 })), 'ERR_UPSTREAM_FAILED', 'self-signed: refused');
+  const r = await client(t, { tls: { ca: cert } }).request({ url, method: 'GET', headers: {}, maxBody: 100 });
+  t.equal(r.body.toString(), 'secure');
+});
+
+t.test('a closed client refuses new requests', async (t) => {
+  const c = client(t);
+  await c.close();
+  t.equal(await code(c.request({ url: new URL('http://127.0.0.1:1/'), method: 'GET', headers: {}, maxBody: 1 })), 'ERR_UPSTREAM_FAILED');
+});
