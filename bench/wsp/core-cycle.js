@@ -28,7 +28,8 @@ const WARMUP = arg('warmup', 20000);
 const { encodeWtp, decodeWtp } = wapgw.wtp;
 const { encodeWsp, decodeWsp } = wapgw.wsp;
 
-const config = wapgw.configSchema.configSchema.parse({ wsp: { maxSessionsPerSource: 100000 }, wtp: { tidCacheSize: 200000 } });
+const WAIT_MS = arg('wait-ms', 30000);
+const config = wapgw.configSchema.configSchema.parse({ wsp: { maxSessionsPerSource: 100000 }, wtp: { tidCacheSize: 200000, waitTimeoutMs: WAIT_MS } });
 const metrics = new wapgw.metrics.Metrics();
 const logger = wapgw.logger.silentLogger();
 const wtp = wapgw.wtpCore.createWtpPort({ config, report: wapgw.wtpReport.wtpReporter(metrics, logger) });

@@ -31,3 +31,127 @@ export class Memo<K, V> {
     return v;
   }
 }
+
+/** Why an entry left a BoundedMap on its own: pushed out by a newer one, or past its expiry. */
+export type DropReason = 'evict' | 'expire';
+
+interface Slot<V> {
+  value: V;
+  /** Absolute expiry on the owner's clock (Infinity: none). */
+  expires: number;
+}
+
+export interface BoundedMapOptions<K, V> {
+  /** Most entries held; a new key past it pushes out the entry written longest ago. */
+  max: number;
+  /** Expiry of an entry after its last write (ms; omitted: entries do not expire). */
+  ttlMs?: number;
+  /** The owner's clock (the same `now` its callers pass). */
+  now: () => number;
+  /** Told of an entry pushed out or found expired (not of delete or overwrite). */
+  onDrop?: (key: K, value: V, why: DropReason) => void;
+}
+
+/**
+ * A bounded table for per-peer and per-transaction state on a hot path: a Map kept in write
+ * order (a write moves the key to the newest end), at most `max` entries with the one written
+ * longest ago pushed out first, and an optional expiry per entry (an entry is live through its
+ * expiry instant, gone after it), checked when the entry is read and by purgeStale(). A read does not reorder: for tables whose entries are written on every
+ * state change (WTP transactions, TID cache entries, WSP sessions) the write order is the
+ * recency order that matters, at a fraction of an LRU's cost per read. No timer: expiry is lazy,
+ * on the owner's clock.
+ */
+export class BoundedMap<K, V> {
+  private readonly m = new Map<K, Slot<V>>();
+  private readonly max: number;
+  private readonly ttl: number;
+  private readonly now: () => number;
+  private readonly onDrop: ((key: K, value: V, why: DropReason) => void) | undefined;
+
+  constructor(o: BoundedMapOptions<K, V>) {
+    this.max = Math.max(1, o.max);
+    this.ttl = o.ttlMs ?? Infinity;
+    this.now = o.now;
+    this.onDrop = o.onDrop;
+  }
+
+  get size(): number {
+    return this.m.size;
+  }
+
+  /** The value, or undefined when absent or expired (an expired entry is dropped and reported). */
+  get(key: K): V | undefined {
+    const s = this.m.get(key);
+    if (s === undefined) return undefined;
+    if (s.expires !== Infinity && s.expires < this.now()) {
+      this.m.delete(key);
+      this.onDrop?.(key, s.value, 'expire');
+      return undefined;
+    }
+    return s.value;
+  }
+
+  /** The value without dropping an expired entry (undefined for it all the same). */
+  peek(key: K): V | undefined {
+    const s = this.m.get(key);
+    if (s === undefined || (s.expires !== Infinity && s.expires < this.now())) return undefined;
+    return s.value;
+  }
+
+  has(key: K): boolean {
+    return this.peek(key) !== undefined;
+  }
+
+  /**
+   * Writes `value` and makes `key` the newest. `ttlMs`: this entry's own expiry from now (instead
+   * of the table's); `keepExpiry`: an existing entry keeps the expiry it has.
+   */
+  set(key: K, value: V, ttlMs?: number, keepExpiry = false): void {
+    const m = this.m;
+    const s = m.get(key);
+    if (s !== undefined) {
+      s.value = value;
+      if (!keepExpiry) s.expires = this.expiry(ttlMs);
+      m.delete(key);
+      m.set(key, s);
+      return;
+    }
+    m.set(key, { value, expires: this.expiry(ttlMs) });
+    if (m.size > this.max) {
+      // the oldest write: the first key in the Map's order (never the one just added, max >= 1)
+      const first = m.entries().next().value as [K, Slot<V>];
+      m.delete(first[0]);
+      this.onDrop?.(first[0], first[1].value, 'evict');
+    }
+  }
+
+  delete(key: K): boolean {
+    return this.m.delete(key);
+  }
+
+  clear(): void {
+    this.m.clear();
+  }
+
+  /** Drops every expired entry, reporting each. */
+  purgeStale(): void {
+    const now = this.now();
+    for (const [k, s] of this.m) {
+      if (s.expires < now) {
+        this.m.delete(k);
+        this.onDrop?.(k, s.value, 'expire');
+      }
+    }
+  }
+
+  /** Live entries, the oldest write first. */
+  *entries(): Generator<[K, V]> {
+    const now = this.now();
+    for (const [k, s] of this.m) if (s.expires >= now) yield [k, s.value];
+  }
+
+  private expiry(ttlMs: number | undefined): number {
+    const ttl = ttlMs ?? this.ttl;
+    return ttl === Infinity ? Infinity : this.now() + ttl;
+  }
+}

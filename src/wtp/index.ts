@@ -79,7 +79,7 @@
  *     Negative Ack after wtp.sar.nackDelayMs, more than wsp.maxMessageSize is Abort
  *     MESSAGETOOLARGE, and the message is indicated only when every packet is there.
  *   - Anti-amplification: toward a peer not verified yet we never send more octets than it sent.
- *   - Every table is bounded (lru-cache, max + TTL on the given clock). Metrics: see ops/metrics.
+ *   - Every table is bounded (BoundedMap in src/core/bounded.ts, max + expiry on the given clock). Metrics: see ops/metrics.
  */
 export { WtpResponder, silentReporter, txIdOf, type TxId, type WtpAction, type WtpIndication, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
 export { STATES, EVENTS, ROWS, step, type WtpState, type WtpEventType, type Tx } from './machine';

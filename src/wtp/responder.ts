@@ -3,9 +3,10 @@
  * user primitives and `now`. No sockets, no timers, no clock: the caller hands in decoded PDUs
  * and the time, and carries out the returned actions (see index.ts for the API contract).
  *
- * It owns three bounded tables (lru-cache, with their TTL measured on the `now` it is given):
- *   - transactions, keyed by (peer, TID), at most wtp.maxTransactions; the least recently used
- *     goes first when full (a finished one in WAIT_TIMEOUT normally; an active one is aborted
+ * It owns three bounded tables (BoundedMap, src/core/bounded.ts, with their expiry measured on the
+ * `now` it is given):
+ *   - transactions, keyed by (peer, TID), at most wtp.maxTransactions; the least recently
+ *     written (every step writes its transaction) goes first when full (a finished one in WAIT_TIMEOUT normally; an active one is aborted
  *     with CAPTEMPEXCEEDED and its user told);
  *   - the TID cache, last TID per peer, wtp.tidCacheSize / wtp.tidCacheTtlMs (tid-cache.ts);
  *   - the anti-amplification budget of unverified peers: octets received and sent. Toward a peer
@@ -18,8 +19,7 @@
  * a heap entry. Stale heap entries (restarted timers, forgotten transactions) are dropped when
  * they reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
  */
-import { LRUCache } from 'lru-cache';
-import { countBound } from '../core/bounded';
+import { BoundedMap } from '../core/bounded';
 import { peerKey, type Peer } from '../core/peer';
 import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
@@ -108,11 +108,11 @@ export class WtpResponder {
   private readonly wtp: Config['wtp'];
   private readonly limits: Limits;
   private readonly report: WtpReporter;
-  private readonly table: LRUCache<TxId, Tx>;
+  private readonly table: BoundedMap<TxId, Tx>;
   private readonly tids: TidCache;
-  private readonly budgets: LRUCache<string, Budget>;
+  private readonly budgets: BoundedMap<string, Budget>;
   private readonly timers = new TimerHeap<{ key: TxId; name: TimerName }>();
-  /** Actions produced by evictions inside lru-cache callbacks, drained by the public call. */
+  /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
   private now = 0;
   private lastPurge = 0;
@@ -130,22 +130,13 @@ export class WtpResponder {
       groupSize: w.sar.groupSize,
       maxMessageSize: deps.config.wsp.maxMessageSize,
     };
-    const perf = { now: () => this.now };
+    const now = (): number => this.now;
     // Backstop only: every live transaction has a timer or waits on its user (WSP answers or
     // aborts within mmsc.timeoutMs); a record untouched this long is forgotten.
     const backstop = Math.max(w.waitTimeoutMs * 2, w.retryIntervalMs * (w.maxRetransmissions + 2), 300_000);
-    this.table = new LRUCache<TxId, Tx>({
-      ...countBound(w.maxTransactions),
-      ttl: backstop,
-      // TTL on our clock only: no cached time and no timer inside lru-cache.
-      ttlResolution: 0,
-      perf,
-      dispose: (tx, key, reason) => {
-        if (reason === 'evict' || reason === 'expire') this.onEvict(tx, key, reason);
-      },
-    });
-    this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now: perf.now });
-    this.budgets = new LRUCache<string, Budget>({ ...countBound(w.tidCacheSize), ttl: w.tidCacheTtlMs, ttlResolution: 0, perf });
+    this.table = new BoundedMap<TxId, Tx>({ max: w.maxTransactions, ttlMs: backstop, now, onDrop: (key, tx, why) => this.onEvict(tx, key, why) });
+    this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
+    this.budgets = new BoundedMap<string, Budget>({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
   }
 
   /** Transactions held (in progress or in WAIT_TIMEOUT). */
@@ -355,7 +346,8 @@ export class WtpResponder {
     } else if (next.state === 'WAIT_TIMEOUT') {
       // Timer W here only forgets the record: the table's TTL does it (lazily), no heap entry.
       const w = next.timers.W;
-      this.table.set(key, next, w === undefined || w === tx.timers.W ? { noUpdateTTL: true } : { ttl: Math.max(1, w - now) });
+      if (w === undefined || w === tx.timers.W) this.table.set(key, next, undefined, true);
+      else this.table.set(key, next, Math.max(1, w - now));
     } else {
       this.table.set(key, next);
       for (const name of TIMERS) {

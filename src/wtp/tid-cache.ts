@@ -12,10 +12,9 @@
  * second time (a second MMS POST), and a verified peer is also what lets us send more than we
  * received (anti-amplification). The cost is one round trip per initiator per tidCacheTtlMs.
  *
- * `tidTest` is pure; `TidCache` is the bounded table (lru-cache, max + TTL) around it.
+ * `tidTest` is pure; `TidCache` is the bounded table (BoundedMap, max + expiry) around it.
  */
-import { LRUCache } from 'lru-cache';
-import { countBound } from '../core/bounded';
+import { BoundedMap } from '../core/bounded';
 
 export const TID_SPACE = 0x8000;
 export const TID_WINDOW = 0x4000;
@@ -41,9 +40,9 @@ export function tidTest(entry: TidEntry | undefined, tid: number, tidNew: boolea
 }
 
 export class TidCache {
-  private readonly lru: LRUCache<string, TidEntry>;
+  private readonly lru: BoundedMap<string, TidEntry>;
   constructor(opts: { max: number; ttlMs: number; now: () => number }) {
-    this.lru = new LRUCache<string, TidEntry>({ ...countBound(opts.max), ttl: opts.ttlMs, ttlResolution: 0, updateAgeOnGet: false, perf: { now: opts.now } });
+    this.lru = new BoundedMap<string, TidEntry>({ max: opts.max, ttlMs: opts.ttlMs, now: opts.now });
   }
   get(peer: string): TidEntry | undefined {
     return this.lru.get(peer);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { LRUCache } from 'lru-cache';
-import { countBound } from '../../src/core/bounded';
+import { countBound, BoundedMap } from '../../src/core/bounded';
 
 t.test('countBound evicts the least recently used at exactly N entries', async (t) => {
   const evicted: number[] = [];
@@ -19,4 +19,48 @@ t.test('a huge bound allocates nothing up front', async (t) => {
   const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   t.equal(caches.length, 5);
   t.ok(after - before < 5 * 1024 * 1024, `5 caches of 1 M entries cost ${((after - before) / 1048576).toFixed(1)} MB (preallocation would be > 40 MB each)`);
+});
+
+t.test('BoundedMap: the oldest write is pushed out first; a write (not a read) makes a key the newest', async (t) => {
+  const drops: Array<[string, number, string]> = [];
+  const m = new BoundedMap<string, number>({ max: 3, now: () => 0, onDrop: (k, v, why) => drops.push([k, v, why]) });
+  m.set('a', 1);
+  m.set('b', 2);
+  m.set('c', 3);
+  t.equal(m.get('a'), 1, 'a read does not reorder');
+  m.set('b', 20); // b is now the newest
+  m.set('d', 4);
+  t.same(drops, [['a', 1, 'evict']]);
+  m.set('e', 5);
+  t.same(drops[1], ['c', 3, 'evict'], 'then c: b was written after it');
+  t.same([...m.entries()], [['b', 20], ['d', 4], ['e', 5]]);
+  t.equal(m.size, 3);
+  t.ok(m.delete('d'));
+  t.equal(drops.length, 2, 'delete and overwrite are not reported');
+});
+
+t.test('BoundedMap: expiry after the last write, per entry or kept; expired entries vanish and are reported once', async (t) => {
+  let now = 1000;
+  const drops: Array<[string, string]> = [];
+  const m = new BoundedMap<string, number>({ max: 10, ttlMs: 100, now: () => now, onDrop: (k, _v, why) => drops.push([k, why]) });
+  m.set('a', 1);
+  m.set('short', 2, 10);
+  m.set('forever', 3, Infinity);
+  now = 1010;
+  t.equal(m.peek('short'), 2, 'live through its expiry instant');
+  now = 1011;
+  t.equal(m.peek('short'), undefined, 'gone after it');
+  t.equal(m.get('short'), undefined);
+  t.same(drops, [['short', 'expire']], 'get drops and reports it; peek does not');
+  now = 1050;
+  m.set('a', 10, undefined, true); // keeps its expiry (1100)
+  now = 1101;
+  t.equal(m.has('a'), false);
+  m.set('b', 5); // expires 1201
+  m.purgeStale();
+  t.same(drops, [['short', 'expire'], ['a', 'expire']]);
+  t.equal(m.size, 2);
+  now = 1_000_000;
+  t.equal(m.get('forever'), 3, 'no expiry');
+  t.same([...m.entries()].map(([k]) => k), ['forever']);
 });
