@@ -57,10 +57,15 @@ export class WspBridge implements MethodHandler {
   private readonly d: BridgeDeps;
   private readonly viaHost = hostname();
   private readonly latency;
+  /** Per-method counters as tallies (Metrics.tally): added to the counters when the registry is read. */
+  private readonly methods;
+  private readonly upstreamOutcomes;
 
   constructor(deps: BridgeDeps) {
     this.d = { ...deps };
     this.latency = deps.metrics.upstreamLatency.labels({ source: 'wsp' });
+    this.methods = deps.metrics.tallies(deps.metrics.wspMethods);
+    this.upstreamOutcomes = deps.metrics.tallies(deps.metrics.upstreamResponses);
   }
 
   /** SIGHUP: log.accessLog takes effect for new methods (the policy reloads itself, Policy.prepareReload). */
@@ -82,7 +87,7 @@ export class WspBridge implements MethodHandler {
       reply = textReply(500, 'internal gateway error');
     }
     const ms = performance.now() - t0;
-    if (!reply.cancelled) this.d.metrics.wspMethods.inc({ mode: req.mode, method: req.method, status: String(reply.status) });
+    if (!reply.cancelled) this.methods(`${req.mode} ${req.method} ${reply.status}`, () => ({ mode: req.mode, method: req.method, status: String(reply.status) })).n++;
     if (this.d.accessLog) this.log(req, reply, subscriber, ms, traceId);
     // usage record (one per MMS transaction that reached the MMSC)
     if (this.d.usage && !reply.cancelled) this.d.usage.exchange(usageOfMethod(req, reply, subscriber, traceId, startedAt, ms));
@@ -123,13 +128,13 @@ export class WspBridge implements MethodHandler {
         maxBody: limit,
       });
       end();
-      m.upstreamResponses.inc({ source: 'wsp', status: String(res.status) });
+      this.upstreamOutcomes(String(res.status), () => ({ source: 'wsp', status: String(res.status) })).n++;
       const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.headers);
       return { status: normalizeHttpStatus(res.status), contentType, headers: replyHeaders, body: req.method === 'HEAD' ? Buffer.alloc(0) : res.body };
     } catch (err) {
       end();
       if (err instanceof UpstreamError) {
-        m.upstreamResponses.inc({ source: 'wsp', status: err.code });
+        this.upstreamOutcomes(err.code, () => ({ source: 'wsp', status: err.code })).n++;
         if (err.code === 'ERR_UPSTREAM_ABORTED') return { ...textReply(499, 'cancelled by the handset'), cancelled: true };
         if (err.code === 'ERR_UPSTREAM_TOO_LARGE') {
           return textReply(413, `response larger than ${limit} octets, the most this handset accepts (Client-SDU-Size)`);

@@ -12,7 +12,7 @@ import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from '../core/logger';
 import { normalizeAddress } from '../core/net';
 import type { BearerRole, Peer } from '../core/peer';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics, Tally } from '../ops/metrics';
 
 export type { BearerRole, Peer } from '../core/peer';
 
@@ -52,12 +52,15 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
   private readonly opts: UdpBearerOptions;
   private readonly sockets = new Map<BearerRole, dgram.Socket>();
   private closed = false;
-  private readonly outCount = new Map<BearerRole, { inc(n?: number): void }>();
-  private readonly outBytes = new Map<BearerRole, { inc(n?: number): void }>();
+  /** Datagrams and octets by direction and role, as tallies (added to the counters at scrape time, Metrics.tally). */
+  private readonly tally: Record<'in' | 'out', Record<BearerRole, { count: Tally; bytes: Tally }>>;
 
   constructor(opts: UdpBearerOptions) {
     super();
     this.opts = opts;
+    const m = opts.metrics;
+    const pair = (direction: 'in' | 'out', bearer: BearerRole) => ({ count: m.tally(m.datagrams, { direction, bearer }), bytes: m.tally(m.datagramBytes, { direction, bearer }) });
+    this.tally = { in: { cl: pair('in', 'cl'), co: pair('in', 'co') }, out: { cl: pair('out', 'cl'), co: pair('out', 'co') } };
   }
 
   async start(): Promise<BoundSocket[]> {
@@ -75,14 +78,10 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     const v6 = isIPv6(this.opts.bind);
     const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false, lookup: literalLookup });
     this.sockets.set(role, sock);
-    // labelled children resolved once: inc() with a label object hashes the labels every call
-    const inCount = this.opts.metrics.datagrams.labels({ direction: 'in', bearer: role });
-    const inBytes = this.opts.metrics.datagramBytes.labels({ direction: 'in', bearer: role });
-    this.outCount.set(role, this.opts.metrics.datagrams.labels({ direction: 'out', bearer: role }));
-    this.outBytes.set(role, this.opts.metrics.datagramBytes.labels({ direction: 'out', bearer: role }));
+    const rx = this.tally.in[role];
     sock.on('message', (msg, rinfo) => {
-      inCount.inc();
-      inBytes.inc(msg.length);
+      rx.count.n++;
+      rx.bytes.n += msg.length;
       const address = rinfo.family === 'IPv6' ? normalizeAddress(rinfo.address) : rinfo.address;
       const peer: Peer = { address, port: rinfo.port, family: address.includes(':') ? 6 : 4 };
       try {
@@ -132,8 +131,9 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     let address = peer.address;
     // a dual-stack socket needs the mapped form for an IPv4 peer
     if (isIPv6(this.opts.bind) && peer.family === 4) address = `::ffff:${address}`;
-    this.outCount.get(role)?.inc();
-    this.outBytes.get(role)?.inc(buf.length);
+    const tx = this.tally.out[role];
+    tx.count.n++;
+    tx.bytes.n += buf.length;
     // no completion callback: a datagram that the kernel takes at once (the usual case) then
     // costs no SendWrap callback on the next tick; a failed send is dropped like a lost datagram
     // (the WTP retransmission timers recover it, WAP-224 §9)

@@ -103,6 +103,8 @@ export class WspGateway implements Component<Config> {
       onAsyncOutput: () => this.after(),
     });
     this.timers.add(this.server);
+    // the table's own count (expired records included as they go), read at scrape time
+    metrics.onScrape(() => metrics.wtpActiveTransactions.set(this.wtp.size));
     this.bearer.on('datagram', (buf, peer, role) => {
       const now = this.clock.now();
       if (role === 'co') this.server.receiveCo(buf, peer, now);
@@ -112,7 +114,6 @@ export class WspGateway implements Component<Config> {
   }
 
   private after(): void {
-    this.metrics.wtpActiveTransactions.set(this.wtp.size);
     this.timers.rearm();
   }
 

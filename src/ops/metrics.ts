@@ -5,8 +5,21 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * One labelled child of a counter, counted in a plain number on a hot path (a datagram, a WTP
+ * step) and added to its prom-client counter when the registry is read (Metrics.tally): the
+ * exposed counter is the same, but an increment costs no label hashing or validation.
+ */
+export interface Tally {
+  n: number;
+}
+
 export class Metrics {
   readonly registry: Registry;
+  /** Tallies and their counters, flushed before any metric is read (scrape, tests). */
+  private readonly tallied: Array<{ counter: Counter<string>; labels: Record<string, string>; t: Tally }> = [];
+  /** Read at scrape time too: hot-path gauges set from plain numbers (Metrics.onScrape). */
+  private readonly scrapeHooks: Array<() => void> = [];
 
   // decode errors, per layer (wtp, wsp, wsp-cl, mms, radius, http)
   readonly decodeErrors: Counter<'layer'>;
@@ -89,10 +102,13 @@ export class Metrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'wapgw_' });
+    // every counter and gauge flushes the tallies and runs the scrape hooks before it is read
+    // (prom-client calls `collect` at the start of each metric's get, in registration order)
+    const collect = (): void => this.flushTallies();
     const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new Counter<L>({ name: `wapgw_${name}`, help, labelNames, registers });
+      new Counter<L>({ name: `wapgw_${name}`, help, labelNames, registers, collect });
     const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers });
+      new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers, collect });
     const ppgG = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Gauge<L>({ name: `wapgw_${name}`, help, labelNames, registers, collect: () => this.ppgGauges?.() });
 
@@ -175,5 +191,44 @@ export class Metrics {
     this.ppgSmsBearerUp = ppgG('ppg_sms_bearer_up', '1 while at least one SMPP session is bound');
     this.ppgSmscState = g('ppg_smsc_session_state', 'SMPP session state per SMSC: 1 for the current state (idle, connecting, binding, bound, backoff, closed)', ['smsc', 'state']);
     this.ppgJournalBytes = ppgG('ppg_journal_bytes', 'Size of the push journal file');
+  }
+
+  /**
+   * A plain-number child of `counter` with these labels (given in full), added to the counter
+   * whenever the registry is read. For increments on every datagram or protocol step; keep the
+   * label values few (they are never forgotten).
+   */
+  tally<L extends string>(counter: Counter<L>, labels: Record<L, string>): Tally {
+    const t: Tally = { n: 0 };
+    this.tallied.push({ counter: counter as unknown as Counter<string>, labels, t });
+    return t;
+  }
+
+  /**
+   * The tallies of one counter by label set, looked up by a short key the caller builds from the
+   * label values: one Map lookup per increment instead of prom-client's label hashing and
+   * validation. For label values from closed sets (outcomes, directions, reason codes).
+   */
+  tallies<L extends string>(counter: Counter<L>): (key: string, labels: () => Record<L, string>) => Tally {
+    const byKey = new Map<string, Tally>();
+    return (key, labels) => {
+      let t = byKey.get(key);
+      if (t === undefined) byKey.set(key, (t = this.tally(counter, labels())));
+      return t;
+    };
+  }
+
+  /** Runs `hook` before the metrics are read (a gauge set from a plain number kept on a hot path). */
+  onScrape(hook: () => void): void {
+    this.scrapeHooks.push(hook);
+  }
+
+  private flushTallies(): void {
+    for (const x of this.tallied) {
+      if (x.t.n === 0) continue;
+      x.counter.inc(x.labels, x.t.n);
+      x.t.n = 0;
+    }
+    for (const h of this.scrapeHooks) h();
   }
 }
