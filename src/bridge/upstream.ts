@@ -15,6 +15,7 @@
  */
 import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
+import type { CancelSignal } from '../wsp/method';
 import type { ResponseHead } from '../http/http1';
 import { UpstreamPool, type UpstreamHandler, type UpstreamOrigin, type UpstreamRequest as PoolRequest } from '../http/upstream';
 
@@ -23,8 +24,8 @@ export interface UpstreamRequest {
   method: string;
   headers: Record<string, string | string[]>;
   body?: Buffer;
-  /** Cancels the request (MethodAbort, drain). */
-  signal?: AbortSignal;
+  /** Cancels the request (MethodAbort, drain): the WSP server's MethodCancel or an AbortSignal. */
+  signal?: CancelSignal;
   /** Largest body accepted; larger -> ERR_UPSTREAM_TOO_LARGE. */
   maxBody: number;
 }
@@ -88,7 +89,7 @@ class Exchange implements UpstreamHandler {
   constructor(
     private readonly maxBody: number,
     private readonly timeoutMs: number,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: CancelSignal | undefined,
   ) {
     this.promise = new Promise<UpstreamResponse>((resolve, reject) => {
       this.resolve = resolve;
@@ -102,7 +103,7 @@ class Exchange implements UpstreamHandler {
     x.fail(upstreamTimeout(x.timeoutMs));
   }
 
-  /** The caller's AbortSignal fired (EventListener object form: no closure). */
+  /** The caller's cancel fired (EventListener object form: no closure). */
   handleEvent(): void {
     this.fail(upstreamAborted());
   }

@@ -23,7 +23,54 @@ export interface MethodRequest {
   /** Negotiated encoding version as text, for Via. */
   encodingVersion: string;
   sessionId?: number;
-  signal?: AbortSignal;
+  /** Fires when the handset or the gateway gives up on the method (MethodAbort, Disconnect, drain). */
+  signal?: CancelSignal;
+}
+
+/** An object listener (EventTarget's `handleEvent` form): no closure per registration. */
+export interface CancelListener {
+  handleEvent(): void;
+}
+
+/**
+ * What a method handler may listen to for a cancel: the part of an AbortSignal it uses, so an
+ * AbortSignal serves (tests, other callers) and so does the server's lighter MethodCancel.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: CancelListener, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: CancelListener): void;
+}
+
+/**
+ * The WSP server's cancel for one method: a flag and at most a few listeners (the bridge's
+ * upstream request registers one). An AbortController per method costs an EventTarget, an
+ * AbortSignal and their bookkeeping in Node; this costs one small object.
+ */
+export class MethodCancel implements CancelSignal {
+  aborted = false;
+  private listeners: CancelListener[] | undefined;
+
+  addEventListener(_type: 'abort', listener: CancelListener): void {
+    if (this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: CancelListener): void {
+    const l = this.listeners;
+    if (l === undefined) return;
+    const i = l.indexOf(listener);
+    if (i >= 0) l.splice(i, 1);
+  }
+
+  /** Cancels: every listener is told once, in the order they registered. */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const l = this.listeners;
+    this.listeners = undefined;
+    if (l !== undefined) for (const x of l) x.handleEvent();
+  }
 }
 
 export interface MethodReply {

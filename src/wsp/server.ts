@@ -11,15 +11,15 @@
  * source -> sessions index: one source address (IPv6: its /64) holds at most
  * wsp.maxSessionsPerSource sessions, and a Connect past that ends the source's own least
  * recently active session, so one host cannot push every other phone's session out. Idle
- * sessions are swept in LRU order at each tick. A method runs as a bridge request with an
- * AbortController, so a WTP user Abort (MethodAbort), a Disconnect, Suspend or the drain
+ * sessions are swept in LRU order at each tick. A method runs as a bridge request with a
+ * MethodCancel (src/wsp/method.ts), so a WTP user Abort (MethodAbort), a Disconnect, Suspend or the drain
  * deadline cancels the upstream request.
  */
 import { LRUCache } from 'lru-cache';
 import { countBound } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
-import { textReply, type MethodHandler, type MethodReply, type MethodRequest } from './method';
+import { MethodCancel, textReply, type MethodHandler, type MethodReply, type MethodRequest } from './method';
 import type { HeaderList } from '../core/http';
 import { peerKey, type BearerRole, type Peer } from '../core/peer';
 import { sourceKey } from '../core/net';
@@ -130,14 +130,14 @@ export const MAX_CL_DATAGRAM = 65507;
  * One record per WTP transaction the sessions know: a Connect or Resume until its
  * TR-Result.cnf, a method from its TR-Invoke.ind until its Result is acknowledged (or it is
  * aborted). The method's request waits here until the session machine delivers it, and its
- * AbortController lives here while the request is upstream.
+ * MethodCancel lives here while the request is upstream.
  */
 interface TxnRecord {
   readonly sessionId: number;
   readonly kind: 'connect' | 'resume' | 'method';
   request?: Extract<WspIn, { pdu: 'Method' }>;
   /** Set while the request is upstream (a bridge call in flight). */
-  upstream?: AbortController;
+  upstream?: MethodCancel;
 }
 
 export class WspServer {
@@ -151,7 +151,7 @@ export class WspServer {
   /** Derived counts of `txns`: method records, and those with a request upstream. */
   private methodCount = 0;
   private upstreamCount = 0;
-  private readonly clInflight = new Set<AbortController>();
+  private readonly clInflight = new Set<MethodCancel>();
   private nextId = 1;
   private draining = false;
   private readonly ourVersion: number;
@@ -350,7 +350,7 @@ export class WspServer {
   }
 
   /** The request is back (or cancelled): no longer upstream. */
-  private endUpstream(rec: TxnRecord): AbortController | undefined {
+  private endUpstream(rec: TxnRecord): MethodCancel | undefined {
     const ac = rec.upstream;
     if (ac) {
       rec.upstream = undefined;
@@ -494,7 +494,7 @@ export class WspServer {
     const pdu = rec?.request;
     if (!rec || !pdu || rec.upstream) return;
     rec.request = undefined;
-    const ac = new AbortController();
+    const ac = new MethodCancel();
     rec.upstream = ac;
     this.upstreamCount++;
     const req: MethodRequest = {
@@ -509,7 +509,7 @@ export class WspServer {
       clientSduSize: s.caps.clientSduSize,
       encodingVersion: versionText(s.encodingVersion),
       sessionId: s.id,
-      signal: ac.signal,
+      signal: ac,
     };
     this.d.bridge.handle(req).then(
       (reply) => this.finishMethod(txn, ac, reply),
@@ -517,10 +517,10 @@ export class WspServer {
     );
   }
 
-  private finishMethod(txn: TxId, ac: AbortController, reply: MethodReply): void {
+  private finishMethod(txn: TxId, ac: MethodCancel, reply: MethodReply): void {
     const rec = this.txns.get(txn);
     // MethodAbort, Disconnect or the drain already handled it
-    if (!rec || rec.upstream !== ac || ac.signal.aborted || reply.cancelled) return;
+    if (!rec || rec.upstream !== ac || ac.aborted || reply.cancelled) return;
     this.endUpstream(rec);
     const now = this.d.now();
     const s = this.sessions.peek(rec.sessionId);
@@ -574,7 +574,7 @@ export class WspServer {
       this.d.report.note({ note: 'decode-error', layer: 'wsp-cl', count: 1 });
       return;
     }
-    const ac = new AbortController();
+    const ac = new MethodCancel();
     this.clInflight.add(ac);
     const req: MethodRequest = {
       mode: 'cl',
@@ -586,7 +586,7 @@ export class WspServer {
       sourceIp: peer.address,
       clientSduSize: MAX_CL_DATAGRAM - 1,
       encodingVersion: '1.2',
-      signal: ac.signal,
+      signal: ac,
     };
     // No TID verification exists on this bearer, so the source address is unproven: a reply may
     // not exceed the request by more than wsp.connectionlessMaxAmplification (never a reflector).

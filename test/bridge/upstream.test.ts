@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { UpstreamClient, UpstreamError } from '../../src/bridge/upstream';
+import { MethodCancel } from '../../src/wsp/method';
 
 interface Seen {
   method: string;
@@ -152,4 +153,30 @@ t.test('a closed client refuses new requests', async (t) => {
   const c = client(t);
   await c.close();
   t.equal(await code(c.request({ url: new URL('http://127.0.0.1:1/'), method: 'GET', headers: {}, maxBody: 1 })), 'ERR_UPSTREAM_FAILED');
+});
+
+t.test("the WSP server's MethodCancel cancels like an AbortSignal; its listeners are told once and can leave", async (t) => {
+  const o = await origin(t);
+  const c = client(t);
+  const cancel = new MethodCancel();
+  const p = c.request({ url: new URL(`${o.base}/stall`), method: 'GET', headers: {}, maxBody: 100, signal: cancel });
+  setTimeout(() => cancel.abort(), 20);
+  t.equal(await code(p), 'ERR_UPSTREAM_ABORTED');
+  const told: string[] = [];
+  const m = new MethodCancel();
+  const a = { handleEvent: () => told.push('a') };
+  const b = { handleEvent: () => told.push('b') };
+  m.addEventListener('abort', a);
+  m.addEventListener('abort', b);
+  m.removeEventListener('abort', a);
+  m.abort();
+  m.abort();
+  t.same(told, ['b']);
+  t.ok(m.aborted);
+  m.addEventListener('abort', a);
+  t.same(told, ['b'], 'no listener after the cancel');
+  // a finished request leaves no listener behind
+  const n = new MethodCancel();
+  await c.request({ url: new URL(`${o.base}/mms`), method: 'GET', headers: {}, maxBody: 100, signal: n });
+  t.same((n as unknown as { listeners: unknown[] }).listeners, [], 'the request removed its listener when it ended');
 });
