@@ -77,6 +77,15 @@ module.exports = {
   get wtpReport() {
     return /** @type {typeof import('../../src/edge/wtp-report')} */ (load('edge/wtp-report'));
   },
+  get wspMethod() {
+    return /** @type {typeof import('../../src/wsp/method')} */ (load('wsp/method'));
+  },
+  get bridge() {
+    return /** @type {typeof import('../../src/bridge/bridge')} */ (load('bridge/bridge'));
+  },
+  get policy() {
+    return /** @type {typeof import('../../src/policy/admit')} */ (load('policy/admit'));
+  },
   get upstream() {
     return /** @type {typeof import('../../src/bridge/upstream')} */ (load('bridge/upstream'));
   },

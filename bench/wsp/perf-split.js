@@ -38,7 +38,7 @@ function categorize(frames, kernel) {
   if (js) {
     if (/\/dist\/(wtp|wsp)\//.test(js)) return 'ours: WTP + WSP (machines, server, port)';
     if (/\/dist\/codec\//.test(js)) return 'ours: codecs';
-    if (/\/dist\/(bridge|policy|core)\//.test(js)) return 'ours: bridge + policy + core';
+    if (/\/dist\/(bridge|http|policy|core)\//.test(js)) return 'ours: bridge + HTTP client + policy + core';
     if (/\/dist\/(edge|ops)\//.test(js)) return 'ours: edge + reporters';
     if (/node_modules\/undici\//.test(js)) return 'undici (HTTP client)';
     if (/node_modules\/prom-client\//.test(js)) return 'prom-client';

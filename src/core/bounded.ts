@@ -39,6 +39,8 @@ interface Slot<V> {
   value: V;
   /** Absolute expiry on the owner's clock (Infinity: none). */
   expires: number;
+  /** The number of this entry's last write: its place in the write order. */
+  seq: number;
 }
 
 export interface BoundedMapOptions<K, V> {
@@ -53,13 +55,20 @@ export interface BoundedMapOptions<K, V> {
 }
 
 /**
- * A bounded table for per-peer and per-transaction state on a hot path: a Map kept in write
- * order (a write moves the key to the newest end), at most `max` entries with the one written
- * longest ago pushed out first, and an optional expiry per entry (an entry is live through its
- * expiry instant, gone after it), checked when the entry is read and by purgeStale(). A read does not reorder: for tables whose entries are written on every
- * state change (WTP transactions, TID cache entries, WSP sessions) the write order is the
- * recency order that matters, at a fraction of an LRU's cost per read. No timer: expiry is lazy,
- * on the owner's clock.
+ * A bounded table for per-peer and per-transaction state on a hot path: a Map, at most `max`
+ * entries with the one written longest ago pushed out first, and an optional expiry per entry
+ * (an entry is live through its expiry instant, gone after it), checked when the entry is read
+ * and by purgeStale(). A read does not reorder: for tables whose entries are written on every
+ * state change (WTP transactions, TID cache entries) the write order is the recency order that
+ * matters, at a fraction of an LRU's cost per read. No timer: expiry is lazy, on the owner's
+ * clock.
+ *
+ * The write order is a queue of (key, write number) beside the Map; a rewrite only appends, and
+ * the queue's older mention of that key is skipped when it reaches the front (its number is no
+ * longer the entry's). The queue is compacted when stale mentions outnumber the live ones, so it
+ * stays within about twice the entries. (Deleting and re-inserting in the Map instead would make
+ * finding the oldest entry cost a walk over the deleted slots at the front of V8's hash table:
+ * tens of microseconds per eviction in a full 100 000-entry table.)
  */
 export class BoundedMap<K, V> {
   private readonly m = new Map<K, Slot<V>>();
@@ -67,6 +76,11 @@ export class BoundedMap<K, V> {
   private readonly ttl: number;
   private readonly now: () => number;
   private readonly onDrop: ((key: K, value: V, why: DropReason) => void) | undefined;
+  /** Write order: keys and their write numbers from `head` on (older slots are spent). */
+  private qKeys: K[] = [];
+  private qSeqs: number[] = [];
+  private head = 0;
+  private seq = 0;
 
   constructor(o: BoundedMapOptions<K, V>) {
     this.max = Math.max(1, o.max);
@@ -107,22 +121,19 @@ export class BoundedMap<K, V> {
    * of the table's); `keepExpiry`: an existing entry keeps the expiry it has.
    */
   set(key: K, value: V, ttlMs?: number, keepExpiry = false): void {
-    const m = this.m;
-    const s = m.get(key);
+    const seq = ++this.seq;
+    const s = this.m.get(key);
     if (s !== undefined) {
       s.value = value;
       if (!keepExpiry) s.expires = this.expiry(ttlMs);
-      m.delete(key);
-      m.set(key, s);
-      return;
+      s.seq = seq;
+    } else {
+      this.m.set(key, { value, expires: this.expiry(ttlMs), seq });
     }
-    m.set(key, { value, expires: this.expiry(ttlMs) });
-    if (m.size > this.max) {
-      // the oldest write: the first key in the Map's order (never the one just added, max >= 1)
-      const first = m.entries().next().value as [K, Slot<V>];
-      m.delete(first[0]);
-      this.onDrop?.(first[0], first[1].value, 'evict');
-    }
+    this.qKeys.push(key);
+    this.qSeqs.push(seq);
+    if (this.m.size > this.max) this.evictOldest();
+    if (this.qKeys.length > 2 * this.m.size + 64) this.compact();
   }
 
   delete(key: K): boolean {
@@ -131,6 +142,9 @@ export class BoundedMap<K, V> {
 
   clear(): void {
     this.m.clear();
+    this.qKeys = [];
+    this.qSeqs = [];
+    this.head = 0;
   }
 
   /** Drops every expired entry, reporting each. */
@@ -147,7 +161,45 @@ export class BoundedMap<K, V> {
   /** Live entries, the oldest write first. */
   *entries(): Generator<[K, V]> {
     const now = this.now();
-    for (const [k, s] of this.m) if (s.expires >= now) yield [k, s.value];
+    for (let i = this.head; i < this.qKeys.length; i++) {
+      const k = this.qKeys[i] as K;
+      const s = this.m.get(k);
+      if (s !== undefined && s.seq === this.qSeqs[i] && s.expires >= now) yield [k, s.value];
+    }
+  }
+
+  /** Pushes out the entry written longest ago (the first live mention in the queue). */
+  private evictOldest(): void {
+    const keys = this.qKeys;
+    const seqs = this.qSeqs;
+    while (this.head < keys.length) {
+      const i = this.head++;
+      const k = keys[i] as K;
+      const s = this.m.get(k);
+      if (s === undefined || s.seq !== seqs[i]) continue; // deleted, or written again later
+      this.m.delete(k);
+      this.onDrop?.(k, s.value, 'evict');
+      return;
+    }
+  }
+
+  /** Keeps only the live mentions, in order, in place. */
+  private compact(): void {
+    const keys = this.qKeys;
+    const seqs = this.qSeqs;
+    let w = 0;
+    for (let i = this.head; i < keys.length; i++) {
+      const k = keys[i] as K;
+      const s = this.m.get(k);
+      if (s !== undefined && s.seq === seqs[i]) {
+        keys[w] = k;
+        seqs[w] = s.seq;
+        w++;
+      }
+    }
+    keys.length = w;
+    seqs.length = w;
+    this.head = 0;
   }
 
   private expiry(ttlMs: number | undefined): number {

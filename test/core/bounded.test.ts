@@ -1,6 +1,7 @@
 import t from 'tap';
 import { LRUCache } from 'lru-cache';
 import { countBound, BoundedMap } from '../../src/core/bounded';
+import { Rng } from '../helpers/rng';
 
 t.test('countBound evicts the least recently used at exactly N entries', async (t) => {
   const evicted: number[] = [];
@@ -63,4 +64,30 @@ t.test('BoundedMap: expiry after the last write, per entry or kept; expired entr
   now = 1_000_000;
   t.equal(m.get('forever'), 3, 'no expiry');
   t.same([...m.entries()].map(([k]) => k), ['forever']);
+});
+
+t.test('BoundedMap against a plain model: random writes, deletes and evictions keep the same entries in the same write order', async (t) => {
+  const rng = new Rng(20261207);
+  const max = 16;
+  const evicted: string[] = [];
+  const m = new BoundedMap<string, number>({ max, now: () => 0, onDrop: (k, _v, why) => why === 'evict' && evicted.push(k) });
+  let model: Array<[string, number]> = []; // oldest write first
+  const modelEvicted: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const key = `k${Math.floor(rng.next() * 40)}`;
+    if (rng.next() < 0.2) {
+      m.delete(key);
+      model = model.filter(([k]) => k !== key);
+      continue;
+    }
+    m.set(key, i);
+    const had = model.some(([k]) => k === key);
+    model = model.filter(([k]) => k !== key);
+    model.push([key, i]);
+    if (!had && model.length > max) modelEvicted.push((model.shift() as [string, number])[0]);
+  }
+  t.same([...m.entries()], model);
+  t.equal(m.size, model.length);
+  t.same(evicted, modelEvicted, 'the same entries pushed out, in the same order');
+  t.ok(evicted.length > 1000, `evictions exercised (${evicted.length})`);
 });
