@@ -53,11 +53,14 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
   private readonly sockets = new Map<BearerRole, dgram.Socket>();
   private closed = false;
   /** Datagrams and octets by direction and role, as tallies (added to the counters at scrape time, Metrics.tally). */
+  /** Bound to an IPv6 address: the sockets are dual stack and an IPv4 peer is written in its mapped form (decided once, not per send). */
+  private readonly dualStack: boolean;
   private readonly tally: Record<'in' | 'out', Record<BearerRole, { count: Tally; bytes: Tally }>>;
 
   constructor(opts: UdpBearerOptions) {
     super();
     this.opts = opts;
+    this.dualStack = isIPv6(opts.bind);
     const m = opts.metrics;
     const pair = (direction: 'in' | 'out', bearer: BearerRole) => ({ count: m.tally(m.datagrams, { direction, bearer }), bytes: m.tally(m.datagramBytes, { direction, bearer }) });
     this.tally = { in: { cl: pair('in', 'cl'), co: pair('in', 'co') }, out: { cl: pair('out', 'cl'), co: pair('out', 'co') } };
@@ -130,7 +133,7 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
     }
     let address = peer.address;
     // a dual-stack socket needs the mapped form for an IPv4 peer
-    if (isIPv6(this.opts.bind) && peer.family === 4) address = `::ffff:${address}`;
+    if (this.dualStack && peer.family === 4) address = `::ffff:${address}`;
     const tx = this.tally.out[role];
     tx.count.n++;
     tx.bytes.n += buf.length;
