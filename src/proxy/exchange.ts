@@ -3,8 +3,9 @@
  * the HTTP MMS proxy in one object, in the order it happens.
  *
  *   1. check     the shared policy's verdict (src/policy/admit.ts: rate limit, source network,
- *                subscriber, method, target), then what only HTTP has: framing (RFC 9112 §6.1,
- *                one Host, RFC 9112 §3.2) and a Content-Length over proxy.maxBodyBytes.
+ *                subscriber, method, target), then what only HTTP has: a Content-Length over
+ *                proxy.maxBodyBytes (framing, RFC 9112 §6.1, and one Host, RFC 9112 §3.2, were
+ *                checked by the server before the request became an exchange).
  *                A refusal is answered here and nothing goes upstream.
  *   2. forward   headers rebuilt (hop-by-hop dropped, RFC 9110 §7.6.1; identity headers; Host of
  *                the target, RFC 9112 §3.2.2; Via appended) and sent on a keep-alive connection

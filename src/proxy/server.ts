@@ -1,25 +1,26 @@
 /**
  * The HTTP MMS proxy: the `proxy:port` of the phones' MMS APN (Android sends
- * absolute-form requests through it, RFC 9112 §3.2.2). Node's HTTP server toward the phones (with
- * keep-alive), our own keep-alive connection pools toward the MMSC (./upstream.ts).
+ * absolute-form requests through it, RFC 9112 §3.2.2). Our own HTTP/1.1 server toward the phones
+ * (src/http/server.ts, with keep-alive), our own keep-alive connection pools toward the MMSC
+ * (src/http/upstream.ts); docs/architecture.md says why both.
  *
  * Per connection: at most proxy.maxConnections open, and proxy.maxConnectionsPerSource from one
  * source (IPv6: one /64); one over is closed on accept and counted.
  * Per request (one `Exchange`, src/proxy/exchange.ts), in order, nothing goes upstream until every check passed:
  *   the shared policy's verdict (src/policy/admit.ts: rate limit 429 -> source network /
  *   subscriber 403 -> method 405 -> target 403: absolute-form must name an allowed origin,
- *   origin-form goes to mmsc.url's origin) -> framing (400) -> Content-Length over
- *   proxy.maxBodyBytes (413).
+ *   origin-form goes to mmsc.url's origin) -> Content-Length over proxy.maxBodyBytes (413).
  * Then the request headers are rebuilt: hop-by-hop headers dropped (RFC 9110 §7.6.1: Connection
  * and the names it lists, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade;
- * plus Proxy-Authorization, which is for us, and Expect, which Node answers itself), every client
+ * plus Proxy-Authorization, which is for us, and Expect, which is answered here), every client
  * copy of an identity header removed and the real ones added (Policy.identify), Host set to the
  * target's authority (the absolute URI wins over a client Host, RFC 9112 §3.2.2), Via appended.
  * The body streams through a byte counter (chunked bodies over the maximum: 413 and the upstream
  * request aborted). Upstream failures map to 502, the upstream timeout to 504. CONNECT is
- * answered 405 on the raw socket without contacting anyone. Requests with both Content-Length and
- * Transfer-Encoding, duplicate Content-Length, or obs-fold are refused 400 by Node's parser
- * (llhttp, strict mode); we answer those in `clientError` and count them.
+ * answered 405 without contacting anyone, and the connection closed. Requests whose framing
+ * cannot be read safely (Content-Length with Transfer-Encoding, a Transfer-Encoding other than
+ * chunked, two Content-Lengths or Hosts, obs-fold) are refused 400 by the server before they
+ * become an exchange; `onClientError` counts and logs them.
  * One access-log line per request (`proxy request`: source, MSISDN (redacted by the logger),
  * method, URL, status, bytes in/out, ms, and for MMS bodies the message type and transaction id
  * of the request (`mmsIn`) and the reply (`mmsOut`), peeked from their first bytes).
