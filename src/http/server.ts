@@ -170,6 +170,9 @@ export class Request {
     const conn = this.conn;
     stream = new Readable({ highWaterMark: 64 * 1024, read: () => conn.resumeBody() });
     const s = stream;
+    // a lost connection destroys the stream with an error; whoever reads it may listen, but an
+    // error nobody listens to must not take the process down
+    s.on('error', () => undefined);
     this.attach({
       data: (chunk) => s.push(chunk),
       end: () => s.push(null),
@@ -485,7 +488,9 @@ class Conn {
       this.since = this.reqSince = performance.now();
     }
     const max = this.server.options.maxHeaderBytes;
-    // the end of the head: an empty line (CRLF CRLF, or bare LF as RFC 9112 §2.2 lets a recipient accept)
+    // the end of the head: an empty line. Lines end in CRLF; a bare LF (which RFC 9112 §2.2 lets
+    // a recipient accept) is refused, as a front end and a back end that disagree on line ends
+    // are a request-smuggling vector: LF LF ends the head here only to be refused.
     let end = -1;
     let bodyAt = -1;
     for (let i = data.indexOf(10, start); i >= 0; i = data.indexOf(10, i + 1)) {
@@ -501,6 +506,10 @@ class Conn {
         break;
       }
       if (i - start > max) break;
+    }
+    if (end >= 0 && (data[end - 1] !== 13 || bodyAt !== end + 3)) {
+      this.fail(new RequestError(400, 'bad-request', 'a line ends in a bare LF'));
+      return false;
     }
     if (end < 0 || end - start > max) {
       if (data.length - start > max) this.fail(new RequestError(431, 'header-too-large', 'request head too large'));
@@ -543,10 +552,10 @@ class Conn {
 
   /** The head's text -> a Request, or a RequestError (RFC 9112 §3, §5, §6). */
   private parse(text: string): Request {
-    const lines = text.split('\n');
-    let first = lines[0] as string;
-    if (first.endsWith('\r')) first = first.slice(0, -1);
-    const m = REQUEST_LINE.exec(first);
+    // `text` ends before the final CR LF; every line ends in CR LF (a bare CR or LF left inside a
+    // line is a control character, refused below)
+    const lines = text.slice(0, -1).split('\r\n');
+    const m = REQUEST_LINE.exec(lines[0] as string);
     if (m === null) throw new RequestError(400, 'bad-request', 'bad request line');
     if (m[3] !== '1') throw new RequestError(505, 'version', `HTTP/${m[3]}.${m[4]} is not served`);
     const minor = m[4] === '0' ? 0 : 1; // HTTP/1.x, x > 1: served as 1.1 (RFC 9110 §6.2)
@@ -556,8 +565,7 @@ class Conn {
     let hosts = 0;
     let expect: string | undefined;
     for (let i = 1; i < lines.length; i++) {
-      let line = lines[i] as string;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      const line = lines[i] as string;
       const c0 = line.charCodeAt(0);
       if (c0 === 32 || c0 === 9) throw new RequestError(400, 'framing', 'obs-fold or whitespace before a field'); // RFC 9112 §2.2, §5.2
       const colon = line.indexOf(':');

@@ -219,6 +219,8 @@ t.test('strict refusals: answered, counted by reason, the handler never called, 
     ['whitespace before the first field', 'GET / HTTP/1.1\r\n Host: x\r\n\r\n', 400, 'framing'],
     ['space before a colon', 'GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400, 'bad-request'],
     ['a control character in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\x01c\r\n\r\n', 400, 'bad-request'],
+    ['bare LF line ends', 'GET / HTTP/1.1\nHost: x\n\n', 400, 'bad-request'],
+    ['one bare LF among CRLFs', 'GET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n', 400, 'bad-request'],
     ['a bare CR in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\rX-B: c\r\n\r\n', 400, 'bad-request'],
     ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\nX-A: b\r\n\r\n', 400, 'bad-request'],
     ['two Hosts', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 400, 'bad-request'],
@@ -287,6 +289,16 @@ t.test('deadlines: headers, the body, and idle keep-alive', async (t) => {
   t.ok(idle.closed, 'an idle keep-alive connection is closed');
   t.ok(Date.now() - t1 >= 200, 'after keepAliveTimeoutMs');
   t.same(h.errors.map((e) => e.reason), ['client-timeout', 'client-timeout']);
+});
+
+t.test('a body streamed with body() that never completes: 408, and an unheard stream error crashes nothing', async (t) => {
+  const h = await start(t, (req) => {
+    req.body().resume(); // read, but nobody listens for 'error'
+  }, { requestTimeoutMs: 200 });
+  const slow = await exchange(h.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc', { timeoutMs: 3000 });
+  t.match(slow.data.toString(), /^HTTP\/1\.1 408 /);
+  const again = await exchange(h.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { until: (b) => b.length > 0, timeoutMs: 300 });
+  t.notOk(again.closed, 'the server is still up: it accepted the next connection and keeps it open');
 });
 
 t.test('the client goes away mid-response: onClose says so, the server stays up', async (t) => {
