@@ -45,5 +45,6 @@ export type HeaderList = Array<[name: string, value: string]>;
  * `-`, so a spoofed `X_MSISDN` must count as `X-MSISDN`).
  */
 export function headerKey(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
+  const lower = name.toLowerCase();
+  return lower.indexOf('_') < 0 ? lower : lower.replace(/_/g, '-');
 }
