@@ -96,6 +96,12 @@ const enum Chunk {
   Trailers,
 }
 
+/**
+ * After answering a request whose body we did not read, how long the rest is read and dropped
+ * before the connection is cut (closing on unread data would reset it, and a reset can destroy
+ * our answer before the client reads it).
+ */
+const LINGER_MS = 500;
 /** The longest chunk-size line (with extensions) accepted. */
 const MAX_CHUNK_LINE = 4096;
 /** Body octets read before anyone consumes them, at most (then the socket pauses). */
@@ -435,6 +441,8 @@ class Conn {
   private pumping = false;
   /** Requests on this connection so far. */
   requests = 0;
+  /** Closing: how long after our last octet went out the connection may stay (the client's FIN normally ends it sooner). */
+  private linger = 0;
 
   constructor(
     readonly server: Http1Server,
@@ -772,6 +780,11 @@ class Conn {
 
   private next(): void {
     this.req = undefined;
+    if (this.server.closing) {
+      // the server is stopping: this connection carried its last request
+      this.closeSoon(false);
+      return;
+    }
     this.state = ConnState.Idle;
     this.since = performance.now();
     if (this.bodyPaused) this.resumeBody();
@@ -787,10 +800,10 @@ class Conn {
     if (this.state === ConnState.Closing) return;
     this.state = ConnState.Closing;
     this.buf = undefined;
+    this.since = performance.now();
+    this.linger = unread ? LINGER_MS : this.server.options.requestTimeoutMs;
     this.socket.resume();
     this.socket.end();
-    const t = setTimeout(() => this.socket.destroy(), unread ? 500 : 2000);
-    t.unref();
   }
 
   /** A request we cannot read: the status, the connection's end. */
@@ -835,6 +848,10 @@ class Conn {
           if (this.state === ConnState.Discard) this.socket.destroy();
           else this.fail(new RequestError(408, 'client-timeout', 'request body not complete in time'));
         }
+        break;
+      case ConnState.Closing:
+        // our answer is out (or the client never read it): cut what the client has not closed
+        if (now - this.since >= (this.socket.writableFinished ? this.linger : this.server.options.requestTimeoutMs + this.linger)) this.socket.destroy();
         break;
       default:
         break;

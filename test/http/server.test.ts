@@ -360,6 +360,26 @@ t.test('close(deadline): idle connections go at once, a response in flight finis
   await closing;
 });
 
+t.test('close(): a keep-alive response already under way when the stop began still ends the connection after it', async (t) => {
+  let hold: Reply | undefined;
+  const h = await start(t, (_req, res) => {
+    hold = res;
+    res.writeHead(200, undefined, ['Content-Length', '4']);
+    res.write('ab');
+  });
+  const got = exchange(h.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 3000 });
+  for (let i = 0; i < 100 && hold === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  const t0 = Date.now();
+  const closing = h.server.close(Date.now() + 2500);
+  await new Promise((r) => setTimeout(r, 20));
+  hold!.end('cd');
+  const r = await got;
+  t.ok(r.closed, 'closed after its response');
+  t.equal(parseResponses(r.data).responses[0]?.body.toString(), 'abcd');
+  await closing;
+  t.ok(Date.now() - t0 < 2000, 'without waiting for the deadline');
+});
+
 t.test('no input crashes it: mutated requests get a response or a close, and it keeps serving', async (t) => {
   const h = await start(t);
   const seeds = [
