@@ -11,7 +11,7 @@
  * connection is reused only when the response was framed and nothing followed it.
  */
 
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, listMembers } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, listMembers, trimOws } from '../core/http';
 
 /** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
 export class UpstreamProtocolError extends Error {
@@ -202,7 +202,7 @@ export class ResponseParser {
       const colon = line.indexOf(':');
       if (colon <= 0) throw new UpstreamProtocolError('bad field name');
       const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       names += name;
       values += value;
       raw.push(name, value);
@@ -248,7 +248,7 @@ export class ResponseParser {
       const n = raw[i] as string;
       if (n.length !== 14 || n.toLowerCase() !== 'content-length') continue;
       for (const v of (raw[i + 1] as string).split(',')) {
-        const x = v.trim();
+        const x = trimOws(v);
         if (!/^\d{1,15}$/.test(x)) throw new UpstreamProtocolError('bad Content-Length');
         if (cl !== undefined && cl !== x) throw new UpstreamProtocolError('differing Content-Length values');
         cl = x;
@@ -292,7 +292,7 @@ export class ResponseParser {
       case State.ChunkSize: {
         if (line.length > MAX_CHUNK_LINE) throw new UpstreamProtocolError('chunk framing line too long');
         const semi = line.indexOf(';');
-        const size = (semi < 0 ? line : line.slice(0, semi)).trim();
+        const size = trimOws(semi < 0 ? line : line.slice(0, semi));
         if (!HEX.test(size)) throw new UpstreamProtocolError('bad chunk size');
         this.left = parseInt(size, 16);
         this.state = this.left === 0 ? State.Trailers : State.ChunkData;

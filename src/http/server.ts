@@ -24,7 +24,7 @@
 import net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, trimOws } from '../core/http';
 
 export interface Http1ServerOptions {
   /** The longest request head (request line and fields) accepted: 431 past it. */
@@ -109,6 +109,7 @@ const EARLY_BODY_OCTETS = 64 * 1024;
 const HEX = /^[0-9A-Fa-f]{1,15}$/;
 /** RFC 9112 §3: method SP request-target SP HTTP-version (no whitespace or control inside the target). */
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/(\d)\.(\d)$/;
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 /** The Date field value (RFC 9110 §6.6.1), rebuilt at most once a second. */
@@ -594,7 +595,7 @@ class Conn {
       const colon = line.indexOf(':');
       if (colon <= 0) throw new RequestError(400, 'bad-request', 'bad field name');
       const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       names += name;
       values += value;
       raw.push(name, value);
@@ -640,7 +641,13 @@ class Conn {
       expectContinue = framing !== 'none';
     }
     const method = m[1] as string;
-    return new Request(this, method, m[2] as string, minor, raw, framing, length, expectContinue);
+    const target = m[2] as string;
+    // RFC 9112 §3.2: origin-form (/path), absolute-form (scheme:...), authority-form only for
+    // CONNECT, asterisk-form only for OPTIONS; anything else is no request-target
+    if (target.charCodeAt(0) !== 47 && !(method === 'CONNECT' || (target === '*' && method === 'OPTIONS') || ABSOLUTE_FORM.test(target))) {
+      throw new RequestError(400, 'bad-request', 'bad request-target');
+    }
+    return new Request(this, method, target, minor, raw, framing, length, expectContinue);
   }
 
   /** Body octets from `d`; returns what follows the body's end (undefined: all of `d` was body). */
@@ -684,7 +691,7 @@ class Conn {
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (this.chunk === Chunk.Size) {
         const semi = line.indexOf(';');
-        const size = (semi < 0 ? line : line.slice(0, semi)).trim();
+        const size = trimOws(semi < 0 ? line : line.slice(0, semi));
         if (line.length > MAX_CHUNK_LINE || !HEX.test(size)) {
           this.fail(new RequestError(400, 'framing', 'bad chunk size'));
           return undefined;
@@ -754,7 +761,7 @@ class Conn {
     if (this.server.closing || req.method === 'CONNECT') return false;
     const conn = req.header('connection');
     if (conn === undefined) return req.minor === 1;
-    const members = conn.toLowerCase().split(',').map((x) => x.trim());
+    const members = conn.toLowerCase().split(',').map(trimOws);
     return req.minor === 1 ? !members.includes('close') : members.includes(KEEP_ALIVE_OPTION);
   }
 

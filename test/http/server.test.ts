@@ -221,10 +221,15 @@ t.test('strict refusals: answered, counted by reason, the handler never called, 
     ['a control character in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\x01c\r\n\r\n', 400, 'bad-request'],
     ['bare LF line ends', 'GET / HTTP/1.1\nHost: x\n\n', 400, 'bad-request'],
     ['one bare LF among CRLFs', 'GET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n', 400, 'bad-request'],
+    ['a form feed before a value', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length:\f3\r\n\r\nabc', 400, 'bad-request'],
+    ['a CR ending a value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\r\n\r\n', 400, 'bad-request'],
+    ['NBSP after a Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\xa0\r\n\r\nabc', 400, 'framing'],
     ['a bare CR in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\rX-B: c\r\n\r\n', 400, 'bad-request'],
     ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\nX-A: b\r\n\r\n', 400, 'bad-request'],
     ['two Hosts', 'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n', 400, 'bad-request'],
     ['a space in the target', 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
+    ['a target in no form', 'GET d/x HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
+    ['an asterisk for GET', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['lower-case version', 'GET / http/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['HTTP/2.0 in a head', 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505, 'version'],
     ['an Expect we cannot meet', 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na', 417, 'expectation'],
@@ -402,4 +407,88 @@ t.test('no input crashes it: mutated requests get a response or a close, and it 
   );
   const { data } = await exchange(h.port, 'GET /still HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   t.equal(parseResponses(data).responses[0]?.body.toString(), 'GET /still ', 'still serving');
+});
+
+/**
+ * Differential test against Node's own parser (llhttp): whatever we accept, llhttp accepts too
+ * and reads the same method, target, fields and body. We may refuse more (bare LF, a Content-Length
+ * list), never less: a request two HTTP parsers read differently is how requests are smuggled.
+ */
+t.test('never more lenient than llhttp, and reading what it reads', async (t) => {
+  const http = await import('node:http');
+  type Seen = { method: string; url: string; headers: string[]; body: string } | 'refused';
+  const nodeSeen: Seen[] = [];
+  const node = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      nodeSeen.push({ method: req.method!, url: req.url!, headers: req.rawHeaders, body: Buffer.concat(parts).toString('latin1') });
+      res.writeHead(200, { 'Content-Length': '0' });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
+  t.teardown(() => node.close());
+  const nodePort = (node.address() as net.AddressInfo).port;
+  const ourSeen: Seen[] = [];
+  const ours = await start(t, (req, res) => {
+    void req.readBody(1 << 20).then(
+      (b) => {
+        ourSeen.push({ method: req.method, url: req.url, headers: req.rawHeaders, body: b?.toString('latin1') ?? '' });
+        res.writeHead(200, undefined, ['Content-Length', '0']);
+        res.end();
+      },
+      () => undefined,
+    );
+  });
+  const first = async (port: number, seen: Seen[], wire: Buffer): Promise<Seen> => {
+    const before = seen.length;
+    const { data } = await exchange(port, wire, { until: (b) => /^HTTP\/1\.1 \d{3}/.test(b.toString('latin1')) && b.includes('\r\n\r\n'), timeoutMs: 800 });
+    const ok = /^HTTP\/1\.1 200 /.test(data.toString('latin1'));
+    return ok && seen.length > before ? seen[before]! : 'refused';
+  };
+  const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,11}$/);
+  const value = fc.stringMatching(/^[ -~]{0,20}$/).map((v) => v.trim());
+  const request = fc
+    .record({
+      method: fc.constantFrom('GET', 'POST', 'HEAD', 'PUT'),
+      path: fc.stringMatching(/^\/[A-Za-z0-9._~%/?=&-]{0,30}$/),
+      fields: fc.array(fc.tuple(token, value), { maxLength: 5 }),
+      body: fc.stringMatching(/^[a-z0-9]{0,40}$/),
+      chunked: fc.boolean(),
+    })
+    .map(({ method, path, fields, body, chunked }) => {
+      const fs = fields.filter(([n]) => !/^(host|content-length|transfer-encoding|expect|connection|upgrade)$/i.test(n));
+      let head = `${method} ${path} HTTP/1.1\r\nHost: x\r\n${fs.map(([n, v]) => `${n}: ${v}\r\n`).join('')}`;
+      if (chunked) head += `Transfer-Encoding: chunked\r\n\r\n${body.length > 0 ? `${body.length.toString(16)}\r\n${body}\r\n` : ''}0\r\n\r\n`;
+      else head += `Content-Length: ${body.length}\r\n\r\n${body}`;
+      return Buffer.from(head, 'latin1');
+    });
+  await fc.assert(
+    fc.asyncProperty(request, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), async (wire, muts) => {
+      const w = Buffer.from(wire);
+      for (const [at, v] of muts) w[at % w.length] = v;
+      const a = await first(h2port(), ourSeen, w);
+      if (a === 'refused') return;
+      // llhttp knows a fixed list of methods; RFC 9110 §9.1 allows any token (our policy refuses them later)
+      if (!http.METHODS.includes(a.method)) return;
+      // what we read as the first request, alone (octets after it are another request, and
+      // llhttp fails the connection on bad ones before it answers the first)
+      const headEnd = w.indexOf('\r\n\r\n') + 4;
+      const field = (name: string): string | undefined => {
+        for (let i = 0; i < a.headers.length; i += 2) if (a.headers[i]!.toLowerCase() === name) return a.headers[i + 1];
+        return undefined;
+      };
+      const cl = field('content-length');
+      const end = field('transfer-encoding') !== undefined ? w.indexOf('0\r\n\r\n', headEnd) + 5 : headEnd + Number(cl ?? 0);
+      const b = await first(nodePort, nodeSeen, w.subarray(0, end));
+      t.not(b, 'refused', `llhttp accepts what we accept: ${JSON.stringify(w.toString('latin1'))}`);
+      if (b === 'refused') return;
+      t.same(a, b, 'the same method, target, fields and body');
+    }),
+    { numRuns: 300 },
+  );
+  function h2port(): number {
+    return ours.port;
+  }
 });
