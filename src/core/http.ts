@@ -24,6 +24,19 @@ export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** What RFC 9110 §5.5 forbids in a field value (and so in a reason phrase): controls other than HTAB, and DEL. */
 export const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
+/**
+ * A field value without its surrounding OWS (RFC 9110 §5.6.3: SP and HTAB only). Not
+ * String.prototype.trim, which also drops CR, FF, VT and NBSP: a value such as "3\r" or "\f3"
+ * must stay what it is, and be refused as one with a control character.
+ */
+export function trimOws(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === v.length ? v : v.slice(a, b);
+}
+
 /** The members of every field named `lower` (lower case) in a flat [name, value, ...] list, lower case (RFC 9110 §5.6.1 lists). */
 export function listMembers(raw: readonly string[], lower: string): string[] {
   const out: string[] = [];
@@ -45,5 +58,6 @@ export type HeaderList = Array<[name: string, value: string]>;
  * `-`, so a spoofed `X_MSISDN` must count as `X-MSISDN`).
  */
 export function headerKey(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
+  const lower = name.toLowerCase();
+  return lower.indexOf('_') < 0 ? lower : lower.replace(/_/g, '-');
 }

@@ -11,7 +11,7 @@
  * connection is reused only when the response was framed and nothing followed it.
  */
 
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, listMembers } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, listMembers, trimOws } from '../core/http';
 
 /** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
 export class UpstreamProtocolError extends Error {
@@ -42,15 +42,25 @@ export const MAX_HEAD_OCTETS = 64 * 1024;
 /** The longest chunk-size line (with extensions) accepted. */
 const MAX_CHUNK_LINE = 4096;
 
+const NO_MEMBERS: readonly string[] = [];
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
 const HEX = /^[0-9A-Fa-f]{1,15}$/;
 
 /** `name: value` lines of a request head, checked: a value with CR, LF or another control would split the head or be refused (RFC 9110 §5.5). */
 export function requestHead(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>): string {
   let s = `${method} ${target} HTTP/1.1\r\n`;
+  // checked together (names joined are a token only if each is one; values joined hold a
+  // control only if one does), then one by one only to name the culprit
+  let names = '';
+  let values = '';
   for (const [n, v] of headers) {
-    if (FORBIDDEN_IN_VALUE.test(v) || !TOKEN.test(n)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
+    if (n.length === 0) throw new UpstreamProtocolError('request field "" cannot be sent');
+    names += n;
+    values += v;
     s += `${n}: ${v}\r\n`;
+  }
+  if ((names.length > 0 && !TOKEN.test(names)) || FORBIDDEN_IN_VALUE.test(values)) {
+    for (const [n, v] of headers) if (FORBIDDEN_IN_VALUE.test(v) || !TOKEN.test(n)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
   }
   return `${s}\r\n`;
 }
@@ -180,6 +190,9 @@ export class ResponseParser {
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const raw: string[] = [];
+    // names and values are checked joined (one regex each per head, not per field)
+    let names = '';
+    let values = '';
     for (let i = 1; i < lines.length; i++) {
       let line = lines[i]!;
       if (line.endsWith('\r')) line = line.slice(0, -1);
@@ -187,12 +200,15 @@ export class ResponseParser {
       const c0 = line.charCodeAt(0);
       if (c0 === 32 || c0 === 9) throw new UpstreamProtocolError('obs-fold'); // RFC 9112 §5.2
       const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name)) throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
-      const value = line.slice(colon + 1).trim();
-      if (FORBIDDEN_IN_VALUE.test(value)) throw new UpstreamProtocolError('control character in a field value');
+      if (colon <= 0) throw new UpstreamProtocolError('bad field name');
+      const name = line.slice(0, colon);
+      const value = trimOws(line.slice(colon + 1));
+      names += name;
+      values += value;
       raw.push(name, value);
     }
+    if (names.length > 0 && !TOKEN.test(names)) throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
+    if (FORBIDDEN_IN_VALUE.test(values)) throw new UpstreamProtocolError('control character in a field value');
     const after = at + (bodyAt - consumedBefore);
     if (status < 200) {
       // 1xx: interim (RFC 9110 §15.2), another head follows; 101 we never asked for
@@ -210,21 +226,29 @@ export class ResponseParser {
 
   /** RFC 9112 §6.3: how the body is delimited, and whether the connection stays open. */
   private frame(minor: number, status: number, raw: string[]): void {
-    const conn = listMembers(raw, 'connection');
+    // one pass for the three fields that frame a response (their names differ in length)
+    let hasConn = false;
+    let hasTe = false;
+    let clSeen = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i] as string;
+      if (n.length === 10) hasConn ||= n.toLowerCase() === 'connection';
+      else if (n.length === 17) hasTe ||= n.toLowerCase() === 'transfer-encoding';
+      else if (n.length === 14) clSeen ||= n.toLowerCase() === 'content-length';
+    }
+    const conn = hasConn ? listMembers(raw, 'connection') : NO_MEMBERS;
     this.keepAlive = minor === 1 ? !conn.includes('close') : conn.includes(KEEP_ALIVE_OPTION);
     if (this.headRequest || status === 204 || status === 304) {
       this.state = State.Done;
       return;
     }
-    const te = listMembers(raw, 'transfer-encoding');
+    const te = hasTe ? listMembers(raw, 'transfer-encoding') : NO_MEMBERS;
     let cl: string | undefined;
-    let clSeen = false;
-    for (let i = 0; i < raw.length; i += 2) {
+    for (let i = 0; clSeen && i < raw.length; i += 2) {
       const n = raw[i] as string;
       if (n.length !== 14 || n.toLowerCase() !== 'content-length') continue;
-      clSeen = true;
       for (const v of (raw[i + 1] as string).split(',')) {
-        const x = v.trim();
+        const x = trimOws(v);
         if (!/^\d{1,15}$/.test(x)) throw new UpstreamProtocolError('bad Content-Length');
         if (cl !== undefined && cl !== x) throw new UpstreamProtocolError('differing Content-Length values');
         cl = x;
@@ -268,7 +292,7 @@ export class ResponseParser {
       case State.ChunkSize: {
         if (line.length > MAX_CHUNK_LINE) throw new UpstreamProtocolError('chunk framing line too long');
         const semi = line.indexOf(';');
-        const size = (semi < 0 ? line : line.slice(0, semi)).trim();
+        const size = trimOws(semi < 0 ? line : line.slice(0, semi));
         if (!HEX.test(size)) throw new UpstreamProtocolError('bad chunk size');
         this.left = parseInt(size, 16);
         this.state = this.left === 0 ? State.Trailers : State.ChunkData;

@@ -182,7 +182,7 @@ export class Metrics {
     this.configReloads = c('config_reloads_total', 'SIGHUP reloads, by outcome (applied/refused)', ['outcome']);
 
     this.ppgRequests = c('ppg_requests_total', 'PAP requests answered, by operation (push, cancel, statusquery, ccq, resultnotification, badmessage) and PAP code', ['operation', 'code']);
-    this.ppgRefusals = c('ppg_refusals_total', 'PAP requests refused, by reason (unauthenticated, network, rate-limit, too-large, pap-<code>...)', ['reason']);
+    this.ppgRefusals = c('ppg_refusals_total', 'PAP requests refused, by reason (unauthenticated, network, rate-limit, too-large, pap-<code>, http-<reason> for requests the HTTP server refused itself: http-framing, http-header-too-large, http-client-timeout...)', ['reason']);
     this.ppgPushes = c('ppg_pushes_total', 'Push addresses by outcome (accepted = taken into the queue, delivered = taken by the bearer, failed, expired, cancelled) and bearer (sms/ip/none)', ['outcome', 'bearer']);
     this.ppgSms = c('ppg_sms_submits_total', 'SMS bearer submits, by outcome (ok, retry, failed)', ['outcome']);
     this.ppgNotifications = c('ppg_result_notifications_total', 'Result notifications to initiators, by outcome (ok, retry, failed)', ['outcome']);

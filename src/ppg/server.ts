@@ -12,12 +12,11 @@
  * The server parses and answers; what a message does is the handler's business (src/ppg/ppg.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { NetworkList, normalizeAddress } from '../core/net';
-import { drainHttpServer, listenHttp } from '../ops/http-server';
+import { Http1Server, type Reply, type Request } from '../http/server';
 import type { Metrics } from '../ops/metrics';
 import { RateLimiter } from '../policy/rate-limit';
 import { splitPapBody, type ContentEntity } from './multipart';
@@ -70,7 +69,7 @@ export function httpStatusFor(code: number): number {
 const opOf = (doc: PapDocument | undefined): string => doc?.message.kind.replace(/-message$|-response$/, '') ?? 'unknown';
 
 export class PapServer {
-  private readonly server: Server;
+  private readonly server: Http1Server;
   private users = new Map<string, User>();
   private open = new NetworkList([]);
   private readonly limiter: RateLimiter;
@@ -91,14 +90,20 @@ export class PapServer {
     this.applyAccess(deps.config);
     const lim = deps.config.limits;
     this.limiter = new RateLimiter({ perSecond: lim.perInitiatorPerSecond, burst: lim.burst, maxSources: lim.maxInitiators });
-    this.server = createServer({ maxHeaderSize: 16384, requestTimeout: 30000, headersTimeout: 10000 }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        this.logger.error({ err }, 'PAP request failed');
-        if (!res.headersSent) this.reply(res, undefined, { kind: 'badmessage-response', code: 3000, desc: 'internal server error' }, '2.0', 'internal');
-        else res.destroy();
-      });
-    });
-    this.server.keepAliveTimeout = 5000;
+    this.server = new Http1Server(
+      { maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, maxConnections: 10000 },
+      {
+        request: (req, res) => {
+          this.handle(req, res).catch((err: unknown) => {
+            this.logger.error({ err }, 'PAP request failed');
+            if (!res.headersSent) this.reply(res, undefined, { kind: 'badmessage-response', code: 3000, desc: 'internal server error' }, '2.0', 'internal');
+            else res.destroy();
+          });
+        },
+        // a request the HTTP server refused itself (framing, head size, deadlines): counted
+        clientError: (_socket, err) => this.deps.metrics.ppgRefusals.inc({ reason: `http-${err.reason}` }),
+      },
+    );
   }
 
   /** Users and open networks (a SIGHUP may change them). */
@@ -126,7 +131,7 @@ export class PapServer {
   }
 
   async start(): Promise<AddressInfo> {
-    return listenHttp(this.server, this.deps.config.port, this.deps.config.bind);
+    return this.server.listen(this.deps.config.port, this.deps.config.bind);
   }
 
   get listening(): boolean {
@@ -134,15 +139,15 @@ export class PapServer {
   }
 
   close(deadline: number): Promise<void> {
-    return drainHttpServer(this.server, deadline);
+    return this.server.close(deadline);
   }
 
   /** Who is asking, or a refusal (HTTP status, PAP reason). Credentials are checked in constant time. */
-  private authenticate(req: IncomingMessage, from: { peer: string; open: boolean; initiator: string }): { initiator: string } | { status: number; reason: string; challenge: boolean } {
+  private authenticate(req: Request, from: { peer: string; open: boolean; initiator: string }): { initiator: string } | { status: number; reason: string; challenge: boolean } {
     const { peer } = from;
     // Only Basic credentials are read; any other scheme is ignored (and, like every request
     // header, never copied into a push).
-    const auth = req.headers.authorization;
+    const auth = req.header('authorization');
     if (auth !== undefined && /^Basic\s/i.test(auth)) {
       const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
       const decoded = m ? Buffer.from(m[1] as string, 'base64').toString('utf8') : '';
@@ -159,48 +164,49 @@ export class PapServer {
     return { status: 401, reason: 'push initiators must authenticate (HTTP Basic) or come from ppg.allowedNetworks', challenge: this.users.size > 0 };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: Request, res: Reply): Promise<void> {
     this.requests++;
     const from = this.peerOf(req.socket);
     const { peer } = from;
-    const path = (req.url ?? '/').split('?')[0];
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
     if (path !== this.deps.config.path) {
-      req.resume();
+      req.discardBody();
       return this.refuse(res, 404, 2000, `no PAP endpoint at ${path}; it is ${this.deps.config.path}`, 'path');
     }
     if (req.method !== 'POST') {
-      req.resume();
-      res.setHeader('Allow', 'POST');
-      return this.refuse(res, 405, 2000, `PAP requests are POSTed, not ${req.method}`, 'method');
+      req.discardBody();
+      return this.refuse(res, 405, 2000, `PAP requests are POSTed, not ${req.method}`, 'method', ['Allow', 'POST']);
     }
     const who = this.authenticate(req, from);
     if (!('initiator' in who)) {
-      req.resume();
-      if (who.challenge) res.setHeader('WWW-Authenticate', 'Basic realm="wapgw-ppg", charset="UTF-8"');
+      req.discardBody();
       this.logger.warn({ peer, reason: who.reason }, 'PAP request refused');
-      return this.refuse(res, who.status, 2001, who.reason, who.status === 401 ? 'unauthenticated' : 'network');
+      const challenge = who.challenge ? ['WWW-Authenticate', 'Basic realm="wapgw-ppg", charset="UTF-8"'] : [];
+      return this.refuse(res, who.status, 2001, who.reason, who.status === 401 ? 'unauthenticated' : 'network', challenge);
     }
     if (!this.limiter.take(who.initiator, this.now())) {
-      req.resume();
-      res.setHeader('Retry-After', '1');
-      return this.refuse(res, 429, 4001, `initiator ${who.initiator} is over its rate limit (ppg.limits.perInitiatorPerSecond)`, 'rate-limit');
+      req.discardBody();
+      return this.refuse(res, 429, 4001, `initiator ${who.initiator} is over its rate limit (ppg.limits.perInitiatorPerSecond)`, 'rate-limit', ['Retry-After', '1']);
     }
     const max = this.deps.config.limits.maxBodyBytes;
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > max) {
-      req.resume();
-      res.setHeader('Connection', 'close');
-      return this.refuse(res, 413, 2000, `request body of ${declared} octets is over ppg.limits.maxBodyBytes (${max})`, 'too-large');
+    if (req.framing === 'length' && req.contentLength > max) {
+      // not read: the connection closes after the answer
+      return this.refuse(res, 413, 2000, `request body of ${req.contentLength} octets is over ppg.limits.maxBodyBytes (${max})`, 'too-large', ['Connection', 'close']);
     }
-    const body = await readBody(req, max);
+    let body: Buffer | undefined;
+    try {
+      body = await req.readBody(max);
+    } catch {
+      return; // the initiator went away (or its body was refused by the server): nobody to answer
+    }
     if (body === undefined) {
-      res.setHeader('Connection', 'close');
-      return this.refuse(res, 413, 2000, `request body over ppg.limits.maxBodyBytes (${max})`, 'too-large');
+      return this.refuse(res, 413, 2000, `request body over ppg.limits.maxBodyBytes (${max})`, 'too-large', ['Connection', 'close']);
     }
     let doc: PapDocument | undefined;
     try {
       const lim = this.deps.config.limits;
-      const parts = splitPapBody(req.headers['content-type'], body, { maxControlBytes: Math.min(lim.maxBodyBytes, 65536), maxContentBytes: lim.maxContentBytes });
+      const parts = splitPapBody(req.header('content-type'), body, { maxControlBytes: Math.min(lim.maxBodyBytes, 65536), maxContentBytes: lim.maxContentBytes });
       doc = decodePap(parts.control, { maxBytes: Math.min(lim.maxBodyBytes, 65536), maxAddresses: lim.maxAddresses });
       const ctx: PapContext = { initiator: who.initiator, version: doc.version, peer };
       if (parts.content) ctx.content = parts.content;
@@ -213,19 +219,20 @@ export class PapServer {
     }
   }
 
-  private refuse(res: ServerResponse, status: number, code: number, reason: string, why: string): void {
+  /** A refusal as a badmessage-response; `fields`: extra response fields (Allow, WWW-Authenticate, Retry-After, Connection). */
+  private refuse(res: Reply, status: number, code: number, reason: string, why: string, fields: string[] = []): void {
     this.deps.metrics.ppgRefusals.inc({ reason: why });
-    this.reply(res, undefined, { kind: 'badmessage-response', code, desc: reason }, '2.0', undefined, status);
+    this.reply(res, undefined, { kind: 'badmessage-response', code, desc: reason }, '2.0', undefined, status, fields);
   }
 
-  private reply(res: ServerResponse, doc: PapDocument | undefined, out: PapResponse, version: PapVersion, refusal?: string, status?: number): void {
+  private reply(res: Reply, doc: PapDocument | undefined, out: PapResponse, version: PapVersion, refusal?: string, status?: number, fields: string[] = []): void {
     const code = responseCode(out);
     this.deps.metrics.ppgRequests.inc({ operation: opOf(doc), code: String(code) });
     if (refusal) this.deps.metrics.ppgRefusals.inc({ reason: refusal });
     else if (status === undefined && code >= 2000) this.deps.metrics.ppgRefusals.inc({ reason: `pap-${code}` });
     const text = encodePap(out, version);
-    // headers set earlier (Allow, WWW-Authenticate, Retry-After, Connection) are merged in by writeHead
-    res.writeHead(status ?? httpStatusFor(code), ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(text))]);
+    if (res.destroyed) return; // the initiator went away meanwhile
+    res.writeHead(status ?? httpStatusFor(code), undefined, ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(text)), ...fields]);
     res.end(text);
   }
 }
@@ -241,25 +248,4 @@ export function responseCode(r: PapResponse): number {
     default:
       return r.code;
   }
-}
-
-/** Reads a body up to `max` octets; undefined (and the rest discarded) when it is longer. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > max) {
-        over = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
 }

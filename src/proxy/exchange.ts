@@ -3,8 +3,9 @@
  * the HTTP MMS proxy in one object, in the order it happens.
  *
  *   1. check     the shared policy's verdict (src/policy/admit.ts: rate limit, source network,
- *                subscriber, method, target), then what only HTTP has: framing (RFC 9112 §6.1,
- *                one Host, RFC 9112 §3.2) and a Content-Length over proxy.maxBodyBytes.
+ *                subscriber, method, target), then what only HTTP has: a Content-Length over
+ *                proxy.maxBodyBytes (framing, RFC 9112 §6.1, and one Host, RFC 9112 §3.2, were
+ *                checked by the server before the request became an exchange).
  *                A refusal is answered here and nothing goes upstream.
  *   2. forward   headers rebuilt (hop-by-hop dropped, RFC 9110 §7.6.1; identity headers; Host of
  *                the target, RFC 9112 §3.2.2; Via appended) and sent on a keep-alive connection
@@ -17,7 +18,7 @@
  *
  * `phase` is the single piece of state that says which of these may still happen.
  */
-import http from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Config } from '../config/schema';
 import { HOP_BY_HOP, listMembers } from '../core/http';
@@ -30,6 +31,7 @@ import type { TraceIds } from '../core/trace-id';
 import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
 import { UpstreamProtocolError, type ResponseHead } from '../http/http1';
 import type { BodyFraming, UpstreamHandler, UpstreamOrigin, UpstreamPool, UpstreamRequest } from '../http/upstream';
+import type { Reply, Request } from '../http/server';
 
 export type RefusalReason =
   | PolicyRefusal
@@ -170,19 +172,19 @@ export class Exchange implements UpstreamHandler {
 
   constructor(
     private readonly ctx: ExchangeContext,
-    private readonly req: http.IncomingMessage,
-    private readonly res: http.ServerResponse,
+    private readonly req: Request,
+    private readonly res: Reply,
     private readonly src: string,
     now: number,
     private readonly clockNow: () => number,
   ) {
     this.start = now;
-    this.method = req.method ?? '';
-    this.url = req.url ?? '';
+    this.method = req.method;
+    this.url = req.url;
   }
 
-  /** Steps 1 and 2. `expectContinue`: the phone sent `Expect: 100-continue`; 100 goes out only once every check passed. */
-  run(expectContinue: boolean): void {
+  /** Steps 1 and 2. When the phone sent `Expect: 100-continue`, 100 goes out only once every check passed. */
+  run(): void {
     const verdict = this.ctx.policy.admit({ source: this.src, method: this.method, target: this.url, now: this.start });
     if (verdict instanceof Promise) {
       // a cache miss of a shared subscriber store (subscribers.store: redis): one round trip, then
@@ -190,12 +192,12 @@ export class Exchange implements UpstreamHandler {
       void verdict.then((v) => {
         if (this.res.destroyed) return;
         const target = this.check(v);
-        if (target) this.forward(target, expectContinue);
+        if (target) this.forward(target);
       });
       return;
     }
     const target = this.check(verdict);
-    if (target) this.forward(target, expectContinue);
+    if (target) this.forward(target);
   }
 
   // ---- 1. check ------------------------------------------------------------------------------
@@ -207,25 +209,12 @@ export class Exchange implements UpstreamHandler {
     if (!verdict.ok) {
       if (verdict.reason === 'rate-limit') ctx.metrics.rateLimited.inc({ layer: 'proxy' });
       else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber' || verdict.reason === 'store-unavailable') ctx.metrics.accessDenied.inc({ layer: 'proxy', reason: verdict.reason });
-      this.refuse(verdict.status, verdict.reason, verdict.reason === 'method' ? { allow: ctx.policy.allowHeader } : {});
+      this.refuse(verdict.status, verdict.reason, verdict.reason === 'method' ? { Allow: ctx.policy.allowHeader } : {});
       return undefined;
     }
-    // Node's parser already refuses CL+TE, duplicate CL and obs-fold; a Transfer-Encoding other
-    // than plain `chunked` is refused here (RFC 9112 §6.1: we would not know the body length).
-    const te = req.headers['transfer-encoding'];
-    if (te !== undefined && (te.trim().toLowerCase() !== 'chunked' || req.headers['content-length'] !== undefined)) {
-      this.refuse(400, 'framing');
-      return undefined;
-    }
-    // RFC 9112 §3.2: more than one Host field is a 400 (Node's parser keeps the first silently)
-    let hosts = 0;
-    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
-    if (hosts > 1) {
-      this.refuse(400, 'framing');
-      return undefined;
-    }
-    const cl = req.headers['content-length'];
-    if (cl !== undefined && Number(cl) > ctx.config.proxy.maxBodyBytes) {
+    // framing (CL+TE, a Transfer-Encoding other than `chunked`, more than one Content-Length or
+    // Host, obs-fold) was refused 400 by the server before the request got here (src/http/server.ts)
+    if (req.framing === 'length' && req.contentLength > ctx.config.proxy.maxBodyBytes) {
       this.refuse(413, 'body-too-large');
       return undefined;
     }
@@ -236,30 +225,27 @@ export class Exchange implements UpstreamHandler {
     const { req } = this;
     this.refusal = reason;
     this.ctx.metrics.proxyRefusals.inc({ reason });
-    // a body we will not read: close after the reply rather than read it all
-    const close = !req.complete && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
-    this.answer(status, reason, close, extra);
-    if (close) this.drainThenClose();
+    // a body we will not read: close after the reply rather than read it all (the server reads
+    // and drops a little more first, so the phone sees the answer rather than a reset)
+    this.answer(status, reason, !req.complete, extra);
   }
 
   // ---- 2. forward ----------------------------------------------------------------------------
 
-  private forward(target: Admitted, expectContinue: boolean): void {
+  private forward(target: Admitted): void {
     const { req, res, ctx } = this;
     this.phase = 'forwarding';
     const u = target.url;
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
-    const cl = req.headers['content-length'];
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    const hasBody = chunked || (cl !== undefined && cl !== '0');
-    const framing: BodyFraming = !hasBody ? 'none' : chunked ? 'chunked' : 'length';
-    const peekBody = hasBody && (ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(req.headers['content-type']);
+    const framing: BodyFraming = req.framing;
+    const hasBody = framing !== 'none';
+    const peekBody = hasBody && (ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(req.header('content-type'));
     const headers = ctx.policy.identify(endToEnd(req.rawHeaders), this.src, this.subscriber, Date.now());
     if (ctx.traces) this.traceId = ctx.traces.applyToList(headers);
     headers.push(['Host', u.host]);
     // Via is a list (RFC 9110 §7.6.3): one more field line is the same as one more member
     headers.push(['Via', `${req.httpVersion} wapgw`]);
-    if (expectContinue) res.writeContinue();
+    if (req.expectContinue) res.writeContinue();
     try {
       // the WHATWG-normalised path and query we checked
       this.up = ctx.upstreamFor(target.origin).request(this.method, u.pathname + u.search, headers, framing, this);
@@ -269,14 +255,14 @@ export class Exchange implements UpstreamHandler {
       this.failed(e);
       return;
     }
-    if (hasBody) {
-      this.body = new BodyCounter(ctx.config.proxy.maxBodyBytes, () => this.bodyTooLarge(), peekBody);
-      req.pipe(this.body).pipe(this.up.bodyWriter());
-    }
     // mmsc.timeoutMs counts from the end of the phone's body (a slow uplink is bounded by
     // proxy.requestTimeoutMs instead) to the MMSC's response headers
-    if (req.readableEnded || !hasBody) this.armDeadline();
-    else req.once('end', () => this.armDeadline());
+    if (hasBody) {
+      this.body = new BodyCounter(ctx.config.proxy.maxBodyBytes, () => this.bodyTooLarge(), peekBody);
+      const stream = req.body();
+      stream.once('end', () => this.armDeadline());
+      stream.pipe(this.body).pipe(this.up.bodyWriter());
+    } else this.armDeadline();
   }
 
   private armDeadline(): void {
@@ -298,7 +284,13 @@ export class Exchange implements UpstreamHandler {
       this.up?.abort();
       res.destroy();
     });
-    res.writeHead(head.status, head.reason, endToEndFlat(head.rawHeaders));
+    try {
+      res.writeHead(head.status, head.reason, endToEndFlat(head.rawHeaders));
+    } catch {
+      // a field the server will not write (a control character in it): not relayed
+      this.failed(Object.assign(new Error('response field cannot be relayed'), { code: 'EUPSTREAMPROTO' }));
+      return;
+    }
     if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(headerValue(head.rawHeaders, 'content-type'))) this.peekReply = true;
   }
 
@@ -311,7 +303,7 @@ export class Exchange implements UpstreamHandler {
     }
     this.bytesOut += chunk.length;
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', () => this.up?.resume());
+    this.res.onDrain(() => this.up?.resume());
     return false;
   }
 
@@ -358,33 +350,17 @@ export class Exchange implements UpstreamHandler {
       return;
     }
     this.answer(413, 'request body too large', true);
-    this.drainThenClose();
   }
 
   /** Our own short text response; from here on the upstream's events are ignored. */
   private answer(status: number, text: string, close: boolean, extra: Record<string, string> = {}): void {
     this.phase = 'answered';
-    const body = `${status} ${http.STATUS_CODES[status] ?? ''}: ${text}\n`;
-    const headers: Record<string, string | number> = {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      ...extra,
-    };
-    if (close) headers.connection = 'close';
-    this.res.writeHead(status, headers);
+    const body = `${status} ${STATUS_CODES[status] ?? ''}: ${text}\n`;
+    const fields = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))];
+    for (const k in extra) fields.push(k, extra[k] as string);
+    if (close) fields.push('Connection', 'close');
+    this.res.writeHead(status, undefined, fields);
     this.res.end(body);
-  }
-
-  /** After refusing a request whose body is still arriving: read (and drop) a little, then close. */
-  private drainThenClose(): void {
-    const { req, res } = this;
-    req.unpipe();
-    req.resume();
-    const t = setTimeout(() => req.socket.destroy(), 500);
-    t.unref();
-    res.once('finish', () => {
-      if (req.complete) clearTimeout(t);
-    });
   }
 
   // ---- 4. finish -----------------------------------------------------------------------------
@@ -414,7 +390,7 @@ export class Exchange implements UpstreamHandler {
     if (this.refusal) line.refusal = this.refusal;
     if (this.upstreamError) line.upstreamError = this.upstreamError;
     if (this.traceId !== undefined) line.traceId = this.traceId;
-    if (!res.writableFinished) line.aborted = true;
+    if (!res.finished) line.aborted = true;
     ctx.log.info(line, 'proxy request');
   }
 

@@ -152,8 +152,12 @@ t.test('malformed responses are errors, never relayed', async (t) => {
     ['HTTP/1.1 200 O\x01K\r\nContent-Length: 0\r\n\r\n', 'control character in the reason'],
     ['HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n', 'NUL in a value'],
     ['HTTP/1.1 200 OK\r\nX-A: a\x7fb\r\nContent-Length: 0\r\n\r\n', 'DEL in a value'],
+    // only SP and HTAB are OWS (RFC 9110 §5.6.3): a form feed, a stray CR or NBSP is part of the value
+    ['HTTP/1.1 200 OK\r\nContent-Length:\f0\r\n\r\n', 'a form feed before a value'],
+    ['HTTP/1.1 200 OK\r\nX-A: b\r\r\nContent-Length: 0\r\n\r\n', 'a CR ending a value'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 0\xa0\r\n\r\n', 'NBSP after a Content-Length'],
   ];
-  for (const [wire, what] of bad) t.throws(() => run(Buffer.from(wire), []), PROTO, what);
+  for (const [wire, what] of bad) t.throws(() => run(Buffer.from(wire, 'latin1'), []), PROTO, what);
   // identical repeated Content-Length values are one value (RFC 9110 §8.6)
   t.equal(run(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok'), []).body.toString(), 'ok');
 });

@@ -285,12 +285,17 @@ t.test('request smuggling and malformed framing: 400, nothing upstream', async (
   t.ok((await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'framing' })) >= 3);
 });
 
-t.test('the shared policy decides before HTTP framing: a foreign target is 403 even when badly framed', async (t) => {
+t.test('unreadable framing is refused before the policy; the policy decides before the body size', async (t) => {
   const origin = await startOrigin();
   const h = await startProxy(origin);
   t.teardown(async () => { await h.close(); await origin.close(); });
+  // RFC 9112 §6.3: a body whose length cannot be known is a 400 whatever the request says
   const r = await raw(h.port, `POST http://evil.example/mms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nabcd`);
-  t.equal(statusOf(r), 403, 'target (policy) before framing (proxy only)');
+  t.equal(statusOf(r), 400, 'framing (HTTP layer) before the target (policy)');
+  t.equal(await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'framing' }), 1);
+  // a readable request over proxy.maxBodyBytes aimed elsewhere: the policy's 403 comes first
+  const big = await raw(h.port, `POST http://evil.example/mms HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nConnection: close\r\n\r\nabcd`);
+  t.equal(statusOf(big), 403, 'target (policy) before body size (proxy only)');
   t.equal(await metricValue(h.metrics, 'wapgw_proxy_refusals_total', { reason: 'target' }), 1);
   t.equal(origin.requests.length, 0);
 });
