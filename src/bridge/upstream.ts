@@ -65,6 +65,9 @@ function originOf(u: URL): UpstreamOrigin {
   return { protocol, host, port: u.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(u.port) };
 }
 
+/** An idle keep-alive connection toward the MMSC is closed after this long (at least). */
+const IDLE_MS = 30_000;
+
 /** Methods whose request carries a body even when empty (Content-Length: 0, RFC 9110 §8.6). */
 const BODY_METHODS = new Set(['POST', 'PUT']);
 
@@ -102,6 +105,9 @@ class Exchange implements UpstreamHandler {
   private static onTimeout(x: Exchange): void {
     x.fail(upstreamTimeout(x.timeoutMs));
   }
+
+  /** The connection went silent past the pool's limit (only after the deadline, or with a deadline longer than it). */
+  readonly onTimeout = (): void => this.fail(upstreamTimeout(this.timeoutMs));
 
   /** The caller's cancel fired (EventListener object form: no closure). */
   handleEvent(): void {
@@ -174,9 +180,18 @@ export class UpstreamClient {
     this.opts = opts;
   }
 
+  /**
+   * How long a connection may stay silent, busy or idle: the same value for both, so that handing
+   * a connection to a request and back to the pool never re-arms its socket timer (the deadline
+   * of a request is its own timer; this only catches a silent MMSC once that has passed).
+   */
+  private get silenceMs(): number {
+    return Math.max(this.opts.timeoutMs, IDLE_MS);
+  }
+
   private pool(url: URL, origin: string): UpstreamPool {
     let p = this.pools.get(origin);
-    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, 30_000, this.opts.tls)));
+    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, this.silenceMs, this.opts.tls)));
     return p;
   }
 
@@ -200,6 +215,7 @@ export class UpstreamClient {
     const x = new Exchange(req.maxBody, this.opts.timeoutMs, req.signal);
     try {
       const up = (x.up = this.pool(url, origin).request(req.method, url.pathname + url.search, fields, body === undefined ? 'none' : 'length', x));
+      up.setTimeout(this.silenceMs, x.onTimeout);
       if (body !== undefined) up.bodyWriter().end(body);
     } catch (err) {
       // a field the request head cannot carry (UpstreamProtocolError); the bridge has dropped those already
