@@ -5,13 +5,14 @@
  * one pool per allowed origin, created lazily and only for origins the UpstreamPolicy allows, so a
  * refused URL never opens a connection. Every request has one deadline (mmsc.timeoutMs, from
  * sending to the last body octet) and may be cancelled by the caller (a WSP MethodAbort). The
- * body is collected whole (a WSP Reply is one SDU, WAP-230 §8.2.3) with a hard cap: past
+ * body is collected whole (the WSP Reply carries all of it in one PDU) with a hard cap: past
  * `maxBody` octets the exchange is dropped with its connection and the caller gets
  * ERR_UPSTREAM_TOO_LARGE, never a truncated body.
  *
- * Why not undici (which this client used until issue 11's performance work): per request it
- * spent about twice the CPU of these pools (bench/wsp/upstream-cpu.js, bench/RESULTS.md), and
- * the proxy already carries a client that does what the bridge needs.
+ * Why not undici (which this client used until issue 11's performance work): it cost more CPU
+ * per request than these pools (bench/wsp/upstream-cpu.js), the whole WSP cycle was 16 % dearer
+ * with it (bench/RESULTS.md, "WSP CPU per cycle, the lean path"), and the proxy already carries
+ * a client that does what the bridge needs.
  */
 import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
