@@ -159,7 +159,9 @@ export class ResponseParser {
   private readHead(buf: Buffer, at: number): number {
     const data = this.gather(buf, at);
     const consumedBefore = this.pending?.length ?? 0;
-    // the end of the head: an empty line (CRLF CRLF, or bare LF as RFC 9112 §2.2 lets a recipient accept)
+    // the end of the head: an empty line. Lines end in CRLF: a bare LF, which RFC 9112 §2.2 lets a
+    // recipient accept, is refused, as Node's parser (llhttp) refuses it; two parsers that disagree
+    // on line ends frame differently
     let end = -1;
     let bodyAt = -1;
     for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) {
@@ -182,9 +184,11 @@ export class ResponseParser {
       return -1;
     }
     if (end > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
+    if (data[end - 1] !== 13 || bodyAt !== end + 3) throw new UpstreamProtocolError('a line ends in a bare LF');
     this.pending = undefined;
-    const lines = data.toString('latin1', 0, end).split('\n');
-    const m = STATUS_LINE.exec(lines[0]!.endsWith('\r') ? lines[0]!.slice(0, -1) : lines[0]!);
+    // every line ends in CR LF; a CR or LF left inside a line is a control character, refused below
+    const lines = data.toString('latin1', 0, end - 1).split('\r\n');
+    const m = STATUS_LINE.exec(lines[0]!);
     if (!m) throw new UpstreamProtocolError('bad status line');
     if (m[3] !== undefined && FORBIDDEN_IN_VALUE.test(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
     const minor = Number(m[1]);
@@ -194,9 +198,7 @@ export class ResponseParser {
     let names = '';
     let values = '';
     for (let i = 1; i < lines.length; i++) {
-      let line = lines[i]!;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.length === 0) continue;
+      const line = lines[i]!;
       const c0 = line.charCodeAt(0);
       if (c0 === 32 || c0 === 9) throw new UpstreamProtocolError('obs-fold'); // RFC 9112 §5.2
       const colon = line.indexOf(':');
@@ -287,7 +289,8 @@ export class ResponseParser {
       line = this.pending.toString('latin1') + line;
       this.pending = undefined;
     }
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (!line.endsWith('\r')) throw new UpstreamProtocolError('a chunk framing line ends in a bare LF');
+    line = line.slice(0, -1);
     switch (this.state) {
       case State.ChunkSize: {
         if (line.length > MAX_CHUNK_LINE) throw new UpstreamProtocolError('chunk framing line too long');

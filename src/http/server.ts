@@ -442,6 +442,8 @@ class Conn {
   private pumping = false;
   /** Requests on this connection so far. */
   requests = 0;
+  /** The client closed its side (FIN): answer what it sent, then close ours. */
+  private clientEnded = false;
   /** Closing: how long after our last octet went out the connection may stay (the client's FIN normally ends it sooner). */
   private linger = 0;
 
@@ -452,6 +454,7 @@ class Conn {
     this.since = performance.now();
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.onEnd());
     socket.on('error', () => undefined); // 'close' follows
     socket.on('close', () => this.onClose());
   }
@@ -479,6 +482,31 @@ class Conn {
     this.pump();
   }
 
+  /**
+   * The client closed its sending side (the server is half-open, so our answers can still go
+   * out): requests already received are answered, then our side closes; a request cut short
+   * (head or body) cannot be completed.
+   */
+  private onEnd(): void {
+    this.clientEnded = true;
+    switch (this.state) {
+      case ConnState.Idle:
+      case ConnState.Head:
+      case ConnState.Discard:
+        this.closeSoon(false);
+        break;
+      case ConnState.Body:
+        this.fail(new RequestError(400, 'bad-request', 'connection closed inside the request body'));
+        break;
+      case ConnState.Closing:
+        if (this.socket.writableFinished) this.socket.destroy();
+        break;
+      default:
+        // Respond: the answer goes out, then next() closes
+        break;
+    }
+  }
+
   /** Parses and dispatches what `buf` holds, as long as the connection is between requests. */
   private pump(): void {
     if (this.pumping) return;
@@ -487,6 +515,8 @@ class Conn {
       while ((this.state === ConnState.Idle || this.state === ConnState.Head) && this.buf !== undefined) {
         if (!this.nextRequest()) break;
       }
+      // the client has ended and what is left is no whole request
+      if (this.clientEnded && (this.state === ConnState.Idle || this.state === ConnState.Head)) this.closeSoon(false);
       // a pipelined request waits for the response in flight; past one head's worth, stop reading
       if (this.state === ConnState.Respond && this.buf !== undefined && this.buf.length > this.server.options.maxHeaderBytes) this.socket.pause();
     } finally {
@@ -787,7 +817,7 @@ class Conn {
 
   private next(): void {
     this.req = undefined;
-    if (this.server.closing) {
+    if (this.server.closing || (this.clientEnded && this.buf === undefined)) {
       // the server is stopping: this connection carried its last request
       this.closeSoon(false);
       return;
@@ -897,7 +927,8 @@ export class Http1Server {
     readonly handlers: Http1Handlers,
   ) {
     this.sweepMs = Math.max(50, Math.min(1000, Math.floor(Math.min(options.headersTimeoutMs, options.keepAliveTimeoutMs) / 4)));
-    this.net = net.createServer({ noDelay: true, ...(options.highWaterMark ? { highWaterMark: options.highWaterMark } : {}) }, (socket) => this.accept(socket));
+    // half-open: a client that sends its request and closes its side still gets the answer
+    this.net = net.createServer({ noDelay: true, allowHalfOpen: true, ...(options.highWaterMark ? { highWaterMark: options.highWaterMark } : {}) }, (socket) => this.accept(socket));
     this.net.maxConnections = options.maxConnections;
     this.net.on('drop', () => handlers.drop?.());
   }

@@ -74,6 +74,8 @@ export const ALWAYS_STRIPPED = [
 export class IdentityHeaders {
   private readonly cfg: IdentityConfig;
   private readonly stripped: ReadonlySet<string>;
+  /** Per binding (weakly held: gone with the binding), the headers ownHeaders() made for it. */
+  private readonly own = new WeakMap<Subscriber, { ip: string; sec: number; list: HeaderList }>();
 
   constructor(cfg: IdentityConfig) {
     this.cfg = cfg;
@@ -141,8 +143,24 @@ export class IdentityHeaders {
   /** Strips client copies, then appends the authoritative headers. `nowMs` is wall-clock ms. */
   apply(headers: Iterable<readonly [string, string]>, clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
     const out = this.strip(headers);
-    for (const h of this.headersFor(this.fields(clientIp, subscriber), nowMs)) out.push(h);
+    for (const h of this.ownHeaders(clientIp, subscriber, nowMs)) out.push(h);
     return out;
+  }
+
+  /**
+   * Our headers for a source and its subscriber, remembered per binding: a binding is never
+   * changed in place (a new accounting record makes a new one), so the same binding and address
+   * give the same headers, within the same second when they are signed. The entries are shared:
+   * callers add and remove entries of the list they get from apply(), never change one.
+   */
+  private ownHeaders(clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
+    if (subscriber === undefined) return this.headersFor(this.fields(clientIp), nowMs);
+    const sec = this.cfg.signingSecret === null ? 0 : Math.floor(nowMs / 1000);
+    const known = this.own.get(subscriber);
+    if (known !== undefined && known.ip === clientIp && known.sec === sec) return known.list;
+    const list = this.headersFor(this.fields(clientIp, subscriber), nowMs);
+    this.own.set(subscriber, { ip: clientIp, sec, list });
+    return list;
   }
 }
 

@@ -306,6 +306,22 @@ t.test('a body streamed with body() that never completes: 408, and an unheard st
   t.notOk(again.closed, 'the server is still up: it accepted the next connection and keeps it open');
 });
 
+t.test('a client that sends its requests and closes its side still gets every answer', async (t) => {
+  const h = await start(t, (req, res) => {
+    setTimeout(() => res.end(`late ${req.url}`), 30); // answered after the client's FIN arrived
+  });
+  const data = await new Promise<Buffer>((resolve) => {
+    const s = net.connect(h.port, '127.0.0.1', () => s.end('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const got: Buffer[] = [];
+    s.on('data', (d) => got.push(d));
+    s.on('close', () => resolve(Buffer.concat(got)));
+    s.on('error', () => undefined);
+  });
+  t.same(parseResponses(data, ['GET', 'GET']).responses.map((r) => r.body.toString()), ['late /1', 'late /2']);
+  for (let i = 0; i < 50 && h.server.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(h.server.connections, 0, 'and the connection is gone');
+});
+
 t.test('the client goes away mid-response: onClose says so, the server stays up', async (t) => {
   let closedDestroyed: boolean | undefined;
   const h = await start(t, (_req, res) => {

@@ -76,6 +76,23 @@ t.test('authoritative values are added, once per configured name', async (t) => 
   t.equal(names(out).filter((n) => n === 'x-msisdn').length, 1, 'exactly one X-MSISDN: ours');
 });
 
+t.test('the headers remembered per binding follow the address, a new binding and the signing second', async (t) => {
+  const id = new IdentityHeaders(parseConfig({}).identity);
+  const first = id.apply([['Accept', '*/*']], '10.1.2.3', sub, 0);
+  t.same(id.apply([], '10.1.2.3', sub, 0), first.slice(1), 'the same binding and address: the same headers');
+  const other = id.apply([], '10.9.9.9', sub, 0);
+  t.equal(other.find(([n]) => n === 'X-WAP-Network-Client-IP')?.[1], '10.9.9.9', 'another address: its own');
+  const rebound = id.apply([], '10.1.2.3', { ...sub, msisdn: '31622222222' }, 0);
+  t.equal(rebound.find(([n]) => n === 'X-MSISDN')?.[1], '31622222222', 'a new binding object: its own values');
+  const signed = new IdentityHeaders(parseConfig({ identity: { signingSecret: 'a-secret-of-enough-length-123456' } }).identity);
+  const sig = (ms: number) => signed.apply([], '10.1.2.3', sub, ms).find(([n]) => /signature/i.test(n))?.[1];
+  t.equal(sig(1000), sig(1999), 'signed: the same within a second');
+  t.not(sig(1000), sig(2000), 'signed: a new signature in the next second');
+  const mutated = id.apply([], '10.1.2.3', sub, 0);
+  mutated.push(['X-Extra', '1']);
+  t.notOk(id.apply([], '10.1.2.3', sub, 0).some(([n]) => n === 'X-Extra'), 'a caller adding to its list does not change the next one');
+});
+
 t.test('unknown values are not sent; no subscriber: only the client IP', async (t) => {
   const id = new IdentityHeaders(parseConfig({}).identity);
   t.same(id.apply([['X-IMSI', '1']], '10.9.9.9', undefined, 0), [['X-WAP-Network-Client-IP', '10.9.9.9']]);
