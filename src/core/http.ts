@@ -37,6 +37,17 @@ export function trimOws(v: string): string {
   return a === 0 && b === v.length ? v : v.slice(a, b);
 }
 
+/** The value of a field line after its colon at `colon`, without the OWS around it (as trimOws, without the slice in between). */
+export function fieldValue(line: string, colon: number): string {
+  let a = colon + 1;
+  let b = line.length;
+  let c = line.charCodeAt(a);
+  while (a < b && (c === 32 || c === 9)) c = line.charCodeAt(++a);
+  c = line.charCodeAt(b - 1);
+  while (b > a && (c === 32 || c === 9)) c = line.charCodeAt(--b - 1);
+  return line.slice(a, b);
+}
+
 /** The members of every field named `lower` (lower case) in a flat [name, value, ...] list, lower case (RFC 9110 §5.6.1 lists). */
 export function listMembers(raw: readonly string[], lower: string): string[] {
   const out: string[] = [];

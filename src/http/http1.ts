@@ -11,7 +11,7 @@
  * connection is reused only when the response was framed and nothing followed it.
  */
 
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, listMembers, trimOws } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, listMembers, trimOws } from '../core/http';
 
 /** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
 export class UpstreamProtocolError extends Error {
@@ -204,7 +204,7 @@ export class ResponseParser {
       const colon = line.indexOf(':');
       if (colon <= 0) throw new UpstreamProtocolError('bad field name');
       const name = line.slice(0, colon);
-      const value = trimOws(line.slice(colon + 1));
+      const value = fieldValue(line, colon);
       names += name;
       values += value;
       raw.push(name, value);

@@ -24,7 +24,7 @@
 import net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, trimOws } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, trimOws } from '../core/http';
 
 export interface Http1ServerOptions {
   /** The longest request head (request line and fields) accepted: 431 past it. */
@@ -625,7 +625,7 @@ class Conn {
       const colon = line.indexOf(':');
       if (colon <= 0) throw new RequestError(400, 'bad-request', 'bad field name');
       const name = line.slice(0, colon);
-      const value = trimOws(line.slice(colon + 1));
+      const value = fieldValue(line, colon);
       names += name;
       values += value;
       raw.push(name, value);

@@ -31,7 +31,7 @@ import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { normalizeAddress, sourceKey } from '../core/net';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics, Tally } from '../ops/metrics';
 import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
 import { Exchange, upstreamOrigin, type ExchangeContext, type RefusalReason } from './exchange';
@@ -58,13 +58,6 @@ type TaggedSocket = Socket & { [SOURCE]?: string };
 /** A connection's normalised source address: the one noted on accept, else worked out now. */
 const sourceOf = (socket: Socket): string => (socket as TaggedSocket)[SOURCE] ?? normalizeAddress(socket.remoteAddress ?? '');
 
-/** The metric child for `key`, made once (the per-request label sets are few: methods x statuses). */
-function seriesOf(cache: Map<string, { inc(): void }>, key: string, make: () => { inc(): void }): { inc(): void } {
-  let series = cache.get(key);
-  if (series === undefined) cache.set(key, (series = make()));
-  return series;
-}
-
 export class MmsProxy implements Component<Config>, ExchangeContext {
   readonly name = 'proxy';
   config: Config;
@@ -84,8 +77,9 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
   private readonly pools = new Map<string, UpstreamPool>();
   /** prom-client hashes the label object on every inc/observe; the per-request series are few, so keep their children. */
   private readonly latencySeries: { observe(v: number): void };
-  private readonly responseSeries = new Map<string, { inc(): void }>();
-  private readonly requestSeries = new Map<string, { inc(): void }>();
+  /** Per-request counters as plain-number tallies, added to their prom-client counters at scrape time (Metrics.tallies). */
+  private readonly responseTally: (key: string, labels: () => { source: string; status: string }) => Tally;
+  private readonly requestTally: (key: string, labels: () => { method: string; status: string }) => Tally;
 
   constructor(deps: MmsProxyDeps) {
     const { config } = deps;
@@ -93,6 +87,8 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
     this.metrics = deps.metrics;
     this.log = deps.logger.child({ component: 'proxy' });
     this.latencySeries = this.metrics.upstreamLatency.labels({ source: 'proxy' });
+    this.responseTally = this.metrics.tallies(this.metrics.upstreamResponses);
+    this.requestTally = this.metrics.tallies(this.metrics.proxyRequests);
     this.clock = deps.clock ?? systemClock;
     this.policy = new Policy({ bearer: 'http', config, subscribers: deps.subscribers });
     this.usage = deps.usage;
@@ -193,11 +189,11 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
 
   /** Counts one upstream outcome (an HTTP status, `timeout` or `error`); at most ~60 series. */
   countResponse(status: string): void {
-    seriesOf(this.responseSeries, status, () => this.metrics.upstreamResponses.labels({ source: 'proxy', status })).inc();
+    this.responseTally(status, () => ({ source: 'proxy', status })).n++;
   }
 
   countRequest(method: string, status: string): void {
-    seriesOf(this.requestSeries, `${method} ${status}`, () => this.metrics.proxyRequests.labels({ method, status })).inc();
+    this.requestTally(`${method} ${status}`, () => ({ method, status })).n++;
   }
 
   // ---- outside the request path ------------------------------------------------------------
