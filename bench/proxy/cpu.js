@@ -12,6 +12,7 @@
 // Usage: npm run build && node bench/proxy/cpu.js [--duration 5] [--connections 32] [--threads 2] [--rounds 3]
 //        [--workers 1,2] [--sizes 300k,small] [--skip-nginx] [--cpu-prof DIR (wapgw under node --cpu-prof)]
 //        [--floor: also bench/proxy/floor.js, the least a Node relay spends, with 1 worker]
+//        [--floor-script floor-raw.js: that floor on raw sockets instead of node:http toward wrk]
 // Needs wrk, nginx and (for --workers 2) redis-server.
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -22,7 +23,7 @@ const { args, cpuMs, spawnGateway, sleep, emitResult } = require('../lib/common'
 const PB = require('../lib/proxy-bench');
 const { freePort, waitPort } = PB;
 
-const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '', floor: false });
+const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '', floor: false, floorScript: 'floor.js' });
 for (const bin of ['wrk', 'nginx', 'redis-server']) {
   try {
     execFileSync('which', [bin], { stdio: 'ignore' });
@@ -111,7 +112,7 @@ function measure(port, target, pids) {
     let floor;
     if (o.floor && workers === 1) {
       const floorPort = await freePort();
-      const child = spawn(process.execPath, [path.join(here, 'floor.js'), String(floorPort), String(originPort)], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [path.join(here, o.floorScript), String(floorPort), String(originPort)], { stdio: 'ignore' });
       children.push(child);
       await waitPort(floorPort);
       floor = { port: floorPort, child };
@@ -147,7 +148,7 @@ function measure(port, target, pids) {
           ` | req/s wapgw ${r.wapgwRps}, nginx ${r.nginxRps} -> ${r.rpsRatio}x` +
           `  (rounds CPU us/req: ${runs.wapgw.map((x) => x.cpuUsPerReq.toFixed(0)).join(',')} vs ${runs.nginx.map((x) => x.cpuUsPerReq.toFixed(0)).join(',')})` +
           (r.non2xx ? `  NON-2xx: ${r.non2xx}` : '') +
-          (floor ? `\n  Node floor (bench/proxy/floor.js): CPU/req ${r.floorCpuUsPerReq} us, req/s ${r.floorRps}` : ''),
+          (floor ? `\n  Node floor (bench/proxy/${o.floorScript}): CPU/req ${r.floorCpuUsPerReq} us, req/s ${r.floorRps}` : ''),
       );
     }
     gw.child.kill('SIGTERM');
