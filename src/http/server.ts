@@ -608,8 +608,10 @@ class Conn {
     const lines = text.slice(0, -1).split('\r\n');
     const m = REQUEST_LINE.exec(lines[0] as string);
     if (m === null) throw new RequestError(400, 'bad-request', 'bad request line');
-    if (m[3] !== '1') throw new RequestError(505, 'version', `HTTP/${m[3]}.${m[4]} is not served`);
-    const minor = m[4] === '0' ? 0 : 1; // HTTP/1.x, x > 1: served as 1.1 (RFC 9110 §6.2)
+    // HTTP/1.0 and HTTP/1.1 only: RFC 9110 §6.2 would let a later 1.x be served as 1.1, but no
+    // such version exists and llhttp (node:http) refuses it, so we do too
+    if (m[3] !== '1' || (m[4] !== '0' && m[4] !== '1')) throw new RequestError(505, 'version', `HTTP/${m[3]}.${m[4]} is not served`);
+    const minor = m[4] === '0' ? 0 : 1;
     const raw: string[] = [];
     let cl: string | undefined;
     let te: string | undefined;

@@ -24,7 +24,7 @@ t.test('fieldValue(line, colon) is trimOws of what follows the colon, for any li
       const colon = line.indexOf(':');
       return fieldValue(line, colon) === trimOws(line.slice(colon + 1));
     }),
-    { numRuns: 2000 },
+    { numRuns: 2000, seed: 0x5e45 },
   );
   t.pass('2000 lines agree');
 });

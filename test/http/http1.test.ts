@@ -296,6 +296,6 @@ t.test('never more lenient than llhttp on responses, and reading what it reads',
       if (b === 'refused') return;
       t.same({ status: a.status, body: a.body }, { status: b.status, body: b.body }, 'the same status and body');
     }),
-    { numRuns: 300 },
+    { numRuns: 600, seed: 0x5e44 }, // fixed, like the repository's other fuzz tests
   );
 });

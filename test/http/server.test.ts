@@ -163,7 +163,7 @@ t.test('pipelined requests, any read boundaries: each answered once, in order, b
       t.equal(responses[4]!.headers.connection, 'close');
       t.ok(closed, 'closed after Connection: close');
     }),
-    { numRuns: 25 },
+    { numRuns: 25, seed: 0x5e41 },
   );
   t.same(h.errors, []);
 });
@@ -232,6 +232,7 @@ t.test('strict refusals: answered, counted by reason, the handler never called, 
     ['an asterisk for GET', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['lower-case version', 'GET / http/1.1\r\nHost: x\r\n\r\n', 400, 'bad-request'],
     ['HTTP/2.0 in a head', 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505, 'version'],
+    ['HTTP/1.3', 'GET / HTTP/1.3\r\nHost: x\r\n\r\n', 505, 'version'],
     ['an Expect we cannot meet', 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na', 417, 'expectation'],
     ['a head over maxHeaderBytes', `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(5000)}\r\n\r\n`, 431, 'header-too-large'],
     ['a bad chunk size', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'framing'],
@@ -419,7 +420,7 @@ t.test('no input crashes it: mutated requests get a response or a close, and it 
         t.ok(data.length === 0 || /^HTTP\/1\.1 [1-5]\d\d /.test(data.toString('latin1')), 'an HTTP response or nothing');
       },
     ),
-    { numRuns: 150 },
+    { numRuns: 150, seed: 0x5e42 },
   );
   const { data } = await exchange(h.port, 'GET /still HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   t.equal(parseResponses(data).responses[0]?.body.toString(), 'GET /still ', 'still serving');
@@ -502,7 +503,7 @@ t.test('never more lenient than llhttp, and reading what it reads', async (t) =>
       if (b === 'refused') return;
       t.same(a, b, 'the same method, target, fields and body');
     }),
-    { numRuns: 300 },
+    { numRuns: 600, seed: 0x5e43 }, // fixed, like the repository's other fuzz tests: CI sees the same cases
   );
   function h2port(): number {
     return ours.port;
