@@ -48,6 +48,15 @@ export function fieldValue(line: string, colon: number): string {
   return line.slice(a, b);
 }
 
+/** The first value of the field named `lower` (lower case) in a flat [name, value, ...] list. */
+export function firstField(raw: readonly string[], lower: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length === lower.length && n.toLowerCase() === lower) return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** The members of every field named `lower` (lower case) in a flat [name, value, ...] list, lower case (RFC 9110 §5.6.1 lists). */
 export function listMembers(raw: readonly string[], lower: string): string[] {
   const out: string[] = [];

@@ -24,7 +24,8 @@
 import net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, trimOws } from '../core/http';
+import { listenTcp } from './listen';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, firstField, trimOws } from '../core/http';
 
 export interface Http1ServerOptions {
   /** The longest request head (request line and fields) accepted: 431 past it. */
@@ -169,20 +170,13 @@ export class Request {
 
   /** The first value of a field (`lower`: its name in lower case). */
   header(lower: string): string | undefined {
-    const raw = this.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const n = raw[i] as string;
-      if (n.length === lower.length && n.toLowerCase() === lower) return raw[i + 1];
-    }
-    return undefined;
+    return firstField(this.rawHeaders, lower);
   }
 
-  /** The body as a stream (made on first call; for streaming it on, with backpressure). */
+  /** The body as a stream, for streaming it on with backpressure (once: a body is read one way). */
   body(): Readable {
-    let stream: Readable | undefined;
     const conn = this.conn;
-    stream = new Readable({ highWaterMark: 64 * 1024, read: () => conn.resumeBody() });
-    const s = stream;
+    const s = new Readable({ highWaterMark: 64 * 1024, read: () => conn.resumeBody() });
     // a lost connection destroys the stream with an error; whoever reads it may listen, but an
     // error nobody listens to must not take the process down
     s.on('error', () => undefined);
@@ -944,13 +938,7 @@ export class Http1Server {
   }
 
   listen(port: number, host: string): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.net.once('error', reject);
-      this.net.listen(port, host, () => {
-        this.net.off('error', reject);
-        resolve(this.net.address() as net.AddressInfo);
-      });
-    });
+    return listenTcp(this.net, port, host);
   }
 
   address(): net.AddressInfo | null {

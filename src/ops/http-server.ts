@@ -5,17 +5,8 @@
  * and cut whatever is left at the deadline (ms since epoch).
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
-export function listenHttp(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
+export { listenTcp as listenHttp } from '../http/listen';
 
 export async function drainHttpServer(server: Server, deadline: number): Promise<void> {
   if (!server.listening) return;

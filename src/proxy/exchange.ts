@@ -21,7 +21,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Config } from '../config/schema';
-import { HOP_BY_HOP, listMembers } from '../core/http';
+import { HOP_BY_HOP, firstField, listMembers } from '../core/http';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import type { Admitted, Policy, RefusalReason as PolicyRefusal, Verdict } from '../policy/admit';
@@ -109,11 +109,6 @@ function endToEnd(raw: readonly string[]): Array<[string, string]> {
   return out;
 }
 
-/** The first value of a field in a flat [name, value, ...] list. */
-function headerValue(raw: readonly string[], lower: string): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).length === lower.length && (raw[i] as string).toLowerCase() === lower) return raw[i + 1];
-  return undefined;
-}
 
 /** Where an origin (`scheme://host[:port]`) is: IPv6 literals without their brackets. */
 export function upstreamOrigin(origin: string): UpstreamOrigin {
@@ -291,7 +286,7 @@ export class Exchange implements UpstreamHandler {
       this.failed(Object.assign(new Error('response field cannot be relayed'), { code: 'EUPSTREAMPROTO' }));
       return;
     }
-    if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(headerValue(head.rawHeaders, 'content-type'))) this.peekReply = true;
+    if ((ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(firstField(head.rawHeaders, 'content-type'))) this.peekReply = true;
   }
 
   upstreamData(chunk: Buffer): boolean {
