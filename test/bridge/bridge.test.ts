@@ -1,6 +1,4 @@
 import t from 'tap';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WspBridge, type MethodRequest } from '../../src/bridge/bridge';
 import { UpstreamClient } from '../../src/bridge/upstream';
 import { httpToWspStatus, normalizeHttpStatus, wspToHttpStatus } from '../../src/codec/wsp/tables';
@@ -10,39 +8,23 @@ import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { Policy } from '../../src/policy/admit';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
+import { startOrigin } from '../helpers/origin';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  rawHeaders: string[];
-  body: Buffer;
-}
-
+/** The test MMSC (test/helpers/origin.ts): `/slow` answers after 2 s, `/status?code=N` that status, else `?size=N` octets. */
 async function origin(t: { teardown(f: () => unknown): void }) {
-  const seen: Seen[] = [];
-  let connections = 0;
-  const srv = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) });
-      const u = new URL(req.url ?? '/', 'http://x');
-      if (u.pathname === '/slow') return void setTimeout(() => res.end('late'), 2000);
-      if (u.pathname === '/status') {
-        res.writeHead(Number(u.searchParams.get('code')), { 'content-type': 'text/plain' });
-        return void res.end('x');
-      }
-      const n = Number(u.searchParams.get('size') ?? 10);
-      res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message', connection: 'keep-alive', 'x-extra': 'yes' });
-      res.end(Buffer.alloc(n, 0x41));
-    });
+  const o = await startOrigin((r, res) => {
+    const u = new URL(r.url || '/', 'http://x');
+    if (u.pathname === '/slow') return void setTimeout(() => res.end('late'), 2000);
+    if (u.pathname === '/status') {
+      res.writeHead(Number(u.searchParams.get('code')), { 'content-type': 'text/plain' });
+      return void res.end('x');
+    }
+    const n = Number(u.searchParams.get('size') ?? 10);
+    res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message', connection: 'keep-alive', 'x-extra': 'yes' });
+    res.end(Buffer.alloc(n, 0x41));
   });
-  srv.on('connection', () => connections++);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => srv.close(() => r())));
-  const port = (srv.address() as AddressInfo).port;
-  return { seen, port, base: `http://127.0.0.1:${port}`, connections: () => connections };
+  t.teardown(() => o.close());
+  return { seen: o.requests, port: o.port, base: o.origin, connections: () => o.connections };
 }
 
 function setup(t: { teardown(f: () => unknown): void }, base: string, over: Record<string, unknown> = {}) {

@@ -5,49 +5,30 @@
  * and keep-alive reuse.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { UpstreamClient, UpstreamError } from '../../src/bridge/upstream';
 import { MethodCancel } from '../../src/wsp/method';
+import { startOrigin } from '../helpers/origin';
 
-interface Seen {
-  method: string;
-  url: string;
-  rawHeaders: string[];
-  body: Buffer;
-}
-
+/** The test MMSC (test/helpers/origin.ts): `?size=N` octets of 'A', `/chunked` in 1000-octet chunks, `/stall` half a body. */
 async function origin(t: { teardown(f: () => unknown): void }) {
-  const seen: Seen[] = [];
-  let connections = 0;
-  const srv = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) });
-      const u = new URL(req.url ?? '/', 'http://x');
-      const n = Number(u.searchParams.get('size') ?? 10);
-      if (u.pathname === '/stall') return void res.writeHead(200, { 'content-length': '10' }).write('12345');
-      if (u.pathname === '/chunked') {
-        res.writeHead(200, { 'content-type': 'text/plain', 'x-a': 'one' });
-        for (let i = 0; i < n; i += 1000) res.write(Buffer.alloc(Math.min(1000, n - i), 0x42));
-        return void res.end();
-      }
-      res.writeHead(200, [['Content-Type', 'application/vnd.wap.mms-message'], ['X-Twice', '1'], ['X-Twice', '2']]);
-      res.end(Buffer.alloc(n, 0x41));
-    });
+  const o = await startOrigin((r, res) => {
+    const u = new URL(r.url || '/', 'http://x');
+    const n = Number(u.searchParams.get('size') ?? 10);
+    if (u.pathname === '/stall') return void res.writeHead(200, { 'content-length': '10' }).write('12345');
+    if (u.pathname === '/chunked') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-a': 'one' });
+      for (let i = 0; i < n; i += 1000) res.write(Buffer.alloc(Math.min(1000, n - i), 0x42));
+      return void res.end();
+    }
+    res.writeHead(200, [['Content-Type', 'application/vnd.wap.mms-message'], ['X-Twice', '1'], ['X-Twice', '2']]);
+    res.end(Buffer.alloc(n, 0x41));
   });
-  srv.on('connection', () => connections++);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    srv.closeAllConnections();
-    return new Promise<void>((r) => srv.close(() => r()));
-  });
-  const port = (srv.address() as net.AddressInfo).port;
-  return { seen, port, base: `http://127.0.0.1:${port}`, connections: () => connections };
+  t.teardown(() => o.close());
+  return { seen: o.requests, port: o.port, base: o.origin, connections: () => o.connections };
 }
 
 function client(t: { teardown(f: () => unknown): void }, over: Partial<ConstructorParameters<typeof UpstreamClient>[0]> = {}) {

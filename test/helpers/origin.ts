@@ -26,6 +26,8 @@ export interface TestOrigin {
   port: number;
   requests: OriginRequest[];
   handler: OriginHandler;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  readonly connections: number;
   /** Every raw header value received under `name` (case-insensitive), across all requests. */
   headerValues(name: string): string[];
   close(): Promise<void>;
@@ -74,7 +76,10 @@ export async function startOrigin(handler: OriginHandler = summaryHandler): Prom
       o.handler(r, res);
     });
   });
+  let connections = 0;
+  Object.defineProperty(o, 'connections', { get: () => connections, enumerable: true });
   server.on('connection', (s: Socket) => {
+    connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
