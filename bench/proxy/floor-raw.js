@@ -1,26 +1,16 @@
 // The least CPU a Node.js forward proxy can spend per request on raw sockets: bench/proxy/floor.js
 // without node:http toward the client either. The request head is read by hand (keep-alive,
-// one request at a time), the response head parsed by hand, the body written on as it is read
-// (Content-Length responses only). No checks, no identity headers, no metrics, no logs: not a
-// proxy anyone should run, only the floor under src/http/server.ts (`bench/proxy/cpu.js --floor
-// --floor-script floor-raw.js`).
+// one request at a time), the origin side is bench/lib/relay-floor.js. No checks, no identity
+// headers, no metrics, no logs: not a proxy anyone should run, only the floor under
+// src/http/server.ts (`bench/proxy/cpu.js --floor --floor-script floor-raw.js`).
 //
 // Usage: node bench/proxy/floor-raw.js LISTEN_PORT ORIGIN_PORT   (prints "ready PORT")
 'use strict';
 const net = require('node:net');
+const { relayFloor } = require('../lib/relay-floor');
 
 const [listenPort, originPort] = process.argv.slice(2).map(Number);
-/** @type {net.Socket[]} */
-const idle = [];
-
-/** @param {(s: net.Socket) => void} cb */
-function socketFor(cb) {
-  const s = idle.pop();
-  if (s) return cb(s);
-  const n = net.connect(originPort, '127.0.0.1');
-  n.setNoDelay(true);
-  n.once('connect', () => cb(n));
-}
+const relayGet = relayFloor(originPort);
 
 net
   .createServer({ noDelay: true, highWaterMark: 256 * 1024 }, (c) => {
@@ -35,52 +25,27 @@ net
       buf = buf.length > k + 4 ? buf.subarray(k + 4) : undefined;
       const sp1 = head.indexOf(' ');
       const sp2 = head.indexOf(' ', sp1 + 1);
-      const path = new URL(head.slice(sp1 + 1, sp2), 'http://x').pathname;
       busy = true;
-      socketFor((s) => {
-        s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\nX-MSISDN: 31611111111\r\n\r\n`, 'latin1');
-        /** @type {Buffer | undefined} */
-        let pending;
-        let headDone = false;
-        let left = 0;
-        /** @param {Buffer} d */
-        const onData = (d) => {
-          if (!headDone) {
-            pending = pending ? Buffer.concat([pending, d]) : d;
-            const e = pending.indexOf('\r\n\r\n');
-            if (e < 0) return;
-            const lines = pending.toString('latin1', 0, e).split('\r\n');
-            let out = `HTTP/1.1 ${lines[0].slice(9)}\r\n`;
-            for (const line of lines.slice(1)) {
-              const j = line.indexOf(':');
-              const name = line.slice(0, j);
-              const value = line.slice(j + 1).trim();
-              if (name.toLowerCase() === 'content-length') left = Number(value);
-              out += `${name}: ${value}\r\n`;
-            }
-            headDone = true;
-            d = pending.subarray(e + 4);
-            pending = undefined;
-            c.cork();
-            c.write(`${out}\r\n`, 'latin1');
-          }
-          left -= d.length;
-          const ok = d.length === 0 || c.write(d);
-          c.uncork();
-          if (left <= 0) {
-            s.removeListener('data', onData);
-            idle.push(s);
-            busy = false;
-            next();
-            return;
-          }
+      relayGet(new URL(head.slice(sp1 + 1, sp2), 'http://x').pathname, {
+        head: (statusLine, fields) => {
+          let out = `HTTP/1.1 ${statusLine}\r\n`;
+          for (let i = 0; i < fields.length; i += 2) out += `${fields[i]}: ${fields[i + 1]}\r\n`;
+          // the head waits for the first body octets: one write for both
           c.cork();
-          if (!ok) {
-            s.pause();
-            c.once('drain', () => s.resume());
-          }
-        };
-        s.on('data', onData);
+          c.write(`${out}\r\n`, 'latin1');
+        },
+        body: (chunk) => {
+          const ok = c.write(chunk);
+          c.uncork();
+          c.cork();
+          return ok;
+        },
+        drain: (resume) => c.once('drain', resume),
+        end: () => {
+          c.uncork();
+          busy = false;
+          next();
+        },
       });
     };
     c.on('data', (/** @type {Buffer} */ d) => {
