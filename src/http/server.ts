@@ -25,7 +25,7 @@ import net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { listenTcp } from './listen';
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, firstField, trimOws } from '../core/http';
+import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, firstField, listMembers, trimOws } from '../core/http';
 
 export interface Http1ServerOptions {
   /** The longest request head (request line and fields) accepted: 431 past it. */
@@ -785,9 +785,8 @@ class Conn {
   /** Whether the connection may carry another request after `req`'s response. */
   mayKeep(req: Request): boolean {
     if (this.server.closing || req.method === 'CONNECT') return false;
-    const conn = req.header('connection');
-    if (conn === undefined) return req.minor === 1;
-    const members = conn.toLowerCase().split(',').map(trimOws);
+    // every Connection field's members (RFC 9110 §7.6.1), as the upstream parser reads them
+    const members = listMembers(req.rawHeaders, 'connection');
     return req.minor === 1 ? !members.includes('close') : members.includes(KEEP_ALIVE_OPTION);
   }
 

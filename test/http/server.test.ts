@@ -180,6 +180,8 @@ t.test('keep-alive: HTTP/1.1 by default, HTTP/1.0 only when asked', async (t) =>
   t.equal(rs.length, 2, 'a second request on a kept HTTP/1.0 connection');
   t.equal(rs[0]!.headers.connection, 'keep-alive');
   t.ok(c.closed);
+  const d = await exchange(h.port, 'GET /1 HTTP/1.1\r\nHost: x\r\nConnection: x-a\r\nConnection: close\r\n\r\n');
+  t.ok(d.closed, 'close in a second Connection field counts too');
 });
 
 t.test('response framing: chunked without a length (1.1), close-delimited (1.0), none for HEAD and 204', async (t) => {
