@@ -18,7 +18,7 @@ import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
 import type { CancelSignal } from '../wsp/method';
 import type { ResponseHead } from '../http/http1';
-import { UpstreamPool, type UpstreamHandler, type UpstreamOrigin, type UpstreamRequest as PoolRequest } from '../http/upstream';
+import { UpstreamPool, originOf, type UpstreamHandler, type UpstreamRequest as PoolRequest } from '../http/upstream';
 
 export interface UpstreamRequest {
   url: URL;
@@ -57,13 +57,6 @@ export interface UpstreamClientOptions {
   timeoutMs: number;
   /** For https origins: further TLS options (tests give a CA; the system's CAs verify the MMSC otherwise). */
   tls?: tls.ConnectionOptions;
-}
-
-/** Where an origin (`scheme://host[:port]`) is: IPv6 literals without their brackets. */
-function originOf(u: URL): UpstreamOrigin {
-  const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { protocol, host, port: u.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(u.port) };
 }
 
 /** An idle keep-alive connection toward the MMSC is closed after this long (at least). */

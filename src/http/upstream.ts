@@ -25,6 +25,13 @@ export interface UpstreamOrigin {
   port: number;
 }
 
+/** Where the origin of a URL is (`scheme://host[:port]`): IPv6 literals without their brackets, the scheme's port when none is given. */
+export function originOf(u: URL): UpstreamOrigin {
+  const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { protocol, host, port: u.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(u.port) };
+}
+
 /** The exchange's side of one upstream request. */
 export interface UpstreamHandler {
   upstreamHead(head: ResponseHead): void;

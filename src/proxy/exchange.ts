@@ -30,7 +30,7 @@ import { peekMms, type MmsPeek } from './mms-peek';
 import type { TraceIds } from '../core/trace-id';
 import { MMS_HEAD_OCTETS, type MmsExchange, type UsageSink } from '../ops/usage-records';
 import { UpstreamProtocolError, type ResponseHead } from '../http/http1';
-import type { BodyFraming, UpstreamHandler, UpstreamOrigin, UpstreamPool, UpstreamRequest } from '../http/upstream';
+import type { BodyFraming, UpstreamHandler, UpstreamPool, UpstreamRequest } from '../http/upstream';
 import type { Reply, Request } from '../http/server';
 
 export type RefusalReason =
@@ -110,13 +110,6 @@ function endToEnd(raw: readonly string[]): Array<[string, string]> {
 }
 
 
-/** Where an origin (`scheme://host[:port]`) is: IPv6 literals without their brackets. */
-export function upstreamOrigin(origin: string): UpstreamOrigin {
-  const u = new URL(origin);
-  const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { protocol, host, port: u.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(u.port) };
-}
 
 /** Counts request body bytes (peeking at the first chunk of an MMS body) and stops past the maximum. */
 class BodyCounter extends Transform {

@@ -34,8 +34,8 @@ import { normalizeAddress, sourceKey } from '../core/net';
 import type { Metrics, Tally } from '../ops/metrics';
 import { Policy } from '../policy/admit';
 import type { SubscriberStore } from '../subscribers/types';
-import { Exchange, upstreamOrigin, type ExchangeContext, type RefusalReason } from './exchange';
-import { UpstreamPool } from '../http/upstream';
+import { Exchange, type ExchangeContext, type RefusalReason } from './exchange';
+import { UpstreamPool, originOf } from '../http/upstream';
 import { Http1Server, type Reply, type Request, type RequestError } from '../http/server';
 import { TraceIds } from '../core/trace-id';
 import type { UsageSink } from '../ops/usage-records';
@@ -179,7 +179,7 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
 
   upstreamFor(origin: string): UpstreamPool {
     let pool = this.pools.get(origin);
-    if (pool === undefined) this.pools.set(origin, (pool = new UpstreamPool(upstreamOrigin(origin), this.config.mmsc.connections)));
+    if (pool === undefined) this.pools.set(origin, (pool = new UpstreamPool(originOf(new URL(origin)), this.config.mmsc.connections)));
     return pool;
   }
 
