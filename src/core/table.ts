@@ -56,8 +56,13 @@ export function selectRow<R>(machine: Machine, state: string, event: string, can
     found = r;
   }
   if (n === 1) return found as R;
+  throw rowError(machine, state, event, n);
+}
+
+/** The error for `n` (not one) matching rows: what `selectRow` and a machine's own loop over its candidates throw. */
+export function rowError(machine: Machine, state: string, event: string, n: number): WapgwError {
   const code = n === 0 ? NO_ROW[machine] : AMBIGUOUS_ROW[machine];
-  throw new WapgwError(code, `${machine}: ${n} rows match ${event} in ${state}`);
+  return new WapgwError(code, `${machine}: ${n} rows match ${event} in ${state}`);
 }
 
 /** Completeness: the (state, event) pairs with no row at all. */

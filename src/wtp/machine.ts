@@ -17,7 +17,7 @@
  * before a Negative Ack, WAP-224 §9.4.3). On every change of state all timers stop; a row starts
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
-import { indexRows, nestRows, pairKey, selectRow } from '../core/table';
+import { indexRows, nestRows, pairKey, rowError } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
@@ -119,8 +119,11 @@ export interface Tx {
   readonly tidVerified: boolean;
   readonly inbound: Inbound;
   readonly outbound: Outbound | undefined;
-  /** Deadlines (ms) of running timers. */
-  readonly timers: Readonly<Partial<Record<TimerName, number>>>;
+  /**
+   * Deadlines (ms) of running timers; a stopped timer is absent or undefined. The record's own
+   * object, updated in place by `advance` (one per transaction, not one per step).
+   */
+  readonly timers: Readonly<Partial<Record<TimerName, number | undefined>>>;
   readonly lastSendAt: number;
   readonly outcome: Outcome | undefined;
 }
@@ -195,12 +198,24 @@ const release: Op = { op: 'release' };
 // ---------------------------------------------------------------------------------------------
 // guards: named, read-only
 
-/** The reassembly state after absorbing the event's packet (the event is not applied yet). */
+/**
+ * The reassembly state after absorbing the event's packet (the event is not applied yet). Several
+ * guards of one step and the `store` that follows ask for it: the last answer is kept, keyed by
+ * the event and the inbound record it was computed from (both are never modified, so the answer
+ * cannot go stale).
+ */
 function inboundAfter(tx: Tx, ev: WtpEvent): Inbound {
-  if (ev.type === 'RcvInvoke') return absorb(tx.inbound, 0, ev.pdu.data, ev.pdu.gtr, ev.pdu.ttr);
-  if (ev.type === 'RcvSegInvoke') return absorb(tx.inbound, ev.pdu.psn, ev.pdu.data, ev.pdu.gtr, ev.pdu.ttr);
-  return tx.inbound;
+  if (ev.type !== 'RcvInvoke' && ev.type !== 'RcvSegInvoke') return tx.inbound;
+  if (ev === memoEvent && tx.inbound === memoFrom) return memoAfter;
+  const after = ev.type === 'RcvInvoke' ? absorb(tx.inbound, 0, ev.pdu.data, ev.pdu.gtr, ev.pdu.ttr) : absorb(tx.inbound, ev.pdu.psn, ev.pdu.data, ev.pdu.gtr, ev.pdu.ttr);
+  memoEvent = ev;
+  memoFrom = tx.inbound;
+  memoAfter = after;
+  return after;
 }
+let memoEvent: WtpEvent | undefined;
+let memoFrom: Inbound | undefined;
+let memoAfter: Inbound = emptyInbound;
 
 function optionValue(pdu: Invoke, option: number): number | undefined {
   for (const t of pdu.tpis) if (t.tpi === 'Option' && t.option === option && t.value.length <= 6) return t.value.length ? t.value.readUIntBE(0, t.value.length) : 0;
@@ -414,29 +429,51 @@ function holds(g: GuardRef, tx: Tx, ev: WtpEvent, now: number): boolean {
   return GUARDS[g as GuardName](tx, ev, now);
 }
 
-/** A row with its guards compiled once into one test (the same meaning as `holds` over `when`). */
+/**
+ * A row with its guards resolved once, at module load, into the guard functions and whether each
+ * is negated (the same meaning as `holds` over `when`), so that selecting a row per event builds
+ * no closure and no array.
+ */
 interface Candidate {
   from: WtpState;
   on: WtpEventType;
   row: Row;
-  test: (tx: Tx, ev: WtpEvent, now: number) => boolean;
+  guards: readonly Guard[];
+  negated: readonly boolean[];
 }
 
-function compileGuards(when: readonly GuardRef[]): Candidate['test'] {
-  const tests = when.map((g): Candidate['test'] => {
-    if (!g.startsWith('!')) return GUARDS[g as GuardName];
-    const f: Candidate['test'] = GUARDS[g.slice(1) as GuardName];
-    return (tx, ev, now) => !f(tx, ev, now);
-  });
-  return (tx, ev, now) => {
-    for (const t of tests) if (!t(tx, ev, now)) return false;
-    return true;
-  };
-}
+const candidate = (row: Row): Candidate => ({
+  from: row.from,
+  on: row.on,
+  row,
+  guards: row.when.map((g) => GUARDS[(g.startsWith('!') ? g.slice(1) : g) as GuardName]),
+  negated: row.when.map((g) => g.startsWith('!')),
+});
 
-/** What `step` looks up: the candidate rows by state, then event. */
-const CANDIDATES = nestRows(ROWS.map((row): Candidate => ({ from: row.from, on: row.on, row, test: compileGuards(row.when) })));
+/** What `advance` looks up: the candidate rows by state, then event. */
+const CANDIDATES = nestRows(ROWS.map(candidate));
 const NO_CANDIDATES: readonly Candidate[] = [];
+
+function passes(c: Candidate, tx: Tx, ev: WtpEvent, now: number): boolean {
+  const { guards, negated } = c;
+  for (let i = 0; i < guards.length; i++) if ((guards[i] as Guard)(tx, ev, now) === negated[i]) return false;
+  return true;
+}
+
+/** The one row whose guards hold (the table engine's rule, src/core/table.ts: none or several is a bug in the table). */
+function selectCandidate(tx: Tx, ev: WtpEvent, now: number): Row {
+  const cands = CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES;
+  let found: Row | undefined;
+  let n = 0;
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i] as Candidate;
+    if (!passes(c, tx, ev, now)) continue;
+    n++;
+    found = c.row;
+  }
+  if (n === 1) return found as Row;
+  throw rowError('WTP', tx.state, ev.type, n);
+}
 
 /** The rows whose guards all hold; `step` requires exactly one. */
 export function matchingRows(tx: Tx, ev: WtpEvent, now: number): Row[] {
@@ -476,23 +513,41 @@ export function newTx(peer: Peer, invoke: Invoke, limits: Limits): Tx {
     tidVerified: false,
     inbound: emptyInbound,
     outbound: undefined,
-    timers: {},
+    timers: { A: undefined, R: undefined, W: undefined, NACK: undefined },
     lastSendAt: -Infinity,
     outcome: undefined,
   };
 }
 
-/** Pure: the next transaction record and the actions, for one event at time `now`. */
+/** Pure: the next transaction record and the actions, for one event at time `now` (`tx` is left as it was). */
 export function step(tx: Tx, ev: WtpEvent, now: number): StepResult {
-  const r = selectRow('WTP', tx.state, ev.type, CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES, (c) => c.test(tx, ev, now)).row;
-  const d: Draft = { ...tx, timers: r.to === tx.state ? { ...tx.timers } : {} };
+  const d: TxRecord = { ...tx, timers: { A: tx.timers.A, R: tx.timers.R, W: tx.timers.W, NACK: tx.timers.NACK } };
   const actions: MachineAction[] = [];
-  for (const op of r.do) apply(op, d, ev, now, actions);
-  d.state = r.to;
-  return { tx: d, actions, row: r };
+  const row = advance(d, ev, now, actions);
+  return { tx: d, actions, row };
 }
 
-type Draft = { -readonly [K in keyof Tx]: Tx[K] } & { timers: Partial<Record<TimerName, number>> };
+/** A transaction record as its owner (the responder) holds it: updated in place by `advance`. */
+export type TxRecord = { -readonly [K in keyof Tx]: Tx[K] } & { timers: Partial<Record<TimerName, number | undefined>> };
+
+/**
+ * The same step on the owner's record, in place: the row is selected (exactly one, or a table
+ * error is thrown with `d` untouched), its operations update `d` and append to `actions`, and
+ * `d.state` becomes the row's target. On a change of state every timer stops (the file comment).
+ */
+export function advance(d: TxRecord, ev: WtpEvent, now: number, actions: MachineAction[]): Row {
+  const r = selectCandidate(d, ev, now);
+  if (r.to !== d.state) {
+    const t = d.timers;
+    t.A = t.R = t.W = t.NACK = undefined;
+  }
+  const ops = r.do;
+  for (let i = 0; i < ops.length; i++) apply(ops[i] as Op, d, ev, now, actions);
+  d.state = r.to;
+  return r;
+}
+
+type Draft = TxRecord;
 
 function rtid(d: Draft): number {
   return responderTid(d.tid);
@@ -562,7 +617,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     }
     case 'nackTimer':
       if (missing(d.inbound).length === 0) {
-        delete d.timers.NACK;
+        d.timers.NACK = undefined;
         d.nackCount = 0;
       } else if (d.timers.NACK === undefined) {
         d.timers.NACK = now + L.nackDelayMs;
@@ -623,7 +678,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       if (d.outbound) d.outbound = { ...d.outbound, verifying: false };
       return;
     case 'start': {
-      const ms = { A: L.ackIntervalMs, R: L.retryIntervalMs, W: L.waitTimeoutMs, NACK: d.nackCount > 0 ? L.retryIntervalMs : L.nackDelayMs }[op.timer];
+      const ms = op.timer === 'A' ? L.ackIntervalMs : op.timer === 'R' ? L.retryIntervalMs : op.timer === 'W' ? L.waitTimeoutMs : d.nackCount > 0 ? L.retryIntervalMs : L.nackDelayMs;
       d.timers[op.timer] = now + ms;
       return;
     }

@@ -24,7 +24,7 @@ import { peerKey, type Peer } from '../core/peer';
 import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
 import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, type WtpPduType } from '../codec/wtp/types';
-import { newTx, step, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type WtpEvent, TIMERS } from './machine';
+import { advance, newTx, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type TxRecord, type WtpEvent, TIMERS } from './machine';
 import { chooseSegmentSize, maxMessageFor } from './sar';
 import { TidCache, tidTest } from './tid-cache';
 import { TimerHeap } from './timer-heap';
@@ -108,7 +108,7 @@ export class WtpResponder {
   private readonly wtp: Config['wtp'];
   private readonly limits: Limits;
   private readonly report: WtpReporter;
-  private readonly table: BoundedMap<TxId, Tx>;
+  private readonly table: BoundedMap<TxId, TxRecord>;
   private readonly tids: TidCache;
   private readonly budgets: BoundedMap<string, Budget>;
   private readonly timers = new TimerHeap<{ key: TxId; name: TimerName }>();
@@ -134,7 +134,7 @@ export class WtpResponder {
     // Backstop only: every live transaction has a timer or waits on its user (WSP answers or
     // aborts within mmsc.timeoutMs); a record untouched this long is forgotten.
     const backstop = Math.max(w.waitTimeoutMs * 2, w.retryIntervalMs * (w.maxRetransmissions + 2), 300_000);
-    this.table = new BoundedMap<TxId, Tx>({ max: w.maxTransactions, ttlMs: backstop, now, onDrop: (key, tx, why) => this.onEvict(tx, key, why) });
+    this.table = new BoundedMap<TxId, TxRecord>({ max: w.maxTransactions, ttlMs: backstop, now, onDrop: (key, tx, why) => this.onEvict(tx, key, why) });
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
     this.budgets = new BoundedMap<string, Budget>({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
   }
@@ -167,10 +167,9 @@ export class WtpResponder {
     const key = `${pk}/${pdu.tid & 0x7fff}`;
     const tx = this.table.get(key);
     if (pdu.type === 'Invoke') {
-      const fresh = newTx(peer, pdu, this.limits);
       // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
       // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
-      if (pdu.tcl === 0) return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
       if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
         // A first transmission reusing the TID of a finished transaction: the initiator has
         // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
@@ -179,6 +178,7 @@ export class WtpResponder {
       } else if (tx) {
         return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
       }
+      const fresh = newTx(peer, pdu, this.limits) as TxRecord;
       const entry = this.tids.get(pk);
       const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
       if (verdict === 'ok') this.tids.set(pk, fresh.tid, entry?.verified ?? false);
@@ -322,42 +322,62 @@ export class WtpResponder {
     return this.run(txn, tx, ev, now, out);
   }
 
-  private run(key: TxId, tx: Tx, ev: WtpEvent, now: number, out: WtpAction[]): WtpAction[] {
-    let res;
+  /**
+   * One event through the machine on the transaction's own record (updated in place by
+   * `advance`), then the table and timer bookkeeping from what changed.
+   */
+  private run(key: TxId, tx: TxRecord, ev: WtpEvent, now: number, out: WtpAction[]): WtpAction[] {
+    const from = tx.state;
+    const hadOutcome = tx.outcome !== undefined;
+    const t = tx.timers;
+    const wasA = t.A;
+    const wasR = t.R;
+    const wasW = t.W;
+    const wasNack = t.NACK;
+    const actions: MachineAction[] = [];
     try {
-      res = step(tx, ev, now);
+      advance(tx, ev, now, actions);
     } catch (err) {
-      // only the table engine's verdict (a gap in the table) is reported and survived; any
-      // other exception is a bug in an operation and surfaces
+      // only the table engine's verdict (a gap in the table, thrown before the record is
+      // touched) is reported and survived; any other exception is a bug in an operation and
+      // surfaces
       if (!isTableError(err)) throw err;
       this.report.note({ note: 'log', level: 'error', msg: 'WTP machine has no single row', fields: { err, txn: key, state: tx.state, event: ev.type } });
       return this.drain(out);
     }
-    const next = res.tx;
-    if (next.state !== tx.state && this.report.debug) {
-      this.debug('WTP transition', { peer: peerKey(tx.peer), tid: tx.tid, from: tx.state, event: ev.type, to: next.state });
+    const to = tx.state;
+    if (to !== from && this.report.debug) {
+      this.debug('WTP transition', { peer: peerKey(tx.peer), tid: tx.tid, from, event: ev.type, to });
     }
-    for (const a of res.actions) this.emit(key, next, a, out);
-    if (next.outcome !== undefined && tx.outcome === undefined) {
-      this.report.note({ note: 'transaction', tcl: next.tcl, outcome: next.outcome });
+    for (let i = 0; i < actions.length; i++) this.emit(key, tx, actions[i] as MachineAction, out);
+    if (tx.outcome !== undefined && !hadOutcome) {
+      this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: tx.outcome });
     }
-    if (next.state === 'LISTEN') {
-      if (tx.state !== 'LISTEN') this.table.delete(key);
-    } else if (next.state === 'WAIT_TIMEOUT') {
+    if (to === 'LISTEN') {
+      if (from !== 'LISTEN') this.table.delete(key);
+    } else if (to === 'WAIT_TIMEOUT') {
       // Timer W here only forgets the record: the table's TTL does it (lazily), no heap entry.
-      const w = next.timers.W;
-      if (w === undefined || w === tx.timers.W) this.table.set(key, next, undefined, true);
-      else this.table.set(key, next, Math.max(1, w - now));
+      const w = t.W;
+      if (w === undefined || w === wasW) this.table.set(key, tx, undefined, true);
+      else this.table.set(key, tx, Math.max(1, w - now));
     } else {
-      this.table.set(key, next);
-      for (const name of TIMERS) {
-        const at = next.timers[name];
-        if (at !== undefined && at !== tx.timers[name]) this.schedule(at, key, name);
-      }
+      this.table.set(key, tx);
+      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A');
+      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R');
+      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W');
+      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK');
     }
-    this.report.note({ note: 'active', transactions: this.table.size });
+    this.report.note(this.activeNote(this.table.size));
     return this.drain(out);
   }
+
+  /** The 'active' note, one object reused (the reporter reads it at once and keeps nothing). */
+  private activeNote(transactions: number): WtpNote {
+    const n = this.active;
+    n.transactions = transactions;
+    return n;
+  }
+  private readonly active = { note: 'active' as const, transactions: 0 };
 
   private debug(msg: string, fields: Record<string, unknown>): void {
     this.report.note({ note: 'log', level: 'debug', msg, fields });
