@@ -27,7 +27,7 @@ import { negotiate, negotiateEncodingVersion } from './capabilities';
 import { versionCode, versionText } from '../codec/wsp/tables';
 import type { ReplyOut, WspCodecPort, WspIn } from './ports';
 import type { TxId, WtpIndication, WtpOutput, WtpPort } from '../wtp';
-import { WSP_ABORT, idleDeadline, newSession, step, type Session, type SessionAction, type SessionEvent } from './session-machine';
+import { WSP_ABORT, advance, idleDeadline, newSession, type MutableSession, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
 /**
  * The session table: an lru-cache bounded by wsp.maxSessions, keyed by session id (ids start
@@ -407,28 +407,37 @@ export class WspServer {
 
   private onEvicted(id: number, s: Session): void {
     // the cache already dropped it; run the machine for its actions
-    this.runActions(s, step(s, { on: 'Evict' }, this.d.now()).actions, this.d.now(), s);
+    const rec = s as MutableSession;
+    const held = { pendingTxn: rec.pendingTxn, methods: rec.methods };
+    const actions: SessionAction[] = [];
+    advance(rec, { on: 'Evict' }, this.d.now(), actions);
+    this.runActions(rec, actions, this.d.now(), held);
     this.d.onAsyncOutput?.();
   }
 
-  /** Runs one event through the session machine and carries out its actions. */
+  /**
+   * Runs one event through the session machine on the session's own record (updated in place,
+   * session-machine.ts `advance`) and carries out its actions. The table's `get` has already
+   * made it the most recently used.
+   */
   private event(id: number, e: SessionEvent, now: number): void {
-    const s = this.sessions.get(id);
+    const s = this.sessions.get(id) as MutableSession | undefined;
     if (!s) return;
-    const r = step(s, e, now);
-    if (r.session.state !== 'NULL') {
-      this.sessions.set(id, r.session);
-      if (peerKey(r.session.peer) !== peerKey(s.peer)) {
-        this.nextSweep = undefined;
-        this.unindexSource(s.peer, id);
-        this.indexSource(r.session.peer, id);
-      }
+    const peer = s.peer;
+    // what the session held before the step (the effects give these lists up rather than empty them)
+    const held = { pendingTxn: s.pendingTxn, methods: s.methods };
+    const actions: SessionAction[] = [];
+    if (advance(s, e, now, actions)) return;
+    if (s.state !== 'NULL' && s.peer !== peer && peerKey(s.peer) !== peerKey(peer)) {
+      this.nextSweep = undefined;
+      this.unindexSource(peer, id);
+      this.indexSource(s.peer, id);
     }
-    this.runActions(r.session, r.actions, now, s);
+    this.runActions(s, actions, now, held);
   }
 
-  /** Carries out the machine's actions; `prev` is the session before the step. */
-  private runActions(s: Session, actions: SessionAction[], now: number, prev: Session): void {
+  /** Carries out the machine's actions; `prev`: the pending transaction and the methods the session held before the step. */
+  private runActions(s: Session, actions: SessionAction[], now: number, prev: Pick<Session, 'pendingTxn' | 'methods'>): void {
     for (const a of actions) {
       switch (a.do) {
         case 'connectReply': {

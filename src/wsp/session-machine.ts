@@ -28,7 +28,7 @@
  * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
 import type { HeaderList } from '../core/http';
-import { indexRows, missingPairs, nestRows, pairKey, selectRow } from '../core/table';
+import { indexRows, missingPairs, nestRows, pairKey, rowError } from '../core/table';
 import type { TxId } from '../wtp';
 import type { Peer } from '../core/peer';
 
@@ -128,8 +128,16 @@ interface Ctx {
   e: SessionEvent;
 }
 type Guard = (c: Ctx) => boolean;
-type Effect = (c: Ctx) => { patch?: Partial<Mutable<Session>>; actions?: SessionAction[] };
+/**
+ * An effect updates the session record in place (the step's own copy, or the server's record:
+ * see `advance`) and appends its actions. Arrays it changes (`methods`, `answered`) are changed
+ * in place too, except where a whole list is given up (abortAll, ackAnswered), which assigns a
+ * new one: a caller that kept the old list (the server's release) still reads what it held.
+ */
+type Effect = (s: MutableSession, e: SessionEvent, actions: SessionAction[]) => void;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** A session record as its owner holds it: updated in place by `advance`. */
+export type MutableSession = Mutable<Session> & { methods: TxId[]; answered: TxId[] };
 
 interface Row {
   from: SessionState;
@@ -156,42 +164,79 @@ const unanswered = (s: Session): number => s.methods.length - s.answered.length;
 const implicitAck: Guard = (c) => !withinMor(c) && unanswered(c.s) < c.s.caps.methodMor;
 const overMor: Guard = (c) => !withinMor(c) && !implicitAck(c);
 
-// ---- effects (data only) ----
+// ---- effects (in place on the record; see Effect) ----
 const txnOf = (e: SessionEvent): TxId => ('txn' in e ? e.txn : '');
-const connectReply: Effect = ({ e }) => ({ patch: { pendingTxn: txnOf(e) }, actions: [{ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' }] });
-const confirm: Effect = () => ({ patch: { pendingTxn: undefined } });
-const deliver: Effect = ({ s, e }) => ({ patch: { methods: [...s.methods, txnOf(e)] }, actions: [{ do: 'deliver', txn: txnOf(e) }] });
-const refuseMor: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' }] });
-const refuseSuspended: Effect = ({ e }) => ({ actions: [{ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' }] });
-const without = (list: readonly TxId[], txn: TxId): TxId[] => list.filter((t) => t !== txn);
-const methodDone: Effect = ({ s, e }) => ({ patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) }, actions: [{ do: 'forget', txn: txnOf(e) }] });
-const markAnswered: Effect = ({ s, e }) => (s.answered.includes(txnOf(e)) ? {} : { patch: { answered: [...s.answered, txnOf(e)] } });
+/** Removes `txn` from `list` in place (a list holds a transaction at most once). */
+const remove = (list: TxId[], txn: TxId): void => {
+  const i = list.indexOf(txn);
+  if (i >= 0) list.splice(i, 1);
+};
+const connectReply: Effect = (s, e, actions) => {
+  s.pendingTxn = txnOf(e);
+  actions.push({ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' });
+};
+const confirm: Effect = (s) => {
+  s.pendingTxn = undefined;
+};
+const deliver: Effect = (s, e, actions) => {
+  s.methods.push(txnOf(e));
+  actions.push({ do: 'deliver', txn: txnOf(e) });
+};
+const refuseMor: Effect = (_s, e, actions) => {
+  actions.push({ do: 'abortTxn', txn: txnOf(e), reason: 'MOREXCEEDED' });
+};
+const refuseSuspended: Effect = (_s, e, actions) => {
+  actions.push({ do: 'abortTxn', txn: txnOf(e), reason: 'SUSPEND' });
+};
+const methodDone: Effect = (s, e, actions) => {
+  remove(s.methods, txnOf(e));
+  remove(s.answered, txnOf(e));
+  actions.push({ do: 'forget', txn: txnOf(e) });
+};
+const markAnswered: Effect = (s, e) => {
+  if (!s.answered.includes(txnOf(e))) s.answered.push(txnOf(e));
+};
 /** The answered methods leave the count (see the file comment); WTP keeps their transactions. */
-const ackAnswered: Effect = ({ s }) => ({
-  patch: { methods: s.methods.filter((t) => !s.answered.includes(t)), answered: [] },
-  actions: [...s.answered.map((txn): SessionAction => ({ do: 'forget', txn })), { do: 'count', event: 'implicit-ack' }],
-});
+const ackAnswered: Effect = (s, _e, actions) => {
+  const answered = s.answered;
+  s.methods = s.methods.filter((t) => !answered.includes(t));
+  s.answered = [];
+  for (const txn of answered) actions.push({ do: 'forget', txn });
+  actions.push({ do: 'count', event: 'implicit-ack' });
+};
 /** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
-const cancelOne: Effect = ({ s, e }) => ({
-  patch: { methods: without(s.methods, txnOf(e)), answered: without(s.answered, txnOf(e)) },
-  actions: [{ do: 'cancelUpstream', txn: txnOf(e) }, { do: 'forget', txn: txnOf(e) }],
-});
+const cancelOne: Effect = (s, e, actions) => {
+  remove(s.methods, txnOf(e));
+  remove(s.answered, txnOf(e));
+  actions.push({ do: 'cancelUpstream', txn: txnOf(e) }, { do: 'forget', txn: txnOf(e) });
+};
 const abortAll =
   (reason: WspAbortReason): Effect =>
-  ({ s }) => ({
-    patch: { methods: [], answered: [] },
-    actions: s.methods.flatMap((txn): SessionAction[] => [{ do: 'cancelUpstream', txn }, { do: 'abortTxn', txn, reason }]),
-  });
+  (s, _e, actions) => {
+    for (const txn of s.methods) actions.push({ do: 'cancelUpstream', txn }, { do: 'abortTxn', txn, reason });
+    s.methods = [];
+    s.answered = [];
+  };
 const abortPending =
   (reason: WspAbortReason): Effect =>
-  ({ s }) => ({ patch: { pendingTxn: undefined }, actions: s.pendingTxn ? [{ do: 'abortTxn', txn: s.pendingTxn, reason }] : [] });
-const release = (event: 'disconnect' | 'expire' | 'evict' | 'refused'): Effect => () => ({ actions: [{ do: 'count', event }, { do: 'release' }] });
-const suspend: Effect = () => ({ actions: [{ do: 'count', event: 'suspend' }] });
-const resume: Effect = ({ e }) => {
-  if (e.on !== 'Resume') return {};
-  const patch: Partial<Mutable<Session>> = { peer: e.peer, pendingTxn: e.txn };
-  if (e.headers) patch.headers = e.headers;
-  return { patch, actions: [{ do: 'resumeReply', txn: e.txn }, { do: 'count', event: 'resume' }] };
+  (s, _e, actions) => {
+    if (s.pendingTxn) actions.push({ do: 'abortTxn', txn: s.pendingTxn, reason });
+    s.pendingTxn = undefined;
+  };
+const release =
+  (event: 'disconnect' | 'expire' | 'evict' | 'refused'): Effect =>
+  (_s, _e, actions) => {
+    actions.push({ do: 'count', event }, { do: 'release' });
+  };
+const suspend: Effect = (_s, _e, actions) => {
+  actions.push({ do: 'count', event: 'suspend' });
+};
+const resume: Effect = (s, e, actions) => {
+  if (e.on !== 'Resume') return;
+  s.peer = e.peer;
+  s.pendingTxn = e.txn;
+  if (e.headers) s.headers = e.headers;
+  actions.push({ do: 'resumeReply', txn: e.txn }, { do: 'count', event: 'resume' });
 };
 
 const ALL_LIVE: SessionState[] = ['CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'];
@@ -273,22 +318,46 @@ export function rowsFor(state: SessionState, on: SessionEventName): readonly (Ro
 
 /**
  * The pure step: the one row whose guard holds (the table engine, src/core/table.ts, throws
- * ERR_WSP_NO_ROW / ERR_WSP_AMBIGUOUS_ROW when none or several do: a bug in the table).
+ * ERR_WSP_NO_ROW / ERR_WSP_AMBIGUOUS_ROW when none or several do: a bug in the table). `s` is
+ * left as it was: the step works on a copy.
  */
 export function step(s: Session, e: SessionEvent, now: number): StepResult {
-  const ctx = { s, e };
-  const r = selectRow('WSP', s.state, e.on, ROWS_NESTED.get(s.state)?.get(e.on) ?? NO_ROWS, (row) => !row.when || row.when(ctx));
-  if (isIgnore(r)) return { session: s, actions: [], ignored: true };
-  const live = e.on !== 'IdleTimeout' && e.on !== 'Evict';
-  let next: Mutable<Session> = { ...s, state: r.to };
-  if (live) next.lastActivity = now;
+  const copy: MutableSession = { ...s, methods: s.methods.slice(), answered: s.answered.slice() };
   const actions: SessionAction[] = [];
-  for (const eff of r.do) {
-    const out = eff({ s: next, e });
-    if (out.patch) next = { ...next, ...out.patch };
-    if (out.actions) actions.push(...out.actions);
+  const ignored = advance(copy, e, now, actions);
+  return { session: ignored ? s : copy, actions, ignored };
+}
+
+/**
+ * The same step on the owner's record, in place: the one row is selected first (a table error
+ * leaves `s` untouched), then its effects update `s` and append to `actions`. Returns true when
+ * the row taken is an explicit ignore (nothing changed).
+ */
+export function advance(s: MutableSession, e: SessionEvent, now: number, actions: SessionAction[]): boolean {
+  const r = selectSessionRow(s, e);
+  if (isIgnore(r)) return true;
+  s.state = r.to;
+  if (e.on !== 'IdleTimeout' && e.on !== 'Evict') s.lastActivity = now;
+  const effects = r.do;
+  for (let i = 0; i < effects.length; i++) (effects[i] as Effect)(s, e, actions);
+  return false;
+}
+
+/** The exactly-one-row rule (src/core/table.ts) over the candidates of (state, event), without a closure per event. */
+function selectSessionRow(s: Session, e: SessionEvent): Row | Ignore {
+  const cands = ROWS_NESTED.get(s.state)?.get(e.on) ?? NO_ROWS;
+  if (cands.length === 1 && !(cands[0] as Row | Ignore).when) return cands[0] as Row | Ignore;
+  const ctx: Ctx = { s, e };
+  let found: Row | Ignore | undefined;
+  let n = 0;
+  for (let i = 0; i < cands.length; i++) {
+    const r = cands[i] as Row | Ignore;
+    if (r.when && !r.when(ctx)) continue;
+    n++;
+    found = r;
   }
-  return { session: next, actions, ignored: false };
+  if (n === 1) return found as Row | Ignore;
+  throw rowError('WSP', s.state, e.on, n);
 }
 
 /** When the idle timer of a session fires. */
