@@ -34,6 +34,9 @@ module.exports = {
   get configSchema() {
     return /** @type {typeof import('../../src/config/schema')} */ (load('config/schema'));
   },
+  get peer() {
+    return /** @type {typeof import('../../src/core/peer')} */ (load('core/peer'));
+  },
   get logger() {
     return /** @type {typeof import('../../src/core/logger')} */ (load('core/logger'));
   },

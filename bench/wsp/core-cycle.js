@@ -61,7 +61,8 @@ const ack = (tid, tveTok) => encodeWtp({ type: 'Ack', tid, tpis: [], tveTok, rid
 
 /** One simulated handset: its address, next TID, session and how many cycles it finished. */
 const handsets = Array.from({ length: HANDSETS }, (_, i) => ({
-  peer: /** @type {const} */ ({ address: `10.0.${i >> 8}.${i & 0xff}`, port: 40000 + i, family: 4 }),
+  // one Peer per handset, made as the UDP bearer makes them (src/core/peer.ts makePeer: its key built once)
+  peer: wapgw.peer.makePeer(`10.0.${i >> 8}.${i & 0xff}`, 40000 + i, 4),
   tid: 1,
   session: 0,
   done: 0,

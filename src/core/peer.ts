@@ -8,10 +8,49 @@ export interface Peer {
   address: string;
   port: number;
   family: 4 | 6;
+  /** Its `peerKey`, computed once when the peer was made by `makePeer` (the bearers' peers). */
+  readonly key?: string;
 }
 
 /** The one key of a peer: "a.b.c.d:port", or "[v6]:port". */
-export const peerKey = (p: Peer): string => (p.family === 6 ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`);
+export const peerKey = (p: Peer): string => p.key ?? keyOf(p.address, p.port, p.family);
+
+const keyOf = (address: string, port: number, family: 4 | 6): string => (family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
+
+/**
+ * A peer with its key computed once: every layer that keys a table by it then builds no string
+ * per datagram. The key is not enumerable, so the peer still reads (and logs) as its address,
+ * port and family.
+ */
+export const makePeer = (address: string, port: number, family: 4 | 6): Peer =>
+  Object.defineProperty({ address, port, family }, 'key', { value: keyOf(address, port, family), enumerable: false });
+
+/**
+ * One `Peer` object per remote address and port, reused for every datagram from it (the UDP
+ * bearer's): at most `max` addresses, all forgotten at once when full (a peer made again is equal
+ * to the old one, so nothing keyed by `peerKey` notices).
+ */
+export class PeerTable {
+  private readonly byAddress = new Map<string, Map<number, Peer>>();
+  private count = 0;
+  constructor(readonly max: number) {}
+
+  get(address: string, port: number, family: 4 | 6): Peer {
+    let ports = this.byAddress.get(address);
+    const known = ports?.get(port);
+    if (known !== undefined) return known;
+    if (this.count >= this.max) {
+      this.byAddress.clear();
+      this.count = 0;
+      ports = undefined;
+    }
+    if (ports === undefined) this.byAddress.set(address, (ports = new Map()));
+    const p = makePeer(address, port, family);
+    ports.set(port, p);
+    this.count++;
+    return p;
+  }
+}
 
 /** The two WSP bearers on UDP: connectionless (port 9200) and connection-oriented over WTP (9201). */
 export type BearerRole = 'cl' | 'co';

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from '../core/logger';
 import { normalizeAddress } from '../core/net';
-import type { BearerRole, Peer } from '../core/peer';
+import { PeerTable, type BearerRole, type Peer } from '../core/peer';
 import type { Metrics, Tally } from '../ops/metrics';
 
 export type { BearerRole, Peer } from '../core/peer';
@@ -33,6 +33,9 @@ export interface BoundSocket {
 export interface UdpBearerEvents {
   datagram: [buf: Buffer, peer: Peer, role: BearerRole];
 }
+
+/** Remote addresses whose Peer object is kept for reuse (a bound on memory, not on handsets served). */
+const PEER_TABLE_MAX = 65536;
 
 /** Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP). */
 export const MAX_DATAGRAM = 65507;
@@ -56,6 +59,8 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
   /** Bound to an IPv6 address: the sockets are dual stack and an IPv4 peer is written in its mapped form (decided once, not per send). */
   private readonly dualStack: boolean;
   private readonly tally: Record<'in' | 'out', Record<BearerRole, { count: Tally; bytes: Tally }>>;
+  /** One Peer per remote address and port (its key built once), shared by both sockets. */
+  private readonly peers = new PeerTable(PEER_TABLE_MAX);
 
   constructor(opts: UdpBearerOptions) {
     super();
@@ -86,7 +91,7 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
       rx.count.n++;
       rx.bytes.n += msg.length;
       const address = rinfo.family === 'IPv6' ? normalizeAddress(rinfo.address) : rinfo.address;
-      const peer: Peer = { address, port: rinfo.port, family: address.includes(':') ? 6 : 4 };
+      const peer = this.peers.get(address, rinfo.port, rinfo.family === 'IPv4' || !address.includes(':') ? 4 : 6);
       try {
         this.emit('datagram', msg, peer, role);
       } catch (err) {
