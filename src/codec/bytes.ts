@@ -305,7 +305,13 @@ export class Writer {
     return this.valueLength(b.length).bytes(b);
   }
 
+  /**
+   * The octets written. When they fill the buffer exactly (a writer sized for its output) that
+   * buffer is returned as it is, without a copy: any later write would move to a new buffer, so
+   * the returned one never changes.
+   */
   toBuffer(): Buffer {
+    if (this.len === this.buf.length) return this.buf;
     return Buffer.from(this.buf.subarray(0, this.len));
   }
 }

@@ -4,16 +4,7 @@
  * user data. Used for the anti-amplification budget.
  */
 import type { Tpi, WtpPdu } from '../codec/wtp/types';
-
-const HEADER: Record<WtpPdu['type'], number> = {
-  Invoke: 4,
-  Result: 3,
-  Ack: 3,
-  Abort: 4,
-  SegmentedInvoke: 4,
-  SegmentedResult: 4,
-  NegativeAck: 4,
-};
+import { FIXED_HEADER } from '../codec/wtp/codec';
 
 function tpiSize(t: Tpi): number {
   let body: number;
@@ -38,7 +29,7 @@ function tpiSize(t: Tpi): number {
 }
 
 export function pduSize(pdu: WtpPdu): number {
-  let n = HEADER[pdu.type];
+  let n = FIXED_HEADER[pdu.type];
   for (const t of pdu.tpis) n += tpiSize(t);
   if (pdu.type === 'NegativeAck') n += pdu.missing.length;
   if ('data' in pdu) n += pdu.data.length;

@@ -66,3 +66,18 @@ t.test('writer grows and bounds-checks', async (t) => {
   t.throws(() => w.shortInteger(128), { code: 'ERR_TEST_ENCODE' });
   t.same(new Writer().withValueLength((x) => x.u8(1).u8(2)).toBuffer(), hex('02 01 02'));
 });
+
+t.test('Writer.toBuffer: exact-size output without a copy, never changed by later writes', async (t) => {
+  const w = new Writer('test', 3);
+  w.u8(1).u16(0x0203);
+  const a = w.toBuffer();
+  t.same([...a], [1, 2, 3]);
+  w.u8(4);
+  t.same([...a], [1, 2, 3], 'a later write moves to a new buffer');
+  t.same([...w.toBuffer()], [1, 2, 3, 4]);
+  const roomy = new Writer('test', 64);
+  roomy.u8(9);
+  const b = roomy.toBuffer();
+  roomy.u8(10);
+  t.same([...b], [9], 'a roomy writer copies out');
+});

@@ -281,9 +281,22 @@ function encodeTpis(w: Writer, tpis: readonly Tpi[]): void {
   });
 }
 
+/** Octets of the fixed header by PDU type (WAP-224 §8.3-8.6), without TPIs. */
+export const FIXED_HEADER: Readonly<Record<WtpPdu['type'], number>> = { Invoke: 4, Result: 3, Ack: 3, Abort: 4, SegmentedInvoke: 4, SegmentedResult: 4, NegativeAck: 4 };
+
+/**
+ * The writer's first size: exact for a PDU without TPIs (the usual Ack, Result and Invoke), so its
+ * octets are returned without a copy (Writer.toBuffer); TPIs add a margin instead.
+ */
+function encodedSizeHint(pdu: WtpPdu): number {
+  const data = 'data' in pdu ? pdu.data.length : 0;
+  if (pdu.tpis.length > 0) return 16 + data;
+  return (FIXED_HEADER[pdu.type] ?? 16) + data + (pdu.type === 'NegativeAck' ? pdu.missing.length : 0);
+}
+
 /** Encodes one WTP PDU. CON is set exactly when `tpis` is non-empty. */
 export function encodeWtp(pdu: WtpPdu): Buffer {
-  const w = new Writer(LAYER, 16 + ('data' in pdu ? pdu.data.length : 0));
+  const w = new Writer(LAYER, encodedSizeHint(pdu));
   const code = CODE_BY_TYPE.get(pdu.type);
   if (code === undefined) throw new EncodeError(LAYER, `unknown PDU type ${String((pdu as { type: unknown }).type)}`);
   checkRange('TID', pdu.tid, 0xffff);
