@@ -207,3 +207,111 @@ export class BoundedMap<K, V> {
     return ttl === Infinity ? Infinity : this.now() + ttl;
   }
 }
+
+interface LruNode<K, V> {
+  key: K;
+  value: V;
+  /** Toward the least recently used end. */
+  older: LruNode<K, V> | undefined;
+  /** Toward the most recently used end. */
+  newer: LruNode<K, V> | undefined;
+}
+
+/**
+ * A least-recently-used table of at most `max` entries: a Map to a node of a doubly linked list
+ * in recency order, so that a read moves its entry to the recent end by relinking (no delete and
+ * re-insert in the Map, no arrays sized for `max` up front) and the least recently used entry is
+ * the list's head. Past `max` a new key pushes out the head, reported to `onEvict`. For the WSP
+ * session table (src/wsp/server.ts), whose every datagram reads a session and whose idle sweep
+ * walks the sessions from the least recently used.
+ */
+export class LruMap<K, V> {
+  private readonly m = new Map<K, LruNode<K, V>>();
+  private head: LruNode<K, V> | undefined;
+  private tail: LruNode<K, V> | undefined;
+  private readonly max: number;
+  private readonly onEvict: ((key: K, value: V) => void) | undefined;
+
+  constructor(max: number, onEvict?: (key: K, value: V) => void) {
+    this.max = Math.max(1, max);
+    this.onEvict = onEvict;
+  }
+
+  get size(): number {
+    return this.m.size;
+  }
+
+  has(key: K): boolean {
+    return this.m.has(key);
+  }
+
+  /** The value without touching its recency. */
+  peek(key: K): V | undefined {
+    return this.m.get(key)?.value;
+  }
+
+  /** The value, now the most recently used. */
+  get(key: K): V | undefined {
+    const n = this.m.get(key);
+    if (n === undefined) return undefined;
+    this.toTail(n);
+    return n.value;
+  }
+
+  /** Writes `value`, now the most recently used; a new key past `max` pushes out the least recently used. */
+  set(key: K, value: V): void {
+    const n = this.m.get(key);
+    if (n !== undefined) {
+      n.value = value;
+      this.toTail(n);
+      return;
+    }
+    const node: LruNode<K, V> = { key, value, older: this.tail, newer: undefined };
+    if (this.tail) this.tail.newer = node;
+    else this.head = node;
+    this.tail = node;
+    this.m.set(key, node);
+    if (this.m.size > this.max) {
+      const old = this.head as LruNode<K, V>;
+      this.unlink(old);
+      this.m.delete(old.key);
+      this.onEvict?.(old.key, old.value);
+    }
+  }
+
+  delete(key: K): boolean {
+    const n = this.m.get(key);
+    if (n === undefined) return false;
+    this.unlink(n);
+    this.m.delete(key);
+    return true;
+  }
+
+  /** The least recently used value, if any. */
+  oldest(): V | undefined {
+    return this.head?.value;
+  }
+
+  /** Values from the least recently used on (do not write the table while walking it). */
+  *oldestFirst(): Generator<V> {
+    for (let n = this.head; n; n = n.newer) yield n.value;
+  }
+
+  private toTail(n: LruNode<K, V>): void {
+    if (n === this.tail) return;
+    this.unlink(n);
+    n.older = this.tail;
+    n.newer = undefined;
+    if (this.tail) this.tail.newer = n;
+    else this.head = n;
+    this.tail = n;
+  }
+
+  private unlink(n: LruNode<K, V>): void {
+    if (n.older) n.older.newer = n.newer;
+    else this.head = n.newer;
+    if (n.newer) n.newer.older = n.older;
+    else this.tail = n.older;
+    n.older = n.newer = undefined;
+  }
+}

@@ -5,7 +5,7 @@
  * datagrams with `receiveCo`/`receiveCl` and calls `tick(now)` at `nextDeadline()`; every
  * datagram to send goes out through the `send` callback.
  *
- * Sessions live in an lru-cache bounded by wsp.maxSessions (the least recently used is
+ * Sessions live in a least-recently-used table bounded by wsp.maxSessions (the least recently used is
  * evicted and aborted), keyed by session id, with a peer -> session index (a session is
  * addressed by its peer's address quadruplet, WAP-230 §7.1.2; a Resume moves it) and a
  * source -> sessions index: one source address (IPv6: its /64) holds at most
@@ -15,8 +15,7 @@
  * MethodCancel (src/wsp/method.ts), so a WTP user Abort (MethodAbort), a Disconnect, Suspend or the drain
  * deadline cancels the upstream request.
  */
-import { LRUCache } from 'lru-cache';
-import { countBound } from '../core/bounded';
+import { LruMap } from '../core/bounded';
 import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import { MethodCancel, textReply, type MethodHandler, type MethodReply, type MethodRequest } from './method';
@@ -30,58 +29,41 @@ import type { TxId, WtpIndication, WtpOutput, WtpPort } from '../wtp';
 import { WSP_ABORT, advance, idleDeadline, newSession, type MutableSession, type Session, type SessionAction, type SessionEvent } from './session-machine';
 
 /**
- * The session table: an lru-cache bounded by wsp.maxSessions, keyed by session id (ids start
- * at 1). It holds one permanent sentinel under id 0, hidden from callers, because lru-cache
- * clears its whole preallocated arrays (O(max)) whenever its last entry is deleted, which
- * would make every Disconnect on a quiet gateway cost a 100 000-slot fill.
+ * The session table: least recently used first out, bounded by wsp.maxSessions, keyed by
+ * session id (LruMap, src/core/bounded.ts: every datagram of a session makes it the most
+ * recently used; the idle sweep walks from the least recently used).
  */
 class SessionTable {
-  private static readonly SENTINEL = 0;
-  private readonly cache: LRUCache<number, Session>;
+  private readonly lru: LruMap<number, Session>;
 
   constructor(max: number, onEvict: (id: number, s: Session) => void) {
-    this.cache = new LRUCache<number, Session>({
-      ...countBound(max + 1),
-      dispose: (s, id, reason) => {
-        if (reason === 'evict' && id !== SessionTable.SENTINEL) onEvict(id, s);
-      },
-    });
-    this.cache.set(SessionTable.SENTINEL, {} as Session, { noDisposeOnSet: true });
+    this.lru = new LruMap<number, Session>(max, onEvict);
   }
 
   get size(): number {
-    return this.cache.size - 1;
+    return this.lru.size;
   }
   has(id: number): boolean {
-    return id !== SessionTable.SENTINEL && this.cache.has(id);
+    return this.lru.has(id);
   }
   peek(id: number): Session | undefined {
-    return id === SessionTable.SENTINEL ? undefined : this.cache.peek(id);
+    return this.lru.peek(id);
   }
   get(id: number): Session | undefined {
-    if (id === SessionTable.SENTINEL) return undefined;
-    const s = this.cache.get(id);
-    this.cache.get(SessionTable.SENTINEL); // keep the sentinel most recently used: never the one evicted
-    return s;
+    return this.lru.get(id);
   }
   set(id: number, s: Session): void {
-    this.cache.set(id, s);
-    this.cache.get(SessionTable.SENTINEL);
+    this.lru.set(id, s);
   }
   delete(id: number): void {
-    if (id !== SessionTable.SENTINEL) this.cache.delete(id);
+    this.lru.delete(id);
   }
   /** Least recently used first. */
-  *oldestFirst(): Generator<Session> {
-    for (const id of this.cache.rkeys()) {
-      if (id === SessionTable.SENTINEL) continue;
-      const s = this.cache.peek(id);
-      if (s) yield s;
-    }
+  oldestFirst(): Generator<Session> {
+    return this.lru.oldestFirst();
   }
   oldest(): Session | undefined {
-    for (const s of this.oldestFirst()) return s;
-    return undefined;
+    return this.lru.oldest();
   }
 }
 

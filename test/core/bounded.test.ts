@@ -1,6 +1,6 @@
 import t from 'tap';
 import { LRUCache } from 'lru-cache';
-import { countBound, BoundedMap } from '../../src/core/bounded';
+import { countBound, BoundedMap, LruMap } from '../../src/core/bounded';
 import { Rng } from '../helpers/rng';
 
 t.test('countBound evicts the least recently used at exactly N entries', async (t) => {
@@ -90,4 +90,55 @@ t.test('BoundedMap against a plain model: random writes, deletes and evictions k
   t.equal(m.size, model.length);
   t.same(evicted, modelEvicted, 'the same entries pushed out, in the same order');
   t.ok(evicted.length > 1000, `evictions exercised (${evicted.length})`);
+});
+
+t.test('LruMap: reads make an entry the most recent; a new key past max pushes out the least recent', async (t) => {
+  const evicted: Array<[number, string]> = [];
+  const m = new LruMap<number, string>(3, (k, v) => evicted.push([k, v]));
+  for (let i = 1; i <= 3; i++) m.set(i, `v${i}`);
+  t.same([...m.oldestFirst()], ['v1', 'v2', 'v3']);
+  t.equal(m.get(1), 'v1');
+  t.same([...m.oldestFirst()], ['v2', 'v3', 'v1'], 'get moves to the recent end');
+  t.equal(m.peek(2), 'v2');
+  t.equal(m.oldest(), 'v2', 'peek does not');
+  m.set(3, 'v3b');
+  t.same([...m.oldestFirst()], ['v2', 'v1', 'v3b'], 'an overwrite is a use');
+  m.set(4, 'v4');
+  t.same(evicted, [[2, 'v2']]);
+  t.equal(m.size, 3);
+  t.notOk(m.has(2));
+  t.ok(m.delete(1));
+  t.notOk(m.delete(1));
+  t.same([...m.oldestFirst()], ['v3b', 'v4']);
+  m.delete(4);
+  m.delete(3);
+  t.equal(m.size, 0);
+  t.equal(m.oldest(), undefined);
+  m.set(5, 'v5');
+  t.same([...m.oldestFirst()], ['v5'], 'usable again once emptied');
+});
+
+t.test('LruMap agrees with lru-cache under random use', async (t) => {
+  const rng = new Rng(11);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const a = new LruMap<number, number>(50, (k) => ours.push(k));
+  const b = new LRUCache<number, number>({ max: 50, dispose: (_v, k, r) => r === 'evict' && theirs.push(k) });
+  let differ = 0;
+  for (let i = 0; i < 20000; i++) {
+    const k = Math.floor(rng.next() * 121);
+    const op = Math.floor(rng.next() * 10);
+    if (op < 4) differ += a.get(k) === b.get(k) ? 0 : 1;
+    else if (op < 8) {
+      a.set(k, i);
+      b.set(k, i);
+    } else {
+      a.delete(k);
+      b.delete(k);
+    }
+  }
+  t.equal(differ, 0, 'the same answers to every read');
+  t.ok(ours.length > 100, 'evictions happened');
+  t.same(ours, theirs, 'the same evictions in the same order');
+  t.same([...a.oldestFirst()], [...b.rvalues()], 'the same recency order');
 });
