@@ -14,11 +14,11 @@ import { hostname } from 'node:os';
 import { normalizeHttpStatus } from '../codec/wsp/tables';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
-import type { Policy, RefusalReason } from '../policy/admit';
+import type { Policy, RefusalReason, Verdict } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
 import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders } from './headers';
 import { textReply, type MethodHandler, type MethodReply, type MethodRequest } from '../wsp/method';
-import { UpstreamError, type UpstreamClient } from './upstream';
+import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './upstream';
 import type { TraceIds } from '../core/trace-id';
 import { usageOfMethod, type UsageSink } from '../ops/usage-records';
 
@@ -50,6 +50,14 @@ const REFUSAL_TEXT: Record<RefusalReason, (method: string) => string> = {
 };
 const MMS_TYPE = 'application/vnd.wap.mms-message';
 
+/** What one method learns on its way, for its access-log line and usage record. */
+interface MethodContext {
+  subscriber: Subscriber | undefined;
+  traceId: string | undefined;
+  /** The body cap of its upstream exchange (octets). */
+  limit: number;
+}
+
 // the method boundary is the WSP layer's (src/wsp/method.ts); re-exported for the bridge's users
 export { textReply, type MethodReply, type MethodRequest } from '../wsp/method';
 
@@ -73,78 +81,93 @@ export class WspBridge implements MethodHandler {
     this.d.accessLog = next.accessLog;
   }
 
+  /**
+   * One method, as one async function: it waits only where something is pending (a subscriber
+   * store round trip, the upstream exchange), so a method costs one promise of its own besides
+   * the upstream client's.
+   */
   async handle(req: MethodRequest): Promise<MethodReply> {
     const t0 = performance.now();
     const startedAt = Date.now();
-    let subscriber: Subscriber | undefined;
-    let traceId: string | undefined;
+    const ctx: MethodContext = { subscriber: undefined, traceId: undefined, limit: 0 };
     let reply: MethodReply;
     try {
-      const r = await this.run(req, (s) => (subscriber = s), (id) => (traceId = id));
-      reply = r;
+      // a cache miss of a shared subscriber store (subscribers.store: redis) answers after one round trip
+      const pending = this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
+      const verdict = pending instanceof Promise ? await pending : pending;
+      ctx.subscriber = verdict.subscriber;
+      if (!verdict.ok) reply = this.refuse(req, verdict);
+      else {
+        const up = this.upstreamRequest(req, verdict, ctx);
+        const end = this.latency.startTimer();
+        try {
+          const res = await this.d.upstream.request(up);
+          end();
+          reply = this.fromUpstream(req, res);
+        } catch (err) {
+          end();
+          reply = this.fromUpstreamError(err, ctx.limit);
+        }
+      }
     } catch (err) {
       this.d.logger.error({ err }, 'bridge failure');
       reply = textReply(500, 'internal gateway error');
     }
     const ms = performance.now() - t0;
     if (!reply.cancelled) this.methods(`${req.mode} ${req.method} ${reply.status}`, () => ({ mode: req.mode, method: req.method, status: String(reply.status) })).n++;
-    if (this.d.accessLog) this.log(req, reply, subscriber, ms, traceId);
+    if (this.d.accessLog) this.log(req, reply, ctx.subscriber, ms, ctx.traceId);
     // usage record (one per MMS transaction that reached the MMSC)
-    if (this.d.usage && !reply.cancelled) this.d.usage.exchange(usageOfMethod(req, reply, subscriber, traceId, startedAt, ms));
+    if (this.d.usage && !reply.cancelled) this.d.usage.exchange(usageOfMethod(req, reply, ctx.subscriber, ctx.traceId, startedAt, ms));
     return reply;
   }
 
-  private async run(req: MethodRequest, seen: (s: Subscriber | undefined) => void, traced: (id: string) => void = () => undefined): Promise<MethodReply> {
+  /** A refused method: its WSP status (the policy's REFUSAL_STATUS) and counters. */
+  private refuse(req: MethodRequest, verdict: Extract<Verdict, { ok: false }>): MethodReply {
     const m = this.d.metrics;
-    // a cache miss of a shared subscriber store (subscribers.store: redis) answers after one round trip
-    const verdict = await this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
-    seen(verdict.subscriber);
-    if (!verdict.ok) {
-      if (verdict.reason === 'rate-limit') m.rateLimited.inc({ layer: 'wsp' });
-      else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber' || verdict.reason === 'store-unavailable') m.accessDenied.inc({ layer: 'wsp', reason: verdict.reason });
-      else if (verdict.reason === 'target') m.accessDenied.inc({ layer: 'wsp', reason: `upstream-${verdict.detail}` });
-      return textReply(verdict.status, REFUSAL_TEXT[verdict.reason](req.method));
-    }
-    const target = verdict;
+    if (verdict.reason === 'rate-limit') m.rateLimited.inc({ layer: 'wsp' });
+    else if (verdict.reason === 'network' || verdict.reason === 'no-subscriber' || verdict.reason === 'store-unavailable') m.accessDenied.inc({ layer: 'wsp', reason: verdict.reason });
+    else if (verdict.reason === 'target') m.accessDenied.inc({ layer: 'wsp', reason: `upstream-${verdict.detail}` });
+    return textReply(verdict.status, REFUSAL_TEXT[verdict.reason](req.method));
+  }
 
+  /** The HTTP request for an admitted method: headers mapped, identity added, the body cap in `ctx.limit`. */
+  private upstreamRequest(req: MethodRequest, target: Extract<Verdict, { ok: true }>, ctx: MethodContext): UpstreamRequest {
     const merged = mergeSessionHeaders(req.sessionHeaders ?? [], req.headers);
-    const withIdentity = this.d.policy.identify(merged, req.sourceIp, verdict.subscriber, Date.now());
+    const withIdentity = this.d.policy.identify(merged, req.sourceIp, target.subscriber, Date.now());
     const headers = toHttpRequestHeaders(withIdentity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
     const hasBody = req.method === 'POST' || req.method === 'PUT';
     if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
     if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);
     if (req.mode === 'co' && req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
-    if (this.d.traces) traced(this.d.traces.applyToObject(headers));
+    if (this.d.traces) ctx.traceId = this.d.traces.applyToObject(headers);
+    ctx.limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
+    return {
+      url: target.url,
+      method: req.method,
+      headers,
+      ...(hasBody ? { body: req.body ?? Buffer.alloc(0) } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+      maxBody: ctx.limit,
+    };
+  }
 
-    const limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
-    const end = this.latency.startTimer();
-    try {
-      const res = await this.d.upstream.request({
-        url: target.url,
-        method: req.method,
-        headers,
-        ...(hasBody ? { body: req.body ?? Buffer.alloc(0) } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-        maxBody: limit,
-      });
-      end();
-      this.upstreamOutcomes(String(res.status), () => ({ source: 'wsp', status: String(res.status) })).n++;
-      const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.headers);
-      return { status: normalizeHttpStatus(res.status), contentType, headers: replyHeaders, body: req.method === 'HEAD' ? Buffer.alloc(0) : res.body };
-    } catch (err) {
-      end();
-      if (err instanceof UpstreamError) {
-        this.upstreamOutcomes(err.code, () => ({ source: 'wsp', status: err.code })).n++;
-        if (err.code === 'ERR_UPSTREAM_ABORTED') return { ...textReply(499, 'cancelled by the handset'), cancelled: true };
-        if (err.code === 'ERR_UPSTREAM_TOO_LARGE') {
-          return textReply(413, `response larger than ${limit} octets, the most this handset accepts (Client-SDU-Size)`);
-        }
-        if (err.code === 'ERR_UPSTREAM_TIMEOUT') return textReply(504, 'the MMSC did not answer in time');
-        if (err.code === 'ERR_UPSTREAM_FORBIDDEN') return textReply(403, 'destination not allowed');
-        return textReply(502, 'the MMSC could not be reached');
-      }
-      throw err;
+  private fromUpstream(req: MethodRequest, res: UpstreamResponse): MethodReply {
+    this.upstreamOutcomes(String(res.status), () => ({ source: 'wsp', status: String(res.status) })).n++;
+    const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.headers);
+    return { status: normalizeHttpStatus(res.status), contentType, headers: replyHeaders, body: req.method === 'HEAD' ? Buffer.alloc(0) : res.body };
+  }
+
+  /** An upstream failure as the handset's status; anything but an UpstreamError is a bug and goes on up. */
+  private fromUpstreamError(err: unknown, limit: number): MethodReply {
+    if (!(err instanceof UpstreamError)) throw err;
+    this.upstreamOutcomes(err.code, () => ({ source: 'wsp', status: err.code })).n++;
+    if (err.code === 'ERR_UPSTREAM_ABORTED') return { ...textReply(499, 'cancelled by the handset'), cancelled: true };
+    if (err.code === 'ERR_UPSTREAM_TOO_LARGE') {
+      return textReply(413, `response larger than ${limit} octets, the most this handset accepts (Client-SDU-Size)`);
     }
+    if (err.code === 'ERR_UPSTREAM_TIMEOUT') return textReply(504, 'the MMSC did not answer in time');
+    if (err.code === 'ERR_UPSTREAM_FORBIDDEN') return textReply(403, 'destination not allowed');
+    return textReply(502, 'the MMSC could not be reached');
   }
 
   private log(req: MethodRequest, reply: MethodReply, sub: Subscriber | undefined, ms: number, traceId?: string): void {
