@@ -101,6 +101,12 @@ interface Budget {
   tx: number;
 }
 
+/** A record that leaves the table stops its timers: its heap entries are stale from then on (see `timers`). */
+function stopTimers(tx: TxRecord): void {
+  const t = tx.timers;
+  t.A = t.R = t.W = t.NACK = undefined;
+}
+
 /** How often stale records (finished transactions, expired TID cache and budget entries) are purged. */
 const PURGE_INTERVAL_MS = 10_000;
 
@@ -111,7 +117,12 @@ export class WtpResponder {
   private readonly table: BoundedMap<TxId, TxRecord>;
   private readonly tids: TidCache;
   private readonly budgets: BoundedMap<string, Budget>;
-  private readonly timers = new TimerHeap<{ key: TxId; name: TimerName }>();
+  /**
+   * Every pending deadline, with the record it belongs to: an entry is live exactly when that
+   * record's timer still holds its deadline, because a record that leaves the table has its
+   * timers stopped (`forget`), so checking an entry needs no table lookup.
+   */
+  private readonly timers = new TimerHeap<{ key: TxId; name: TimerName; tx: TxRecord }>();
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
   private now = 0;
@@ -175,6 +186,7 @@ export class WtpResponder {
         // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
         // so forget the old record; the TID test below verifies it if the TID is not ahead.
         this.table.delete(key);
+        stopTimers(tx);
       } else if (tx) {
         return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
       }
@@ -245,7 +257,7 @@ export class WtpResponder {
       const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
       verifyFirst = bytes > b.rx - b.tx;
     }
-    return this.user(txn, now, { type: 'TR-Result.req', data, segmentSize, verifyFirst });
+    return this.run(txn, tx, { type: 'TR-Result.req', data, segmentSize, verifyFirst }, now, []);
   }
 
   /** TR-Abort.req: the user aborts (a WSP reason, sent as a user Abort). */
@@ -271,9 +283,8 @@ export class WtpResponder {
     const out: WtpAction[] = [];
     for (let top = this.timers.peek(); top && top.at <= now; top = this.timers.peek()) {
       this.timers.pop();
-      const { key, name } = top.item;
-      const tx = this.table.peek(key);
-      if (!tx || tx.timers[name] !== top.at) continue;
+      const { key, name, tx } = top.item;
+      if (tx.timers[name] !== top.at) continue;
       this.run(key, tx, { type: `TimerTO_${name}` } as WtpEvent, now, out);
     }
     if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
@@ -294,9 +305,8 @@ export class WtpResponder {
    */
   nextDeadline(): number | undefined {
     for (let top = this.timers.peek(); top; top = this.timers.peek()) {
-      const tx = this.table.peek(top.item.key);
       // any tick also purges when PURGE_INTERVAL_MS has passed
-      if (tx && tx.timers[top.item.name] === top.at) return top.at;
+      if (top.item.tx.timers[top.item.name] === top.at) return top.at;
       this.timers.pop();
     }
     const holding = this.table.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
@@ -362,10 +372,10 @@ export class WtpResponder {
       else this.table.set(key, tx, Math.max(1, w - now));
     } else {
       this.table.set(key, tx);
-      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A');
-      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R');
-      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W');
-      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK');
+      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A', tx);
+      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R', tx);
+      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W', tx);
+      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK', tx);
     }
     this.report.note(this.activeNote(this.table.size));
     return this.drain(out);
@@ -383,8 +393,8 @@ export class WtpResponder {
     this.report.note({ note: 'log', level: 'debug', msg, fields });
   }
 
-  private schedule(at: number, key: TxId, name: TimerName): void {
-    this.timers.push(at, { key, name });
+  private schedule(at: number, key: TxId, name: TimerName, tx: TxRecord): void {
+    this.timers.push(at, { key, name, tx });
     if (this.timers.size > 4 * this.table.size + 4096) {
       // Mostly stale entries: rebuild from the live timers.
       this.timers.clear();
@@ -392,7 +402,7 @@ export class WtpResponder {
         if (tx.state === 'WAIT_TIMEOUT') continue;
         for (const n of TIMERS) {
           const d = tx.timers[n];
-          if (d !== undefined) this.timers.push(d, { key: k, name: n });
+          if (d !== undefined) this.timers.push(d, { key: k, name: n, tx });
         }
       }
     }
@@ -460,7 +470,8 @@ export class WtpResponder {
   }
 
   /** A live transaction pushed out of the full table (CAPTEMPEXCEEDED) or past the backstop TTL (NORESPONSE). */
-  private onEvict(tx: Tx, key: TxId, why: 'evict' | 'expire'): void {
+  private onEvict(tx: TxRecord, key: TxId, why: 'evict' | 'expire'): void {
+    stopTimers(tx);
     if (tx.state === 'WAIT_TIMEOUT') return;
     this.report.note({ note: 'log', level: 'warn', msg: 'WTP transaction dropped (table full or stale)', fields: { peer: peerKey(tx.peer), tid: tx.tid, state: tx.state, why } });
     this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: 'evicted' });
