@@ -29,7 +29,7 @@
  */
 import type { HeaderList } from '../core/http';
 import { indexRows, missingPairs, nestRows, pairKey, rowError } from '../core/table';
-import type { TxId } from '../wtp';
+import { NO_TXN, type TxId } from '../wtp';
 import type { Peer } from '../core/peer';
 
 export const STATES = ['NULL', 'CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'] as const;
@@ -165,7 +165,7 @@ const implicitAck: Guard = (c) => !withinMor(c) && unanswered(c.s) < c.s.caps.me
 const overMor: Guard = (c) => !withinMor(c) && !implicitAck(c);
 
 // ---- effects (in place on the record; see Effect) ----
-const txnOf = (e: SessionEvent): TxId => ('txn' in e ? e.txn : '');
+const txnOf = (e: SessionEvent): TxId => ('txn' in e ? e.txn : NO_TXN);
 /** Removes `txn` from `list` in place (a list holds a transaction at most once). */
 const remove = (list: TxId[], txn: TxId): void => {
   const i = list.indexOf(txn);

@@ -14,7 +14,7 @@
  *   // re-arm after every call: nextDeadline() may have moved earlier.
  *
  * `peer` is the initiator's `Peer` (address, port, family; src/core/peer.ts); the same object
- * comes back in actions. `txn` is the one transaction key (`txIdOf(peer, tid)`). `now` is
+ * comes back in actions. `txn` is the one transaction key (a number; `responder.txnOf(peer, tid)`). `now` is
  * monotonic ms.
  *
  * ## Actions (data; carry them out in order)
@@ -81,7 +81,7 @@
  *   - Anti-amplification: toward a peer not verified yet we never send more octets than it sent.
  *   - Every table is bounded (BoundedMap in src/core/bounded.ts, max + expiry on the given clock). Metrics: see ops/metrics.
  */
-export { WtpResponder, silentReporter, txIdOf, type TxId, type WtpAction, type WtpIndication, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
+export { WtpResponder, silentReporter, NO_TXN, type TxId, type WtpAction, type WtpIndication, type WtpNote, type WtpReporter, type WtpResponderDeps, type ResultOptions } from './responder';
 export { STATES, EVENTS, ROWS, step, type WtpState, type WtpEventType, type Tx } from './machine';
 export { chooseSegmentSize, maxMessageFor, MAX_PACKETS } from './sar';
 export { createWtpPort, WtpDatagramPort, type WtpOutput, type WtpPort } from './port';

@@ -31,13 +31,25 @@ import { TimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
 /**
- * The one transaction key: the initiator's peer key (src/core/peer.ts) and its TID without the
- * direction bit, e.g. "10.1.2.3:49152/7" (WAP-224 §9.1: a transaction is (peer, TID)). Opaque
- * to callers.
+ * The one transaction key (WAP-224 §9.1: a transaction is (peer, TID)): a number, the
+ * responder's number for the initiator times 2^15 plus its TID without the direction bit.
+ * Opaque to callers. A peer keeps its number while it has transactions in the table and gets a
+ * new one (numbers are never reused) after, so a key never names two transactions; tables keyed
+ * by it (here and in WSP) hash a small integer instead of building and hashing a string per
+ * datagram.
  */
-export type TxId = string;
+export type TxId = number;
 
-export const txIdOf = (peer: Peer, tid: number): TxId => `${peerKey(peer)}/${tid & 0x7fff}`;
+/** The key of no transaction (`txnOf` for a (peer, TID) the responder does not hold). */
+export const NO_TXN: TxId = -1;
+
+const TID_SPACE = 0x8000;
+
+/** A peer's number and how many of its transactions the table holds. */
+interface PeerNumber {
+  readonly no: number;
+  held: number;
+}
 
 /**
  * The indications and confirmations to the WTP user (WAP-224 §5.3 service primitives), named
@@ -127,6 +139,9 @@ export class WtpResponder {
   private pending: WtpAction[] = [];
   private now = 0;
   private lastPurge = 0;
+  /** Numbers of the peers with transactions in the table, by peer key (bounded by the table). */
+  private readonly peerNos = new Map<string, PeerNumber>();
+  private nextPeerNo = 1;
 
   constructor(deps: WtpResponderDeps) {
     const w = (this.wtp = deps.config.wtp);
@@ -155,6 +170,12 @@ export class WtpResponder {
     return this.table.size;
   }
 
+  /** The key of (peer, TID) while the responder holds that transaction, NO_TXN otherwise (tests, tools). */
+  txnOf(peer: Peer, tid: number): TxId {
+    const n = this.peerNos.get(peerKey(peer));
+    return n === undefined ? NO_TXN : n.no * TID_SPACE + (tid & 0x7fff);
+  }
+
   /** The state of a transaction, for tests and /status. */
   stateOf(txn: TxId): Tx['state'] | undefined {
     return this.table.peek(txn)?.state;
@@ -175,27 +196,19 @@ export class WtpResponder {
     const pk = peerKey(peer);
     this.countRx(pk, size);
     this.countReceived(pdu);
-    const key = `${pk}/${pdu.tid & 0x7fff}`;
-    const tx = this.table.get(key);
+    let pn = this.peerNos.get(pk);
     if (pdu.type === 'Invoke') {
-      // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
-      // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
-      if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
-      if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
-        // A first transmission reusing the TID of a finished transaction: the initiator has
-        // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
-        // so forget the old record; the TID test below verifies it if the TID is not ahead.
-        this.table.delete(key);
-        stopTimers(tx);
-      } else if (tx) {
-        return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
-      }
-      const fresh = newTx(peer, pdu, this.limits) as TxRecord;
-      const entry = this.tids.get(pk);
-      const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
-      if (verdict === 'ok') this.tids.set(pk, fresh.tid, entry?.verified ?? false);
-      return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: verdict === 'ok' }, now, out);
+      // a peer about to have a transaction gets its number now; released below if none is kept
+      if (pn === undefined) this.peerNos.set(pk, (pn = { no: this.nextPeerNo++, held: 0 }));
+      const key = pn.no * TID_SPACE + (pdu.tid & 0x7fff);
+      // held for the call, so that forgetting an old record on the way keeps the number
+      pn.held++;
+      const done = this.invoke(pdu, peer, pk, key, now, out);
+      if (--pn.held <= 0) this.peerNos.delete(pk);
+      return done;
     }
+    const key = pn === undefined ? NO_TXN : pn.no * TID_SPACE + (pdu.tid & 0x7fff);
+    const tx = pn === undefined ? undefined : this.table.get(key);
     if (!tx) {
       if (this.report.debug) this.debug('WTP PDU for no transaction ignored', { peer, tid: pdu.tid, pdu: pdu.type });
       return this.drain(out);
@@ -221,6 +234,45 @@ export class WtpResponder {
     return this.run(key, tx, ev, now, out);
   }
 
+  /** An Invoke (WAP-224 §9.3.1): a new transaction, a duplicate of a held one, or class 0. */
+  private invoke(pdu: Extract<WtpPdu, { type: 'Invoke' }>, peer: Peer, pk: string, key: TxId, now: number, out: WtpAction[]): WtpAction[] {
+    // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
+    // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
+    if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+    const tx = this.table.get(key);
+    if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
+      // A first transmission reusing the TID of a finished transaction: the initiator has
+      // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
+      // so forget the old record; the TID test below verifies it if the TID is not ahead.
+      this.table.delete(key);
+      this.released(tx);
+    } else if (tx) {
+      return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+    }
+    const fresh = newTx(peer, pdu, this.limits) as TxRecord;
+    const entry = this.tids.get(pk);
+    const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
+    if (verdict === 'ok') this.tids.set(pk, fresh.tid, entry?.verified ?? false);
+    return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: verdict === 'ok' }, now, out);
+  }
+
+  /**
+   * A record has left the table: its timers stop (its heap entries are stale from then on, see
+   * `timers`) and its peer holds one transaction less (the peer's number goes with its last).
+   */
+  private released(tx: TxRecord): void {
+    stopTimers(tx);
+    const pk = peerKey(tx.peer);
+    const pn = this.peerNos.get(pk);
+    if (pn !== undefined && --pn.held <= 0) this.peerNos.delete(pk);
+  }
+
+  /** A record has entered the table: its peer holds one transaction more. */
+  private admitted(tx: TxRecord): void {
+    const pn = this.peerNos.get(peerKey(tx.peer));
+    if (pn !== undefined) pn.held++;
+  }
+
   /**
    * A datagram that did not decode. When its TID could be read (`tid`), the transaction (if any)
    * is aborted with PROTOERR, or an Abort PROTOERR answers it; otherwise it is only dropped.
@@ -230,8 +282,8 @@ export class WtpResponder {
     const out: WtpAction[] = [];
     this.countRx(peerKey(peer), size);
     if (tid === undefined || tid & 0x8000) return out;
-    const key = txIdOf(peer, tid);
-    const tx = this.table.get(key);
+    const key = this.txnOf(peer, tid);
+    const tx = key === NO_TXN ? undefined : this.table.get(key);
     if (tx) return this.run(key, tx, { type: 'RcvErrorPDU' }, now, out);
     this.emitSend(peer, [{ type: 'Abort', tid: responderTid(tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.PROTOERR }], out);
     return this.drain(out);
@@ -364,7 +416,16 @@ export class WtpResponder {
       this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: tx.outcome });
     }
     if (to === 'LISTEN') {
-      if (from !== 'LISTEN') this.table.delete(key);
+      if (from !== 'LISTEN') {
+        this.table.delete(key);
+        this.released(tx);
+      }
+    } else {
+      // records in the table are never in LISTEN: leaving it is entering the table
+      if (from === 'LISTEN') this.admitted(tx);
+    }
+    if (to === 'LISTEN') {
+      // forgotten above (or never kept)
     } else if (to === 'WAIT_TIMEOUT') {
       // Timer W here only forgets the record: the table's TTL does it (lazily), no heap entry.
       const w = t.W;
@@ -471,7 +532,7 @@ export class WtpResponder {
 
   /** A live transaction pushed out of the full table (CAPTEMPEXCEEDED) or past the backstop TTL (NORESPONSE). */
   private onEvict(tx: TxRecord, key: TxId, why: 'evict' | 'expire'): void {
-    stopTimers(tx);
+    this.released(tx);
     if (tx.state === 'WAIT_TIMEOUT') return;
     this.report.note({ note: 'log', level: 'warn', msg: 'WTP transaction dropped (table full or stale)', fields: { peer: peerKey(tx.peer), tid: tx.tid, state: tx.state, why } });
     this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: 'evicted' });

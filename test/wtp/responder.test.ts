@@ -6,7 +6,7 @@ import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { PROVIDER_ABORT, type Ack, type Invoke, type SegmentedInvoke, type WtpPdu, type Tpi } from '../../src/codec/wtp/types';
-import { WtpResponder, txIdOf, type WtpAction } from '../../src/wtp';
+import { NO_TXN, WtpResponder, type WtpAction } from '../../src/wtp';
 import { pduSize } from '../../src/wtp/wire-size';
 import { v4 } from '../helpers/peer';
 
@@ -48,7 +48,7 @@ function verifiedPeer(r: WtpResponder, tid = 1, now = 0): WtpAction[] {
   const p = sent(a1);
   if (p.length !== 1 || p[0]?.type !== 'Ack' || !p[0].tveTok) throw new Error('expected Ack(TIDve)');
   const as = r.receive(tok(tid), PEER, now);
-  r.abortReq(txIdOf(PEER, tid), 0xe0, now); // out of the way: no timers left behind
+  r.abortReq(r.txnOf(PEER, tid), 0xe0, now); // out of the way: no timers left behind
   return as;
 }
 
@@ -60,7 +60,7 @@ t.test('class 2 from an unknown initiator: TID verification, invoke, result, ack
   t.equal(ve.type, 'Ack');
   t.equal(ve.tveTok, true);
   t.equal(ve.tid, 0x8007, 'responder TID has the direction bit');
-  t.equal(r.stateOf(txIdOf(PEER, 7)), 'TIDOK_WAIT');
+  t.equal(r.stateOf(r.txnOf(PEER, 7)), 'TIDOK_WAIT');
   as = r.receive(tok(7), PEER, 5);
   t.equal(inds(as).length, 1, 'TR-Invoke.ind after Ack(TIDok)');
   const ind = inds(as)[0] as Extract<WtpAction, { kind: 'TR-Invoke.ind' }>;
@@ -141,7 +141,7 @@ t.test('duplicates and RID retransmissions: one invokeInd, hold-on Ack re-sent, 
   let n = 0;
   let as = r.receive(inv(2), PEER, 0);
   n += inds(as).length;
-  const txId = txIdOf(PEER, 2);
+  const txId = r.txnOf(PEER, 2);
   as = r.receive(inv(2, { rid: true }), PEER, 1);
   n += inds(as).length;
   t.same(sent(as), [], 'INVOKE_RESP_WAIT: duplicate ignored');
@@ -212,9 +212,9 @@ t.test('user acknowledgement: no TR-Invoke.res within AEC_MAX x A aborts; U/P=0 
   r.receive(inv(3, { up: false }), PEER, 100);
   as = r.tick(100 + cfg.wtp.ackIntervalMs);
   t.match(sent(as), [{ type: 'Ack', tveTok: false }], 'provider ack (hold-on) for U/P = 0');
-  t.equal(r.stateOf(txIdOf(PEER, 3)), 'RESULT_WAIT');
+  t.equal(r.stateOf(r.txnOf(PEER, 3)), 'RESULT_WAIT');
   t.equal(r.nextDeadline(), 10_000, 'then waits for the user without a protocol timer (only the periodic purge)');
-  as = r.resultReq(txIdOf(PEER, 3), Buffer.from('late'), 60_000);
+  as = r.resultReq(r.txnOf(PEER, 3), Buffer.from('late'), 60_000);
   t.match(sent(as), [{ type: 'Result' }]);
 });
 
@@ -250,7 +250,7 @@ t.test('class 1 and class 0', async (t) => {
   verifiedPeer(r, 1);
   let as = r.receive(inv(2, { tcl: 1 }), PEER, 0);
   t.equal(inds(as).length, 1);
-  as = r.invokeRes(txIdOf(PEER, 2), 1);
+  as = r.invokeRes(r.txnOf(PEER, 2), 1);
   t.match(sent(as), [{ type: 'Ack', tid: 0x8002 }], 'class 1: Ack on TR-Invoke.res');
   as = r.receive(inv(2, { tcl: 1, rid: true }), PEER, 2);
   t.match(sent(as), [{ type: 'Ack' }], 'WAIT_TIMEOUT: lost Ack re-sent');
@@ -267,12 +267,12 @@ t.test('class 1 and class 0', async (t) => {
     as = r.receive(inv(5, { tcl: 0 }), other, 20);
     t.same(kinds(as), ['TR-Invoke.ind'], 'class 0: delivered, nothing sent, never verified');
   }
-  t.equal(r.stateOf(txIdOf(other, 5)), undefined);
+  t.equal(r.stateOf(r.txnOf(other, 5)), undefined);
   // A class 0 Disconnect reusing the TID of a finished method is still delivered.
   r.receive(inv(9), PEER, 30);
-  r.resultReq(txIdOf(PEER, 9), Buffer.from('r'), 31);
+  r.resultReq(r.txnOf(PEER, 9), Buffer.from('r'), 31);
   r.receive(ack(9), PEER, 32);
-  t.equal(r.stateOf(txIdOf(PEER, 9)), 'WAIT_TIMEOUT');
+  t.equal(r.stateOf(r.txnOf(PEER, 9)), 'WAIT_TIMEOUT');
   as = r.receive(inv(9, { tcl: 0, data: Buffer.from([0x05, 0x03]) }), PEER, 33);
   t.same(kinds(as), ['TR-Invoke.ind'], 'Disconnect (class 0, same TID) delivered');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { class: '0' }), 3);
@@ -287,7 +287,7 @@ t.test('aborts both ways with reasons; protocol errors; version; responder-direc
   t.equal(await metric(metrics, 'wapgw_wtp_aborts_total', { direction: 'received', reason: 'user-0xea' }), 1);
 
   r.receive(inv(3), PEER, 2);
-  as = r.abortReq(txIdOf(PEER, 3), 0xe1, 3);
+  as = r.abortReq(r.txnOf(PEER, 3), 0xe1, 3);
   t.match(sent(as), [{ type: 'Abort', abortType: 'user', reason: 0xe1, tid: 0x8003 }]);
   t.equal(r.size, 0);
 
@@ -449,7 +449,7 @@ t.test('bounded: the transaction table evicts the least recently used, aborting 
   r.receive(inv(3), PEER, 2);
   const as = r.receive(inv(4), PEER, 3);
   t.equal(r.size, 2);
-  t.equal(r.stateOf(txIdOf(PEER, 2)), undefined, 'the oldest went');
+  t.equal(r.stateOf(r.txnOf(PEER, 2)), undefined, 'the oldest went');
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.CAPTEMPEXCEEDED }]);
   t.equal(as.filter((a) => a.kind === 'TR-Abort.ind').length, 1, 'its user is told');
   t.equal(await metric(metrics, 'wapgw_wtp_transactions_total', { outcome: 'evicted' }), 1);
@@ -492,4 +492,37 @@ t.test('a transaction left waiting on its user past the backstop TTL is aborted 
   t.match(sent(as), [{ type: 'Abort', reason: PROVIDER_ABORT.NORESPONSE }]);
   t.match(as.filter((a) => a.kind === 'TR-Abort.ind'), [{ txn: txId, reason: PROVIDER_ABORT.NORESPONSE }]);
   t.equal(r.size, 0);
+});
+
+t.test('transaction keys: one number per (peer, TID) while held, never reused, the peer numbers bounded by the table', async (t) => {
+  const { r, cfg } = mk();
+  verifiedPeer(r, 1);
+  const other = v4('10.0.0.2:40000');
+  const a = inds(r.receive(inv(2), PEER, 1))[0]!.txn;
+  const b = inds(r.receive(inv(3), PEER, 1))[0]!.txn;
+  t.not(a, b);
+  t.equal(r.txnOf(PEER, 2), a, 'txnOf names the held transaction');
+  t.equal(r.txnOf(PEER, 3), b);
+  t.equal(r.txnOf(other, 2), NO_TXN, 'no such transaction for another peer');
+  // a finished transaction keeps its key for W; a first transmission reusing its TID is a new one
+  r.resultReq(a, Buffer.from('r'), 2);
+  t.same(kinds(r.receive(ack(2), PEER, 3)), ['TR-Result.cnf']);
+  t.equal(r.stateOf(a), 'WAIT_TIMEOUT');
+  r.abortReq(b, 0xe0, 3); // the peer's only other transaction goes
+  // the TID is behind the last one (3): verified first (Ack(TIDve), then Ack(TIDok))
+  t.match(sent(r.receive(inv(2), PEER, 4)), [{ type: 'Ack', tveTok: true }], 'a new transaction on the reused TID');
+  t.equal(r.stateOf(r.txnOf(PEER, 2)), 'TIDOK_WAIT');
+  const again = inds(r.receive(tok(2), PEER, 4));
+  t.equal(again.length, 1);
+  const c = again[0]!.txn;
+  t.equal(r.stateOf(c), 'INVOKE_RESP_WAIT');
+  t.equal(r.txnOf(PEER, 2), c, 'forgetting the old record on the way kept the peer its number');
+  r.resultReq(c, Buffer.from('r2'), 5);
+  t.same(kinds(r.receive(ack(2), PEER, 6)), ['TR-Result.cnf'], "the new transaction's Ack finds it");
+  // once nothing of the peer is held, its number goes; the next transaction gets a new key
+  r.tick(7 + cfg.wtp.waitTimeoutMs);
+  t.equal(r.size, 0);
+  t.equal(r.txnOf(PEER, 2), NO_TXN);
+  const d = inds(r.receive(inv(4), PEER, 8 + cfg.wtp.waitTimeoutMs))[0]!.txn;
+  t.ok(d !== a && d !== b && d !== c, 'keys are never reused');
 });
