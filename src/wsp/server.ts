@@ -69,6 +69,8 @@ class SessionTable {
 
 export type { MethodHandler } from './method';
 
+const isEncodingVersion = (name: string): boolean => name.length === 16 && name.toLowerCase() === 'encoding-version';
+
 /**
  * What the server reports, as data: counts for the metrics and lines for the log. The server
  * keeps no metrics registry and no logger; the edge (src/edge/wsp-report.ts) turns these into
@@ -257,7 +259,8 @@ export class WspServer {
           methodMor: pdu.caps.methodMor !== undefined || caps.methodMor !== 1,
           encodingVersion: pdu.encodingVersion !== undefined,
         };
-        const s = newSession(id, peer, { ...caps, pushMor: 0, announce }, this.sessionHeaders(pdu.headers), ver, now, this.d.config.wsp.sessionIdleTimeoutMs);
+        const negotiated = { clientSduSize: caps.clientSduSize, serverSduSize: caps.serverSduSize, methodMor: caps.methodMor, pushMor: 0, protocolOptions: caps.protocolOptions, announce };
+        const s = newSession(id, peer, negotiated, this.sessionHeaders(pdu.headers), ver, now, this.d.config.wsp.sessionIdleTimeoutMs);
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
@@ -344,7 +347,9 @@ export class WspServer {
 
   /** Session headers: Encoding-Version is negotiation, not a header for every request. */
   private sessionHeaders(h: HeaderList): HeaderList {
-    return h.filter(([n]) => n.toLowerCase() !== 'encoding-version');
+    let i = 0;
+    while (i < h.length && !isEncodingVersion((h[i] as HeaderList[number])[0])) i++;
+    return i === h.length ? h : h.filter(([n]) => !isEncodingVersion(n));
   }
 
   private indexSource(peer: Peer, id: number): void {
