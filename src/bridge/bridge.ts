@@ -145,8 +145,9 @@ export class WspBridge implements MethodHandler {
       url: target.url,
       method: req.method,
       headers,
-      ...(hasBody ? { body: req.body ?? Buffer.alloc(0) } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
+      // one shape for every request (absent fields undefined, not left out)
+      body: hasBody ? (req.body ?? Buffer.alloc(0)) : undefined,
+      signal: req.signal,
       maxBody: ctx.limit,
     };
   }

@@ -499,8 +499,9 @@ export class WspServer {
       uri: pdu.uri,
       headers: pdu.headers,
       sessionHeaders: s.headers,
-      ...(pdu.contentType !== undefined ? { contentType: pdu.contentType } : {}),
-      ...(pdu.body !== undefined ? { body: pdu.body } : {}),
+      // one shape for every method (absent fields undefined, not left out)
+      contentType: pdu.contentType,
+      body: pdu.body,
       sourceIp: s.peer.address,
       clientSduSize: s.caps.clientSduSize,
       encodingVersion: versionText(s.encodingVersion),
