@@ -170,6 +170,11 @@ export class WtpResponder {
     return this.table.size;
   }
 
+  /** Peers numbered now: never more than the transactions held (tests). */
+  get peerNumbers(): number {
+    return this.peerNos.size;
+  }
+
   /** The key of (peer, TID) while the responder holds that transaction, NO_TXN otherwise (tests, tools). */
   txnOf(peer: Peer, tid: number): TxId {
     const n = this.peerNos.get(peerKey(peer));

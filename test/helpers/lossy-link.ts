@@ -23,7 +23,7 @@ import { v4 } from './peer';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { silentLogger, type Logger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
-import { WtpResponder, type ResultOptions, type WtpAction } from '../../src/wtp';
+import { WtpResponder, type ResultOptions, type TxId, type WtpAction } from '../../src/wtp';
 import { TimerHeap } from '../../src/wtp/timer-heap';
 
 export { Rng } from './rng';
@@ -77,7 +77,7 @@ export class Pair {
   /** Return false to drop this datagram (deterministic loss for targeted tests). */
   filter: (d: Delivery) => boolean = () => true;
   readonly invokeInds: Array<Extract<WtpAction, { kind: 'TR-Invoke.ind' }>> = [];
-  readonly resultCnfs: string[] = [];
+  readonly resultCnfs: TxId[] = [];
   readonly abortInds: Array<Extract<WtpAction, { kind: 'TR-Abort.ind' }>> = [];
   /** Every datagram put on the link, by direction, with its octets. */
   readonly sent: Delivery[] = [];

@@ -4,9 +4,10 @@
 // through, and a Negative Ack gets exactly the missing packets back.
 import t from 'tap';
 import { Pair, Rng, type HandsetTx } from '../helpers/lossy-link';
+import type { TxId } from '../../src/wtp';
 
-function countPerTx(p: Pair): Map<string, number> {
-  const m = new Map<string, number>();
+function countPerTx(p: Pair): Map<TxId, number> {
+  const m = new Map<TxId, number>();
   for (const i of p.invokeInds) m.set(i.txn, (m.get(i.txn) ?? 0) + 1);
   return m;
 }

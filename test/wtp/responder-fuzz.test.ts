@@ -8,7 +8,7 @@ import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
 import type { WtpPdu } from '../../src/codec/wtp/types';
-import { WtpResponder, type WtpAction } from '../../src/wtp';
+import { WtpResponder, type TxId, type WtpAction } from '../../src/wtp';
 import { pduSize } from '../../src/wtp/wire-size';
 import { v4 } from '../helpers/peer';
 import { peerKey } from '../../src/core/peer';
@@ -46,8 +46,8 @@ t.test('random traffic: total, bounded, once, no amplification', async (t) => {
       const cfg = configSchema.parse({ wtp: { maxTransactions: 8, tidVerification: verification, sar: { segmentSize: 500, groupSize: 3 } }, wsp: { maxMessageSize: 6000 } });
       const r = new WtpResponder({ config: cfg, report: wtpReporter(new Metrics(), silentLogger()) });
       let now = 0;
-      const open = new Set<string>(); // indicated, not yet finished
-      const txIds: string[] = [];
+      const open = new Set<TxId>(); // indicated, not yet finished
+      const txIds: TxId[] = [];
       const rx = new Map<string, number>();
       const tx = new Map<string, number>();
       const verified = new Set<string>();
@@ -71,7 +71,7 @@ t.test('random traffic: total, bounded, once, no amplification', async (t) => {
           rx.set(peer, (rx.get(peer) ?? 0) + pduSize(s.pdu));
           handle(r.receive(s.pdu, PEER_OF.get(peer)!, now));
         } else if (s.k === 'user' && txIds.length) {
-          const id = txIds[s.which % txIds.length] as string;
+          const id = txIds[s.which % txIds.length] as TxId;
           if (s.op === 'res') handle(r.invokeRes(id, now));
           else if (s.op === 'result') handle(r.resultReq(id, Buffer.alloc(s.size), now));
           else handle(r.abortReq(id, 0xe0, now));
@@ -80,6 +80,7 @@ t.test('random traffic: total, bounded, once, no amplification', async (t) => {
           handle(r.tick(now));
         }
         if (r.size > 8) throw new Error('table over its bound');
+        if (r.peerNumbers > r.size) throw new Error('more peer numbers than transactions held');
         const d = r.nextDeadline();
         if (d !== undefined && !(d >= 0)) throw new Error('bad deadline');
         for (const p of PEERS) {

@@ -412,7 +412,7 @@ t.test('segment size and result limits: 1 MB, client MRU, no-SAR clients', async
   t.equal(r.maxResultSize(noSar), 65504, 'GTR=TTR=1: one datagram at most');
   const one = sent(r.resultReq(noSar, Buffer.alloc(5000), 5));
   t.equal(one.length, 1, 'no SAR: one Result');
-  t.equal(r.maxResultSize('nope'), 0);
+  t.equal(r.maxResultSize(NO_TXN), 0);
 });
 
 t.test('anti-amplification: an unverified peer gets no more than it sent; a big Result waits for TIDok', async (t) => {
