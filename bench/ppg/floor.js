@@ -40,8 +40,9 @@ function main() {
     process.exit(0);
   }
   (async () => {
-    const out = { machine: L.machine(), options: { pushes: o.pushes, warmup: o.warmup, concurrency: o.concurrency }, command: `node bench/ppg/floor.js ${process.argv.slice(2).join(' ')}`.trim(), rounds: [] };
+    const out = { machine: L.machine(), options: { pushes: o.pushes, warmup: o.warmup, concurrency: o.concurrency }, command: `node bench/ppg/floor.js ${process.argv.slice(2).join(' ')}`.trim(), rounds: /** @type {Record<string, unknown>[]} */ ([]) };
     for (let r = 0; r < o.rounds; r++) {
+      /** @type {Record<string, unknown>} */
       const row = {};
       for (const mode of o.modes) row[mode] = await measure(mode, o);
       out.rounds.push(row);
