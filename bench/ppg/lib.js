@@ -336,10 +336,10 @@ async function startKannelPpg(smscPort, { window = 32 } = {}) {
  * without the per-initiator rate limit, receipts not requested (as Kannel's PPG does not).
  * stateDir: the durable queue's directory (kept on stop; default a temporary one, removed).
  * @param {number} smscPort
- * cli: another build's dist/cli.js (default this tree's).
- * @param {{ window?: number, nodeArgs?: string[], stateDir?: string, extraPpg?: Record<string, unknown>, logLevel?: string, cli?: string }} [opts]
+ * cli: another build's dist/cli.js (default this tree's). fsync: ppg.fsync (default true).
+ * @param {{ window?: number, nodeArgs?: string[], stateDir?: string, extraPpg?: Record<string, unknown>, logLevel?: string, cli?: string, fsync?: boolean }} [opts]
  */
-async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {}, logLevel = 'info', cli } = {}) {
+async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {}, logLevel = 'info', cli, fsync = true } = {}) {
   const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ppg-state-'));
   const gw = await L.startWapgw('http://127.0.0.1:9', {
     ...(nodeArgs ? { nodeArgs } : {}),
@@ -350,7 +350,7 @@ async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraP
         bind: '127.0.0.1',
         port: 0,
         stateDir: dir,
-        fsync: true,
+        fsync,
         allowedNetworks: ['127.0.0.0/8'],
         registeredDelivery: false,
         smsc: [{ host: '127.0.0.1', port: smscPort, systemId: 'wapgw', password: 'bench', windowSize: window, maxPerSecond: 1000000 }],
