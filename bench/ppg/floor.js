@@ -19,6 +19,9 @@
  *   write in flight at a time (group commit: what arrives during a write goes in the next one),
  *   and answers only once the write covering the push returned; the submit_sm goes after it.
  *   This is the shape of a durable PPG with no PAP, XML, MMS or queue work at all.
+ * - `prealloc`: as `journal`, into a file zero-filled (64 MB) and synced before the run and
+ *   then overwritten in place (positional writes): a synchronized write then has no file size
+ *   to commit, only data (the trick of databases' preallocated write-ahead logs).
  * No parsing beyond finding the marker, no logs, no metrics, no timers.
  *
  * Prints one line per mode and a `RESULT {json}` line.
@@ -142,6 +145,7 @@ function serve(mode, smscPort) {
   };
   // the journal: O_DSYNC file, one write in flight, the rest batched behind it
   let fd;
+  let pos = null; // positional writes into a zero-filled file (`prealloc`), else appends
   let writing = false;
   let batch = [];
   const flush = () => {
@@ -150,7 +154,9 @@ function serve(mode, smscPort) {
     batch = [];
     writing = true;
     const buf = Buffer.concat(mine.map((x) => x.rec));
-    fs.write(fd, buf, 0, buf.length, null, (err) => {
+    const at = pos;
+    if (pos !== null) pos += buf.length;
+    fs.write(fd, buf, 0, buf.length, at, (err) => {
       writing = false;
       if (err) throw err;
       for (const x of mine) x.done();
@@ -191,9 +197,18 @@ function serve(mode, smscPort) {
     );
     server.listen(0, '127.0.0.1').then((a) => process.stdout.write(`listening ${a.port}\n`));
   };
-  if (mode === 'journal') {
+  if (mode === 'journal' || mode === 'prealloc') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-floor-'));
-    fd = fs.openSync(path.join(dir, 'journal'), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | fs.constants.O_DSYNC, 0o600);
+    if (mode === 'prealloc') {
+      // zero-filled ahead (and synced), then overwritten in place: an fdatasync has no file size to commit
+      const z = fs.openSync(path.join(dir, 'journal'), 'w', 0o600);
+      const mb = Buffer.alloc(1 << 20);
+      for (let i = 0; i < 64; i++) fs.writeSync(z, mb);
+      fs.fsyncSync(z);
+      fs.closeSync(z);
+      pos = 0;
+    }
+    fd = fs.openSync(path.join(dir, 'journal'), fs.constants.O_WRONLY | fs.constants.O_CREAT | (mode === 'prealloc' ? 0 : fs.constants.O_APPEND) | fs.constants.O_DSYNC, 0o600);
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     process.on('SIGTERM', () => process.exit(0));
   }
