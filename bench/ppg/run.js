@@ -8,7 +8,7 @@
  *   node bench/ppg/run.js [--pushes 5000] [--concurrency 32] [--window 32] [--warmup 200]
  *                         [--only kannel,wapgw,queue] [--queue 100000] [--log-level warn]
  *                         [--content mms|si] [--quick] [--prof DIR]
- *                         [--a TREE [--rounds 3]] [--fsync=false]
+ *                         [--a TREE [--rounds 3]] [--fsync=false] [--node-flags='...']
  *
  * - Test SMSC: an SMPP 3.4 server (npm `smpp`, server mode) in this process; it answers every
  *   submit_sm at once and timestamps the first submit of each push (found by the push number in
@@ -34,6 +34,9 @@
  *   fdatasync'd: survives a crash of the process, not a power loss). That is the durability
  *   Kannel's store file has: strace of bearerbox under this load shows write(2) and no
  *   fsync/fdatasync at all. The default, fsync on, is the judge; this is the like-for-like.
+ * - `--node-flags='...'`: Node/V8 flags for this tree's wapgw in place of package.json's
+ *   config.gatewayNodeFlags (with `--a` the other tree keeps the default flags: `--a .` then
+ *   compares two flag sets on one build).
  * - `--a TREE`: also measures the build in another checkout (TREE/dist/cli.js, e.g. a worktree
  *   of the starting commit, built) as `a`, alternating with this tree's wapgw for `--rounds`
  *   rounds (a, wapgw, a, wapgw...), each with a fresh gateway, SMSC and state directory; the
@@ -46,7 +49,9 @@ const fs = require('node:fs');
 const L = require('../lib/common');
 const P = require('./lib');
 
-const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', a: '', rounds: 3, fsync: true, help: false });
+const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', a: '', rounds: 3, fsync: true, nodeFlags: '', help: false });
+/** Node flags of this tree's wapgw: --node-flags in place of the default when given. */
+const flagsOf = () => (o.nodeFlags ? String(o.nodeFlags).split(/\s+/).filter(Boolean) : undefined);
 if (o.help) {
   console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
   process.exit(0);
@@ -202,7 +207,8 @@ async function queueRss() {
     out.alternation = { a: o.a, rounds: [] };
     for (let i = 0; i < o.rounds; i++) {
       const row = {};
-      for (const [name, opts] of /** @type {const} */ ([['a', { cli }], ['wapgw', {}]])) {
+      const own = flagsOf();
+      for (const [name, opts] of /** @type {const} */ ([['a', { cli }], ['wapgw', own ? { nodeArgs: own } : {}]])) {
         try {
           row[name] = await measure(`${name} (round ${i + 1})`, (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...opts }));
         } catch (e) {
@@ -218,7 +224,8 @@ async function queueRss() {
   if (o.only.includes('wapgw') && !o.a) {
     try {
       // --prof DIR: wapgw runs under `node --cpu-prof` (the profile is written to DIR when it stops)
-      const nodeArgs = o.prof ? [...L.GATEWAY_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${require('node:path').resolve(o.prof)}`] : undefined;
+      const base = flagsOf() ?? L.GATEWAY_NODE_FLAGS;
+      const nodeArgs = o.prof ? [...base, '--cpu-prof', `--cpu-prof-dir=${require('node:path').resolve(o.prof)}`] : flagsOf();
       out.wapgw = await measure(o.fsync ? 'wapgw' : 'wapgw (ppg.fsync false)', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...(nodeArgs ? { nodeArgs } : {}) }));
     } catch (e) {
       out.wapgw = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
