@@ -8,21 +8,49 @@ const net = require('node:net');
 /**
  * @typedef {object} RelaySink
  * @property {(statusLine: string, fields: string[]) => void} head  the status line after "HTTP/1.1 " and [name, value, ...]
- * @property {(chunk: Buffer) => boolean} body  false: wait for `drain` before more
+ * @property {(chunk: Buffer, written?: () => void) => boolean} body  false: wait for `drain` before more; `written`, when given, is called once the chunk is written
  * @property {(resume: () => void) => void} drain  call `resume` once the client can take more
  * @property {() => void} end
  */
 
-/** @param {number} originPort */
-function relayFloor(originPort) {
+/** 64 KB read buffers used again (`reuse`): free ones, and per buffer the writes still holding it. */
+const free = /** @type {Buffer[]} */ ([]);
+const take = () => free.pop() ?? Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * @param {number} originPort
+ * @param {boolean} [reuse] read the origin into 64 KB buffers used again (net.Socket `onread`),
+ *   each held until the client's socket has written it, as src/http/upstream.ts does; otherwise
+ *   Node allocates a buffer per read
+ */
+function relayFloor(originPort, reuse = false) {
   /** @type {net.Socket[]} */
   const idle = [];
+  /** @type {WeakMap<net.Socket, (d: Buffer, release?: () => void) => void>} */
+  const readers = new WeakMap();
 
   /** @param {(s: net.Socket) => void} cb */
   function socketFor(cb) {
     const s = idle.pop();
     if (s) return cb(s);
-    const n = net.connect(originPort, '127.0.0.1');
+    /** @type {net.Socket} */
+    const n = reuse
+      ? net.connect({
+          port: originPort,
+          host: '127.0.0.1',
+          onread: {
+            buffer: take,
+            callback: (nread, buf) => {
+              let released = false;
+              readers.get(n)?.(/** @type {Buffer} */ (buf).subarray(0, nread), () => {
+                if (!released) free.push(/** @type {Buffer} */ (buf));
+                released = true;
+              });
+              return true;
+            },
+          },
+        })
+      : net.connect(originPort, '127.0.0.1');
     n.setNoDelay(true);
     n.once('connect', () => cb(n));
   }
@@ -35,10 +63,12 @@ function relayFloor(originPort) {
       let pending;
       let headDone = false;
       let left = 0;
-      /** @param {Buffer} d */
-      const onData = (d) => {
+      /** @param {Buffer} d @param {() => void} [release] when given, `d` is lent: release once written */
+      const onData = (d, release) => {
         if (!headDone) {
-          pending = pending ? Buffer.concat([pending, d]) : d;
+          pending = pending ? Buffer.concat([pending, d]) : reuse ? Buffer.from(d) : d;
+          release?.();
+          release = undefined;
           const k = pending.indexOf('\r\n\r\n');
           if (k < 0) return;
           const lines = pending.toString('latin1', 0, k).split('\r\n');
@@ -57,9 +87,11 @@ function relayFloor(originPort) {
           pending = undefined;
         }
         left -= d.length;
-        const ok = d.length === 0 || sink.body(d);
+        const ok = d.length === 0 || sink.body(d, release);
+        if (d.length === 0) release?.();
         if (left <= 0) {
-          s.removeListener('data', onData);
+          if (reuse) readers.delete(s);
+          else s.removeListener('data', onData);
           idle.push(s);
           sink.end();
           return;
@@ -69,7 +101,8 @@ function relayFloor(originPort) {
           sink.drain(() => s.resume());
         }
       };
-      s.on('data', onData);
+      if (reuse) readers.set(s, onData);
+      else s.on('data', onData);
     });
   };
 }

@@ -11,6 +11,8 @@
 //
 // Usage: npm run build && node bench/proxy/cpu.js [--duration 5] [--connections 32] [--threads 2] [--rounds 3]
 //        [--workers 1,2] [--sizes 300k,small] [--skip-nginx] [--cpu-prof DIR (wapgw under node --cpu-prof)]
+//        [--perf-map: wapgw with --perf-basic-prof-only-functions, for `perf record -g -p PID`]
+//        [--node-flags=FLAGS: more node flags for wapgw (space-separated, after "="), beside --max-semi-space-size=8]
 //        [--floor: also bench/proxy/floor.js, the least a Node relay spends, with 1 worker]
 //        [--floor-script floor-raw.js: that floor on raw sockets instead of node:http toward wrk]
 // Needs wrk, nginx and (for --workers 2) redis-server.
@@ -23,7 +25,7 @@ const { args, cpuMs, spawnGateway, sleep, emitResult } = require('../lib/common'
 const PB = require('../lib/proxy-bench');
 const { freePort, waitPort } = PB;
 
-const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '', floor: false, floorScript: 'floor.js' });
+const o = args({ duration: 5, connections: 32, threads: 2, rounds: 3, workers: ['1', '2'], sizes: ['300k', 'small'], skipNginx: false, cpuProf: '', perfMap: false, nodeFlags: '', floor: false, floorScript: 'floor.js' });
 for (const bin of ['wrk', 'nginx', 'redis-server']) {
   try {
     execFileSync('which', [bin], { stdio: 'ignore' });
@@ -98,7 +100,14 @@ function measure(port, target, pids) {
       log: { level: 'info', accessLog: false }, // nginx: access_log off too
     };
     fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg));
-    const nodeArgs = o.cpuProf ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${path.resolve(o.cpuProf)}`] : undefined;
+    const extraFlags = o.nodeFlags.split(/\s+/).filter(Boolean);
+    const nodeArgs = o.cpuProf
+      ? ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${path.resolve(o.cpuProf)}`]
+      : o.perfMap
+        ? ['--max-semi-space-size=8', '--perf-basic-prof-only-functions', ...extraFlags]
+        : extraFlags.length > 0
+          ? ['--max-semi-space-size=8', ...extraFlags]
+          : undefined;
     const gw = await spawnGateway(path.join(dir, 'wapgw.yaml'), { timeoutMs: 60000, ...(nodeArgs ? { nodeArgs } : {}) });
     children.push(gw.child);
     await waitPort(ourPort);

@@ -4,13 +4,15 @@
 // headers, no metrics, no logs: not a proxy anyone should run, only the floor under
 // src/http/server.ts (`bench/proxy/cpu.js --floor --floor-script floor-raw.js`).
 //
-// Usage: node bench/proxy/floor-raw.js LISTEN_PORT ORIGIN_PORT   (prints "ready PORT")
+// Usage: node bench/proxy/floor-raw.js LISTEN_PORT ORIGIN_PORT [reuse]   (prints "ready PORT")
+// `reuse` (bench/proxy/floor-reuse.js): the origin read into 64 KB buffers used again, as
+// src/http/upstream.ts does, instead of one allocation per read.
 'use strict';
 const net = require('node:net');
 const { relayFloor } = require('../lib/relay-floor');
 
 const [listenPort, originPort] = process.argv.slice(2).map(Number);
-const relayGet = relayFloor(originPort);
+const relayGet = relayFloor(originPort, process.argv[4] === 'reuse' || process.env.FLOOR_REUSE === '1');
 
 net
   .createServer({ noDelay: true, highWaterMark: 256 * 1024 }, (c) => {
@@ -34,8 +36,8 @@ net
           c.cork();
           c.write(`${out}\r\n`, 'latin1');
         },
-        body: (chunk) => {
-          const ok = c.write(chunk);
+        body: (chunk, written) => {
+          const ok = c.write(chunk, written);
           c.uncork();
           c.cork();
           return ok;

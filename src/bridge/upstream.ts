@@ -81,6 +81,8 @@ class Exchange implements UpstreamHandler {
   private headers: UpstreamResponse['headers'] = {};
   private headersMs = 0;
   private chunks: Buffer[] = [];
+  /** The whole body, allocated once from the MMSC's Content-Length (chunked replies gather copies). */
+  private whole: Buffer | undefined;
   private total = 0;
 
   constructor(
@@ -125,20 +127,29 @@ class Exchange implements UpstreamHandler {
     // the parser has checked Content-Length (RFC 9112 §6.3); a declared body over the cap ends it now
     const declared = h['content-length'];
     if (typeof declared === 'string' && Number(declared) > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
+    else if (typeof declared === 'string' && Number(declared) > 0) this.whole = Buffer.allocUnsafe(Number(declared));
   }
 
+  /** The chunk is lent (src/http/upstream.ts): its octets are copied out before this returns. */
   upstreamData(chunk: Buffer): boolean {
     if (this.settled) return true;
+    const at = this.total;
     this.total += chunk.length;
     if (this.total > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
-    else this.chunks.push(chunk);
+    else if (this.whole !== undefined && this.total <= this.whole.length) chunk.copy(this.whole, at);
+    else {
+      if (this.whole !== undefined) this.chunks.push(this.whole.subarray(0, at)); // never past the framing; kept simple
+      this.whole = undefined;
+      this.chunks.push(Buffer.from(chunk));
+    }
     return true;
   }
 
   upstreamEnd(): void {
     if (this.settled) return;
     const c = this.chunks;
-    const body = c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.total);
+    const w = this.whole;
+    const body = w !== undefined ? w.subarray(0, this.total) : c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.total);
     this.done();
     this.resolve({ status: this.status, headers: this.headers, body, headersMs: this.headersMs });
   }

@@ -319,19 +319,28 @@ export class Reply {
     if (this.req.expectContinue && !this.headersSent && !this.destroyed) this.conn.socket.write(CONTINUE, 'latin1');
   }
 
-  /** A body chunk; false when the socket's buffer is full (wait for onDrain). */
-  write(chunk: Buffer | string): boolean {
-    if (this.finished || this.destroyed) return false;
+  /**
+   * A body chunk; false when the socket's buffer is full (wait for onDrain). `done`, if given, is
+   * called once when the socket no longer needs `chunk` (written, or dropped), so that a lent
+   * buffer can be used again.
+   */
+  write(chunk: Buffer | string, done?: () => void): boolean {
+    if (this.finished || this.destroyed) {
+      done?.();
+      return false;
+    }
     if (!this.headersSent) this.writeHead(200, undefined, []);
     const len = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     if (this.noBody || len === 0) {
       this.flush();
+      done?.();
       return true;
     }
     if (this.left >= 0) {
       if (len > this.left) {
         // more than the Content-Length we announced: the framing would break, so the connection goes
         this.destroy();
+        done?.();
         return false;
       }
       this.left -= len;
@@ -341,7 +350,7 @@ export class Reply {
       sock.cork();
       if (this.head !== undefined) this.flush();
       sock.write(`${len.toString(16)}\r\n`, 'latin1');
-      sock.write(chunk);
+      sock.write(chunk, done);
       const ok = sock.write('\r\n', 'latin1');
       sock.uncork();
       return ok;
@@ -351,11 +360,11 @@ export class Reply {
       this.head = undefined;
       sock.cork();
       sock.write(head, 'latin1');
-      const ok = sock.write(chunk);
+      const ok = sock.write(chunk, done);
       sock.uncork();
       return ok;
     }
-    return sock.write(chunk);
+    return sock.write(chunk, done);
   }
 
   /** The last chunk (if any) and the end of the response. */

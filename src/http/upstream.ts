@@ -9,6 +9,13 @@
  * retrieval that was most of the proxy's CPU (docs/architecture.md, "The proxy's upstream
  * client"). Here the body is framed, counted and written on, never copied.
  *
+ * Plain TCP connections read into 64 KB buffers that are used again (net.Socket's `onread`
+ * option) instead of a fresh allocation per read, which the garbage collector then has to find:
+ * that halved a bare relay's CPU per 300 KB reply (bench/RESULTS.md). So a body chunk is LENT:
+ * it is valid during `upstreamData` only. A handler that keeps it longer (writes it to a socket)
+ * calls `hold()` on its request first and the returned release once it is done with it (as the
+ * write's callback); one that keeps the octets copies them.
+ *
  * A request whose connection was reused and which fails before any octet of a response (the MMSC
  * closed an idle keep-alive connection as we reused it) is sent once more on a new connection,
  * when it is safe to: no body, and a method RFC 9110 §9.2.2 calls idempotent.
@@ -35,7 +42,10 @@ export function originOf(u: URL): UpstreamOrigin {
 /** The exchange's side of one upstream request. */
 export interface UpstreamHandler {
   upstreamHead(head: ResponseHead): void;
-  /** A body chunk (a view of the socket's buffer); false pauses the MMSC's socket until resume(). */
+  /**
+   * A body chunk, LENT: a view of a read buffer that is used again once this returns, unless the
+   * handler took `hold()` on the request. False pauses the MMSC's socket until resume().
+   */
   upstreamData(chunk: Buffer): boolean;
   upstreamEnd(): void;
   /** Connection refused, reset, closed early, or a response that cannot be framed (UpstreamProtocolError). */
@@ -50,6 +60,34 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
+/** The size of a read buffer: what libuv asks for per read on a stream. */
+const READ_BUFFER_OCTETS = 64 * 1024;
+/** Free read buffers kept for the next reads (4 MB); more go to the garbage collector. */
+const MAX_FREE_READ_BUFFERS = 64;
+const freeReadBuffers: Buffer[] = [];
+
+/** A read buffer and the holds on it: the read being fed counts one, each hold() one more. */
+class ReadSlot {
+  holds = 1;
+  constructor(readonly buf: Buffer) {}
+
+  static take(): ReadSlot {
+    return new ReadSlot(freeReadBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_OCTETS));
+  }
+
+  /** One hold ends; the last one gives the buffer back for another read. */
+  release(): void {
+    if (--this.holds === 0 && freeReadBuffers.length < MAX_FREE_READ_BUFFERS) freeReadBuffers.push(this.buf);
+  }
+}
+
+const noRelease = (): void => undefined;
+
+/** @internal For tests: empties the free list (which every pool in the process shares) and says how many were in it. */
+export function dropFreeReadBuffers(): number {
+  return freeReadBuffers.splice(0).length;
+}
+
 /** One connection to the MMSC; its listeners stay for its life and forward to the request it carries. */
 class Conn {
   req: UpstreamRequest | undefined;
@@ -57,17 +95,21 @@ class Conn {
   uses = 0;
   /** The socket's inactivity timeout now (setting it costs a timer update, so only on a change). */
   private timeout = 0;
+  /** The buffer the next read goes into (plain TCP; undefined for TLS, which reads as 'data'). */
+  slot: ReadSlot | undefined;
+  readonly sock: net.Socket;
 
-  constructor(
-    readonly sock: net.Socket,
-    pool: UpstreamPool,
-  ) {
+  constructor(pool: UpstreamPool, connect: (onread: net.OnReadOpts | undefined) => net.Socket, reuseBuffers: boolean) {
+    const sock = (this.sock = connect(
+      reuseBuffers
+        ? {
+            buffer: () => (this.slot = ReadSlot.take()).buf,
+            callback: (n: number, buf: Uint8Array) => this.onRead(n, buf), // true: pausing is pause()'s
+          }
+        : undefined,
+    ));
     sock.setNoDelay(true);
-    sock.on('data', (d: Buffer) => {
-      const r = this.req;
-      if (r !== undefined) r.onData(d);
-      else sock.destroy(); // octets on an idle connection: nobody asked, never reuse it
-    });
+    if (!reuseBuffers) sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('end', () => this.req?.onEof());
     sock.on('error', (e: NodeJS.ErrnoException) => this.req?.onSocketError(e));
     sock.on('close', () => {
@@ -78,6 +120,38 @@ class Conn {
       if (this.req !== undefined) this.req.onTimeout();
       else sock.destroy(); // idle for the pool's idle time
     });
+  }
+
+  private onRead(n: number, buf: Uint8Array): boolean {
+    const slot = this.slot;
+    if (slot === undefined || slot.buf !== buf) {
+      // not the buffer we gave for this read (never seen): hand on a copy nobody else can reuse
+      this.slot = undefined;
+      this.onData(Buffer.from(buf.subarray(0, n)));
+      return true;
+    }
+    this.onData(slot.buf.subarray(0, n));
+    slot.release(); // the read's own hold: unless a handler holds it, the buffer is free again
+    return true;
+  }
+
+  private onData(d: Buffer): void {
+    const r = this.req;
+    if (r !== undefined) r.onData(d);
+    else this.sock.destroy(); // octets on an idle connection: nobody asked, never reuse it
+  }
+
+  /** A hold on the buffer being fed now; its release must be called once. */
+  hold(): () => void {
+    const slot = this.slot;
+    if (slot === undefined) return noRelease; // a 'data' chunk: the garbage collector's
+    slot.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      slot.release();
+    };
   }
 
   setTimeout(ms: number): void {
@@ -117,6 +191,14 @@ export class UpstreamRequest implements ResponseSink {
       write: (chunk: Buffer, _enc, cb) => this.sendBody(chunk, cb),
       final: (cb) => this.sendBody(undefined, cb),
     });
+  }
+
+  /**
+   * Keeps the chunk being passed to upstreamData valid after it returns, until the returned
+   * function is called (once; e.g. as the callback of the socket write that sends it on).
+   */
+  hold(): () => void {
+    return this.conn?.hold() ?? noRelease;
   }
 
   /** Resumes reading the MMSC's response after upstreamData returned false. */
@@ -354,10 +436,8 @@ export class UpstreamPool {
   private connect(): Conn {
     const { protocol, host, port } = this.origin;
     this.open++;
-    const sock =
-      protocol === 'https:'
-        ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] })
-        : net.connect({ host, port });
-    return new Conn(sock, this);
+    if (protocol === 'https:')
+      return new Conn(this, () => tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) === 0 ? host : undefined, ALPNProtocols: ['http/1.1'] }), false);
+    return new Conn(this, (onread) => net.connect({ host, port, onread }), true);
   }
 }

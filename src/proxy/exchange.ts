@@ -290,7 +290,8 @@ export class Exchange implements UpstreamHandler {
       this.replyHead = Buffer.from(chunk.subarray(0, MMS_HEAD_OCTETS));
     }
     this.bytesOut += chunk.length;
-    if (this.res.write(chunk)) return true;
+    // the chunk is lent by the upstream client: held until the phone's socket has written it
+    if (this.res.write(chunk, this.up?.hold())) return true;
     this.res.onDrain(() => this.up?.resume());
     return false;
   }

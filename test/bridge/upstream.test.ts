@@ -19,6 +19,16 @@ async function origin(t: { teardown(f: () => unknown): void }) {
     const u = new URL(r.url || '/', 'http://x');
     const n = Number(u.searchParams.get('size') ?? 10);
     if (u.pathname === '/stall') return void res.writeHead(200, { 'content-length': '10' }).write('12345');
+    if (u.pathname.startsWith('/pattern')) {
+      // octets that differ along the body and between requests (`seed`): any aliasing of read buffers shows
+      const b = pattern(n, Number(u.searchParams.get('seed')));
+      if (u.pathname === '/pattern/chunked') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        for (let i = 0; i < n; i += 7000) res.write(b.subarray(i, i + 7000));
+        return void res.end();
+      }
+      return void res.writeHead(200, { 'content-length': String(n) }).end(b);
+    }
     if (u.pathname === '/chunked') {
       res.writeHead(200, { 'content-type': 'text/plain', 'x-a': 'one' });
       for (let i = 0; i < n; i += 1000) res.write(Buffer.alloc(Math.min(1000, n - i), 0x42));
@@ -29,6 +39,12 @@ async function origin(t: { teardown(f: () => unknown): void }) {
   });
   t.teardown(() => o.close());
   return { seen: o.requests, port: o.port, base: o.origin, connections: () => o.connections };
+}
+
+function pattern(n: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 17 + (i >> 8)) & 0xff;
+  return b;
 }
 
 function client(t: { teardown(f: () => unknown): void }, over: Partial<ConstructorParameters<typeof UpstreamClient>[0]> = {}) {
@@ -160,4 +176,18 @@ t.test("the WSP server's MethodCancel cancels like an AbortSignal; its listeners
   const n = new MethodCancel();
   await c.request({ url: new URL(`${o.base}/mms`), method: 'GET', headers: {}, maxBody: 100, signal: n });
   t.same((n as unknown as { listeners: unknown[] }).listeners, [], 'the request removed its listener when it ended');
+});
+
+t.test('large replies are whole and exact: the read buffers the body arrived in are used again, so the bridge copies (Content-Length and chunked, back to back on one connection)', async (t) => {
+  const o = await origin(t);
+  const c = client(t, { connections: 1 });
+  const n = 300 * 1024 + 17;
+  const got = await Promise.all(
+    [1, 2, 3, 4].map((seed) => c.request({ url: new URL(`${o.base}/pattern${seed % 2 === 0 ? '/chunked' : ''}?size=${n}&seed=${seed}`), method: 'GET', headers: {}, maxBody: 1 << 20 })),
+  );
+  got.forEach((r, i) => {
+    t.equal(r.status, 200);
+    t.ok(r.body.equals(pattern(n, i + 1)), `reply ${i + 1} exact (${i % 2 === 1 ? 'chunked' : 'Content-Length'})`);
+  });
+  t.equal(o.connections(), 1, 'one connection for all four');
 });

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import t from 'tap';
 import type { ResponseHead } from '../../src/http/http1';
 import { Rng } from '../helpers/rng';
-import { UpstreamPool, type BodyFraming, type UpstreamRequest } from '../../src/http/upstream';
+import { UpstreamPool, dropFreeReadBuffers, type BodyFraming, type UpstreamRequest } from '../../src/http/upstream';
 
 interface Server {
   port: number;
@@ -354,6 +354,69 @@ t.test('random MMSC faults under concurrency: every request ends exactly once, t
   await new Promise((r) => setTimeout(r, 100));
   t.equal(pool.stats.waiting, 0, 'nobody left waiting');
   t.ok(pool.stats.idle <= pool.stats.open && pool.stats.open <= max, `settled: ${JSON.stringify(pool.stats)}`);
+  pool.close();
+  await srv.close();
+});
+
+t.test('lent read buffers: a chunk nobody holds is read over by later responses; a held one is not until released', async (t) => {
+  // three responses of 200 KB, each a different octet, on one keep-alive connection
+  const size = 200 * 1024;
+  const srv = await rawServer((_h, sock, n) => {
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+    sock.write(Buffer.alloc(size, 0x40 + n));
+  });
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1);
+
+  /** One GET; `keep` decides per chunk whether to hold it. Returns the views kept and their releases. */
+  const get = (keep: boolean) =>
+    new Promise<{ views: Buffer[]; releases: Array<() => void>; stores: Set<ArrayBufferLike> }>((resolve, reject) => {
+      const views: Buffer[] = [];
+      const releases: Array<() => void> = [];
+      const stores = new Set<ArrayBufferLike>();
+      const req: UpstreamRequest = pool.request('GET', '/mms', [['Host', 'mmsc']], 'none', {
+        upstreamHead: () => undefined,
+        upstreamData: (c) => {
+          stores.add(c.buffer);
+          views.push(c);
+          if (keep) {
+            releases.push(req.hold());
+            holds2.push(req.hold());
+          }
+          return true;
+        },
+        upstreamEnd: () => resolve({ views, releases, stores }),
+        upstreamFailed: reject,
+      });
+    });
+
+  const holds2: Array<() => void> = [];
+  dropFreeReadBuffers(); // earlier tests' buffers: an empty free list, so that every release shows
+  const first = await get(false);
+  const second = await get(false);
+  // nobody held the first response's chunks: its buffers were used again for the second
+  t.ok([...second.stores].some((s) => first.stores.has(s)), 'read buffers are used again');
+  t.not(first.views.map((v) => v.toString('latin1')).join('').includes('A'.repeat(64)), true, 'so a view kept without a hold may be overwritten (the reason hold() exists)');
+
+  // the third response's chunks are held twice each (say, two writes); one of the two releases is
+  // called twice, which must not count as two
+  const third = await get(true);
+  for (const r of third.releases) {
+    r();
+    r();
+  }
+  // the fourth response arrives while the third's chunks are still held once; it holds its own
+  // chunks too, so that it needs a buffer per read and would take any that were wrongly free
+  const later = await get(true);
+  const heldText = Buffer.concat(third.views);
+  t.equal(heldText.length, size);
+  t.ok(heldText.every((o) => o === 0x43), "held chunks keep the third response's octets while the fourth is read");
+  t.notOk([...later.stores].some((s) => third.stores.has(s)), 'no held buffer was read into');
+  t.ok(Buffer.concat(later.views).every((o) => o === 0x44), 'the fourth response intact');
+  for (const r of [...holds2, ...later.releases]) r();
+  const fifth = await get(true); // holding, so it reads into more than one buffer
+  t.ok([...fifth.stores].some((s) => third.stores.has(s) || later.stores.has(s)), 'released buffers are used again');
+  for (const r of fifth.releases) r();
+  t.ok(Buffer.concat(fifth.views).every((o) => o === 0x45), 'the fifth response intact');
   pool.close();
   await srv.close();
 });

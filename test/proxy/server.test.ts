@@ -634,3 +634,80 @@ t.test('subscriber data that would split the request head (CR LF in an MSISDN) i
   t.same(origin.headerValues('X-MSISDN'), [], 'the unsafe MSISDN is left out, not sent');
   t.same(origin.headerValues('X-WAP-Network-Client-IP'), ['127.0.0.1']);
 });
+
+t.test('lent read buffers under load: concurrent 300 KB and 8 MB replies, stalled and vanishing phones, every reply byte-exact and its own', async (t) => {
+  // every reply is its path repeated (a different pattern per request), so octets from another
+  // phone's reply or from a reused read buffer show at once
+  // the stalled phones' replies are larger than the kernel's socket buffers on loopback can take
+  // (up to 4 MB for the proxy's send side by default), so part of them waits in the proxy
+  const body = (url: string): Buffer => Buffer.alloc((url.includes('stalled') ? 8 << 20 : 300 * 1024) - (url.length % 7), `${url}|`);
+  const origin = await startOrigin((r, res) => {
+    const b = body(r.url);
+    res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message', 'content-length': b.length });
+    res.end(b);
+  });
+  const h = await startProxy(origin, { mmsc: { connections: 4 } });
+  t.teardown(async () => {
+    await h.close();
+    await origin.close();
+  });
+
+  /** `paths` one after another on one keep-alive connection; `slow`: pauses while reading; `quitAt`: goes away halfway through that reply. */
+  const phone = (paths: string[], slow: boolean, quitAt = -1) =>
+    new Promise<Array<{ path: string; status: number; body: Buffer }>>((resolve, reject) => {
+      const s = net.connect(h.port, '127.0.0.1');
+      const out: Array<{ path: string; status: number; body: Buffer }> = [];
+      let buf = Buffer.alloc(0);
+      let i = 0;
+      let want = -1;
+      let status = 0;
+      let stalled = false;
+      const ask = () => s.write(`GET ${origin.origin}${paths[i]} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+      s.on('connect', ask);
+      s.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (want < 0) {
+          const k = buf.indexOf('\r\n\r\n');
+          if (k < 0) return;
+          const head = buf.subarray(0, k).toString('latin1');
+          status = Number(head.slice(9, 12));
+          want = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          buf = buf.subarray(k + 4);
+        }
+        if (i === quitAt && buf.length > want / 2) {
+          s.destroy();
+          resolve(out);
+          return;
+        }
+        if (slow && !stalled && paths[i]!.includes('stalled')) {
+          // the phone stops reading for a while: the kernel's buffers fill and the proxy has to
+          // keep the rest of the reply queued in user space, the case where a reused read buffer
+          // would be read over before it was written
+          stalled = true;
+          s.pause();
+          setTimeout(() => s.resume(), 150);
+        }
+        if (buf.length < want) return;
+        out.push({ path: paths[i]!, status, body: Buffer.from(buf.subarray(0, want)) });
+        buf = buf.subarray(want);
+        want = -1;
+        stalled = false;
+        if (++i === paths.length) {
+          s.end();
+          resolve(out);
+        } else ask();
+      });
+      s.on('error', reject);
+    });
+
+  const phones: Array<Promise<Array<{ path: string; status: number; body: Buffer }>>> = [];
+  for (let p = 0; p < 16; p++) {
+    const paths = [0, 1, 2].map((k) => `/mms/phone-${p}${p % 4 === 1 && k === 0 ? '-stalled' : ''}/message-${k}`);
+    phones.push(phone(paths, p % 4 === 1, p % 5 === 4 ? 1 : -1));
+  }
+  const results = (await Promise.all(phones)).flat();
+  t.equal(results.length, 16 * 3 - 3 * 2, 'every reply but those of the phones that went away');
+  let exact = 0;
+  for (const r of results) if (r.status === 200 && r.body.equals(body(r.path))) exact++;
+  t.equal(exact, results.length, 'every reply byte-exact, no octet of another');
+});
