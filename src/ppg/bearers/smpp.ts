@@ -541,7 +541,7 @@ export class SmppBearer implements SmsBearer {
     } catch (e) {
       // a configured field SMPP cannot carry (source_addr, service_type too long): no SMSC would take it
       if (!(e instanceof EncodeError)) throw e;
-      this.finishPart(part, fail(false, 'ERR_SMPP_ENCODE', e.message));
+      this.finishPart(part, fail(false, e.code, e.message));
       return;
     }
     if (seq === undefined) {
