@@ -185,10 +185,11 @@ const GATEWAY_NODE_FLAGS = String(require(path.join(ROOT, 'package.json')).confi
  * the `listening` lines seen so far. `onLine(json)` sees every JSON log line (also after start);
  * `stderr: 'inherit'` passes the gateway's stderr through instead of keeping it for errors.
  * @param {string} file
- * @param {{ cwd?: string, nodeArgs?: string[], timeoutMs?: number, onLine?: (line: any) => void, stderr?: 'pipe' | 'inherit' }} [opts]
+ * `cli`: another build's dist/cli.js (a before/after comparison against another tree).
+ * @param {{ cwd?: string, nodeArgs?: string[], timeoutMs?: number, onLine?: (line: any) => void, stderr?: 'pipe' | 'inherit', cli?: string }} [opts]
  */
-function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeoutMs = 20000, onLine, stderr = 'pipe' } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '-c', file], {
+function spawnGateway(file, { cwd = ROOT, nodeArgs = GATEWAY_NODE_FLAGS, timeoutMs = 20000, onLine, stderr = 'pipe', cli = CLI } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '-c', file], {
     cwd,
     stdio: ['ignore', 'pipe', stderr],
   });
@@ -257,7 +258,7 @@ function runFakewap(argv, timeoutMs = 60000) {
  * ephemeral loopback ports, admin off, no access log, 127.0.0.1 bound to a static subscriber.
  * `extra` is merged into the config (one level deep). Resolves {child, pid, ports, stop()}.
  */
-async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}, startTimeoutMs = 20000 } = {}) {
+async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}, startTimeoutMs = 20000, cli = CLI } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-'));
   const subs = path.join(dir, 'subscribers.yaml');
   fs.writeFileSync(subs, '- ip: 127.0.0.1\n  msisdn: "31611111111"\n  imsi: "204080000000001"\n');
@@ -274,7 +275,7 @@ async function startWapgw(originUrl, { nodeArgs = GATEWAY_NODE_FLAGS, extra = {}
   const file = path.join(dir, 'wapgw.yaml');
   fs.writeFileSync(file, JSON.stringify(cfg, null, 2)); // JSON is YAML
   // the listening/started lines are info: keep the level at info for them, access log off
-  const { child, listeners } = await spawnGateway(file, { cwd: dir, nodeArgs, timeoutMs: startTimeoutMs });
+  const { child, listeners } = await spawnGateway(file, { cwd: dir, nodeArgs, timeoutMs: startTimeoutMs, cli });
   const ports = {};
   for (const j of listeners) ports[j.listener || `${j.component}-${j.protocol}`] = j.port;
   const co = ports['wsp-connection-oriented'] ?? Object.entries(ports).find(([k]) => /oriented|co$/.test(k))?.[1];

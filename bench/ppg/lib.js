@@ -336,19 +336,21 @@ async function startKannelPpg(smscPort, { window = 32 } = {}) {
  * without the per-initiator rate limit, receipts not requested (as Kannel's PPG does not).
  * stateDir: the durable queue's directory (kept on stop; default a temporary one, removed).
  * @param {number} smscPort
- * @param {{ window?: number, nodeArgs?: string[], stateDir?: string, extraPpg?: Record<string, unknown>, logLevel?: string }} [opts]
+ * cli: another build's dist/cli.js (default this tree's). fsync: ppg.fsync (default true).
+ * @param {{ window?: number, nodeArgs?: string[], stateDir?: string, extraPpg?: Record<string, unknown>, logLevel?: string, cli?: string, fsync?: boolean }} [opts]
  */
-async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {}, logLevel = 'info' } = {}) {
+async function startWapgwPpg(smscPort, { window = 32, nodeArgs, stateDir, extraPpg = {}, logLevel = 'info', cli, fsync = true } = {}) {
   const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ppg-state-'));
   const gw = await L.startWapgw('http://127.0.0.1:9', {
     ...(nodeArgs ? { nodeArgs } : {}),
+    ...(cli ? { cli } : {}),
     extra: {
       ppg: {
         enabled: true,
         bind: '127.0.0.1',
         port: 0,
         stateDir: dir,
-        fsync: true,
+        fsync,
         allowedNetworks: ['127.0.0.0/8'],
         registeredDelivery: false,
         smsc: [{ host: '127.0.0.1', port: smscPort, systemId: 'wapgw', password: 'bench', windowSize: window, maxPerSecond: 1000000 }],

@@ -7,7 +7,8 @@
  *
  *   node bench/ppg/run.js [--pushes 5000] [--concurrency 32] [--window 32] [--warmup 200]
  *                         [--only kannel,wapgw,queue] [--queue 100000] [--log-level warn]
- *                         [--content mms|si] [--quick]
+ *                         [--content mms|si] [--quick] [--prof DIR]
+ *                         [--a TREE [--rounds 3]] [--fsync=false] [--node-flags='...']
  *
  * - Test SMSC: an SMPP 3.4 server (npm `smpp`, server mode) in this process; it answers every
  *   submit_sm at once and timestamps the first submit of each push (found by the push number in
@@ -29,13 +30,28 @@
  *   they stay pending), then its RSS is read; then again after a restart that replays the
  *   journal.
  *
+ * - `--fsync=false`: wapgw with `ppg.fsync: false` (journal written before the answer, not
+ *   fdatasync'd: survives a crash of the process, not a power loss). That is the durability
+ *   Kannel's store file has: strace of bearerbox under this load shows write(2) and no
+ *   fsync/fdatasync at all. The default, fsync on, is the judge; this is the like-for-like.
+ * - `--node-flags='...'`: Node/V8 flags for this tree's wapgw in place of package.json's
+ *   config.gatewayNodeFlags (with `--a` the other tree keeps the default flags: `--a .` then
+ *   compares two flag sets on one build).
+ * - `--a TREE`: also measures the build in another checkout (TREE/dist/cli.js, e.g. a worktree
+ *   of the starting commit, built) as `a`, alternating with this tree's wapgw for `--rounds`
+ *   rounds (a, wapgw, a, wapgw...), each with a fresh gateway, SMSC and state directory; the
+ *   summary then lists each round's CPU per push for both. On a shared machine alternation
+ *   minutes apart is the fair before/after.
+ *
  * Prints a human summary and a `RESULT {json}` line (bench/run.js reads it).
  */
 const fs = require('node:fs');
 const L = require('../lib/common');
 const P = require('./lib');
 
-const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', help: false });
+const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', a: '', rounds: 3, fsync: true, nodeFlags: '', help: false });
+/** Node flags of this tree's wapgw: --node-flags in place of the default when given. */
+const flagsOf = () => (o.nodeFlags ? String(o.nodeFlags).split(/\s+/).filter(Boolean) : undefined);
 if (o.help) {
   console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
   process.exit(0);
@@ -174,7 +190,7 @@ async function queueRss() {
     console.error('the npm smpp package is missing: npm install');
     process.exit(2);
   }
-  const out = { machine: L.machine(), options: { pushes: o.pushes, concurrency: o.concurrency, window: o.window, warmup: o.warmup, wapgwLogLevel: o.logLevel, content: o.content }, command: `node bench/ppg/run.js ${process.argv.slice(2).join(' ')}`.trim() };
+  const out = { machine: L.machine(), options: { pushes: o.pushes, concurrency: o.concurrency, window: o.window, warmup: o.warmup, wapgwLogLevel: o.logLevel, content: o.content, fsync: o.fsync }, command: `node bench/ppg/run.js ${process.argv.slice(2).join(' ')}`.trim() };
   if (o.only.includes('kannel')) {
     if (L.haveTool('bearerbox') && L.haveTool('wapbox')) {
       try {
@@ -185,11 +201,32 @@ async function queueRss() {
       }
     } else out.kannel = { skipped: 'bearerbox/wapbox not installed (Debian package kannel)' };
   }
-  if (o.only.includes('wapgw')) {
+  if (o.a) {
+    const cli = require('node:path').resolve(o.a, 'dist', 'cli.js');
+    if (!fs.existsSync(cli)) throw new Error(`--a ${o.a}: no ${cli} (build that tree first)`);
+    out.alternation = { a: o.a, rounds: [] };
+    for (let i = 0; i < o.rounds; i++) {
+      const row = {};
+      const own = flagsOf();
+      for (const [name, opts] of /** @type {const} */ ([['a', { cli }], ['wapgw', own ? { nodeArgs: own } : {}]])) {
+        try {
+          row[name] = await measure(`${name} (round ${i + 1})`, (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...opts }));
+        } catch (e) {
+          row[name] = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
+          console.log(`${name}: ${row[name].error}`);
+        }
+      }
+      out.alternation.rounds.push(row);
+    }
+    const col = (n) => out.alternation.rounds.map((r) => r[n]?.cpuMsPerPush).join(' / ');
+    console.log(`CPU ms per push, alternating: a (${o.a}) ${col('a')}; this tree ${col('wapgw')}`);
+  }
+  if (o.only.includes('wapgw') && !o.a) {
     try {
       // --prof DIR: wapgw runs under `node --cpu-prof` (the profile is written to DIR when it stops)
-      const nodeArgs = o.prof ? [...L.GATEWAY_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${require('node:path').resolve(o.prof)}`] : undefined;
-      out.wapgw = await measure('wapgw', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, ...(nodeArgs ? { nodeArgs } : {}) }));
+      const base = flagsOf() ?? L.GATEWAY_NODE_FLAGS;
+      const nodeArgs = o.prof ? [...base, '--cpu-prof', `--cpu-prof-dir=${require('node:path').resolve(o.prof)}`] : flagsOf();
+      out.wapgw = await measure(o.fsync ? 'wapgw' : 'wapgw (ppg.fsync false)', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...(nodeArgs ? { nodeArgs } : {}) }));
     } catch (e) {
       out.wapgw = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
       console.log(`wapgw: ${out.wapgw.error}`);

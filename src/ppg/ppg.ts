@@ -27,7 +27,7 @@ import type { Logger } from '../core/logger';
 import { TimerDriver, type TimerSource } from '../edge/timer-driver';
 import { peekMmsHeaders, type MmsHeaderPeek } from '../codec/mms/peek';
 import type { UsageSink } from '../ops/usage-records';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics, Tally } from '../ops/metrics';
 import type { SubscriberStore } from '../subscribers/types';
 import { TimerHeap } from '../wtp/timer-heap';
 import type { BearerOutcome, IpBearer, SmsBearer } from './bearer';
@@ -67,7 +67,7 @@ interface Ref {
   i: number;
 }
 
-/** Label sets of the per-push counters, made once. */
+/** Label sets of the per-push counters (kept as tallies, added to the counters at scrape time). */
 const ACCEPTED = { outcome: 'accepted', bearer: 'none' } as const;
 const DELIVERED_SMS = { outcome: 'delivered', bearer: 'sms' } as const;
 const DELIVERED_IP = { outcome: 'delivered', bearer: 'ip' } as const;
@@ -81,6 +81,7 @@ export class Ppg implements Component, PapHandler {
   private readonly config: Config['ppg'];
   private readonly logger: Logger;
   private readonly metrics: Metrics;
+  private readonly tally: Record<'accepted' | 'deliveredSms' | 'deliveredIp' | 'smsOk', Tally>;
   private readonly now: () => number;
   private readonly queue: PushQueue;
   private readonly server: PapServer;
@@ -99,6 +100,14 @@ export class Ppg implements Component, PapHandler {
     this.config = deps.config;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    // the counters every push moves: plain numbers added to the registry when it is read
+    // (Metrics.tally) instead of prom-client's label hashing on every push
+    this.tally = {
+      accepted: this.metrics.tally(this.metrics.ppgPushes, ACCEPTED),
+      deliveredSms: this.metrics.tally(this.metrics.ppgPushes, DELIVERED_SMS),
+      deliveredIp: this.metrics.tally(this.metrics.ppgPushes, DELIVERED_IP),
+      smsOk: this.metrics.tally(this.metrics.ppgSms, SMS_OK),
+    };
     this.now = deps.now ?? Date.now;
     const l = this.config.limits;
     this.queue = new PushQueue({ maxPending: l.maxPending, maxFinished: l.maxFinished, retainMs: l.retainMs, defaultLifetimeMs: this.config.retry.defaultLifetimeMs });
@@ -288,7 +297,7 @@ export class Ppg implements Component, PapHandler {
       this.logger.error({ err, pushId: m.pushId }, 'push journal write failed; push refused');
       throw new PapError(3000, 'the push could not be stored durably; try again');
     }
-    this.metrics.ppgPushes.inc(ACCEPTED, m.addresses.length);
+    this.tally.accepted.n += m.addresses.length;
     // built only when it is written: at log.level warn a push costs no log object
     if (this.logger.isLevelEnabled('info')) this.logger.info(
       {
@@ -440,9 +449,12 @@ export class Ppg implements Component, PapHandler {
     const records = this.queue.outcome(ref, { ...out, bearer }, now, this.config.retry);
     this.persist(records);
     const log = () => ({ initiator: push.initiator, pushId: push.pushId, address: redactAddress(a), bearer, attempt: a.attempts, octets: wdp.length });
-    if (bearer === 'sms') this.metrics.ppgSms.inc(out.ok ? SMS_OK : { outcome: out.retry ? 'retry' : 'failed' });
+    if (bearer === 'sms') {
+      if (out.ok) this.tally.smsOk.n++;
+      else this.metrics.ppgSms.inc({ outcome: out.retry ? 'retry' : 'failed' });
+    }
     if (out.ok) {
-      this.metrics.ppgPushes.inc(bearer === 'sms' ? DELIVERED_SMS : DELIVERED_IP);
+      (bearer === 'sms' ? this.tally.deliveredSms : this.tally.deliveredIp).n++;
       if (this.deps.usage) this.recordUsage(push, mmsHead, a, bearer, target, wdp.length, now);
       if (this.logger.isLevelEnabled('info')) this.logger.info({ ...log(), messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
     } else if (a.state === 'pending') {

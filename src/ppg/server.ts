@@ -66,7 +66,15 @@ export function httpStatusFor(code: number): number {
 }
 
 /** The operation a PAP document names, for metrics (`unknown` before it is parsed). */
-const opOf = (doc: PapDocument | undefined): string => doc?.message.kind.replace(/-message$|-response$/, '') ?? 'unknown';
+const OPS = new Map<string, string>();
+const opOf = (doc: PapDocument | undefined): string => {
+  if (doc === undefined) return 'unknown';
+  const kind = doc.message.kind;
+  let op = OPS.get(kind);
+  // the kinds are the PAP decoder's closed set: the map stays small
+  if (op === undefined) OPS.set(kind, (op = kind.replace(/-message$|-response$/, '')));
+  return op;
+};
 
 export class PapServer {
   private readonly server: Http1Server;
@@ -83,9 +91,12 @@ export class PapServer {
    */
   private readonly peers = new WeakMap<Socket, { peer: string; gen: number; open: boolean; initiator: string }>();
   private accessGen = 0;
+  /** ppg_requests_total by operation and code, as tallies (one per PAP request: Metrics.tallies). */
+  private readonly requestTally: ReturnType<Metrics['tallies']>;
 
   constructor(private readonly deps: PapServerDeps) {
     this.logger = deps.logger;
+    this.requestTally = deps.metrics.tallies(deps.metrics.ppgRequests);
     this.now = deps.now ?? (() => performance.now());
     this.applyAccess(deps.config);
     const lim = deps.config.limits;
@@ -227,7 +238,8 @@ export class PapServer {
 
   private reply(res: Reply, doc: PapDocument | undefined, out: PapResponse, version: PapVersion, refusal?: string, status?: number, fields: string[] = []): void {
     const code = responseCode(out);
-    this.deps.metrics.ppgRequests.inc({ operation: opOf(doc), code: String(code) });
+    const op = opOf(doc);
+    this.requestTally(`${op} ${code}`, () => ({ operation: op, code: String(code) })).n++;
     if (refusal) this.deps.metrics.ppgRefusals.inc({ reason: refusal });
     else if (status === undefined && code >= 2000) this.deps.metrics.ppgRefusals.inc({ reason: `pap-${code}` });
     const text = encodePap(out, version);

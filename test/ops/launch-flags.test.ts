@@ -14,7 +14,9 @@ t.test('npm start, the systemd unit and the benchmarks use config.gatewayNodeFla
   t.match(readFileSync('bench/lib/common.js', 'utf8'), /const GATEWAY_NODE_FLAGS = .*config\.gatewayNodeFlags/, 'bench/lib/common.js reads them');
   const common = readFileSync('bench/lib/common.js', 'utf8');
   t.match(common, /function spawnGateway\(file, \{[^}]*nodeArgs = GATEWAY_NODE_FLAGS/, 'spawnGateway defaults to them');
-  t.match(common, /spawn\(process\.execPath, \[\.\.\.nodeArgs, CLI, 'start'/, 'and launches with them');
+  t.match(common, /spawn\(process\.execPath, \[\.\.\.nodeArgs, cli, 'start'/, 'and launches with them');
+  // `cli` names another build only when a before/after comparison asks for it (bench/ppg/run.js --a)
+  t.match(common, /function spawnGateway\(file, \{[^}]*cli = CLI \}/, 'whose CLI is by default the one below');
   t.match(common, /const \{ ROOT, CLI \} = require\('\.\/wapgw'\)/, 'the CLI is the one bench/lib/wapgw.js names');
   for (const f of ['bench/wsp/run.js', 'bench/robustness/lib.js']) {
     const src = readFileSync(f, 'utf8');

@@ -151,6 +151,7 @@ t.test('an MMS notification to a PLMN address goes out as a WSP Push by SMS', as
   t.match(text, /wapgw_ppg_pushes_total\{outcome="accepted",bearer="none"\} 1/);
   t.match(text, /wapgw_ppg_pushes_total\{outcome="delivered",bearer="sms"\} 1/);
   t.match(text, /wapgw_ppg_requests_total\{operation="push",code="1001"\} 1/);
+  t.match(text, /wapgw_ppg_sms_submits_total\{outcome="ok"\} 1/);
   // the queue gauges are computed when scraped (not set after every push): they show the state now
   t.match(text, /wapgw_ppg_queue_addresses\{state="accepted"\} 1/);
   t.match(text, /wapgw_ppg_queue_addresses\{state="pending"\} 0/);

@@ -288,3 +288,15 @@ t.test('a receipt naming the message in decimal (text only) is matched to the he
   await b.close(Date.now() + 500);
   await smsc.close();
 });
+
+t.test('a configured field SMPP cannot carry (source_addr over 20 characters): the push fails for good, nothing is sent, the session stays', async (t) => {
+  const smsc = await startSmsc();
+  const b = new SmppBearer({ smsc: [smscOpts(smsc, { sourceAddr: '1'.repeat(21) })] });
+  await b.start();
+  await bound(b);
+  t.match(await b.submit('4917', wdp(30), { registeredDelivery: false }), { ok: false, retry: false, code: 'ERR_SMPP_ENCODE' });
+  t.equal(smsc.submits.length, 0, 'no submit_sm reached the SMSC');
+  t.ok(b.healthy(), 'still bound');
+  await b.close(Date.now() + 500);
+  await smsc.close();
+});

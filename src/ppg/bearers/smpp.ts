@@ -21,14 +21,33 @@
  *   An id that matches no recent submit is tried in its other spellings (decimal <-> hexadecimal,
  *   case), which SMSCs mix between submit_sm_resp and the receipt text.
  *
- * The PDU codec is the npm `smpp` package (also the test SMSC's server; see the README's
- * dependency section). This file is an edge: it owns sockets and timers; the split and the
- * receipt parsing it uses are pure (src/codec/sms, ./smpp-receipt.ts).
+ * - Response deadlines: each outstanding request carries its send time; one timer per session,
+ *   armed for the oldest outstanding submit_sm, drops the session when an answer is later than
+ *   `responseTimeoutMs` (no timer per submit).
+ *
+ * The PDU codec is our own (src/codec/smpp: the few PDUs an ESME sends and reads); the npm `smpp`
+ * package is the test SMSC's and the demo SMSC's server (see the README's dependency section).
+ * This file is an edge: it owns sockets and timers; the codec, the split and the receipt parsing
+ * it uses are pure (src/codec/smpp, src/codec/sms, ./smpp-receipt.ts).
  */
-import type { Socket } from 'node:net';
-import * as smpp from 'smpp';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import type * as smpp from 'smpp';
+import {
+  COMMAND,
+  commandName,
+  decodeDeliverSm,
+  decodeSubmitSmResp,
+  encodeBind,
+  encodeDeliverSmResp,
+  encodeHeaderOnly,
+  encodeSubmitSm,
+  isResponse,
+  PduReader,
+  TLV,
+  type SmppPdu,
+} from '../../codec/smpp';
 import { partsNeeded, splitWdp, TooManyPartsError } from '../../codec/sms';
-import { WapgwError } from '../../core/errors';
+import { DecodeError, EncodeError, WapgwError } from '../../core/errors';
 import {
   type BearerOutcome,
   type DeliveryReceipt,
@@ -47,6 +66,7 @@ import { messageIdVariants, receiptFromDeliverSm } from './smpp-receipt';
 export const SMPP_STATUS = {
   ESME_ROK: 0x00,
   ESME_RINVMSGLEN: 0x01,
+  ESME_RINVCMDID: 0x03,
   ESME_RSYSERR: 0x08,
   ESME_RINVDSTADR: 0x0b,
   ESME_RBINDFAIL: 0x0d,
@@ -99,12 +119,59 @@ interface PartJob {
   throttled: number;
 }
 
+/**
+ * One TCP connection to an SMSC: sequence numbers (§3.2: 1..0x7FFFFFFF, then round again), the
+ * callbacks waiting for responses by sequence number, and the reader of incoming PDUs.
+ */
+class Link {
+  private seq = 0;
+  readonly waiting = new Map<number, (pdu: SmppPdu) => void>();
+  readonly reader = new PduReader();
+  constructor(readonly socket: Socket) {}
+
+  nextSeq(): number {
+    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
+  get writable(): boolean {
+    return this.socket.writable;
+  }
+
+  /** Sends a request made by `encode(seq)`; `onResponse` gets its response. False when the socket cannot be written. */
+  request(encode: (seq: number) => Buffer, onResponse?: (pdu: SmppPdu) => void): number | undefined {
+    if (!this.socket.writable) return undefined;
+    const seq = this.nextSeq();
+    const buf = encode(seq);
+    if (onResponse) this.waiting.set(seq, onResponse);
+    this.socket.write(buf);
+    return seq;
+  }
+
+  write(buf: Buffer): void {
+    if (this.socket.writable) this.socket.write(buf);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+interface Outstanding {
+  part: PartJob;
+  /** performance.now() when it was sent (response deadline). */
+  at: number;
+}
+
 class Smsc {
   readonly o: ResolvedSmscOptions;
   readonly name: string;
   state: SmscState = 'idle';
-  session: smpp.Session | undefined;
-  inFlight = new Map<number, { part: PartJob; timer: NodeJS.Timeout }>();
+  session: Link | undefined;
+  /** Outstanding submit_sm by sequence number, in the order sent (the first is the oldest). */
+  inFlight = new Map<number, Outstanding>();
+  /** The response-deadline timer (for the oldest outstanding submit_sm). */
+  deadlineTimer: NodeJS.Timeout | undefined;
   failures = 0;
   lastError: string | undefined;
   pausedUntil = 0;
@@ -216,11 +283,9 @@ export class SmppBearer implements SmsBearer {
     const waitFor = async (s: Smsc): Promise<void> => {
       // let outstanding submits be answered until the deadline, then unbind
       while (s.inFlight.size > 0 && this.now() < deadline) await sleep(20);
-      for (const { part, timer } of s.inFlight.values()) {
-        clearTimeout(timer);
-        this.finishPart(part, fail(true, 'ERR_SMPP_CLOSED', 'no submit_sm_resp before shutdown'));
-      }
+      for (const { part } of s.inFlight.values()) this.finishPart(part, fail(true, 'ERR_SMPP_CLOSED', 'no submit_sm_resp before shutdown'));
       s.inFlight.clear();
+      this.clearDeadline(s);
       for (const t of s.timers) clearTimeout(t);
       s.timers.clear();
       if (s.enquireTimer) clearInterval(s.enquireTimer);
@@ -229,14 +294,17 @@ export class SmppBearer implements SmsBearer {
       this.setState(s, 'closed');
       if (!session) return;
       await new Promise<void>((resolve) => {
+        const socket = session.socket;
+        if (socket.destroyed) return resolve();
         const left = Math.max(0, deadline - this.now());
-        const t = setTimeout(() => session.destroy(() => resolve()), Math.min(left, 2_000));
-        session.once('close', () => {
+        const t = setTimeout(() => socket.destroy(), Math.min(left, 2_000));
+        socket.once('close', () => {
           clearTimeout(t);
           resolve();
         });
-        const sent = (session as unknown as { unbind(cb: () => void): boolean }).unbind(() => session.close());
-        if (!sent) session.destroy();
+        // unbind (§4.2), then close once the SMSC answered unbind_resp
+        const sent = session.request((seq) => encodeHeaderOnly(COMMAND.unbind, 0, seq), () => socket.end());
+        if (sent === undefined) socket.destroy();
       });
     };
     await Promise.all(this.smscs.map(waitFor));
@@ -267,7 +335,8 @@ export class SmppBearer implements SmsBearer {
   private connect(s: Smsc): void {
     if (this.closed) return;
     this.setState(s, 'connecting');
-    const session = smpp.connect({ host: s.o.host, port: s.o.port });
+    const socket = tcpConnect({ host: s.o.host, port: s.o.port, noDelay: true });
+    const session = new Link(socket);
     s.session = session;
     let lost = false;
     const onLost = (why: string) => {
@@ -275,77 +344,103 @@ export class SmppBearer implements SmsBearer {
       lost = true;
       this.sessionLost(s, why);
     };
-    // the package stops reading a session after a PDU it cannot parse: drop it and reconnect
-    session.on('error', (e: Error) => {
+    socket.on('error', (e: Error) => {
       onLost(e.message);
-      session.destroy();
+      socket.destroy();
     });
-    session.on('close', () => onLost('connection closed'));
-    session.on('connect', () => {
+    socket.on('close', () => onLost('connection closed'));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        session.reader.push(chunk, (pdu) => this.incoming(s, session, pdu));
+      } catch (e) {
+        // a PDU that cannot be framed or decoded: the stream cannot be trusted any more (§2.9)
+        if (!(e instanceof DecodeError)) throw e;
+        onLost(e.message);
+        socket.destroy();
+      }
+    });
+    socket.on('connect', () => {
       this.setState(s, 'binding');
-      const cmd = s.o.bindMode === 'transmitter' ? 'bind_transmitter' : 'bind_transceiver';
-      const pdu = new smpp.PDU(cmd, {
-        system_id: s.o.systemId,
-        password: s.o.password,
-        system_type: s.o.systemType,
-        interface_version: 0x34,
-        addr_ton: 0,
-        addr_npi: 0,
-        address_range: '',
-      });
+      const cmd = s.o.bindMode === 'transmitter' ? COMMAND.bind_transmitter : COMMAND.bind_transceiver;
       const t = setTimeout(() => {
         s.timers.delete(t);
-        session.destroy();
+        socket.destroy();
         onLost('no bind response');
       }, s.o.responseTimeoutMs);
       s.timers.add(t);
-      session.send(pdu, (resp) => {
+      const bind = (seq: number) =>
+        encodeBind(cmd, seq, { systemId: s.o.systemId, password: s.o.password, systemType: s.o.systemType, interfaceVersion: 0x34, addrTon: 0, addrNpi: 0, addressRange: '' });
+      try {
+        session.request(bind, (resp) => {
+          clearTimeout(t);
+          s.timers.delete(t);
+          if (s.session !== session) return; // closed or given up meanwhile
+          if (resp.status !== 0) {
+            s.lastError = `bind refused, status 0x${resp.status.toString(16)}`;
+            socket.destroy();
+            onLost(s.lastError);
+            return;
+          }
+          s.failures = 0;
+          s.counts.binds++;
+          this.setState(s, 'bound');
+          s.enquireTimer = setInterval(() => this.enquire(s, session), s.o.enquireLinkMs);
+          this.pump();
+        });
+      } catch (e) {
+        // a bind field that SMPP cannot carry (EncodeError): reported, retried with back-off
         clearTimeout(t);
         s.timers.delete(t);
-        if (s.session !== session) return; // closed or given up meanwhile
-        if (resp.command_status !== 0) {
-          s.lastError = `bind refused, status 0x${resp.command_status.toString(16)}`;
-          session.destroy();
-          onLost(s.lastError);
-          return;
-        }
-        s.failures = 0;
-        s.counts.binds++;
-        this.setState(s, 'bound');
-        s.enquireTimer = setInterval(() => this.enquire(s, session), s.o.enquireLinkMs);
-        this.pump();
-      });
+        socket.destroy();
+        onLost(`bind not sent: ${(e as Error).message}`);
+      }
     });
-    session.on('pdu', (pdu: smpp.Pdu) => this.incoming(s, session, pdu));
   }
 
-  private enquire(s: Smsc, session: smpp.Session): void {
+  private enquire(s: Smsc, session: Link): void {
     // no enquire_link_resp in time: the link is dead (SMPP 3.4 §4.11), drop it and reconnect
     const t = setTimeout(() => {
       s.timers.delete(t);
       session.destroy();
     }, s.o.responseTimeoutMs);
     s.timers.add(t);
-    session.send(new smpp.PDU('enquire_link', {}), () => {
-      clearTimeout(t);
-      s.timers.delete(t);
-    });
+    session.request(
+      (seq) => encodeHeaderOnly(COMMAND.enquire_link, 0, seq),
+      () => {
+        clearTimeout(t);
+        s.timers.delete(t);
+      },
+    );
   }
 
-  private incoming(s: Smsc, session: smpp.Session, pdu: smpp.Pdu): void {
-    if (pdu.isResponse()) return; // answered through the send callbacks
-    if (answerLinkControl(session, pdu)) return;
-    switch (pdu.command) {
-      case 'deliver_sm': {
-        session.send(pdu.response());
-        const sm = pdu.short_message as { message?: string | Buffer } | Buffer | undefined;
-        const raw = Buffer.isBuffer(sm) ? sm : sm?.message;
-        const text = raw === undefined ? undefined : Buffer.isBuffer(raw) ? raw.toString('latin1') : raw;
+  private incoming(s: Smsc, session: Link, pdu: SmppPdu): void {
+    if (isResponse(pdu.commandId)) {
+      // a response (generic_nack included) goes to the request it answers
+      const cb = session.waiting.get(pdu.seq);
+      if (cb) {
+        session.waiting.delete(pdu.seq);
+        cb(pdu);
+      }
+      return;
+    }
+    switch (pdu.commandId) {
+      case COMMAND.enquire_link:
+        session.write(encodeHeaderOnly(COMMAND.enquire_link_resp, 0, pdu.seq));
+        return;
+      case COMMAND.unbind:
+        session.write(encodeHeaderOnly(COMMAND.unbind_resp, 0, pdu.seq));
+        session.socket.end();
+        return;
+      case COMMAND.deliver_sm: {
+        const d = decodeDeliverSm(pdu); // a DecodeError drops the session (see the data handler)
+        session.write(encodeDeliverSmResp(pdu.seq));
+        const raw = d.shortMessage.length > 0 ? d.shortMessage : d.tlvs.get(TLV.message_payload);
+        const text = raw === undefined ? undefined : raw.toString('latin1');
         const r = receiptFromDeliverSm(
           {
-            esm_class: pdu.esm_class as number | undefined,
-            receipted_message_id: pdu.receipted_message_id as string | undefined,
-            message_state: pdu.message_state as number | undefined,
+            esm_class: d.esmClass,
+            receipted_message_id: d.receiptedMessageId,
+            message_state: d.messageState,
             ...(text !== undefined ? { text } : {}),
           },
           this.now(),
@@ -364,7 +459,7 @@ export class SmppBearer implements SmsBearer {
       }
       default:
         // anything else an ESME does not expect: generic_nack, invalid command id (§5.1.3)
-        session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: 0x03 }));
+        session.write(encodeHeaderOnly(COMMAND.generic_nack, SMPP_STATUS.ESME_RINVCMDID, pdu.seq));
     }
   }
 
@@ -372,11 +467,9 @@ export class SmppBearer implements SmsBearer {
     if (s.enquireTimer) clearInterval(s.enquireTimer);
     s.enquireTimer = undefined;
     s.session = undefined;
-    for (const { part, timer } of s.inFlight.values()) {
-      clearTimeout(timer);
-      this.finishPart(part, fail(true, 'ERR_SMPP_CONNECTION_LOST', `${s.name}: ${why} before submit_sm_resp`));
-    }
+    for (const { part } of s.inFlight.values()) this.finishPart(part, fail(true, 'ERR_SMPP_CONNECTION_LOST', `${s.name}: ${why} before submit_sm_resp`));
     s.inFlight.clear();
+    this.clearDeadline(s);
     if (this.closed) return;
     s.failures++;
     const delay = Math.min(s.o.reconnectMaxMs, s.o.reconnectMinMs * 2 ** Math.min(s.failures - 1, 20));
@@ -414,54 +507,86 @@ export class SmppBearer implements SmsBearer {
     }
   }
 
-  private send(s: Smsc, session: smpp.Session, part: PartJob): void {
-    const dest = part.job.msisdn.replace(/^\+/, '');
-    const international = part.job.msisdn.startsWith('+');
-    const pdu = new smpp.PDU('submit_sm', {
-      service_type: s.o.serviceType,
-      source_addr_ton: s.o.sourceAddrTon,
-      source_addr_npi: s.o.sourceAddrNpi,
-      source_addr: s.o.sourceAddr,
-      dest_addr_ton: international ? 1 : 0, // international / unknown (§5.2.5)
-      dest_addr_npi: 1, // ISDN E.164 (§5.2.6)
-      destination_addr: dest,
-      esm_class: 0x40, // UDHI (§5.2.12)
-      protocol_id: 0,
-      priority_flag: 0,
-      registered_delivery: part.job.registeredDelivery ? 1 : 0,
-      data_coding: 0x04, // 8-bit binary (§5.2.19)
-      short_message: part.ud,
-    });
-    s.counts.submitted++;
-    corkForThisTick(session);
-    const sent = session.send(pdu, (resp) => {
-      const entry = s.inFlight.get(pdu.sequence_number);
-      if (!entry) return;
-      clearTimeout(entry.timer);
-      s.inFlight.delete(pdu.sequence_number);
-      this.answered(s, part, resp);
-      this.pump();
-    });
-    if (!sent) {
+  private send(s: Smsc, session: Link, part: PartJob): void {
+    const { job } = part;
+    const international = job.msisdn.startsWith('+');
+    let seq: number | undefined;
+    corkForThisTick(session.socket);
+    try {
+      seq = session.request(
+        (n) =>
+          encodeSubmitSm(n, {
+            serviceType: s.o.serviceType,
+            sourceAddrTon: s.o.sourceAddrTon,
+            sourceAddrNpi: s.o.sourceAddrNpi,
+            sourceAddr: s.o.sourceAddr,
+            destAddrTon: international ? 1 : 0, // international / unknown (§5.2.5)
+            destAddrNpi: 1, // ISDN E.164 (§5.2.6)
+            destinationAddr: international ? job.msisdn.slice(1) : job.msisdn,
+            esmClass: 0x40, // UDHI (§5.2.12)
+            protocolId: 0,
+            priorityFlag: 0,
+            registeredDelivery: job.registeredDelivery ? 1 : 0,
+            replaceIfPresent: 0,
+            dataCoding: 0x04, // 8-bit binary (§5.2.19)
+            smDefaultMsgId: 0,
+            shortMessage: part.ud,
+          }),
+        (resp) => {
+          if (!s.inFlight.delete(resp.seq)) return;
+          this.answered(s, part, resp);
+          this.pump();
+        },
+      );
+    } catch (e) {
+      // a configured field SMPP cannot carry (source_addr, service_type too long): no SMSC would take it
+      if (!(e instanceof EncodeError)) throw e;
+      this.finishPart(part, fail(false, e.code, e.message));
+      return;
+    }
+    if (seq === undefined) {
       // the socket is no longer writable: the SMS waits for the next bound session
-      s.counts.submitted--;
       this.queue.unshift(part);
       session.destroy();
       this.sessionLost(s, 'socket not writable');
       return;
     }
-    const timer = setTimeout(() => {
-      // no answer in time: the session is unusable (§2.9: the ESME may drop it)
-      if (s.session === session) session.destroy();
-    }, s.o.responseTimeoutMs);
-    s.inFlight.set(pdu.sequence_number, { part, timer });
+    s.counts.submitted++;
+    s.inFlight.set(seq, { part, at: performance.now() });
+    if (s.deadlineTimer === undefined) this.armDeadline(s, session, s.o.responseTimeoutMs);
   }
 
-  private answered(s: Smsc, part: PartJob, resp: smpp.Pdu): void {
-    const status = resp.command_status;
+  /**
+   * The response deadline (§2.9: an ESME may drop a session whose SMSC stopped answering): one
+   * timer for the oldest outstanding submit_sm; when it fires, a later one re-arms it for itself.
+   */
+  private armDeadline(s: Smsc, session: Link, ms: number): void {
+    s.deadlineTimer = setTimeout(() => {
+      s.deadlineTimer = undefined;
+      if (s.session !== session) return;
+      const oldest = s.inFlight.values().next();
+      if (oldest.done) return;
+      const late = performance.now() - oldest.value.at;
+      if (late >= s.o.responseTimeoutMs) session.destroy();
+      else this.armDeadline(s, session, s.o.responseTimeoutMs - late);
+    }, Math.max(1, Math.ceil(ms)));
+  }
+
+  private clearDeadline(s: Smsc): void {
+    if (s.deadlineTimer !== undefined) clearTimeout(s.deadlineTimer);
+    s.deadlineTimer = undefined;
+  }
+
+  private answered(s: Smsc, part: PartJob, resp: SmppPdu): void {
+    const status = resp.status;
     const { job } = part;
-    if (status === 0 && resp.command === 'submit_sm_resp') {
-      const id = String(resp.message_id ?? '');
+    if (status === 0 && resp.commandId === COMMAND.submit_sm_resp) {
+      let id: string;
+      try {
+        id = decodeSubmitSmResp(resp).messageId;
+      } catch {
+        id = ''; // accepted, but the id is unreadable: no receipt can be matched to it
+      }
       s.counts.accepted++;
       this.onEvent({ type: 'submitted', smsc: s.name, msisdn: job.msisdn, part: part.index + 1, total: job.total, messageId: id });
       job.ids[part.index] = id;
@@ -479,7 +604,7 @@ export class SmppBearer implements SmsBearer {
     s.counts.refused++;
     this.onEvent({ type: 'refused', smsc: s.name, msisdn: job.msisdn, part: part.index + 1, total: job.total, status });
     const code = status === SMPP_STATUS.ESME_RTHROTTLED ? 'ERR_SMPP_THROTTLED' : status === SMPP_STATUS.ESME_RMSGQFUL ? 'ERR_SMPP_MSGQFUL' : `ERR_SMPP_STATUS_0x${status.toString(16).padStart(2, '0')}`;
-    this.finishPart(part, fail(TRANSIENT.has(status), code, `${s.name} answered ${resp.command} status 0x${status.toString(16)} to part ${part.index + 1}/${job.total}`));
+    this.finishPart(part, fail(TRANSIENT.has(status), code, `${s.name} answered ${commandName(resp.commandId)} status 0x${status.toString(16)} to part ${part.index + 1}/${job.total}`));
   }
 
   /** A part is done: `failure` ends the whole push (its other parts are dropped); else the last part resolves it. */
@@ -515,9 +640,8 @@ export function answerLinkControl(session: smpp.Session, pdu: smpp.Pdu): boolean
  * pump sends together (a window refilled by a burst of submit_sm_resp) leave in one writev
  * instead of one write(2) each.
  */
-function corkForThisTick(session: smpp.Session): void {
-  const socket = (session as unknown as { socket?: Socket }).socket;
-  if (!socket || socket.writableCorked > 0) return;
+function corkForThisTick(socket: Socket): void {
+  if (socket.writableCorked > 0) return;
   socket.cork();
   process.nextTick(() => socket.uncork());
 }
