@@ -3,6 +3,7 @@
  * instances, listing, MSISDN lookups, eviction, and the failure semantics (README "Shared
  * subscriber store"): unreachable -> refused and counted, health down, recovery by itself.
  */
+import net from 'node:net';
 import { createClient } from 'redis';
 import t from 'tap';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
@@ -250,4 +251,21 @@ t.test('Sentinel: the master is found through a sentinel, and found again after 
   t.equal((await s.resolve('10.0.6.1'))?.msisdn, '15550006', 'the binding survived (replicated)');
   await s.applyAccounting(req('stop', '10.0.6.1', 'S1', '15550006'), Date.now(), '', 1000);
   t.equal(await s.resolve('10.0.6.1'), undefined, 'writes go to the new master');
+});
+
+t.test('Sentinel: a sentinel that hangs up on every connection leaves the store degraded, never an unhandled rejection', async (t) => {
+  // no redis-server needed: the "sentinel" accepts and closes at once, so the lookup client is
+  // already closed when the store releases it (that release threw "The client is closed" and
+  // rejected start() and every later rediscovery)
+  const rude = net.createServer((sock) => sock.destroy());
+  await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => rude.close(() => r())));
+  const port = (rude.address() as net.AddressInfo).port;
+  const { s } = store(t, 'redis://127.0.0.1:1', { sentinel: { name: 'wapgw', nodes: [`127.0.0.1:${port}`] }, connectTimeoutMs: 200, heartbeatMs: 50, commandTimeoutMs: 100 });
+  await t.resolves(s.start(), 'start resolves (degraded)');
+  t.equal(s.healthy(), false);
+  t.match(s.status(), { connected: false });
+  // heartbeats while disconnected look for the master again through the same sentinel
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(s.healthy(), false, 'still degraded, still running');
 });

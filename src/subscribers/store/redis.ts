@@ -236,13 +236,19 @@ export class RedisSubscriberStore implements Component<Config>, SubscriberStore,
       } catch (err) {
         this.lastError = `sentinel ${node}: ${(err as Error).message}`;
       } finally {
-        c.destroy();
+        // a client whose connect failed or that the library already closed throws "The client is
+        // closed" here: nothing left to release
+        if (c.isOpen) c.destroy();
       }
     }
     return undefined;
   }
 
-  /** Sentinel: while disconnected (or talking to a demoted master), look for the master again; switch when it moved. */
+  /**
+   * Sentinel: while disconnected (or talking to a demoted master), look for the master again;
+   * switch when it moved. Called without waiting (`void`), so it never rejects: a failure is the
+   * store's last error and the next heartbeat tries again.
+   */
   private async rediscover(): Promise<void> {
     if (!this.cfg.sentinel || this.closed || this.rediscovering) return;
     this.rediscovering = true;
@@ -259,6 +265,8 @@ export class RedisSubscriberStore implements Component<Config>, SubscriberStore,
           // already closed
         }
       }
+    } catch (err) {
+      this.lastError = `sentinel: ${(err as Error).message}`;
     } finally {
       this.rediscovering = false;
     }
