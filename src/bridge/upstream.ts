@@ -125,9 +125,9 @@ class Exchange implements UpstreamHandler {
     }
     this.headers = h;
     // the parser has checked Content-Length (RFC 9112 §6.3); a declared body over the cap ends it now
-    const declared = h['content-length'];
-    if (typeof declared === 'string' && Number(declared) > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
-    else if (typeof declared === 'string' && Number(declared) > 0) this.whole = Buffer.allocUnsafe(Number(declared));
+    const declared = typeof h['content-length'] === 'string' ? Number(h['content-length']) : 0;
+    if (declared > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
+    else if (declared > 0) this.whole = Buffer.allocUnsafe(declared);
   }
 
   /** The chunk is lent (src/http/upstream.ts): its octets are copied out before this returns. */
@@ -136,12 +136,10 @@ class Exchange implements UpstreamHandler {
     const at = this.total;
     this.total += chunk.length;
     if (this.total > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
-    else if (this.whole !== undefined && this.total <= this.whole.length) chunk.copy(this.whole, at);
-    else {
-      if (this.whole !== undefined) this.chunks.push(this.whole.subarray(0, at)); // never past the framing; kept simple
-      this.whole = undefined;
-      this.chunks.push(Buffer.from(chunk));
-    }
+    else if (this.whole === undefined) this.chunks.push(Buffer.from(chunk));
+    // the parser frames the body by that Content-Length (src/http/http1.ts), so it fits `whole`
+    else if (this.total <= this.whole.length) chunk.copy(this.whole, at);
+    else this.fail(upstreamFailed(new Error('body longer than its Content-Length')));
     return true;
   }
 
