@@ -171,8 +171,11 @@ export function encodeBind(commandId: number, seq: number, f: BindFields): Buffe
   return b;
 }
 
-/** The submit_sm fields of one SMS (§4.4.1); schedule_delivery_time and validity_period are left empty (SMSC defaults). */
-export interface SubmitSmFields {
+/**
+ * The mandatory fields submit_sm (§4.4.1) and deliver_sm (§4.6.1) share, in the same order on
+ * the wire (their schedule_delivery_time and validity_period are not carried here).
+ */
+export interface ShortMessageFields {
   serviceType: string;
   sourceAddrTon: number;
   sourceAddrNpi: number;
@@ -184,11 +187,15 @@ export interface SubmitSmFields {
   protocolId: number;
   priorityFlag: number;
   registeredDelivery: number;
-  replaceIfPresent: number;
   dataCoding: number;
-  smDefaultMsgId: number;
   /** At most 254 octets (§4.4.1 sm_length); longer content goes in parts (src/codec/sms). */
   shortMessage: Buffer;
+}
+
+/** The submit_sm fields of one SMS (§4.4.1); schedule_delivery_time and validity_period are left empty (SMSC defaults). */
+export interface SubmitSmFields extends ShortMessageFields {
+  replaceIfPresent: number;
+  smDefaultMsgId: number;
 }
 
 /** submit_sm (§4.4.1). */
@@ -259,20 +266,7 @@ export function decodeBindResp(pdu: SmppPdu): { systemId: string } {
   return { systemId: readC(pdu.body, 0, 16, 'system_id')[0] };
 }
 
-export interface DeliverSm {
-  serviceType: string;
-  sourceAddrTon: number;
-  sourceAddrNpi: number;
-  sourceAddr: string;
-  destAddrTon: number;
-  destAddrNpi: number;
-  destinationAddr: string;
-  esmClass: number;
-  protocolId: number;
-  priorityFlag: number;
-  registeredDelivery: number;
-  dataCoding: number;
-  shortMessage: Buffer;
+export interface DeliverSm extends ShortMessageFields {
   /** TLVs (§3.3 / §5.3): tag -> value view; the last of a repeated tag. */
   tlvs: Map<number, Buffer>;
   receiptedMessageId?: string;
