@@ -75,6 +75,36 @@ const sysOf = (pids) =>
     }
   }, 0);
 const rssOf = (pids) => pids.reduce((s, p) => s + L.rssMb(p), 0);
+/**
+ * utime+stime ms per thread name of the processes (/proc/PID/task/TID/stat, comm in
+ * parentheses): the main thread ("node" or the process title), libuv's pool ("libuv-worker"),
+ * V8's helpers ("V8 DefaultWorke"), the inspector, signal and GC threads. Threads of one name are summed.
+ */
+const threadsOf = (pids) => {
+  const out = {};
+  for (const p of pids) {
+    let tids = [];
+    try {
+      tids = fs.readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      try {
+        const st = fs.readFileSync(`/proc/${p}/task/${t}/stat`, 'utf8');
+        // Node 20 leaves most threads named like the process: the thread id's offset from the
+        // pid tells them apart (V8's platform workers start first, libuv's pool at its first use)
+        const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+        const comm = t === String(p) ? 'main' : `${name}+${Number(t) - p}`;
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        out[comm] = (out[comm] ?? 0) + (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return out;
+};
 
 async function measure(name, start) {
   const smsc = await P.startSmsc();
@@ -89,6 +119,7 @@ async function measure(name, start) {
     await P.until(() => [...Array(o.warmup).keys()].every((i) => smsc.submits.has(base + i)), 30000);
     const j0 = await target.journal?.();
     const cpu0 = cpuOf(target.pids);
+    const th0 = threadsOf(target.pids);
     const sys0 = sysOf(target.pids);
     const self0 = process.cpuUsage();
     const t0 = performance.now();
@@ -100,6 +131,7 @@ async function measure(name, start) {
     };
     const complete = await P.until(all, Math.max(60000, o.pushes * 20), 100);
     const cpu1 = cpuOf(target.pids);
+    const th1 = threadsOf(target.pids);
     const sys1 = sysOf(target.pids);
     const self1 = process.cpuUsage(self0);
     const j1 = await target.journal?.();
@@ -133,10 +165,13 @@ async function measure(name, start) {
       harnessCpuMsPerPush: round((self1.user + self1.system) / 1000 / Math.max(1, got), 3),
       harnessCorePercent: round(((self1.user + self1.system) / 1000 / Math.max(1, last - t0)) * 100, 0),
       ...(j0 && j1 ? { journalWritesPerPush: round((j1.writes - j0.writes) / Math.max(1, got), 2), fdatasyncsPerPush: round((j1.syncs - j0.syncs) / Math.max(1, got), 2) } : {}),
+      // CPU ms per push by thread (threads that ended during the run are missing)
+      threadsMsPerPush: Object.fromEntries(Object.entries(th1).map(([k, v]) => [k, round((v - (th0[k] ?? 0)) / Math.max(1, got), 3)]).filter(([, v]) => v > 0)),
       gatewayCorePercent: round(((cpu1 - cpu0) / Math.max(1, last - t0)) * 100, 0),
       smscSubmits: smsc.stats.submits,
       extraParts: smsc.stats.parts,
     };
+    console.log(`${name}: CPU ms/push by thread ${JSON.stringify(res.threadsMsPerPush)}`);
     console.log(`${name}: ${got}/${o.pushes} submitted, ${res.pushesPerSecond} pushes/s, delay p50 ${res.delayMs.p50} ms p99 ${res.delayMs.p99} ms, CPU ${res.cpuMsPerPush} ms/push (of which kernel ${res.sysMsPerPush}; ${res.gatewayCorePercent} % of a core; harness ${res.harnessCpuMsPerPush} ms/push, ${res.harnessCorePercent} % of a core), RSS ${res.rssMb} MB${res.fdatasyncsPerPush !== undefined ? `, ${res.journalWritesPerPush} journal writes and ${res.fdatasyncsPerPush} fdatasyncs per push` : ''}${r.refused.length ? `, ${r.refused.length} refused (${JSON.stringify(r.refused[0])})` : ''}`);
     return res;
   } finally {

@@ -45,6 +45,12 @@ export interface SmsSubmitOptions {
 export interface SmsBearer {
   /** Splits `wdp` into SMS (UDH ports 2948 <- 9200, concatenated when needed) and submits every part to `msisdn`. */
   submit(msisdn: string, wdp: Buffer, opts: SmsSubmitOptions): Promise<BearerOutcome>;
+  /**
+   * The same as `submit`, answering through `done` (called exactly once, possibly before this
+   * returns) instead of a promise: the PPG's delivery path uses it when the bearer has it, so a
+   * push costs no promise between the queue and the SMSC.
+   */
+  submitWith?(msisdn: string, wdp: Buffer, opts: SmsSubmitOptions, done: (o: BearerOutcome) => void): void;
   /** Every delivery receipt (deliver_sm with esm_class receipt bits) goes to each callback. */
   onReceipt(cb: (r: DeliveryReceipt) => void): void;
   /** For admin /status: state per SMSC, window in use, queued submits. JSON-serialisable. */

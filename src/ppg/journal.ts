@@ -49,6 +49,7 @@ interface Waiter {
 }
 
 const FILE = 'journal.jsonl';
+const noop = (): void => undefined;
 
 export class Journal {
   private fh: FileHandle | undefined;
@@ -99,6 +100,19 @@ export class Journal {
       this.queue.push({ data, sync, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * `append(records, { sync: false })` without a promise: for state changes nobody waits for
+   * (a delivery's outcome), so the delivery path allocates none; a failed write calls `onError`.
+   */
+  appendLater(records: readonly JournalRecord[], onError: (e: unknown) => void): void {
+    if (records.length === 0) return;
+    if (this.closed) return onError(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
+    let data = '';
+    for (const r of records) data += `${JSON.stringify(r)}\n`;
+    this.queue.push({ data, sync: false, resolve: noop, reject: onError });
+    this.kick();
   }
 
   /** Asks for a compaction from `snapshot` (the live state) at the next write; no-op below the threshold. */

@@ -543,18 +543,34 @@ export function decodePap(xml: string, limits: PapLimits = {}): PapDocument {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** Characters an attribute value cannot hold as they are (XML 1.0 §2.2, §2.4; controls XML 1.0 cannot carry are left out). */
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
 const esc = (s: string): string =>
-  s.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : c === "'" ? '&apos;' : '',
-  );
+  // most values (push ids, times, codes) need nothing: tested once, copied only when they do
+  !NEEDS_ESCAPE.test(s)
+    ? s
+    : s.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) =>
+        c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : c === "'" ? '&apos;' : '',
+      );
 
 type Attrs = Array<[string, string | number | boolean | undefined]>;
 function tag(name: string, attrs: Attrs, inner: string[] = []): string {
-  const a = attrs
-    .filter((x): x is [string, string | number | boolean] => x[1] !== undefined)
-    .map(([k, v]) => ` ${k}="${esc(String(v))}"`)
-    .join('');
+  let a = '';
+  for (const [k, v] of attrs) if (v !== undefined) a += ` ${k}="${esc(String(v))}"`;
   return inner.length === 0 ? `<${name}${a}/>` : `<${name}${a}>${inner.join('')}</${name}>`;
+}
+
+/**
+ * The push-response (WAP-247 §9.3), the answer to nearly every request a PPG gets, written
+ * directly: the same document `tag` builds from messageXml, without its attribute lists.
+ */
+function pushResponseDocument(m: PushResponse, version: PapVersion): string {
+  let a = ` push-id="${esc(m.pushId)}"`;
+  if (m.senderAddress !== undefined) a += ` sender-address="${esc(m.senderAddress)}"`;
+  if (m.senderName !== undefined) a += ` sender-name="${esc(m.senderName)}"`;
+  if (m.replyTime !== undefined) a += ` reply-time="${formatPapTime(m.replyTime)}"`;
+  const r = m.result;
+  return `<?xml version="1.0"?>\n${DOCTYPE[version]}\n<pap><push-response${a}><response-result code="${r.code}" desc="${esc(r.desc ?? papCodeName(r.code))}"/></push-response></pap>\n`;
 }
 
 const ts = (t: number | undefined): string | undefined => (t === undefined ? undefined : formatPapTime(t));
@@ -658,6 +674,7 @@ function messageXml(m: PapMessage, version: PapVersion): string {
 
 /** A PAP document for `m` in `version` (the PPG answers in the version it was asked in). */
 export function encodePap(m: PapMessage, version: PapVersion = '2.0', productName?: string): string {
+  if (m.kind === 'push-response' && productName === undefined) return pushResponseDocument(m, version);
   return `<?xml version="1.0"?>\n${DOCTYPE[version]}\n${tag('pap', [['product-name', productName]], [messageXml(m, version)])}\n`;
 }
 

@@ -88,7 +88,8 @@ export class Ppg implements Component, PapHandler {
   private readonly driver: TimerDriver;
   private journal: Journal | undefined;
   private inFlight = 0;
-  private readonly attempts = new Set<Promise<void>>();
+  /** close() waiting for the attempts in flight to end. */
+  private idleWaiters: (() => void)[] = [];
   private tid = 0;
   private stopping = false;
   /** Result notifications: retries waiting (key "pushKey#i") and those being sent. */
@@ -167,7 +168,7 @@ export class Ppg implements Component, PapHandler {
     this.driver.stop();
     // attempts in flight finish (their outcome is journalled) or are cut at the deadline: an
     // attempt without a journalled outcome is simply made again after the restart
-    const wait = Promise.all([...this.attempts]);
+    const wait = new Promise<void>((resolve) => (this.inFlight === 0 ? resolve() : this.idleWaiters.push(resolve)));
     await Promise.race([wait, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
     await this.deps.sms?.close(deadline);
     // the IP bearer may own sockets (when it was not handed the WSP one); IpBearer has no close in the seam
@@ -319,7 +320,7 @@ export class Ppg implements Component, PapHandler {
   private write(records: JournalRecord[], sync = true): Promise<void> {
     if (!this.journal) return Promise.reject(new WapgwError('ERR_PPG_NOT_STARTED', 'the PPG is not started'));
     const p = this.journal.append(records, { sync });
-    this.journal.maybeCompact(() => this.queue.snapshot());
+    this.journal.maybeCompact(this.snapshot);
     return p;
   }
 
@@ -331,8 +332,13 @@ export class Ppg implements Component, PapHandler {
    */
   private persist(records: JournalRecord[]): void {
     if (records.length === 0) return;
-    this.write(records, false).catch((err: unknown) => this.logger.error({ err }, 'push journal write failed'));
+    if (!this.journal) return this.persistFailed(new WapgwError('ERR_PPG_NOT_STARTED', 'the PPG is not started'));
+    this.journal.appendLater(records, this.persistFailed);
+    this.journal.maybeCompact(this.snapshot);
   }
+
+  private readonly persistFailed = (err: unknown): void => this.logger.error({ err }, 'push journal write failed');
+  private readonly snapshot = (): Iterable<JournalRecord> => this.queue.snapshot();
 
   // ---------------------------------------------------------------------------------------
   // Delivery
@@ -354,14 +360,55 @@ export class Ppg implements Component, PapHandler {
 
   private startAttempt(ref: Ref): void {
     this.inFlight++;
-    const p = this.attempt(ref)
+    const { sms } = this.deps;
+    const a = ref.push.addresses[ref.i] as AddressEntry;
+    if (a.type === 'PLMN' && sms?.submitWith && !(this.config.ipPushForBound && this.deps.ip)) {
+      // The common case, an SMS push: straight to the bearer with a callback, no promise
+      // between the queue and the SMSC (the general path below is for IP and bound MSISDNs).
+      const wdp = this.wdpOf(ref.push);
+      const mmsHead = this.deps.usage ? peekMmsHeaders(ref.push.body) : null;
+      let answered = false;
+      const done = (out: BearerOutcome): void => {
+        if (answered) return;
+        answered = true;
+        try {
+          this.settle(ref, wdp, mmsHead, 'sms', a.client, out);
+        } catch (err) {
+          this.logger.error({ err, pushId: ref.push.pushId }, 'push attempt failed');
+        } finally {
+          this.attemptEnded();
+        }
+      };
+      try {
+        sms.submitWith(a.client, wdp, { registeredDelivery: this.config.registeredDelivery }, done);
+      } catch (err) {
+        done({ ok: false, retry: true, code: (err as WapgwError).code ?? 'ERR_PPG_BEARER', reason: (err as Error).message });
+      }
+      return;
+    }
+    this.attempt(ref)
       .catch((err: unknown) => this.logger.error({ err, pushId: ref.push.pushId }, 'push attempt failed'))
-      .finally(() => {
-        this.inFlight--;
-        this.attempts.delete(p);
-        this.driver.rearm();
-      });
-    this.attempts.add(p);
+      .finally(() => this.attemptEnded());
+  }
+
+  private attemptEnded(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+    this.driver.rearm();
+  }
+
+  /** The WSP connectionless Push PDU of the push (WAP-230 §8.2.4.1), the WDP datagram a bearer carries. */
+  private wdpOf(push: QueuedPush): Buffer {
+    return encodeConnectionlessPush({
+      tid: this.tid++ & 0xff,
+      contentType: push.contentType,
+      body: push.body,
+      ...(push.applicationId !== undefined ? { applicationId: push.applicationId } : {}),
+    });
   }
 
   /**
@@ -408,12 +455,7 @@ export class Ppg implements Component, PapHandler {
   private async attempt(ref: Ref): Promise<void> {
     const { push } = ref;
     const a = push.addresses[ref.i] as AddressEntry;
-    const wdp = encodeConnectionlessPush({
-      tid: this.tid++ & 0xff,
-      contentType: push.contentType,
-      body: push.body,
-      ...(push.applicationId !== undefined ? { applicationId: push.applicationId } : {}),
-    });
+    const wdp = this.wdpOf(push);
     // read before the outcome: the queue lets go of the body once every address is done
     const mmsHead = this.deps.usage ? peekMmsHeaders(push.body) : null;
     const { sms, ip } = this.deps;
@@ -445,6 +487,13 @@ export class Ppg implements Component, PapHandler {
     } catch (err) {
       out = { ok: false, retry: true, code: (err as WapgwError).code ?? 'ERR_PPG_BEARER', reason: (err as Error).message };
     }
+    this.settle(ref, wdp, mmsHead, bearer, target, out);
+  }
+
+  /** An attempt's outcome: the queue's state (journalled), counters, usage record, log, notifications. */
+  private settle(ref: Ref, wdp: Buffer, mmsHead: MmsHeaderPeek | null, bearer: 'sms' | 'ip', target: string, out: BearerOutcome): void {
+    const { push } = ref;
+    const a = push.addresses[ref.i] as AddressEntry;
     const now = this.now();
     const records = this.queue.outcome(ref, { ...out, bearer }, now, this.config.retry);
     this.persist(records);

@@ -132,7 +132,8 @@ export class PushQueue {
   private readonly finished = new Map<string, number>();
   /** messageId (from the bearer) -> address, for delivery receipts. */
   private readonly byMessageId = new Map<string, Ref>();
-  private readonly pendingByState = new Map<AddressStateName, number>(ADDRESS_STATES.map((s) => [s, 0]));
+  /** Addresses per state (a plain record: two updates per state change, on every push). */
+  private readonly byState = Object.fromEntries(ADDRESS_STATES.map((s) => [s, 0])) as Record<AddressStateName, number>;
   /** Keys of pushes with at least one notification due (so finding them is not a scan of every push). */
   private readonly notifyDue = new Set<string>();
   /** One copy of each repeated string (initiators, content types): see loadPush. */
@@ -148,7 +149,7 @@ export class PushQueue {
   }
   /** Addresses per state over every push held. */
   countsByState(): Record<AddressStateName, number> {
-    return Object.fromEntries(this.pendingByState) as Record<AddressStateName, number>;
+    return { ...this.byState };
   }
 
   get(initiator: string, pushId: string): QueuedPush | undefined {
@@ -203,7 +204,7 @@ export class PushQueue {
   }
 
   private count(s: AddressStateName, d: number): void {
-    this.pendingByState.set(s, (this.pendingByState.get(s) ?? 0) + d);
+    this.byState[s] += d;
   }
 
   private setState(ref: Ref, patch: Partial<AddressEntry>): JournalRecord {

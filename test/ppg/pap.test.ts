@@ -178,6 +178,14 @@ t.test('push-response golden (what the PPG sends)', async (t) => {
       '<pap><push-response push-id="9fjeo39jf084@pi.com" sender-name="wapgw" reply-time="2026-12-07T13:00:00Z">' +
       '<response-result code="1001" desc="Accepted for Processing"/></push-response></pap>\n',
   );
+  // the push-response is written directly (not through the general encoder): escapes and every optional attribute
+  t.equal(
+    encodePap({ kind: 'push-response', pushId: 'a<&"\'b\u0001', senderAddress: 'http://ppg/?a=1&b=2', senderName: 'w "g"', result: { code: 4000, desc: 'x > y' } }, '2.0'),
+    '<?xml version="1.0"?>\n<!DOCTYPE pap PUBLIC "-//WAPFORUM//DTD PAP 2.0//EN" "http://www.wapforum.org/DTD/pap_2.0.dtd">\n' +
+      '<pap><push-response push-id="a&lt;&amp;&quot;&apos;b" sender-address="http://ppg/?a=1&amp;b=2" sender-name="w &quot;g&quot;">' +
+      '<response-result code="4000" desc="x &gt; y"/></push-response></pap>\n',
+  );
+  t.match(encodePap({ kind: 'push-response', pushId: 'p', result: { code: 1001 } }, '2.0', 'wapgw 1'), '<pap product-name="wapgw 1"><push-response push-id="p">', 'with a product-name: the general encoder');
   const esc = encodePap({ kind: 'badmessage-response', code: 2000, desc: 'a "quoted" <tag> & \u0001ctl' });
   t.match(esc, 'desc="a &quot;quoted&quot; &lt;tag&gt; &amp; ctl"', 'escaped, control characters dropped');
 });

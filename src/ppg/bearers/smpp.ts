@@ -80,6 +80,8 @@ const THROTTLING = new Set<number>([SMPP_STATUS.ESME_RTHROTTLED, SMPP_STATUS.ESM
 /** Statuses after which the same submit may succeed later (SMSC-side, not the message's fault). */
 const TRANSIENT = new Set<number>([SMPP_STATUS.ESME_RSYSERR, SMPP_STATUS.ESME_RSUBMITFAIL, SMPP_STATUS.ESME_RX_T_APPN, ...THROTTLING]);
 const THROTTLE_RETRIES = 3;
+/** A destination_addr (§5.2.9: up to 20 digits here; the leading + of an international number removed). */
+const MSISDN = /^[0-9]{1,20}$/;
 const THROTTLE_PAUSE_MS = 1_000;
 
 export type SmscState = 'idle' | 'connecting' | 'binding' | 'bound' | 'backoff' | 'closed';
@@ -250,30 +252,32 @@ export class SmppBearer implements SmsBearer {
   }
 
   submit(msisdn: string, wdp: Buffer, opts: SmsSubmitOptions): Promise<BearerOutcome> {
-    if (this.closed) return Promise.resolve(fail(true, 'ERR_SMPP_CLOSED', 'the SMS bearer is closed'));
-    const dest = msisdn.replace(/^\+/, '');
-    if (!/^[0-9]{1,20}$/.test(dest)) return Promise.resolve(fail(false, 'ERR_SMPP_BAD_ADDRESS', `not an MSISDN: ${msisdn}`));
+    return new Promise<BearerOutcome>((resolve) => this.submitWith(msisdn, wdp, opts, resolve));
+  }
+
+  submitWith(msisdn: string, wdp: Buffer, opts: SmsSubmitOptions, done: (o: BearerOutcome) => void): void {
+    if (this.closed) return done(fail(true, 'ERR_SMPP_CLOSED', 'the SMS bearer is closed'));
+    const dest = msisdn.charCodeAt(0) === 0x2b ? msisdn.slice(1) : msisdn;
+    if (!MSISDN.test(dest)) return done(fail(false, 'ERR_SMPP_BAD_ADDRESS', `not an MSISDN: ${msisdn}`));
     const primary = this.primary() ?? (this.smscs[0] as Smsc);
     const refBits = primary.o.concatRefBits;
     const n = partsNeeded(wdp.length, refBits);
     if (this.queue.length + n > this.maxQueued) {
-      return Promise.resolve(fail(true, 'ERR_SMPP_QUEUE_FULL', `${this.queue.length} SMS already wait for an SMSC`));
+      return done(fail(true, 'ERR_SMPP_QUEUE_FULL', `${this.queue.length} SMS already wait for an SMSC`));
     }
-    if (!this.primary()) return Promise.resolve(fail(true, 'ERR_SMPP_NOT_BOUND', 'no SMSC is bound'));
+    if (!this.primary()) return done(fail(true, 'ERR_SMPP_NOT_BOUND', 'no SMSC is bound'));
     let parts: Buffer[];
     try {
       const ref = opts.ref ?? (this.ref = (this.ref + 1) & (refBits === 16 ? 0xffff : 0xff));
       parts = splitWdp(wdp, { dstPort: WAP_PUSH_PORT, srcPort: WSP_CL_PORT, ref, refBits, maxParts: primary.o.maxParts });
     } catch (e) {
       // too many parts, or a `ref` out of range for the reference size: retrying cannot help
-      if (e instanceof TooManyPartsError || e instanceof WapgwError) return Promise.resolve(fail(false, e.code, e.message));
+      if (e instanceof TooManyPartsError || e instanceof WapgwError) return done(fail(false, e.code, e.message));
       throw e;
     }
-    return new Promise<BearerOutcome>((resolve) => {
-      const job: PushJob = { msisdn, registeredDelivery: opts.registeredDelivery, total: parts.length, ids: [], pending: parts.length, done: false, resolve };
-      parts.forEach((ud, index) => this.queue.push({ job, index, ud, throttled: 0 }));
-      this.pump();
-    });
+    const job: PushJob = { msisdn, registeredDelivery: opts.registeredDelivery, total: parts.length, ids: [], pending: parts.length, done: false, resolve: done };
+    for (let index = 0; index < parts.length; index++) this.queue.push({ job, index, ud: parts[index] as Buffer, throttled: 0 });
+    this.pump();
   }
 
   async close(deadline: number): Promise<void> {
