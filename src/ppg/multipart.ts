@@ -88,7 +88,23 @@ function parseContentTypeText(value: string): { mediaType: string; params: Recor
   return { mediaType, params };
 }
 
+/**
+ * Entity header blocks seen lately and what they parse to (frozen), like contentTypes: an
+ * initiator writes the same header lines on every push. Bounded; cleared when full.
+ */
+const headerBlocks = new Memo<string, EntityHeaders>(64);
+
+/** The delimiter (`--` boundary) of each boundary seen lately, checked once (RFC 2046 §5.1.1). */
+const delimiters = new Memo<string, Buffer>(64);
+
 function parseHeaders(block: string): EntityHeaders {
+  const hit = headerBlocks.get(block);
+  if (hit !== undefined) return hit;
+  const parsed = parseHeaderLines(block);
+  return block.length <= 1024 ? headerBlocks.set(block, Object.freeze(parsed)) : parsed;
+}
+
+function parseHeaderLines(block: string): EntityHeaders {
   const out: EntityHeaders = {};
   const lines = block.split(/\r?\n/);
   let last: string | undefined;
@@ -110,16 +126,20 @@ function parseHeaders(block: string): EntityHeaders {
 
 /** Splits a multipart body into its entities (RFC 2046 §5.1.1: preamble and epilogue dropped; CRLF or bare LF line ends). */
 export function splitMultipart(body: Buffer, boundary: string, maxParts = 3): Entity[] {
-  if (!/^[0-9A-Za-z'()+_,./:=? -]{1,70}$/.test(boundary) || boundary.endsWith(' ')) bad(`boundary "${boundary.slice(0, 80)}" is not a valid RFC 2046 boundary`);
-  const dash = Buffer.from(`--${boundary}`, 'latin1');
+  let dash = delimiters.get(boundary);
+  if (dash === undefined) {
+    if (!/^[0-9A-Za-z'()+_,./:=? -]{1,70}$/.test(boundary) || boundary.endsWith(' ')) bad(`boundary "${boundary.slice(0, 80)}" is not a valid RFC 2046 boundary`);
+    dash = delimiters.set(boundary, Buffer.from(`--${boundary}`, 'latin1'));
+  }
+  const delimiter = dash;
   // The first delimiter may start the body; later ones follow a line end.
   const findDelimiter = (from: number): { start: number; after: number } | undefined => {
     let at = from;
     for (;;) {
-      const i = body.indexOf(dash, at);
+      const i = body.indexOf(delimiter, at);
       if (i < 0) return undefined;
-      if (i === 0) return { start: 0, after: i + dash.length };
-      if (body[i - 1] === 0x0a) return { start: body[i - 2] === 0x0d ? i - 2 : i - 1, after: i + dash.length };
+      if (i === 0) return { start: 0, after: i + delimiter.length };
+      if (body[i - 1] === 0x0a) return { start: body[i - 2] === 0x0d ? i - 2 : i - 1, after: i + delimiter.length };
       at = i + 1;
     }
   };
@@ -137,24 +157,28 @@ export function splitMultipart(body: Buffer, boundary: string, maxParts = 3): En
     const next = findDelimiter(p);
     if (!next) return bad('the multipart body has no close-delimiter');
     if (parts.length === maxParts) bad(`more than ${maxParts} entities in the multipart body`);
-    const raw = body.subarray(p, next.start);
+    // the entity is body[p, end): read in place (no Buffer view but the entity body's own)
+    const end = next.start;
     // Headers end at the first empty line; an entity with no headers starts with one.
     let hdrEnd: number;
     let bodyStart: number;
-    if (raw[0] === 0x0a) [hdrEnd, bodyStart] = [0, 1];
-    else if (raw[0] === 0x0d && raw[1] === 0x0a) [hdrEnd, bodyStart] = [0, 2];
+    if (body[p] === 0x0a) [hdrEnd, bodyStart] = [p, p + 1];
+    else if (body[p] === 0x0d && body[p + 1] === 0x0a) [hdrEnd, bodyStart] = [p, p + 2];
     else {
-      const crlf = raw.indexOf('\r\n\r\n');
-      const lf = raw.indexOf('\n\n');
+      const crlf = within(body.indexOf('\r\n\r\n', p, 'latin1'), end - 4);
+      const lf = within(body.indexOf('\n\n', p, 'latin1'), end - 2);
       if (crlf >= 0 && (lf < 0 || crlf < lf)) [hdrEnd, bodyStart] = [crlf, crlf + 4];
       else if (lf >= 0) [hdrEnd, bodyStart] = [lf, lf + 2];
-      else [hdrEnd, bodyStart] = [raw.length, raw.length];
+      else [hdrEnd, bodyStart] = [end, end];
     }
-    parts.push({ headers: parseHeaders(raw.subarray(0, hdrEnd).toString('latin1')), body: raw.subarray(bodyStart) });
+    parts.push({ headers: parseHeaders(body.toString('latin1', p, hdrEnd)), body: body.subarray(bodyStart, end) });
     d = next;
   }
   return parts;
 }
+
+/** `i` when it is a match that starts at or before `last`, else -1. */
+const within = (i: number, last: number): number => (i >= 0 && i <= last ? i : -1);
 
 /** Undoes a Content-Transfer-Encoding (RFC 2045 §6): base64 strictly, identity for binary/7bit/8bit. */
 export function undoTransferEncoding(cte: string | undefined, body: Buffer): Buffer {

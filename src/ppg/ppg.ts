@@ -111,7 +111,7 @@ export class Ppg implements Component, PapHandler {
     };
     this.now = deps.now ?? Date.now;
     const l = this.config.limits;
-    this.queue = new PushQueue({ maxPending: l.maxPending, maxFinished: l.maxFinished, retainMs: l.retainMs, defaultLifetimeMs: this.config.retry.defaultLifetimeMs });
+    this.queue = new PushQueue({ maxPending: l.maxPending, maxFinished: l.maxFinished, retainMs: l.retainMs, defaultLifetimeMs: this.config.retry.defaultLifetimeMs, trackReceipts: this.config.registeredDelivery });
     this.server = new PapServer({ config: this.config, logger: this.logger, metrics: this.metrics, handler: this });
     this.driver = new TimerDriver({ now: this.now }, (err) => this.logger.error({ err }, 'PPG timer work failed'));
     const deliveries: TimerSource = {

@@ -96,6 +96,12 @@ export interface QueueLimits {
   retainMs: number;
   /** A push with no deliver-before-timestamp expires this long after it was accepted. */
   defaultLifetimeMs: number;
+  /**
+   * Whether delivery receipts are asked for (ppg.registeredDelivery): only then are the
+   * bearer's message ids indexed for receipt(); without, an SMSC sends none (SMPP 3.4 §5.2.17)
+   * and the index would only grow with every push. Default true.
+   */
+  trackReceipts?: boolean;
 }
 
 export interface RetryPolicy {
@@ -132,6 +138,7 @@ export class PushQueue {
   private readonly finished = new Map<string, number>();
   /** messageId (from the bearer) -> address, for delivery receipts. */
   private readonly byMessageId = new Map<string, Ref>();
+  private readonly trackReceipts: boolean;
   /** Addresses per state (a plain record: two updates per state change, on every push). */
   private readonly byState = Object.fromEntries(ADDRESS_STATES.map((s) => [s, 0])) as Record<AddressStateName, number>;
   /** Keys of pushes with at least one notification due (so finding them is not a scan of every push). */
@@ -139,7 +146,9 @@ export class PushQueue {
   /** One copy of each repeated string (initiators, content types): see loadPush. */
   private readonly interned = new Interner(1024);
 
-  constructor(private readonly limits: QueueLimits) {}
+  constructor(private readonly limits: QueueLimits) {
+    this.trackReceipts = limits.trackReceipts ?? true;
+  }
 
   get size(): number {
     return this.pushes.size;
@@ -199,7 +208,7 @@ export class PushQueue {
     push.addresses.forEach((a, i) => {
       this.count(a.state, +1);
       if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, push.deliverBefore ?? Infinity), { push, i });
-      for (const id of a.messageIds ?? []) if (a.state === 'accepted') this.byMessageId.set(id, { push, i });
+      if (this.trackReceipts && a.state === 'accepted') for (const id of a.messageIds ?? []) this.byMessageId.set(id, { push, i });
     });
   }
 
@@ -285,7 +294,7 @@ export class PushQueue {
     if (o.ok) {
       const state: AddressStateName = o.bearer === 'ip' ? 'delivered' : 'accepted';
       const rec = this.setState(ref, { state, bearer: o.bearer, messageIds: o.messageIds, code: 1000, reason: o.bearer === 'ip' ? 'sent over IP' : 'accepted by the SMSC', eventTime: now, notify });
-      if (state === 'accepted') for (const id of o.messageIds) this.byMessageId.set(id, ref);
+      if (state === 'accepted' && this.trackReceipts) for (const id of o.messageIds) this.byMessageId.set(id, ref);
       return [rec, ...this.maybeFinish(push, now)];
     }
     const next = now + retryDelay(policy, a.attempts);
@@ -461,7 +470,7 @@ export class PushQueue {
       this.setState({ push: p, i: r.i }, next);
       // a stale heap entry for the same address is skipped when it comes up (state checked there)
       if (a.state === 'pending') this.heap.push(Math.min(a.nextTryAt, p.deliverBefore ?? Infinity), { push: p, i: r.i });
-      if (a.state === 'accepted') for (const id of a.messageIds ?? []) this.byMessageId.set(id, { push: p, i: r.i });
+      if (this.trackReceipts && a.state === 'accepted') for (const id of a.messageIds ?? []) this.byMessageId.set(id, { push: p, i: r.i });
     } else if (r.t === 'done') {
       const p = this.pushes.get(r.k);
       if (!p || p.finishedAt !== undefined) return;

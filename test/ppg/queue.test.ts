@@ -66,6 +66,17 @@ t.test('fan-out, attempts, retry, success, receipts', async (t) => {
   t.equal(q.receipt('nope', 'delivered', T0), undefined);
 });
 
+t.test('without receipts asked (trackReceipts false) message ids are kept but not indexed', async (t) => {
+  const q = new PushQueue({ ...LIMITS, trackReceipts: false });
+  const { push } = q.add(input('p1', { addresses: [parsePapAddress('WAPPUSH=+4917012345/TYPE=PLMN')] }), T0);
+  const [ref] = q.due(T0).deliver;
+  q.outcome(ref!, { ok: true, bearer: 'sms', messageIds: ['m1'] }, T0 + 10, POLICY);
+  t.equal(push.addresses[0]?.state, 'accepted');
+  t.same(push.addresses[0]?.messageIds, ['m1'], 'the id stays with the address (status, admin)');
+  t.equal(q.receipt('m1', 'undeliverable', T0 + 20), undefined, 'no receipt is matched');
+  t.equal(push.addresses[0]?.state, 'accepted');
+});
+
 t.test('deliver-after, deliver-before, expiry and notifications', async (t) => {
   const q = new PushQueue(LIMITS);
   const { push } = q.add(input('p1', { deliverAfter: T0 + 5000, deliverBefore: T0 + 10_000, notifyTo: 'http://pi/notify' }), T0);
