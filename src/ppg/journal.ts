@@ -22,7 +22,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WapgwError } from '../core/errors';
-import { recordLine, type JournalRecord } from './queue';
+import type { JournalRecord } from './queue';
 import { processAlive } from '../core/process';
 
 export interface JournalOptions {
@@ -95,7 +95,7 @@ export class Journal {
     if (records.length === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
     let data = '';
-    for (const r of records) data += `${recordLine(r)}\n`;
+    for (const r of records) data += `${JSON.stringify(r)}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ data, sync, resolve, reject });
       this.kick();
@@ -110,7 +110,7 @@ export class Journal {
     if (records.length === 0) return;
     if (this.closed) return onError(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
     let data = '';
-    for (const r of records) data += `${recordLine(r)}\n`;
+    for (const r of records) data += `${JSON.stringify(r)}\n`;
     this.queue.push({ data, sync: false, resolve: noop, reject: onError });
     this.kick();
   }
@@ -183,7 +183,7 @@ export class Journal {
     try {
       let chunk = '';
       for (const r of records) {
-        chunk += `${recordLine(r)}\n`;
+        chunk += `${JSON.stringify(r)}\n`;
         if (chunk.length > 1 << 20) {
           bytes += (await out.write(chunk)).bytesWritten;
           chunk = '';

@@ -584,48 +584,6 @@ function loadPush(s: StoredPush, interned: Interner): QueuedPush {
   return p;
 }
 
-const J = JSON.stringify;
-/** A number as JSON.stringify writes it (a non-finite one is null). */
-const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
-
-/**
- * One journal record as its JSON text: the same text as JSON.stringify(r) (test/ppg/queue.test.ts
- * compares them), written field by field for the two records every push makes (`push`, `addr`)
- * and for every push of a compaction's snapshot, without V8's generic walk over each object.
- */
-export function recordLine(r: JournalRecord): string {
-  if (r.t === 'addr') return `{"t":"addr","k":${J(r.k)},"i":${num(r.i)},"a":${addressJson(r.a)}}`;
-  if (r.t !== 'push') return J(r);
-  const p = r.p;
-  let s = `{"t":"push","p":{"key":${J(p.key)},"initiator":${J(p.initiator)},"pushId":${J(p.pushId)},"version":${J(p.version)}`;
-  if (p.deliverAfter !== undefined) s += `,"deliverAfter":${num(p.deliverAfter)}`;
-  if (p.deliverBefore !== undefined) s += `,"deliverBefore":${num(p.deliverBefore)}`;
-  if (p.notifyTo !== undefined) s += `,"notifyTo":${J(p.notifyTo)}`;
-  if (p.sourceReference !== undefined) s += `,"sourceReference":${J(p.sourceReference)}`;
-  s += `,"contentType":${J(p.contentType)}`;
-  if (p.applicationId !== undefined) s += `,"applicationId":${J(p.applicationId)}`;
-  s += `,"body":${J(p.body)},"receivedAt":${num(p.receivedAt)},"addresses":[`;
-  for (let i = 0; i < p.addresses.length; i++) s += `${i > 0 ? ',' : ''}${addressJson(p.addresses[i] as StoredAddress)}`;
-  s += ']';
-  if (p.finishedAt !== undefined) s += `,"finishedAt":${num(p.finishedAt)}`;
-  return `${s}}}`;
-}
-
-/** An address (AddressEntry, or StoredAddress without value/type/client) as JSON.stringify writes it, fields in addressEntry's order. */
-function addressJson(a: StoredAddress): string {
-  let s = '{';
-  if (a.value !== undefined) s += `"value":${J(a.value)},`;
-  if (a.type !== undefined) s += `"type":${J(a.type)},`;
-  if (a.client !== undefined) s += `"client":${J(a.client)},`;
-  s += `"state":${J(a.state)},"attempts":${num(a.attempts)},"nextTryAt":${num(a.nextTryAt)}`;
-  if (a.bearer !== undefined) s += `,"bearer":${J(a.bearer)}`;
-  if (a.messageIds !== undefined) s += `,"messageIds":${J(a.messageIds)}`;
-  if (a.code !== undefined) s += `,"code":${num(a.code)}`;
-  if (a.reason !== undefined) s += `,"reason":${J(a.reason)}`;
-  if (a.eventTime !== undefined) s += `,"eventTime":${num(a.eventTime)}`;
-  return `${s},"notify":${J(a.notify)}}`;
-}
-
 /** A bounded string pool: the first `max` distinct strings are kept and handed out again. */
 class Interner {
   private readonly pool = new Map<string, string>();

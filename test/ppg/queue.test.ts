@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PapError, parsePapAddress } from '../../src/ppg/pap';
-import { PushQueue, recordLine, retryDelay, type JournalRecord, type PushInput } from '../../src/ppg/queue';
+import { PushQueue, retryDelay, type JournalRecord, type PushInput } from '../../src/ppg/queue';
 import { Journal, parseJournal, JOURNAL_FILE } from '../../src/ppg/journal';
 
 const LIMITS = { maxPending: 3, maxFinished: 2, retainMs: 60_000, defaultLifetimeMs: 3_600_000 };
@@ -64,26 +64,6 @@ t.test('fan-out, attempts, retry, success, receipts', async (t) => {
   t.equal(push.addresses[0]?.state, 'undeliverable');
   t.equal(q.receipt('m1', 'delivered', T0 + 5001), undefined, 'the other part id was forgotten with it');
   t.equal(q.receipt('nope', 'delivered', T0), undefined);
-});
-
-t.test('recordLine writes every record exactly as JSON.stringify does', async (t) => {
-  const q = new PushQueue({ ...LIMITS, maxPending: 10 });
-  const seen: JournalRecord[] = [];
-  const odd = 'q"uo\\te \u0001\u001f\u2028\u2029 é 😀 </x>';
-  seen.push(...q.add(input(`p1${odd}`, { initiator: `ini${odd}`, notifyTo: 'http://pi.example/n?a=1&b="2"', sourceReference: odd, deliverAfter: T0 + 5, applicationId: 'x-wap-application:mms.ua' }), T0).records);
-  seen.push(...q.add(input('p2', { applicationId: undefined, body: Buffer.alloc(0) }), T0).records);
-  let due = q.due(T0 + 10);
-  seen.push(...due.records);
-  const [a, b, c] = due.deliver;
-  seen.push(...q.outcome(a!, { ok: true, bearer: 'sms', messageIds: ['id-1', 'id"2'] }, T0 + 20, POLICY));
-  seen.push(...q.outcome(b!, { ok: false, retry: true, code: 'ERR_X', reason: `throttled ${odd}`, bearer: 'sms' }, T0 + 20, POLICY));
-  seen.push(...q.outcome(c!, { ok: false, retry: false, code: 'ERR_Y', reason: 'refused', bearer: 'ip' }, T0 + 20, POLICY));
-  seen.push(...(q.receipt('id-1', 'undeliverable', T0 + 30)?.records ?? []));
-  seen.push(...q.cancel('mmsc', 'p2', [], T0 + 40).records);
-  seen.push(...q.snapshot());
-  seen.push({ t: 'done', k: 'k', at: T0 }, { t: 'drop', k: `k${odd}` });
-  t.ok(seen.some((r) => r.t === 'push') && seen.some((r) => r.t === 'addr') && seen.some((r) => r.t === 'done'), 'every kind of record');
-  for (const r of seen) t.equal(recordLine(r), JSON.stringify(r), r.t);
 });
 
 t.test('without receipts asked (trackReceipts false) message ids are kept but not indexed', async (t) => {
