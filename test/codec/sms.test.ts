@@ -56,6 +56,12 @@ t.test('UDH errors carry offsets', async (t) => {
 t.test('split: sizes per WAP-259 (133 single, 128 / 127 per concatenated part)', async (t) => {
   const pl = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => i & 0xff));
   t.equal(splitWdp(pl(133), { dstPort: 2948, srcPort: 9200, ref: 1 }).length, 1);
+  // the one-part split is written in place: the same octets as encodeUdh + payload
+  for (const n of [0, 1, 75, 133]) {
+    const [one] = splitWdp(pl(n), { dstPort: 2948, srcPort: 9200, ref: 1 });
+    t.same(one, Buffer.concat([encodeUdh([{ iei: 0x05, type: 'ports16', dst: 2948, src: 9200 }]), pl(n)]), `one part of ${n} octets`);
+  }
+  t.throws(() => splitWdp(pl(10), { dstPort: 0x10000, srcPort: 9200, ref: 1 }), { code: 'ERR_SMS_ENCODE' }, 'a port out of range: EncodeError, as encodeUdh');
   const two = splitWdp(pl(134), { dstPort: 2948, srcPort: 9200, ref: 7 });
   t.equal(two.length, 2);
   t.equal(two[0]!.length, SMS_UD_MAX, 'first part full: 12 UDH + 128');

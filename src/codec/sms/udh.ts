@@ -188,7 +188,21 @@ export function splitWdp(payload: Buffer, o: SplitOptions): Buffer[] {
   const ports: UdhIe = { iei: 0x05, type: 'ports16', dst: o.dstPort, src: o.srcPort };
   const n = partsNeeded(payload.length, refBits);
   if (n > max) throw new TooManyPartsError(n, max);
-  if (n === 1) return [Buffer.concat([encodeUdh([ports]), payload])];
+  if (n === 1) {
+    // The one-SMS push (nearly every MMS notification), written in place: UDHL 6, then the
+    // application port addressing IE (TS 23.040 §9.2.3.24.4: IEI 0x05, length 4, destination
+    // and originator port, 16 bits each): what encodeUdh([ports]) writes, in one allocation.
+    checkRange(o.dstPort, 0xffff, 'port');
+    checkRange(o.srcPort, 0xffff, 'port');
+    const ud = Buffer.allocUnsafe(7 + payload.length);
+    ud[0] = 6;
+    ud[1] = 0x05;
+    ud[2] = 4;
+    ud.writeUInt16BE(o.dstPort, 3);
+    ud.writeUInt16BE(o.srcPort, 5);
+    payload.copy(ud, 7);
+    return [ud];
+  }
   const per = payloadPerPart(true, refBits);
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) {
