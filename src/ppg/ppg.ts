@@ -228,12 +228,21 @@ export class Ppg implements Component, PapHandler {
   // ---------------------------------------------------------------------------------------
   // PAP requests
 
-  async handle(doc: PapDocument, ctx: PapContext): Promise<PapResponse> {
+  handle(doc: PapDocument, ctx: PapContext): Promise<PapResponse> {
+    const m = doc.message;
+    if (m.kind !== 'push-message') return this.handleOther(doc, ctx);
+    // the push-message, nearly every request: one promise (the journal's) from here to the answer
+    try {
+      return this.push(m, ctx, this.now());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async handleOther(doc: PapDocument, ctx: PapContext): Promise<PapResponse> {
     const m = doc.message;
     const now = this.now();
     switch (m.kind) {
-      case 'push-message':
-        return this.push(m, ctx, now);
       case 'cancel-message': {
         const r = this.queue.cancel(ctx.initiator, m.pushId, m.addresses, now);
         await this.write(r.records);
@@ -263,7 +272,8 @@ export class Ppg implements Component, PapHandler {
     }
   }
 
-  private async push(m: PushMessage, ctx: PapContext, now: number): Promise<PapResponse> {
+  /** Throws PapError (synchronously) for a push refused before it is journalled. */
+  private push(m: PushMessage, ctx: PapContext, now: number): Promise<PapResponse> {
     const q = m.qos;
     if (q?.deliveryMethod === 'confirmed') throw new PapError(3007, 'confirmed delivery needs a WSP session push; this PPG sends unconfirmed connectionless push (use unconfirmed or preferconfirmed)');
     for (const a of m.addresses) {
@@ -286,18 +296,23 @@ export class Ppg implements Component, PapHandler {
     };
     // add first: a refusal (duplicate push-id, queue full) must leave the replaced push alone
     const added = this.queue.add(input, now);
-    const records: JournalRecord[] = [...added.records];
+    let records = added.records;
     if (m.replacePushId !== undefined && m.replacePushId !== m.pushId && this.queue.get(ctx.initiator, m.replacePushId)) {
       // PAP 2.0 §9.2 replace: what of the old push is still pending is cancelled
-      records.push(...this.queue.cancel(ctx.initiator, m.replacePushId, [], now).records);
+      records = [...records, ...this.queue.cancel(ctx.initiator, m.replacePushId, [], now).records];
     }
-    try {
-      await this.write(records);
-    } catch (err) {
-      this.queue.abandon(added.push.key);
-      this.logger.error({ err, pushId: m.pushId }, 'push journal write failed; push refused');
-      throw new PapError(3000, 'the push could not be stored durably; try again');
-    }
+    return this.write(records).then(
+      () => this.accepted(m, ctx, content, added.push, now),
+      (err: unknown) => {
+        this.queue.abandon(added.push.key);
+        this.logger.error({ err, pushId: m.pushId }, 'push journal write failed; push refused');
+        throw new PapError(3000, 'the push could not be stored durably; try again');
+      },
+    );
+  }
+
+  /** A push is durable: counted, logged, its delivery scheduled, and the 1001 answer. */
+  private accepted(m: PushMessage, ctx: PapContext, content: { contentType: string; body: Buffer }, push: QueuedPush, now: number): PapResponse {
     this.tally.accepted.n += m.addresses.length;
     // built only when it is written: at log.level warn a push costs no log object
     if (this.logger.isLevelEnabled('info')) this.logger.info(
@@ -308,7 +323,7 @@ export class Ppg implements Component, PapHandler {
         contentType: content.contentType,
         octets: content.body.length,
         deliverAfter: m.deliverAfter === undefined ? undefined : new Date(m.deliverAfter).toISOString(),
-        deliverBefore: new Date(added.push.deliverBefore ?? 0).toISOString(),
+        deliverBefore: new Date(push.deliverBefore ?? 0).toISOString(),
         notify: m.ppgNotifyRequestedTo !== undefined,
       },
       'push accepted',
