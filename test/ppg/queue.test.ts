@@ -56,7 +56,8 @@ t.test('fan-out, attempts, retry, success, receipts', async (t) => {
   t.equal(push.addresses[0]?.attempts, 2);
   const recs = q.outcome(due.deliver[0]!, { ok: true, bearer: 'sms', messageIds: ['m1', 'm2'] }, T0 + 1020, POLICY);
   t.equal(push.addresses[0]?.state, 'accepted');
-  t.ok(recs.some((r) => r.t === 'done'), 'finished: every address final, no notification asked');
+  t.same(recs.map((r) => r.t), ['sent'], 'one `sent` record: the address state and, implied, the push\'s done');
+  t.equal(push.finishedAt, T0 + 1020, 'finished: every address final, no notification asked');
   t.equal(q.activeCount, 0);
   // a receipt after the push finished still updates the state
   const r = q.receipt('m2', 'undeliverable', T0 + 5000);
@@ -174,6 +175,40 @@ t.test('replay rebuilds the same state; delivering becomes pending', async (t) =
   s.replay([...r.snapshot()].map((x) => JSON.parse(JSON.stringify(x)) as JournalRecord));
   t.same(s.get('mmsc', 'p1')?.addresses.map((a) => a.state), r.get('mmsc', 'p1')?.addresses.map((a) => (a.state === 'delivering' ? 'pending' : a.state)));
   t.same(s.countsByState(), { pending: 3, delivering: 0, accepted: 0, delivered: 1, undeliverable: 0, expired: 0, cancelled: 0 });
+});
+
+t.test('a `sent` record replays to the same state as the live outcome (state, attempts, ids, reason, notify, finish, drops)', async (t) => {
+  const live = new PushQueue({ ...LIMITS, maxFinished: 1 });
+  const log: JournalRecord[] = [];
+  const one = (a: string) => [parsePapAddress(a)];
+  log.push(...live.add(input('n', { notifyTo: 'http://pi/n', addresses: one('WAPPUSH=+4917000001/TYPE=PLMN') }), T0).records);
+  log.push(...live.add(input('a', { addresses: one('WAPPUSH=+4917000002/TYPE=PLMN') }), T0).records);
+  log.push(...live.add(input('b', { addresses: one('WAPPUSH=10.0.0.9/TYPE=IPv4') }), T0).records);
+  const due = live.due(T0);
+  // `a` fails once first: its second attempt is the one that is sent
+  log.push(...live.outcome(due.deliver[1]!, { ok: false, retry: true, code: 'E', reason: 'r', bearer: 'sms' }, T0 + 1, POLICY));
+  log.push(...live.outcome(due.deliver[0]!, { ok: true, bearer: 'sms', messageIds: ['x1', 'x2'] }, T0 + 2, POLICY));
+  log.push(...live.outcome(due.deliver[2]!, { ok: true, bearer: 'ip', messageIds: [] }, T0 + 3, POLICY));
+  const again = live.due(T0 + 5000).deliver;
+  const last = live.outcome(again[0]!, { ok: true, bearer: 'sms', messageIds: ['y'] }, T0 + 5001, POLICY);
+  t.same(last.map((r) => r.t), ['sent', 'drop'], 'a push dropped to stay within maxFinished still gets its drop record');
+  log.push(...last);
+  t.ok(log.filter((r) => r.t === 'sent').every((r) => JSON.stringify(r).length < 120), 'short records');
+  const replayed = new PushQueue({ ...LIMITS, maxFinished: 1 });
+  replayed.replay(JSON.parse(JSON.stringify(log)) as JournalRecord[]);
+  for (const id of ['n', 'a', 'b']) {
+    const x = live.get('mmsc', id);
+    const y = replayed.get('mmsc', id);
+    t.same(y && { ...y, body: y.body.toString('hex') }, x && { ...x, body: x.body.toString('hex') }, `push ${id}`);
+  }
+  t.equal(live.get('mmsc', 'b'), undefined, 'b (finished first) was dropped');
+  t.equal(replayed.get('mmsc', 'a')?.addresses[0]?.attempts, 2);
+  t.equal(replayed.get('mmsc', 'a')?.finishedAt, T0 + 5001);
+  t.equal(replayed.get('mmsc', 'n')?.finishedAt, undefined, 'a notification is due: not finished');
+  t.equal(replayed.notificationsDue().length, 1);
+  t.same(replayed.countsByState(), live.countsByState());
+  t.equal(replayed.activeCount, live.activeCount);
+  t.ok(replayed.receipt('x2', 'delivered', T0 + 6000), 'receipt index rebuilt from the sent record');
 });
 
 t.test('journal: group commit, reopen, torn tail, compaction, lock', async (t) => {
