@@ -25,7 +25,10 @@
  *   adds wapgw's line per push and per SMS).
  * - CPU per push = utime+stime of the PPG's processes (Kannel: bearerbox + wapbox) over the
  *   measured pushes, from /proc/PID/stat: the judge on a shared machine. Rate and delays are
- *   wall-clock and noisy here.
+ *   wall-clock and noisy here. Also printed by thread (/proc/PID/task/TID/stat): `main`, and
+ *   the others by name and offset of their id from the pid (Node 20 names most threads like
+ *   the process; V8's platform workers start right after the main thread, libuv's pool at its
+ *   first use), e.g. {"main":0.11,"node+2":0.006,...}.
  * - Queue: wapgw accepts `--queue` pushes with a deliver-after-timestamp an hour ahead (so
  *   they stay pending), then its RSS is read; then again after a restart that replays the
  *   journal.
