@@ -310,11 +310,14 @@ const bad = (why: string, fragment?: string): never => {
   throw new PapError(2000, why, fragment);
 };
 
+/** ATTRS as sets, by element name (a Map: an element named like an Object.prototype member is simply unknown). */
+const ALLOWED = new Map(Object.entries(ATTRS).map(([name, list]) => [name, new Set(list)]));
+
 function checkAttrs(el: XmlElement): void {
-  const allowed = ATTRS[el.name];
-  if (!allowed) bad(`unknown element <${el.name}>`, `<${el.name}>`);
+  const allowed = ALLOWED.get(el.name);
+  if (!allowed) return bad(`unknown element <${el.name}>`, `<${el.name}>`);
   for (const a of Object.keys(el.attrs)) {
-    if (!(allowed as readonly string[]).includes(a)) bad(`<${el.name}> has no attribute "${a}"`, `${a}="${String(el.attrs[a]).slice(0, 80)}"`);
+    if (!allowed.has(a)) bad(`<${el.name}> has no attribute "${a}"`, `${a}="${String(el.attrs[a]).slice(0, 80)}"`);
   }
 }
 
@@ -335,7 +338,8 @@ function oneOf<T extends string>(el: XmlElement, a: string, values: readonly T[]
   const v = el.attrs[a];
   if (v === undefined) return undefined;
   // PAP 1.0 senders (Kannel's samples) write some values in other letter cases: "gsm", "sms".
-  const hit = values.find((x) => x === v.toLowerCase());
+  const lower = v.toLowerCase();
+  const hit = values.find((x) => x === lower);
   if (hit === undefined) bad(`${a}="${v}" must be one of ${values.join(', ')}`, `${a}="${v}"`);
   return hit;
 }

@@ -119,6 +119,7 @@ t.test('bad documents answer the right code with a reason', async (t) => {
   const cases: Array<[string, string, number, RegExp]> = [
     ['no push-id', wrap('<push-message><address address-value="WAPPUSH=+123456/TYPE=PLMN"/></push-message>'), 2000, /push-id/],
     ['no address', wrap('<push-message push-id="a"/>'), 2000, /address/],
+    ['an element named like an Object.prototype member', wrap('<push-message push-id="a"><address address-value="WAPPUSH=+123456/TYPE=PLMN"/><constructor a="1"/></push-message>'), 2000, /unknown element <constructor>/],
     ['unknown attribute', wrap('<push-message push-id="a" colour="red"><address address-value="WAPPUSH=+123456/TYPE=PLMN"/></push-message>'), 2000, /colour/],
     ['bad address', wrap('<push-message push-id="a"><address address-value="WAPPUSH=x/TYPE=PLMN"/></push-message>'), 2002, /phone number/],
     ['two same addresses', wrap('<push-message push-id="a"><address address-value="WAPPUSH=+123456/TYPE=PLMN"/><address address-value="WAPPUSH=+123456/TYPE=PLMN@p"/></push-message>'), 2000, /twice/],
