@@ -16,7 +16,11 @@
  * fakewap (5 datagrams in, 2 out, one HTTP exchange) and nothing else. bench/wsp/floor.js is the
  * same floor under our own batching client, which wakes the server less often.
  *
- *   node bench/wsp/floor-fakewap.js [--handsets 50] [--cycles 100] [--rounds 3] [--http 1]
+ * `--client pool` makes the HTTP GET through the gateway's own upstream client (UpstreamPool,
+ * src/http/upstream.ts, with a handler that only counts) instead of the raw socket: the
+ * difference is what that client costs per GET under this load.
+ *
+ *   node bench/wsp/floor-fakewap.js [--handsets 50] [--cycles 100] [--rounds 3] [--http 1] [--client raw|pool]
  *
  * The final line is `RESULT {json}`.
  */
@@ -24,7 +28,7 @@
 const { spawn } = require('node:child_process');
 const L = require('../lib/common');
 
-const o = L.args({ handsets: 50, cycles: 100, rounds: 3, http: 1 });
+const o = L.args({ handsets: 50, cycles: 100, rounds: 3, http: 1, client: 'raw' });
 
 const SERVER = `
 const dgram = require('node:dgram');
@@ -38,9 +42,16 @@ const CONNECT_REPLY = Buffer.from('12000002000a150480c080000481c08000456e636f646
 const REPLY = Buffer.concat([Buffer.from('120000' + '042009' + '838da892046b059d5e', 'hex'), Buffer.alloc(40, 0x41)]);
 const originPort = Number(process.argv[1]);
 const originPath = process.argv[2];
+const pool = process.argv[3] === 'pool' ? new (require(process.argv[4]).httpUpstream.UpstreamPool)({ protocol: 'http:', host: '127.0.0.1', port: originPort }, 256) : undefined;
 const conns = [];
 const REQ = 'GET ' + originPath + ' HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUser-Agent: floor\\r\\n\\r\\n';
 function get(cb) {
+  if (pool) {
+    pool.request('GET', originPath, [['Host', '127.0.0.1'], ['User-Agent', 'floor']], 'none', {
+      upstreamHead() {}, upstreamData() { return true; }, upstreamEnd() { cb(); }, upstreamFailed(e) { console.error(e); process.exit(1); },
+    });
+    return;
+  }
   const c = conns.pop();
   if (c) { c.cb = cb; c.sock.write(REQ, 'latin1'); return; }
   const sock = net.connect(originPort, '127.0.0.1');
@@ -79,7 +90,7 @@ async function fakewaps(port, url, n, m) {
   const org = await L.origin();
   const originPort = o.http ? Number(new URL(org.url).port) : 0;
   const originPath = '/hello?size=40&type=text/plain';
-  const child = spawn(process.execPath, ['-e', SERVER, String(originPort), originPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SERVER, String(originPort), originPath, o.client, require.resolve('../lib/wapgw')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((r) => child.stdout?.once('data', (d) => r(Number(String(d).trim()))));
   const url = `${org.url}${originPath}`;
   /** @type {number[]} */
