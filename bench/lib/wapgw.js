@@ -95,4 +95,26 @@ module.exports = {
   get upstream() {
     return /** @type {typeof import('../../src/bridge/upstream')} */ (load('bridge/upstream'));
   },
+  // the PAP request's steps (bench/ppg/steps.js)
+  get ppgMultipart() {
+    return /** @type {typeof import('../../src/ppg/multipart')} */ (load('ppg/multipart'));
+  },
+  get ppgContent() {
+    return /** @type {typeof import('../../src/ppg/content')} */ (load('ppg/content'));
+  },
+  get xml() {
+    return /** @type {typeof import('../../src/codec/xml')} */ (load('codec/xml'));
+  },
+  /**
+   * The same part of another build (its dist/ directory, e.g. a worktree of the starting
+   * commit, built), for a before/after of one step; typed as this tree's.
+   * @template {'ppgMultipart' | 'ppgContent' | 'xml' | 'pap' | 'ppgQueue'} K
+   * @param {string} dir that build's dist/
+   * @param {K} part
+   * @returns {K extends 'ppgMultipart' ? typeof import('../../src/ppg/multipart') : K extends 'ppgContent' ? typeof import('../../src/ppg/content') : K extends 'xml' ? typeof import('../../src/codec/xml') : K extends 'pap' ? typeof import('../../src/ppg/pap') : typeof import('../../src/ppg/queue')}
+   */
+  fromBuild(dir, part) {
+    const file = { ppgMultipart: 'ppg/multipart', ppgContent: 'ppg/content', xml: 'codec/xml', pap: 'ppg/pap', ppgQueue: 'ppg/queue' }[part];
+    return require(path.join(path.resolve(dir), file));
+  },
 };

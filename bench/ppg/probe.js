@@ -51,7 +51,8 @@ if (require.main === module) {
   const gc = Object.create(null);
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const k = kinds[e.detail.kind] || String(e.detail.kind);
+      const kind = /** @type {{ kind: number }} */ (/** @type {any} */ (e).detail).kind;
+      const k = kinds[kind] || String(kind);
       gc[k] = gc[k] || { n: 0, ms: 0 };
       gc[k].n++;
       gc[k].ms += e.duration;

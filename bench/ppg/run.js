@@ -84,6 +84,7 @@ const rssOf = (pids) => pids.reduce((s, p) => s + L.rssMb(p), 0);
  * V8's helpers ("V8 DefaultWorke"), the inspector, signal and GC threads. Threads of one name are summed.
  */
 const threadsOf = (pids) => {
+  /** @type {Record<string, number>} */
   const out = {};
   for (const p of pids) {
     let tids = [];
@@ -169,7 +170,11 @@ async function measure(name, start) {
       harnessCorePercent: round(((self1.user + self1.system) / 1000 / Math.max(1, last - t0)) * 100, 0),
       ...(j0 && j1 ? { journalWritesPerPush: round((j1.writes - j0.writes) / Math.max(1, got), 2), fdatasyncsPerPush: round((j1.syncs - j0.syncs) / Math.max(1, got), 2) } : {}),
       // CPU ms per push by thread (threads that ended during the run are missing)
-      threadsMsPerPush: Object.fromEntries(Object.entries(th1).map(([k, v]) => [k, round((v - (th0[k] ?? 0)) / Math.max(1, got), 3)]).filter(([, v]) => v > 0)),
+      threadsMsPerPush: Object.fromEntries(
+        Object.entries(th1)
+          .map(([k, v]) => /** @type {[string, number]} */ ([k, round((v - (th0[k] ?? 0)) / Math.max(1, got), 3) ?? 0]))
+          .filter(([, v]) => v > 0),
+      ),
       gatewayCorePercent: round(((cpu1 - cpu0) / Math.max(1, last - t0)) * 100, 0),
       smscSubmits: smsc.stats.submits,
       extraParts: smsc.stats.parts,

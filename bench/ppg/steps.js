@@ -10,17 +10,19 @@
  *
  * DIR: another build's dist/ (default this tree's), to compare two builds' steps.
  */
-const path = require('node:path');
 const L = require('../lib/common');
 const P = require('./lib');
+const W = require('../lib/wapgw');
 
-const o = L.args({ pushes: 20000, dist: path.join(__dirname, '..', '..', 'dist') });
-const dist = path.resolve(String(o.dist));
-const { splitPapBody } = require(path.join(dist, 'ppg', 'multipart.js'));
-const { decodePap, encodePap } = require(path.join(dist, 'ppg', 'pap.js'));
-const { preparePushContent } = require(path.join(dist, 'ppg', 'content.js'));
-const { PushQueue } = require(path.join(dist, 'ppg', 'queue.js'));
-const { parseXmlDocument } = require(path.join(dist, 'codec', 'xml.js'));
+const o = L.args({ pushes: 20000, dist: '' });
+/** This build's parts, or those of the build whose dist/ is `--dist`. */
+const part = /** @type {<K extends 'ppgMultipart' | 'ppgContent' | 'xml' | 'pap' | 'ppgQueue'>(k: K) => ReturnType<typeof W.fromBuild<K>>} */ ((k) => (o.dist ? W.fromBuild(String(o.dist), k) : W[k]));
+const { splitPapBody } = part('ppgMultipart');
+const { decodePap, encodePap } = part('pap');
+const { preparePushContent } = part('ppgContent');
+const { PushQueue } = part('ppgQueue');
+const { parseXmlDocument } = part('xml');
+const dist = o.dist ? String(o.dist) : W.DIST;
 
 const N = Number(o.pushes);
 const bodies = Array.from({ length: N }, (_, i) => P.pushBody(i));
@@ -42,6 +44,7 @@ time('multipart split', (i) => splitPapBody(P.CONTENT_TYPE, bodies[i], lim));
 time('XML parse (of PAP decode)', (i) => parseXmlDocument(parts[i].control, { maxBytes: 65536, maxDepth: 8, maxElements: 2050 }));
 time('PAP decode', (i) => decodePap(parts[i].control, { maxBytes: 65536, maxAddresses: 1000 }));
 time('MMS content check', (i) => preparePushContent(parts[i].content));
+/** @type {import('../../src/ppg/pap').PushResponse} */
 const resp = { kind: 'push-response', pushId: 'push-1@bench.example', senderName: 'wapgw', replyTime: Date.now(), result: { code: 1001, desc: 'Accepted for Processing' } };
 time('PAP response encode', () => encodePap(resp, '1.0'));
 let q;
@@ -52,7 +55,7 @@ time('queue add + journal JSON', (i) => {
     q = new PushQueue({ maxPending: 1e6, maxFinished: 100000, retainMs: 3600000, defaultLifetimeMs: 86400000 });
     round++;
   }
-  const m = docs[i].message;
+  const m = /** @type {import('../../src/ppg/pap').PushMessage} */ (docs[i].message);
   const c = contents[i];
   const a = q.add({ initiator: 'net:127.0.0.1', pushId: `${m.pushId}${round}`, version: '1.0', contentType: c.contentType, body: c.body, addresses: m.addresses, applicationId: c.applicationId }, Date.now());
   let s = '';
