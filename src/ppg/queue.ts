@@ -236,6 +236,14 @@ export class PushQueue {
     return { t: 'addr', k: ref.push.key, i: ref.i, a: storedAddress(a) };
   }
 
+  /** A state change made without a patch object or an `addr` record (the two every push makes: delivering, sent). */
+  private moveTo(a: AddressEntry, state: AddressStateName): void {
+    if (state === a.state) return;
+    this.count(a.state, -1);
+    this.count(state, +1);
+    a.state = state;
+  }
+
   /** Earliest time something is due (a try or an expiry), or undefined. */
   nextDeadline(): number | undefined {
     // stale entries (no longer pending) are dropped lazily
@@ -282,7 +290,8 @@ export class PushQueue {
         continue;
       }
       // "delivering" is not journalled: after a crash it is pending again (at-least-once).
-      this.setState(top.item, { state: 'delivering', attempts: a.attempts + 1 });
+      this.moveTo(a, 'delivering');
+      a.attempts++;
       out.deliver.push(top.item);
     }
     out.records.push(...this.expireRetained(now));
@@ -331,7 +340,16 @@ export class PushQueue {
   /** The state a `sent` record stands for (see JournalRecord), live or replayed. */
   private sent(ref: Ref, attempts: number, bearer: 'sms' | 'ip', messageIds: string[], at: number): void {
     const state: AddressStateName = bearer === 'ip' ? 'delivered' : 'accepted';
-    this.setState(ref, { state, attempts, bearer, messageIds, code: 1000, reason: bearer === 'ip' ? 'sent over IP' : 'accepted by the SMSC', eventTime: at, notify: ref.push.notifyTo ? 'due' : 'none' });
+    const a = ref.push.addresses[ref.i] as AddressEntry;
+    this.moveTo(a, state);
+    a.attempts = attempts;
+    a.bearer = bearer;
+    a.messageIds = messageIds;
+    a.code = 1000;
+    a.reason = bearer === 'ip' ? 'sent over IP' : 'accepted by the SMSC';
+    a.eventTime = at;
+    a.notify = ref.push.notifyTo ? 'due' : 'none';
+    if (a.notify === 'due') this.notifyDue.add(ref.push.key);
     if (state === 'accepted' && this.trackReceipts) for (const id of messageIds) this.byMessageId.set(id, ref);
   }
 
