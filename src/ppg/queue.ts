@@ -87,7 +87,9 @@ export interface QueuedPush extends Omit<PushInput, 'addresses'> {
  * `at` on attempt `n` (message ids `m`), i.e. the `addr` record of that state (accepted by the SMSC, or
  * delivered over IP; code 1000; a notification due when one was asked for) and, when that
  * finished the push, its `done` at the same time: what outcome() would otherwise write as
- * those two records, in a third of the octets and one JSON object instead of three.
+ * those two records, in a third of the octets and one JSON object instead of three. (A build
+ * older than the `sent` record skips it on replay: after such a downgrade those addresses are
+ * pending again and sent once more, at-least-once as after a crash.)
  */
 export type JournalRecord =
   | { t: 'push'; p: StoredPush }
