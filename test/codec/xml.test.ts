@@ -122,6 +122,10 @@ t.test('attribute names cannot reach the prototype', async (t) => {
   t.equal(root.attrs['__proto__'], 'x');
   t.equal(root.attrs['constructor'], 'y');
   t.equal(({} as Record<string, unknown>)['x'], undefined);
+  // no inherited member at all (the attribute table's prototype chain is empty)
+  const plain = parseXml('<a b="1"/>');
+  for (const name of ['toString', 'hasOwnProperty', 'constructor', '__proto__', 'valueOf']) t.notOk(name in plain.attrs, `no inherited ${name}`);
+  t.same(Object.keys(plain.attrs), ['b']);
 });
 
 t.test('fast-check: random text only ever raises XmlError', async (t) => {
