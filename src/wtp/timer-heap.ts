@@ -22,13 +22,17 @@ export class TimerHeap<T> {
     const e = { at, seq: this.seq++, item };
     const h = this.h;
     h.push(e);
+    // sift up, moving parents down into the hole and writing the new entry once at its place
+    // (no swap by destructuring: an array literal per level unless the compiler removes it)
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(h[i] as TimerEntry<T>, h[p] as TimerEntry<T>)) break;
-      [h[i], h[p]] = [h[p] as TimerEntry<T>, h[i] as TimerEntry<T>];
+      const parent = h[p] as TimerEntry<T>;
+      if (!less(e, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = e;
   }
 
   /** Drops every entry (the owner then pushes back the live ones: compaction). */
@@ -45,18 +49,27 @@ export class TimerHeap<T> {
     const top = h[0];
     const last = h.pop();
     if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
+    // sift `last` down from the root, moving the smaller child up into the hole
+    const n = h.length;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l] as TimerEntry<T>, h[m] as TimerEntry<T>)) m = l;
-      if (r < h.length && less(h[r] as TimerEntry<T>, h[m] as TimerEntry<T>)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m] as TimerEntry<T>, h[i] as TimerEntry<T>];
+      let m = l;
+      let child = h[l] as TimerEntry<T>;
+      if (r < n) {
+        const right = h[r] as TimerEntry<T>;
+        if (less(right, child)) {
+          m = r;
+          child = right;
+        }
+      }
+      if (!less(child, last)) break;
+      h[i] = child;
       i = m;
     }
+    h[i] = last;
     return top;
   }
 }
