@@ -6,11 +6,12 @@
  * wall time and charges preemption to whatever function was running, which perf does not).
  * wapgw runs with --perf-basic-prof-only-functions so JavaScript frames carry their file.
  *
- *   npm run build && node bench/wsp/perf-split.js [--handsets 50] [--cycles 5000] [--warmup 10000] [--top 0]
+ *   npm run build && node bench/wsp/perf-split.js [--handsets 50] [--cycles 5000] [--warmup 10000] [--top 0] [--files 0]
  *
  * `--warmup` cycles run before the recording so that V8 has finished compiling the hot code (with
  * 2000, a tenth of the samples were its optimizing compiler still at work: see bench/RESULTS.md);
- * `--top N` also lists the N leaf functions with the most samples.
+ * `--top N` also lists the N leaf functions with the most samples, `--files N` the N source files
+ * (of the innermost JavaScript frame) with the most.
  *
  * Needs `perf` (linux-perf) and fakewap (kannel-extras). Each sample is charged to one category:
  * kernel samples by the socket path they are on, JavaScript by the file of the innermost JS
@@ -24,7 +25,7 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const L = require('../lib/common');
 
-const o = L.args({ handsets: 50, cycles: 5000, warmup: 10000, top: 0 });
+const o = L.args({ handsets: 50, cycles: 5000, warmup: 10000, top: 0, files: 0 });
 
 /** @param {string[]} frames leaf first; @param {boolean[]} kernel */
 function categorize(frames, kernel) {
@@ -82,6 +83,8 @@ function categorize(frames, kernel) {
     const by = new Map();
     /** @type {Map<string, number>} */
     const leaves = new Map();
+    /** @type {Map<string, number>} */
+    const files = new Map();
     let n = 0;
     for (const block of script.split('\n\n')) {
       const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -92,6 +95,9 @@ function categorize(frames, kernel) {
       by.set(c, (by.get(c) ?? 0) + 1);
       const leaf = `${frames[0] ?? '?'}${kernel[0] ? ' [k]' : ''}`;
       leaves.set(leaf, (leaves.get(leaf) ?? 0) + 1);
+      const jsFrame = kernel[0] ? undefined : frames.find((f) => f.startsWith('JS:'));
+      const file = jsFrame === undefined ? undefined : (/(\/dist\/[^:]+|node:[^:]+|node_modules\/[^/]+)/.exec(jsFrame)?.[1] ?? 'other JS');
+      if (file !== undefined) files.set(file, (files.get(file) ?? 0) + 1);
       n++;
     }
     const rows = [...by.entries()].sort((a, b) => b[1] - a[1]).map(([category, k]) => ({ category, pct: +((100 * k) / n).toFixed(1) }));
@@ -101,6 +107,10 @@ function categorize(frames, kernel) {
     if (o.top > 0) {
       console.log('leaf functions:');
       for (const [f, k] of [...leaves.entries()].sort((a, b) => b[1] - a[1]).slice(0, o.top)) console.log(`${((100 * k) / n).toFixed(1).padStart(5)} % ${f}`);
+    }
+    if (o.files > 0) {
+      console.log('JavaScript by file (innermost JS frame, user space only):');
+      for (const [f, k] of [...files.entries()].sort((a, b) => b[1] - a[1]).slice(0, o.files)) console.log(`${((100 * k) / n).toFixed(1).padStart(5)} % ${f}`);
     }
     console.log(`RESULT ${JSON.stringify({ cycles: ok, cpuMsPerCycle: +(cpu / Math.max(1, ok)).toFixed(3), samples: n, rows })}`);
   } finally {
