@@ -118,6 +118,9 @@ t.test('GET and POST reach the origin with identity headers; spoofed copies remo
   t.equal(o.seen[1]!.headers['content-type'], 'application/vnd.wap.mms-message');
   const text = await metrics.registry.metrics();
   t.match(text, /wapgw_wsp_methods_total\{mode="co",method="GET",status="200"\} 1/);
+  // both exchanges timed, in seconds (a loopback origin answers well within 1 s)
+  t.match(text, /wapgw_upstream_latency_seconds_count\{source="wsp"\} 2\n/);
+  t.match(text, /wapgw_upstream_latency_seconds_bucket\{le="1",source="wsp"\} 2\n/);
 });
 
 t.test('refusals: network, subscriber, origin (no connection), method', async (t) => {
