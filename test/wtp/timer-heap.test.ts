@@ -1,5 +1,7 @@
 // The timer heap pops deadlines in order (earliest `at` first, equal deadlines in push order),
-// whatever the order of pushes and pops: compared with a sorted list over random runs.
+// whatever the order of pushes and pops: compared with a sorted list over random runs, with
+// deadlines in random order (most go to the binary heap behind the lanes) and as the responder
+// pushes them (a few fixed durations from a growing clock: the lanes, emptied and compacted).
 import t from 'tap';
 import { TimerHeap } from '../../src/wtp/timer-heap';
 
@@ -45,6 +47,40 @@ t.test('pops in (deadline, push order) order under random pushes and pops', asyn
       if (got?.at !== want.at || got?.item !== want.n) bad++;
     }
     t.equal(heap.pop(), undefined, `seed ${seed}: empty at the end`);
+    t.equal(bad, 0, `seed ${seed}: every pop in order`);
+  }
+});
+
+t.test('in order under fixed durations from a growing clock, with stale entries left behind', async (t) => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const r = rng(seed);
+    const heap = new TimerHeap<number>();
+    const model: Array<{ at: number; n: number }> = [];
+    const durations = [1000, 2000, 200, 30000];
+    let now = 0;
+    let n = 0;
+    let bad = 0;
+    for (let step = 0; step < 20000; step++) {
+      now += Math.floor(r() * 3);
+      if (r() < 0.55) {
+        const at = now + (durations[Math.floor(r() * durations.length)] as number);
+        heap.push(at, n);
+        model.push({ at, n });
+        n++;
+      } else if (model.length > 0) {
+        model.sort((a, b) => a.at - b.at || a.n - b.n);
+        const want = model.shift();
+        const got = heap.pop();
+        if (got?.at !== want?.at || got?.item !== want?.n) bad++;
+      }
+      if (heap.size !== model.length) bad++;
+    }
+    model.sort((a, b) => a.at - b.at || a.n - b.n);
+    for (const want of model) {
+      const got = heap.pop();
+      if (got?.at !== want.at || got?.item !== want.n) bad++;
+    }
+    t.equal(heap.size, 0, `seed ${seed}: empty at the end`);
     t.equal(bad, 0, `seed ${seed}: every pop in order`);
   }
 });
