@@ -1,6 +1,7 @@
 // The one test that runs the real shipped conf/wapgw.yaml (what `npm start` runs), on its real
 // ports. It skips, saying which, when any of those ports is busy on this machine.
 import t from 'tap';
+import { skip } from './helpers/requires-tool';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { request, type IncomingHttpHeaders } from 'node:http';
@@ -52,7 +53,7 @@ t.test('npm start (conf/wapgw.yaml) listens on 9200/udp, 9201/udp and 8080/tcp, 
   for (const p of UDP) if (!(await udpFree(p))) busy.push(`${p}/udp`);
   for (const [h, p] of TCP) if (!(await tcpFree(h, p))) busy.push(`${p}/tcp`);
   if (busy.length > 0) {
-    t.skip(`ports busy on this machine (${busy.join(', ')}); is a wapgw already running?`);
+    skip(t, `ports busy on this machine (${busy.join(', ')}); is a wapgw already running?`);
     return;
   }
   const gw = startGateway([]);

@@ -77,10 +77,7 @@ t.test('SIGHUP picks up a new static subscriber; a broken subscriber file keeps 
   writeFileSync(subs, STATIC_ONE);
   const gw = await started(t, writeTestConfig(dir, { subscribers: { staticFile: subs } }));
   const status = JSON.parse((await adminGet(gw, '/status')).body) as { components: Record<string, unknown> };
-  if (!('static-subscribers' in status.components)) {
-    t.skip('the static subscriber file is not registered in Gateway.build() yet');
-    return;
-  }
+  t.ok('static-subscribers' in status.components, 'the static subscriber file is one of the components');
   t.equal((await adminGet(gw, '/subscribers/127.0.0.1')).status, 200);
   t.equal((await adminGet(gw, '/subscribers/127.0.0.2')).status, 404, 'not bound yet');
 

@@ -9,6 +9,7 @@
  * .ci/run runs the README's test line's commands rather than running the whole suite twice.
  */
 import t from 'tap';
+import { skip } from './helpers/requires-tool';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ t.test('the two quick start lines, from a fresh clone', async (t) => {
     return;
   }
   if (!existsSync(join(ROOT, '.git'))) {
-    t.skip('not a git checkout: nothing to clone');
+    skip(t, 'not a git checkout: nothing to clone');
     return;
   }
   const lines = quickstartLines(readFileSync(join(ROOT, 'README.md'), 'utf8'));

@@ -89,6 +89,9 @@ module.exports = {
   get policy() {
     return /** @type {typeof import('../../src/policy/admit')} */ (load('policy/admit'));
   },
+  get httpUpstream() {
+    return /** @type {typeof import('../../src/http/upstream')} */ (load('http/upstream'));
+  },
   get upstream() {
     return /** @type {typeof import('../../src/bridge/upstream')} */ (load('bridge/upstream'));
   },

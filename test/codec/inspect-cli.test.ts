@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { inspect } from '../../src/codec/inspect';
 import { encodeWsp } from '../../src/codec/wsp';
-import { NO_TSHARK, hasTshark, tsharkUdp } from '../helpers/tshark';
+import { hasTshark, tsharkUdp } from '../helpers/tshark';
+import { needTool } from '../helpers/peer-tool';
 
 const ROOT = join(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -56,7 +57,7 @@ function decode(args: string[], input?: Buffer): Promise<Run> {
   });
 }
 
-t.test('tshark reads every MMS fixture cleanly, with our values', { skip: hasTshark() ? false : NO_TSHARK }, async (t) => {
+t.test('tshark reads every MMS fixture cleanly, with our values', { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
   const names = Object.keys(mms).sort();
   const frames = tsharkUdp(
     names.map((n, i) => ({

@@ -8,7 +8,8 @@
 import t from 'tap';
 import { hex } from '../../src/codec/bytes';
 import { buildSendReq, decodeMms, encodeMms, getField, type MmsPdu } from '../../src/codec/mms';
-import { hasTshark, NO_TSHARK, tsharkUdp } from '../helpers/tshark';
+import { hasTshark, tsharkUdp } from '../helpers/tshark';
+import { needTool } from '../helpers/peer-tool';
 import { FIELD_VECTORS, s, VECTORS } from '../fixtures/mms/vectors';
 import { MMSD_NOTIFICATION, NUNTIUM_MMS_OFFSET, NUNTIUM_PUSH } from '../fixtures/mms/interop';
 
@@ -17,7 +18,7 @@ function push(mms: Buffer, textContentType: boolean): Buffer {
   return Buffer.concat([Buffer.from([0x01, 0x06, ct.length]), ct, mms]);
 }
 
-t.test('tshark decodes our MMS PDUs inside a WSP Push', { skip: hasTshark() ? false : NO_TSHARK }, async (t) => {
+t.test('tshark decodes our MMS PDUs inside a WSP Push', { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
   const pdus: { name: string; bytes: Buffer; expect?: Record<string, string | string[]>; pdu?: MmsPdu }[] = [];
   for (const v of VECTORS) pdus.push({ name: v.name, bytes: encodeMms(v.pdu), expect: v.tshark, pdu: v.pdu });
   for (const [octet, , valueBytes] of FIELD_VECTORS) {

@@ -18,7 +18,8 @@ import {
   encodeWsp,
   pickRow,
 } from '../../src/codec/wsp';
-import { NO_TSHARK, type TsharkFrame, hasTshark, tsharkUdp } from '../helpers/tshark';
+import { type TsharkFrame, hasTshark, tsharkUdp } from '../helpers/tshark';
+import { requireTool } from '../helpers/requires-tool';
 import { HEADER_VECTORS } from '../fixtures/wsp/vectors';
 import { corpus, wspSections } from '../fixtures/wsp/corpus';
 
@@ -254,8 +255,4 @@ function run(): void {
   });
 }
 
-if (!hasTshark()) {
-  t.skip(NO_TSHARK);
-} else {
-  run();
-}
+if (requireTool(t, 'tshark', 'tshark (Debian tshark)')) run();

@@ -7,7 +7,8 @@
 import t from 'tap';
 import { type WtpPdu, decodeDatagram, encodeDatagram } from '../../src/codec/wtp';
 import { Writer } from '../../src/codec/bytes';
-import { NO_TSHARK, type TsharkField, hasTshark, tsharkUdp } from '../helpers/tshark';
+import { type TsharkField, hasTshark, tsharkUdp } from '../helpers/tshark';
+import { needTool } from '../helpers/peer-tool';
 
 const HANDSET = 40000;
 const WTP_PORT = 9201;
@@ -129,7 +130,7 @@ function perPdu(fields: TsharkField[]): TsharkField[][] {
   return out;
 }
 
-t.test('tshark decodes every WTP PDU we encode, with the same values', { skip: hasTshark() ? false : NO_TSHARK }, async (t) => {
+t.test('tshark decodes every WTP PDU we encode, with the same values', { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
   const datagrams = cases.map((c) => encodeDatagram(c.pdus, { concatenate: c.concatenate }));
   const frames = tsharkUdp(
     datagrams.map((payload, i) => {
@@ -171,7 +172,7 @@ function datagramSizes(buf: Buffer): string[] {
   return out;
 }
 
-t.test('the harness itself reports malformed packets', { skip: hasTshark() ? false : NO_TSHARK }, async (t) => {
+t.test('the harness itself reports malformed packets', { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => {
   const [bad, good] = tsharkUdp([
     { srcPort: HANDSET, dstPort: WTP_PORT, payload: Buffer.from([0x0a, 0x00]) },
     { srcPort: HANDSET, dstPort: WTP_PORT, payload: Buffer.from([0x18, 0x00, 0x01]) },

@@ -22,7 +22,7 @@ t.test('a child that rebinds a key replaces it: one "component" per line', async
   wtp.child({ tid: 7 }).debug({ msisdn: '15550000001' }, 'segment');
   wsp.info('session');
   const [a, b] = out;
-  t.equal((a!.match(/"component":/g) ?? []).length, 1, a);
+  t.equal((a!.match(/"component":/g) ?? []).length, 1, a!);
   t.equal((a!.match(/"name":/g) ?? []).length, 1, 'the root bindings are not repeated either');
   t.match(JSON.parse(a!), { component: 'wtp', peer: '127.0.0.1:5000', tid: 7, msisdn: '[redacted]', level: 20 });
   t.match(JSON.parse(b!), { component: 'wsp', msg: 'session' }, 'the parent keeps its own value');

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { decodeMms, getField } from '../../src/codec/mms';
 import { defaultConfig } from '../../src/config/load';
 import { silentLogger } from '../../src/core/logger';
@@ -8,7 +9,7 @@ import { acknowledgeInd, notifyRespInd, sendReq } from '../helpers/mms-samples';
 const MMS = 'application/vnd.wap.mms-message';
 const FIXED_NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 
-async function startMmsc(t: Tap.Test, maxMessages = 1000) {
+async function startMmsc(t: Tap, maxMessages = 1000) {
   const mmsc = new DemoMmsc({
     config: { ...defaultConfig().demoMmsc, enabled: true, port: 0, maxMessages },
     logger: silentLogger(),

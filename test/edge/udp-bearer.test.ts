@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import dgram from 'node:dgram';
 import { ManualClock } from '../../src/core/clock';
 import { silentLogger } from '../../src/core/logger';
@@ -36,7 +37,6 @@ async function roundTrip(t: Tap, bind: string, clientType: 'udp4' | 'udp6', targ
   return peer;
 }
 
-type Tap = typeof t;
 
 t.test('IPv4 bind: datagrams in and out, counted', async (t) => {
   const peer = await roundTrip(t, '127.0.0.1', 'udp4', '127.0.0.1');

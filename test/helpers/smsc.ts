@@ -34,9 +34,9 @@ export interface TestSmscOptions extends Omit<DemoSmscOptions, 'answer' | 'captu
 export async function startSmsc(o: TestSmscOptions = {}): Promise<TestSmsc> {
   const chunks: CapturedChunk[] = [];
   let n = 0;
-  const answer = o.answer;
+  const { answer, ...rest } = o;
   const server = new DemoSmsc({
-    ...o,
+    ...rest,
     maxRecorded: o.maxRecorded ?? 1_000_000,
     ...(answer ? { answer: (s) => answer(s, ++n) } : {}),
     capture: (connection, direction, bytes) => chunks.push({ connection, direction, bytes }),

@@ -2,7 +2,7 @@
  * Runs tshark over a pcap and returns, per frame, every dissected field (from PDML, `-T pdml`)
  * plus the malformed / expert indications, so tests can let Wireshark judge our bytes.
  *
- *   if (!hasTshark()) t.skip(...)
+ *   t.test('...', { skip: needTool(hasTshark(), 'tshark', 'tshark') }, async (t) => { ... })  // peer-tool.ts
  *   const frames = tsharkUdp([{ srcPort: 40000, dstPort: 9201, payload }]);
  *   t.equal(frames[0].get('wtp.pdu_type'), '0x01'); t.same(frames[0].errors, []);
  *
@@ -77,9 +77,6 @@ export function hasTshark(): boolean {
   }
   return cached;
 }
-
-/** The message to skip with when tshark is missing. */
-export const NO_TSHARK = 'tshark not installed';
 
 const SEVERITY: Record<string, ExpertSeverity> = {
   '1048576': 'comment',

@@ -44,7 +44,7 @@ export function parseReply(b: Buffer): Reply {
 }
 
 /** Connect PDU: version 1.0, caps Client/Server-SDU-Size, headers (User-Agent text). */
-export function connectPdu(clientSdu = 1048576, extraCaps: Buffer[] = [], headers = Buffer.concat([Buffer.from([0xa9]), Buffer.from('ts-handset\0')])): Buffer {
+export function connectPdu(clientSdu = 1048576, extraCaps: Buffer[] = [], headers: Buffer = Buffer.concat([Buffer.from([0xa9]), Buffer.from('ts-handset\0')])): Buffer {
   const cap = (id: number, v: Buffer) => Buffer.concat([uintvar(v.length + 1), Buffer.from([0x80 | id]), v]);
   const caps = Buffer.concat([cap(0, uintvar(clientSdu)), cap(1, uintvar(clientSdu)), ...extraCaps]);
   return Buffer.concat([Buffer.from([0x01, 0x10]), uintvar(caps.length), uintvar(headers.length), caps, headers]);

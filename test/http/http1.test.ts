@@ -5,7 +5,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { MAX_HEAD_OCTETS, ResponseParser, PROTO, requestHead, type ResponseHead } from '../../src/http/http1';
+import { MAX_HEAD_OCTETS, ResponseParser, requestHead, type ResponseHead } from '../../src/http/http1';
+
+/** What every framing or head error must be (`t.throws` matches its fields). */
+const PROTO = { name: 'UpstreamProtocolError', code: 'EUPSTREAMPROTO' };
 
 interface Seen {
   heads: ResponseHead[];

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { Http1Server, type Http1Handlers, type Reply, type Request, type RequestError } from '../../src/http/server';
 
 interface Parsed {
@@ -30,7 +31,7 @@ function parseResponses(buf: Buffer, methods: string[] = []): { responses: Parse
     }
     let p = end + 4;
     const method = status >= 200 ? methods[responses.length] : undefined;
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     if (status < 200 || method === 'HEAD' || status === 204 || status === 304) {
       // no body
     } else if (headers['content-length'] !== undefined) {
@@ -80,7 +81,7 @@ interface Harness {
 const defaults = { maxHeaderBytes: 4096, headersTimeoutMs: 2000, requestTimeoutMs: 4000, keepAliveTimeoutMs: 2000, maxConnections: 100 };
 
 /** A server whose default handler echoes the request: method, url and body. */
-async function start(t: Tap.Test, handle?: (req: Request, res: Reply) => void, opts: Partial<typeof defaults> = {}): Promise<Harness> {
+async function start(t: Tap, handle?: (req: Request, res: Reply) => void, opts: Partial<typeof defaults> = {}): Promise<Harness> {
   const h = { requests: [], errors: [] } as unknown as Harness;
   const handlers: Http1Handlers = {
     request: (req, res) => {

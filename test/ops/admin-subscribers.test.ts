@@ -1,5 +1,6 @@
 /** admin GET /subscribers (paged, filtered) over the real subscriber table, and how keys are shown. */
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { defaultConfig } from '../../src/config/load';
 import { silentLogger } from '../../src/core/logger';
 import { displayKey, formatIpv6, parseAddress } from '../../src/core/net';
@@ -8,7 +9,7 @@ import { Metrics } from '../../src/ops/metrics';
 import { parseStaticSubscribers } from '../../src/subscribers/static-file';
 import { SubscriberTable } from '../../src/subscribers/table';
 
-async function setup(t: Tap.Test) {
+async function setup(t: Tap) {
   const metrics = new Metrics();
   const table = new SubscriberTable({ maxEntries: 1000, metrics });
   const admin = new AdminServer({

@@ -1,11 +1,13 @@
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { request } from 'node:http';
 import { defaultConfig } from '../../src/config/load';
 import { silentLogger } from '../../src/core/logger';
 import { subscriberKey } from '../../src/core/net';
 import { AdminServer, bearerMatches, type AdminSource } from '../../src/ops/admin';
 import { Metrics } from '../../src/ops/metrics';
-import type { Subscriber, SubscriberStore } from '../../src/subscribers/types';
+import { SubscriberTable } from '../../src/subscribers/table';
+import type { Subscriber } from '../../src/subscribers/types';
 
 interface Got {
   status: number;
@@ -25,29 +27,9 @@ function get(port: number, path: string, headers: Record<string, string> = {}, m
   });
 }
 
-class FakeStore implements SubscriberStore {
-  private readonly m = new Map<string, Subscriber>();
-  lookup(ip: string): Subscriber | undefined {
-    const k = subscriberKey(ip);
-    return k === null ? undefined : this.m.get(k);
-  }
-  bind(sub: Subscriber): void {
-    this.m.set(sub.key, sub);
-  }
-  unbind(key: string): boolean {
-    return this.m.delete(key);
-  }
-  flushNas(): number {
-    return 0;
-  }
-  get size(): number {
-    return this.m.size;
-  }
-}
-
-async function startAdmin(t: Tap.Test, token: string | null, source: Partial<AdminSource> = {}) {
+async function startAdmin(t: Tap, token: string | null, source: Partial<AdminSource> = {}) {
   const metrics = new Metrics({ defaultMetrics: true });
-  const store = new FakeStore();
+  const store = new SubscriberTable({ maxEntries: 100 });
   let healthy = true;
   const gateway: AdminSource = {
     healthy: () => healthy,

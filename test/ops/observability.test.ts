@@ -6,6 +6,7 @@
  * enabled.
  */
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ const namesIn = (expr: string): string[] => [...expr.matchAll(/\bwapgw_[a-z0-9_]
 const exprs = [...dashboard.panels.flatMap((p) => (p.targets ?? []).map((x) => x.expr)), ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr))];
 
 /** `# TYPE` names of a gateway's /metrics, started with `extra` config. */
-async function exported(t: Tap.Test, extra: Record<string, unknown> = {}): Promise<{ names: Set<string>; text: string }> {
+async function exported(t: Tap, extra: Record<string, unknown> = {}): Promise<{ names: Set<string>; text: string }> {
   const config = parseConfig({
     mmsc: { url: 'http://127.0.0.1:9/mms' },
     wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0 },

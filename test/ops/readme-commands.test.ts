@@ -31,7 +31,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { tempDir } from '../helpers/gateway-process';
-import { toolAvailable } from '../helpers/requires-tool';
+import { toolAvailable, skip } from '../helpers/requires-tool';
 
 // every block starts or talks to real gateways (npm start, npx): more than the suite's 120 s per file
 t.setTimeout(15 * 60 * 1000);
@@ -289,7 +289,7 @@ t.test('the README commands, as written', async (t) => {
     const missing = TOOLS.filter(([re, cmd]) => lines.some((l) => re.test(l)) && !toolAvailable(cmd)).map(([, , what]) => what);
     if (missing.length > 0) {
       if (process.env.CI) t.fail(`line ${b.line}: ${missing.join(', ')} not installed, and CI is set: .ci/run installs it`);
-      else t.skip(`line ${b.line}: ${missing.join(', ')} not installed: apt-get install it to run this block`);
+      else skip(t, `line ${b.line}: ${missing.join(', ')} not installed: apt-get install it to run this block`);
       continue;
     }
     if (!mms) {

@@ -4,6 +4,7 @@
  * record; the writer's files (rotation, CSV, crash recovery, a full disk) on its own.
  */
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -108,7 +109,7 @@ t.test('trace ids: unique, client copies removed', async (t) => {
   t.match(id, /^[0-9a-f]{12}-[0-9a-z]+$/);
 });
 
-function writer(t: Tap.Test, over: Partial<ReturnType<typeof defaultConfig>['usageRecords']> = {}) {
+function writer(t: Tap, over: Partial<ReturnType<typeof defaultConfig>['usageRecords']> = {}) {
   const dir = tempDir();
   let now = Date.UTC(2026, 11, 7, 12, 0, 0);
   const metrics = new Metrics();

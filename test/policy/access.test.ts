@@ -1,4 +1,5 @@
 import t from 'tap';
+import { sync } from '../helpers/sync';
 import { parseConfig } from '../../src/config/load';
 import { AccessPolicy, UpstreamPolicy, originKey } from '../../src/policy/access';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
@@ -11,14 +12,14 @@ const subs = new MemorySubscribers([
 t.test('source network and subscriber', async (t) => {
   const cfg = parseConfig({ proxy: { allowedNetworks: ['10.0.0.0/8', '2001:db8::/32'] } });
   const a = new AccessPolicy({ config: cfg, subscribers: subs });
-  const ok = a.check('10.1.2.3');
+  const ok = sync(a.check('10.1.2.3'));
   t.ok(ok.ok);
   t.equal(ok.ok && ok.subscriber?.msisdn, '31611111111');
-  t.ok(a.check('::ffff:10.1.2.3').ok, 'IPv4-mapped IPv6 source');
+  t.ok(sync(a.check('::ffff:10.1.2.3')).ok, 'IPv4-mapped IPv6 source');
   t.same(a.check('10.9.9.9'), { ok: false, reason: 'no-subscriber' });
   t.same(a.check('192.168.1.1'), { ok: false, reason: 'network' });
   t.same(a.check('127.0.0.1'), { ok: false, reason: 'network' });
-  const v6 = a.check('2001:db8:1:2:aaaa:bbbb:cccc:dddd');
+  const v6 = sync(a.check('2001:db8:1:2:aaaa:bbbb:cccc:dddd'));
   t.equal(v6.ok && v6.subscriber?.msisdn, '31622222222', 'IPv6 by /64');
   t.same(a.check('2001:db8:1:3::1'), { ok: false, reason: 'no-subscriber' });
   t.same(a.check('garbage'), { ok: false, reason: 'network' });

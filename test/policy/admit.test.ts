@@ -3,6 +3,7 @@
  * subscriber lookup per request, and the one table of bearer-specific statuses.
  */
 import t from 'tap';
+import { sync } from '../helpers/sync';
 import { configSchema } from '../../src/config/schema';
 import { Policy, REFUSAL_STATUS, WSP_METHODS, type Bearer } from '../../src/policy/admit';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
@@ -60,7 +61,7 @@ t.test('a store that answers later (a Redis cache miss): the verdict is a promis
 for (const bearer of ['http', 'wsp'] as const) {
   t.test(`${bearer}: each check, in order, with its status`, async (t) => {
     const { policy, store } = setup(bearer);
-    const v = policy.admit(ok);
+    const v = sync(policy.admit(ok));
     t.ok(v.ok, 'a bound subscriber in the APN pool, GET to the MMSC');
     if (v.ok) {
       t.equal(v.subscriber?.msisdn, '4915112345678');
@@ -99,7 +100,7 @@ t.test('methods: the operator\'s list on HTTP, Table 34\'s seven on WSP', async 
 t.test('request targets: origin-form only on HTTP; absolute-form must be http(s)://', async (t) => {
   const http = setup('http').policy;
   const wsp = setup('wsp').policy;
-  const v = http.admit({ ...ok, target: '/mms?x=1' });
+  const v = sync(http.admit({ ...ok, target: '/mms?x=1' }));
   t.ok(v.ok && v.url.href === 'http://127.0.0.1:8942/mms?x=1', 'origin-form goes to mmsc.url\'s origin');
   t.match(http.admit({ ...ok, target: '//evil.example/x', now: 5000 }), { ok: true }, '//host stays a path on the MMSC');
   t.match(wsp.admit({ ...ok, target: '/mms' }), { ok: false, reason: 'target', detail: 'bad-url' }, 'WSP carries absolute URIs only');
@@ -118,7 +119,7 @@ t.test('Connects spend the WSP bucket that methods use', async (t) => {
 
 t.test('identity headers and reload', async (t) => {
   const { policy, config } = setup('http');
-  const v = policy.admit(ok);
+  const v = sync(policy.admit(ok));
   const h = policy.identify([['X-MSISDN', 'spoofed'], ['Accept', '*/*']], '10.1.2.3', v.subscriber, 0);
   t.same(h.filter(([n]) => /msisdn/i.test(n)).map(([, x]) => x), ['4915112345678', '4915112345678'], 'the client copy is gone, ours are added');
   t.ok(h.some(([n, x]) => n === 'Accept' && x === '*/*'));

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { Agent, createServer, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,7 +75,7 @@ function ppgConfig(dir: string, over: Record<string, unknown> = {}): Config['ppg
   }).ppg;
 }
 
-async function startPpg(t: Tap.Test, opts: { dir?: string; over?: Record<string, unknown>; sms?: TestSms | null; ip?: TestIp; now?: () => number; usage?: UsageSink } = {}) {
+async function startPpg(t: Tap, opts: { dir?: string; over?: Record<string, unknown>; sms?: TestSms | null; ip?: TestIp; now?: () => number; usage?: UsageSink } = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'wapgw-ppg-'));
   if (!opts.dir) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const sms = opts.sms === null ? undefined : (opts.sms ?? new TestSms());
@@ -117,8 +118,8 @@ const until = async (cond: () => boolean, ms = 3000) => {
 };
 
 t.test('config: stateDir is required when enabled; default deny needs someone allowed', async (t) => {
-  t.throws(() => parseConfig({ ppg: { enabled: true, allowedNetworks: ['127.0.0.0/8'] } }), { problems: [/ppg.stateDir: required/] });
-  t.throws(() => parseConfig({ ppg: { enabled: true, stateDir: '/tmp/x' } }), { problems: [/ppg.users: no push initiator/] });
+  t.throws(() => parseConfig({ ppg: { enabled: true, allowedNetworks: ['127.0.0.0/8'] } }), { name: 'ConfigError', problems: [/ppg.stateDir: required/] });
+  t.throws(() => parseConfig({ ppg: { enabled: true, stateDir: '/tmp/x' } }), { name: 'ConfigError', problems: [/ppg.users: no push initiator/] });
   t.equal(defaultConfig().ppg.enabled, false);
   t.equal(defaultConfig().ppg.path, '/wappush');
 });

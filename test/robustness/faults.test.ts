@@ -65,7 +65,8 @@ t.test('MMSC down, slow, reset mid-body, garbage, 5xx: defined statuses, recover
     await origin.close();
   });
   await gw.waitFor((l) => l.msg === 'started', 15000);
-  const co = gw.port('wsp', 'udp') && (gw.lines.find((l) => l.listener === 'wsp-connection-oriented')?.port as number);
+  const co = gw.lines.find((l) => l.listener === 'wsp-connection-oriented')?.port as number;
+  t.ok(gw.port('wsp', 'udp') && co > 0, 'the WSP listener is up');
   const proxyPort = gw.port('proxy') as number;
   const admin = gw.port('admin') as number;
   const pid = gw.child.pid as number;

@@ -75,7 +75,7 @@ t.test('rateLimit.wsp: 503 Reply after the burst (CO and CL), Connects share the
   const h2 = new Handset({ port: co });
   await h2.open();
   t.teardown(() => h2.close());
-  await t.rejects(h2.connect(), { reason: 0xe4 }, 'a Connect over the limit gets Abort CONGESTION');
+  await t.rejects(h2.connect(), { message: /aborted/, reason: 0xe4 }, 'a Connect over the limit gets Abort CONGESTION');
 
   const px: number[] = [];
   for (let i = 0; i < 3; i++) px.push(await proxyGet(proxy, `${origin.origin}/mms?p=${i}`));

@@ -5,6 +5,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import radius from 'radius';
 import t from 'tap';
+import { skip } from '../helpers/requires-tool';
+import type { Tap } from '../helpers/tap';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
@@ -23,7 +25,7 @@ interface Downstream {
   waitFor(n: number, ms?: number): Promise<void>;
 }
 
-async function downstream(t: Tap.Test, answer = true): Promise<Downstream> {
+async function downstream(t: Tap, answer = true): Promise<Downstream> {
   const socket = createSocket('udp4');
   const received: Buffer[] = [];
   const waiters: Array<() => void> = [];
@@ -50,7 +52,7 @@ async function downstream(t: Tap.Test, answer = true): Promise<Downstream> {
   return { port: socket.address().port, received, socket, waitFor };
 }
 
-async function server(t: Tap.Test, radiusConfig: NonNullable<ConfigInput['radius']>, opts: { forwardTimeoutMs?: number } = {}) {
+async function server(t: Tap, radiusConfig: NonNullable<ConfigInput['radius']>, opts: { forwardTimeoutMs?: number } = {}) {
   const config = configSchema.parse({ radius: { enabled: true, bind: '127.0.0.1', port: 0, ...radiusConfig } });
   const metrics = new Metrics();
   const table = new SubscriberTable({ maxEntries: 1000, metrics });
@@ -58,7 +60,7 @@ async function server(t: Tap.Test, radiusConfig: NonNullable<ConfigInput['radius
   const [l] = await s.start();
   t.teardown(() => s.close());
   const count = async (labels: Record<string, string>, metric: 'radiusPackets' | 'radiusForwarded' = 'radiusPackets') =>
-    (await metrics[metric].get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
+    (await metrics[metric].get()).values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, string | number | undefined>)[k] === x)).reduce((a, v) => a + v.value, 0);
   return { s, table, metrics, port: (l as { port: number }).port, count };
 }
 
@@ -214,7 +216,7 @@ t.test('IPv6 socket', async (t) => {
     probe.bind(0, '::1', () => resolve(true));
   });
   probe.close();
-  if (!v6) return t.skip('no IPv6 loopback (::1) here');
+  if (!v6) return skip(t, 'no IPv6 loopback (::1) here');
   const config = configSchema.parse({ radius: { enabled: true, bind: '::1', port: 0, clients: [{ address: '::1', secret: SECRET }] } });
   const table = new SubscriberTable({ maxEntries: 10 });
   const s = new RadiusAccountingServer({ config: config.radius, table, metrics: new Metrics(), logger: silentLogger() });

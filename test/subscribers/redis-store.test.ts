@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { createClient } from 'redis';
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { configSchema, type ConfigInput } from '../../src/config/schema';
 import { Metrics } from '../../src/ops/metrics';
 import type { AccountingRequest } from '../../src/subscribers/accounting';
@@ -15,7 +16,7 @@ import { freePort, redisTestOptions, startRedis, startSentinel, type RedisServer
 const opts = redisTestOptions();
 let prefixes = 0;
 
-function store(tt: Tap.Test, url: string, over: NonNullable<NonNullable<ConfigInput['subscribers']>['redis']> = {}, maxEntries = 1000) {
+function store(tt: Tap, url: string, over: NonNullable<NonNullable<ConfigInput['subscribers']>['redis']> = {}, maxEntries = 1000) {
   const metrics = new Metrics();
   const s = new RedisSubscriberStore({
     config: configSchema.parse({ subscribers: { maxEntries, store: 'redis', redis: { url, keyPrefix: `t${process.pid}-${prefixes++}:`, heartbeatMs: 20, livenessMs: 150, ...over } } }).subscribers,
@@ -26,7 +27,7 @@ function store(tt: Tap.Test, url: string, over: NonNullable<NonNullable<ConfigIn
 }
 
 /** Two stores (two gateway instances) sharing one prefix. */
-function pair(tt: Tap.Test, url: string, over: NonNullable<NonNullable<ConfigInput['subscribers']>['redis']> = {}) {
+function pair(tt: Tap, url: string, over: NonNullable<NonNullable<ConfigInput['subscribers']>['redis']> = {}) {
   const keyPrefix = `pair${process.pid}-${prefixes++}:`;
   return [store(tt, url, { keyPrefix, ...over }), store(tt, url, { keyPrefix, ...over })] as const;
 }

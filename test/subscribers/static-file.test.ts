@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { configSchema } from '../../src/config/schema';
+import { defaultConfig } from '../../src/config/load';
 import { ConfigError } from '../../src/core/errors';
 import { silentLogger } from '../../src/core/logger';
 import { parseStaticSubscribers, StaticSubscribers } from '../../src/subscribers/static-file';
@@ -136,7 +137,7 @@ t.test('load at start, reload keeps the old state when the file is broken, SIGHU
 
 t.test('the shipped conf/subscribers.yaml is valid', async (t) => {
   const table = new SubscriberTable({ maxEntries: 100 });
-  const st = new StaticSubscribers({ config: { staticFile: join(__dirname, '..', '..', 'conf', 'subscribers.yaml'), maxEntries: 100 }, table, logger: silentLogger() });
+  const st = new StaticSubscribers({ config: { ...defaultConfig().subscribers, staticFile: join(__dirname, '..', '..', 'conf', 'subscribers.yaml'), maxEntries: 100 }, table, logger: silentLogger() });
   const r = st.reload();
   t.equal(r.ok, true, JSON.stringify(r));
   t.ok(table.lookup('127.0.0.1')?.msisdn);

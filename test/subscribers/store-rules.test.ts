@@ -6,6 +6,7 @@
  */
 import radius from 'radius';
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
@@ -33,7 +34,7 @@ let prefixes = 0;
 for (const kind of ['memory', 'redis'] as const) {
   const opts = kind === 'redis' ? redisTestOptions() : {};
 
-  async function setup(tt: Tap.Test, maxEntries = 1000) {
+  async function setup(tt: Tap, maxEntries = 1000) {
     const config = configSchema.parse({
       radius: {
         enabled: true,

@@ -5,6 +5,7 @@
  * version with more seeds and the targeted cases is test/wsp/lossy.test.ts.
  */
 import t from 'tap';
+import type { Tap } from '../helpers/tap';
 import { decodeWtp } from '../../src/codec/wtp';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
@@ -17,7 +18,7 @@ import { startLossyRelay, type LossyRelayOptions } from '../helpers/lossy-relay'
 import { startOrigin } from '../helpers/origin';
 import { UdpHandsetHost } from '../helpers/udp-handset';
 
-async function setup(t: typeof import('tap'), relay: Omit<LossyRelayOptions, 'targetPort'>) {
+async function setup(t: Tap, relay: Omit<LossyRelayOptions, 'targetPort'>) {
   const origin = await startOrigin((_r, res) => {
     res.writeHead(200, { 'content-type': 'application/vnd.wap.mms-message', 'content-length': 4 });
     res.end('done');
