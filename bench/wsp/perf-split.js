@@ -6,7 +6,12 @@
  * wall time and charges preemption to whatever function was running, which perf does not).
  * wapgw runs with --perf-basic-prof-only-functions so JavaScript frames carry their file.
  *
- *   npm run build && node bench/wsp/perf-split.js [--handsets 50] [--cycles 5000]
+ *   npm run build && node bench/wsp/perf-split.js [--handsets 50] [--cycles 5000] [--warmup 10000] [--top 0] [--files 0]
+ *
+ * `--warmup` cycles run before the recording so that V8 has finished compiling the hot code (with
+ * 2000, a tenth of the samples were its optimizing compiler still at work: see bench/RESULTS.md);
+ * `--top N` also lists the N leaf functions with the most samples, `--files N` the N source files
+ * (of the innermost JavaScript frame) with the most.
  *
  * Needs `perf` (linux-perf) and fakewap (kannel-extras). Each sample is charged to one category:
  * kernel samples by the socket path they are on, JavaScript by the file of the innermost JS
@@ -20,7 +25,7 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const L = require('../lib/common');
 
-const o = L.args({ handsets: 50, cycles: 5000 });
+const o = L.args({ handsets: 50, cycles: 5000, warmup: 10000, top: 0, files: 0 });
 
 /** @param {string[]} frames leaf first; @param {boolean[]} kernel */
 function categorize(frames, kernel) {
@@ -64,7 +69,7 @@ function categorize(frames, kernel) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-perf-'));
   const data = path.join(dir, 'perf.data');
   try {
-    await load(o.handsets, 40); // warm-up
+    await load(o.handsets, Math.max(1, Math.ceil(o.warmup / o.handsets))); // warm-up: the JIT's steady state
     const rec = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(gw.pid), '-o', data], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
     const c0 = L.cpuMs(gw.pid);
@@ -76,6 +81,10 @@ function categorize(frames, kernel) {
     const script = spawnSync('perf', ['script', '-i', data, '-F', 'ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
     /** @type {Map<string, number>} */
     const by = new Map();
+    /** @type {Map<string, number>} */
+    const leaves = new Map();
+    /** @type {Map<string, number>} */
+    const files = new Map();
     let n = 0;
     for (const block of script.split('\n\n')) {
       const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -84,12 +93,25 @@ function categorize(frames, kernel) {
       const kernel = lines.map((l) => /\(\[kernel/.test(l));
       const c = categorize(frames, kernel);
       by.set(c, (by.get(c) ?? 0) + 1);
+      const leaf = `${frames[0] ?? '?'}${kernel[0] ? ' [k]' : ''}`;
+      leaves.set(leaf, (leaves.get(leaf) ?? 0) + 1);
+      const jsFrame = kernel[0] ? undefined : frames.find((f) => f.startsWith('JS:'));
+      const file = jsFrame === undefined ? undefined : (/(\/dist\/[^:]+|node:[^:]+|node_modules\/[^/]+)/.exec(jsFrame)?.[1] ?? 'other JS');
+      if (file !== undefined) files.set(file, (files.get(file) ?? 0) + 1);
       n++;
     }
     const rows = [...by.entries()].sort((a, b) => b[1] - a[1]).map(([category, k]) => ({ category, pct: +((100 * k) / n).toFixed(1) }));
     console.log(`gateway CPU ${(cpu / 1000).toFixed(2)} s for ${ok} cycles (${(cpu / Math.max(1, ok)).toFixed(3)} ms/cycle); ${n} on-CPU samples`);
     console.log('| where | share of gateway CPU |\n|---|---:|');
     for (const r of rows) console.log(`| ${r.category} | ${r.pct} % |`);
+    if (o.top > 0) {
+      console.log('leaf functions:');
+      for (const [f, k] of [...leaves.entries()].sort((a, b) => b[1] - a[1]).slice(0, o.top)) console.log(`${((100 * k) / n).toFixed(1).padStart(5)} % ${f}`);
+    }
+    if (o.files > 0) {
+      console.log('JavaScript by file (innermost JS frame, user space only):');
+      for (const [f, k] of [...files.entries()].sort((a, b) => b[1] - a[1]).slice(0, o.files)) console.log(`${((100 * k) / n).toFixed(1).padStart(5)} % ${f}`);
+    }
     console.log(`RESULT ${JSON.stringify({ cycles: ok, cpuMsPerCycle: +(cpu / Math.max(1, ok)).toFixed(3), samples: n, rows })}`);
   } finally {
     await gw.stop();

@@ -99,13 +99,15 @@ export class WspBridge implements MethodHandler {
       if (!verdict.ok) reply = this.refuse(req, verdict);
       else {
         const up = this.upstreamRequest(req, verdict, ctx);
-        const end = this.latency.startTimer();
+        // the upstream latency in seconds, observed directly (prom-client's startTimer costs two
+        // hrtime arrays, two closures and a copy of the labels per method)
+        const t1 = performance.now();
         try {
           const res = await this.d.upstream.request(up);
-          end();
+          this.latency.observe((performance.now() - t1) / 1000);
           reply = this.fromUpstream(req, res);
         } catch (err) {
-          end();
+          this.latency.observe((performance.now() - t1) / 1000);
           reply = this.fromUpstreamError(err, ctx.limit);
         }
       }

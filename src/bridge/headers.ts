@@ -31,10 +31,11 @@ export function mergeSessionHeaders(session: HeaderList, method: HeaderList): He
   return [...session.filter(([n]) => !own.has(n.toLowerCase())), ...method];
 }
 
-/** Removes names listed in Connection too (RFC 9110 §7.6.1). */
-function connectionTokens(h: HeaderList): Set<string> {
-  const out = new Set<string>();
-  for (const [n, v] of h) if (n.toLowerCase() === 'connection') for (const t of v.split(',')) out.add(t.trim().toLowerCase());
+/** Names listed in Connection, removed too (RFC 9110 §7.6.1); undefined when there is no Connection field. */
+function connectionTokens(h: HeaderList): Set<string> | undefined {
+  let out: Set<string> | undefined;
+  // only a name of Connection's length is lowered and compared
+  for (const [n, v] of h) if (n.length === 10 && n.toLowerCase() === 'connection') for (const t of v.split(',')) (out ??= new Set()).add(t.trim().toLowerCase());
   return out;
 }
 
@@ -44,24 +45,30 @@ export interface RequestHeaderOptions {
   viaHost: string;
 }
 
-/** WSP text headers -> HTTP request headers (identity headers are handled after this). */
+function addField(out: Record<string, string | string[]>, name: string, value: string): void {
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else out[name] = [prev, value];
+}
+
+/** WSP text headers -> HTTP request headers (identity headers are handled after this). One pass, each name lowered once. */
 export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions): Record<string, string | string[]> {
   const drop = connectionTokens(h);
   const out: Record<string, string | string[]> = {};
-  const add = (name: string, value: string) => {
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [prev, value];
-  };
+  const via: string[] = [];
   for (const [name, value] of h) {
     const l = name.toLowerCase();
-    if (NOT_FORWARDED.has(l) || WSP_ONLY.has(l) || drop.has(l) || l === 'via') continue;
+    // the client's Via entries come first in ours (RFC 9110 §7.6.3)
+    if (l === 'via') {
+      via.push(value);
+      continue;
+    }
+    if (NOT_FORWARDED.has(l) || WSP_ONLY.has(l) || drop?.has(l)) continue;
     if (FORBIDDEN_IN_VALUE.test(value) || !TOKEN.test(name)) continue; // never smuggle a header (CR LF) nor make the HTTP client refuse the request
     // HTTP x-wap-profile carries quoted URIs (WAP-248 §9.2.3.3); WSP Profile is a bare URI
-    add(RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
+    addField(out, RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
   }
-  const via = h.filter(([n]) => n.toLowerCase() === 'via').map(([, v]) => v);
   via.push(`WAP/${opts.encodingVersion} ${opts.viaHost} (wapgw)`);
   out['Via'] = via.join(', ');
   return out;

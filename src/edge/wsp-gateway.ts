@@ -10,6 +10,7 @@
  * cancelled and the sockets close.
  */
 import type { UsageSink } from '../ops/usage-records';
+import { Memo } from '../core/bounded';
 import { TraceIds } from '../core/trace-id';
 import type { Config } from '../config/schema';
 import { systemClock, type Clock } from '../core/clock';
@@ -72,8 +73,12 @@ export class WspGateway implements Component<Config> {
     // the shared admission policy (src/policy/admit.ts), WSP bearer: one per-source bucket for
     // every WSP request, methods (in the bridge) and Connects
     const policy = (this.policy = new Policy({ bearer: 'wsp', config, subscribers: d.subscribers }));
+    // the client's own check of every request's origin (defence in depth) answered once per
+    // origin: the allowed origins (mmsc.url, mmsc.allowedOrigins) do not change on reload, and
+    // the answer for one origin was a second URL parse per method
+    const origins = new Memo<string, boolean>(64);
     this.upstream = new UpstreamClient({
-      isAllowedOrigin: (o) => policy.upstream.check(`${o}/`).ok,
+      isAllowedOrigin: (o) => origins.get(o) ?? origins.set(o, policy.upstream.check(`${o}/`).ok),
       connections: config.mmsc.connections,
       timeoutMs: config.mmsc.timeoutMs,
     });

@@ -5,7 +5,7 @@
  */
 import { EncodeError } from '../core/errors';
 import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
-import type { WspHeader } from '../codec/wsp/headers';
+import { HeaderBlockCache, type WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
 import { PROTOCOL_OPTIONS, httpToWspStatus, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
 import { decodeMms, summarizeMms } from '../codec/mms';
@@ -15,7 +15,24 @@ import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn } from './ports';
 
 // ---------------------------------------------------------------- WSP
 
-const textHeaders = (h: readonly WspHeader[]): HeaderList => h.filter((x) => !x.opaque).map((x) => [x.name, x.value]);
+const toText = (h: readonly WspHeader[]): HeaderList => h.filter((x) => !x.opaque).map((x) => [x.name, x.value]);
+
+/**
+ * The text form of the shared header lists of the decoder's HeaderBlockCache, made once per list
+ * (frozen too: the server and the bridge read header lists and build new ones, never change them).
+ */
+const textOfShared = new WeakMap<readonly WspHeader[], HeaderList>();
+
+function textHeaders(h: readonly WspHeader[]): HeaderList {
+  if (!Object.isFrozen(h)) return toText(h);
+  let t = textOfShared.get(h);
+  if (t === undefined) {
+    const list = toText(h);
+    for (const x of list) Object.freeze(x);
+    textOfShared.set(h, (t = Object.freeze(list) as HeaderList));
+  }
+  return t;
+}
 
 /** A version as the peer wrote it ("1.3", tolerating trailing text), undefined when absent or unreadable. */
 function versionCode(v: string | undefined): number | undefined {
@@ -107,8 +124,10 @@ export function toWspIn(pdu: WspPdu): WspIn {
  * headers (or the content type) WSP cannot carry, so the loss is logged, not silent.
  */
 export function createWspCodec(opts: { onEncodeFallback?: (err: EncodeError, dropped: 'headers' | 'content-type') => void } = {}): WspCodecPort {
+  // the header blocks a handset repeats (Connect's, and every method's) are decoded once
+  const decodeOptions = { headerCache: new HeaderBlockCache() };
   return {
-    decode: (buf) => toWspIn(decodeWsp(buf)),
+    decode: (buf) => toWspIn(decodeWsp(buf, decodeOptions)),
     encodeConnectReply: (r: ConnectReplyOut, ver: number) =>
       encodeWsp(
         {

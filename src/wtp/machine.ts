@@ -20,7 +20,7 @@
 import { indexRows, nestRows, pairKey, rowError } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
-import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, type Inbound } from './sar';
+import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
 // vocabulary
@@ -634,7 +634,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       const data = assemble(d.inbound);
       actions.push({ kind: 'TR-Invoke.ind', data });
       // Keep only what later Acks need; the data now belongs to the user.
-      d.inbound = { ...emptyInbound, ttrPsn: d.inbound.ttrPsn, ackedPsn: d.inbound.ackedPsn };
+      d.inbound = withoutPackets(d.inbound);
       return;
     }
     case 'ack': {
@@ -711,7 +711,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       d.outcome = op.outcome;
       return;
     case 'release':
-      d.inbound = { ...emptyInbound, ttrPsn: d.inbound.ttrPsn, ackedPsn: d.inbound.ackedPsn };
+      d.inbound = withoutPackets(d.inbound);
       d.outbound = undefined;
       return;
   }

@@ -137,8 +137,13 @@ export class WtpResponder {
   private readonly timers = new TimerHeap<{ key: TxId; name: TimerName; tx: TxRecord }>();
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
-  private now = 0;
-  private lastPurge = 0;
+  // Times start as -0, which equals 0 in every comparison and sum, but is a double: V8 gives the
+  // fields a double representation from the start. With 0 (a small integer) the first time
+  // stored in `lastPurge`, at the first purge 10 s after start, changed the responder's hidden
+  // class and deoptimized every compiled function that used it, mid-load (bench/RESULTS.md, "WSP
+  // CPU per cycle, steady state").
+  private now = -0;
+  private lastPurge = -0;
   /** Numbers of the peers with transactions in the table, by peer key (bounded by the table). */
   private readonly peerNos = new Map<string, PeerNumber>();
   private nextPeerNo = 1;

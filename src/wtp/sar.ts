@@ -40,6 +40,23 @@ export interface Inbound {
 
 export const emptyInbound: Inbound = { segs: [], bytes: 0, groupEnds: [], ttrPsn: -1, ackedPsn: -1 };
 
+/** The packet-less reassembly states given out by `withoutPackets`, by (ttrPsn, ackedPsn). */
+const packetless = new Map<number, Inbound>();
+
+/**
+ * The reassembly state with its packets given up (delivered to the user, or the transaction
+ * finished): only the two PSNs later Acks need. One shared record per (ttrPsn, ackedPsn) pair
+ * (a PSN is one octet on the wire, WAP-224 §8, so with -1 at most 257 x 257 pairs), and a
+ * transaction kept for timer W holds no reassembly record of its own. Records are never
+ * changed, only replaced (`absorb`).
+ */
+export function withoutPackets(inb: Inbound): Inbound {
+  const key = (inb.ttrPsn + 1) * 257 + (inb.ackedPsn + 1);
+  let r = packetless.get(key);
+  if (r === undefined) packetless.set(key, (r = { ...emptyInbound, ttrPsn: inb.ttrPsn, ackedPsn: inb.ackedPsn }));
+  return r;
+}
+
 /** Stores one packet. A PSN already held is kept as first received (duplicates change nothing). */
 export function absorb(inb: Inbound, psn: number, data: Buffer, gtr: boolean, ttr: boolean): Inbound {
   const have = inb.segs[psn] !== undefined;

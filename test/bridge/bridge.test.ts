@@ -2,7 +2,7 @@ import t from 'tap';
 import { WspBridge, type MethodRequest } from '../../src/bridge/bridge';
 import { UpstreamClient } from '../../src/bridge/upstream';
 import { httpToWspStatus, normalizeHttpStatus, wspToHttpStatus } from '../../src/codec/wsp/tables';
-import { mergeSessionHeaders } from '../../src/bridge/headers';
+import { mergeSessionHeaders, toHttpRequestHeaders } from '../../src/bridge/headers';
 import { configSchema } from '../../src/config/schema';
 import { silentLogger } from '../../src/core/logger';
 import { Metrics } from '../../src/ops/metrics';
@@ -118,6 +118,9 @@ t.test('GET and POST reach the origin with identity headers; spoofed copies remo
   t.equal(o.seen[1]!.headers['content-type'], 'application/vnd.wap.mms-message');
   const text = await metrics.registry.metrics();
   t.match(text, /wapgw_wsp_methods_total\{mode="co",method="GET",status="200"\} 1/);
+  // both exchanges timed, in seconds (a loopback origin answers well within 1 s)
+  t.match(text, /wapgw_upstream_latency_seconds_count\{source="wsp"\} 2\n/);
+  t.match(text, /wapgw_upstream_latency_seconds_bucket\{le="1",source="wsp"\} 2\n/);
 });
 
 t.test('refusals: network, subscriber, origin (no connection), method', async (t) => {
@@ -167,4 +170,36 @@ t.test('rate limit per source', async (t) => {
   const codes: number[] = [];
   for (let i = 0; i < 3; i++) codes.push((await bridge.handle(req({ uri: `${o.base}/mms` }))).status);
   t.same(codes, [200, 200, 503]);
+});
+
+t.test('request headers: Connection tokens and hop-by-hop dropped, client Via kept first, Profile renamed and quoted, bad fields left out', async (t) => {
+  const out = toHttpRequestHeaders(
+    [
+      ['Via', 'WAP/1.1 phone-gw'],
+      ['CONNECTION', 'X-Drop-Me, keep-alive'],
+      ['x-drop-me', '1'],
+      ['Keep-Alive', '5'],
+      ['Host', 'evil.example'],
+      ['Content-Length', '9'],
+      ['Encoding-Version', '1.3'],
+      ['Accept', 'a/b'],
+      ['accept', 'c/d'],
+      ['Profile', 'http://u.example/p.xml'],
+      ['Profile-Diff', '<x/>'],
+      ['X-Bad', 'a\r\nInjected: 1'],
+      ['Bad Name', 'v'],
+      ['via', 'WAP/1.2 other'],
+    ],
+    { encodingVersion: '1.2', viaHost: 'gw1' },
+  );
+  t.same(out, {
+    Accept: 'a/b',
+    accept: 'c/d',
+    'X-Wap-Profile': '"http://u.example/p.xml"',
+    'X-Wap-Profile-Diff': '<x/>',
+    Via: 'WAP/1.1 phone-gw, WAP/1.2 other, WAP/1.2 gw1 (wapgw)',
+  });
+  t.same(Object.keys(out), ['Accept', 'accept', 'X-Wap-Profile', 'X-Wap-Profile-Diff', 'Via'], 'in the order received, Via last');
+  const repeated = toHttpRequestHeaders([['X-A', '1'], ['X-A', '2'], ['X-A', '3']], { encodingVersion: '1.2', viaHost: 'gw1' });
+  t.same(repeated['X-A'], ['1', '2', '3'], 'a repeated name keeps every value in order');
 });

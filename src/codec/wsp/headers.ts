@@ -15,6 +15,7 @@
  */
 import { Reader, Writer } from '../bytes';
 import { DecodeError, EncodeError } from '../../core/errors';
+import { Memo } from '../../core/bounded';
 import {
   decodeContentType,
   decodeParameter,
@@ -133,6 +134,53 @@ export function decodeHeaders(input: Reader | Buffer): WspHeader[] {
   // octets round-trip.
   if (shift) out.push({ name: '', value: '', opaque: true, shift, raw: Buffer.alloc(0), ...(page !== 1 ? { page } : {}) });
   return out;
+}
+
+/**
+ * Decoded header blocks remembered by their octets. A handset sends the same header block with
+ * every request (its Accept, Accept-Charset, User-Agent, Profile...), and a block decodes the
+ * same wherever it appears: decodeHeaders depends on nothing but the block's octets (code pages
+ * start at 1 with each block, WAP-230 §8.4.1). At most `max` blocks of up to `maxOctets` octets
+ * each, all forgotten at once when full (Memo). The lists given out are shared and frozen, with
+ * their entries: a caller reads them and never changes them. An entry's `raw` and `shift` are
+ * views into a copy of the block, so a remembered block keeps no datagram alive.
+ */
+export class HeaderBlockCache {
+  private readonly memo: Memo<string, readonly WspHeader[]>;
+  constructor(
+    max = 256,
+    readonly maxOctets = 1024,
+  ) {
+    this.memo = new Memo(max);
+  }
+
+  get size(): number {
+    return this.memo.size;
+  }
+
+  /** The headers from `r` to its end, as decodeHeaders gives them (a malformed block throws as it does, at its offset in `r`). */
+  decode(r: Reader): readonly WspHeader[] {
+    const n = r.remaining;
+    if (n === 0 || n > this.maxOctets) return decodeHeaders(r);
+    const key = r.buf.toString('latin1', r.pos, r.pos + n);
+    let h = this.memo.get(key);
+    if (h === undefined) {
+      // its own memory (not a slice of Buffer's shared pool), so that it holds nothing else alive
+      const copy = Buffer.allocUnsafeSlow(n);
+      r.buf.copy(copy, 0, r.pos, r.pos + n);
+      let fresh: WspHeader[];
+      try {
+        fresh = decodeHeaders(copy);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        return decodeHeaders(r); // throws again, with the offset in the caller's buffer
+      }
+      for (const x of fresh) Object.freeze(x);
+      h = this.memo.set(key, Object.freeze(fresh));
+    }
+    r.pos += n;
+    return h;
+  }
 }
 
 /** §8.4.1.2 generic value extent. Leaves `r` where it was. */

@@ -24,7 +24,7 @@
 import { Reader, Writer } from '../bytes';
 import { EncodeError } from '../../core/errors';
 import { type ContentType, decodeContentType, encodeContentType } from './content-type';
-import { type HeaderInput, type WspHeader, decodeHeaders, writeHeaders } from './headers';
+import { type HeaderBlockCache, type HeaderInput, type WspHeader, decodeHeaders, writeHeaders } from './headers';
 import {
   CAPABILITY_BY_CODE,
   CAPABILITY_BY_NAME,
@@ -168,6 +168,12 @@ export type WspPduInput = Loosen<WspPdu>;
 export interface DecodeWspOptions {
   /** The PDU starts with a 1-octet TID (connectionless WSP, port 9200). */
   connectionless?: boolean;
+  /**
+   * Remembers decoded header blocks (HeaderBlockCache, headers.ts) for the blocks a handset
+   * repeats: those of Connect, Resume, Get-type and Post-type PDUs. The PDU's `headers` is then a
+   * shared, frozen list: read it, never change it.
+   */
+  headerCache?: HeaderBlockCache;
 }
 
 export interface EncodeWspOptions {
@@ -182,12 +188,15 @@ export interface EncodeWspOptions {
 export function decodeWsp(buf: Buffer, opts: DecodeWspOptions = {}): WspPdu {
   const r = new Reader(buf, LAYER);
   const tid = opts.connectionless ? r.u8('TID') : undefined;
-  const pdu = decodePduBody(r);
+  const pdu = decodePduBody(r, opts.headerCache);
   if (tid !== undefined) pdu.tid = tid;
   return pdu;
 }
 
-function decodePduBody(r: Reader): WspPdu {
+/** A header block from `r` to its end, through the cache when there is one (its lists are frozen; typed as the PDU's). */
+const headerBlock = (r: Reader, cache: HeaderBlockCache | undefined): WspHeader[] => (cache === undefined ? decodeHeaders(r) : (cache.decode(r) as WspHeader[]));
+
+function decodePduBody(r: Reader, cache?: HeaderBlockCache): WspPdu {
   const at = r.pos;
   const code = r.u8('PDU type');
   if (code >= 0x40 && code <= 0x5f) {
@@ -195,7 +204,7 @@ function decodePduBody(r: Reader): WspPdu {
     if (code >= 0x45 && code <= 0x4f) r.fail(`reserved PDU type 0x${hex2(code)}`, at);
     const uriLen = r.uintvar('UriLen');
     const uri = r.bytes(uriLen, 'Uri').toString('latin1');
-    const headers = decodeHeaders(r);
+    const headers = headerBlock(r, cache);
     const type = (name ?? 'ExtendedGet') as GetPdu['type'];
     return type === 'ExtendedGet' ? { type, pduType: code, uri, headers } : { type, uri, headers };
   }
@@ -205,7 +214,7 @@ function decodePduBody(r: Reader): WspPdu {
     const uriLen = r.uintvar('UriLen');
     const headersLen = r.uintvar('HeadersLen');
     const uri = r.bytes(uriLen, 'Uri').toString('latin1');
-    const { contentType, headers } = decodeTypedHeaders(r, headersLen);
+    const { contentType, headers } = decodeTypedHeaders(r, headersLen, cache);
     const data = r.rest();
     const type = (name ?? 'ExtendedPost') as PostPdu['type'];
     return type === 'ExtendedPost'
@@ -218,7 +227,7 @@ function decodePduBody(r: Reader): WspPdu {
       const capLen = r.uintvar('CapabilitiesLen');
       const hdrLen = r.uintvar('HeadersLen');
       const capabilities = decodeCapabilities(r.sub(capLen, 'Capabilities'), true);
-      const headers = decodeHeaders(r.sub(hdrLen, 'Headers'));
+      const headers = headerBlock(r.sub(hdrLen, 'Headers'), cache);
       endOfPdu(r);
       return { type: 'Connect', version: `${v >> 4}.${v & 0x0f}`, capabilities, headers };
     }
@@ -266,7 +275,7 @@ function decodePduBody(r: Reader): WspPdu {
       const sessionId = r.uintvar('SessionId');
       const capLen = r.uintvar('CapabilitiesLen');
       const capabilities = decodeCapabilities(r.sub(capLen, 'Capabilities'), true);
-      const headers = decodeHeaders(r);
+      const headers = headerBlock(r, cache);
       return { type: 'Resume', sessionId, capabilities, headers };
     }
     case 0x80: {
@@ -283,10 +292,10 @@ function endOfPdu(r: Reader): void {
   if (!r.atEnd) r.fail(`${r.remaining} octets after the end of the PDU`);
 }
 
-function decodeTypedHeaders(r: Reader, headersLen: number): { contentType: ContentType; headers: WspHeader[] } {
+function decodeTypedHeaders(r: Reader, headersLen: number, cache?: HeaderBlockCache): { contentType: ContentType; headers: WspHeader[] } {
   const hr = r.sub(headersLen, 'Headers');
   const contentType = decodeContentType(hr);
-  const headers = decodeHeaders(hr);
+  const headers = headerBlock(hr, cache);
   return { contentType, headers };
 }
 
