@@ -74,3 +74,44 @@ t.test('a push answered 1001 survives SIGKILL and is delivered after the restart
   await second.waitFor((l) => l.msg === 'push SMS accepted by the SMSC' && l.pushId === 'kill-1@test');
   await second.waitFor((l) => l.msg === 'SMS submitted');
 });
+
+t.test('with ppg.fsync false (the journal written, not fdatasync\'d, before 1001) a push still survives SIGKILL', async (t) => {
+  // the durability Kannel's bearerbox store file gives, against which bench/ppg/run.js --fsync=false
+  // compares: the process may die at any instant, the machine does not
+  const dir = tempDir();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [ppgPort, smscPort] = await freePorts(2);
+  const file = writeTestConfig(dir, {
+    demoMmsc: { enabled: false },
+    ppg: {
+      enabled: true,
+      bind: '127.0.0.1',
+      port: ppgPort,
+      stateDir: join(dir, 'ppg'),
+      fsync: false,
+      allowedNetworks: ['127.0.0.0/8'],
+      smsc: [{ host: '127.0.0.1', port: smscPort, reconnectMinMs: 100, reconnectMaxMs: 300 }],
+      retry: { initialDelayMs: 200, maxDelayMs: 500 },
+    },
+  });
+  const first = await startedGateway(t, file);
+  const status = JSON.parse((await adminGet(first, '/status')).body) as { components: { ppg: { journal: { fsync: boolean } } } };
+  t.equal(status.components.ppg.journal.fsync, false);
+  for (let i = 0; i < 5; i++) {
+    const pushed = await cli(['push', '-c', file, '--to', `+49170123450${i}`, '--mms-notification', `http://127.0.0.1:8942/mms/n${i}`, '--push-id', `nofsync-${i}@test`]);
+    t.match(pushed.stdout, /code="1001"/, `push ${i} answered 1001`);
+  }
+  // SIGKILL right after the last answer: nothing after the write(2) may be needed
+  first.kill();
+  await first.exited();
+
+  const smsc = new DemoSmsc({ port: smscPort });
+  await smsc.start();
+  t.teardown(() => smsc.close());
+  const second = await startedGateway(t, file);
+  await second.waitFor((l) => l.msg === 'push queue loaded' && l.active === 5);
+  const end = Date.now() + 15000;
+  const got = () => new Set(smsc.submits.map((s) => s.destination).filter((d) => d.startsWith('49170123450')));
+  while (got().size < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  t.equal(got().size, 5, 'all five pushes reached the SMSC after SIGKILL and restart');
+});
