@@ -9,11 +9,10 @@
  * .ci/run runs the README's test line's commands rather than running the whole suite twice.
  */
 import t from 'tap';
+import { freePort } from './helpers/free-port';
 import { skip } from './helpers/requires-tool';
 import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { tempDir } from './helpers/gateway-process';
 
@@ -28,24 +27,8 @@ function quickstartLines(readme: string): string[] {
   return (m[1] as string).split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
 }
 
-const free = (kind: 'tcp' | 'udp'): Promise<number> =>
-  new Promise((res, rej) => {
-    if (kind === 'tcp') {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => res(p));
-      });
-    } else {
-      const s = createSocket('udp4');
-      s.once('error', rej);
-      s.bind(0, '127.0.0.1', () => {
-        const p = s.address().port;
-        s.close(() => res(p));
-      });
-    }
-  });
+// below the ephemeral range: `npm ci` runs between choosing these and the gateway binding them
+const free = (kind: 'tcp' | 'udp'): Promise<number> => freePort(kind);
 
 t.test('the two quick start lines, from a fresh clone', async (t) => {
   if (process.env[INNER]) {

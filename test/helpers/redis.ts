@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort as freeTcpPort } from './free-port';
 
 export const NO_REDIS = 'redis-server not installed (Debian package redis-server)';
 
@@ -35,15 +36,9 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
+/** A free TCP port below the ephemeral range (helpers/free-port.ts says why). */
+export function freePort(): Promise<number> {
+  return freeTcpPort('tcp');
 }
 
 async function waitForPort(port: number, ms: number): Promise<void> {

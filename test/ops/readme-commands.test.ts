@@ -24,10 +24,9 @@
  * copy of conf/, and every listener binds 127.0.0.1. Nothing else of a command is changed.
  */
 import t from 'tap';
+import { freePort } from '../helpers/free-port';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { tempDir } from '../helpers/gateway-process';
@@ -119,26 +118,9 @@ const TOOLS: Array<[RegExp, string, string]> = [
 /** Whether this build has `wapgw mms` (issue 14 item 2, another part of the work). */
 const hasMmsEncoder = (): boolean => /wapgw mms/.test(spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'help'], { encoding: 'utf8' }).stdout);
 
-function freeTcp(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-function freeUdp(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createSocket('udp4');
-    s.once('error', rej);
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
+// below the ephemeral range (helpers/free-port.ts says why)
+const freeTcp = (): Promise<number> => freePort('tcp');
+const freeUdp = (): Promise<number> => freePort('udp');
 
 function deepMerge(base: unknown, over: unknown): unknown {
   if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {

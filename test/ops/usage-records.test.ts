@@ -4,9 +4,9 @@
  * record; the writer's files (rotation, CSV, crash recovery, a full disk) on its own.
  */
 import t from 'tap';
+import { freePort } from '../helpers/free-port';
 import type { Tap } from '../helpers/tap';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildRetrieveConf, buildSendConf, encodeMms } from '../../src/codec/mms';
@@ -19,15 +19,6 @@ import { csvField, USAGE_FIELDS, UsageRecords, usageFromExchange, type MmsExchan
 import { startGateway, tempDir, writeTestConfig } from '../helpers/gateway-process';
 import { sendReq } from '../helpers/mms-samples';
 import { Handset } from '../helpers/wsp-handset';
-
-const freePort = (): Promise<number> =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 
 function viaProxy(port: number, method: string, url: string, body?: Buffer): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
