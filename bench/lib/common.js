@@ -254,6 +254,20 @@ function runFakewap(argv, timeoutMs = 60000) {
 }
 
 /**
+ * `handsets` fakewap processes at once (one per handset: fakewap's own threads share one TID
+ * counter), each running `cycles` Connect+GET+Disconnect cycles of `url` through the gateway's
+ * connection-oriented port; resolves with the replies they counted as 200.
+ * @param {number} port @param {string} url @param {number} handsets @param {number} cycles
+ * @returns {Promise<number>}
+ */
+async function fakewapCycles(port, url, handsets, cycles) {
+  const runs = await Promise.all(
+    Array.from({ length: handsets }, () => runChild(FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(port), '-m', String(cycles), url], { timeoutMs: 300000 })),
+  );
+  return runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
+}
+
+/**
  * Starts `node [nodeArgs] dist/cli.js start -c <temp config>` with WSP and the proxy on
  * ephemeral loopback ports, admin off, no access log, 127.0.0.1 bound to a static subscriber.
  * `extra` is merged into the config (one level deep). Resolves {child, pid, ports, stop()}.
@@ -375,6 +389,7 @@ module.exports = {
   GATEWAY_NODE_FLAGS,
   spawnGateway,
   runFakewap,
+  fakewapCycles,
   FAKEWAP,
   TOOLS,
   sleep,

@@ -25,12 +25,7 @@ const o = L.args({ only: ['wsp', 'proxy'], seconds: 8, top: 25, keep: '', read: 
 /** 50 fakewap processes (one per handset, as bench/wsp/run.js), `cycles` Connect+GET+Disconnect in all. */
 async function fakewapLoad(port, url, handsets = 50, cycles = 5000) {
   const t0 = performance.now();
-  const runs = await Promise.all(
-    Array.from({ length: handsets }, () =>
-      L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(port), '-m', String(Math.ceil(cycles / handsets)), url], { timeoutMs: 300000 }),
-    ),
-  );
-  const ok = runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
+  const ok = await L.fakewapCycles(port, url, handsets, Math.ceil(cycles / handsets));
   const seconds = (performance.now() - t0) / 1000;
   return { driver: 'fakewap', handsets, cycles, ok, seconds: +seconds.toFixed(2), perSecond: +(ok / seconds).toFixed(1) };
 }

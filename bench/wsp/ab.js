@@ -29,12 +29,6 @@ const L = require('../lib/common');
 
 const o = L.args({ a: '', b: L.ROOT, rounds: 5, kannel: 0, steady: 1 });
 
-/** @param {number} co @param {string} url @param {number} n @param {number} m */
-async function fakewaps(co, url, n, m) {
-  const runs = await Promise.all(Array.from({ length: n }, () => L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(co), '-m', String(m), url], { timeoutMs: 300000 })));
-  return runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
-}
-
 /** One round: fresh gateway from `root`, warm-up, measured load; ms of gateway CPU per cycle. */
 async function round(/** @type {string} */ root, /** @type {{ url: string }} */ org) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ab-'));
@@ -51,11 +45,11 @@ async function round(/** @type {string} */ root, /** @type {{ url: string }} */ 
   try {
     const co = listeners.find((/** @type {any} */ j) => /oriented/.test(JSON.stringify(j))).port;
     const url = `${org.url}/hello?size=40&type=text/plain`;
-    await fakewaps(co, url, 10, 300);
-    await fakewaps(co, `${org.url}/big?size=300000`, 1, 1);
-    if (o.steady) await fakewaps(co, url, 50, 100); // the JIT's steady state (see the head comment)
+    await L.fakewapCycles(co, url, 10, 300);
+    await L.fakewapCycles(co, `${org.url}/big?size=300000`, 1, 1);
+    if (o.steady) await L.fakewapCycles(co, url, 50, 100); // the JIT's steady state (see the head comment)
     const c0 = L.cpuMs(child.pid);
-    const ok = await fakewaps(co, url, 50, 100);
+    const ok = await L.fakewapCycles(co, url, 50, 100);
     const cpu = L.cpuMs(child.pid) - c0;
     if (ok !== 5000) console.log(`${root}: only ${ok} replies of 5000`);
     return +(cpu / Math.max(1, ok)).toFixed(3);
@@ -81,11 +75,11 @@ async function round(/** @type {string} */ root, /** @type {{ url: string }} */ 
       const k = await L.startKannel();
       try {
         const cpuNow = () => k.pids.reduce((/** @type {number} */ a, /** @type {number | undefined} */ p) => a + (p === undefined ? 0 : L.cpuMs(p)), 0);
-        await fakewaps(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 10, 300);
-        if (o.steady) await fakewaps(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 50, 100); // the same load as the gateways'
+        await L.fakewapCycles(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 10, 300);
+        if (o.steady) await L.fakewapCycles(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 50, 100); // the same load as the gateways'
         for (let i = 0; i < o.kannel; i++) {
           const c0 = cpuNow();
-          const ok = await fakewaps(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 50, 100);
+          const ok = await L.fakewapCycles(k.ports.co, `${org.url}/hello?size=40&type=text/plain`, 50, 100);
           res.kannel.push(+((cpuNow() - c0) / Math.max(1, ok)).toFixed(3));
           console.log(`kannel round ${i + 1}: ${res.kannel[i]} ms/cycle (bearerbox + wapbox)`);
         }

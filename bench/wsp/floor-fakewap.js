@@ -32,7 +32,6 @@ const o = L.args({ handsets: 50, cycles: 100, rounds: 3, http: 1, client: 'raw' 
 
 const SERVER = `
 const dgram = require('node:dgram');
-const net = require('node:net');
 // destinations are always IP literals: answer the lookup at once (as the gateway's UDP bearer does)
 const lookup = (address, _opts, cb) => cb(null, address, 4);
 const s = dgram.createSocket({ type: 'udp4', lookup });
@@ -43,22 +42,12 @@ const REPLY = Buffer.concat([Buffer.from('120000' + '042009' + '838da892046b059d
 const originPort = Number(process.argv[1]);
 const originPath = process.argv[2];
 const pool = process.argv[3] === 'pool' ? new (require(process.argv[4]).httpUpstream.UpstreamPool)({ protocol: 'http:', host: '127.0.0.1', port: originPort }, 256) : undefined;
-const conns = [];
-const REQ = 'GET ' + originPath + ' HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUser-Agent: floor\\r\\n\\r\\n';
+const raw = require(process.argv[5]).rawGetter(originPort, originPath);
 function get(cb) {
-  if (pool) {
-    pool.request('GET', originPath, [['Host', '127.0.0.1'], ['User-Agent', 'floor']], 'none', {
-      upstreamHead() {}, upstreamData() { return true; }, upstreamEnd() { cb(); }, upstreamFailed(e) { console.error(e); process.exit(1); },
-    });
-    return;
-  }
-  const c = conns.pop();
-  if (c) { c.cb = cb; c.sock.write(REQ, 'latin1'); return; }
-  const sock = net.connect(originPort, '127.0.0.1');
-  sock.setNoDelay(true);
-  const conn = { sock, cb };
-  sock.on('data', () => { const f = conn.cb; if (!f) return; conn.cb = undefined; conns.push(conn); f(); });
-  sock.write(REQ, 'latin1');
+  if (!pool) return raw(cb);
+  pool.request('GET', originPath, [['Host', '127.0.0.1'], ['User-Agent', 'floor']], 'none', {
+    upstreamHead() {}, upstreamData() { return true; }, upstreamEnd() { cb(); }, upstreamFailed(e) { console.error(e); process.exit(1); },
+  });
 }
 function result(template, tid, port, address) {
   const b = Buffer.allocUnsafe(template.length);
@@ -79,28 +68,22 @@ s.on('message', (m, r) => {
 s.bind(0, '127.0.0.1', () => console.log(s.address().port));
 `;
 
-/** @param {number} port @param {string} url @param {number} n @param {number} m */
-async function fakewaps(port, url, n, m) {
-  const runs = await Promise.all(Array.from({ length: n }, () => L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(port), '-m', String(m), url], { timeoutMs: 300000 })));
-  return runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
-}
-
 (async () => {
   if (!L.haveTool('fakewap')) throw new Error('fakewap is missing: apt-get install kannel-extras');
   const org = await L.origin();
   const originPort = o.http ? Number(new URL(org.url).port) : 0;
   const originPath = '/hello?size=40&type=text/plain';
-  const child = spawn(process.execPath, ['-e', SERVER, String(originPort), originPath, o.client, require.resolve('../lib/wapgw')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SERVER, String(originPort), originPath, o.client, require.resolve('../lib/wapgw'), require.resolve('../lib/raw-get')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((r) => child.stdout?.once('data', (d) => r(Number(String(d).trim()))));
   const url = `${org.url}${originPath}`;
   /** @type {number[]} */
   const perCycle = [];
   try {
-    const warm = await fakewaps(port, url, 10, 300);
+    const warm = await L.fakewapCycles(port, url, 10, 300);
     if (warm !== 3000) console.log(`warm-up: only ${warm} replies of 3000 (fakewap did not accept the floor's answers?)`);
     for (let i = 0; i < o.rounds; i++) {
       const c0 = L.cpuMs(/** @type {number} */ (child.pid));
-      const ok = await fakewaps(port, url, o.handsets, o.cycles);
+      const ok = await L.fakewapCycles(port, url, o.handsets, o.cycles);
       const cpu = L.cpuMs(/** @type {number} */ (child.pid)) - c0;
       if (ok !== o.handsets * o.cycles) console.log(`round ${i + 1}: only ${ok} replies of ${o.handsets * o.cycles}`);
       perCycle.push(+(cpu / Math.max(1, ok)).toFixed(4));

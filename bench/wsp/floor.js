@@ -26,23 +26,10 @@ const o = L.args({ handsets: 50, cycles: 20000, warmup: 5000, http: 1 });
 // the floor server: byte 0 of a datagram says whether it wants an answer (1) or not (0)
 const SERVER = `
 const dgram = require('node:dgram');
-const net = require('node:net');
 const s = dgram.createSocket('udp4');
 const reply = Buffer.alloc(48, 0x41);
 const originPort = Number(process.argv[1]);
-const conns = [];
-const waiting = [];
-const REQ = 'GET /hello?size=40 HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUser-Agent: floor\\r\\n\\r\\n';
-function get(cb) {
-  const c = conns.pop();
-  if (c) { c.cb = cb; c.sock.write(REQ, 'latin1'); return; }
-  const sock = net.connect(originPort, '127.0.0.1');
-  sock.setNoDelay(true);
-  const conn = { sock, cb };
-  // the origin's answer is one read on loopback: a head and 40 octets; counted, not parsed
-  sock.on('data', () => { const f = conn.cb; if (!f) return; conn.cb = undefined; conns.push(conn); f(); });
-  sock.write(REQ, 'latin1');
-}
+const get = require(process.argv[2]).rawGetter(originPort, '/hello?size=40');
 s.on('message', (m, r) => {
   if (m[0] !== 1) return;
   if (m[1] === 1 && originPort > 0) get(() => s.send(reply, r.port, r.address));
@@ -54,7 +41,7 @@ s.bind(0, '127.0.0.1', () => console.log(s.address().port));
 (async () => {
   const org = await L.origin();
   const originPort = o.http ? Number(new URL(org.url).port) : 0;
-  const child = spawn(process.execPath, ['-e', SERVER, String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SERVER, String(originPort), require.resolve('../lib/raw-get')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((r) => child.stdout?.once('data', (d) => r(Number(String(d).trim()))));
   const want = Buffer.from([1, 0, ...Buffer.alloc(30)]); // Connect: answered at once
   const wantGet = Buffer.from([1, 1, ...Buffer.alloc(40)]); // GET: answered after the HTTP exchange

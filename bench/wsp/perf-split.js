@@ -64,8 +64,7 @@ function categorize(frames, kernel) {
   const org = await L.origin();
   const gw = await L.startWapgw(org.url, { nodeArgs: [...L.GATEWAY_NODE_FLAGS, '--perf-basic-prof-only-functions'] });
   const url = `${org.url}/mms/get?size=40&type=text/plain`;
-  const load = (/** @type {number} */ n, /** @type {number} */ m) =>
-    Promise.all(Array.from({ length: n }, () => L.runChild(L.FAKEWAP, ['-g', '127.0.0.1', '-i', '0', '-M', '1', '-p', String(gw.ports.co), '-m', String(m), url], { timeoutMs: 300000 })));
+  const load = (/** @type {number} */ n, /** @type {number} */ m) => L.fakewapCycles(gw.ports.co, url, n, m);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-perf-'));
   const data = path.join(dir, 'perf.data');
   try {
@@ -73,11 +72,10 @@ function categorize(frames, kernel) {
     const rec = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(gw.pid), '-o', data], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 500));
     const c0 = L.cpuMs(gw.pid);
-    const runs = await load(o.handsets, Math.ceil(o.cycles / o.handsets));
+    const ok = await load(o.handsets, Math.ceil(o.cycles / o.handsets));
     const cpu = L.cpuMs(gw.pid) - c0;
     rec.kill('SIGINT');
     await new Promise((r) => rec.on('exit', r));
-    const ok = runs.reduce((a, r) => a + (r.stdout.match(/status code 200OK/g) || []).length + (r.stderr.match(/status code 200OK/g) || []).length, 0);
     const script = spawnSync('perf', ['script', '-i', data, '-F', 'ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 }).stdout;
     /** @type {Map<string, number>} */
     const by = new Map();
