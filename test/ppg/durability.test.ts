@@ -21,10 +21,9 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   );
 }
 
-t.test('a push answered 1001 survives SIGKILL and is delivered after the restart', async (t) => {
-  const dir = tempDir();
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const [ppgPort, smscPort] = await freePorts(2);
+/** A config with the PPG on free ports, its SMSC (not started here) at `smscPort`, fast retries. */
+async function ppgConfig(dir: string, ppg: Record<string, unknown> = {}): Promise<{ file: string; smscPort: number }> {
+  const [ppgPort, smscPort] = (await freePorts(2)) as [number, number];
   const file = writeTestConfig(dir, {
     demoMmsc: { enabled: false },
     ppg: {
@@ -35,8 +34,16 @@ t.test('a push answered 1001 survives SIGKILL and is delivered after the restart
       allowedNetworks: ['127.0.0.0/8'],
       smsc: [{ host: '127.0.0.1', port: smscPort, reconnectMinMs: 100, reconnectMaxMs: 300 }],
       retry: { initialDelayMs: 200, maxDelayMs: 500 },
+      ...ppg,
     },
   });
+  return { file, smscPort };
+}
+
+t.test('a push answered 1001 survives SIGKILL and is delivered after the restart', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { file, smscPort } = await ppgConfig(dir);
   const first = await startedGateway(t, file);
   const pushed = await cli(['push', '-c', file, '--to', '+4917012345', '--mms-notification', 'http://127.0.0.1:8942/mms/abc', '--size', '1000', '--push-id', 'kill-1@test']);
   t.equal(pushed.code, 0, `wapgw push exit 0 (${pushed.stderr})`);
@@ -80,20 +87,7 @@ t.test('with ppg.fsync false (the journal written, not fdatasync\'d, before 1001
   // compares: the process may die at any instant, the machine does not
   const dir = tempDir();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const [ppgPort, smscPort] = await freePorts(2);
-  const file = writeTestConfig(dir, {
-    demoMmsc: { enabled: false },
-    ppg: {
-      enabled: true,
-      bind: '127.0.0.1',
-      port: ppgPort,
-      stateDir: join(dir, 'ppg'),
-      fsync: false,
-      allowedNetworks: ['127.0.0.0/8'],
-      smsc: [{ host: '127.0.0.1', port: smscPort, reconnectMinMs: 100, reconnectMaxMs: 300 }],
-      retry: { initialDelayMs: 200, maxDelayMs: 500 },
-    },
-  });
+  const { file, smscPort } = await ppgConfig(dir, { fsync: false });
   const first = await startedGateway(t, file);
   const status = JSON.parse((await adminGet(first, '/status')).body) as { components: { ppg: { journal: { fsync: boolean } } } };
   t.equal(status.components.ppg.journal.fsync, false);
