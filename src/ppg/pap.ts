@@ -549,11 +549,12 @@ export function decodePap(xml: string, limits: PapLimits = {}): PapDocument {
 
 /** Characters an attribute value cannot hold as they are (XML 1.0 §2.2, §2.4; controls XML 1.0 cannot carry are left out). */
 const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+const ESCAPED = new RegExp(NEEDS_ESCAPE.source, 'g');
 const esc = (s: string): string =>
   // most values (push ids, times, codes) need nothing: tested once, copied only when they do
   !NEEDS_ESCAPE.test(s)
     ? s
-    : s.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) =>
+    : s.replace(ESCAPED, (c) =>
         c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : c === "'" ? '&apos;' : '',
       );
 
