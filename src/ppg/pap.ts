@@ -410,6 +410,17 @@ function state(el: XmlElement): MessageState {
   return oneOf(el, 'message-state', MESSAGE_STATES) ?? bad(`<${el.name}> needs message-state`, `<${el.name}>`);
 }
 
+/** ppg-notify-requested-to (WAP-247 §9.2): an http or https URL. */
+function isNotifyUrl(v: string): boolean {
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  return u !== undefined && (u.protocol === 'http:' || u.protocol === 'https:');
+}
+
 function walkCheck(el: XmlElement, depth: number): void {
   if (depth > 6) bad('PAP document nested too deep');
   checkAttrs(el);
@@ -428,13 +439,7 @@ function messageOf(el: XmlElement, limits: Required<PapLimits>): PapMessage {
       opt(m, 'sourceReference', el.attrs['source-reference']);
       const notify = el.attrs['ppg-notify-requested-to'];
       if (notify !== undefined) {
-        let u: URL | undefined;
-        try {
-          u = new URL(notify);
-        } catch {
-          u = undefined;
-        }
-        if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) bad(`ppg-notify-requested-to="${notify.slice(0, 80)}" is not an http(s) URL`, `ppg-notify-requested-to="${notify.slice(0, 80)}"`);
+        if (!isNotifyUrl(notify)) bad(`ppg-notify-requested-to="${notify.slice(0, 80)}" is not an http(s) URL`, `ppg-notify-requested-to="${notify.slice(0, 80)}"`);
         m.ppgNotifyRequestedTo = notify;
       }
       opt(m, 'progressNotesRequested', bool(el, 'progress-notes-requested'));
@@ -522,6 +527,17 @@ function messageOf(el: XmlElement, limits: Required<PapLimits>): PapMessage {
  * external entities and entity expansion.
  */
 export function decodePap(xml: string, limits: PapLimits = {}): PapDocument {
+  const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  // a document's UTF-8 size is at most 3 octets per UTF-16 code unit: counted only when it may be over
+  if (xml.length * 3 > maxBytes && Buffer.byteLength(xml, 'utf8') > maxBytes) throw new PapError(2000, `PAP document over ${maxBytes} octets`);
+  return readCommonPush(xml, limits.maxAddresses ?? DEFAULT_LIMITS.maxAddresses) ?? decodePapGeneral(xml, limits);
+}
+
+/**
+ * decodePap without the one-pass reader (readCommonPush): the XML parser (src/codec/xml.ts),
+ * then the message's rules. Every document the reader declines comes here; tests compare the two.
+ */
+export function decodePapGeneral(xml: string, limits: PapLimits = {}): PapDocument {
   const lim = { ...DEFAULT_LIMITS, ...limits };
   if (Buffer.byteLength(xml, 'utf8') > lim.maxBytes) throw new PapError(2000, `PAP document over ${lim.maxBytes} octets`);
   let root: XmlElement;
@@ -541,6 +557,321 @@ export function decodePap(xml: string, limits: PapLimits = {}): PapDocument {
   if (kids.length !== 1) bad(`<pap> must hold exactly one message, it holds ${kids.length}`, '<pap>');
   const doc: PapDocument = { version, message: messageOf(kids[0] as XmlElement, lim) };
   opt(doc, 'productName', root.attrs['product-name']);
+  return doc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The common request, read in one pass
+
+/*
+ * Nearly every request is a push-message written the same way (WAP-247 §9.2 and the PAP 1.0
+ * DTD; Kannel's test_ppg samples and our bench write it so):
+ *
+ *   [<?xml ...?>] [<!DOCTYPE pap PUBLIC "pubid" ["sysid"]>] <pap [product-name="..."]>
+ *     <push-message attributes...> <address address-value="..."/>... [<quality-of-service .../>]
+ *     </push-message> </pap>
+ *
+ * with white space between the tags. readCommonPush reads exactly that shape straight into the
+ * PushMessage, without the general XML tree. It gives the PapDocument the general path
+ * (decodePapGeneral: the XML parser, then messageOf) gives for the same text, or undefined for
+ * anything else: comments, processing instructions other than the XML declaration, CDATA,
+ * references (`&amp;`) or literal tabs and line ends in attribute values (the general parser
+ * decodes and normalises those), non-ASCII names, text, other elements or attributes, a byte
+ * order mark, and every document the general path refuses (so every refusal and its reason come
+ * from the general path). It never refuses anything itself and reads no DTD: the XML parser's
+ * safety rules hold because whatever the reader does not understand goes to that parser.
+ * test/ppg/pap-reader.test.ts compares the two on generated documents.
+ */
+
+/** Thrown inside the reader: "not the common shape" (caught in readCommonPush; never escapes). */
+const NOT_COMMON = new Error('not the common PAP shape');
+function no(): never {
+  throw NOT_COMMON;
+}
+
+/** The reader's input and position (one reader at a time: it never yields). */
+let src = '';
+let at = 0;
+/** Set by nextAttr: the value of the attribute it returned; whether the tag it ended was `<x/>`. */
+let attrVal = '';
+let emptyTag = false;
+
+const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+/** XML 1.0 §2.3 NameChar, ASCII only (a name with other characters goes to the general parser). */
+const isAsciiNameChar = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x3a;
+
+function skipWs(): boolean {
+  const start = at;
+  while (at < src.length && isWs(src.charCodeAt(at))) at++;
+  return at > start;
+}
+
+/** The end of the name starting at `at` (ASCII name characters; anything else declines). */
+function nameEnd(): number {
+  const c = src.charCodeAt(at);
+  // NameStartChar (XML 1.0 §2.3), ASCII: a letter, '_' or ':'
+  if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a)) no();
+  let i = at;
+  while (i < src.length && isAsciiNameChar(src.charCodeAt(i))) i++;
+  if (i === at || src.charCodeAt(i) >= 0x80) no();
+  return i;
+}
+
+/** After `<`: the tag name is `lit` (followed by white space, `>` or `/`). */
+function tagIs(lit: string): boolean {
+  if (!src.startsWith(lit, at)) return false;
+  const c = src.charCodeAt(at + lit.length);
+  if (!(isWs(c) || c === 0x3e || c === 0x2f)) return false;
+  at += lit.length;
+  return true;
+}
+
+function quotedLiteral(): string {
+  const q = src.charCodeAt(at);
+  if (q !== 0x22 && q !== 0x27) no();
+  const end = src.indexOf(q === 0x22 ? '"' : "'", at + 1);
+  if (end < 0) no();
+  const v = src.slice(at + 1, end);
+  at = end + 1;
+  return v;
+}
+
+/** The next attribute's name (its value in attrVal), or undefined at the tag's end (emptyTag set). */
+function nextAttr(): string | undefined {
+  const spaced = skipWs();
+  const c = src.charCodeAt(at);
+  if (c === 0x3e) {
+    at++;
+    emptyTag = false;
+    return undefined;
+  }
+  if (c === 0x2f) {
+    if (src.charCodeAt(at + 1) !== 0x3e) no();
+    at += 2;
+    emptyTag = true;
+    return undefined;
+  }
+  if (!spaced || !(c >= 0x61 && c <= 0x7a)) no();
+  const end = nameEnd();
+  const name = src.slice(at, end);
+  at = end;
+  skipWs();
+  if (src.charCodeAt(at) !== 0x3d) no();
+  at++;
+  skipWs();
+  const q = src.charCodeAt(at);
+  if (q !== 0x22 && q !== 0x27) no();
+  const close = src.indexOf(q === 0x22 ? '"' : "'", at + 1);
+  if (close < 0) no();
+  for (let i = at + 1; i < close; i++) {
+    const d = src.charCodeAt(i);
+    // references, '<' and literal white space to normalise: the general parser's business
+    if (d === 0x26 || d === 0x3c || d === 0x09 || d === 0x0a || d === 0x0d) no();
+  }
+  attrVal = src.slice(at + 1, close);
+  at = close + 1;
+  return name;
+}
+
+/** After a start tag that was not empty: white space, then `</name>`. */
+function closeTag(name: string): void {
+  skipWs();
+  if (src.charCodeAt(at) !== 0x3c || src.charCodeAt(at + 1) !== 0x2f) no();
+  at += 2;
+  if (!src.startsWith(name, at)) no();
+  at += name.length;
+  skipWs();
+  if (src.charCodeAt(at) !== 0x3e) no();
+  at++;
+}
+
+const lowerIn = <T extends string>(v: string, values: readonly T[]): T => values.find((x) => x === v.toLowerCase()) ?? no();
+const boolOf = (v: string): boolean => (v === 'true' ? true : v === 'false' ? false : no());
+const PRIORITIES = ['high', 'medium', 'low'] as const;
+const DELIVERY_METHODS = ['confirmed', 'preferconfirmed', 'unconfirmed', 'notspecified'] as const;
+const REPLACE_METHODS = ['pending-only', 'all'] as const;
+
+/** The common push-message's document, or undefined (see above). Pure; never throws. */
+export function readCommonPush(xml: string, maxAddresses: number): PapDocument | undefined {
+  src = xml;
+  at = 0;
+  try {
+    return commonPush(maxAddresses);
+  } catch {
+    return undefined;
+  } finally {
+    src = '';
+    attrVal = '';
+  }
+}
+
+function commonPush(maxAddresses: number): PapDocument {
+  // XML declaration (XML 1.0 §2.8), read as the general parser does: up to '?>'
+  if (src.startsWith('<?xml', 0)) {
+    const c = src.charCodeAt(5);
+    if (!(isWs(c) || c === 0x3f)) no();
+    const end = src.indexOf('?>', 5);
+    if (end < 0) no();
+    at = end + 2;
+  }
+  skipWs();
+  let publicId: string | undefined;
+  if (src.startsWith('<!DOCTYPE', at)) {
+    at += 9;
+    if (!skipWs()) no();
+    at = nameEnd();
+    skipWs();
+    if (!src.startsWith('PUBLIC', at)) no();
+    at += 6;
+    skipWs();
+    publicId = quotedLiteral();
+    if (skipWs() && (src.charCodeAt(at) === 0x22 || src.charCodeAt(at) === 0x27)) {
+      quotedLiteral();
+      skipWs();
+    }
+    if (src.charCodeAt(at) !== 0x3e) no();
+    at++;
+    skipWs();
+  }
+  // <pap [product-name]>
+  if (src.charCodeAt(at) !== 0x3c) no();
+  at++;
+  if (!tagIs('pap')) no();
+  let productName: string | undefined;
+  for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
+    if (a !== 'product-name' || productName !== undefined) no();
+    productName = attrVal;
+  }
+  if (emptyTag) no();
+  skipWs();
+  // <push-message ...>
+  if (src.charCodeAt(at) !== 0x3c) no();
+  at++;
+  if (!tagIs('push-message')) no();
+  let pushId: string | undefined;
+  let replacePushId: string | undefined;
+  let replaceMethod: string | undefined;
+  let deliverBefore: string | undefined;
+  let deliverAfter: string | undefined;
+  let sourceReference: string | undefined;
+  let notifyTo: string | undefined;
+  let progressNotes: string | undefined;
+  for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
+    const v = attrVal;
+    switch (a) {
+      case 'push-id':
+        if (pushId !== undefined) no();
+        pushId = v;
+        break;
+      case 'replace-push-id':
+        if (replacePushId !== undefined) no();
+        replacePushId = v;
+        break;
+      case 'replace-method':
+        if (replaceMethod !== undefined) no();
+        replaceMethod = v;
+        break;
+      case 'deliver-before-timestamp':
+        if (deliverBefore !== undefined) no();
+        deliverBefore = v;
+        break;
+      case 'deliver-after-timestamp':
+        if (deliverAfter !== undefined) no();
+        deliverAfter = v;
+        break;
+      case 'source-reference':
+        if (sourceReference !== undefined) no();
+        sourceReference = v;
+        break;
+      case 'ppg-notify-requested-to':
+        if (notifyTo !== undefined) no();
+        notifyTo = v;
+        break;
+      case 'progress-notes-requested':
+        if (progressNotes !== undefined) no();
+        progressNotes = v;
+        break;
+      default:
+        no();
+    }
+  }
+  if (emptyTag || pushId === undefined || pushId === '') no();
+  // its children: addresses and at most one quality-of-service
+  let first: PapAddress | undefined;
+  let more: PapAddress[] | undefined;
+  let qos: QualityOfService | undefined;
+  for (;;) {
+    skipWs();
+    if (src.charCodeAt(at) !== 0x3c) no();
+    if (src.charCodeAt(at + 1) === 0x2f) break;
+    at++;
+    if (tagIs('address')) {
+      let value: string | undefined;
+      for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
+        if (a !== 'address-value' || value !== undefined) no();
+        value = attrVal;
+      }
+      if (!emptyTag) closeTag('address');
+      if (value === undefined || value === '') no();
+      const addr = parsePapAddress(value);
+      if (first === undefined) first = addr;
+      else {
+        more ??= [first];
+        for (const o of more) if (o.type === addr.type && o.client === addr.client) no();
+        if (more.length >= maxAddresses) no();
+        more.push(addr);
+      }
+    } else if (tagIs('quality-of-service')) {
+      if (qos !== undefined) no();
+      let priority: string | undefined;
+      let method: string | undefined;
+      let network: string | undefined;
+      let networkRequired: string | undefined;
+      let bearer: string | undefined;
+      let bearerRequired: string | undefined;
+      for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
+        const v = attrVal;
+        if (a === 'priority' && priority === undefined) priority = v;
+        else if (a === 'delivery-method' && method === undefined) method = v;
+        else if (a === 'network' && network === undefined) network = v;
+        else if (a === 'network-required' && networkRequired === undefined) networkRequired = v;
+        else if (a === 'bearer' && bearer === undefined) bearer = v;
+        else if (a === 'bearer-required' && bearerRequired === undefined) bearerRequired = v;
+        else no();
+      }
+      if (!emptyTag) closeTag('quality-of-service');
+      // the same object, keys in the same order, as qosOf
+      const q: QualityOfService = {};
+      if (priority !== undefined) q.priority = lowerIn(priority, PRIORITIES);
+      if (method !== undefined) q.deliveryMethod = lowerIn(method, DELIVERY_METHODS);
+      if (network !== undefined) q.network = network;
+      if (networkRequired !== undefined) q.networkRequired = boolOf(networkRequired);
+      if (bearer !== undefined) q.bearer = bearer;
+      if (bearerRequired !== undefined) q.bearerRequired = boolOf(bearerRequired);
+      qos = q;
+    } else no();
+  }
+  closeTag('push-message');
+  closeTag('pap');
+  skipWs();
+  if (at !== src.length || first === undefined || maxAddresses < 1) no();
+  const version = publicId === undefined ? '2.0' : versionOf(publicId);
+  // the same object, keys in the same order, as messageOf
+  const m: PushMessage = { kind: 'push-message', pushId, addresses: more ?? [first] };
+  if (replacePushId !== undefined) m.replacePushId = replacePushId;
+  if (replaceMethod !== undefined) m.replaceMethod = lowerIn(replaceMethod, REPLACE_METHODS);
+  if (deliverBefore !== undefined) m.deliverBefore = parsePapTime(deliverBefore, 'deliver-before-timestamp');
+  if (deliverAfter !== undefined) m.deliverAfter = parsePapTime(deliverAfter, 'deliver-after-timestamp');
+  if (sourceReference !== undefined) m.sourceReference = sourceReference;
+  if (notifyTo !== undefined) {
+    if (!isNotifyUrl(notifyTo)) no();
+    m.ppgNotifyRequestedTo = notifyTo;
+  }
+  if (progressNotes !== undefined) m.progressNotesRequested = boolOf(progressNotes);
+  if (qos !== undefined) m.qos = qos;
+  if (m.deliverBefore !== undefined && m.deliverAfter !== undefined && m.deliverAfter >= m.deliverBefore) no();
+  const doc: PapDocument = { version, message: m };
+  if (productName !== undefined) doc.productName = productName;
   return doc;
 }
 
