@@ -12,7 +12,7 @@
  * header of the initiator's HTTP request); a registered name goes by number (OMNA push
  * application ids, mms.ua = 4). Pure.
  */
-import { checkMms, decodeMms } from '../codec/mms';
+import { checkMms, decodeMms, isPlainNotificationInd } from '../codec/mms';
 import { compilePushContent } from '../codec/wbxml';
 import type { ContentEntity } from './multipart';
 import { PapError } from './pap';
@@ -58,6 +58,8 @@ export function preparePushContent(c: ContentEntity | undefined): PushContent {
   const appId = applicationIdOf(c.applicationId);
   const withApp = (p: PushContent): PushContent => (appId === undefined ? p : { ...p, applicationId: appId });
   if (c.mediaType === MMS) {
+    // the m-notification-ind as MMSCs write it is checked without a decode; anything else is decoded and judged
+    if (isPlainNotificationInd(c.body)) return { contentType: MMS, applicationId: appId ?? PUSH_APP_ID['mms.ua'], body: c.body };
     let type: string | number;
     let problems: string[];
     try {

@@ -86,3 +86,75 @@ export function checkMms(pdu: MmsPdu): string[] {
   }
   return problems;
 }
+
+/*
+ * The m-notification-ind as MMSCs write it, checked without decoding it: what preparePushContent
+ * (src/ppg/content.ts) needs to know of a PDU pushed as it came, for the common case. OMA MMS ENC
+ * 1.3 §6.2 (its mandatory fields) and §7 (their encodings; X-Mms-Message-Type, then
+ * X-Mms-Transaction-ID, then X-Mms-MMS-Version lead; §7.3.34 versions 1.0 to 1.3, every field
+ * here existing since 1.0). Each value is read by its own field's rule (WAP-230 §8.4.2: Text-string,
+ * Short-integer, Long-integer, Value-length), so a PDU this accepts is one decodeMms reads and
+ * checkMms finds nothing wrong with. Anything else (another field or value form, a field twice,
+ * another PDU type) makes it answer false, and the caller decodes the PDU in full.
+ */
+const NOTIFICATION_CLASS = 0x8a;
+const NOTIFICATION_SIZE = 0x8e;
+const NOTIFICATION_EXPIRY = 0x88;
+const NOTIFICATION_LOCATION = 0x83;
+
+/** Index after a Text-string at `i` ([Quote] *octet NUL), or -1 when it has no NUL. */
+function textEnd(b: Uint8Array, i: number): number {
+  for (let j = i; j < b.length; j++) if (b[j] === 0) return j + 1;
+  return -1;
+}
+
+/** Index after an Integer-value at `i` (a Short-integer, or a Long-integer of 1 to 6 octets), or -1. */
+function integerEnd(b: Uint8Array, i: number, end: number): number {
+  const o = b[i];
+  if (o === undefined || i >= end) return -1;
+  if (o >= 0x80) return i + 1;
+  return o >= 1 && o <= 6 && i + 1 + o <= end ? i + 1 + o : -1;
+}
+
+/** True when `b` is an m-notification-ind of exactly the common form (see above); false: decode it to judge. */
+export function isPlainNotificationInd(b: Uint8Array): boolean {
+  // X-Mms-Message-Type m-notification-ind, X-Mms-Transaction-Id, X-Mms-MMS-Version 1.0..1.3
+  if (b.length < 5 || b[0] !== 0x8c || b[1] !== 0x82 || b[2] !== 0x98) return false;
+  let i = textEnd(b, 3);
+  if (i < 0 || b[i] !== 0x8d) return false;
+  const v = b[i + 1] as number;
+  if (v < 0x90 || v > 0x93) return false;
+  i += 2;
+  let seen = 0;
+  while (i < b.length) {
+    const f = b[i++] as number;
+    let bit: number;
+    if (f === NOTIFICATION_CLASS) {
+      // Class-identifier (the Token-text form goes to the full decode)
+      if (i >= b.length || (b[i] as number) < 0x80) return false;
+      i++;
+      bit = 1;
+    } else if (f === NOTIFICATION_SIZE) {
+      i = integerEnd(b, i, b.length);
+      bit = 2;
+    } else if (f === NOTIFICATION_EXPIRY) {
+      // Value-length (short form) then Absolute-token 0x80 or Relative-token 0x81 and an Integer-value filling it
+      const len = b[i] as number;
+      if (i >= b.length || len < 2 || len > 30 || i + 1 + len > b.length) return false;
+      const tok = b[i + 1];
+      if (tok !== 0x80 && tok !== 0x81) return false;
+      if (integerEnd(b, i + 2, i + 1 + len) !== i + 1 + len) return false;
+      i += 1 + len;
+      bit = 4;
+    } else if (f === NOTIFICATION_LOCATION) {
+      // Uri-value as a Text-string (the Value-length form with an Index-value goes to the full decode)
+      const o = b[i] as number;
+      if (i >= b.length || (o >= 1 && o <= 31)) return false;
+      i = textEnd(b, i);
+      bit = 8;
+    } else return false;
+    if (i < 0 || (seen & bit) !== 0) return false;
+    seen |= bit;
+  }
+  return seen === 15;
+}

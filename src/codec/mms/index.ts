@@ -9,4 +9,4 @@ export { decodeEncodedString, encodeEncodedString, toEncodedString } from './val
 export { decodeText, encodeText, CHARSETS as MMS_TEXT_CHARSETS } from './charset';
 export * from './builders';
 export { summarizeMms, interpretEnum, type MmsPartSummary } from './summary';
-export { checkMms, MANDATORY } from './check';
+export { checkMms, isPlainNotificationInd, MANDATORY } from './check';
