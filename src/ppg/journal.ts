@@ -45,12 +45,23 @@ interface Waiter {
   data: string;
   /** Waits for the fdatasync (with `fsync`); false: for the write() only. */
   sync: boolean;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  /** Called once: with undefined when the records are written (and synced when `sync`), else with the error. */
+  done: (e: unknown) => void;
 }
 
 const FILE = 'journal.jsonl';
 const noop = (): void => undefined;
+
+/** Tells a waiter; a callback that throws must not stop the others being told. */
+function settle(w: Waiter, e: unknown): void {
+  try {
+    w.done(e);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
 
 /** The records as JSON lines, the last without its newline (the writer adds it). */
 function lines(records: readonly JournalRecord[]): string {
@@ -104,9 +115,21 @@ export class Journal {
     if (this.closed) return Promise.reject(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
     const data = lines(records);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ data, sync, resolve, reject });
+      this.queue.push({ data, sync, done: (e) => (e === undefined ? resolve() : reject(e)) });
       this.kick();
     });
+  }
+
+  /**
+   * `append(records)` without a promise: `done` is called once, with undefined when the records
+   * are durable (the same policy), else with the error. For the push-message path, whose answer
+   * waits for it (no promise between the PAP request and its 1001).
+   */
+  appendWith(records: readonly JournalRecord[], done: (e: unknown) => void): void {
+    if (records.length === 0) return done(undefined);
+    if (this.closed) return done(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
+    this.queue.push({ data: lines(records), sync: true, done });
+    this.kick();
   }
 
   /**
@@ -116,8 +139,19 @@ export class Journal {
   appendLater(records: readonly JournalRecord[], onError: (e: unknown) => void): void {
     if (records.length === 0) return;
     if (this.closed) return onError(new WapgwError('ERR_PPG_JOURNAL_CLOSED', 'the push journal is closed'));
-    this.queue.push({ data: lines(records), sync: false, resolve: noop, reject: onError });
+    this.queue.push({ data: lines(records), sync: false, done: onError === this.lastOnError ? this.lastLater : this.laterFor(onError) });
     this.kick();
+  }
+
+  /** appendLater's `done` for the last onError it was given (one function, not one per call). */
+  private lastOnError: ((e: unknown) => void) | undefined;
+  private lastLater: (e: unknown) => void = noop;
+  private laterFor(onError: (e: unknown) => void): (e: unknown) => void {
+    this.lastOnError = onError;
+    this.lastLater = (e) => {
+      if (e !== undefined) onError(e);
+    };
+    return this.lastLater;
   }
 
   /** Asks for a compaction from `snapshot` (the live state) at the next write; no-op below the threshold. */
@@ -181,10 +215,12 @@ export class Journal {
           }
           this.bytes += buf.length;
         }
-        for (const w of batch) w.resolve();
       } catch (err) {
-        for (const w of batch) w.reject(new WapgwError('ERR_PPG_JOURNAL_WRITE', `cannot write the push journal: ${(err as Error).message}`, { cause: err }));
+        const e = new WapgwError('ERR_PPG_JOURNAL_WRITE', `cannot write the push journal: ${(err as Error).message}`, { cause: err });
+        for (const w of batch) settle(w, e);
+        continue;
       }
+      for (const w of batch) settle(w, undefined);
     }
   }
 

@@ -228,14 +228,17 @@ export class Ppg implements Component, PapHandler {
   // ---------------------------------------------------------------------------------------
   // PAP requests
 
-  handle(doc: PapDocument, ctx: PapContext): Promise<PapResponse> {
+  handle(doc: PapDocument, ctx: PapContext, answer: (out: PapResponse) => void, fail: (err: unknown) => void): void {
     const m = doc.message;
-    if (m.kind !== 'push-message') return this.handleOther(doc, ctx);
-    // the push-message, nearly every request: one promise (the journal's) from here to the answer
+    if (m.kind !== 'push-message') {
+      this.handleOther(doc, ctx).then(answer, fail);
+      return;
+    }
+    // the push-message, nearly every request: no promise from here to the answer (the journal calls back)
     try {
-      return this.push(m, ctx, this.now());
+      this.push(m, ctx, this.now(), answer, fail);
     } catch (err) {
-      return Promise.reject(err);
+      fail(err);
     }
   }
 
@@ -272,8 +275,8 @@ export class Ppg implements Component, PapHandler {
     }
   }
 
-  /** Throws PapError (synchronously) for a push refused before it is journalled. */
-  private push(m: PushMessage, ctx: PapContext, now: number): Promise<PapResponse> {
+  /** Throws PapError (synchronously) for a push refused before it is journalled; else answers (or fails) once it is durable. */
+  private push(m: PushMessage, ctx: PapContext, now: number, answer: (out: PapResponse) => void, fail: (err: unknown) => void): void {
     const q = m.qos;
     if (q?.deliveryMethod === 'confirmed') throw new PapError(3007, 'confirmed delivery needs a WSP session push; this PPG sends unconfirmed connectionless push (use unconfirmed or preferconfirmed)');
     for (const a of m.addresses) {
@@ -301,14 +304,25 @@ export class Ppg implements Component, PapHandler {
       // PAP 2.0 §9.2 replace: what of the old push is still pending is cancelled
       records = [...records, ...this.queue.cancel(ctx.initiator, m.replacePushId, [], now).records];
     }
-    return this.write(records).then(
-      () => this.accepted(m, ctx, content, added.push, now),
-      (err: unknown) => {
+    const journal = this.journal;
+    if (!journal) throw new WapgwError('ERR_PPG_NOT_STARTED', 'the PPG is not started');
+    journal.appendWith(records, (err) => {
+      if (err !== undefined) {
         this.queue.abandon(added.push.key);
         this.logger.error({ err, pushId: m.pushId }, 'push journal write failed; push refused');
-        throw new PapError(3000, 'the push could not be stored durably; try again');
-      },
-    );
+        fail(new PapError(3000, 'the push could not be stored durably; try again'));
+        return;
+      }
+      let out: PapResponse;
+      try {
+        out = this.accepted(m, ctx, content, added.push, now);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      answer(out);
+    });
+    journal.maybeCompact(this.snapshot);
   }
 
   /** A push is durable: counted, logged, its delivery scheduled, and the 1001 answer. */

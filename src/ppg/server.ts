@@ -32,7 +32,11 @@ export interface PapContext {
 }
 
 export interface PapHandler {
-  handle(doc: PapDocument, ctx: PapContext): Promise<PapResponse>;
+  /**
+   * Answers `doc`: `answer` with the response, or `fail` with a PapError (a refusal with its
+   * code) or another error (answered 3000); exactly one of them, once, now or later.
+   */
+  handle(doc: PapDocument, ctx: PapContext, answer: (out: PapResponse) => void, fail: (err: unknown) => void): void;
 }
 
 export interface PapServerDeps {
@@ -44,6 +48,7 @@ export interface PapServerDeps {
   now?: () => number;
 }
 
+const noop = (): void => undefined;
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 interface User {
@@ -105,11 +110,11 @@ export class PapServer {
       { maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, maxConnections: 10000 },
       {
         request: (req, res) => {
-          this.handle(req, res).catch((err: unknown) => {
-            this.logger.error({ err }, 'PAP request failed');
-            if (!res.headersSent) this.reply(res, undefined, { kind: 'badmessage-response', code: 3000, desc: 'internal server error' }, '2.0', 'internal');
-            else res.destroy();
-          });
+          try {
+            this.handle(req, res);
+          } catch (err) {
+            this.internal(res, err);
+          }
         },
         // a request the HTTP server refused itself (framing, head size, deadlines): counted
         clientError: (_socket, err) => this.deps.metrics.ppgRefusals.inc({ reason: `http-${err.reason}` }),
@@ -175,7 +180,14 @@ export class PapServer {
     return { status: 401, reason: 'push initiators must authenticate (HTTP Basic) or come from ppg.allowedNetworks', challenge: this.users.size > 0 };
   }
 
-  private async handle(req: Request, res: Reply): Promise<void> {
+  /** An error that is no PAP refusal: logged, answered 3000 when nothing was sent yet. */
+  private internal(res: Reply, err: unknown): void {
+    this.logger.error({ err }, 'PAP request failed');
+    if (!res.headersSent) this.reply(res, undefined, { kind: 'badmessage-response', code: 3000, desc: 'internal server error' }, '2.0', 'internal');
+    else res.destroy();
+  }
+
+  private handle(req: Request, res: Reply): void {
     this.requests++;
     const from = this.peerOf(req.socket);
     const { peer } = from;
@@ -205,28 +217,53 @@ export class PapServer {
       // not read: the connection closes after the answer
       return this.refuse(res, 413, 2000, `request body of ${req.contentLength} octets is over ppg.limits.maxBodyBytes (${max})`, 'too-large', ['Connection', 'close']);
     }
-    let body: Buffer | undefined;
-    try {
-      body = await req.readBody(max);
-    } catch {
-      return; // the initiator went away (or its body was refused by the server): nobody to answer
-    }
+    req.readBody(max).then(
+      (body) => {
+        try {
+          this.withBody(req, res, who.initiator, peer, body);
+        } catch (err) {
+          this.internal(res, err);
+        }
+      },
+      // the initiator went away (or its body was refused by the server): nobody to answer
+      noop,
+    );
+  }
+
+  /** The request's body is read: decoded, handed to the handler, answered (no promise of ours on the way). */
+  private withBody(req: Request, res: Reply, initiator: string, peer: string, body: Buffer | undefined): void {
+    const max = this.deps.config.limits.maxBodyBytes;
     if (body === undefined) {
       return this.refuse(res, 413, 2000, `request body over ppg.limits.maxBodyBytes (${max})`, 'too-large', ['Connection', 'close']);
     }
     let doc: PapDocument | undefined;
+    const failed = (err: unknown): void => {
+      if (!(err instanceof PapError)) return this.internal(res, err);
+      this.logger.info({ peer, initiator, papCode: err.papCode, reason: err.message }, 'PAP request refused');
+      this.reply(res, doc, badMessageFor(err), doc?.version ?? '2.0');
+    };
     try {
       const lim = this.deps.config.limits;
       const parts = splitPapBody(req.header('content-type'), body, { maxControlBytes: Math.min(lim.maxBodyBytes, 65536), maxContentBytes: lim.maxContentBytes });
       doc = decodePap(parts.control, { maxBytes: Math.min(lim.maxBodyBytes, 65536), maxAddresses: lim.maxAddresses });
-      const ctx: PapContext = { initiator: who.initiator, version: doc.version, peer };
+      const ctx: PapContext = { initiator, version: doc.version, peer };
       if (parts.content) ctx.content = parts.content;
-      const out = await this.deps.handler.handle(doc, ctx);
-      this.reply(res, doc, out, doc.version);
+      const d = doc;
+      this.deps.handler.handle(
+        d,
+        ctx,
+        (out) => {
+          try {
+            this.reply(res, d, out, d.version);
+          } catch (err) {
+            this.logger.error({ err }, 'PAP answer failed');
+            res.destroy();
+          }
+        },
+        failed,
+      );
     } catch (err) {
-      if (!(err instanceof PapError)) throw err;
-      this.logger.info({ peer, initiator: who.initiator, papCode: err.papCode, reason: err.message }, 'PAP request refused');
-      this.reply(res, doc, badMessageFor(err), doc?.version ?? '2.0');
+      failed(err);
     }
   }
 
