@@ -901,12 +901,50 @@ function tag(name: string, attrs: Attrs, inner: string[] = []): string {
  * directly: the same document `tag` builds from messageXml, without its attribute lists.
  */
 function pushResponseDocument(m: PushResponse, version: PapVersion): string {
+  const r = m.result;
+  const desc = r.desc ?? papCodeName(r.code);
+  // the common answer (no sender address, a reply time): a template with the push-id and the time as its variable parts
+  if (m.senderAddress === undefined && m.replyTime !== undefined) {
+    let t = responseTemplate;
+    if (t.version !== version || t.senderName !== m.senderName || t.code !== r.code || t.desc !== desc) t = responseTemplateFor(version, m.senderName, r.code, desc);
+    return `${t.head}${esc(m.pushId)}${t.mid}${papTimeCached(m.replyTime)}${t.tail}`;
+  }
   let a = ` push-id="${esc(m.pushId)}"`;
   if (m.senderAddress !== undefined) a += ` sender-address="${esc(m.senderAddress)}"`;
   if (m.senderName !== undefined) a += ` sender-name="${esc(m.senderName)}"`;
   if (m.replyTime !== undefined) a += ` reply-time="${formatPapTime(m.replyTime)}"`;
-  const r = m.result;
-  return `<?xml version="1.0"?>\n${DOCTYPE[version]}\n<pap><push-response${a}><response-result code="${r.code}" desc="${esc(r.desc ?? papCodeName(r.code))}"/></push-response></pap>\n`;
+  return `<?xml version="1.0"?>\n${DOCTYPE[version]}\n<pap><push-response${a}><response-result code="${r.code}" desc="${esc(desc)}"/></push-response></pap>\n`;
+}
+
+/*
+ * The push-response template (the same text as the general case below writes): the part before
+ * the push-id, between it and the reply time (the sender name), and after (the result), built
+ * again only when the version, sender name or result changes.
+ */
+let responseTemplate = { version: '', senderName: undefined as string | undefined, code: 0, desc: '', head: '', mid: '', tail: '' };
+function responseTemplateFor(version: PapVersion, senderName: string | undefined, code: number, desc: string): typeof responseTemplate {
+  responseTemplate = {
+    version,
+    senderName,
+    code,
+    desc,
+    head: `<?xml version="1.0"?>\n${DOCTYPE[version]}\n<pap><push-response push-id="`,
+    mid: `"${senderName === undefined ? '' : ` sender-name="${esc(senderName)}"`} reply-time="`,
+    tail: `"><response-result code="${code}" desc="${esc(desc)}"/></push-response></pap>\n`,
+  };
+  return responseTemplate;
+}
+
+/** formatPapTime of the last second asked for, kept (every answer in a second has the same reply-time). */
+let papTimeSecond = Number.NaN;
+let papTimeText = '';
+function papTimeCached(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== papTimeSecond) {
+    papTimeSecond = sec;
+    papTimeText = formatPapTime(ms);
+  }
+  return papTimeText;
 }
 
 const ts = (t: number | undefined): string | undefined => (t === undefined ? undefined : formatPapTime(t));

@@ -17,7 +17,7 @@ import type { Config } from '../config/schema';
 import type { Logger } from '../core/logger';
 import { NetworkList, normalizeAddress } from '../core/net';
 import { Http1Server, type Reply, type Request } from '../http/server';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics, Tally } from '../ops/metrics';
 import { RateLimiter } from '../policy/rate-limit';
 import { splitPapBody, type ContentEntity } from './multipart';
 import { PapError, badMessageFor, decodePap, encodePap, type PapDocument, type PapResponse, type PapVersion } from './pap';
@@ -49,6 +49,7 @@ export interface PapServerDeps {
 }
 
 const noop = (): void => undefined;
+const NO_FIELDS: readonly string[] = [];
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 interface User {
@@ -98,6 +99,7 @@ export class PapServer {
   private accessGen = 0;
   /** ppg_requests_total by operation and code, as tallies (one per PAP request: Metrics.tallies). */
   private readonly requestTally: ReturnType<Metrics['tallies']>;
+  private lastTally: { op: string; code: number; tally: Tally } = { op: '', code: 0, tally: { n: 0 } };
 
   constructor(private readonly deps: PapServerDeps) {
     this.logger = deps.logger;
@@ -273,15 +275,22 @@ export class PapServer {
     this.reply(res, undefined, { kind: 'badmessage-response', code, desc: reason }, '2.0', undefined, status, fields);
   }
 
-  private reply(res: Reply, doc: PapDocument | undefined, out: PapResponse, version: PapVersion, refusal?: string, status?: number, fields: string[] = []): void {
+  private reply(res: Reply, doc: PapDocument | undefined, out: PapResponse, version: PapVersion, refusal?: string, status?: number, fields: readonly string[] = NO_FIELDS): void {
     const code = responseCode(out);
     const op = opOf(doc);
-    this.requestTally(`${op} ${code}`, () => ({ operation: op, code: String(code) })).n++;
+    // the tally of the last operation and code (nearly always push 1001), else looked up
+    if (op !== this.lastTally.op || code !== this.lastTally.code) {
+      this.lastTally = { op, code, tally: this.requestTally(`${op} ${code}`, () => ({ operation: op, code: String(code) })) };
+    }
+    this.lastTally.tally.n++;
     if (refusal) this.deps.metrics.ppgRefusals.inc({ reason: refusal });
     else if (status === undefined && code >= 2000) this.deps.metrics.ppgRefusals.inc({ reason: `pap-${code}` });
     const text = encodePap(out, version);
     if (res.destroyed) return; // the initiator went away meanwhile
-    res.writeHead(status ?? httpStatusFor(code), undefined, ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(text)), ...fields]);
+    const length = String(Buffer.byteLength(text));
+    const head = ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', length];
+    for (const f of fields) head.push(f);
+    res.writeHead(status ?? httpStatusFor(code), undefined, head);
     res.end(text);
   }
 }

@@ -190,3 +190,23 @@ t.test('push-response golden (what the PPG sends)', async (t) => {
   const esc = encodePap({ kind: 'badmessage-response', code: 2000, desc: 'a "quoted" <tag> & \u0001ctl' });
   t.match(esc, 'desc="a &quot;quoted&quot; &lt;tag&gt; &amp; ctl"', 'escaped, control characters dropped');
 });
+
+t.test('the push-response template writes what the general encoder writes', async (t) => {
+  let n = 0;
+  for (const version of ['1.0', '2.0'] as const) {
+    for (const senderName of [undefined, 'wapgw', 'a "b" & <c>']) {
+      for (const [code, desc] of [[1001, undefined], [1001, 'Accepted for Processing'], [2007, 'push-id "x" was already used'], [3000, 'x > y']] as const) {
+        for (const pushId of ['p1@pi.example', 'a<&"\'b', '']) {
+          for (const replyTime of [Date.UTC(2026, 11, 7, 13, 0, 0), Date.UTC(2026, 11, 7, 13, 0, 0) + 999, Date.UTC(2026, 11, 7, 13, 0, 1), 0]) {
+            const m: PapMessage = { kind: 'push-response', pushId, replyTime, result: desc === undefined ? { code } : { code, desc } };
+            if (senderName !== undefined) m.senderName = senderName;
+            const general = encodePap(m, version, 'X').replace('<pap product-name="X">', '<pap>');
+            if (encodePap(m, version) !== general) t.fail(`differs: ${JSON.stringify(m)} ${version}`);
+            n++;
+          }
+        }
+      }
+    }
+  }
+  t.equal(n, 288, 'every combination compared');
+});
