@@ -636,8 +636,12 @@ function quotedLiteral(): string {
   return v;
 }
 
-/** The next attribute's name (its value in attrVal), or undefined at the tag's end (emptyTag set). */
-function nextAttr(): string | undefined {
+/**
+ * The next attribute's name, one of `names` (the very string of that list: no copy of it is cut
+ * from the document), its value in attrVal; undefined at the tag's end (emptyTag set). Another
+ * name declines.
+ */
+function nextAttr(names: readonly string[]): string | undefined {
   const spaced = skipWs();
   const c = src.charCodeAt(at);
   if (c === 0x3e) {
@@ -653,7 +657,16 @@ function nextAttr(): string | undefined {
   }
   if (!spaced || !(c >= 0x61 && c <= 0x7a)) no();
   const end = nameEnd();
-  const name = src.slice(at, end);
+  const len = end - at;
+  let name: string | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i] as string;
+    if (n.length === len && src.startsWith(n, at)) {
+      name = n;
+      break;
+    }
+  }
+  if (name === undefined) no();
   at = end;
   skipWs();
   if (src.charCodeAt(at) !== 0x3d) no();
@@ -687,6 +700,10 @@ function closeTag(name: string): void {
 
 const lowerIn = <T extends string>(v: string, values: readonly T[]): T => values.find((x) => x === v.toLowerCase()) ?? no();
 const boolOf = (v: string): boolean => (v === 'true' ? true : v === 'false' ? false : no());
+const PAP_ATTRS = ATTRS.pap as readonly string[];
+const PUSH_ATTRS = ATTRS['push-message'] as readonly string[];
+const ADDRESS_ATTRS = ATTRS.address as readonly string[];
+const QOS_ATTRS = ATTRS['quality-of-service'] as readonly string[];
 const PRIORITIES = ['high', 'medium', 'low'] as const;
 const DELIVERY_METHODS = ['confirmed', 'preferconfirmed', 'unconfirmed', 'notspecified'] as const;
 const REPLACE_METHODS = ['pending-only', 'all'] as const;
@@ -738,8 +755,8 @@ function commonPush(maxAddresses: number): PapDocument {
   at++;
   if (!tagIs('pap')) no();
   let productName: string | undefined;
-  for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
-    if (a !== 'product-name' || productName !== undefined) no();
+  for (let a = nextAttr(PAP_ATTRS); a !== undefined; a = nextAttr(PAP_ATTRS)) {
+    if (productName !== undefined) no();
     productName = attrVal;
   }
   if (emptyTag) no();
@@ -756,7 +773,7 @@ function commonPush(maxAddresses: number): PapDocument {
   let sourceReference: string | undefined;
   let notifyTo: string | undefined;
   let progressNotes: string | undefined;
-  for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
+  for (let a = nextAttr(PUSH_ATTRS); a !== undefined; a = nextAttr(PUSH_ATTRS)) {
     const v = attrVal;
     switch (a) {
       case 'push-id':
@@ -807,8 +824,8 @@ function commonPush(maxAddresses: number): PapDocument {
     at++;
     if (tagIs('address')) {
       let value: string | undefined;
-      for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
-        if (a !== 'address-value' || value !== undefined) no();
+      for (let a = nextAttr(ADDRESS_ATTRS); a !== undefined; a = nextAttr(ADDRESS_ATTRS)) {
+        if (value !== undefined) no();
         value = attrVal;
       }
       if (!emptyTag) closeTag('address');
@@ -829,7 +846,7 @@ function commonPush(maxAddresses: number): PapDocument {
       let networkRequired: string | undefined;
       let bearer: string | undefined;
       let bearerRequired: string | undefined;
-      for (let a = nextAttr(); a !== undefined; a = nextAttr()) {
+      for (let a = nextAttr(QOS_ATTRS); a !== undefined; a = nextAttr(QOS_ATTRS)) {
         const v = attrVal;
         if (a === 'priority' && priority === undefined) priority = v;
         else if (a === 'delivery-method' && method === undefined) method = v;

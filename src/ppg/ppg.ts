@@ -524,9 +524,8 @@ export class Ppg implements Component, PapHandler {
     const { push } = ref;
     const a = push.addresses[ref.i] as AddressEntry;
     const now = this.now();
-    const records = this.queue.outcome(ref, { ...out, bearer }, now, this.config.retry);
+    const records = this.queue.outcome(ref, out.ok ? { ok: true, bearer, messageIds: out.messageIds } : { ok: false, retry: out.retry, code: out.code, reason: out.reason, bearer }, now, this.config.retry);
     this.persist(records);
-    const log = () => ({ initiator: push.initiator, pushId: push.pushId, address: redactAddress(a), bearer, attempt: a.attempts, octets: wdp.length });
     if (bearer === 'sms') {
       if (out.ok) this.tally.smsOk.n++;
       else this.metrics.ppgSms.inc({ outcome: out.retry ? 'retry' : 'failed' });
@@ -534,12 +533,12 @@ export class Ppg implements Component, PapHandler {
     if (out.ok) {
       (bearer === 'sms' ? this.tally.deliveredSms : this.tally.deliveredIp).n++;
       if (this.deps.usage) this.recordUsage(push, mmsHead, a, bearer, target, wdp.length, now);
-      if (this.logger.isLevelEnabled('info')) this.logger.info({ ...log(), messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
+      if (this.logger.isLevelEnabled('info')) this.logger.info({ ...attemptLog(push, a, bearer, wdp), messageIds: out.messageIds, state: a.state }, bearer === 'sms' ? 'push SMS accepted by the SMSC' : 'push sent over IP');
     } else if (a.state === 'pending') {
-      this.logger.warn({ ...log(), code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');
+      this.logger.warn({ ...attemptLog(push, a, bearer, wdp), code: out.code, reason: out.reason, nextTryAt: new Date(a.nextTryAt).toISOString() }, 'push attempt failed; will retry');
     } else {
       this.metrics.ppgPushes.inc({ outcome: a.state === 'expired' ? 'expired' : 'failed', bearer });
-      this.logger.warn({ ...log(), code: out.code, reason: out.reason, state: a.state }, 'push failed');
+      this.logger.warn({ ...attemptLog(push, a, bearer, wdp), code: out.code, reason: out.reason, state: a.state }, 'push failed');
     }
     this.notifyDue();
   }
@@ -644,6 +643,11 @@ export class Ppg implements Component, PapHandler {
     if (this.deps.sms) this.metrics.ppgSmsBearerUp.set(this.deps.sms.healthy() ? 1 : 0);
     if (this.journal) this.metrics.ppgJournalBytes.set(this.journal.bytes);
   }
+}
+
+/** An attempt's log fields (built only when a line is written). */
+function attemptLog(push: QueuedPush, a: AddressEntry, bearer: 'sms' | 'ip', wdp: Buffer): Record<string, unknown> {
+  return { initiator: push.initiator, pushId: push.pushId, address: redactAddress(a), bearer, attempt: a.attempts, octets: wdp.length };
 }
 
 /** For logs: the address with an MSISDN under the `msisdn` key (redacted by the logger at info). */

@@ -645,3 +645,4 @@ class Interner {
     return s;
   }
 }
+
