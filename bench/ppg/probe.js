@@ -10,7 +10,9 @@
  *   allocation, not only what is live at the end), for bytes allocated per function.
  *
  * Written at exit to PROBE_DIR (default the system's temporary directory) as
- * `ppg-probe-PID.json` (and `ppg-heap-PID.heapprofile`). Divide by the pushes the process took
+ * `ppg-probe-PID.json` (and `ppg-heap-PID.heapprofile`). With PROBE_DIR set, run.js sends the
+ * gateway SIGUSR2 after its warm-up: everything is counted again from there (`"steady": true` in
+ * the file), so divide by --pushes; without that signal, by the pushes the process took
  * (warm-up included). Read the heap profile with `node bench/ppg/probe.js --read FILE [PUSHES]`.
  */
 const fs = require('node:fs');
@@ -38,6 +40,9 @@ if (require.main === module) {
   const top = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => `${String(Math.round(v / pushes)).padStart(7)} B  ${k}`).join('\n');
   console.log(`allocated per push (sampled): ${Math.round(total / pushes)} B\n--- self\n${top(self)}\n--- with callees\n${top(incl)}`);
 } else {
+  // SIGUSR2 (sent by bench/ppg/run.js after its warm-up when PROBE_DIR is set): the counts start
+  // again and the heap sampling starts there, so that they cover the measured pushes only
+  let steady = false;
   const ah = require('node:async_hooks');
   const { PerformanceObserver, constants } = require('node:perf_hooks');
   const dir = process.env.PROBE_DIR || os.tmpdir();
@@ -59,14 +64,23 @@ if (require.main === module) {
     }
   }).observe({ entryTypes: ['gc'] });
   let session;
-  if (process.env.PROBE_HEAP) {
+  const startHeap = () => {
+    if (!process.env.PROBE_HEAP) return;
     const inspector = require('node:inspector');
+    if (session) session.post('HeapProfiler.stopSampling', () => undefined);
     session = new inspector.Session();
     session.connect();
     session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
-  }
+  };
+  startHeap();
+  process.on('SIGUSR2', () => {
+    steady = true;
+    for (const k of Object.keys(counts)) delete counts[k];
+    for (const k of Object.keys(gc)) delete gc[k];
+    startHeap();
+  });
   process.on('exit', () => {
-    fs.writeFileSync(path.join(dir, `ppg-probe-${process.pid}.json`), JSON.stringify({ asyncResources: counts, gc }, null, 1));
+    fs.writeFileSync(path.join(dir, `ppg-probe-${process.pid}.json`), JSON.stringify({ steady, asyncResources: counts, gc }, null, 1));
     session?.post('HeapProfiler.stopSampling', (err, r) => {
       if (!err) fs.writeFileSync(path.join(dir, `ppg-heap-${process.pid}.heapprofile`), JSON.stringify(r.profile));
     });

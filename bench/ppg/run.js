@@ -39,7 +39,8 @@
  *   fsync/fdatasync at all. The default, fsync on, is the judge; this is the like-for-like.
  * - `--node-flags='...'`: Node/V8 flags for this tree's wapgw in place of package.json's
  *   config.gatewayNodeFlags (with `--a` the other tree keeps the default flags: `--a .` then
- *   compares two flag sets on one build).
+ *   compares two flag sets on one build); `--a-node-flags='...'`: the same for the `a` tree
+ *   (e.g. bench/ppg/probe.js in both).
  * - `--a TREE`: also measures the build in another checkout (TREE/dist/cli.js, e.g. a worktree
  *   of the starting commit, built) as `a`, alternating with this tree's wapgw for `--rounds`
  *   rounds (a, wapgw, a, wapgw...), each with a fresh gateway, SMSC and state directory; the
@@ -52,7 +53,7 @@ const fs = require('node:fs');
 const L = require('../lib/common');
 const P = require('./lib');
 
-const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', a: '', rounds: 3, fsync: true, nodeFlags: '', help: false });
+const o = L.args({ pushes: 5000, concurrency: 32, window: 32, warmup: 200, only: ['kannel', 'wapgw', 'queue'], queue: 100000, logLevel: 'warn', content: 'mms', quick: false, prof: '', a: '', rounds: 3, fsync: true, nodeFlags: '', aNodeFlags: '', help: false });
 /** Node flags of this tree's wapgw: --node-flags in place of the default when given. */
 const flagsOf = () => (o.nodeFlags ? String(o.nodeFlags).split(/\s+/).filter(Boolean) : undefined);
 if (o.help) {
@@ -110,7 +111,8 @@ const threadsOf = (pids) => {
   return out;
 };
 
-async function measure(name, start) {
+/** `probed`: the gateway runs bench/ppg/probe.js (it is sent SIGUSR2 after the warm-up). */
+async function measure(name, start, probed = false) {
   const smsc = await P.startSmsc();
   let target;
   try {
@@ -121,6 +123,11 @@ async function measure(name, start) {
     const w = await P.initiate(target.url, { first: base, count: o.warmup, concurrency: o.concurrency, kind: o.content });
     if (w.accepted !== o.warmup) throw new Error(`${name}: warm-up refused ${w.refused.length}: ${JSON.stringify(w.refused[0])}`);
     await P.until(() => [...Array(o.warmup).keys()].every((i) => smsc.submits.has(base + i)), 30000);
+    if (probed) {
+      // bench/ppg/probe.js in the gateway: count from here (the measured pushes only)
+      for (const p of target.pids) process.kill(p, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const j0 = await target.journal?.();
     const cpu0 = cpuOf(target.pids);
     const th0 = threadsOf(target.pids);
@@ -251,9 +258,10 @@ async function queueRss() {
     for (let i = 0; i < o.rounds; i++) {
       const row = {};
       const own = flagsOf();
-      for (const [name, opts] of /** @type {const} */ ([['a', { cli }], ['wapgw', own ? { nodeArgs: own } : {}]])) {
+      const aFlags = o.aNodeFlags ? String(o.aNodeFlags).split(/\s+/).filter(Boolean) : undefined;
+      for (const [name, opts] of /** @type {const} */ ([['a', aFlags ? { cli, nodeArgs: aFlags } : { cli }], ['wapgw', own ? { nodeArgs: own } : {}]])) {
         try {
-          row[name] = await measure(`${name} (round ${i + 1})`, (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...opts }));
+          row[name] = await measure(`${name} (round ${i + 1})`, (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...opts }), String(opts.nodeArgs ?? '').includes('probe.js'));
         } catch (e) {
           row[name] = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
           console.log(`${name}: ${row[name].error}`);
@@ -269,7 +277,7 @@ async function queueRss() {
       // --prof DIR: wapgw runs under `node --cpu-prof` (the profile is written to DIR when it stops)
       const base = flagsOf() ?? L.GATEWAY_NODE_FLAGS;
       const nodeArgs = o.prof ? [...base, '--cpu-prof', `--cpu-prof-dir=${require('node:path').resolve(o.prof)}`] : flagsOf();
-      out.wapgw = await measure(o.fsync ? 'wapgw' : 'wapgw (ppg.fsync false)', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...(nodeArgs ? { nodeArgs } : {}) }));
+      out.wapgw = await measure(o.fsync ? 'wapgw' : 'wapgw (ppg.fsync false)', (port) => P.startWapgwPpg(port, { window: o.window, logLevel: o.logLevel, fsync: o.fsync, ...(nodeArgs ? { nodeArgs } : {}) }), String(nodeArgs ?? '').includes('probe.js'));
     } catch (e) {
       out.wapgw = { error: String(/** @type {Error} */ (e).message || e).slice(0, 500) };
       console.log(`wapgw: ${out.wapgw.error}`);
