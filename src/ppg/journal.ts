@@ -18,7 +18,7 @@
  *   a peak of ~80 MB over the queue itself, which the process kept as RSS afterwards.
  * - `lock`: holds the pid of the process using the directory; a second live process is refused.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, write, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WapgwError } from '../core/errors';
@@ -73,7 +73,9 @@ function lines(records: readonly JournalRecord[]): string {
 export class Journal {
   private fh: FileHandle | undefined;
   private queue: Waiter[] = [];
-  private writing: Promise<void> | undefined;
+  /** The writer is at work (a batch or a compaction); idleWaiters wait for it to stop. */
+  private busy = false;
+  private idleWaiters: (() => void)[] = [];
   private compactWanted: (() => Iterable<JournalRecord>) | undefined;
   private closed = false;
   /** Bytes in the journal file now, and in the last snapshot written. */
@@ -166,61 +168,92 @@ export class Journal {
     this.compactWanted = snapshot;
     const before = this.compactions;
     this.kick();
-    while (this.writing) await this.writing;
+    await this.idle();
     if (this.compactions === before) throw this.compactError ?? new WapgwError('ERR_PPG_JOURNAL_WRITE', 'compaction did not run');
   }
 
-  private kick(): void {
-    if (this.writing) return;
-    this.writing = this.loop().finally(() => {
-      this.writing = undefined;
-      if (this.queue.length > 0 || this.compactWanted) this.kick();
-    });
+  /** Resolves when nothing is being written (at once when the writer is idle). */
+  private idle(): Promise<void> {
+    return this.busy ? new Promise<void>((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
-  private async loop(): Promise<void> {
-    while (!this.closed && (this.queue.length > 0 || this.compactWanted)) {
+  private kick(): void {
+    if (this.busy) return;
+    this.busy = true;
+    this.next();
+  }
+
+  /**
+   * The writer: one batch at a time (every waiter queued meanwhile goes in the next batch), with
+   * node:fs callbacks (no promise per batch); a compaction, when asked for, before the batch.
+   */
+  private next(): void {
+    if (this.closed || (this.queue.length === 0 && !this.compactWanted)) {
+      this.busy = false;
+      const w = this.idleWaiters;
+      if (w.length > 0) {
+        this.idleWaiters = [];
+        for (const f of w) f();
+      }
+      return;
+    }
+    if (this.compactWanted) {
+      // The snapshot already holds the effect of every record queued so far (the queue changes
+      // memory before it asks for a write), so those records need no line of their own.
+      const snap = this.compactWanted;
+      this.compactWanted = undefined;
       const batch = this.queue;
       this.queue = [];
-      try {
-        if (this.compactWanted) {
-          // The snapshot already holds the effect of every record queued so far (the queue
-          // changes memory before it asks for a write), so those records need no line of their own.
-          const snap = this.compactWanted;
-          this.compactWanted = undefined;
-          try {
-            await this.compact(snap());
-          } catch (err) {
-            // keep the old journal; the queued records still go to it below
-            this.compactError = err as Error;
-            this.queue.unshift(...batch);
-            continue;
-          }
-        } else {
-          const fh = this.fh as FileHandle;
-          // one buffer for the batch, each waiter's text written straight into it (no joined copy)
-          let size = batch.length;
-          for (const w of batch) size += Buffer.byteLength(w.data, 'utf8');
-          const buf = Buffer.allocUnsafe(size);
-          let at = 0;
-          for (const w of batch) {
-            at += buf.write(w.data, at, 'utf8');
-            buf[at++] = 0x0a;
-          }
-          await fh.write(buf, 0, buf.length);
-          this.writes++;
-          if (this.opts.fsync && batch.some((w) => w.sync)) {
-            await fh.datasync();
-            this.syncs++;
-          }
-          this.bytes += buf.length;
-        }
-      } catch (err) {
-        const e = new WapgwError('ERR_PPG_JOURNAL_WRITE', `cannot write the push journal: ${(err as Error).message}`, { cause: err });
-        for (const w of batch) settle(w, e);
-        continue;
-      }
+      this.compact(snap()).then(
+        () => {
+          for (const w of batch) settle(w, undefined);
+          this.next();
+        },
+        (err: unknown) => {
+          // keep the old journal; the queued records still go to it
+          this.compactError = err as Error;
+          this.queue.unshift(...batch);
+          this.next();
+        },
+      );
+      return;
+    }
+    const batch = this.queue;
+    this.queue = [];
+    // one buffer for the batch, each waiter's text written straight into it (no joined copy)
+    let size = batch.length;
+    for (const w of batch) size += Buffer.byteLength(w.data, 'utf8');
+    const buf = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const w of batch) {
+      at += buf.write(w.data, at, 'utf8');
+      buf[at++] = 0x0a;
+    }
+    const fd = (this.fh as FileHandle).fd;
+    const failed = (err: Error): void => {
+      const e = new WapgwError('ERR_PPG_JOURNAL_WRITE', `cannot write the push journal: ${err.message}`, { cause: err });
+      for (const w of batch) settle(w, e);
+      this.next();
+    };
+    const written = (): void => {
+      this.bytes += buf.length;
       for (const w of batch) settle(w, undefined);
+      this.next();
+    };
+    try {
+      writeAll(fd, buf, 0, (err) => {
+        if (err) return failed(err);
+        this.writes++;
+        if (!this.opts.fsync || !batch.some((w) => w.sync)) return written();
+        fdatasync(fd, (err2) => {
+          if (err2) return failed(err2);
+          this.syncs++;
+          written();
+        });
+      });
+    } catch (err) {
+      // a file that is no longer open (fd -1): the batch fails like a failed write
+      failed(err as Error);
     }
   }
 
@@ -254,7 +287,7 @@ export class Journal {
 
   /** Waits for queued writes, then closes the file and releases the lock. */
   async close(): Promise<void> {
-    while (this.writing) await this.writing;
+    await this.idle();
     this.closed = true;
     await this.fh?.close();
     this.fh = undefined;
@@ -320,6 +353,15 @@ export function readJournalFile(path: string, onRecord: (r: JournalRecord) => vo
   // a last line without its newline was cut by a crash before its append was acknowledged
   if (carry && carry.length > 0) stats.torn = true;
   return stats;
+}
+
+/** Writes all of buf[from..] at the file's end (a short write continues), then calls back. */
+function writeAll(fd: number, buf: Buffer, from: number, cb: (err: Error | null) => void): void {
+  write(fd, buf, from, buf.length - from, null, (err, n) => {
+    if (err) return cb(err);
+    if (from + n < buf.length) return writeAll(fd, buf, from + n, cb);
+    cb(null);
+  });
 }
 
 function fsyncDir(dir: string): void {
