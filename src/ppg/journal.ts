@@ -3,10 +3,12 @@
  * nothing to download at install).
  *
  * - `journal.jsonl`: one JSON record per line (src/ppg/queue.ts JournalRecord), append-only.
- * - Group commit: records appended while a write is in progress are written together by the
- *   next write, then one fdatasync covers them all; each `append()` resolves only after the
- *   fdatasync that covers its records (with `fsync: false`, after the write() only: survives a
- *   process crash, not a power loss).
+ * - Group commit: the records appended in one event-loop iteration (the requests read in it),
+ *   and those appended while an fdatasync is in progress, are written together (one write(2) on
+ *   this thread, at the end of the iteration: setImmediate), then one fdatasync (in the thread
+ *   pool) covers them all; each `append()` resolves only after the fdatasync that covers its
+ *   records (with `fsync: false`, after the write() only: survives a process crash, not a power
+ *   loss).
  * - Compaction: when the file has grown past `compactMinBytes` and twice the size of the last
  *   snapshot, the live state is written to `journal.jsonl.tmp`, fdatasync'd, renamed over the
  *   journal and the directory fsync'd (POSIX rename is atomic: a crash leaves the old or the
@@ -18,7 +20,7 @@
  *   a peak of ~80 MB over the queue itself, which the process kept as RSS afterwards.
  * - `lock`: holds the pid of the process using the directory; a second live process is refused.
  */
-import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, write, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WapgwError } from '../core/errors';
@@ -180,8 +182,12 @@ export class Journal {
   private kick(): void {
     if (this.busy) return;
     this.busy = true;
-    this.next();
+    // at the end of this event-loop iteration: every record appended by the requests read in it
+    // goes in the same batch (a group commit without a timer)
+    setImmediate(this.runNext);
   }
+
+  private readonly runNext = (): void => this.next();
 
   /**
    * The writer: one batch at a time (every waiter queued meanwhile goes in the next batch), with
@@ -229,32 +235,40 @@ export class Journal {
       at += buf.write(w.data, at, 'utf8');
       buf[at++] = 0x0a;
     }
-    const fd = (this.fh as FileHandle).fd;
     const failed = (err: Error): void => {
       const e = new WapgwError('ERR_PPG_JOURNAL_WRITE', `cannot write the push journal: ${err.message}`, { cause: err });
       for (const w of batch) settle(w, e);
-      this.next();
+      this.then();
     };
     const written = (): void => {
       this.bytes += buf.length;
       for (const w of batch) settle(w, undefined);
-      this.next();
+      this.then();
     };
+    // The write itself on this thread: an append of a few KB to the page cache, where a trip
+    // through the thread pool (and back) cost more than the write; the fdatasync, which waits for
+    // the disk, in the pool.
+    let fd: number;
     try {
-      writeAll(fd, buf, 0, (err) => {
-        if (err) return failed(err);
-        this.writes++;
-        if (!this.opts.fsync || !batch.some((w) => w.sync)) return written();
-        fdatasync(fd, (err2) => {
-          if (err2) return failed(err2);
-          this.syncs++;
-          written();
-        });
-      });
+      fd = (this.fh as FileHandle).fd;
+      for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
     } catch (err) {
-      // a file that is no longer open (fd -1): the batch fails like a failed write
-      failed(err as Error);
+      // a failed write, or a file no longer open
+      return failed(err as Error);
     }
+    this.writes++;
+    if (!this.opts.fsync || !batch.some((w) => w.sync)) return written();
+    fdatasync(fd, (err) => {
+      if (err) return failed(err);
+      this.syncs++;
+      written();
+    });
+  }
+
+  /** After a batch: the next one at the end of this event-loop iteration, or idle. */
+  private then(): void {
+    if (this.closed || (this.queue.length === 0 && !this.compactWanted)) this.next();
+    else setImmediate(this.runNext);
   }
 
   private async compact(records: Iterable<JournalRecord>): Promise<void> {
@@ -353,15 +367,6 @@ export function readJournalFile(path: string, onRecord: (r: JournalRecord) => vo
   // a last line without its newline was cut by a crash before its append was acknowledged
   if (carry && carry.length > 0) stats.torn = true;
   return stats;
-}
-
-/** Writes all of buf[from..] at the file's end (a short write continues), then calls back. */
-function writeAll(fd: number, buf: Buffer, from: number, cb: (err: Error | null) => void): void {
-  write(fd, buf, from, buf.length - from, null, (err, n) => {
-    if (err) return cb(err);
-    if (from + n < buf.length) return writeAll(fd, buf, from + n, cb);
-    cb(null);
-  });
 }
 
 function fsyncDir(dir: string): void {
