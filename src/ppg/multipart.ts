@@ -97,6 +97,25 @@ const headerBlocks = new Memo<string, EntityHeaders>(64);
 /** The delimiter (`--` boundary) of each boundary seen lately, checked once (RFC 2046 §5.1.1). */
 const delimiters = new Memo<string, Buffer>(64);
 
+/**
+ * The header blocks of the last few entities as octets, with what they parse to: an initiator's
+ * control and content entities carry the same header lines on every push, found here by a
+ * compare of the octets (no string made of them); another block goes through parseHeaders.
+ */
+const recentBlocks: Array<{ octets: Buffer; headers: EntityHeaders }> = [];
+const RECENT_BLOCKS = 4;
+
+function headersAt(body: Buffer, from: number, to: number): EntityHeaders {
+  const n = to - from;
+  for (const r of recentBlocks) if (r.octets.length === n && body.compare(r.octets, 0, n, from, to) === 0) return r.headers;
+  const headers = parseHeaders(body.toString('latin1', from, to));
+  if (n <= 1024) {
+    if (recentBlocks.length === RECENT_BLOCKS) recentBlocks.shift();
+    recentBlocks.push({ octets: Buffer.from(body.subarray(from, to)), headers });
+  }
+  return headers;
+}
+
 function parseHeaders(block: string): EntityHeaders {
   const hit = headerBlocks.get(block);
   if (hit !== undefined) return hit;
@@ -171,7 +190,7 @@ export function splitMultipart(body: Buffer, boundary: string, maxParts = 3): En
       else if (lf >= 0) [hdrEnd, bodyStart] = [lf, lf + 2];
       else [hdrEnd, bodyStart] = [end, end];
     }
-    parts.push({ headers: parseHeaders(body.toString('latin1', p, hdrEnd)), body: body.subarray(bodyStart, end) });
+    parts.push({ headers: headersAt(body, p, hdrEnd), body: body.subarray(bodyStart, end) });
     d = next;
   }
   return parts;
