@@ -45,7 +45,7 @@ import {
   type ResultNotificationMessage,
   type StatusQueryResult,
 } from './pap';
-import { PAP_STATE, PushQueue, type AddressEntry, type JournalRecord, type PushInput, type QueuedPush } from './queue';
+import { PAP_STATE, PushQueue, pushBody, type AddressEntry, type JournalRecord, type PushInput, type QueuedPush } from './queue';
 import { PapServer, type PapContext, type PapHandler } from './server';
 import { encodeConnectionlessPush } from './wsp-push';
 
@@ -395,7 +395,7 @@ export class Ppg implements Component, PapHandler {
       // The common case, an SMS push: straight to the bearer with a callback, no promise
       // between the queue and the SMSC (the general path below is for IP and bound MSISDNs).
       const wdp = this.wdpOf(ref.push);
-      const mmsHead = this.deps.usage ? peekMmsHeaders(ref.push.body) : null;
+      const mmsHead = this.deps.usage ? peekMmsHeaders(pushBody(ref.push)) : null;
       let answered = false;
       const done = (out: BearerOutcome): void => {
         if (answered) return;
@@ -435,7 +435,7 @@ export class Ppg implements Component, PapHandler {
     return encodeConnectionlessPush({
       tid: this.tid++ & 0xff,
       contentType: push.contentType,
-      body: push.body,
+      body: pushBody(push),
       ...(push.applicationId !== undefined ? { applicationId: push.applicationId } : {}),
     });
   }
@@ -486,7 +486,7 @@ export class Ppg implements Component, PapHandler {
     const a = push.addresses[ref.i] as AddressEntry;
     const wdp = this.wdpOf(push);
     // read before the outcome: the queue lets go of the body once every address is done
-    const mmsHead = this.deps.usage ? peekMmsHeaders(push.body) : null;
+    const mmsHead = this.deps.usage ? peekMmsHeaders(pushBody(push)) : null;
     const { sms, ip } = this.deps;
     let bearer: 'sms' | 'ip' = a.type === 'PLMN' ? 'sms' : 'ip';
     let target = a.client;

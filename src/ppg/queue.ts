@@ -72,8 +72,14 @@ export interface PushInput {
   addresses: PapAddress[];
 }
 
-export interface QueuedPush extends Omit<PushInput, 'addresses'> {
+export interface QueuedPush extends Omit<PushInput, 'addresses' | 'body'> {
   key: string;
+  /**
+   * The content in base64, the journal's form (pushBody() decodes it for an attempt): one
+   * string per pending push, shared with its journal record, instead of a Buffer with an
+   * ArrayBuffer of its own and a base64 copy made for the record. '' once the push is finished.
+   */
+  body: string;
   receivedAt: number;
   addresses: AddressEntry[];
   /** When every address reached a final state and every notification was done. */
@@ -99,7 +105,10 @@ export type JournalRecord =
   | { t: 'drop'; k: string };
 
 type StoredAddress = Omit<AddressEntry, 'value' | 'type' | 'client'> & Partial<Pick<AddressEntry, 'value' | 'type' | 'client'>>;
-export type StoredPush = Omit<QueuedPush, 'body'> & { body: string };
+export type StoredPush = QueuedPush;
+
+/** The content of a push (decoded from its base64 form). */
+export const pushBody = (p: QueuedPush): Buffer => Buffer.from(p.body, 'base64');
 
 export interface QueueLimits {
   maxPending: number;
@@ -199,7 +208,7 @@ export class PushQueue {
     const push = queuedPush(
       input,
       { key, receivedAt: now, deliverBefore, finishedAt: undefined },
-      ownCopy(input.body),
+      input.body.toString('base64'),
       input.addresses.map((a) => addressEntry({ value: ownString(a.value), type: a.type, client: ownString(a.client), state: 'pending', attempts: 0, nextTryAt: start, notify: 'none' })),
     );
     push.pushId = ownString(input.pushId);
@@ -421,7 +430,7 @@ export class PushQueue {
     this.activeKeys.delete(push.key);
     this.finished.set(push.key, at);
     // the content is no longer needed; status queries need only the states
-    push.body = EMPTY;
+    push.body = '';
   }
 
   private expireRetained(now: number): JournalRecord[] {
@@ -539,19 +548,6 @@ export class PushQueue {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-
-/**
- * A copy of exactly its size, outside Node's shared 8 KB allocation pool: the caller's buffer is
- * often a view into a whole request body or an encoder's scratch buffer, and a pooled copy would
- * keep its whole pool slab (mostly other, dead allocations) alive for as long as the push waits.
- */
-function ownCopy(b: Buffer): Buffer {
-  const out = Buffer.allocUnsafeSlow(b.length);
-  b.copy(out);
-  return out;
-}
-
 /*
  * Every push and address is built by the two functions below, with all fields in one order
  * (absent ones undefined, which JSON.stringify leaves out of the journal), so all pushes share
@@ -614,20 +610,18 @@ function ownString(s: string): string {
 }
 
 function storePush(p: QueuedPush): StoredPush {
-  return queuedPush(p, p, p.body.toString('base64'), p.addresses.map(addressEntry));
+  return queuedPush(p, p, p.body, p.addresses.map(addressEntry));
 }
 
 /**
  * A push from its journal record. JSON.parse gives every record its own copy of each string;
  * the few that repeat over every push (the initiator, the content type, the application id as
  * a URI) share one copy here, as the pushes taken in over PAP share them, so a replayed queue
- * is no bigger than the one that was written. The body is decoded straight into its own
- * allocation (see ownCopy).
+ * is no bigger than the one that was written.
  */
 function loadPush(s: StoredPush, interned: Interner): QueuedPush {
-  const body = Buffer.allocUnsafeSlow(Buffer.byteLength(s.body, 'base64'));
-  const n = body.write(s.body, 'base64');
-  const p = queuedPush(s, s, n === body.length ? body : ownCopy(body.subarray(0, n)), s.addresses.map(addressEntry));
+  // the body stays in its base64 form (a flat string of its own: JSON.parse makes one per value)
+  const p = queuedPush(s, s, s.body, s.addresses.map(addressEntry));
   p.initiator = interned.get(s.initiator);
   p.contentType = interned.get(s.contentType);
   if (typeof s.applicationId === 'string') p.applicationId = interned.get(s.applicationId);
