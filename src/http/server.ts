@@ -192,24 +192,12 @@ export class Request {
 
   /** The whole body, up to `max` octets; undefined (and the rest read and dropped) when it is longer. Rejects if the connection goes away first. */
   readBody(max: number): Promise<Buffer | undefined> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      this.attach({
-        data: (chunk) => {
-          if (over) return true;
-          size += chunk.length;
-          if (size > max) {
-            over = true;
-            chunks.length = 0;
-          } else chunks.push(Buffer.from(chunk)); // the socket's buffer is not ours to keep
-          return true;
-        },
-        end: () => resolve(over ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
-        abort: reject,
-      });
-    });
+    return new Promise((resolve, reject) => this.readBodyWith(max, resolve, reject));
+  }
+
+  /** readBody without a promise: `done` gets the body (undefined when over `max`), or `lost` the connection's loss; one of them, once. */
+  readBodyWith(max: number, done: (body: Buffer | undefined) => void, lost: (err: Error) => void): void {
+    this.attach(new BodyCollector(max, done, lost));
   }
 
   /** Lets the body go unread: it is dropped as it arrives (the connection stays usable). */
@@ -229,6 +217,34 @@ export class Request {
     if (this.lost !== undefined) sink.abort(this.lost);
     else if (this.complete) sink.end();
     this.conn.resumeBody();
+  }
+}
+
+/** A body gathered whole (readBody): copies of the chunks read, up to a limit. */
+class BodyCollector implements BodySink {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private over = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly done: (body: Buffer | undefined) => void,
+    readonly abort: (err: Error) => void,
+  ) {}
+
+  data(chunk: Buffer): boolean {
+    if (this.over) return true;
+    this.size += chunk.length;
+    if (this.size > this.max) {
+      this.over = true;
+      this.chunks = [];
+    } else this.chunks.push(Buffer.from(chunk)); // the socket's buffer is not ours to keep
+    return true;
+  }
+
+  end(): void {
+    const c = this.chunks;
+    this.done(this.over ? undefined : c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.size));
   }
 }
 
@@ -797,13 +813,16 @@ class Conn {
 
   private bodyEnd(req: Request): void {
     req.complete = true;
-    req.sink?.end();
     if (this.state === ConnState.Discard) {
+      req.sink?.end();
       this.next();
       return;
     }
+    // Respond before the sink hears the end: a reader that answers at once (readBodyWith) ends
+    // the response, and with it this state, inside end()
     this.state = ConnState.Respond;
     this.since = performance.now();
+    req.sink?.end();
   }
 
   /** The body's reader wants more. */

@@ -228,6 +228,27 @@ t.test('send(): a whole response at once; a UTF-8 string body framed by its octe
   t.match(e.data.toString('latin1'), /^HTTP\/1\.1 204 [^\r]*\r\nX-A: b\r\n(?:(?!Transfer-Encoding)[^\r]*\r\n)*\r\n$/i, '204 without a body');
 });
 
+t.test('readBodyWith: the body whole by callback, undefined past the limit (the rest dropped, the connection kept)', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const h = await start(t, (req, res) =>
+    req.readBodyWith(
+      5,
+      (body) => {
+        seen.push(body?.toString('latin1'));
+        res.send(200, undefined, ['Content-Length', '2'], body === undefined ? 'no' : 'ok');
+      },
+      () => t.fail('no connection was lost'),
+    ),
+  );
+  const wire =
+    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' +
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n' +
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+  const { data } = await exchange(h.port, wire, { cuts: [40, 90] });
+  t.same(parseResponses(data).responses.map((r) => r.body.toString()), ['ok', 'no', 'ok']);
+  t.same(seen, ['hello', undefined, ''], 'the body, nothing past the limit, an empty body');
+});
+
 t.test('strict refusals: answered, counted by reason, the handler never called, the connection closed', async (t) => {
   let called = 0;
   const h = await start(t, (_req, res) => {
