@@ -28,6 +28,19 @@ for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = TCHAR[c + 0x20] = 1;
 VALUE_OCTET[9] = 1;
 for (let c = 0x20; c <= 0xff; c++) VALUE_OCTET[c] = c === 0x7f ? 0 : 1;
 
+/** Whether `n` is a token (RFC 9110 §5.6.2), as TOKEN.test(n) says, by table. */
+export function isToken(n: string): boolean {
+  if (n.length === 0) return false;
+  for (let i = 0; i < n.length; i++) if (TCHAR[n.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** Whether `v` may be sent as a field value (RFC 9110 §5.5), as !FORBIDDEN_IN_VALUE.test(v) says, by table. */
+export function isFieldValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) if (VALUE_OCTET[v.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
 /** What parseFieldLines found wrong (FIELDS_OK: nothing). */
 export const FIELDS_OK = 0;
 /** A line starting with whitespace: obs-fold, or whitespace before the first field (RFC 9112 §2.2, §5.2). */
@@ -76,8 +89,12 @@ export function parseFieldLines(text: string, from: number, to: number, raw: str
 /** A token (RFC 9110 §5.6.2); a field name is one (§5.1). */
 export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** What RFC 9110 §5.5 forbids in a field value (and so in a reason phrase): controls other than HTAB, and DEL. */
-export const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/**
+ * What RFC 9110 §5.5 forbids in a field value (and so in a reason phrase): controls other than
+ * HTAB, and DEL; and any character above U+00FF, which a head written as latin1 would cut to its
+ * low octet (U+010A would go out as LF and split the head).
+ */
+export const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
 
 /**
  * A field value without its surrounding OWS (RFC 9110 §5.6.3: SP and HTAB only). Not

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FIELDS_OK, FORBIDDEN_IN_VALUE, TOKEN, listHas, listMembers, parseFieldLines, trimOws } from '../../src/core/http';
+import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FIELDS_OK, FORBIDDEN_IN_VALUE, TOKEN, isFieldValue, isToken, listHas, listMembers, parseFieldLines, trimOws } from '../../src/core/http';
 
 t.test('trimOws drops SP and HTAB only: CR, FF, VT and NBSP stay part of the value', async (t) => {
   t.equal(trimOws(' \t a b \t '), 'a b');
@@ -90,4 +90,16 @@ t.test('listHas says what listMembers(...).includes says, for generated field li
   t.ok(listHas(['X', 'y', 'connection', 'x-a, Close '], 'connection', 'close'), 'a member of a list, any case');
   t.notOk(listHas(['Connection', 'closed'], 'connection', 'close'), 'not a prefix');
   t.pass('3000 lists agree');
+});
+
+t.test('isToken and isFieldValue say what TOKEN and FORBIDDEN_IN_VALUE say, above U+00FF too', async (t) => {
+  const unit = fc.constantFrom('a', 'Z', '-', '!', ' ', '\t', ':', '\r', '\n', '\x00', '\x7f', '\x80', '\xff', '\u010a', '\u0130', '\ud83d\ude00', '"');
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 8 }), (x) => isToken(x) === TOKEN.test(x) && isFieldValue(x) === !FORBIDDEN_IN_VALUE.test(x)),
+    { numRuns: 5000, seed: 0x5e47 },
+  );
+  // a head is written as latin1, which keeps a character's low octet: U+010A would be LF
+  t.notOk(isFieldValue('a\u010d\u010aX-Evil: 1'), 'U+010D U+010A is not CR LF in disguise');
+  t.ok(FORBIDDEN_IN_VALUE.test('\u010a'), 'nor for the regex the bridge and the server use');
+  t.ok(isFieldValue('caf\xe9 \t'), 'obs-text and HTAB are fine');
 });
