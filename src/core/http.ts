@@ -143,6 +143,11 @@ export function listHas(raw: readonly string[], lower: string, member: string): 
     if (n.length !== lower.length || n.toLowerCase() !== lower) continue;
     const v = raw[i + 1] as string;
     if (v === member) return true;
+    // one member (no comma): compared as it is, without the split
+    if (v.indexOf(',') < 0) {
+      if (v.trim().toLowerCase() === member) return true;
+      continue;
+    }
     for (const m of v.split(',')) if (m.trim().toLowerCase() === member) return true;
   }
   return false;
