@@ -219,10 +219,12 @@ export class PapServer {
       // not read: the connection closes after the answer
       return this.refuse(res, 413, 2000, `request body of ${req.contentLength} octets is over ppg.limits.maxBodyBytes (${max})`, 'too-large', ['Connection', 'close']);
     }
-    req.readBody(max).then(
+    const initiator = who.initiator;
+    req.readBodyWith(
+      max,
       (body) => {
         try {
-          this.withBody(req, res, who.initiator, peer, body);
+          this.withBody(req, res, initiator, peer, body);
         } catch (err) {
           this.internal(res, err);
         }
@@ -290,8 +292,8 @@ export class PapServer {
     const length = String(Buffer.byteLength(text));
     const head = ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', length];
     for (const f of fields) head.push(f);
-    res.writeHead(status ?? httpStatusFor(code), undefined, head);
-    res.end(text);
+    // head and body in one call (Reply.send: no tick between them)
+    res.send(status ?? httpStatusFor(code), undefined, head, text);
   }
 }
 
