@@ -14,9 +14,11 @@
  *     exceed that is preceded by Ack(TIDve) (the machine's `verifyFirst`).
  * Deadlines of all transactions sit in one heap; `nextDeadline()` is what the timer driver sleeps
  * until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts) decides.
- * One exception keeps memory flat under load: timer W of a finished transaction (WAIT_TIMEOUT,
- * whose expiry only forgets it) is carried out by the record's own TTL in the table instead of
- * a heap entry. Stale heap entries (restarted timers, forgotten transactions) are dropped when
+ * One exception keeps memory flat under load: a finished transaction (WAIT_TIMEOUT, whose timer W
+ * only forgets it) leaves the table for a packed table of its own (finished.ts) that keeps what
+ * the WAIT_TIMEOUT rows read, with W as its deadline there instead of a heap entry; an event for
+ * it runs through the machine on a record rebuilt from that. The two tables together hold at
+ * most wtp.maxTransactions: a new transaction pushes out the oldest finished one first. Stale heap entries (restarted timers, forgotten transactions) are dropped when
  * they reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
  */
 import { BoundedMap } from '../core/bounded';
@@ -25,6 +27,7 @@ import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
 import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, type WtpPduType } from '../codec/wtp/types';
 import { advance, newTx, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type TxRecord, type WtpEvent, TIMERS } from './machine';
+import { FinishedTable } from './finished';
 import { chooseSegmentSize, maxMessageFor } from './sar';
 import { TidCache, tidTest } from './tid-cache';
 import { TimerHeap } from './timer-heap';
@@ -127,6 +130,9 @@ export class WtpResponder {
   private readonly limits: Limits;
   private readonly report: WtpReporter;
   private readonly table: BoundedMap<TxId, TxRecord>;
+  /** Transactions in WAIT_TIMEOUT, packed (finished.ts). */
+  private readonly finished: FinishedTable;
+  private readonly maxTransactions: number;
   private readonly tids: TidCache;
   private readonly budgets: BoundedMap<string, Budget>;
   /**
@@ -165,14 +171,16 @@ export class WtpResponder {
     // Backstop only: every live transaction has a timer or waits on its user (WSP answers or
     // aborts within mmsc.timeoutMs); a record untouched this long is forgotten.
     const backstop = Math.max(w.waitTimeoutMs * 2, w.retryIntervalMs * (w.maxRetransmissions + 2), 300_000);
+    this.maxTransactions = w.maxTransactions;
     this.table = new BoundedMap<TxId, TxRecord>({ max: w.maxTransactions, ttlMs: backstop, now, onDrop: (key, tx, why) => this.onEvict(tx, key, why) });
+    this.finished = new FinishedTable(w.maxTransactions, (peer) => this.releasedPeer(peer));
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
     this.budgets = new BoundedMap<string, Budget>({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
   }
 
   /** Transactions held (in progress or in WAIT_TIMEOUT). */
   get size(): number {
-    return this.table.size;
+    return this.table.size + this.finished.size;
   }
 
   /** Peers numbered now: never more than the transactions held (tests). */
@@ -188,7 +196,12 @@ export class WtpResponder {
 
   /** The state of a transaction, for tests and /status. */
   stateOf(txn: TxId): Tx['state'] | undefined {
-    return this.table.peek(txn)?.state;
+    return this.table.peek(txn)?.state ?? this.finished.restore(txn, this.now, this.limits)?.state;
+  }
+
+  /** The record of a transaction: in progress, or rebuilt from the finished table (undefined: neither). */
+  private lookup(key: TxId): TxRecord | undefined {
+    return this.table.get(key) ?? (this.finished.size > 0 ? this.finished.restore(key, this.now, this.limits) : undefined);
   }
 
   /**
@@ -218,7 +231,7 @@ export class WtpResponder {
       return done;
     }
     const key = pn === undefined ? NO_TXN : pn.no * TID_SPACE + (pdu.tid & 0x7fff);
-    const tx = pn === undefined ? undefined : this.table.get(key);
+    const tx = pn === undefined ? undefined : this.lookup(key);
     if (!tx) {
       if (this.report.debug) this.debug('WTP PDU for no transaction ignored', { peer, tid: pdu.tid, pdu: pdu.type });
       return this.drain(out);
@@ -249,13 +262,12 @@ export class WtpResponder {
     // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
     // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
     if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
-    const tx = this.table.get(key);
+    const tx = this.lookup(key);
     if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
       // A first transmission reusing the TID of a finished transaction: the initiator has
       // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
       // so forget the old record; the TID test below verifies it if the TID is not ahead.
-      this.table.delete(key);
-      this.released(tx);
+      this.forget(key, tx, true);
     } else if (tx) {
       return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
     }
@@ -272,15 +284,35 @@ export class WtpResponder {
    */
   private released(tx: TxRecord): void {
     stopTimers(tx);
-    const pk = peerKey(tx.peer);
+    this.releasedPeer(tx.peer);
+  }
+
+  private releasedPeer(peer: Peer): void {
+    const pk = peerKey(peer);
     const pn = this.peerNos.get(pk);
     if (pn !== undefined && --pn.held <= 0) this.peerNos.delete(pk);
+  }
+
+  /**
+   * A record leaves whichever table holds it, `finished` or the table of those in progress (the
+   * finished table tells `releasedPeer` itself).
+   */
+  private forget(key: TxId, tx: TxRecord, finished: boolean): void {
+    if (finished) {
+      stopTimers(tx);
+      this.finished.remove(key);
+    } else {
+      this.table.delete(key);
+      this.released(tx);
+    }
   }
 
   /** A record has entered the table: its peer holds one transaction more. */
   private admitted(tx: TxRecord): void {
     const pn = this.peerNos.get(peerKey(tx.peer));
     if (pn !== undefined) pn.held++;
+    // the two tables together hold at most wtp.maxTransactions: the oldest finished one goes first
+    if (this.finished.size > 0 && this.table.size + this.finished.size >= this.maxTransactions) this.finished.dropOldest();
   }
 
   /**
@@ -293,7 +325,7 @@ export class WtpResponder {
     this.countRx(peerKey(peer), size);
     if (tid === undefined || tid & 0x8000) return out;
     const key = this.txnOf(peer, tid);
-    const tx = key === NO_TXN ? undefined : this.table.get(key);
+    const tx = key === NO_TXN ? undefined : this.lookup(key);
     if (tx) return this.run(key, tx, { type: 'RcvErrorPDU' }, now, out);
     this.emitSend(peer, [{ type: 'Abort', tid: responderTid(tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.PROTOERR }], out);
     return this.drain(out);
@@ -352,9 +384,10 @@ export class WtpResponder {
     if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
       this.lastPurge = now;
       this.table.purgeStale();
+      this.finished.purge(now);
       this.tids.purgeStale();
       this.budgets.purgeStale();
-      this.report.note({ note: 'active', transactions: this.table.size });
+      this.report.note({ note: 'active', transactions: this.size });
     }
     return this.drain(out);
   }
@@ -371,7 +404,7 @@ export class WtpResponder {
       if (top.item.tx.timers[top.item.name] === top.at) return top.at;
       this.timers.pop();
     }
-    const holding = this.table.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
+    const holding = this.table.size > 0 || this.finished.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
     return holding ? Math.max(this.lastPurge + PURGE_INTERVAL_MS, this.now) : undefined;
   }
 
@@ -386,7 +419,7 @@ export class WtpResponder {
   private user(txn: TxId, now: number, ev: WtpEvent): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    const tx = this.table.get(txn);
+    const tx = this.lookup(txn);
     if (!tx) {
       if (this.report.debug) this.debug('WTP user primitive for no transaction ignored', { txn, primitive: ev.type });
       return this.drain(out);
@@ -426,21 +459,22 @@ export class WtpResponder {
       this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: tx.outcome });
     }
     if (to === 'LISTEN') {
-      if (from !== 'LISTEN') {
-        this.table.delete(key);
-        this.released(tx);
-      }
+      if (from !== 'LISTEN') this.forget(key, tx, from === 'WAIT_TIMEOUT');
     } else {
-      // records in the table are never in LISTEN: leaving it is entering the table
+      // records in the tables are never in LISTEN: leaving it is entering the table
       if (from === 'LISTEN') this.admitted(tx);
     }
     if (to === 'LISTEN') {
       // forgotten above (or never kept)
     } else if (to === 'WAIT_TIMEOUT') {
-      // Timer W here only forgets the record: the table's TTL does it (lazily), no heap entry.
-      const w = t.W;
-      if (w === undefined || w === wasW) this.table.set(key, tx, undefined, true);
-      else this.table.set(key, tx, Math.max(1, w - now));
+      // Timer W here only forgets the record: it moves to the finished table (its deadline
+      // there, no heap entry), where a record rebuilt for an event changes nothing it keeps
+      if (from !== 'WAIT_TIMEOUT') {
+        const w = t.W ?? now + this.wtp.waitTimeoutMs;
+        if (from !== 'LISTEN') this.table.delete(key);
+        stopTimers(tx);
+        this.finished.add(key, tx, w);
+      }
     } else {
       this.table.set(key, tx);
       if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A', tx);
@@ -448,7 +482,7 @@ export class WtpResponder {
       if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W', tx);
       if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK', tx);
     }
-    this.report.note(this.activeNote(this.table.size));
+    this.report.note(this.activeNote(this.size));
     return this.drain(out);
   }
 
