@@ -262,15 +262,16 @@ export class WtpResponder {
     // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
     // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
     if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
-    const tx = this.lookup(key);
-    if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
+    let tx = this.table.get(key);
+    if (tx === undefined && this.finished.size > 0) {
       // A first transmission reusing the TID of a finished transaction: the initiator has
       // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
-      // so forget the old record; the TID test below verifies it if the TID is not ahead.
-      this.forget(key, tx, true);
-    } else if (tx) {
-      return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      // so forget the old record (no record is rebuilt for that); the TID test below verifies
+      // it if the TID is not ahead. A retransmission meets the finished one's WAIT_TIMEOUT rows.
+      if (!pdu.rid || pdu.tidNew) this.finished.remove(key);
+      else tx = this.finished.restore(key, now, this.limits);
     }
+    if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
     const fresh = newTx(peer, pdu, this.limits) as TxRecord;
     const entry = this.tids.get(pk);
     const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
