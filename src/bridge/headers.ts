@@ -69,10 +69,26 @@ export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions):
     // HTTP x-wap-profile carries quoted URIs (WAP-248 §9.2.3.3); WSP Profile is a bare URI
     addField(out, RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
   }
-  via.push(`WAP/${opts.encodingVersion} ${opts.viaHost} (wapgw)`);
-  out['Via'] = via.join(', ');
+  const ours = viaOf(opts.encodingVersion, opts.viaHost);
+  out['Via'] = via.length === 0 ? ours : `${via.join(', ')}, ${ours}`;
   return out;
 }
+
+/** Our Via entry (RFC 9110 §7.6.3) for an encoding version and host, made once for each (they are few). */
+function viaOf(version: string, host: string): string {
+  let byVersion = VIA.get(host);
+  if (byVersion === undefined) {
+    if (VIA.size >= 16) VIA.clear();
+    VIA.set(host, (byVersion = new Map()));
+  }
+  let v = byVersion.get(version);
+  if (v === undefined) {
+    if (byVersion.size >= 16) byVersion.clear();
+    byVersion.set(version, (v = `WAP/${version} ${host} (wapgw)`));
+  }
+  return v;
+}
+const VIA = new Map<string, Map<string, string>>();
 
 /** HTTP response headers -> text headers for the WSP Reply (Content-Type travels separately). */
 export function toWspReplyHeaders(h: Record<string, string | string[] | undefined>): { contentType: string; headers: HeaderList } {

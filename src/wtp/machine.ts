@@ -20,7 +20,7 @@
 import { indexRows, nestRows, pairKey, rowError } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
-import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
+import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
 // vocabulary
@@ -227,14 +227,32 @@ function ackPsn(pdu: Ack): number | undefined {
   return undefined;
 }
 
-/** What an Ack means in RESULT_RESP_WAIT. */
-function ackClass(tx: Tx, ev: WtpEvent): 'verify' | 'final' | 'group' | 'stale' {
+type AckClass = 'verify' | 'final' | 'group' | 'stale';
+
+/**
+ * What an Ack means in RESULT_RESP_WAIT. The four Ack guards of one step all ask: the last
+ * answer is kept, keyed by the event and the outbound record it was computed from (neither is
+ * ever modified, so it cannot go stale), as `inboundAfter` does.
+ */
+function ackClass(tx: Tx, ev: WtpEvent): AckClass {
+  if (ev === ackMemoEvent && tx.outbound === ackMemoFrom) return ackMemo;
+  const c = classifyAck(tx, ev);
+  ackMemoEvent = ev;
+  ackMemoFrom = tx.outbound;
+  ackMemo = c;
+  return c;
+}
+let ackMemoEvent: WtpEvent | undefined;
+let ackMemoFrom: Outbound | undefined;
+let ackMemo: AckClass = 'stale';
+
+function classifyAck(tx: Tx, ev: WtpEvent): AckClass {
   if (ev.type !== 'RcvAck' || !tx.outbound) return 'stale';
   const out = tx.outbound;
   if (out.verifying) return ev.pdu.tveTok ? 'verify' : 'stale';
   if (ev.pdu.tveTok) return 'stale'; // a late duplicate Ack(TIDok), CR-Nokia-WTP-20-March-2000/2
   const n = out.segs.length;
-  const [, end] = groupRange(out.groupStart, out.groupSize, n);
+  const end = groupEnd(out.groupStart, out.groupSize, n);
   const psn = ackPsn(ev.pdu);
   // An Ack without PSN TPI acknowledges a one-packet message or the first group only.
   const matches = psn === undefined ? out.groupStart === 0 : psn === end;

@@ -143,5 +143,10 @@ export function segment(data: Buffer, size: number): Buffer[] {
 
 /** First and last PSN of the group that starts at `start`. */
 export function groupRange(start: number, groupSize: number, n: number): [number, number] {
-  return [start, Math.min(start + groupSize, n) - 1];
+  return [start, groupEnd(start, groupSize, n)];
+}
+
+/** The last PSN of the group that starts at `start` (`groupRange`'s end, without the pair). */
+export function groupEnd(start: number, groupSize: number, n: number): number {
+  return Math.min(start + groupSize, n) - 1;
 }
