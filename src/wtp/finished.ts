@@ -43,7 +43,8 @@ const FIRST_CAPACITY = 1024;
 export class FinishedTable {
   /** Slot of each held transaction, by its key. */
   private readonly slots = new Map<number, number>();
-  private keys: Float64Array;
+  /** A plain array: the keys stay small integers (a Float64Array would box each one read for the Map). */
+  private keys: number[];
   private deadlines: Float64Array;
   private info: Int32Array;
   /** (ttrPsn + 1) | (ackedPsn + 1) << 9: the two PSNs later Acks need (sar.ts `withoutPackets`). */
@@ -61,7 +62,7 @@ export class FinishedTable {
     private readonly onLeave: (peer: Peer) => void,
   ) {
     const cap = Math.min(FIRST_CAPACITY, ceilPow2(Math.max(1, max)));
-    this.keys = new Float64Array(cap);
+    this.keys = new Array<number>(cap).fill(0);
     this.deadlines = new Float64Array(cap);
     this.info = new Int32Array(cap);
     this.psns = new Int32Array(cap);
@@ -180,7 +181,7 @@ export class FinishedTable {
   private grow(): void {
     const old = this.keys.length;
     const cap = this.slots.size * 2 > old ? old * 2 : old;
-    const keys = new Float64Array(cap);
+    const keys = new Array<number>(cap).fill(0);
     const deadlines = new Float64Array(cap);
     const info = new Int32Array(cap);
     const psns = new Int32Array(cap);
