@@ -16,7 +16,7 @@ import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import type { Policy, RefusalReason, Verdict } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
-import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders } from './headers';
+import { ClientHeaders, toWspReplyHeaders } from './headers';
 import { textReply, type MethodDone, type MethodHandler, type MethodReply, type MethodRequest } from '../wsp/method';
 import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse, type UpstreamSink } from './upstream';
 import type { TraceIds } from '../core/trace-id';
@@ -81,6 +81,8 @@ export { textReply, type MethodReply, type MethodRequest } from '../wsp/method';
 export class WspBridge implements MethodHandler {
   private readonly d: BridgeDeps;
   private readonly viaHost = hostname();
+  /** The handsets' request headers mapped once per pair of shared header lists (headers.ts). */
+  private readonly clientHeaders = new ClientHeaders();
   private readonly latency;
   /** Per-method counters as tallies (Metrics.tally): added to the counters when the registry is read. */
   private readonly methods;
@@ -181,9 +183,10 @@ export class WspBridge implements MethodHandler {
 
   /** The HTTP request for an admitted method: headers mapped, identity added, the body cap in `ctx.limit`. */
   private upstreamRequest(req: MethodRequest, target: Extract<Verdict, { ok: true }>, ctx: MethodCall): UpstreamRequest {
-    const merged = mergeSessionHeaders(req.sessionHeaders ?? [], req.headers);
-    const withIdentity = this.d.policy.identify(merged, req.sourceIp, target.subscriber, Date.now());
-    const headers = toHttpRequestHeaders(withIdentity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
+    const policy = this.d.policy;
+    const client = this.clientHeaders.part(policy.identityRules, req.sessionHeaders, req.headers);
+    const identity = policy.identityHeaders(req.sourceIp, target.subscriber, Date.now());
+    const headers = this.clientHeaders.request(client, identity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
     const hasBody = req.method === 'POST' || req.method === 'PUT';
     if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
     if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);

@@ -158,7 +158,7 @@ export class IdentityHeaders {
    * give the same headers, within the same second when they are signed. The entries are shared:
    * callers add and remove entries of the list they get from apply(), never change one.
    */
-  private ownHeaders(clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
+  ownHeaders(clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
     const sec = this.cfg.signingSecret === null ? 0 : Math.floor(nowMs / 1000);
     if (subscriber === undefined) {
       const seen = this.anonymous.get(clientIp);

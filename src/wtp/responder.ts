@@ -3,23 +3,23 @@
  * user primitives and `now`. No sockets, no timers, no clock: the caller hands in decoded PDUs
  * and the time, and carries out the returned actions (see index.ts for the API contract).
  *
- * It owns three bounded tables (BoundedMap, src/core/bounded.ts, with their expiry measured on the
- * `now` it is given):
- *   - transactions, keyed by (peer, TID), at most wtp.maxTransactions; the least recently
- *     written (every step writes its transaction) goes first when full (a finished one in WAIT_TIMEOUT normally; an active one is aborted
- *     with CAPTEMPEXCEEDED and its user told);
+ * It owns four bounded tables (with their expiry measured on the `now` it is given):
+ *   - transactions in progress, keyed by (peer, TID) (BoundedMap, src/core/bounded.ts); the least
+ *     recently written (every step writes its transaction) goes first when full: it is aborted
+ *     with CAPTEMPEXCEEDED and its user told;
+ *   - finished transactions (WAIT_TIMEOUT), kept for timer W to absorb late duplicates (WAP-224
+ *     §9.3.2), packed (finished.ts): what the WAIT_TIMEOUT rows read, with W as the deadline there
+ *     instead of a heap entry; an event for one runs through the machine on a record rebuilt from
+ *     that. The two together hold at most wtp.maxTransactions: a new transaction pushes out the
+ *     oldest finished one first, so an active one is aborted only when no finished one is left;
  *   - the TID cache, last TID per peer, wtp.tidCacheSize / wtp.tidCacheTtlMs (tid-cache.ts);
  *   - the anti-amplification budget of unverified peers: octets received and sent. Toward a peer
  *     whose TID has not been verified we never send more than it sent us; a Result that would
  *     exceed that is preceded by Ack(TIDve) (the machine's `verifyFirst`).
- * Deadlines of all transactions sit in one heap; `nextDeadline()` is what the timer driver sleeps
- * until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts) decides.
- * One exception keeps memory flat under load: a finished transaction (WAIT_TIMEOUT, whose timer W
- * only forgets it) leaves the table for a packed table of its own (finished.ts) that keeps what
- * the WAIT_TIMEOUT rows read, with W as its deadline there instead of a heap entry; an event for
- * it runs through the machine on a record rebuilt from that. The two tables together hold at
- * most wtp.maxTransactions: a new transaction pushes out the oldest finished one first. Stale heap entries (restarted timers, forgotten transactions) are dropped when
- * they reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
+ * Deadlines of the transactions in progress sit in one heap; `nextDeadline()` is what the timer
+ * driver sleeps until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts)
+ * decides. Stale heap entries (restarted timers, forgotten transactions) are dropped when they
+ * reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
  */
 import { BoundedMap } from '../core/bounded';
 import { peerKey, type Peer } from '../core/peer';

@@ -203,3 +203,46 @@ t.test('request headers: Connection tokens and hop-by-hop dropped, client Via ke
   const repeated = toHttpRequestHeaders([['X-A', '1'], ['X-A', '2'], ['X-A', '3']], { encodingVersion: '1.2', viaHost: 'gw1' });
   t.same(repeated['X-A'], ['1', '2', '3'], 'a repeated name keeps every value in order');
 });
+
+t.test("a method's request headers: the handset's part mapped once per pair of shared lists, the same fields as mapping them whole", async (t) => {
+  const { Policy: P } = await import('../../src/policy/admit');
+  const { ClientHeaders } = await import('../../src/bridge/headers');
+  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
+  const policy = new P({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const ch = new ClientHeaders();
+  const session = Object.freeze([Object.freeze(['Accept', '*/*']), Object.freeze(['User-Agent', 'fakewap']), Object.freeze(['Via', 'WAP/1.1 phone-gw'])]) as unknown as Array<[string, string]>;
+  const method = Object.freeze([Object.freeze(['X-MSISDN', 'spoofed']), Object.freeze(['Accept', 'a/b']), Object.freeze(['Profile', 'http://u.example/p.xml'])]) as unknown as Array<[string, string]>;
+  const opts = { encodingVersion: '1.2', viaHost: 'gw1' };
+  const whole = (ip: string) => toHttpRequestHeaders(policy.identify(mergeSessionHeaders(session, method), ip, undefined, 0), opts);
+  const a = ch.part(policy.identityRules, session, method);
+  t.equal(ch.part(policy.identityRules, session, method), a, 'the same lists: the same part, kept');
+  for (const ip of ['10.1.2.3', '10.4.5.6']) {
+    const got = ch.request(a, policy.identityHeaders(ip, undefined, 0), opts);
+    t.same(got, whole(ip), `${ip}: the fields of the whole mapping`);
+    t.same(Object.keys(got), Object.keys(whole(ip)), 'in the same order (identity headers, then Via, last)');
+  }
+  const copy = ch.request(a, [], opts);
+  (copy as Record<string, string>)['X-Added'] = '1';
+  t.notOk('X-Added' in ch.request(a, [], opts), 'a request changing its headers does not change the kept part');
+  const unfrozen: Array<[string, string]> = [['Accept', 'x/y']];
+  t.not(ch.part(policy.identityRules, session, unfrozen), ch.part(policy.identityRules, session, unfrozen), 'lists that may change are mapped each time');
+  // a reload with other identity rules is another key
+  const reloaded = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false }, identity: { msisdnHeaders: ['X-Other-Msisdn'] } });
+  policy.prepareReload(reloaded)();
+  t.not(ch.part(policy.identityRules, session, method), a, 'new identity rules: mapped again');
+});
+
+t.test("the client's Connection header cannot have our identity headers dropped", async (t) => {
+  const { Policy: P } = await import('../../src/policy/admit');
+  const { ClientHeaders } = await import('../../src/bridge/headers');
+  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
+  const policy = new P({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const ch = new ClientHeaders();
+  const sub = { key: '10.1.2.3', msisdn: '4915112345678', source: 'static' as const, since: 0 };
+  const method: Array<[string, string]> = [['Connection', 'X-MSISDN, X-WAP-Network-Client-IP, X-Drop'], ['X-Drop', '1'], ['Accept', '*/*']];
+  const h = ch.request(ch.part(policy.identityRules, undefined, method), policy.identityHeaders('10.1.2.3', sub, 0), { encodingVersion: '1.2', viaHost: 'gw1' });
+  t.equal(h['X-MSISDN'], '4915112345678', 'ours stays');
+  t.equal(h['X-WAP-Network-Client-IP'], '10.1.2.3');
+  t.notOk('X-Drop' in h, "the client's own listed field is dropped");
+  t.equal(h['Accept'], '*/*');
+});
