@@ -162,19 +162,26 @@ const VIA = new Map<string, Map<string, string>>();
 
 /** HTTP response headers -> text headers for the WSP Reply (Content-Type travels separately). */
 export function toWspReplyHeaders(h: Record<string, string | string[] | undefined>): { contentType: string; headers: HeaderList } {
-  const drop = new Set<string>();
+  // names the MMSC's Connection lists; those never forwarded anyway (keep-alive, close) need no set
+  let drop: Set<string> | undefined;
   const conn = h['connection'];
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) for (const t of v.split(',')) drop.add(t.trim().toLowerCase());
+  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
+    for (const t of v.split(',')) {
+      const n = t.trim().toLowerCase();
+      if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
+    }
+  }
   let contentType = 'application/octet-stream';
   const headers: HeaderList = [];
-  for (const [name, raw] of Object.entries(h)) {
+  for (const name in h) {
+    const raw = h[name];
     if (raw === undefined) continue;
     const l = name.toLowerCase();
     if (l === 'content-type') {
       contentType = Array.isArray(raw) ? (raw[0] ?? contentType) : raw;
       continue;
     }
-    if (NOT_FORWARDED.has(l) || drop.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
+    if (NOT_FORWARDED.has(l) || drop?.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
     for (const v of Array.isArray(raw) ? raw : [raw]) headers.push([name, v]);
   }
   return { contentType, headers };

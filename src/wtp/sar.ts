@@ -135,7 +135,8 @@ export function maxMessageFor(sar: boolean, clientLimit?: number): number {
 
 /** Cuts `data` into views of at most `size` octets; an empty message is one empty packet. */
 export function segment(data: Buffer, size: number): Buffer[] {
-  if (data.length === 0) return [data];
+  // one packet: the message itself (no view of it)
+  if (data.length <= size) return [data];
   const out: Buffer[] = [];
   for (let off = 0; off < data.length; off += size) out.push(data.subarray(off, Math.min(off + size, data.length)));
   return out;
