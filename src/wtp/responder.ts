@@ -122,6 +122,11 @@ function stopTimers(tx: TxRecord): void {
   t.A = t.R = t.W = t.NACK = undefined;
 }
 
+/** A timer heap entry's item: the transaction key x 4 plus the timer's index in TIMERS. */
+const timerItem = (key: TxId, name: TimerName): number => key * 4 + TIMERS.indexOf(name);
+/** The timer events by the timer's index in TIMERS (one object each, never changed). */
+const TIMER_EVENTS: readonly WtpEvent[] = TIMERS.map((n) => ({ type: `TimerTO_${n}` }) as WtpEvent);
+
 /** How often stale records (finished transactions, expired TID cache and budget entries) are purged. */
 const PURGE_INTERVAL_MS = 10_000;
 
@@ -136,11 +141,16 @@ export class WtpResponder {
   private readonly tids: TidCache;
   private readonly budgets: BoundedMap<string, Budget>;
   /**
-   * Every pending deadline, with the record it belongs to: an entry is live exactly when that
-   * record's timer still holds its deadline, because a record that leaves the table has its
-   * timers stopped (`forget`), so checking an entry needs no table lookup.
+   * Every pending deadline, as one number: the transaction's key x 4 plus the timer's index in
+   * TIMERS (`timerItem`). An entry is live when the table still holds a record under that key
+   * whose timer holds exactly that deadline. Entries hold no object: a stopped or restarted
+   * timer's entry stays until its deadline, and one that held its record kept the record alive
+   * that long (seconds, through young collections into the old generation) after the
+   * transaction had finished.
    */
-  private readonly timers = new TimerHeap<{ key: TxId; name: TimerName; tx: TxRecord }>();
+  private readonly timers = new TimerHeap<number>();
+  /** The entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
+  private liveTop: unknown;
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
   // Times start as -0, which equals 0 in every comparison and sum, but is a double: V8 gives the
@@ -378,9 +388,11 @@ export class WtpResponder {
     const out: WtpAction[] = [];
     for (let top = this.timers.peek(); top && top.at <= now; top = this.timers.peek()) {
       this.timers.pop();
-      const { key, name, tx } = top.item;
-      if (tx.timers[name] !== top.at) continue;
-      this.run(key, tx, { type: `TimerTO_${name}` } as WtpEvent, now, out);
+      const key = Math.floor(top.item / 4);
+      const name = TIMERS[top.item & 3] as TimerName;
+      const tx = this.table.peek(key);
+      if (tx === undefined || tx.timers[name] !== top.at) continue;
+      this.run(key, tx, TIMER_EVENTS[top.item & 3] as WtpEvent, now, out);
     }
     if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
       this.lastPurge = now;
@@ -401,8 +413,15 @@ export class WtpResponder {
    */
   nextDeadline(): number | undefined {
     for (let top = this.timers.peek(); top; top = this.timers.peek()) {
-      // any tick also purges when PURGE_INTERVAL_MS has passed
-      if (top.item.tx.timers[top.item.name] === top.at) return top.at;
+      // any tick also purges when PURGE_INTERVAL_MS has passed. An entry found live before is
+      // not looked up again: should it have gone stale since, the driver wakes a little early
+      // and `tick` drops it.
+      if (top === this.liveTop) return top.at;
+      const tx = this.table.peek(Math.floor(top.item / 4));
+      if (tx !== undefined && tx.timers[TIMERS[top.item & 3] as TimerName] === top.at) {
+        this.liveTop = top;
+        return top.at;
+      }
       this.timers.pop();
     }
     const holding = this.table.size > 0 || this.finished.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
@@ -478,10 +497,10 @@ export class WtpResponder {
       }
     } else {
       this.table.set(key, tx);
-      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A', tx);
-      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R', tx);
-      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W', tx);
-      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK', tx);
+      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A');
+      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R');
+      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W');
+      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK');
     }
     this.report.note(this.activeNote(this.size));
     return this.drain(out);
@@ -499,8 +518,8 @@ export class WtpResponder {
     this.report.note({ note: 'log', level: 'debug', msg, fields });
   }
 
-  private schedule(at: number, key: TxId, name: TimerName, tx: TxRecord): void {
-    this.timers.push(at, { key, name, tx });
+  private schedule(at: number, key: TxId, name: TimerName): void {
+    this.timers.push(at, timerItem(key, name));
     if (this.timers.size > 4 * this.table.size + 4096) {
       // Mostly stale entries: rebuild from the live timers.
       this.timers.clear();
@@ -508,7 +527,7 @@ export class WtpResponder {
         if (tx.state === 'WAIT_TIMEOUT') continue;
         for (const n of TIMERS) {
           const d = tx.timers[n];
-          if (d !== undefined) this.timers.push(d, { key: k, name: n, tx });
+          if (d !== undefined) this.timers.push(d, timerItem(k, n));
         }
       }
     }
