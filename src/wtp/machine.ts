@@ -457,30 +457,60 @@ interface Candidate {
   on: WtpEventType;
   row: Row;
   guards: readonly Guard[];
+  /** Each guard's index in GUARD_LIST (its slot in the step's memo). */
+  ids: readonly number[];
   negated: readonly boolean[];
 }
+
+const GUARD_LIST = Object.keys(GUARDS) as GuardName[];
+const guardName = (g: GuardRef): GuardName => (g.startsWith('!') ? g.slice(1) : g) as GuardName;
 
 const candidate = (row: Row): Candidate => ({
   from: row.from,
   on: row.on,
   row,
-  guards: row.when.map((g) => GUARDS[(g.startsWith('!') ? g.slice(1) : g) as GuardName]),
+  guards: row.when.map((g) => GUARDS[guardName(g)]),
+  ids: row.when.map((g) => GUARD_LIST.indexOf(guardName(g))),
   negated: row.when.map((g) => g.startsWith('!')),
 });
+
+/**
+ * The guards' values in the step being selected: several rows of one (state, event) ask the same
+ * guard (all seven LISTEN Invoke rows ask `tcl0`), and a guard only reads, so each is evaluated
+ * once per step. `memoStep[i]` is the step that `memoValue[i]` belongs to.
+ */
+const memoValue: boolean[] = GUARD_LIST.map(() => false);
+const memoStep: number[] = GUARD_LIST.map(() => 0);
+let stepNo = 0;
 
 /** What `advance` looks up: the candidate rows by state, then event. */
 const CANDIDATES = nestRows(ROWS.map(candidate));
 const NO_CANDIDATES: readonly Candidate[] = [];
 
 function passes(c: Candidate, tx: Tx, ev: WtpEvent, now: number): boolean {
-  const { guards, negated } = c;
-  for (let i = 0; i < guards.length; i++) if ((guards[i] as Guard)(tx, ev, now) === negated[i]) return false;
+  const { guards, ids, negated } = c;
+  for (let i = 0; i < guards.length; i++) {
+    const id = ids[i] as number;
+    let v: boolean;
+    if (memoStep[id] === stepNo) v = memoValue[id] as boolean;
+    else {
+      v = (guards[i] as Guard)(tx, ev, now);
+      memoValue[id] = v;
+      memoStep[id] = stepNo;
+    }
+    if (v === negated[i]) return false;
+  }
   return true;
 }
 
 /** The one row whose guards hold (the table engine's rule, src/core/table.ts: none or several is a bug in the table). */
 function selectCandidate(tx: Tx, ev: WtpEvent, now: number): Row {
   const cands = CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES;
+  // a small integer always; past its range the memo starts over
+  if (++stepNo === 0x3fffffff) {
+    stepNo = 1;
+    memoStep.fill(0);
+  }
   let found: Row | undefined;
   let n = 0;
   for (let i = 0; i < cands.length; i++) {
