@@ -4,11 +4,14 @@
  *   - a WSP Get inside a WTP Invoke (one datagram),
  *   - a 300 KB WSP Reply (application/vnd.wap.mms-message) segmented into WTP Result +
  *     Segmented Results of 1400 octets (groups of 3) and reassembled back,
- *   - an m-send-req (SMIL + JPEG + text, about 30 KB).
+ *   - an m-send-req (SMIL + JPEG + text, about 30 KB),
+ *   - an HTTP/1.1 response of nginx's shape (8 fields, a 40-octet body) read by the upstream
+ *     client's parser (src/http/http1.ts), as the WSP bridge reads the origin's answer per GET.
  * Each case runs for about BENCH_MS (default 1500 ms) after a warm-up, checks its output, and
  * prints ops/s and MB/s (wire octets per second) as a markdown table.
  *
  *   npm run build && node bench/codec.js
+ *   WAPGW_BENCH_DIST=/other/tree/dist node bench/codec.js    (the same cases on another build)
  */
 'use strict';
 const { performance } = require('node:perf_hooks');
@@ -129,10 +132,31 @@ function mSendReq() {
   assert(again.length === sendReq.length, 'm-send-req round trip');
 }
 
+// 4. an origin's HTTP response head --------------------------------------------------------------
+const httpResponse = Buffer.from(
+  'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 08 Dec 2026 01:40:00 GMT\r\nContent-Type: application/vnd.wap.mms-message\r\n' +
+    'Content-Length: 40\r\nLast-Modified: Mon, 07 Dec 2026 12:00:00 GMT\r\nConnection: keep-alive\r\nETag: "6755f1a0-28"\r\nAccept-Ranges: bytes\r\n\r\n' +
+    'A'.repeat(40),
+  'latin1',
+);
+const { ResponseParser } = wapgw.http1;
+let httpSeen = 0;
+const httpSink = {
+  head: (/** @type {{ rawHeaders: string[] }} */ h) => void (httpSeen += h.rawHeaders.length),
+  body: (/** @type {Buffer} */ b) => void (httpSeen += b.length),
+  end: (/** @type {boolean} */ reusable) => assert(reusable, 'a reusable connection'),
+};
+function httpHead() {
+  httpSeen = 0;
+  new ResponseParser(httpSink, false).feed(httpResponse);
+  assert(httpSeen === 16 + 40, 'eight fields and the body');
+}
+
 const rows = [
   measure(`WSP Get in a WTP Invoke (${getDatagram.length} B)`, getDatagram.length, wspGet),
   measure(`300 KB WSP Reply as ${replyDatagrams.length} WTP segments of ${SEGMENT} B`, replyWire, sarReply),
   measure(`m-send-req (${(sendReq.length / 1000).toFixed(1)} KB, 3 parts)`, sendReq.length, mSendReq),
+  measure(`HTTP/1.1 response, 8 fields + 40 B body, upstream parser (${httpResponse.length} B)`, httpResponse.length, httpHead),
 ];
 
 const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));

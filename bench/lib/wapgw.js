@@ -9,7 +9,8 @@
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'dist');
+/** WAPGW_BENCH_DIST=/other/tree/dist runs a script against another build (an A/B of a micro case). */
+const DIST = process.env.WAPGW_BENCH_DIST ? path.resolve(process.env.WAPGW_BENCH_DIST) : path.join(ROOT, 'dist');
 
 /** @param {string} module a path under dist/ without .js */
 const load = (module) => require(path.join(DIST, module));
@@ -88,6 +89,9 @@ module.exports = {
   },
   get policy() {
     return /** @type {typeof import('../../src/policy/admit')} */ (load('policy/admit'));
+  },
+  get http1() {
+    return /** @type {typeof import('../../src/http/http1')} */ (load('http/http1'));
   },
   get httpUpstream() {
     return /** @type {typeof import('../../src/http/upstream')} */ (load('http/upstream'));

@@ -6,7 +6,7 @@
  * bench/ppg/run.js (so its figure sits beside wapgw's and Kannel's).
  *
  *   node bench/ppg/floor.js [--pushes 20000] [--warmup 2000] [--concurrency 32]
- *                           [--modes http,smpp,journal] [--rounds 1]
+ *                           [--modes http,smpp,journal] [--rounds 1] [--node-flags='--cpu-prof ...']
  *
  * The floor server is a child process (with the gateway's Node flags; its utime+stime read from /proc/PID/stat over the
  * measured pushes, as for the gateways). It serves PAP POSTs on wapgw's own HTTP/1.1 server
@@ -22,6 +22,9 @@
  * - `prealloc`: as `journal`, into a file zero-filled (64 MB) and synced before the run and
  *   then overwritten in place (positional writes): a synchronized write then has no file size
  *   to commit, only data (the trick of databases' preallocated write-ahead logs).
+ * - `raw`: no HTTP server at all: a bare net.Server that finds each request's end by its
+ *   Content-Length and writes the fixed reply (head and body in one write). What an HTTP
+ *   exchange costs Node and the kernel with no parsing: `http` minus `raw` is our HTTP server.
  * No parsing beyond finding the marker, no logs, no metrics, no timers.
  *
  * Prints one line per mode and a `RESULT {json}` line.
@@ -37,7 +40,7 @@ if (process.argv[2] === '--serve') serve(process.argv[3], Number(process.argv[4]
 else main();
 
 function main() {
-  const o = L.args({ pushes: 20000, warmup: 2000, concurrency: 32, modes: ['http', 'smpp', 'journal'], rounds: 1, help: false });
+  const o = L.args({ pushes: 20000, warmup: 2000, concurrency: 32, modes: ['http', 'smpp', 'journal'], rounds: 1, nodeFlags: '', help: false });
   if (o.help) {
     console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0]);
     process.exit(0);
@@ -60,7 +63,7 @@ function main() {
 
 async function measure(mode, o) {
   const smsc = await P.startSmsc();
-  const child = spawn(process.execPath, [...L.GATEWAY_NODE_FLAGS, __filename, '--serve', mode, String(smsc.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...L.GATEWAY_NODE_FLAGS, ...String(o.nodeFlags).split(/\s+/).filter(Boolean), __filename, '--serve', mode, String(smsc.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise((resolve, reject) => {
       let buf = '';
@@ -72,7 +75,7 @@ async function measure(mode, o) {
       child.once('exit', (c) => reject(new Error(`floor server exited ${c}`)));
     });
     const url = `http://127.0.0.1:${port}/wappush`;
-    const withSmsc = mode !== 'http';
+    const withSmsc = mode !== 'http' && mode !== 'raw';
     const base = 10_000_000;
     const w = await P.initiate(url, { first: base, count: o.warmup, concurrency: o.concurrency });
     if (w.accepted !== o.warmup) throw new Error(`${mode}: warm-up refused ${w.refused.length}`);
@@ -87,6 +90,10 @@ async function measure(mode, o) {
     console.log(`floor ${mode}: ${res.accepted} answered${withSmsc ? `, ${res.submitted} submitted` : ''}, ${res.pushesPerSecond}/s, CPU ${res.cpuMsPerPush} ms/push`);
     return res;
   } finally {
+    // SIGTERM first: a child run with --cpu-prof writes its profile as it exits
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
     child.kill('SIGKILL');
     await smsc.close();
   }
@@ -94,6 +101,7 @@ async function measure(mode, o) {
 
 /** The floor server (child process). */
 function serve(mode, smscPort) {
+  process.on('SIGTERM', () => process.exit(0));
   const net = require('node:net');
   const { Http1Server } = require(path.join(require('../lib/wapgw').DIST, 'http', 'server.js'));
   const reply = Buffer.from(
@@ -210,9 +218,9 @@ function serve(mode, smscPort) {
     }
     fd = fs.openSync(path.join(dir, 'journal'), fs.constants.O_WRONLY | fs.constants.O_CREAT | (mode === 'prealloc' ? 0 : fs.constants.O_APPEND) | fs.constants.O_DSYNC, 0o600);
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    process.on('SIGTERM', () => process.exit(0));
   }
   if (mode === 'http') return start();
+  if (mode === 'raw') return startRaw(reply, head);
   smpp = net.connect(smscPort, '127.0.0.1', () => {
     const id = Buffer.from('floor\0bench\0\0', 'latin1');
     const b = Buffer.alloc(16 + id.length + 4);
@@ -245,4 +253,31 @@ function serve(mode, smscPort) {
       }
     });
   });
+}
+
+/** `raw` mode: one fixed reply per request, found by the head's end and its Content-Length. */
+function startRaw(reply, head) {
+  const net = require('node:net');
+  let h = 'HTTP/1.1 202 Accepted\r\n';
+  for (let i = 0; i < head.length; i += 2) h += `${head[i]}: ${head[i + 1]}\r\n`;
+  const whole = Buffer.concat([Buffer.from(`${h}\r\n`, 'latin1'), reply]);
+  const server = net.createServer({ noDelay: true }, (sock) => {
+    /** @type {Buffer | undefined} */
+    let buf;
+    sock.on('data', (d) => {
+      buf = buf === undefined ? d : Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const m = /content-length: *(\d+)/i.exec(buf.toString('latin1', 0, end));
+        const total = end + 4 + (m ? Number(m[1]) : 0);
+        if (buf.length < total) return;
+        sock.write(whole);
+        buf = total < buf.length ? buf.subarray(total) : undefined;
+        if (buf === undefined) return;
+      }
+    });
+    sock.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${/** @type {import('node:net').AddressInfo} */ (server.address()).port}\n`));
 }

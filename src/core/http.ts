@@ -18,11 +18,83 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** The Connection option by which an HTTP/1.0 peer asks to keep the connection open (RFC 9112 §9.3). */
 export const KEEP_ALIVE_OPTION = 'keep-alive';
 
+/** tchar (RFC 9110 §5.6.2) by octet: 1 where the octet may appear in a token. */
+const TCHAR = new Uint8Array(256);
+/** By octet: 1 where it may appear in a field value (RFC 9110 §5.5: VCHAR, SP, HTAB, obs-text). */
+const VALUE_OCTET = new Uint8Array(256);
+for (const c of "!#$%&'*+.^_`|~-") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = TCHAR[c + 0x20] = 1;
+VALUE_OCTET[9] = 1;
+for (let c = 0x20; c <= 0xff; c++) VALUE_OCTET[c] = c === 0x7f ? 0 : 1;
+
+/** Whether `n` is a token (RFC 9110 §5.6.2), as TOKEN.test(n) says, by table. */
+export function isToken(n: string): boolean {
+  if (n.length === 0) return false;
+  for (let i = 0; i < n.length; i++) if (TCHAR[n.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** Whether `v` may be sent as a field value (RFC 9110 §5.5), as !FORBIDDEN_IN_VALUE.test(v) says, by table. */
+export function isFieldValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) if (VALUE_OCTET[v.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** What parseFieldLines found wrong (FIELDS_OK: nothing). */
+export const FIELDS_OK = 0;
+/** A line starting with whitespace: obs-fold, or whitespace before the first field (RFC 9112 §2.2, §5.2). */
+export const FIELDS_OBS_FOLD = 1;
+/** An empty name, a name with a non-token character, or whitespace before the colon (RFC 9112 §5.1). */
+export const FIELDS_BAD_NAME = 2;
+/** A control character (other than HTAB) or DEL in a value, a bare CR included (RFC 9110 §5.5). */
+export const FIELDS_BAD_VALUE = 3;
+
+/**
+ * The field lines of a head, read in one pass: `text[from..to)` holds lines separated by CR LF
+ * (the last ends at `to`, its CR LF already cut off). Each field is appended to `raw` as name
+ * (case kept) and value (without the OWS around it, RFC 9110 §5.6.3); the result is FIELDS_OK or
+ * the first fault found, and `raw` is then incomplete. `text` is a latin1 decoding of the octets,
+ * so every character is one octet.
+ */
+export function parseFieldLines(text: string, from: number, to: number, raw: string[]): number {
+  let p = from;
+  while (p < to) {
+    let c = text.charCodeAt(p);
+    if (c === 32 || c === 9) return FIELDS_OBS_FOLD;
+    let i = p;
+    while (i < to && TCHAR[(c = text.charCodeAt(i))] === 1) i++;
+    if (i === p || i === to || c !== 58) return FIELDS_BAD_NAME;
+    const name = text.slice(p, i);
+    i++;
+    while (i < to && ((c = text.charCodeAt(i)) === 32 || c === 9)) i++;
+    const a = i;
+    let b = i;
+    for (; i < to; i++) {
+      c = text.charCodeAt(i);
+      if (c === 13) {
+        // the line's end only as CR LF; a CR elsewhere is a control character
+        if (text.charCodeAt(i + 1) !== 10) return FIELDS_BAD_VALUE;
+        break;
+      }
+      if (VALUE_OCTET[c] !== 1) return FIELDS_BAD_VALUE;
+      if (c !== 32 && c !== 9) b = i + 1;
+    }
+    raw.push(name, text.slice(a, b));
+    p = i + 2;
+  }
+  return FIELDS_OK;
+}
+
 /** A token (RFC 9110 §5.6.2); a field name is one (§5.1). */
 export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** What RFC 9110 §5.5 forbids in a field value (and so in a reason phrase): controls other than HTAB, and DEL. */
-export const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/**
+ * What RFC 9110 §5.5 forbids in a field value (and so in a reason phrase): controls other than
+ * HTAB, and DEL; and any character above U+00FF, which a head written as latin1 would cut to its
+ * low octet (U+010A would go out as LF and split the head).
+ */
+export const FORBIDDEN_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
 
 /**
  * A field value without its surrounding OWS (RFC 9110 §5.6.3: SP and HTAB only). Not
@@ -35,17 +107,6 @@ export function trimOws(v: string): string {
   while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
   while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
   return a === 0 && b === v.length ? v : v.slice(a, b);
-}
-
-/** The value of a field line after its colon at `colon`, without the OWS around it (as trimOws, without the slice in between). */
-export function fieldValue(line: string, colon: number): string {
-  let a = colon + 1;
-  let b = line.length;
-  let c = line.charCodeAt(a);
-  while (a < b && (c === 32 || c === 9)) c = line.charCodeAt(++a);
-  c = line.charCodeAt(b - 1);
-  while (b > a && (c === 32 || c === 9)) c = line.charCodeAt(--b - 1);
-  return line.slice(a, b);
 }
 
 /** The first value of the field named `lower` (lower case) in a flat [name, value, ...] list. */
@@ -68,6 +129,28 @@ export function listMembers(raw: readonly string[], lower: string): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Whether a field named `lower` (lower case) in a flat [name, value, ...] list has `member` (lower
+ * case) among its list members (RFC 9110 §5.6.1), as listMembers(raw, lower).includes(member)
+ * would say, without building the list when the value is that member alone (the common
+ * `Connection: keep-alive` / `close`).
+ */
+export function listHas(raw: readonly string[], lower: string, member: string): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length !== lower.length || n.toLowerCase() !== lower) continue;
+    const v = raw[i + 1] as string;
+    if (v === member) return true;
+    // one member (no comma): compared as it is, without the split
+    if (v.indexOf(',') < 0) {
+      if (v.trim().toLowerCase() === member) return true;
+      continue;
+    }
+    for (const m of v.split(',')) if (m.trim().toLowerCase() === member) return true;
+  }
+  return false;
 }
 
 /** Header fields as they came off the wire: [name, value] pairs, any letter case, names may repeat. */

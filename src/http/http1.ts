@@ -11,7 +11,7 @@
  * connection is reused only when the response was framed and nothing followed it.
  */
 
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, listMembers, trimOws } from '../core/http';
+import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, isFieldValue, isToken, listHas, listMembers, parseFieldLines, trimOws } from '../core/http';
 
 /** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
 export class UpstreamProtocolError extends Error {
@@ -45,22 +45,15 @@ const MAX_CHUNK_LINE = 4096;
 const NO_MEMBERS: readonly string[] = [];
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
 const HEX = /^[0-9A-Fa-f]{1,15}$/;
+const DIGITS = /^\d{1,15}$/;
 
 /** `name: value` lines of a request head, checked: a value with CR, LF or another control would split the head or be refused (RFC 9110 §5.5). */
 export function requestHead(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>): string {
   let s = `${method} ${target} HTTP/1.1\r\n`;
-  // checked together (names joined are a token only if each is one; values joined hold a
-  // control only if one does), then one by one only to name the culprit
-  let names = '';
-  let values = '';
-  for (const [n, v] of headers) {
-    if (n.length === 0) throw new UpstreamProtocolError('request field "" cannot be sent');
-    names += n;
-    values += v;
+  for (let i = 0; i < headers.length; i++) {
+    const [n, v] = headers[i] as readonly [string, string];
+    if (!isToken(n) || !isFieldValue(v)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
     s += `${n}: ${v}\r\n`;
-  }
-  if ((names.length > 0 && !TOKEN.test(names)) || FORBIDDEN_IN_VALUE.test(values)) {
-    for (const [n, v] of headers) if (FORBIDDEN_IN_VALUE.test(v) || !TOKEN.test(n)) throw new UpstreamProtocolError(`request field ${JSON.stringify(n)} cannot be sent`);
   }
   return `${s}\r\n`;
 }
@@ -187,30 +180,24 @@ export class ResponseParser {
     if (data[end - 1] !== 13 || bodyAt !== end + 3) throw new UpstreamProtocolError('a line ends in a bare LF');
     this.pending = undefined;
     // every line ends in CR LF; a CR or LF left inside a line is a control character, refused below
-    const lines = data.toString('latin1', 0, end - 1).split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
+    const text = data.toString('latin1', 0, end - 1);
+    const to = text.length;
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = to;
+    const m = STATUS_LINE.exec(eol === to ? text : text.slice(0, eol));
     if (!m) throw new UpstreamProtocolError('bad status line');
     if (m[3] !== undefined && FORBIDDEN_IN_VALUE.test(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const raw: string[] = [];
-    // names and values are checked joined (one regex each per head, not per field)
-    let names = '';
-    let values = '';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const c0 = line.charCodeAt(0);
-      if (c0 === 32 || c0 === 9) throw new UpstreamProtocolError('obs-fold'); // RFC 9112 §5.2
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new UpstreamProtocolError('bad field name');
-      const name = line.slice(0, colon);
-      const value = fieldValue(line, colon);
-      names += name;
-      values += value;
-      raw.push(name, value);
+    switch (parseFieldLines(text, eol + 2, to, raw)) {
+      case FIELDS_OBS_FOLD:
+        throw new UpstreamProtocolError('obs-fold'); // RFC 9112 §5.2
+      case FIELDS_BAD_NAME:
+        throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
+      case FIELDS_BAD_VALUE:
+        throw new UpstreamProtocolError('control character in a field value');
     }
-    if (names.length > 0 && !TOKEN.test(names)) throw new UpstreamProtocolError('bad field name'); // includes a space before the colon, RFC 9112 §5.1
-    if (FORBIDDEN_IN_VALUE.test(values)) throw new UpstreamProtocolError('control character in a field value');
     const after = at + (bodyAt - consumedBefore);
     if (status < 200) {
       // 1xx: interim (RFC 9110 §15.2), another head follows; 101 we never asked for
@@ -232,30 +219,33 @@ export class ResponseParser {
     let hasConn = false;
     let hasTe = false;
     let clSeen = false;
+    let cl: string | undefined;
+    /** A Content-Length fault, which matters only for a response with a body. */
+    let clFault: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const n = raw[i] as string;
       if (n.length === 10) hasConn ||= n.toLowerCase() === 'connection';
       else if (n.length === 17) hasTe ||= n.toLowerCase() === 'transfer-encoding';
-      else if (n.length === 14) clSeen ||= n.toLowerCase() === 'content-length';
+      else if (n.length === 14 && n.toLowerCase() === 'content-length') {
+        clSeen = true;
+        // a list's values must all agree (RFC 9112 §6.3 rule 5); one value, the common case, needs no split
+        const v = raw[i + 1] as string;
+        const values = DIGITS.test(v) ? undefined : v.split(',');
+        for (let k = 0; k < (values?.length ?? 1); k++) {
+          const x = values === undefined ? v : trimOws(values[k] as string);
+          if (!DIGITS.test(x)) clFault ??= 'bad Content-Length';
+          else if (cl !== undefined && cl !== x) clFault ??= 'differing Content-Length values';
+          else cl = x;
+        }
+      }
     }
-    const conn = hasConn ? listMembers(raw, 'connection') : NO_MEMBERS;
-    this.keepAlive = minor === 1 ? !conn.includes('close') : conn.includes(KEEP_ALIVE_OPTION);
+    this.keepAlive = minor === 1 ? !(hasConn && listHas(raw, 'connection', 'close')) : hasConn && listHas(raw, 'connection', KEEP_ALIVE_OPTION);
     if (this.headRequest || status === 204 || status === 304) {
       this.state = State.Done;
       return;
     }
+    if (clFault !== undefined) throw new UpstreamProtocolError(clFault);
     const te = hasTe ? listMembers(raw, 'transfer-encoding') : NO_MEMBERS;
-    let cl: string | undefined;
-    for (let i = 0; clSeen && i < raw.length; i += 2) {
-      const n = raw[i] as string;
-      if (n.length !== 14 || n.toLowerCase() !== 'content-length') continue;
-      for (const v of (raw[i + 1] as string).split(',')) {
-        const x = trimOws(v);
-        if (!/^\d{1,15}$/.test(x)) throw new UpstreamProtocolError('bad Content-Length');
-        if (cl !== undefined && cl !== x) throw new UpstreamProtocolError('differing Content-Length values');
-        cl = x;
-      }
-    }
     if (te.length > 0) {
       if (clSeen) throw new UpstreamProtocolError('Transfer-Encoding with Content-Length'); // RFC 9112 §6.3 rule 3
       if (te[te.length - 1] === 'chunked') {

@@ -25,7 +25,7 @@ import net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { listenTcp } from './listen';
-import { FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, TOKEN, fieldValue, firstField, listMembers, trimOws } from '../core/http';
+import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, KEEP_ALIVE_OPTION, firstField, isFieldValue, isToken, listHas, parseFieldLines, trimOws } from '../core/http';
 
 export interface Http1ServerOptions {
   /** The longest request head (request line and fields) accepted: 431 past it. */
@@ -192,24 +192,12 @@ export class Request {
 
   /** The whole body, up to `max` octets; undefined (and the rest read and dropped) when it is longer. Rejects if the connection goes away first. */
   readBody(max: number): Promise<Buffer | undefined> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = false;
-      this.attach({
-        data: (chunk) => {
-          if (over) return true;
-          size += chunk.length;
-          if (size > max) {
-            over = true;
-            chunks.length = 0;
-          } else chunks.push(Buffer.from(chunk)); // the socket's buffer is not ours to keep
-          return true;
-        },
-        end: () => resolve(over ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
-        abort: reject,
-      });
-    });
+    return new Promise((resolve, reject) => this.readBodyWith(max, resolve, reject));
+  }
+
+  /** readBody without a promise: `done` gets the body (undefined when over `max`), or `lost` the connection's loss; one of them, once. */
+  readBodyWith(max: number, done: (body: Buffer | undefined) => void, lost: (err: Error) => void): void {
+    this.attach(new BodyCollector(max, done, lost));
   }
 
   /** Lets the body go unread: it is dropped as it arrives (the connection stays usable). */
@@ -229,6 +217,34 @@ export class Request {
     if (this.lost !== undefined) sink.abort(this.lost);
     else if (this.complete) sink.end();
     this.conn.resumeBody();
+  }
+}
+
+/** A body gathered whole (readBody): copies of the chunks read, up to a limit. */
+class BodyCollector implements BodySink {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private over = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly done: (body: Buffer | undefined) => void,
+    readonly abort: (err: Error) => void,
+  ) {}
+
+  data(chunk: Buffer): boolean {
+    if (this.over) return true;
+    this.size += chunk.length;
+    if (this.size > this.max) {
+      this.over = true;
+      this.chunks = [];
+    } else this.chunks.push(Buffer.from(chunk)); // the socket's buffer is not ours to keep
+    return true;
+  }
+
+  end(): void {
+    const c = this.chunks;
+    this.done(this.over ? undefined : c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.size));
   }
 }
 
@@ -261,21 +277,34 @@ export class Reply {
    * ends with the connection (HTTP/1.0).
    */
   writeHead(status: number, reason: string | undefined, fields: readonly string[]): void {
+    this.prepareHead(status, reason, fields);
+    // written with the first body octets, or at the end of this tick when none come
+    process.nextTick(flushHead, this);
+  }
+
+  /**
+   * A whole response at once (as writeHead, then end(body)): one write for a small body, and no
+   * end-of-tick flush to schedule, since nothing is left for it.
+   */
+  send(status: number, reason: string | undefined, fields: readonly string[], body?: Buffer | string): void {
+    this.prepareHead(status, reason, fields);
+    this.end(body);
+  }
+
+  private prepareHead(status: number, reason: string | undefined, fields: readonly string[]): void {
     if (this.headersSent || this.finished) throw new Error('response head already written');
     const req = this.req;
     let close = false;
     let length = -1;
     let date = false;
     let s = `HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? ''}\r\n`;
-    // names and values checked joined: one regex each per head (a CR or LF in a value would split the response)
-    let names = '';
-    let values = reason ?? '';
+    // every name a token and no control in a value or the reason (a CR or LF would split the response)
+    if (reason !== undefined && !isFieldValue(reason)) throw new Error('a response reason cannot be sent (a control character in it)');
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const n = fields[i] as string;
       const v = fields[i + 1] as string;
       if (n.length === 0) throw new Error('response field "" cannot be sent');
-      names += n;
-      values += v;
+      if (!isToken(n) || !isFieldValue(v)) throw new Error('a response field cannot be sent (not a token, or a control character in its value)');
       switch (n.length) {
         case 4:
           if (n.toLowerCase() === 'date') date = true;
@@ -295,7 +324,6 @@ export class Reply {
       }
       s += `${n}: ${v}\r\n`;
     }
-    if ((names.length > 0 && !TOKEN.test(names)) || FORBIDDEN_IN_VALUE.test(values)) throw new Error('a response field cannot be sent (not a token, or a control character in its value)');
     if (!date) s += `Date: ${httpDate()}\r\n`;
     this.noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     if (length >= 0) this.left = this.noBody ? -1 : length;
@@ -312,8 +340,6 @@ export class Reply {
     this.statusCode = status;
     this.headersSent = true;
     this.head = `${s}\r\n`;
-    // written with the first body octets, or at the end of this tick when none come
-    process.nextTick(flushHead, this);
   }
 
   /** `100 Continue` (RFC 9110 §10.1.1), when the client asked for it and the head is not written yet. */
@@ -360,13 +386,14 @@ export class Reply {
     if (this.head !== undefined) {
       const head = this.head;
       this.head = undefined;
-      if (typeof chunk !== 'string' && len <= JOIN_WITH_HEAD) {
+      if (len <= JOIN_WITH_HEAD) {
         // a small first chunk goes out in one buffer with the head: one write, not a corked
         // pair and a writev (about 0.8 µs less per reply; the chunk's octets are copied, so a
-        // lent chunk is released at once)
+        // lent chunk is released at once). A string chunk is UTF-8, as socket.write would send it.
         const b = Buffer.allocUnsafe(head.length + len);
         b.write(head, 0, 'latin1');
-        chunk.copy(b, head.length);
+        if (typeof chunk === 'string') b.write(chunk, head.length, 'utf8');
+        else chunk.copy(b, head.length);
         done?.();
         return sock.write(b);
       }
@@ -620,55 +647,51 @@ class Conn {
   private parse(text: string): Request {
     // `text` ends before the final CR LF; every line ends in CR LF (a bare CR or LF left inside a
     // line is a control character, refused below)
-    const lines = text.slice(0, -1).split('\r\n');
-    const m = REQUEST_LINE.exec(lines[0] as string);
+    const to = text.length - 1;
+    let eol = text.indexOf('\r\n');
+    if (eol < 0 || eol > to) eol = to;
+    const m = REQUEST_LINE.exec(text.slice(0, eol));
     if (m === null) throw new RequestError(400, 'bad-request', 'bad request line');
     // HTTP/1.0 and HTTP/1.1 only: RFC 9110 §6.2 would let a later 1.x be served as 1.1, but no
     // such version exists and llhttp (node:http) refuses it, so we do too
     if (m[3] !== '1' || (m[4] !== '0' && m[4] !== '1')) throw new RequestError(505, 'version', `HTTP/${m[3]}.${m[4]} is not served`);
     const minor = m[4] === '0' ? 0 : 1;
     const raw: string[] = [];
+    switch (parseFieldLines(text, eol + 2, to, raw)) {
+      case FIELDS_OBS_FOLD:
+        throw new RequestError(400, 'framing', 'obs-fold or whitespace before a field'); // RFC 9112 §2.2, §5.2
+      case FIELDS_BAD_NAME:
+        throw new RequestError(400, 'bad-request', 'bad field name'); // includes whitespace before the colon, RFC 9112 §5.1
+      case FIELDS_BAD_VALUE:
+        throw new RequestError(400, 'bad-request', 'control character in a field value');
+    }
     let cl: string | undefined;
     let te: string | undefined;
     let hosts = 0;
     let expect: string | undefined;
-    // names and values are checked joined (one regex each per head, not per field)
-    let names = '';
-    let values = '';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const c0 = line.charCodeAt(0);
-      if (c0 === 32 || c0 === 9) throw new RequestError(400, 'framing', 'obs-fold or whitespace before a field'); // RFC 9112 §2.2, §5.2
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new RequestError(400, 'bad-request', 'bad field name');
-      const name = line.slice(0, colon);
-      const value = fieldValue(line, colon);
-      names += name;
-      values += value;
-      raw.push(name, value);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
       switch (name.length) {
         case 4:
           if (name.toLowerCase() === 'host') hosts++;
           break;
         case 6:
-          if (name.toLowerCase() === 'expect') expect = value.toLowerCase();
+          if (name.toLowerCase() === 'expect') expect = (raw[i + 1] as string).toLowerCase();
           break;
         case 14:
           if (name.toLowerCase() === 'content-length') {
             if (cl !== undefined) throw new RequestError(400, 'framing', 'more than one Content-Length');
-            cl = value;
+            cl = raw[i + 1] as string;
           }
           break;
         case 17:
           if (name.toLowerCase() === 'transfer-encoding') {
             if (te !== undefined) throw new RequestError(400, 'framing', 'more than one Transfer-Encoding');
-            te = value;
+            te = raw[i + 1] as string;
           }
           break;
       }
     }
-    if (names.length > 0 && !TOKEN.test(names)) throw new RequestError(400, 'bad-request', 'bad field name'); // includes whitespace before the colon, RFC 9112 §5.1
-    if (FORBIDDEN_IN_VALUE.test(values)) throw new RequestError(400, 'bad-request', 'control character in a field value');
     if (minor === 1 ? hosts !== 1 : hosts > 1) throw new RequestError(400, 'bad-request', hosts === 0 ? 'no Host field' : 'more than one Host field');
     let framing: 'none' | 'length' | 'chunked' = 'none';
     let length = 0;
@@ -787,13 +810,16 @@ class Conn {
 
   private bodyEnd(req: Request): void {
     req.complete = true;
-    req.sink?.end();
     if (this.state === ConnState.Discard) {
+      req.sink?.end();
       this.next();
       return;
     }
+    // Respond before the sink hears the end: a reader that answers at once (readBodyWith) ends
+    // the response, and with it this state, inside end()
     this.state = ConnState.Respond;
     this.since = performance.now();
+    req.sink?.end();
   }
 
   /** The body's reader wants more. */
@@ -807,8 +833,7 @@ class Conn {
   mayKeep(req: Request): boolean {
     if (this.server.closing || req.method === 'CONNECT') return false;
     // every Connection field's members (RFC 9110 §7.6.1), as the upstream parser reads them
-    const members = listMembers(req.rawHeaders, 'connection');
-    return req.minor === 1 ? !members.includes('close') : members.includes(KEEP_ALIVE_OPTION);
+    return req.minor === 1 ? !listHas(req.rawHeaders, 'connection', 'close') : listHas(req.rawHeaders, 'connection', KEEP_ALIVE_OPTION);
   }
 
   /** `res` ended: the next request, or the connection's end. */

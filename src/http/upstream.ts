@@ -230,7 +230,10 @@ export class UpstreamRequest implements ResponseSink {
     }
     this.conn = conn;
     conn.req = this;
-    conn.setTimeout(this.timeout?.ms ?? 0);
+    // the connection's timer is left as it is until the request asks for one (its own
+    // setTimeout, usually right after request()): clearing it here only for the caller to arm it
+    // again cost a timer per request. While the request has none, the timer firing is ignored.
+    if (this.timeout !== undefined) conn.setTimeout(this.timeout.ms);
     if (this.held === undefined) {
       conn.sock.write(this.headText, 'latin1');
       return;

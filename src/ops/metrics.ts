@@ -3,7 +3,8 @@
  * (no module-level registry). Components call the fields directly; tests read them back with
  * `registry.getSingleMetric(name)` or `await registry.metrics()`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { TallyHistogram } from './histogram';
 
 /**
  * One labelled child of a counter, counted in a plain number on a hot path (a datagram, a WTP
@@ -43,7 +44,8 @@ export class Metrics {
   readonly wspMethods: Counter<'mode' | 'method' | 'status'>;
 
   // upstream (MMSC) requests from the WSP bridge
-  readonly upstreamLatency: Histogram<'source'>;
+  /** Observed once per upstream request: a TallyHistogram (src/ops/histogram.ts), not prom-client's. */
+  readonly upstreamLatency: TallyHistogram<'source'>;
   readonly upstreamResponses: Counter<'source' | 'status'>;
 
   // HTTP proxy
@@ -129,7 +131,7 @@ export class Metrics {
     this.wspSessionEvents = c('wsp_session_events_total', 'WSP session events (connect, disconnect, suspend, resume, expire, evict, source-limit, implicit-ack)', ['event']);
     this.wspMethods = c('wsp_methods_total', 'WSP methods, by mode (co/cl), method and WSP reply status (HTTP code)', ['mode', 'method', 'status']);
 
-    this.upstreamLatency = new Histogram<'source'>({
+    this.upstreamLatency = new TallyHistogram<'source'>({
       name: 'wapgw_upstream_latency_seconds',
       help: 'Time to the MMSC response headers, by source (wsp/proxy)',
       labelNames: ['source'],

@@ -244,8 +244,7 @@ export class PapServer {
     else if (status === undefined && code >= 2000) this.deps.metrics.ppgRefusals.inc({ reason: `pap-${code}` });
     const text = encodePap(out, version);
     if (res.destroyed) return; // the initiator went away meanwhile
-    res.writeHead(status ?? httpStatusFor(code), undefined, ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(text)), ...fields]);
-    res.end(text);
+    res.send(status ?? httpStatusFor(code), undefined, ['Content-Type', 'application/xml; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(text)), ...fields], text);
   }
 }
 

@@ -348,8 +348,7 @@ export class Exchange implements UpstreamHandler {
     const fields = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))];
     for (const k in extra) fields.push(k, extra[k] as string);
     if (close) fields.push('Connection', 'close');
-    this.res.writeHead(status, undefined, fields);
-    this.res.end(body);
+    this.res.send(status, undefined, fields, body);
   }
 
   // ---- 4. finish -----------------------------------------------------------------------------

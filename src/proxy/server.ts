@@ -229,8 +229,7 @@ export class MmsProxy implements Component<Config>, ExchangeContext {
     const src = sourceOf(req.socket);
     this.metrics.proxyRefusals.inc({ reason: 'connect' });
     this.metrics.proxyRequests.inc({ method: 'CONNECT', status: '405' });
-    res.writeHead(405, undefined, ['Allow', this.policy.allowHeader, 'Content-Length', '0', 'Connection', 'close']);
-    res.end();
+    res.send(405, undefined, ['Allow', this.policy.allowHeader, 'Content-Length', '0', 'Connection', 'close']);
     if (this.config.log.accessLog) {
       this.log.info({ src, method: 'CONNECT', url: req.url, status: 405, bytesIn: 0, bytesOut: 0, ms: 0, refusal: 'connect' }, 'proxy request');
     }

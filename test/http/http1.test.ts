@@ -181,7 +181,7 @@ t.test('bounded: a head or a chunk line without end is refused past its limit; c
   t.throws(() => none.p.eof(), PROTO, 'closed before a response');
 });
 
-t.test('request heads: one string, fields as given; a CR, LF or NUL in a value is refused', async (t) => {
+t.test('request heads: one string, fields as given; a CR, LF or NUL in a value is refused, and a character above U+00FF', async (t) => {
   t.equal(
     requestHead('GET', '/mms?id=1', [
       ['Host', 'mmsc:8080'],
@@ -191,6 +191,10 @@ t.test('request heads: one string, fields as given; a CR, LF or NUL in a value i
   );
   t.throws(() => requestHead('GET', '/', [['X-MSISDN', '316\r\nX-Evil: 1']]), PROTO);
   t.throws(() => requestHead('GET', '/', [['X Bad', '1']]), PROTO);
+  // written as latin1, U+010D U+010A would go out as CR LF: a value above U+00FF is refused
+  t.throws(() => requestHead('GET', '/', [['X-MSISDN', '316\u010d\u010aX-Evil: 1']]), PROTO, 'no CR LF in disguise');
+  t.throws(() => requestHead('GET', '/', [['', '1']]), PROTO, 'an empty name');
+  t.match(requestHead('GET', '/', [['X-A', 'caf\xe9\t1']]), /\r\nX-A: caf\xe9\t1\r\n/, 'obs-text and HTAB are sent');
 });
 
 t.test('fuzz: any octets, any boundaries: a framing error or a response, never another exception, never more body than sent', async (t) => {

@@ -205,6 +205,50 @@ t.test('response framing: chunked without a length (1.1), close-delimited (1.0),
   t.match(nc.data.toString(), /^HTTP\/1\.1 204 [^\r]*\r\n(?:(?!Transfer-Encoding)[^\r]*\r\n)*\r\n$/i, '204: no body, no framing field');
 });
 
+t.test('send(): a whole response at once; a UTF-8 string body framed by its octets', async (t) => {
+  const text = 'push-response é€ ✓';
+  const h = await start(t, (req, res) => {
+    if (req.url === '/empty') return res.send(204, undefined, ['X-A', 'b']);
+    if (req.url === '/chunked') return res.send(200, undefined, ['X-A', 'b'], text);
+    res.send(202, 'Taken', ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(text))], text);
+  });
+  const one = await exchange(h.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const rs = parseResponses(one.data).responses;
+  t.equal(rs.length, 2, 'both pipelined requests answered, the connection kept in between');
+  t.equal(rs[0]!.status, 202);
+  t.equal(rs[0]!.body.toString('utf8'), text, 'the body is the string as UTF-8');
+  t.equal(Number(rs[0]!.headers['content-length']), Buffer.byteLength(text));
+  t.match(one.data.toString('latin1'), /^HTTP\/1\.1 202 Taken\r\n/, 'the reason given');
+  t.ok(one.closed);
+  const c = await exchange(h.port, 'GET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const rc = parseResponses(c.data).responses[0]!;
+  t.equal(rc.headers['transfer-encoding'], 'chunked', 'no length given: chunked');
+  t.equal(rc.body.toString('utf8'), text);
+  const e = await exchange(h.port, 'GET /empty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  t.match(e.data.toString('latin1'), /^HTTP\/1\.1 204 [^\r]*\r\nX-A: b\r\n(?:(?!Transfer-Encoding)[^\r]*\r\n)*\r\n$/i, '204 without a body');
+});
+
+t.test('readBodyWith: the body whole by callback, undefined past the limit (the rest dropped, the connection kept)', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const h = await start(t, (req, res) =>
+    req.readBodyWith(
+      5,
+      (body) => {
+        seen.push(body?.toString('latin1'));
+        res.send(200, undefined, ['Content-Length', '2'], body === undefined ? 'no' : 'ok');
+      },
+      () => t.fail('no connection was lost'),
+    ),
+  );
+  const wire =
+    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' +
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n' +
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+  const { data } = await exchange(h.port, wire, { cuts: [40, 90] });
+  t.same(parseResponses(data).responses.map((r) => r.body.toString()), ['ok', 'no', 'ok']);
+  t.same(seen, ['hello', undefined, ''], 'the body, nothing past the limit, an empty body');
+});
+
 t.test('strict refusals: answered, counted by reason, the handler never called, the connection closed', async (t) => {
   let called = 0;
   const h = await start(t, (_req, res) => {

@@ -3,6 +3,7 @@
  * behave as an MMSC might: keep-alive reuse, the connection limit, an idle connection closed as it
  * is reused (retried only when safe), backpressure, chunked request bodies, and broken responses.
  */
+import { createHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -417,6 +418,70 @@ t.test('lent read buffers: a chunk nobody holds is read over by later responses;
   t.ok([...fifth.stores].some((s) => third.stores.has(s) || later.stores.has(s)), 'released buffers are used again');
   for (const r of fifth.releases) r();
   t.ok(Buffer.concat(fifth.views).every((o) => o === 0x45), 'the fifth response intact');
+  pool.close();
+  await srv.close();
+});
+
+t.test('stall timeouts on a reused connection: the request\'s own fires; without one, the idle timer is ignored while busy', async (t) => {
+  const stalls: Array<() => void> = [];
+  const srv = await rawServer((head, sock) => {
+    if (head.startsWith('GET /mms')) stalls.push(() => ok(sock, 'late'));
+  });
+  // idle connections close after 150 ms; the first request leaves the connection idle with that timer
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1, 150);
+  const first = send(pool);
+  await new Promise((r) => setTimeout(r, 30));
+  stalls.shift()?.();
+  t.equal((await first).body.toString(), 'late');
+  // no timeout of its own: the MMSC answers after 400 ms (past the idle 150) and the request completes
+  const second = send(pool);
+  await new Promise((r) => setTimeout(r, 400));
+  stalls.shift()?.();
+  const r2 = await second;
+  t.equal(r2.error, undefined, 'the idle timer did not fail a busy connection');
+  t.equal(r2.body.toString(), 'late');
+  t.equal(srv.accepted, 1, 'the same connection');
+  // its own timeout (60 ms) on the reused connection fires once the MMSC is silent that long
+  let fired = 0;
+  const third = new Promise<number>((resolve) => {
+    const req = pool.request('GET', '/mms', [['Host', 'mmsc']], 'none', {
+      upstreamHead: () => undefined,
+      upstreamData: () => true,
+      upstreamEnd: () => resolve(fired),
+      upstreamFailed: () => resolve(fired),
+    });
+    req.setTimeout(60, () => {
+      fired++;
+      req.abort();
+      resolve(fired);
+    });
+  });
+  t.equal(await third, 1, 'the request\'s stall timeout fired');
+  t.equal(srv.accepted, 1, 'still one connection accepted (the stalled one is dropped)');
+  pool.close();
+  await srv.close();
+});
+
+t.test('a reused connection whose stall timeout the request asks again (as the WSP bridge does) arms no new timer per request', async (t) => {
+  const srv = await rawServer((_h, sock) => ok(sock, 'x'));
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1, 30_000);
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const req = pool.request('GET', '/mms', [['Host', 'mmsc']], 'none', {
+        upstreamHead: () => undefined,
+        upstreamData: () => true,
+        upstreamEnd: () => resolve(),
+        upstreamFailed: reject,
+      });
+      req.setTimeout(30_000, () => reject(new Error('stalled')));
+    });
+  await one(); // the connection is made and its idle timer armed
+  let timers = 0;
+  const hook = createHook({ init: (_id, type) => void (type === 'Timeout' && timers++) }).enable();
+  for (let i = 0; i < 20; i++) await one();
+  hook.disable();
+  t.equal(timers, 0, 'no Timeout created over 20 requests on the kept connection');
+  t.equal(srv.accepted, 1);
   pool.close();
   await srv.close();
 });
