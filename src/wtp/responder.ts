@@ -151,6 +151,8 @@ export class WtpResponder {
   private readonly timers = new TimerHeap<number>();
   /** The entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
   private liveTop: unknown;
+  /** The machine's actions of the step being run (`run`). */
+  private readonly stepActions: MachineAction[] = [];
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
   // Times start as -0, which equals 0 in every comparison and sum, but is a double: V8 gives the
@@ -459,7 +461,10 @@ export class WtpResponder {
     const wasR = t.R;
     const wasW = t.W;
     const wasNack = t.NACK;
-    const actions: MachineAction[] = [];
+    // one list for every step: a step's actions are carried out before the next step starts
+    // (nothing below calls `run` again), and `emit` copies what it passes on
+    const actions = this.stepActions;
+    actions.length = 0;
     try {
       advance(tx, ev, now, actions);
     } catch (err) {
