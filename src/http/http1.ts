@@ -224,9 +224,10 @@ export class ResponseParser {
     let clFault: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const n = raw[i] as string;
-      if (n.length === 10) hasConn ||= n.toLowerCase() === 'connection';
-      else if (n.length === 17) hasTe ||= n.toLowerCase() === 'transfer-encoding';
-      else if (n.length === 14 && n.toLowerCase() === 'content-length') {
+      // the usual spelling first: toLowerCase() makes a string, which most heads then need not
+      if (n.length === 10) hasConn ||= n === 'Connection' || n.toLowerCase() === 'connection';
+      else if (n.length === 17) hasTe ||= n === 'Transfer-Encoding' || n.toLowerCase() === 'transfer-encoding';
+      else if (n.length === 14 && (n === 'Content-Length' || n.toLowerCase() === 'content-length')) {
         clSeen = true;
         // a list's values must all agree (RFC 9112 §6.3 rule 5); one value, the common case, needs no split
         const v = raw[i + 1] as string;

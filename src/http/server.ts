@@ -673,19 +673,19 @@ class Conn {
       const name = raw[i] as string;
       switch (name.length) {
         case 4:
-          if (name.toLowerCase() === 'host') hosts++;
+          if (name === 'Host' || name.toLowerCase() === 'host') hosts++;
           break;
         case 6:
-          if (name.toLowerCase() === 'expect') expect = (raw[i + 1] as string).toLowerCase();
+          if (name === 'Expect' || name.toLowerCase() === 'expect') expect = (raw[i + 1] as string).toLowerCase();
           break;
         case 14:
-          if (name.toLowerCase() === 'content-length') {
+          if (name === 'Content-Length' || name.toLowerCase() === 'content-length') {
             if (cl !== undefined) throw new RequestError(400, 'framing', 'more than one Content-Length');
             cl = raw[i + 1] as string;
           }
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding') {
+          if (name === 'Transfer-Encoding' || name.toLowerCase() === 'transfer-encoding') {
             if (te !== undefined) throw new RequestError(400, 'framing', 'more than one Transfer-Encoding');
             te = raw[i + 1] as string;
           }
