@@ -91,7 +91,7 @@ export type MethodDone = (reply: MethodReply) => void;
 /**
  * The user side of the boundary: one method in, one result out through `done`. A callback rather
  * than a promise: the WSP server keeps no promise per method (bench/RESULTS.md, "WSP CPU per
- * cycle, the finished transactions packed").
+ * cycle: the finished transactions packed, the method path without promises").
  */
 export interface MethodHandler {
   handle(req: MethodRequest, done: MethodDone): void;

@@ -1,8 +1,8 @@
 /**
  * The finished transactions a WTP responder remembers for timer W (WAP-224 §9.3.2: a transaction
  * in WAIT_TIMEOUT absorbs late duplicates of its Invoke until W expires, then is forgotten), held
- * packed: what the state table's WAIT_TIMEOUT rows read and nothing else, in typed arrays of a
- * ring in the order the transactions finished, with one Map from the transaction key to its slot.
+ * packed: what the state table's WAIT_TIMEOUT rows read and nothing else, in the arrays of a ring
+ * in the order the transactions finished, with one Map from the transaction key to its slot.
  *
  * What a WAIT_TIMEOUT row reads (src/wtp/machine.ts): the class (`tcl2`: a class 2 duplicate
  * is only noted, a class 1 duplicate is acknowledged again), the TID, the last PSN of the
@@ -16,9 +16,11 @@
  * wtp.maxTransactions finished transactions for W, 30 s), and a record of twenty fields with its
  * timers object and the table's slot is several objects per transaction that survive two young
  * collections, are copied twice and then marked by every full collection. Here a finished
- * transaction is a few numbers in preallocated arrays and one Map entry of two small integers:
+ * transaction is a few numbers in arrays that grow with the load (typed arrays, and a plain
+ * array of small integers for the keys), a peer reference, and one Map entry of two small integers:
  * nothing is allocated when a transaction finishes, and the old generation holds far less for
- * the collector to trace (bench/RESULTS.md, "WSP CPU per cycle, the finished transactions packed").
+ * the collector to trace (bench/RESULTS.md, "WSP CPU per cycle: the finished transactions
+ * packed, the method path without promises").
  *
  * Expiry: a transaction enters at the end of its life with deadline now + W, and `now` only
  * grows, so the ring is also in deadline order: `purge` pops expired ones from its head. A
