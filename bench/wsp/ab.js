@@ -16,7 +16,12 @@
  * there, 4-6 and 0-1 in the windows after it; 0.21-0.22 ms/cycle against 0.16-0.18 after). A
  * gateway runs for days; Kannel (C) has no JIT to warm. `--steady 0` gives the old measure.
  *
- *   npm run build && node bench/wsp/ab.js --a /path/to/other/worktree [--b .] [--rounds 5] [--kannel 0] [--steady 1]
+ * `--fill N` runs N more unmeasured passes of the measured load first: each cycle leaves two
+ * finished transactions that WTP keeps for timer W (30 s), and only after about 50 000 cycles
+ * (8 passes or more) does a gateway hold wtp.maxTransactions of them, as one under steady load
+ * does; what the garbage collector then has to trace differs from a young gateway's.
+ *
+ *   npm run build && node bench/wsp/ab.js --a /path/to/other/worktree [--b .] [--rounds 5] [--kannel 0] [--steady 1] [--fill 0]
  *
  * `--a` and `--b` are repository roots, each built (`npm run build` there). The final line is
  * `RESULT {json}`.
@@ -27,7 +32,7 @@ const os = require('node:os');
 const path = require('node:path');
 const L = require('../lib/common');
 
-const o = L.args({ a: '', b: L.ROOT, rounds: 5, kannel: 0, steady: 1 });
+const o = L.args({ a: '', b: L.ROOT, rounds: 5, kannel: 0, steady: 1, fill: 0 });
 
 /** One round: fresh gateway from `root`, warm-up, measured load; ms of gateway CPU per cycle. */
 async function round(/** @type {string} */ root, /** @type {{ url: string }} */ org) {
@@ -48,6 +53,7 @@ async function round(/** @type {string} */ root, /** @type {{ url: string }} */ 
     await L.fakewapCycles(co, url, 10, 300);
     await L.fakewapCycles(co, `${org.url}/big?size=300000`, 1, 1);
     if (o.steady) await L.fakewapCycles(co, url, 50, 100); // the JIT's steady state (see the head comment)
+    for (let i = 0; i < o.fill; i++) await L.fakewapCycles(co, url, 50, 100); // a long-running gateway's tables (see the head comment)
     const c0 = L.cpuMs(child.pid);
     const ok = await L.fakewapCycles(co, url, 50, 100);
     const cpu = L.cpuMs(child.pid) - c0;

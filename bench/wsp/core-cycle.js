@@ -43,7 +43,8 @@ const server = new wapgw.wspServer.WspServer({
   config,
   wtp,
   codec,
-  bridge: { handle: async () => ({ status: 200, contentType: 'text/plain', headers: [], body }) },
+  // answers in a microtask, as the async handler of earlier builds did
+  bridge: { handle: (/** @type {unknown} */ _req, /** @type {(r: any) => void} */ done) => queueMicrotask(() => done({ status: 200, contentType: 'text/plain', headers: [], body })) },
   report: wapgw.wspReport.wspReporter(metrics, logger),
   send: (_role, buf, peer) => {
     sent++;
@@ -100,7 +101,7 @@ async function run(/** @type {number} */ target) {
   while (cycles < end) {
     for (const d of up) server.receiveCo(d.buf, d.peer, performance.now());
     up = [];
-    if (!down.length) await new Promise((r) => setImmediate(r)); // the method handler's promises
+    if (!down.length) await new Promise((r) => setImmediate(r)); // the method handler's replies
     const batch = down;
     down = [];
     for (const d of batch) for (const b of answer(d.buf, d.peer)) up.push({ buf: b, peer: d.peer });

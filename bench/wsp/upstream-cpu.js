@@ -48,7 +48,7 @@ s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
   const { MethodCancel } = wapgw.wspMethod;
   const one = bridge
     ? async () => {
-        const r = await bridge.handle({ mode: 'co', method: 'GET', uri: url.href, headers: wspHeaders, sessionHeaders: [['Accept-Charset', 'utf-8']], sourceIp: '127.0.0.1', clientSduSize: 0, encodingVersion: '1.2', sessionId: 1, signal: new MethodCancel() });
+        const r = await bridge.request({ mode: 'co', method: 'GET', uri: url.href, headers: wspHeaders, sessionHeaders: [['Accept-Charset', 'utf-8']], sourceIp: '127.0.0.1', clientSduSize: 0, encodingVersion: '1.2', sessionId: 1, signal: new MethodCancel() });
         if (r.status !== 200 || r.body.length !== 40) throw new Error(`bench self-check failed: ${r.status} ${r.body.length}`);
       }
     : async () => {

@@ -16,9 +16,9 @@ import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
 import type { Policy, RefusalReason, Verdict } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
-import { mergeSessionHeaders, toHttpRequestHeaders, toWspReplyHeaders } from './headers';
-import { textReply, type MethodHandler, type MethodReply, type MethodRequest } from '../wsp/method';
-import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse } from './upstream';
+import { ClientHeaders, toWspReplyHeaders } from './headers';
+import { textReply, type MethodDone, type MethodHandler, type MethodReply, type MethodRequest } from '../wsp/method';
+import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse, type UpstreamSink } from './upstream';
 import type { TraceIds } from '../core/trace-id';
 import { usageOfMethod, type UsageSink } from '../ops/usage-records';
 
@@ -50,12 +50,29 @@ const REFUSAL_TEXT: Record<RefusalReason, (method: string) => string> = {
 };
 const MMS_TYPE = 'application/vnd.wap.mms-message';
 
-/** What one method learns on its way, for its access-log line and usage record. */
-interface MethodContext {
-  subscriber: Subscriber | undefined;
-  traceId: string | undefined;
+/**
+ * One method on its way: what it learns for its access-log line and usage record, and the
+ * upstream client's sink, in one object (no promise, no closure of its own).
+ */
+class MethodCall implements UpstreamSink {
+  subscriber: Subscriber | undefined = undefined;
+  traceId: string | undefined = undefined;
   /** The body cap of its upstream exchange (octets). */
-  limit: number;
+  limit = 0;
+  /** When the upstream exchange started (performance.now()), for the latency histogram. */
+  t1 = 0;
+  readonly t0 = performance.now();
+  readonly startedAt = Date.now();
+
+  constructor(
+    readonly bridge: WspBridge,
+    readonly req: MethodRequest,
+    readonly done: MethodDone,
+  ) {}
+
+  upstreamDone(err: UpstreamError | undefined, res: UpstreamResponse | undefined): void {
+    this.bridge.upstreamDone(this, err, res);
+  }
 }
 
 // the method boundary is the WSP layer's (src/wsp/method.ts); re-exported for the bridge's users
@@ -64,6 +81,8 @@ export { textReply, type MethodReply, type MethodRequest } from '../wsp/method';
 export class WspBridge implements MethodHandler {
   private readonly d: BridgeDeps;
   private readonly viaHost = hostname();
+  /** The handsets' request headers mapped once per pair of shared header lists (headers.ts). */
+  private readonly clientHeaders = new ClientHeaders();
   private readonly latency;
   /** Per-method counters as tallies (Metrics.tally): added to the counters when the registry is read. */
   private readonly methods;
@@ -82,45 +101,75 @@ export class WspBridge implements MethodHandler {
   }
 
   /**
-   * One method, as one async function: it waits only where something is pending (a subscriber
-   * store round trip, the upstream exchange), so a method costs one promise of its own besides
-   * the upstream client's.
+   * One method; its reply goes to `done` exactly once (at once when the verdict refuses it). It
+   * waits only where something is pending (a subscriber store round trip, the upstream
+   * exchange), and the upstream exchange calls back into the method's own record: no promise on
+   * the way unless the subscriber store needs one.
    */
-  async handle(req: MethodRequest): Promise<MethodReply> {
-    const t0 = performance.now();
-    const startedAt = Date.now();
-    const ctx: MethodContext = { subscriber: undefined, traceId: undefined, limit: 0 };
-    let reply: MethodReply;
+  handle(req: MethodRequest, done: MethodDone): void {
+    const call = new MethodCall(this, req, done);
+    let pending;
     try {
       // a cache miss of a shared subscriber store (subscribers.store: redis) answers after one round trip
-      const pending = this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
-      const verdict = pending instanceof Promise ? await pending : pending;
-      ctx.subscriber = verdict.subscriber;
-      if (!verdict.ok) reply = this.refuse(req, verdict);
-      else {
-        const up = this.upstreamRequest(req, verdict, ctx);
-        // the upstream latency in seconds, observed directly (prom-client's startTimer costs two
-        // hrtime arrays, two closures and a copy of the labels per method)
-        const t1 = performance.now();
-        try {
-          const res = await this.d.upstream.request(up);
-          this.latency.observe((performance.now() - t1) / 1000);
-          reply = this.fromUpstream(req, res);
-        } catch (err) {
-          this.latency.observe((performance.now() - t1) / 1000);
-          reply = this.fromUpstreamError(err, ctx.limit);
-        }
-      }
+      pending = this.d.policy.admit({ source: req.sourceIp, method: req.method, target: req.uri, now: this.d.now() });
     } catch (err) {
-      this.d.logger.error({ err }, 'bridge failure');
-      reply = textReply(500, 'internal gateway error');
+      return this.failed(call, err);
     }
-    const ms = performance.now() - t0;
+    if (pending instanceof Promise) {
+      pending.then(
+        (v) => this.admitted(call, v),
+        (err: unknown) => this.failed(call, err),
+      );
+      return;
+    }
+    this.admitted(call, pending);
+  }
+
+  /** The reply of one method as a promise (tests, tools): `handle` with a promise's settlement as `done`. */
+  request(req: MethodRequest): Promise<MethodReply> {
+    return new Promise((resolve) => this.handle(req, resolve));
+  }
+
+  private admitted(call: MethodCall, verdict: Verdict): void {
+    try {
+      call.subscriber = verdict.subscriber;
+      if (!verdict.ok) return this.finish(call, this.refuse(call.req, verdict));
+      const up = this.upstreamRequest(call.req, verdict, call);
+      // the upstream latency in seconds, observed directly (prom-client's startTimer costs two
+      // hrtime arrays, two closures and a copy of the labels per method)
+      call.t1 = performance.now();
+      this.d.upstream.send(up, call);
+    } catch (err) {
+      this.failed(call, err);
+    }
+  }
+
+  /** @internal The upstream exchange of `call` is over (MethodCall.upstreamDone). */
+  upstreamDone(call: MethodCall, err: UpstreamError | undefined, res: UpstreamResponse | undefined): void {
+    this.latency.observe((performance.now() - call.t1) / 1000);
+    let reply: MethodReply;
+    try {
+      reply = err !== undefined ? this.fromUpstreamError(err, call.limit) : this.fromUpstream(call.req, res as UpstreamResponse);
+    } catch (e) {
+      return this.failed(call, e);
+    }
+    this.finish(call, reply);
+  }
+
+  private failed(call: MethodCall, err: unknown): void {
+    this.d.logger.error({ err }, 'bridge failure');
+    this.finish(call, textReply(500, 'internal gateway error'));
+  }
+
+  /** Counts, logs and records the method, then hands its reply on. */
+  private finish(call: MethodCall, reply: MethodReply): void {
+    const req = call.req;
+    const ms = performance.now() - call.t0;
     if (!reply.cancelled) this.methods(`${req.mode} ${req.method} ${reply.status}`, () => ({ mode: req.mode, method: req.method, status: String(reply.status) })).n++;
-    if (this.d.accessLog) this.log(req, reply, ctx.subscriber, ms, ctx.traceId);
+    if (this.d.accessLog) this.log(req, reply, call.subscriber, ms, call.traceId);
     // usage record (one per MMS transaction that reached the MMSC)
-    if (this.d.usage && !reply.cancelled) this.d.usage.exchange(usageOfMethod(req, reply, ctx.subscriber, ctx.traceId, startedAt, ms));
-    return reply;
+    if (this.d.usage && !reply.cancelled) this.d.usage.exchange(usageOfMethod(req, reply, call.subscriber, call.traceId, call.startedAt, ms));
+    call.done(reply);
   }
 
   /** A refused method: its WSP status (the policy's REFUSAL_STATUS) and counters. */
@@ -133,10 +182,11 @@ export class WspBridge implements MethodHandler {
   }
 
   /** The HTTP request for an admitted method: headers mapped, identity added, the body cap in `ctx.limit`. */
-  private upstreamRequest(req: MethodRequest, target: Extract<Verdict, { ok: true }>, ctx: MethodContext): UpstreamRequest {
-    const merged = mergeSessionHeaders(req.sessionHeaders ?? [], req.headers);
-    const withIdentity = this.d.policy.identify(merged, req.sourceIp, target.subscriber, Date.now());
-    const headers = toHttpRequestHeaders(withIdentity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
+  private upstreamRequest(req: MethodRequest, target: Extract<Verdict, { ok: true }>, ctx: MethodCall): UpstreamRequest {
+    const policy = this.d.policy;
+    const client = this.clientHeaders.part(policy.identityRules, req.sessionHeaders, req.headers);
+    const identity = policy.identityHeaders(req.sourceIp, target.subscriber, Date.now());
+    const headers = this.clientHeaders.request(client, identity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
     const hasBody = req.method === 'POST' || req.method === 'PUT';
     if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
     if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);

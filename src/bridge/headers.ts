@@ -52,11 +52,12 @@ function addField(out: Record<string, string | string[]>, name: string, value: s
   else out[name] = [prev, value];
 }
 
-/** WSP text headers -> HTTP request headers (identity headers are handled after this). One pass, each name lowered once. */
-export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions): Record<string, string | string[]> {
-  const drop = connectionTokens(h);
-  const out: Record<string, string | string[]> = {};
-  const via: string[] = [];
+/**
+ * Maps WSP text headers into `out` (HTTP request fields; one pass, each name lowered once) and
+ * collects Via entries into `via`; names listed in `drop` (the client's Connection tokens) are
+ * left out.
+ */
+function mapInto(out: Record<string, string | string[]>, via: string[], h: HeaderList, drop: Set<string> | undefined): void {
   for (const [name, value] of h) {
     const l = name.toLowerCase();
     // the client's Via entries come first in ours (RFC 9110 §7.6.3)
@@ -69,26 +70,118 @@ export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions):
     // HTTP x-wap-profile carries quoted URIs (WAP-248 §9.2.3.3); WSP Profile is a bare URI
     addField(out, RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
   }
-  via.push(`WAP/${opts.encodingVersion} ${opts.viaHost} (wapgw)`);
-  out['Via'] = via.join(', ');
+}
+
+/** WSP text headers -> HTTP request headers, Via last (identity headers: `ClientHeaders`). */
+export function toHttpRequestHeaders(h: HeaderList, opts: RequestHeaderOptions): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const via: string[] = [];
+  mapInto(out, via, h, connectionTokens(h));
+  const ours = viaOf(opts.encodingVersion, opts.viaHost);
+  out['Via'] = via.length === 0 ? ours : `${via.join(', ')}, ${ours}`;
   return out;
 }
 
+/** The handset's part of a request's HTTP headers: its fields mapped, and its own Via entries. */
+export interface ClientPart {
+  readonly fields: Readonly<Record<string, string | string[]>>;
+  readonly via: readonly string[];
+}
+
+/** What removes client copies of identity headers (src/policy/identity.ts IdentityHeaders). */
+export interface IdentityStrip {
+  strip(h: HeaderList): HeaderList;
+}
+
+const NO_HEADERS: HeaderList = Object.freeze([]) as unknown as HeaderList;
+
+/**
+ * The request headers of a method: the session's and the method's headers merged, client copies
+ * of identity headers stripped (`strip`), mapped as `toHttpRequestHeaders` maps them; then our
+ * identity headers (never subject to the client's Connection tokens: a handset cannot have them
+ * dropped), then Via. A handset repeats its header blocks and the WSP decoder shares the lists
+ * it decodes (frozen, src/codec/wsp/headers.ts HeaderBlockCache), so the handset's part is
+ * mapped once per pair of shared lists (WeakMaps: kept as long as the lists are).
+ */
+export class ClientHeaders {
+  /** By the identity rules in force (a reload brings new ones), then the session's and the method's list. */
+  private readonly byRules = new WeakMap<IdentityStrip, WeakMap<HeaderList, WeakMap<HeaderList, ClientPart>>>();
+
+  /** The handset's part for these session and method headers, client copies of identity headers stripped by `rules`. */
+  part(rules: IdentityStrip, session: HeaderList | undefined, method: HeaderList): ClientPart {
+    const s = session ?? NO_HEADERS;
+    if (!Object.isFrozen(s) || !Object.isFrozen(method)) return this.map(rules, s, method);
+    let bySession = this.byRules.get(rules);
+    if (bySession === undefined) this.byRules.set(rules, (bySession = new WeakMap()));
+    let byMethod = bySession.get(s);
+    if (byMethod === undefined) bySession.set(s, (byMethod = new WeakMap()));
+    let part = byMethod.get(method);
+    if (part === undefined) byMethod.set(method, (part = this.map(rules, s, method)));
+    return part;
+  }
+
+  private map(rules: IdentityStrip, session: HeaderList, method: HeaderList): ClientPart {
+    const h = rules.strip(mergeSessionHeaders(session, method));
+    const fields: Record<string, string | string[]> = {};
+    const via: string[] = [];
+    mapInto(fields, via, h, connectionTokens(h));
+    for (const k in fields) if (Array.isArray(fields[k])) Object.freeze(fields[k]);
+    return { fields: Object.freeze(fields), via: Object.freeze(via) };
+  }
+
+  /** The whole request headers: a copy of the handset's part, our identity headers, Via. */
+  request(part: ClientPart, identity: HeaderList, opts: RequestHeaderOptions): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    for (const k in part.fields) {
+      const v = part.fields[k] as string | readonly string[];
+      out[k] = typeof v === 'string' ? v : [...v];
+    }
+    const via = part.via.length === 0 ? part.via : [...part.via];
+    mapInto(out, via as string[], identity, undefined);
+    const ours = viaOf(opts.encodingVersion, opts.viaHost);
+    out['Via'] = via.length === 0 ? ours : `${via.join(', ')}, ${ours}`;
+    return out;
+  }
+}
+
+/** Our Via entry (RFC 9110 §7.6.3) for an encoding version and host, made once for each (they are few). */
+function viaOf(version: string, host: string): string {
+  let byVersion = VIA.get(host);
+  if (byVersion === undefined) {
+    if (VIA.size >= 16) VIA.clear();
+    VIA.set(host, (byVersion = new Map()));
+  }
+  let v = byVersion.get(version);
+  if (v === undefined) {
+    if (byVersion.size >= 16) byVersion.clear();
+    byVersion.set(version, (v = `WAP/${version} ${host} (wapgw)`));
+  }
+  return v;
+}
+const VIA = new Map<string, Map<string, string>>();
+
 /** HTTP response headers -> text headers for the WSP Reply (Content-Type travels separately). */
 export function toWspReplyHeaders(h: Record<string, string | string[] | undefined>): { contentType: string; headers: HeaderList } {
-  const drop = new Set<string>();
+  // names the MMSC's Connection lists; those never forwarded anyway (keep-alive, close) need no set
+  let drop: Set<string> | undefined;
   const conn = h['connection'];
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) for (const t of v.split(',')) drop.add(t.trim().toLowerCase());
+  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
+    for (const t of v.split(',')) {
+      const n = t.trim().toLowerCase();
+      if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
+    }
+  }
   let contentType = 'application/octet-stream';
   const headers: HeaderList = [];
-  for (const [name, raw] of Object.entries(h)) {
+  for (const name in h) {
+    const raw = h[name];
     if (raw === undefined) continue;
     const l = name.toLowerCase();
     if (l === 'content-type') {
       contentType = Array.isArray(raw) ? (raw[0] ?? contentType) : raw;
       continue;
     }
-    if (NOT_FORWARDED.has(l) || drop.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
+    if (NOT_FORWARDED.has(l) || drop?.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
     for (const v of Array.isArray(raw) ? raw : [raw]) headers.push([name, v]);
   }
   return { contentType, headers };

@@ -65,18 +65,25 @@ const IDLE_MS = 30_000;
 /** Methods whose request carries a body even when empty (Content-Length: 0, RFC 9110 §8.6). */
 const BODY_METHODS = new Set(['POST', 'PUT']);
 
+/** Where the outcome of a request goes: exactly once, an error or the response. */
+export interface UpstreamSink {
+  upstreamDone(err: UpstreamError | undefined, res: UpstreamResponse | undefined): void;
+}
+
 /**
- * One request in flight: the pool's handler, the deadline's and the cancel's target, and the
- * promise's settlement, in one object (no closure per event).
+ * One request in flight: the pool's handler, the cancel's target, an entry of the client's
+ * deadline list, and the sink's caller, in one object (no closure, no promise, no timer of its
+ * own).
  */
 class Exchange implements UpstreamHandler {
-  readonly promise: Promise<UpstreamResponse>;
-  private resolve!: (r: UpstreamResponse) => void;
-  private reject!: (e: Error) => void;
   private settled = false;
   up: PoolRequest | undefined;
   private readonly t0 = performance.now();
-  private readonly timer: NodeJS.Timeout;
+  /** When the deadline (mmsc.timeoutMs from the start) passes, on performance.now()'s clock. */
+  readonly deadline: number;
+  /** Neighbours in the client's deadline list (start order, which is deadline order). */
+  prev: Exchange | undefined;
+  next: Exchange | undefined;
   private status = 0;
   private headers: UpstreamResponse['headers'] = {};
   private headersMs = 0;
@@ -86,20 +93,20 @@ class Exchange implements UpstreamHandler {
   private total = 0;
 
   constructor(
+    private readonly client: UpstreamClient,
     private readonly maxBody: number,
     private readonly timeoutMs: number,
     private readonly signal: CancelSignal | undefined,
+    private readonly sink: UpstreamSink,
   ) {
-    this.promise = new Promise<UpstreamResponse>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.timer = setTimeout(Exchange.onTimeout, timeoutMs, this);
+    this.deadline = this.t0 + timeoutMs;
+    client.track(this);
     signal?.addEventListener('abort', this, { once: true });
   }
 
-  private static onTimeout(x: Exchange): void {
-    x.fail(upstreamTimeout(x.timeoutMs));
+  /** The deadline passed (the client's deadline list). */
+  expire(): void {
+    this.fail(upstreamTimeout(this.timeoutMs));
   }
 
   /** The connection went silent past the pool's limit (only after the deadline, or with a deadline longer than it). */
@@ -149,13 +156,13 @@ class Exchange implements UpstreamHandler {
     const w = this.whole;
     const body = w !== undefined ? w.subarray(0, this.total) : c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.total);
     this.done();
-    this.resolve({ status: this.status, headers: this.headers, body, headersMs: this.headersMs });
+    this.sink.upstreamDone(undefined, { status: this.status, headers: this.headers, body, headersMs: this.headersMs });
   }
 
   upstreamFailed(err: NodeJS.ErrnoException): void {
     if (this.settled) return;
     this.done();
-    this.reject(upstreamFailed(err));
+    this.sink.upstreamDone(upstreamFailed(err), undefined);
   }
 
   /** Ends the exchange with our own error and drops its connection (now, or before it is sent). */
@@ -163,14 +170,31 @@ class Exchange implements UpstreamHandler {
     if (this.settled) return;
     this.done();
     this.up?.abort();
-    this.reject(err);
+    this.sink.upstreamDone(err, undefined);
   }
 
   private done(): void {
     this.settled = true;
-    clearTimeout(this.timer);
+    this.client.untrack(this);
     this.signal?.removeEventListener('abort', this);
     this.chunks = [];
+  }
+}
+
+/** `UpstreamClient.request`'s sink: a promise's settlement. */
+class PromiseSink implements UpstreamSink {
+  readonly promise: Promise<UpstreamResponse>;
+  private resolve!: (r: UpstreamResponse) => void;
+  private reject!: (e: Error) => void;
+  constructor() {
+    this.promise = new Promise<UpstreamResponse>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+  upstreamDone(err: UpstreamError | undefined, res: UpstreamResponse | undefined): void {
+    if (err !== undefined) this.reject(err);
+    else this.resolve(res as UpstreamResponse);
   }
 }
 
@@ -178,6 +202,16 @@ export class UpstreamClient {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly opts: UpstreamClientOptions;
   private closed = false;
+  /**
+   * The exchanges in flight in the order they started, which is the order of their deadlines
+   * (every one has mmsc.timeoutMs), and one timer for the first deadline: a request costs a link
+   * and an unlink instead of a timer set and cleared. The timer is re-armed only when it fires
+   * (at most once per mmsc.timeoutMs under load), and unref'd: a request in flight keeps the
+   * process up by its socket.
+   */
+  private first: Exchange | undefined;
+  private last: Exchange | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(opts: UpstreamClientOptions) {
     this.opts = opts;
@@ -198,15 +232,58 @@ export class UpstreamClient {
     return p;
   }
 
+  /** @internal An exchange has started: last in the deadline list. */
+  track(x: Exchange): void {
+    x.prev = this.last;
+    if (this.last !== undefined) this.last.next = x;
+    else this.first = x;
+    this.last = x;
+    if (this.timer === undefined) this.arm(x.deadline);
+  }
+
+  /** @internal An exchange has ended: out of the deadline list. */
+  untrack(x: Exchange): void {
+    if (x.prev !== undefined) x.prev.next = x.next;
+    else if (this.first === x) this.first = x.next;
+    if (x.next !== undefined) x.next.prev = x.prev;
+    else if (this.last === x) this.last = x.prev;
+    x.prev = x.next = undefined;
+  }
+
+  private arm(at: number): void {
+    this.timer = setTimeout(UpstreamClient.onTimer, Math.max(1, Math.ceil(at - performance.now())), this);
+    this.timer.unref();
+  }
+
+  private static onTimer(c: UpstreamClient): void {
+    c.timer = undefined;
+    const now = performance.now();
+    // each expiry unlinks its exchange (Exchange.done), so the head moves on
+    for (let x = c.first; x !== undefined && x.deadline <= now; x = c.first) x.expire();
+    if (c.first !== undefined) c.arm(c.first.deadline);
+  }
+
+  /** The request; its outcome goes to `sink` once (never synchronously from this call). */
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    if (this.closed) return Promise.reject(upstreamFailed(new Error('client closed')));
+    const sink = new PromiseSink();
+    this.send(req, sink);
+    return sink.promise;
+  }
+
+  /**
+   * The request, its outcome to `sink` exactly once: an UpstreamError or the response. A request
+   * refused before it starts (client closed, origin not allowed, already cancelled) is told
+   * synchronously; otherwise later, from the connection's or the deadline's events.
+   */
+  send(req: UpstreamRequest, sink: UpstreamSink): void {
+    if (this.closed) return sink.upstreamDone(upstreamFailed(new Error('client closed')), undefined);
     const url = req.url;
     const origin = url.origin;
     // defence in depth: the bridge has already checked, but a pool is only ever made for an allowed origin
     if (!this.opts.isAllowedOrigin(origin)) {
-      return Promise.reject(new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 }));
+      return sink.upstreamDone(new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 }), undefined);
     }
-    if (req.signal?.aborted) return Promise.reject(upstreamAborted());
+    if (req.signal?.aborted) return sink.upstreamDone(upstreamAborted(), undefined);
     const fields: Array<[string, string]> = [['Host', url.host]];
     for (const name in req.headers) {
       const v = req.headers[name] as string | string[];
@@ -215,7 +292,7 @@ export class UpstreamClient {
     }
     const body = req.body !== undefined && req.body.length > 0 ? req.body : BODY_METHODS.has(req.method) ? Buffer.alloc(0) : undefined;
     if (body !== undefined) fields.push(['Content-Length', String(body.length)]);
-    const x = new Exchange(req.maxBody, this.opts.timeoutMs, req.signal);
+    const x = new Exchange(this, req.maxBody, this.opts.timeoutMs, req.signal, sink);
     try {
       const up = (x.up = this.pool(url, origin).request(req.method, url.pathname + url.search, fields, body === undefined ? 'none' : 'length', x));
       up.setTimeout(this.silenceMs, x.onTimeout);
@@ -224,11 +301,12 @@ export class UpstreamClient {
       // a field the request head cannot carry (UpstreamProtocolError); the bridge has dropped those already
       x.upstreamFailed(err as NodeJS.ErrnoException);
     }
-    return x.promise;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
   }

@@ -155,6 +155,20 @@ export class Policy {
     return this.identity.apply(headers, source, subscriber, nowMs);
   }
 
+  /**
+   * `identify` in two halves: the identity rules in force, whose `strip` removes every client
+   * copy of an identity header (a new object after a reload that changes them; callers may key
+   * what they derive from it by it),
+   */
+  get identityRules(): { strip(h: HeaderList): HeaderList } {
+    return this.identity;
+  }
+
+  /** and ours for a source and its subscriber (a shared list: callers copy, never change it). */
+  identityHeaders(source: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
+    return this.identity.ownHeaders(source, subscriber, nowMs);
+  }
+
   /** Sources with a live rate-limit bucket (admin /status). */
   get rateLimitedSources(): number {
     return this.limiter.size;

@@ -31,6 +31,9 @@ import type { Subscriber } from '../subscribers/types';
 
 import { headerKey, type HeaderList } from '../core/http';
 
+/** Sources without a subscriber whose identity headers are kept for reuse. */
+const ANONYMOUS_KEPT = 4096;
+
 export type { HeaderList };
 
 /** The identity values as they are sent; a field is absent when not sent. */
@@ -76,6 +79,8 @@ export class IdentityHeaders {
   private readonly stripped: ReadonlySet<string>;
   /** Per binding (weakly held: gone with the binding), the headers ownHeaders() made for it. */
   private readonly own = new WeakMap<Subscriber, { ip: string; sec: number; list: HeaderList }>();
+  /** The same for sources with no subscriber bound, by address (at most ANONYMOUS_KEPT, all forgotten at once when full). */
+  private readonly anonymous = new Map<string, { sec: number; list: HeaderList }>();
 
   constructor(cfg: IdentityConfig) {
     this.cfg = cfg;
@@ -153,9 +158,16 @@ export class IdentityHeaders {
    * give the same headers, within the same second when they are signed. The entries are shared:
    * callers add and remove entries of the list they get from apply(), never change one.
    */
-  private ownHeaders(clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
-    if (subscriber === undefined) return this.headersFor(this.fields(clientIp), nowMs);
+  ownHeaders(clientIp: string, subscriber: Subscriber | undefined, nowMs: number): HeaderList {
     const sec = this.cfg.signingSecret === null ? 0 : Math.floor(nowMs / 1000);
+    if (subscriber === undefined) {
+      const seen = this.anonymous.get(clientIp);
+      if (seen !== undefined && seen.sec === sec) return seen.list;
+      const list = this.headersFor(this.fields(clientIp), nowMs);
+      if (this.anonymous.size >= ANONYMOUS_KEPT) this.anonymous.clear();
+      this.anonymous.set(clientIp, { sec, list });
+      return list;
+    }
     const known = this.own.get(subscriber);
     if (known !== undefined && known.ip === clientIp && known.sec === sec) return known.list;
     const list = this.headersFor(this.fields(clientIp, subscriber), nowMs);

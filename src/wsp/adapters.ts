@@ -4,7 +4,8 @@
  * port, src/wtp/port.ts, as it is.)
  */
 import { EncodeError } from '../core/errors';
-import { decodeWsp, encodeWsp, type Capability, type WspPdu } from '../codec/wsp/pdu';
+import { Memo } from '../core/bounded';
+import { connectReplyTail, decodeWsp, encodeConnectReplyWith, encodeReplyWith, encodeWsp, replyHeaderBlock, type Capability, type WspPdu } from '../codec/wsp/pdu';
 import { HeaderBlockCache, type WspHeader } from '../codec/wsp/headers';
 import { formatContentType } from '../codec/wsp/content-type';
 import { PROTOCOL_OPTIONS, httpToWspStatus, versionCode as tableVersionCode, versionText } from '../codec/wsp/tables';
@@ -14,6 +15,9 @@ import type { ProposedCapabilities } from './capabilities';
 import type { ConnectReplyOut, ReplyOut, WspCodecPort, WspIn } from './ports';
 
 // ---------------------------------------------------------------- WSP
+
+/** Encoded ConnectReply tails and Reply header blocks kept for reuse (each). */
+const ENCODED_KEPT = 64;
 
 const toText = (h: readonly WspHeader[]): HeaderList => h.filter((x) => !x.opaque).map((x) => [x.name, x.value]);
 
@@ -126,24 +130,45 @@ export function toWspIn(pdu: WspPdu): WspIn {
 export function createWspCodec(opts: { onEncodeFallback?: (err: EncodeError, dropped: 'headers' | 'content-type') => void } = {}): WspCodecPort {
   // the header blocks a handset repeats (Connect's, and every method's) are decoded once
   const decodeOptions = { headerCache: new HeaderBlockCache() };
+  // What recurs in what we send is encoded once: the ConnectReply after its session id, for each
+  // set of negotiated capabilities (a few: the handset models), and a Reply's header block for
+  // each Content-Type when no other header goes with it (what an MMSC answers, mostly). Each at
+  // most ENCODED_KEPT, all forgotten at once when full (Memo).
+  const connectTails = new Memo<string, Buffer>(ENCODED_KEPT);
+  const replyBlocks = new Memo<string, Buffer>(ENCODED_KEPT);
   return {
     decode: (buf) => toWspIn(decodeWsp(buf, decodeOptions)),
-    encodeConnectReply: (r: ConnectReplyOut, ver: number) =>
-      encodeWsp(
-        {
-          type: 'ConnectReply',
-          sessionId: r.sessionId,
-          capabilities: [
-            { name: 'Client-SDU-Size', value: r.caps.clientSduSize },
-            { name: 'Server-SDU-Size', value: r.caps.serverSduSize },
-            ...(r.caps.protocolOptions !== undefined ? [{ name: 'Protocol-Options', value: r.caps.protocolOptions }] : []),
-            ...(r.caps.methodMor !== undefined ? [{ name: 'Method-MOR', value: r.caps.methodMor }] : []),
-          ],
-          headers: r.headers.map(([name, value]) => ({ name, value })),
-        },
-        { encodingVersion: versionText(ver) },
-      ),
+    encodeConnectReply: (r: ConnectReplyOut, ver: number) => {
+      const c = r.caps;
+      const h = r.headers;
+      let key = `${ver} ${c.clientSduSize} ${c.serverSduSize} ${c.protocolOptions ?? '-'} ${c.methodMor ?? '-'}`;
+      for (let i = 0; i < h.length; i++) key += `\n${(h[i] as HeaderList[number])[0]}\n${(h[i] as HeaderList[number])[1]}`;
+      let tail = connectTails.get(key);
+      if (tail === undefined) {
+        const capabilities: Capability[] = [
+          { name: 'Client-SDU-Size', value: c.clientSduSize },
+          { name: 'Server-SDU-Size', value: c.serverSduSize },
+        ];
+        if (c.protocolOptions !== undefined) capabilities.push({ name: 'Protocol-Options', value: c.protocolOptions });
+        if (c.methodMor !== undefined) capabilities.push({ name: 'Method-MOR', value: c.methodMor });
+        tail = connectTails.set(key, connectReplyTail(capabilities, h.map(([name, value]) => ({ name, value })), versionText(ver)));
+      }
+      return encodeConnectReplyWith(r.sessionId, tail);
+    },
     encodeReply: (r: ReplyOut, ver: number) => {
+      if (r.headers.length === 0) {
+        const key = `${ver} ${r.contentType}`;
+        let block = replyBlocks.get(key);
+        if (block === undefined) {
+          try {
+            block = replyBlocks.set(key, replyHeaderBlock(r.contentType, [], versionText(ver)));
+          } catch (err) {
+            // a content type WSP cannot carry: the general path below says so and falls back
+            if (!(err instanceof EncodeError)) throw err;
+          }
+        }
+        if (block !== undefined) return encodeReplyWith(httpToWspStatus(r.status), block, r.body);
+      }
       const pdu = (contentType: string, headers: HeaderList) =>
         encodeWsp(
           { type: 'Reply', status: httpToWspStatus(r.status), contentType, headers: headers.map(([name, value]) => ({ name, value })), data: r.body },

@@ -85,9 +85,16 @@ export interface MethodReply {
   cancelled?: boolean;
 }
 
-/** The user side of the boundary: one method in, one result out (never rejects in practice; a rejection is answered 500). */
+/** Where a method's result goes (S-MethodResult.req): called exactly once, possibly before `handle` returns (a refusal). */
+export type MethodDone = (reply: MethodReply) => void;
+
+/**
+ * The user side of the boundary: one method in, one result out through `done`. A callback rather
+ * than a promise: the WSP server keeps no promise per method (bench/RESULTS.md, "WSP CPU per
+ * cycle: the finished transactions packed, the method path without promises").
+ */
 export interface MethodHandler {
-  handle(req: MethodRequest): Promise<MethodReply>;
+  handle(req: MethodRequest, done: MethodDone): void;
 }
 
 /** A reply the gateway makes itself: short text reason, never an empty body. */

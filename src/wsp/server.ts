@@ -508,10 +508,29 @@ export class WspServer {
       sessionId: s.id,
       signal: ac,
     };
-    this.d.bridge.handle(req).then(
-      (reply) => this.finishMethod(txn, ac, reply),
-      (err: unknown) => this.finishMethod(txn, ac, textReply(500, isWapgwError(err) ? err.code : 'internal error')),
-    );
+    this.callHandler(req, (reply) => this.finishMethod(txn, ac, reply));
+  }
+
+  /**
+   * Hands a method to the method handler. A reply given before `handle` returns (a refusal) is
+   * carried out in a microtask, after the session step that delivered the method has finished; a
+   * handler that throws is answered 500; a second reply is ignored.
+   */
+  private callHandler(req: MethodRequest, onReply: (reply: MethodReply) => void): void {
+    let inCall = true;
+    let replied = false;
+    const done = (reply: MethodReply): void => {
+      if (replied) return;
+      replied = true;
+      if (inCall) queueMicrotask(() => onReply(reply));
+      else onReply(reply);
+    };
+    try {
+      this.d.bridge.handle(req, done);
+    } catch (err) {
+      done(textReply(500, isWapgwError(err) ? err.code : 'internal error'));
+    }
+    inCall = false;
   }
 
   private finishMethod(txn: TxId, ac: MethodCancel, reply: MethodReply): void {
@@ -603,7 +622,7 @@ export class WspServer {
       }
       this.d.send('cl', Buffer.concat([Buffer.from([tid]), body]), peer);
     };
-    this.d.bridge.handle(req).then(done, (err: unknown) => done(textReply(500, isWapgwError(err) ? err.code : 'internal error')));
+    this.callHandler(req, done);
   }
 
   // ---------------------------------------------------------------- drain

@@ -20,7 +20,7 @@
 import { indexRows, nestRows, pairKey, rowError } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
-import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
+import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
 // vocabulary
@@ -227,14 +227,32 @@ function ackPsn(pdu: Ack): number | undefined {
   return undefined;
 }
 
-/** What an Ack means in RESULT_RESP_WAIT. */
-function ackClass(tx: Tx, ev: WtpEvent): 'verify' | 'final' | 'group' | 'stale' {
+type AckClass = 'verify' | 'final' | 'group' | 'stale';
+
+/**
+ * What an Ack means in RESULT_RESP_WAIT. The four Ack guards of one step all ask: the last
+ * answer is kept, keyed by the event and the outbound record it was computed from (neither is
+ * ever modified, so it cannot go stale), as `inboundAfter` does.
+ */
+function ackClass(tx: Tx, ev: WtpEvent): AckClass {
+  if (ev === ackMemoEvent && tx.outbound === ackMemoFrom) return ackMemo;
+  const c = classifyAck(tx, ev);
+  ackMemoEvent = ev;
+  ackMemoFrom = tx.outbound;
+  ackMemo = c;
+  return c;
+}
+let ackMemoEvent: WtpEvent | undefined;
+let ackMemoFrom: Outbound | undefined;
+let ackMemo: AckClass = 'stale';
+
+function classifyAck(tx: Tx, ev: WtpEvent): AckClass {
   if (ev.type !== 'RcvAck' || !tx.outbound) return 'stale';
   const out = tx.outbound;
   if (out.verifying) return ev.pdu.tveTok ? 'verify' : 'stale';
   if (ev.pdu.tveTok) return 'stale'; // a late duplicate Ack(TIDok), CR-Nokia-WTP-20-March-2000/2
   const n = out.segs.length;
-  const [, end] = groupRange(out.groupStart, out.groupSize, n);
+  const end = groupEnd(out.groupStart, out.groupSize, n);
   const psn = ackPsn(ev.pdu);
   // An Ack without PSN TPI acknowledges a one-packet message or the first group only.
   const matches = psn === undefined ? out.groupStart === 0 : psn === end;
@@ -439,30 +457,60 @@ interface Candidate {
   on: WtpEventType;
   row: Row;
   guards: readonly Guard[];
+  /** Each guard's index in GUARD_LIST (its slot in the step's memo). */
+  ids: readonly number[];
   negated: readonly boolean[];
 }
+
+const GUARD_LIST = Object.keys(GUARDS) as GuardName[];
+const guardName = (g: GuardRef): GuardName => (g.startsWith('!') ? g.slice(1) : g) as GuardName;
 
 const candidate = (row: Row): Candidate => ({
   from: row.from,
   on: row.on,
   row,
-  guards: row.when.map((g) => GUARDS[(g.startsWith('!') ? g.slice(1) : g) as GuardName]),
+  guards: row.when.map((g) => GUARDS[guardName(g)]),
+  ids: row.when.map((g) => GUARD_LIST.indexOf(guardName(g))),
   negated: row.when.map((g) => g.startsWith('!')),
 });
+
+/**
+ * The guards' values in the step being selected: several rows of one (state, event) ask the same
+ * guard (all seven LISTEN Invoke rows ask `tcl0`), and a guard only reads, so each is evaluated
+ * once per step. `memoStep[i]` is the step that `memoValue[i]` belongs to.
+ */
+const memoValue: boolean[] = GUARD_LIST.map(() => false);
+const memoStep: number[] = GUARD_LIST.map(() => 0);
+let stepNo = 0;
 
 /** What `advance` looks up: the candidate rows by state, then event. */
 const CANDIDATES = nestRows(ROWS.map(candidate));
 const NO_CANDIDATES: readonly Candidate[] = [];
 
 function passes(c: Candidate, tx: Tx, ev: WtpEvent, now: number): boolean {
-  const { guards, negated } = c;
-  for (let i = 0; i < guards.length; i++) if ((guards[i] as Guard)(tx, ev, now) === negated[i]) return false;
+  const { guards, ids, negated } = c;
+  for (let i = 0; i < guards.length; i++) {
+    const id = ids[i] as number;
+    let v: boolean;
+    if (memoStep[id] === stepNo) v = memoValue[id] as boolean;
+    else {
+      v = (guards[i] as Guard)(tx, ev, now);
+      memoValue[id] = v;
+      memoStep[id] = stepNo;
+    }
+    if (v === negated[i]) return false;
+  }
   return true;
 }
 
 /** The one row whose guards hold (the table engine's rule, src/core/table.ts: none or several is a bug in the table). */
 function selectCandidate(tx: Tx, ev: WtpEvent, now: number): Row {
   const cands = CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES;
+  // a small integer always; past its range the memo starts over
+  if (++stepNo === 0x3fffffff) {
+    stepNo = 1;
+    memoStep.fill(0);
+  }
   let found: Row | undefined;
   let n = 0;
   for (let i = 0; i < cands.length; i++) {

@@ -12,8 +12,8 @@ import { WtpResponder, type ResultOptions, type TxId, type WtpAction, type WtpIn
 export type { WtpIndication } from './responder';
 
 export interface WtpOutput {
-  send: Array<{ buf: Buffer; peer: Peer }>;
-  indications: WtpIndication[];
+  readonly send: ReadonlyArray<{ buf: Buffer; peer: Peer }>;
+  readonly indications: readonly WtpIndication[];
   /** Datagrams that did not decode (for metrics). */
   decodeErrors?: number;
 }
@@ -81,12 +81,23 @@ export class WtpDatagramPort implements WtpPort {
   }
 }
 
-/** The responder's actions as the user takes them: sends encoded (WAP-224 §8), indications as they are. */
+const NO_SENDS: WtpOutput['send'] = Object.freeze([]);
+const NO_INDICATIONS: WtpOutput['indications'] = Object.freeze([]);
+const NOTHING: WtpOutput = Object.freeze({ send: NO_SENDS, indications: NO_INDICATIONS });
+
+/**
+ * The responder's actions as the user takes them: sends encoded (WAP-224 §8), indications as
+ * they are. A list with nothing in it is one shared empty list (most calls have no send or no
+ * indication), and a call with neither gives one shared output.
+ */
 function convert(actions: WtpAction[]): WtpOutput {
-  const out: WtpOutput = { send: [], indications: [] };
-  for (const a of actions) {
-    if (a.kind === 'send') for (const p of a.pdus) out.send.push({ buf: encodeWtp(p), peer: a.peer });
-    else out.indications.push(a);
+  if (actions.length === 0) return NOTHING;
+  let send: Array<{ buf: Buffer; peer: Peer }> | undefined;
+  let indications: WtpIndication[] | undefined;
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i] as WtpAction;
+    if (a.kind === 'send') for (const p of a.pdus) (send ??= []).push({ buf: encodeWtp(p), peer: a.peer });
+    else (indications ??= []).push(a);
   }
-  return out;
+  return { send: send ?? NO_SENDS, indications: indications ?? NO_INDICATIONS };
 }

@@ -3,21 +3,23 @@
  * user primitives and `now`. No sockets, no timers, no clock: the caller hands in decoded PDUs
  * and the time, and carries out the returned actions (see index.ts for the API contract).
  *
- * It owns three bounded tables (BoundedMap, src/core/bounded.ts, with their expiry measured on the
- * `now` it is given):
- *   - transactions, keyed by (peer, TID), at most wtp.maxTransactions; the least recently
- *     written (every step writes its transaction) goes first when full (a finished one in WAIT_TIMEOUT normally; an active one is aborted
- *     with CAPTEMPEXCEEDED and its user told);
+ * It owns four bounded tables (with their expiry measured on the `now` it is given):
+ *   - transactions in progress, keyed by (peer, TID) (BoundedMap, src/core/bounded.ts); the least
+ *     recently written (every step writes its transaction) goes first when full: it is aborted
+ *     with CAPTEMPEXCEEDED and its user told;
+ *   - finished transactions (WAIT_TIMEOUT), kept for timer W to absorb late duplicates (WAP-224
+ *     §9.3.2), packed (finished.ts): what the WAIT_TIMEOUT rows read, with W as the deadline there
+ *     instead of a heap entry; an event for one runs through the machine on a record rebuilt from
+ *     that. The two together hold at most wtp.maxTransactions: a new transaction pushes out the
+ *     oldest finished one first, so an active one is aborted only when no finished one is left;
  *   - the TID cache, last TID per peer, wtp.tidCacheSize / wtp.tidCacheTtlMs (tid-cache.ts);
  *   - the anti-amplification budget of unverified peers: octets received and sent. Toward a peer
  *     whose TID has not been verified we never send more than it sent us; a Result that would
  *     exceed that is preceded by Ack(TIDve) (the machine's `verifyFirst`).
- * Deadlines of all transactions sit in one heap; `nextDeadline()` is what the timer driver sleeps
- * until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts) decides.
- * One exception keeps memory flat under load: timer W of a finished transaction (WAIT_TIMEOUT,
- * whose expiry only forgets it) is carried out by the record's own TTL in the table instead of
- * a heap entry. Stale heap entries (restarted timers, forgotten transactions) are dropped when
- * they reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
+ * Deadlines of the transactions in progress sit in one heap; `nextDeadline()` is what the timer
+ * driver sleeps until and `tick(now)` fires what is due. Per transaction, `step` (machine.ts)
+ * decides. Stale heap entries (restarted timers, forgotten transactions) are dropped when they
+ * reach the top, and the heap is rebuilt from the table when they outnumber the live ones.
  */
 import { BoundedMap } from '../core/bounded';
 import { peerKey, type Peer } from '../core/peer';
@@ -25,6 +27,7 @@ import { isTableError } from '../core/table';
 import type { Config } from '../config/schema';
 import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, type WtpPduType } from '../codec/wtp/types';
 import { advance, newTx, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type TxRecord, type WtpEvent, TIMERS } from './machine';
+import { FinishedTable } from './finished';
 import { chooseSegmentSize, maxMessageFor } from './sar';
 import { TidCache, tidTest } from './tid-cache';
 import { TimerHeap } from './timer-heap';
@@ -119,6 +122,11 @@ function stopTimers(tx: TxRecord): void {
   t.A = t.R = t.W = t.NACK = undefined;
 }
 
+/** A timer heap entry's item: the transaction key x 4 plus the timer's index in TIMERS. */
+const timerItem = (key: TxId, name: TimerName): number => key * 4 + TIMERS.indexOf(name);
+/** The timer events by the timer's index in TIMERS (one object each, never changed). */
+const TIMER_EVENTS: readonly WtpEvent[] = TIMERS.map((n) => ({ type: `TimerTO_${n}` }) as WtpEvent);
+
 /** How often stale records (finished transactions, expired TID cache and budget entries) are purged. */
 const PURGE_INTERVAL_MS = 10_000;
 
@@ -127,14 +135,24 @@ export class WtpResponder {
   private readonly limits: Limits;
   private readonly report: WtpReporter;
   private readonly table: BoundedMap<TxId, TxRecord>;
+  /** Transactions in WAIT_TIMEOUT, packed (finished.ts). */
+  private readonly finished: FinishedTable;
+  private readonly maxTransactions: number;
   private readonly tids: TidCache;
   private readonly budgets: BoundedMap<string, Budget>;
   /**
-   * Every pending deadline, with the record it belongs to: an entry is live exactly when that
-   * record's timer still holds its deadline, because a record that leaves the table has its
-   * timers stopped (`forget`), so checking an entry needs no table lookup.
+   * Every pending deadline, as one number: the transaction's key x 4 plus the timer's index in
+   * TIMERS (`timerItem`). An entry is live when the table still holds a record under that key
+   * whose timer holds exactly that deadline. Entries hold no object: a stopped or restarted
+   * timer's entry stays until its deadline, and one that held its record kept the record alive
+   * that long (seconds, through young collections into the old generation) after the
+   * transaction had finished.
    */
-  private readonly timers = new TimerHeap<{ key: TxId; name: TimerName; tx: TxRecord }>();
+  private readonly timers = new TimerHeap<number>();
+  /** The entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
+  private liveTop: unknown;
+  /** The machine's actions of the step being run (`run`). */
+  private readonly stepActions: MachineAction[] = [];
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
   private pending: WtpAction[] = [];
   // Times start as -0, which equals 0 in every comparison and sum, but is a double: V8 gives the
@@ -165,14 +183,16 @@ export class WtpResponder {
     // Backstop only: every live transaction has a timer or waits on its user (WSP answers or
     // aborts within mmsc.timeoutMs); a record untouched this long is forgotten.
     const backstop = Math.max(w.waitTimeoutMs * 2, w.retryIntervalMs * (w.maxRetransmissions + 2), 300_000);
+    this.maxTransactions = w.maxTransactions;
     this.table = new BoundedMap<TxId, TxRecord>({ max: w.maxTransactions, ttlMs: backstop, now, onDrop: (key, tx, why) => this.onEvict(tx, key, why) });
+    this.finished = new FinishedTable(w.maxTransactions, (peer) => this.releasedPeer(peer));
     this.tids = new TidCache({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
     this.budgets = new BoundedMap<string, Budget>({ max: w.tidCacheSize, ttlMs: w.tidCacheTtlMs, now });
   }
 
   /** Transactions held (in progress or in WAIT_TIMEOUT). */
   get size(): number {
-    return this.table.size;
+    return this.table.size + this.finished.size;
   }
 
   /** Peers numbered now: never more than the transactions held (tests). */
@@ -188,7 +208,12 @@ export class WtpResponder {
 
   /** The state of a transaction, for tests and /status. */
   stateOf(txn: TxId): Tx['state'] | undefined {
-    return this.table.peek(txn)?.state;
+    return this.table.peek(txn)?.state ?? this.finished.restore(txn, this.now, this.limits)?.state;
+  }
+
+  /** The record of a transaction: in progress, or rebuilt from the finished table (undefined: neither). */
+  private lookup(key: TxId): TxRecord | undefined {
+    return this.table.get(key) ?? (this.finished.size > 0 ? this.finished.restore(key, this.now, this.limits) : undefined);
   }
 
   /**
@@ -218,7 +243,7 @@ export class WtpResponder {
       return done;
     }
     const key = pn === undefined ? NO_TXN : pn.no * TID_SPACE + (pdu.tid & 0x7fff);
-    const tx = pn === undefined ? undefined : this.table.get(key);
+    const tx = pn === undefined ? undefined : this.lookup(key);
     if (!tx) {
       if (this.report.debug) this.debug('WTP PDU for no transaction ignored', { peer, tid: pdu.tid, pdu: pdu.type });
       return this.drain(out);
@@ -249,16 +274,16 @@ export class WtpResponder {
     // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
     // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
     if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
-    const tx = this.table.get(key);
-    if (tx && tx.state === 'WAIT_TIMEOUT' && (!pdu.rid || pdu.tidNew)) {
+    let tx = this.table.get(key);
+    if (tx === undefined && this.finished.size > 0) {
       // A first transmission reusing the TID of a finished transaction: the initiator has
       // wrapped its TIDs within W (fakewap under load does). Not a retransmission (RID = 0),
-      // so forget the old record; the TID test below verifies it if the TID is not ahead.
-      this.table.delete(key);
-      this.released(tx);
-    } else if (tx) {
-      return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+      // so forget the old record (no record is rebuilt for that); the TID test below verifies
+      // it if the TID is not ahead. A retransmission meets the finished one's WAIT_TIMEOUT rows.
+      if (!pdu.rid || pdu.tidNew) this.finished.remove(key);
+      else tx = this.finished.restore(key, now, this.limits);
     }
+    if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
     const fresh = newTx(peer, pdu, this.limits) as TxRecord;
     const entry = this.tids.get(pk);
     const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
@@ -272,15 +297,35 @@ export class WtpResponder {
    */
   private released(tx: TxRecord): void {
     stopTimers(tx);
-    const pk = peerKey(tx.peer);
+    this.releasedPeer(tx.peer);
+  }
+
+  private releasedPeer(peer: Peer): void {
+    const pk = peerKey(peer);
     const pn = this.peerNos.get(pk);
     if (pn !== undefined && --pn.held <= 0) this.peerNos.delete(pk);
+  }
+
+  /**
+   * A record leaves whichever table holds it, `finished` or the table of those in progress (the
+   * finished table tells `releasedPeer` itself).
+   */
+  private forget(key: TxId, tx: TxRecord, finished: boolean): void {
+    if (finished) {
+      stopTimers(tx);
+      this.finished.remove(key);
+    } else {
+      this.table.delete(key);
+      this.released(tx);
+    }
   }
 
   /** A record has entered the table: its peer holds one transaction more. */
   private admitted(tx: TxRecord): void {
     const pn = this.peerNos.get(peerKey(tx.peer));
     if (pn !== undefined) pn.held++;
+    // the two tables together hold at most wtp.maxTransactions: the oldest finished one goes first
+    if (this.finished.size > 0 && this.table.size + this.finished.size >= this.maxTransactions) this.finished.dropOldest();
   }
 
   /**
@@ -293,7 +338,7 @@ export class WtpResponder {
     this.countRx(peerKey(peer), size);
     if (tid === undefined || tid & 0x8000) return out;
     const key = this.txnOf(peer, tid);
-    const tx = key === NO_TXN ? undefined : this.table.get(key);
+    const tx = key === NO_TXN ? undefined : this.lookup(key);
     if (tx) return this.run(key, tx, { type: 'RcvErrorPDU' }, now, out);
     this.emitSend(peer, [{ type: 'Abort', tid: responderTid(tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.PROTOERR }], out);
     return this.drain(out);
@@ -345,16 +390,19 @@ export class WtpResponder {
     const out: WtpAction[] = [];
     for (let top = this.timers.peek(); top && top.at <= now; top = this.timers.peek()) {
       this.timers.pop();
-      const { key, name, tx } = top.item;
-      if (tx.timers[name] !== top.at) continue;
-      this.run(key, tx, { type: `TimerTO_${name}` } as WtpEvent, now, out);
+      const key = Math.floor(top.item / 4);
+      const name = TIMERS[top.item & 3] as TimerName;
+      const tx = this.table.peek(key);
+      if (tx === undefined || tx.timers[name] !== top.at) continue;
+      this.run(key, tx, TIMER_EVENTS[top.item & 3] as WtpEvent, now, out);
     }
     if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
       this.lastPurge = now;
       this.table.purgeStale();
+      this.finished.purge(now);
       this.tids.purgeStale();
       this.budgets.purgeStale();
-      this.report.note({ note: 'active', transactions: this.table.size });
+      this.report.note({ note: 'active', transactions: this.size });
     }
     return this.drain(out);
   }
@@ -367,11 +415,18 @@ export class WtpResponder {
    */
   nextDeadline(): number | undefined {
     for (let top = this.timers.peek(); top; top = this.timers.peek()) {
-      // any tick also purges when PURGE_INTERVAL_MS has passed
-      if (top.item.tx.timers[top.item.name] === top.at) return top.at;
+      // any tick also purges when PURGE_INTERVAL_MS has passed. An entry found live before is
+      // not looked up again: should it have gone stale since, the driver wakes a little early
+      // and `tick` drops it.
+      if (top === this.liveTop) return top.at;
+      const tx = this.table.peek(Math.floor(top.item / 4));
+      if (tx !== undefined && tx.timers[TIMERS[top.item & 3] as TimerName] === top.at) {
+        this.liveTop = top;
+        return top.at;
+      }
       this.timers.pop();
     }
-    const holding = this.table.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
+    const holding = this.table.size > 0 || this.finished.size > 0 || this.tids.size > 0 || this.budgets.size > 0;
     return holding ? Math.max(this.lastPurge + PURGE_INTERVAL_MS, this.now) : undefined;
   }
 
@@ -386,7 +441,7 @@ export class WtpResponder {
   private user(txn: TxId, now: number, ev: WtpEvent): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    const tx = this.table.get(txn);
+    const tx = this.lookup(txn);
     if (!tx) {
       if (this.report.debug) this.debug('WTP user primitive for no transaction ignored', { txn, primitive: ev.type });
       return this.drain(out);
@@ -406,7 +461,10 @@ export class WtpResponder {
     const wasR = t.R;
     const wasW = t.W;
     const wasNack = t.NACK;
-    const actions: MachineAction[] = [];
+    // one list for every step: a step's actions are carried out before the next step starts
+    // (nothing below calls `run` again), and `emit` copies what it passes on
+    const actions = this.stepActions;
+    actions.length = 0;
     try {
       advance(tx, ev, now, actions);
     } catch (err) {
@@ -426,29 +484,30 @@ export class WtpResponder {
       this.report.note({ note: 'transaction', tcl: tx.tcl, outcome: tx.outcome });
     }
     if (to === 'LISTEN') {
-      if (from !== 'LISTEN') {
-        this.table.delete(key);
-        this.released(tx);
-      }
+      if (from !== 'LISTEN') this.forget(key, tx, from === 'WAIT_TIMEOUT');
     } else {
-      // records in the table are never in LISTEN: leaving it is entering the table
+      // records in the tables are never in LISTEN: leaving it is entering the table
       if (from === 'LISTEN') this.admitted(tx);
     }
     if (to === 'LISTEN') {
       // forgotten above (or never kept)
     } else if (to === 'WAIT_TIMEOUT') {
-      // Timer W here only forgets the record: the table's TTL does it (lazily), no heap entry.
-      const w = t.W;
-      if (w === undefined || w === wasW) this.table.set(key, tx, undefined, true);
-      else this.table.set(key, tx, Math.max(1, w - now));
+      // Timer W here only forgets the record: it moves to the finished table (its deadline
+      // there, no heap entry), where a record rebuilt for an event changes nothing it keeps
+      if (from !== 'WAIT_TIMEOUT') {
+        const w = t.W ?? now + this.wtp.waitTimeoutMs;
+        if (from !== 'LISTEN') this.table.delete(key);
+        stopTimers(tx);
+        this.finished.add(key, tx, w);
+      }
     } else {
       this.table.set(key, tx);
-      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A', tx);
-      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R', tx);
-      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W', tx);
-      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK', tx);
+      if (t.A !== undefined && t.A !== wasA) this.schedule(t.A, key, 'A');
+      if (t.R !== undefined && t.R !== wasR) this.schedule(t.R, key, 'R');
+      if (t.W !== undefined && t.W !== wasW) this.schedule(t.W, key, 'W');
+      if (t.NACK !== undefined && t.NACK !== wasNack) this.schedule(t.NACK, key, 'NACK');
     }
-    this.report.note(this.activeNote(this.table.size));
+    this.report.note(this.activeNote(this.size));
     return this.drain(out);
   }
 
@@ -464,8 +523,8 @@ export class WtpResponder {
     this.report.note({ note: 'log', level: 'debug', msg, fields });
   }
 
-  private schedule(at: number, key: TxId, name: TimerName, tx: TxRecord): void {
-    this.timers.push(at, { key, name, tx });
+  private schedule(at: number, key: TxId, name: TimerName): void {
+    this.timers.push(at, timerItem(key, name));
     if (this.timers.size > 4 * this.table.size + 4096) {
       // Mostly stale entries: rebuild from the live timers.
       this.timers.clear();
@@ -473,7 +532,7 @@ export class WtpResponder {
         if (tx.state === 'WAIT_TIMEOUT') continue;
         for (const n of TIMERS) {
           const d = tx.timers[n];
-          if (d !== undefined) this.timers.push(d, { key: k, name: n, tx });
+          if (d !== undefined) this.timers.push(d, timerItem(k, n));
         }
       }
     }

@@ -135,7 +135,8 @@ export function maxMessageFor(sar: boolean, clientLimit?: number): number {
 
 /** Cuts `data` into views of at most `size` octets; an empty message is one empty packet. */
 export function segment(data: Buffer, size: number): Buffer[] {
-  if (data.length === 0) return [data];
+  // one packet: the message itself (no view of it)
+  if (data.length <= size) return [data];
   const out: Buffer[] = [];
   for (let off = 0; off < data.length; off += size) out.push(data.subarray(off, Math.min(off + size, data.length)));
   return out;
@@ -143,5 +144,10 @@ export function segment(data: Buffer, size: number): Buffer[] {
 
 /** First and last PSN of the group that starts at `start`. */
 export function groupRange(start: number, groupSize: number, n: number): [number, number] {
-  return [start, Math.min(start + groupSize, n) - 1];
+  return [start, groupEnd(start, groupSize, n)];
+}
+
+/** The last PSN of the group that starts at `start` (`groupRange`'s end, without the pair). */
+export function groupEnd(start: number, groupSize: number, n: number): number {
+  return Math.min(start + groupSize, n) - 1;
 }

@@ -86,7 +86,7 @@ t.test('session headers merged, method headers win', async (t) => {
 t.test('GET and POST reach the origin with identity headers; spoofed copies removed', async (t) => {
   const o = await origin(t);
   const { bridge, metrics } = setup(t, o.base);
-  const r = await bridge.handle(
+  const r = await bridge.request(
     req({
       uri: `${o.base}/mms?size=300`,
       headers: [['X-MSISDN', '999'], ['x_msisdn', '998'], ['Profile', 'http://uaprof.example/p.xml'], ['Connection', 'close'], ['Encoding-Version', '1.2']],
@@ -112,7 +112,7 @@ t.test('GET and POST reach the origin with identity headers; spoofed copies remo
   t.equal(h['x-wap-session-id'], '7');
 
   const body = Buffer.from([0x8c, 0x80, 0x98, 0x41, 0x00]);
-  const p = await bridge.handle(req({ method: 'POST', uri: `${o.base}/mms`, contentType: 'application/vnd.wap.mms-message', body }));
+  const p = await bridge.request(req({ method: 'POST', uri: `${o.base}/mms`, contentType: 'application/vnd.wap.mms-message', body }));
   t.equal(p.status, 200);
   t.same(o.seen[1]!.body, body, 'POST body byte-identical');
   t.equal(o.seen[1]!.headers['content-type'], 'application/vnd.wap.mms-message');
@@ -126,31 +126,31 @@ t.test('GET and POST reach the origin with identity headers; spoofed copies remo
 t.test('refusals: network, subscriber, origin (no connection), method', async (t) => {
   const o = await origin(t);
   const { bridge, metrics } = setup(t, o.base);
-  t.equal((await bridge.handle(req({ sourceIp: '192.0.2.1', uri: `${o.base}/mms` }))).status, 403);
-  t.equal((await bridge.handle(req({ sourceIp: '10.9.9.9', uri: `${o.base}/mms` }))).status, 403);
+  t.equal((await bridge.request(req({ sourceIp: '192.0.2.1', uri: `${o.base}/mms` }))).status, 403);
+  t.equal((await bridge.request(req({ sourceIp: '10.9.9.9', uri: `${o.base}/mms` }))).status, 403);
   const other = `http://localhost:${o.port}/mms`;
-  const r = await bridge.handle(req({ uri: other }));
+  const r = await bridge.request(req({ uri: other }));
   t.equal(r.status, 403);
   t.match(r.body.toString(), /not allowed/);
   t.equal(o.connections(), 0, 'no connection made for a refused origin');
-  t.equal((await bridge.handle(req({ method: 'PROPFIND', uri: `${o.base}/mms` }))).status, 501);
+  t.equal((await bridge.request(req({ method: 'PROPFIND', uri: `${o.base}/mms` }))).status, 501);
   t.match(await metrics.registry.metrics(), /wapgw_access_denied_total\{layer="wsp",reason="network"\} 1/);
 });
 
 t.test('too large, timeout, failure, status mapping', async (t) => {
   const o = await origin(t);
   const { bridge } = setup(t, o.base);
-  const big = await bridge.handle(req({ uri: `${o.base}/mms?size=5000`, clientSduSize: 4000 }));
+  const big = await bridge.request(req({ uri: `${o.base}/mms?size=5000`, clientSduSize: 4000 }));
   t.equal(big.status, 413);
   t.match(big.body.toString(), /4000/);
   t.ok(big.body.length > 0, 'reason body, not empty');
-  const ok = await bridge.handle(req({ uri: `${o.base}/mms?size=3000`, clientSduSize: 4000 }));
+  const ok = await bridge.request(req({ uri: `${o.base}/mms?size=3000`, clientSduSize: 4000 }));
   t.equal(ok.status, 200);
-  t.equal((await bridge.handle(req({ uri: `${o.base}/slow` }))).status, 504);
-  t.equal((await bridge.handle(req({ uri: `${o.base}/status?code=404` }))).status, 404);
-  t.equal((await bridge.handle(req({ uri: `${o.base}/status?code=418` }))).status, 400, 'unknown 4xx -> 400');
+  t.equal((await bridge.request(req({ uri: `${o.base}/slow` }))).status, 504);
+  t.equal((await bridge.request(req({ uri: `${o.base}/status?code=404` }))).status, 404);
+  t.equal((await bridge.request(req({ uri: `${o.base}/status?code=418` }))).status, 400, 'unknown 4xx -> 400');
   const dead = setup(t, 'http://127.0.0.1:1');
-  t.equal((await dead.bridge.handle(req({ uri: 'http://127.0.0.1:1/mms' }))).status, 502);
+  t.equal((await dead.bridge.request(req({ uri: 'http://127.0.0.1:1/mms' }))).status, 502);
 });
 
 t.test('MethodAbort cancels the upstream request', async (t) => {
@@ -159,7 +159,7 @@ t.test('MethodAbort cancels the upstream request', async (t) => {
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 50);
   const t0 = Date.now();
-  const r = await bridge.handle(req({ uri: `${o.base}/slow`, signal: ac.signal }));
+  const r = await bridge.request(req({ uri: `${o.base}/slow`, signal: ac.signal }));
   t.ok(r.cancelled);
   t.ok(Date.now() - t0 < 400, 'returned at once');
 });
@@ -168,7 +168,7 @@ t.test('rate limit per source', async (t) => {
   const o = await origin(t);
   const { bridge } = setup(t, o.base, { rateLimit: { wsp: { perSourcePerSecond: 1, burst: 2 } } });
   const codes: number[] = [];
-  for (let i = 0; i < 3; i++) codes.push((await bridge.handle(req({ uri: `${o.base}/mms` }))).status);
+  for (let i = 0; i < 3; i++) codes.push((await bridge.request(req({ uri: `${o.base}/mms` }))).status);
   t.same(codes, [200, 200, 503]);
 });
 
@@ -202,4 +202,47 @@ t.test('request headers: Connection tokens and hop-by-hop dropped, client Via ke
   t.same(Object.keys(out), ['Accept', 'accept', 'X-Wap-Profile', 'X-Wap-Profile-Diff', 'Via'], 'in the order received, Via last');
   const repeated = toHttpRequestHeaders([['X-A', '1'], ['X-A', '2'], ['X-A', '3']], { encodingVersion: '1.2', viaHost: 'gw1' });
   t.same(repeated['X-A'], ['1', '2', '3'], 'a repeated name keeps every value in order');
+});
+
+t.test("a method's request headers: the handset's part mapped once per pair of shared lists, the same fields as mapping them whole", async (t) => {
+  const { Policy: P } = await import('../../src/policy/admit');
+  const { ClientHeaders } = await import('../../src/bridge/headers');
+  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
+  const policy = new P({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const ch = new ClientHeaders();
+  const session = Object.freeze([Object.freeze(['Accept', '*/*']), Object.freeze(['User-Agent', 'fakewap']), Object.freeze(['Via', 'WAP/1.1 phone-gw'])]) as unknown as Array<[string, string]>;
+  const method = Object.freeze([Object.freeze(['X-MSISDN', 'spoofed']), Object.freeze(['Accept', 'a/b']), Object.freeze(['Profile', 'http://u.example/p.xml'])]) as unknown as Array<[string, string]>;
+  const opts = { encodingVersion: '1.2', viaHost: 'gw1' };
+  const whole = (ip: string) => toHttpRequestHeaders(policy.identify(mergeSessionHeaders(session, method), ip, undefined, 0), opts);
+  const a = ch.part(policy.identityRules, session, method);
+  t.equal(ch.part(policy.identityRules, session, method), a, 'the same lists: the same part, kept');
+  for (const ip of ['10.1.2.3', '10.4.5.6']) {
+    const got = ch.request(a, policy.identityHeaders(ip, undefined, 0), opts);
+    t.same(got, whole(ip), `${ip}: the fields of the whole mapping`);
+    t.same(Object.keys(got), Object.keys(whole(ip)), 'in the same order (identity headers, then Via, last)');
+  }
+  const copy = ch.request(a, [], opts);
+  (copy as Record<string, string>)['X-Added'] = '1';
+  t.notOk('X-Added' in ch.request(a, [], opts), 'a request changing its headers does not change the kept part');
+  const unfrozen: Array<[string, string]> = [['Accept', 'x/y']];
+  t.not(ch.part(policy.identityRules, session, unfrozen), ch.part(policy.identityRules, session, unfrozen), 'lists that may change are mapped each time');
+  // a reload with other identity rules is another key
+  const reloaded = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false }, identity: { msisdnHeaders: ['X-Other-Msisdn'] } });
+  policy.prepareReload(reloaded)();
+  t.not(ch.part(policy.identityRules, session, method), a, 'new identity rules: mapped again');
+});
+
+t.test("the client's Connection header cannot have our identity headers dropped", async (t) => {
+  const { Policy: P } = await import('../../src/policy/admit');
+  const { ClientHeaders } = await import('../../src/bridge/headers');
+  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
+  const policy = new P({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const ch = new ClientHeaders();
+  const sub = { key: '10.1.2.3', msisdn: '4915112345678', source: 'static' as const, since: 0 };
+  const method: Array<[string, string]> = [['Connection', 'X-MSISDN, X-WAP-Network-Client-IP, X-Drop'], ['X-Drop', '1'], ['Accept', '*/*']];
+  const h = ch.request(ch.part(policy.identityRules, undefined, method), policy.identityHeaders('10.1.2.3', sub, 0), { encodingVersion: '1.2', viaHost: 'gw1' });
+  t.equal(h['X-MSISDN'], '4915112345678', 'ours stays');
+  t.equal(h['X-WAP-Network-Client-IP'], '10.1.2.3');
+  t.notOk('X-Drop' in h, "the client's own listed field is dropped");
+  t.equal(h['Accept'], '*/*');
 });

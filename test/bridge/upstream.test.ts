@@ -191,3 +191,33 @@ t.test('large replies are whole and exact: the read buffers the body arrived in 
   });
   t.equal(o.connections(), 1, 'one connection for all four');
 });
+
+t.test('one deadline list: staggered stalled requests each time out at their own deadline, answered ones never do', async (t) => {
+  const o = await origin(t);
+  const c = client(t, { timeoutMs: 200, connections: 8 });
+  const started: number[] = [];
+  const ended: number[] = [];
+  const runs: Array<Promise<string | undefined>> = [];
+  for (let i = 0; i < 4; i++) {
+    started.push(performance.now());
+    const stalled = c.request({ url: new URL(`${o.base}/stall`), method: 'GET', headers: {}, maxBody: 100 });
+    runs.push(
+      code(stalled).then((r) => {
+        ended[i] = performance.now();
+        return r;
+      }),
+    );
+    // an answered request between them leaves the list without disturbing the deadlines after it
+    const ok = await c.request({ url: new URL(`${o.base}/mms?size=3`), method: 'GET', headers: {}, maxBody: 100 });
+    t.equal(ok.status, 200);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  t.same(await Promise.all(runs), ['ERR_UPSTREAM_TIMEOUT', 'ERR_UPSTREAM_TIMEOUT', 'ERR_UPSTREAM_TIMEOUT', 'ERR_UPSTREAM_TIMEOUT']);
+  for (let i = 0; i < 4; i++) {
+    const took = (ended[i] as number) - (started[i] as number);
+    t.ok(took >= 195 && took < 600, `request ${i} ended after ${Math.round(took)} ms (deadline 200)`);
+  }
+  const late = await c.request({ url: new URL(`${o.base}/mms?size=5`), method: 'GET', headers: {}, maxBody: 100 });
+  t.equal(late.body.length, 5, 'after the list emptied, a new request arms the deadline again and is answered');
+  t.equal(await code(c.request({ url: new URL(`${o.base}/stall`), method: 'GET', headers: {}, maxBody: 100 })), 'ERR_UPSTREAM_TIMEOUT', 'and times out when stalled');
+});

@@ -83,3 +83,12 @@ t.test('bounded: at most `max` blocks, and blocks past maxOctets are decoded but
   t.notOk(Object.isFrozen(a.headers), 'and its list is the caller\'s own');
   t.same(a, decodeWsp(big), 'decoded as without the cache');
 });
+
+t.test('an empty header block is one shared frozen list too', async (t) => {
+  const cache = new HeaderBlockCache();
+  const a = decodeWsp(encodeWsp({ type: 'Get', uri: 'http://a/1', headers: [] }), { headerCache: cache });
+  const b = decodeWsp(encodeWsp({ type: 'Get', uri: 'http://a/2', headers: [] }), { headerCache: cache });
+  t.same(a.type === 'Get' && a.headers, []);
+  t.ok(a.type === 'Get' && b.type === 'Get' && a.headers === b.headers && Object.isFrozen(a.headers), 'shared, frozen');
+  t.equal(cache.size, 0, 'nothing to remember');
+});

@@ -68,7 +68,7 @@ export class WspSim implements HandsetHost {
       config: this.config,
       wtp: createWtpPort({ config: this.config, report: wtpReporter(this.metrics, logger) }),
       codec: createWspCodec(),
-      bridge: { handle: (req) => this.handle(req) },
+      bridge: { handle: (req, done) => this.handle(req, done) },
       report: wspReporter(this.metrics, logger),
       send: (_role, buf, peer) => this.transmitBytes('down', `${peer.address}:${peer.port}`, buf),
       now: () => this.now,
@@ -111,13 +111,9 @@ export class WspSim implements HandsetHost {
     } else this.handsets.get(peer)?.onPdu(decodeWtp(bytes));
   }
 
-  private handle(req: MethodRequest): Promise<MethodReply> {
+  private handle(req: MethodRequest, done: (reply: MethodReply) => void): void {
     this.mmsc.push({ method: req.method, uri: req.uri, body: sha(req.body), at: this.now });
-    return new Promise((resolve) =>
-      this.schedule(this.now + this.mmscDelayMs, () =>
-        resolve({ status: 200, contentType: 'application/vnd.wap.mms-message', headers: [], body: Buffer.from('ok') } as MethodReply),
-      ),
-    );
+    this.schedule(this.now + this.mmscDelayMs, () => done({ status: 200, contentType: 'application/vnd.wap.mms-message', headers: [], body: Buffer.from('ok') } as MethodReply));
   }
 
   arm(): void {

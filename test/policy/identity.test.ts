@@ -93,6 +93,21 @@ t.test('the headers remembered per binding follow the address, a new binding and
   t.notOk(id.apply([], '10.1.2.3', sub, 0).some(([n]) => n === 'X-Extra'), 'a caller adding to its list does not change the next one');
 });
 
+t.test('without a subscriber: remembered per address (and signing second) too', async (t) => {
+  const id = new IdentityHeaders(parseConfig({}).identity);
+  const a = id.apply([['Accept', '*/*']], '10.1.2.3', undefined, 0);
+  t.same(a, [['Accept', '*/*'], ['X-WAP-Network-Client-IP', '10.1.2.3']]);
+  t.same(id.apply([], '10.1.2.3', undefined, 5000), [['X-WAP-Network-Client-IP', '10.1.2.3']], 'the same address: the same headers');
+  t.same(id.apply([], '10.4.4.4', undefined, 0), [['X-WAP-Network-Client-IP', '10.4.4.4']], 'another address: its own');
+  t.equal(id.apply([], '10.1.2.3', sub, 0).find(([n]) => n === 'X-MSISDN')?.[1], sub.msisdn, 'once bound, the binding decides');
+  const signed = new IdentityHeaders(parseConfig({ identity: { signingSecret: 'a-secret-of-enough-length-123456' } }).identity);
+  const sig = (ms: number) => signed.apply([], '10.1.2.3', undefined, ms).find(([n]) => /signature/i.test(n))?.[1];
+  t.equal(sig(1000), sig(1999), 'signed: the same within a second');
+  t.not(sig(1000), sig(2000), 'signed: a new signature in the next second');
+  for (let i = 0; i < 5000; i++) id.apply([], `10.8.${i >> 8}.${i & 0xff}`, undefined, 0);
+  t.same(id.apply([], '10.8.0.1', undefined, 0), [['X-WAP-Network-Client-IP', '10.8.0.1']], 'past the bound the kept ones are forgotten, the answer stays right');
+});
+
 t.test('unknown values are not sent; no subscriber: only the client IP', async (t) => {
   const id = new IdentityHeaders(parseConfig({}).identity);
   t.same(id.apply([['X-IMSI', '1']], '10.9.9.9', undefined, 0), [['X-WAP-Network-Client-IP', '10.9.9.9']]);

@@ -136,6 +136,9 @@ export function decodeHeaders(input: Reader | Buffer): WspHeader[] {
   return out;
 }
 
+/** The empty header block's list, shared (HeaderBlockCache). */
+const NO_HEADERS: readonly WspHeader[] = Object.freeze([]);
+
 /**
  * Decoded header blocks remembered by their octets. A handset sends the same header block with
  * every request (its Accept, Accept-Charset, User-Agent, Profile...), and a block decodes the
@@ -161,7 +164,9 @@ export class HeaderBlockCache {
   /** The headers from `r` to its end, as decodeHeaders gives them (a malformed block throws as it does, at its offset in `r`). */
   decode(r: Reader): readonly WspHeader[] {
     const n = r.remaining;
-    if (n === 0 || n > this.maxOctets) return decodeHeaders(r);
+    // an empty block (a method without headers) is one shared list too
+    if (n === 0) return NO_HEADERS;
+    if (n > this.maxOctets) return decodeHeaders(r);
     const key = r.buf.toString('latin1', r.pos, r.pos + n);
     let h = this.memo.get(key);
     if (h === undefined) {

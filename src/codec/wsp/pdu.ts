@@ -21,7 +21,7 @@
  * Body data and the raw octets are views into the input buffer (no copy); encoding copies the
  * body once.
  */
-import { Reader, Writer } from '../bytes';
+import { Reader, Writer, uintvarLength } from '../bytes';
 import { EncodeError } from '../../core/errors';
 import { type ContentType, decodeContentType, encodeContentType } from './content-type';
 import { type HeaderBlockCache, type HeaderInput, type WspHeader, decodeHeaders, writeHeaders } from './headers';
@@ -610,6 +610,39 @@ export function encodeWsp(pdu: WspPduInput | WspPdu, opts: EncodeWspOptions = {}
       throw new EncodeError(LAYER, `unknown PDU type ${String((p as { type: unknown }).type)}`);
   }
   return tail && tail.length > 0 ? Buffer.concat([w.toBuffer(), tail]) : w.toBuffer();
+}
+
+/**
+ * The parts of a Reply (WAP-230 §8.2.3.3: Status, HeadersLen, ContentType and Headers, Data) a
+ * server may keep: the header block, Content-Type first, as `encodeWsp` writes it. With
+ * `encodeReplyWith` the two give the same octets as `encodeWsp` of the whole Reply.
+ */
+export function replyHeaderBlock(contentType: ContentType | string, headers: readonly HeaderInput[], version: string | number = DEFAULT_ENCODING_VERSION): Buffer {
+  return typedHeaderBytes(contentType, headers, version);
+}
+
+/** A Reply from its status code (WAP-230 Table 36), a header block (`replyHeaderBlock`) and its data: one buffer, written once. */
+export function encodeReplyWith(status: number, headerBlock: Buffer, data: Buffer): Buffer {
+  const w = new Writer(LAYER, 2 + uintvarLength(headerBlock.length) + headerBlock.length + data.length);
+  return w.u8(0x04).u8(status).uintvar(headerBlock.length).bytes(headerBlock).bytes(data).toBuffer();
+}
+
+/**
+ * The part of a ConnectReply after its Server-SessionId (WAP-230 §8.2.2.2: CapabilitiesLen,
+ * HeadersLen, Capabilities, Headers), which is the same for every session that negotiated the
+ * same capabilities; `encodeConnectReplyWith` puts a session id in front.
+ */
+export function connectReplyTail(capabilities: readonly Capability[], headers: readonly HeaderInput[], version: string | number = DEFAULT_ENCODING_VERSION): Buffer {
+  const caps = capsBytes(capabilities, false);
+  const hdrs = headerBytes(headers, version);
+  const w = new Writer(LAYER, uintvarLength(caps.length) + uintvarLength(hdrs.length) + caps.length + hdrs.length);
+  return w.uintvar(caps.length).uintvar(hdrs.length).bytes(caps).bytes(hdrs).toBuffer();
+}
+
+/** A ConnectReply from a session id and a `connectReplyTail`: the same octets as `encodeWsp` of the whole PDU. */
+export function encodeConnectReplyWith(sessionId: number, tail: Buffer): Buffer {
+  const w = new Writer(LAYER, 1 + uintvarLength(sessionId) + tail.length);
+  return w.u8(0x02).uintvar(sessionId).bytes(tail).toBuffer();
 }
 
 function familyCode(type: string, pduType: number | undefined, lo: number, hi: number): number {
