@@ -59,6 +59,8 @@ export function withoutPackets(inb: Inbound): Inbound {
 
 /** Stores one packet. A PSN already held is kept as first received (duplicates change nothing). */
 export function absorb(inb: Inbound, psn: number, data: Buffer, gtr: boolean, ttr: boolean): Inbound {
+  // the usual message: one packet (PSN 0, TTR = 1) into nothing held, without the copies below
+  if (psn === 0 && ttr && inb.segs.length === 0) return { segs: [data], bytes: data.length, groupEnds: inb.groupEnds, ttrPsn: 0, ackedPsn: inb.ackedPsn };
   const have = inb.segs[psn] !== undefined;
   let segs = inb.segs;
   let bytes = inb.bytes;
