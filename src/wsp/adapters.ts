@@ -123,6 +123,23 @@ export function toWspIn(pdu: WspPdu): WspIn {
   }
 }
 
+/** The Connect PDU type (WAP-230 §8.2.1, Table 34). */
+const CONNECT_PDU = 0x01;
+/** Distinct Connects kept decoded (the handset models seen), and the largest kept. */
+const CONNECTS_KEPT = 64;
+const CONNECT_KEPT_OCTETS = 512;
+
+/** A decoded Connect made read-only throughout, to be shared by every session that sends the same octets. */
+function frozenConnect(pdu: WspIn): WspIn {
+  if (pdu.pdu === 'Connect') {
+    if (pdu.caps.others) Object.freeze(pdu.caps.others);
+    Object.freeze(pdu.caps);
+    for (const h of pdu.headers) Object.freeze(h);
+    Object.freeze(pdu.headers);
+  }
+  return Object.freeze(pdu);
+}
+
 /**
  * `onEncodeFallback`: told when a Reply could not be encoded as given and went out without the
  * headers (or the content type) WSP cannot carry, so the loss is logged, not silent.
@@ -136,8 +153,19 @@ export function createWspCodec(opts: { onEncodeFallback?: (err: EncodeError, dro
   // most ENCODED_KEPT, all forgotten at once when full (Memo).
   const connectTails = new Memo<string, Buffer>(ENCODED_KEPT);
   const replyBlocks = new Memo<string, Buffer>(ENCODED_KEPT);
+  // A Connect (WAP-230 §8.2.2.1) carries no session id or TID of its own: a handset model sends
+  // the same octets every time, so what it decodes to (version, capabilities, headers) is made
+  // once per distinct Connect and shared, frozen (the server reads it and builds new objects).
+  // Only Connects that decoded are kept; at most CONNECTS_KEPT, all forgotten at once when full.
+  const connects = new Memo<string, WspIn>(CONNECTS_KEPT);
   return {
-    decode: (buf) => toWspIn(decodeWsp(buf, decodeOptions)),
+    decode: (buf) => {
+      if (buf.length === 0 || buf[0] !== CONNECT_PDU || buf.length > CONNECT_KEPT_OCTETS) return toWspIn(decodeWsp(buf, decodeOptions));
+      const key = buf.toString('latin1');
+      let pdu = connects.get(key);
+      if (pdu === undefined) pdu = connects.set(key, frozenConnect(toWspIn(decodeWsp(buf, decodeOptions))));
+      return pdu;
+    },
     encodeConnectReply: (r: ConnectReplyOut, ver: number) => {
       const c = r.caps;
       const h = r.headers;
