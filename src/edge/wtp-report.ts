@@ -9,6 +9,10 @@ import type { Logger } from '../core/logger';
 import type { Metrics, Tally } from '../ops/metrics';
 import type { WtpNote, WtpReporter } from '../wtp';
 
+type Finished = Extract<WtpNote, { note: 'transaction' }>;
+type Outcome = Finished['outcome'];
+type Tcl = Finished['tcl'];
+
 export function wtpReporter(metrics: Metrics, logger: Logger): WtpReporter {
   const log = logger.child({ component: 'wtp' });
   const transactions = metrics.tallies(metrics.wtpTransactions);
@@ -18,6 +22,18 @@ export function wtpReporter(metrics: Metrics, logger: Logger): WtpReporter {
   const nacks = metrics.tallies(metrics.wtpNacks);
   const retransmissions = metrics.tallies(metrics.wtpRetransmissions);
   const segments = metrics.tallies(metrics.wtpSarSegments);
+  // The finished transactions' tallies by class, then outcome (both closed sets): no key string
+  // built per transaction. The label builders are made only in the functions that make a tally,
+  // so that `note` itself captures nothing and a call allocates no context (it runs on every step).
+  const byClass: Array<Map<Outcome, Tally>> = [new Map(), new Map(), new Map()];
+  const newTransactionTally = (tcl: Tcl, outcome: Outcome): Tally => {
+    const t = transactions(`${tcl}/${outcome}`, () => ({ class: String(tcl), outcome }));
+    (byClass[tcl] as Map<Outcome, Tally>).set(outcome, t);
+    return t;
+  };
+  const one = <L extends string>(tallies: (key: string, labels: () => Record<L, string>) => Tally, label: L, value: string): Tally =>
+    tallies(value, () => ({ [label]: value }) as Record<L, string>);
+  const abortTally = (direction: string, reason: string): Tally => aborts(`${direction}/${reason}`, () => ({ direction, reason }));
   let active = 0;
   metrics.onScrape(() => metrics.wtpActiveTransactions.set(active));
   return {
@@ -27,28 +43,28 @@ export function wtpReporter(metrics: Metrics, logger: Logger): WtpReporter {
     note(n: WtpNote): void {
       switch (n.note) {
         case 'transaction':
-          transactions(`${n.tcl}/${n.outcome}`, () => ({ class: String(n.tcl), outcome: n.outcome })).n++;
+          ((byClass[n.tcl] as Map<Outcome, Tally>).get(n.outcome) ?? newTransactionTally(n.tcl, n.outcome)).n++;
           return;
         case 'active':
           active = n.transactions;
           return;
         case 'verification':
-          verifications(n.outcome, () => ({ outcome: n.outcome })).n++;
+          one(verifications, 'outcome', n.outcome).n++;
           return;
         case 'duplicate':
           duplicates.n++;
           return;
         case 'abort':
-          aborts(`${n.direction}/${n.reason}`, () => ({ direction: n.direction, reason: n.reason })).n++;
+          abortTally(n.direction, n.reason).n++;
           return;
         case 'nack':
-          nacks(n.direction, () => ({ direction: n.direction })).n++;
+          one(nacks, 'direction', n.direction).n++;
           return;
         case 'retransmission':
-          retransmissions(n.pdu, () => ({ pdu: n.pdu })).n++;
+          one(retransmissions, 'pdu', n.pdu).n++;
           return;
         case 'segment':
-          segments(n.direction, () => ({ direction: n.direction })).n++;
+          one(segments, 'direction', n.direction).n++;
           return;
         case 'log':
           log[n.level](n.fields, n.msg);
