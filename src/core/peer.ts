@@ -4,13 +4,23 @@
  * bearer, so the peer's address and port identify it. WTP keeps its transactions per
  * (peer, TID) (WAP-224 §9.1) and its TID cache per peer under the same key.
  */
+import { sourceKey } from './net';
+
 export interface Peer {
   address: string;
   port: number;
   family: 4 | 6;
   /** Its `peerKey`, computed once when the peer was made by `makePeer` (the bearers' peers). */
   readonly key?: string;
+  /** Its `peerSource`, computed once by `makePeer` too. */
+  readonly source?: string;
 }
+
+/**
+ * The key the peer's traffic is counted under for per-source limits (`sourceKey` of its address,
+ * src/core/net.ts: the address, or an IPv6 /64), made once for the bearers' peers.
+ */
+export const peerSource = (p: Peer): string => p.source ?? sourceKey(p.address);
 
 /** The one key of a peer: "a.b.c.d:port", or "[v6]:port". */
 export const peerKey = (p: Peer): string => p.key ?? keyOf(p.address, p.port, p.family);
@@ -18,12 +28,15 @@ export const peerKey = (p: Peer): string => p.key ?? keyOf(p.address, p.port, p.
 const keyOf = (address: string, port: number, family: 4 | 6): string => (family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
 
 /**
- * A peer with its key computed once: every layer that keys a table by it then builds no string
- * per datagram. The key is not enumerable, so the peer still reads (and logs) as its address,
+ * A peer with its keys computed once: every layer that keys a table by it then builds no string
+ * per datagram. The keys are not enumerable, so the peer still reads (and logs) as its address,
  * port and family.
  */
 export const makePeer = (address: string, port: number, family: 4 | 6): Peer =>
-  Object.defineProperty({ address, port, family }, 'key', { value: keyOf(address, port, family), enumerable: false });
+  Object.defineProperties(
+    { address, port, family },
+    { key: { value: keyOf(address, port, family), enumerable: false }, source: { value: sourceKey(address), enumerable: false } },
+  );
 
 /**
  * One `Peer` object per remote address and port, reused for every datagram from it (the UDP

@@ -20,8 +20,7 @@ import type { Config } from '../config/schema';
 import { isWapgwError } from '../core/errors';
 import { MethodCancel, textReply, type MethodHandler, type MethodReply, type MethodRequest } from './method';
 import type { HeaderList } from '../core/http';
-import { peerKey, type BearerRole, type Peer } from '../core/peer';
-import { sourceKey } from '../core/net';
+import { peerKey, peerSource, type BearerRole, type Peer } from '../core/peer';
 import { negotiate, negotiateEncodingVersion } from './capabilities';
 import { versionCode, versionText } from '../codec/wsp/tables';
 import type { ReplyOut, WspCodecPort, WspIn } from './ports';
@@ -353,14 +352,14 @@ export class WspServer {
   }
 
   private indexSource(peer: Peer, id: number): void {
-    const k = sourceKey(peer.address);
+    const k = peerSource(peer);
     let set = this.bySource.get(k);
     if (!set) this.bySource.set(k, (set = new Set()));
     set.add(id);
   }
 
   private unindexSource(peer: Peer, id: number): void {
-    const k = sourceKey(peer.address);
+    const k = peerSource(peer);
     const set = this.bySource.get(k);
     if (!set) return;
     set.delete(id);
@@ -369,7 +368,7 @@ export class WspServer {
 
   /** Before a new session of `peer`: at the per-source maximum, end that source's least recently active session. */
   private makeRoomForSource(peer: Peer, now: number): void {
-    const set = this.bySource.get(sourceKey(peer.address));
+    const set = this.bySource.get(peerSource(peer));
     while (set && set.size >= this.d.config.wsp.maxSessionsPerSource) {
       let oldest: Session | undefined;
       for (const id of set) {

@@ -1,6 +1,7 @@
 // src/core/peer.ts: a bearer's peers carry their key, computed once, and are reused per address.
 import t from 'tap';
-import { PeerTable, makePeer, peerKey } from '../../src/core/peer';
+import { PeerTable, makePeer, peerKey, peerSource } from '../../src/core/peer';
+import { sourceKey } from '../../src/core/net';
 
 t.test('makePeer: the same key as peerKey, not enumerable', async (t) => {
   const p = makePeer('10.1.2.3', 49152, 4);
@@ -25,4 +26,15 @@ t.test('PeerTable: one object per address and port, bounded', async (t) => {
   t.not(again, a, 'forgotten when the table was full');
   t.same(again, a);
   t.equal(peerKey(again), peerKey(a));
+});
+
+t.test('a peer made once carries its source key: the address (IPv4) or its /64 (IPv6), not enumerable', async (t) => {
+  const v4 = makePeer('10.1.2.3', 9201, 4);
+  t.equal(v4.source, '10.1.2.3');
+  t.equal(peerSource(v4), sourceKey('10.1.2.3'));
+  const v6 = makePeer('2001:db8:1:2:3:4:5:6', 9201, 6);
+  t.equal(v6.source, '2001:db8:1:2::/64', 'the /64 a phone cannot escape a per-source limit by moving in');
+  t.equal(peerSource(v6), sourceKey('2001:db8:1:2:3:4:5:6'));
+  t.same(Object.keys(v6), ['address', 'port', 'family'], 'reads as its address, port and family');
+  t.equal(peerSource({ address: '2001:db8:1:2::9', port: 1, family: 6 }), '2001:db8:1:2::/64', 'a peer made elsewhere: computed');
 });
