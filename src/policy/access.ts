@@ -14,6 +14,7 @@
  *   of `http://mmsc@evil/`).
  */
 import type { Config } from '../config/schema';
+import { Memo } from '../core/bounded';
 import { NetworkList, normalizeAddress } from '../core/net';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
 
@@ -78,6 +79,10 @@ export function originKey(u: URL): string | null {
   return `${u.protocol}//${u.hostname}:${u.port === '' ? def : u.port}`;
 }
 
+/** Request targets whose verdict `UpstreamPolicy.check` keeps, and the longest kept. */
+const CHECKED_KEPT = 256;
+const CHECKED_KEPT_LENGTH = 1024;
+
 export class UpstreamPolicy {
   /** Normalised origin key -> the origin we connect to (`scheme://host[:port]`). */
   private readonly allowed = new Map<string, string>();
@@ -102,8 +107,23 @@ export class UpstreamPolicy {
     return [...this.allowed.keys()];
   }
 
+  /**
+   * Verdicts on request targets given as text, kept: a handset asks for the same few URIs (its
+   * MMSC's) again and again, and parsing one (WHATWG URL) was the largest single cost of a WSP
+   * method in this layer (bench/RESULTS.md, "WSP cycle, the last small cuts"). At most
+   * CHECKED_KEPT targets of at most CHECKED_KEPT_LENGTH characters, all forgotten at once when
+   * full; a verdict and its URL are shared, and nothing that receives them changes them. The
+   * allowed origins are fixed for this policy's life (a reload makes a new one).
+   */
+  private readonly checked = new Memo<string, UpstreamResult>(CHECKED_KEPT);
+
   /** Checks an absolute URL a client asked for. */
   check(target: string | URL): UpstreamResult {
+    if (typeof target !== 'string' || target.length > CHECKED_KEPT_LENGTH) return this.checkNow(target);
+    return this.checked.get(target) ?? this.checked.set(target, Object.freeze(this.checkNow(target)));
+  }
+
+  private checkNow(target: string | URL): UpstreamResult {
     let u: URL;
     try {
       u = typeof target === 'string' ? new URL(target) : target;

@@ -103,3 +103,28 @@ t.test('property: no URL whose host is not exactly an allowed origin passes', as
   );
   t.pass('2000 random authorities');
 });
+
+t.test('UpstreamPolicy.check: a target checked again gives the same verdict as the first time, kept and read-only', async (t) => {
+  const u = new UpstreamPolicy({ config: parseConfig({ mmsc: { url: 'http://mmsc.example:8002/mms' } }) });
+  const target = 'http://mmsc.example:8002/mms?id=1';
+  const first = u.check(target);
+  t.match(first, { ok: true, origin: 'http://mmsc.example:8002' });
+  const again = u.check(target);
+  t.equal(again, first, 'kept');
+  t.ok(Object.isFrozen(first));
+  t.equal(first.ok && first.url.href, target, 'its URL is the target');
+  t.match(u.check('http://evil.example/mms'), { ok: false, reason: 'origin' });
+  t.match(u.check('http://evil.example/mms'), { ok: false, reason: 'origin' }, 'a refusal kept is a refusal');
+  t.match(u.check('not a url'), { ok: false, reason: 'bad-url' });
+  t.match(u.check('http://user:pw@mmsc.example:8002/mms'), { ok: false, reason: 'userinfo' });
+  const long = `http://mmsc.example:8002/${'x'.repeat(2000)}`;
+  const l1 = u.check(long);
+  t.match(l1, { ok: true });
+  t.not(u.check(long), l1, 'a long target is checked each time, not kept');
+  // more distinct targets than are kept: each still gets its own right verdict
+  for (let i = 0; i < 600; i++) {
+    const v = u.check(`http://mmsc.example:8002/m/${i}`);
+    if (!v.ok || v.url.pathname !== `/m/${i}`) t.fail(`target ${i}`);
+  }
+  t.match(u.check(target), { ok: true, url: { search: '?id=1' } }, 'after the kept ones were forgotten');
+});
