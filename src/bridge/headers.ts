@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { FORBIDDEN_IN_VALUE, HOP_BY_HOP, TOKEN, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, isFieldValue, isToken, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -66,7 +66,7 @@ function mapInto(out: Record<string, string | string[]>, via: string[], h: Heade
       continue;
     }
     if (NOT_FORWARDED.has(l) || WSP_ONLY.has(l) || drop?.has(l)) continue;
-    if (FORBIDDEN_IN_VALUE.test(value) || !TOKEN.test(name)) continue; // never smuggle a header (CR LF) nor make the HTTP client refuse the request
+    if (!isFieldValue(value) || !isToken(name)) continue; // never smuggle a header (CR LF) nor make the HTTP client refuse the request
     // HTTP x-wap-profile carries quoted URIs (WAP-248 §9.2.3.3); WSP Profile is a bare URI
     addField(out, RENAME[l] ?? name, l === 'profile' && !/^".*"$/.test(value) ? `"${value}"` : value);
   }
