@@ -268,6 +268,27 @@ async function fakewapCycles(port, url, handsets, cycles) {
 }
 
 /**
+ * A WSP-only gateway config (the proxy and admin off, no amplification limit for the load, no
+ * per-source session cap: every fakewap process comes from 127.0.0.1), written as YAML (JSON is
+ * YAML) into a new temporary directory named by `prefix`. Returns that directory and the file.
+ * @param {string} originUrl
+ * @param {string} prefix
+ */
+function wspOnlyConfig(originUrl, prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const cfg = {
+    mmsc: { url: `${originUrl}/mms`, timeoutMs: 30000 },
+    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
+    proxy: { enabled: false, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false },
+    admin: { enabled: false },
+    log: { level: 'info', accessLog: false },
+  };
+  const file = path.join(dir, 'wapgw.yaml');
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  return { dir, file };
+}
+
+/**
  * Starts `node [nodeArgs] dist/cli.js start -c <temp config>` with WSP and the proxy on
  * ephemeral loopback ports, admin off, no access log, 127.0.0.1 bound to a static subscriber.
  * `extra` is merged into the config (one level deep). Resolves {child, pid, ports, stop()}.
@@ -402,6 +423,7 @@ module.exports = {
   runChild,
   origin,
   startWapgw,
+  wspOnlyConfig,
   startKannel,
   kannelPortsFree,
   rssMb,

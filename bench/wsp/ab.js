@@ -28,7 +28,6 @@
  */
 'use strict';
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const L = require('../lib/common');
 
@@ -36,17 +35,9 @@ const o = L.args({ a: '', b: L.ROOT, rounds: 5, kannel: 0, steady: 1, fill: 0 })
 
 /** One round: fresh gateway from `root`, warm-up, measured load; ms of gateway CPU per cycle. */
 async function round(/** @type {string} */ root, /** @type {{ url: string }} */ org) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-ab-'));
-  const cfg = {
-    mmsc: { url: `${org.url}/mms`, timeoutMs: 30000 },
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
-    proxy: { enabled: false, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false },
-    admin: { enabled: false },
-    log: { level: 'info', accessLog: false },
-  };
-  fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg)); // JSON is YAML
+  const { dir, file } = L.wspOnlyConfig(org.url, 'wapgw-bench-ab-');
   // that tree's own harness, so that its own dist/cli.js starts
-  const { child, listeners } = await require(path.join(path.resolve(root), 'bench/lib/common')).spawnGateway(path.join(dir, 'wapgw.yaml'), { cwd: dir });
+  const { child, listeners } = await require(path.join(path.resolve(root), 'bench/lib/common')).spawnGateway(file, { cwd: dir });
   try {
     const co = listeners.find((/** @type {any} */ j) => /oriented/.test(JSON.stringify(j))).port;
     const url = `${org.url}/hello?size=40&type=text/plain`;

@@ -20,7 +20,6 @@
  */
 'use strict';
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const L = require('../lib/common');
 
@@ -28,20 +27,12 @@ const o = L.args({ root: L.ROOT, modes: 'heap,hooks,gc', top: 25, stacks: '', ha
 const HOOK = path.join(__dirname, 'census-hook.js');
 
 async function census(/** @type {string} */ mode, /** @type {{ url: string }} */ org) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wapgw-bench-census-'));
-  const cfg = {
-    mmsc: { url: `${org.url}/mms`, timeoutMs: 30000 },
-    wsp: { bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, connectionlessMaxAmplification: 0, maxSessionsPerSource: 100000 },
-    proxy: { enabled: false, allowedNetworks: ['127.0.0.0/8'], requireSubscriber: false },
-    admin: { enabled: false },
-    log: { level: 'info', accessLog: false },
-  };
-  fs.writeFileSync(path.join(dir, 'wapgw.yaml'), JSON.stringify(cfg));
+  const { dir, file } = L.wspOnlyConfig(org.url, 'wapgw-bench-census-');
   const out = path.join(dir, 'census.json');
   process.env.WAPGW_CENSUS_MODE = mode;
   process.env.WAPGW_CENSUS_OUT = out;
   if (o.stacks) process.env.WAPGW_CENSUS_STACKS = o.stacks;
-  const { child, listeners } = await L.spawnGateway(path.join(dir, 'wapgw.yaml'), {
+  const { child, listeners } = await L.spawnGateway(file, {
     cwd: dir,
     nodeArgs: [...L.GATEWAY_NODE_FLAGS, '--require', HOOK],
     cli: path.join(path.resolve(o.root), 'dist/cli.js'),
