@@ -10,7 +10,8 @@ import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DemoSmsc } from '../../src/demo/smsc';
-import { adminGet, startedGateway, tempDir, writeTestConfig } from '../helpers/gateway-process';
+import { adminGet, startedGateway, tempDir, writeTestConfig, type GatewayProcess } from '../helpers/gateway-process';
+import type { Tap } from '../helpers/tap';
 import { freePorts } from '../helpers/free-port';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,6 +41,24 @@ async function ppgConfig(dir: string, ppg: Record<string, unknown> = {}): Promis
   return { file, smscPort };
 }
 
+/**
+ * SIGKILLs `first`, starts the SMSC (down until now, so nothing was delivered before the kill),
+ * restarts the gateway on the same config and waits until it has loaded `active` pushes from
+ * its journal; then waits (up to 15 s) until `delivered` says the SMSC has what it should.
+ */
+async function killAndRestart(t: Tap, first: GatewayProcess, file: string, smscPort: number, active: number, delivered: (smsc: DemoSmsc) => boolean): Promise<{ smsc: DemoSmsc; second: GatewayProcess }> {
+  first.kill();
+  await first.exited();
+  const smsc = new DemoSmsc({ port: smscPort });
+  await smsc.start();
+  t.teardown(() => smsc.close());
+  const second = await startedGateway(t, file);
+  await second.waitFor((l) => l.msg === 'push queue loaded' && l.active === active);
+  const end = Date.now() + 15000;
+  while (!delivered(smsc) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return { smsc, second };
+}
+
 t.test('a push answered 1001 survives SIGKILL and is delivered after the restart', async (t) => {
   const dir = tempDir();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,17 +86,9 @@ t.test('a push answered 1001 survives SIGKILL and is delivered after the restart
   t.equal(usage.code, 1);
   t.match(usage.stderr, /--to nobody/);
 
-  first.kill();
-  await first.exited();
-
-  const smsc = new DemoSmsc({ port: smscPort });
-  await smsc.start();
-  t.teardown(() => smsc.close());
-  const second = await startedGateway(t, file);
-  await second.waitFor((l) => l.msg === 'push queue loaded' && l.active === 1);
-  const end = Date.now() + 15000;
-  while (!smsc.submits.some((s) => s.destination === '4917012345') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-  t.ok(smsc.submits.some((s) => s.destination === '4917012345'), 'the push reached the SMSC after SIGKILL and restart');
+  const reached = (smsc: DemoSmsc) => smsc.submits.some((s) => s.destination === '4917012345');
+  const { smsc, second } = await killAndRestart(t, first, file, smscPort, 1, reached);
+  t.ok(reached(smsc), 'the push reached the SMSC after SIGKILL and restart');
   await second.waitFor((l) => l.msg === 'push SMS accepted by the SMSC' && l.pushId === 'kill-1@test');
   await second.waitFor((l) => l.msg === 'SMS submitted');
 });
@@ -96,16 +107,7 @@ t.test('with ppg.fsync false (the journal written, not fdatasync\'d, before 1001
     t.match(pushed.stdout, /code="1001"/, `push ${i} answered 1001`);
   }
   // SIGKILL right after the last answer: nothing after the write(2) may be needed
-  first.kill();
-  await first.exited();
-
-  const smsc = new DemoSmsc({ port: smscPort });
-  await smsc.start();
-  t.teardown(() => smsc.close());
-  const second = await startedGateway(t, file);
-  await second.waitFor((l) => l.msg === 'push queue loaded' && l.active === 5);
-  const end = Date.now() + 15000;
-  const got = () => new Set(smsc.submits.map((s) => s.destination).filter((d) => d.startsWith('49170123450')));
-  while (got().size < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-  t.equal(got().size, 5, 'all five pushes reached the SMSC after SIGKILL and restart');
+  const got = (smsc: DemoSmsc) => new Set(smsc.submits.map((s) => s.destination).filter((d) => d.startsWith('49170123450')));
+  const { smsc } = await killAndRestart(t, first, file, smscPort, 5, (x) => got(x).size >= 5);
+  t.equal(got(smsc).size, 5, 'all five pushes reached the SMSC after SIGKILL and restart');
 });
