@@ -11,7 +11,7 @@
  * connection is reused only when the response was framed and nothing followed it.
  */
 
-import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FORBIDDEN_IN_VALUE, KEEP_ALIVE_OPTION, isFieldValue, isToken, listHas, listMembers, parseFieldLines, trimOws } from '../core/http';
+import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, KEEP_ALIVE_OPTION, isFieldValue, isToken, listHas, listMembers, parseFieldLines, trimOws } from '../core/http';
 
 /** A response the proxy must not relay: the phone gets 502 (or, once relaying, a reset). */
 export class UpstreamProtocolError extends Error {
@@ -186,7 +186,7 @@ export class ResponseParser {
     if (eol < 0) eol = to;
     const m = STATUS_LINE.exec(eol === to ? text : text.slice(0, eol));
     if (!m) throw new UpstreamProtocolError('bad status line');
-    if (m[3] !== undefined && FORBIDDEN_IN_VALUE.test(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
+    if (m[3] !== undefined && !isFieldValue(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const raw: string[] = [];
