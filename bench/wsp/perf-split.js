@@ -13,7 +13,10 @@
  * `--top N` also lists the N leaf functions with the most samples, `--files N` the N source files
  * (of the innermost JavaScript frame) with the most, `--functions N` the N innermost JavaScript
  * functions with the most (each charged with the builtins, inline-cache misses, Map lookups and
- * runtime calls below it: what calling it costs, not only its own instructions).
+ * runtime calls below it: what calling it costs, not only its own instructions), `--callers-of RE`
+ * the innermost JavaScript frame (with V8's tier mark, * for optimized) under each leaf matching RE
+ * (e.g. `'--callers-of=Builtins_LoadIC$|FindOrderedHashMapEntry'`: which of our functions take
+ * generic property loads or Map lookups).
  *
  * Needs `perf` (linux-perf) and fakewap (kannel-extras). Each sample is charged to one category:
  * kernel samples by the socket path they are on, JavaScript by the file of the innermost JS
@@ -27,7 +30,7 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const L = require('../lib/common');
 
-const o = L.args({ handsets: 50, cycles: 5000, warmup: 10000, top: 0, files: 0, functions: 0 });
+const o = L.args({ handsets: 50, cycles: 5000, warmup: 10000, top: 0, files: 0, functions: 0, callersOf: '' });
 
 /** @param {string[]} frames leaf first; @param {boolean[]} kernel */
 function categorize(frames, kernel) {
@@ -87,6 +90,9 @@ function categorize(frames, kernel) {
     const files = new Map();
     /** @type {Map<string, number>} */
     const functions = new Map();
+    /** @type {Map<string, number>} */
+    const callers = new Map();
+    const callersOf = o.callersOf === '' ? undefined : new RegExp(String(o.callersOf));
     let n = 0;
     for (const block of script.split('\n\n')) {
       const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -100,6 +106,10 @@ function categorize(frames, kernel) {
       const jsFrame = kernel[0] ? undefined : frames.find((f) => f.startsWith('JS:'));
       const file = jsFrame === undefined ? undefined : (/(\/dist\/[^:]+|node:[^:]+|node_modules\/[^/]+)/.exec(jsFrame)?.[1] ?? 'other JS');
       if (file !== undefined) files.set(file, (files.get(file) ?? 0) + 1);
+      if (callersOf !== undefined && callersOf.test(frames[0] ?? '')) {
+        const at = `${frames[0]} <- ${(jsFrame ?? '(no JS frame)').replace(/^JS:/, '').replace(/\/[^ ]*\/(dist|node_modules)\//, '$1/')}`;
+        callers.set(at, (callers.get(at) ?? 0) + 1);
+      }
       if (jsFrame !== undefined && c !== 'V8: garbage collection' && c !== 'V8: compiling') {
         const fn = jsFrame.replace(/^JS:[*~^]?/, '').replace(/\/[^ ]*\/(dist|node_modules)\//, '$1/');
         functions.set(fn, (functions.get(fn) ?? 0) + 1);
@@ -121,6 +131,10 @@ function categorize(frames, kernel) {
     if (o.functions > 0) {
       console.log('innermost JavaScript functions, with what runs below them (user space only):');
       for (const [f, k] of [...functions.entries()].sort((a, b) => b[1] - a[1]).slice(0, o.functions)) console.log(`${((100 * k) / n).toFixed(1).padStart(5)} % ${f}`);
+    }
+    if (callersOf !== undefined) {
+      console.log(`innermost JavaScript frame under the leaves matching /${callersOf.source}/:`);
+      for (const [f, k] of [...callers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${((100 * k) / n).toFixed(1).padStart(5)} % ${f}`);
     }
     console.log(`RESULT ${JSON.stringify({ cycles: ok, cpuMsPerCycle: +(cpu / Math.max(1, ok)).toFixed(3), samples: n, rows })}`);
   } finally {
