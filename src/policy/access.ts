@@ -63,7 +63,14 @@ export class AccessPolicy {
 export type UpstreamRefusal = 'bad-url' | 'scheme' | 'userinfo' | 'origin';
 
 export type UpstreamResult =
-  | { ok: true; origin: string; url: URL }
+  | {
+      ok: true;
+      origin: string;
+      url: URL;
+      /** `url.host` and `url.pathname + url.search` (the request-target, RFC 9112 §3.2.1), computed once with the verdict. */
+      host: string;
+      path: string;
+    }
   | { ok: false; reason: UpstreamRefusal };
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
@@ -137,7 +144,7 @@ export class UpstreamPolicy {
     const key = originKey(u);
     const origin = key === null ? undefined : this.allowed.get(key);
     if (origin === undefined) return { ok: false, reason: 'origin' };
-    return { ok: true, origin, url: u };
+    return { ok: true, origin, url: u, host: u.host, path: u.pathname + u.search };
   }
 
   /**
