@@ -17,7 +17,8 @@
 import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
 import type { CancelSignal } from '../wsp/method';
-import type { ResponseHead } from '../http/http1';
+import { UpstreamProtocolError, type ResponseHead } from '../http/http1';
+import { isFieldValue, isToken } from '../core/http';
 import { UpstreamPool, originOf, type UpstreamHandler, type UpstreamRequest as PoolRequest } from '../http/upstream';
 
 export interface UpstreamRequest {
@@ -28,6 +29,30 @@ export interface UpstreamRequest {
   /** Cancels the request (MethodAbort, drain): the WSP server's MethodCancel or an AbortSignal. */
   signal?: CancelSignal;
   /** Largest body accepted; larger -> ERR_UPSTREAM_TOO_LARGE. */
+  maxBody: number;
+}
+
+/** Where a request goes: an allowed origin (a pool's key), and the URL's host and request-target (RFC 9112 §3.2). */
+export interface UpstreamTarget {
+  url: URL;
+  origin: string;
+  host: string;
+  /** `url.pathname + url.search`. */
+  path: string;
+}
+
+/**
+ * A request whose fields the caller has written: `Name: value\r\n` lines, each name a token and
+ * each value a field value (RFC 9110 §5.1, §5.5; `isToken`/`isFieldValue` of src/core/http.ts),
+ * without Host and the framing field, which `sendPrepared` adds. The bridge keeps the lines a
+ * handset's requests repeat, checked once (src/bridge/headers.ts `ClientHeaders.block`).
+ */
+export interface PreparedUpstreamRequest {
+  target: UpstreamTarget;
+  method: string;
+  fields: string;
+  body: Buffer | undefined;
+  signal: CancelSignal | undefined;
   maxBody: number;
 }
 
@@ -273,34 +298,54 @@ export class UpstreamClient {
   /**
    * The request, its outcome to `sink` exactly once: an UpstreamError or the response. A request
    * refused before it starts (client closed, origin not allowed, already cancelled) is told
-   * synchronously; otherwise later, from the connection's or the deadline's events.
+   * synchronously; otherwise later, from the connection's or the deadline's events. A field the
+   * head cannot carry (a name that is no token, a value with CR, LF or another control, RFC 9110
+   * §5.1, §5.5) fails it with ERR_UPSTREAM_FAILED, unsent.
    */
   send(req: UpstreamRequest, sink: UpstreamSink): void {
-    if (this.closed) return sink.upstreamDone(upstreamFailed(new Error('client closed')), undefined);
     const url = req.url;
-    const origin = url.origin;
+    let fields = '';
+    let bad: string | undefined;
+    for (const name in req.headers) {
+      const v = req.headers[name] as string | string[];
+      for (const one of typeof v === 'string' ? [v] : v) {
+        if (!isToken(name) || !isFieldValue(one)) bad ??= name;
+        fields += `${name}: ${one}\r\n`;
+      }
+    }
+    this.start({ url, origin: url.origin, host: url.host, path: url.pathname + url.search }, req.method, fields, req.body, req.signal, req.maxBody, sink, bad);
+  }
+
+  /** `send` for a request whose fields the caller has written and checked (PreparedUpstreamRequest). */
+  sendPrepared(req: PreparedUpstreamRequest, sink: UpstreamSink): void {
+    this.start(req.target, req.method, req.fields, req.body, req.signal, req.maxBody, sink, undefined);
+  }
+
+  private start(
+    target: UpstreamTarget,
+    method: string,
+    fields: string,
+    given: Buffer | undefined,
+    signal: CancelSignal | undefined,
+    maxBody: number,
+    sink: UpstreamSink,
+    bad: string | undefined,
+  ): void {
+    if (this.closed) return sink.upstreamDone(upstreamFailed(new Error('client closed')), undefined);
+    const origin = target.origin;
     // defence in depth: the bridge has already checked, but a pool is only ever made for an allowed origin
     if (!this.opts.isAllowedOrigin(origin)) {
       return sink.upstreamDone(new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 }), undefined);
     }
-    if (req.signal?.aborted) return sink.upstreamDone(upstreamAborted(), undefined);
-    const fields: Array<[string, string]> = [['Host', url.host]];
-    for (const name in req.headers) {
-      const v = req.headers[name] as string | string[];
-      if (typeof v === 'string') fields.push([name, v]);
-      else for (const one of v) fields.push([name, one]);
-    }
-    const body = req.body !== undefined && req.body.length > 0 ? req.body : BODY_METHODS.has(req.method) ? Buffer.alloc(0) : undefined;
-    if (body !== undefined) fields.push(['Content-Length', String(body.length)]);
-    const x = new Exchange(this, req.maxBody, this.opts.timeoutMs, req.signal, sink);
-    try {
-      const up = (x.up = this.pool(url, origin).request(req.method, url.pathname + url.search, fields, body === undefined ? 'none' : 'length', x));
-      up.setTimeout(this.silenceMs, x.onTimeout);
-      if (body !== undefined) up.bodyWriter().end(body);
-    } catch (err) {
-      // a field the request head cannot carry (UpstreamProtocolError); the bridge has dropped those already
-      x.upstreamFailed(err as NodeJS.ErrnoException);
-    }
+    if (signal?.aborted) return sink.upstreamDone(upstreamAborted(), undefined);
+    const body = given !== undefined && given.length > 0 ? given : BODY_METHODS.has(method) ? Buffer.alloc(0) : undefined;
+    const x = new Exchange(this, maxBody, this.opts.timeoutMs, signal, sink);
+    if (bad !== undefined) return x.upstreamFailed(new UpstreamProtocolError(`request field ${JSON.stringify(bad)} cannot be sent`));
+    // Host first (RFC 9112 §3.2), the caller's fields, then the framing (RFC 9112 §6.2)
+    const head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\n${fields}${body === undefined ? '' : `Content-Length: ${body.length}\r\n`}\r\n`;
+    const up = (x.up = this.pool(target.url, origin).requestWithHead(method, head, body === undefined ? 'none' : 'length', x));
+    up.setTimeout(this.silenceMs, x.onTimeout);
+    if (body !== undefined) up.bodyWriter().end(body);
   }
 
   async close(): Promise<void> {

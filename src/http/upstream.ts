@@ -371,7 +371,16 @@ export class UpstreamPool {
    */
   request(method: string, target: string, headers: Array<[string, string]>, framing: BodyFraming, handler: UpstreamHandler): UpstreamRequest {
     if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked']);
-    const req = new UpstreamRequest(this, method, requestHead(method, target, headers), framing, handler);
+    return this.requestWithHead(method, requestHead(method, target, headers), framing, handler);
+  }
+
+  /**
+   * `request` with the whole head already written and checked by the caller, as `requestHead`
+   * writes it (request line, fields, the framing field, the empty line): for a caller that keeps
+   * the checked lines its requests repeat (src/bridge/bridge.ts).
+   */
+  requestWithHead(method: string, headText: string, framing: BodyFraming, handler: UpstreamHandler): UpstreamRequest {
+    const req = new UpstreamRequest(this, method, headText, framing, handler);
     this.acquire(req, false);
     return req;
   }
