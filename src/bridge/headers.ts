@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, isFieldValue, isToken, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, headerKey, isFieldValue, isToken, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -62,7 +62,7 @@ function mapInto(out: Record<string, string | string[]>, via: string[], h: Heade
     const l = name.toLowerCase();
     // the client's Via entries come first in ours (RFC 9110 §7.6.3)
     if (l === 'via') {
-      via.push(value);
+      if (isFieldValue(value)) via.push(value);
       continue;
     }
     if (NOT_FORWARDED.has(l) || WSP_ONLY.has(l) || drop?.has(l)) continue;
@@ -141,6 +141,55 @@ export class ClientHeaders {
     const ours = viaOf(opts.encodingVersion, opts.viaHost);
     out['Via'] = via.length === 0 ? ours : `${via.join(', ')}, ${ours}`;
     return out;
+  }
+}
+
+/** Names (as `headerKey` spells them: lower case, `-` for `_`) a request sets itself, left out of a `ClientHeaders.block`. */
+export type OwnFields = ReadonlySet<string>;
+
+/** A written block and what it was written from (`ClientHeaders.block`). */
+interface Block {
+  readonly part: ClientPart;
+  readonly via: string;
+  readonly own: OwnFields;
+  readonly text: string;
+}
+
+/**
+ * The fields of `ClientHeaders.request` written as request head lines (`Name: value\r\n`, RFC
+ * 9112 §5), each checked again (a token name, a field value: RFC 9110 §5.1, §5.5) and the names in
+ * `own` left out, whatever their letter case: what the caller sets per request (the session id,
+ * the correlation id, the body's Content-Type) is never the handset's.
+ */
+function writeBlock(fields: Readonly<Record<string, string | string[]>>, own: OwnFields): string {
+  let text = '';
+  for (const name in fields) {
+    if (own.has(headerKey(name)) || !isToken(name)) continue;
+    const v = fields[name] as string | readonly string[];
+    for (const one of typeof v === 'string' ? [v] : v) if (isFieldValue(one)) text += `${name}: ${one}\r\n`;
+  }
+  return text;
+}
+
+/**
+ * `ClientHeaders.request` as head lines, kept: the last block written for each identity list
+ * (one per binding and address, src/policy/identity.ts `ownHeaders`, held weakly), reused while
+ * the handset's part, the Via entry and the names left out are the same. A handset's requests
+ * repeat all of these, so a request costs one lookup instead of copying, checking and writing
+ * a dozen fields again (bench/RESULTS.md, "WSP CPU per cycle: seventh pass").
+ */
+export class HeadBlocks {
+  private readonly byIdentity = new WeakMap<HeaderList, Block>();
+
+  constructor(private readonly headers: ClientHeaders) {}
+
+  block(part: ClientPart, identity: HeaderList, encodingVersion: string, viaHost: string, own: OwnFields): string {
+    const via = viaOf(encodingVersion, viaHost);
+    const kept = this.byIdentity.get(identity);
+    if (kept !== undefined && kept.part === part && kept.via === via && kept.own === own) return kept.text;
+    const text = writeBlock(this.headers.request(part, identity, { encodingVersion, viaHost }), own);
+    this.byIdentity.set(identity, { part, via, own, text });
+    return text;
   }
 }
 
