@@ -234,7 +234,7 @@ export class WspBridge implements MethodHandler {
 
   private fromUpstream(req: MethodRequest, res: UpstreamResponse): MethodReply {
     this.upstreamOutcomes(String(res.status), () => ({ source: 'wsp', status: String(res.status) })).n++;
-    const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.headers);
+    const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.rawHeaders);
     return { status: normalizeHttpStatus(res.status), contentType, headers: replyHeaders, body: req.method === 'HEAD' ? Buffer.alloc(0) : res.body };
   }
 

@@ -209,29 +209,34 @@ function viaOf(version: string, host: string): string {
 }
 const VIA = new Map<string, Map<string, string>>();
 
-/** HTTP response headers -> text headers for the WSP Reply (Content-Type travels separately). */
-export function toWspReplyHeaders(h: Record<string, string | string[] | undefined>): { contentType: string; headers: HeaderList } {
+/**
+ * HTTP response fields (flat [name, value, ...] as received) -> text headers for the WSP Reply
+ * (names lower-cased, a name's values in order) and its Content-Type, which travels separately
+ * (the first one). Left out: hop-by-hop and framing fields, the names the MMSC's Connection lists
+ * (RFC 9110 §7.6.1), Date, Server and Via.
+ */
+export function toWspReplyHeaders(raw: readonly string[]): { contentType: string; headers: HeaderList } {
   // names the MMSC's Connection lists; those never forwarded anyway (keep-alive, close) need no set
   let drop: Set<string> | undefined;
-  const conn = h['connection'];
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
-    for (const t of v.split(',')) {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const t of (raw[i + 1] as string).split(',')) {
       const n = t.trim().toLowerCase();
       if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
     }
   }
-  let contentType = 'application/octet-stream';
+  let contentType: string | undefined;
   const headers: HeaderList = [];
-  for (const name in h) {
-    const raw = h[name];
-    if (raw === undefined) continue;
-    const l = name.toLowerCase();
+  for (let i = 0; i < raw.length; i += 2) {
+    const l = (raw[i] as string).toLowerCase();
+    const v = raw[i + 1] as string;
     if (l === 'content-type') {
-      contentType = Array.isArray(raw) ? (raw[0] ?? contentType) : raw;
+      contentType ??= v;
       continue;
     }
     if (NOT_FORWARDED.has(l) || drop?.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
-    for (const v of Array.isArray(raw) ? raw : [raw]) headers.push([name, v]);
+    headers.push([l, v]);
   }
-  return { contentType, headers };
+  return { contentType: contentType ?? 'application/octet-stream', headers };
 }

@@ -58,11 +58,54 @@ export interface PreparedUpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
-  /** Field names lower-cased; a repeated field's values in order. */
-  headers: Record<string, string | string[] | undefined>;
+  /** The fields as received: [name, value, name, value, ...], names in their case, in order. */
+  rawHeaders: readonly string[];
+  /** The same as an object: names lower-cased, a repeated field's values in order (made when first read). */
+  readonly headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** ms from sending to response headers. */
   headersMs: number;
+}
+
+/** A response as the exchange completes it; `headers` is made only for a caller that reads it (the bridge reads `rawHeaders`). */
+class Response implements UpstreamResponse {
+  private byName: Record<string, string | string[] | undefined> | undefined = undefined;
+
+  constructor(
+    readonly status: number,
+    readonly rawHeaders: readonly string[],
+    readonly body: Buffer,
+    readonly headersMs: number,
+  ) {}
+
+  get headers(): Record<string, string | string[] | undefined> {
+    if (this.byName !== undefined) return this.byName;
+    const h: Record<string, string | string[] | undefined> = {};
+    const raw = this.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      const value = raw[i + 1] as string;
+      const prev = h[name];
+      if (prev === undefined) h[name] = value;
+      else if (typeof prev === 'string') h[name] = [prev, value];
+      else prev.push(value);
+    }
+    return (this.byName = h);
+  }
+}
+
+/** The Content-Length of a response head, when it has exactly one such field (the parser has checked its values, RFC 9112 §6.3); else 0. */
+function declaredLength(raw: readonly string[]): number {
+  let n = 0;
+  let found = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 14 && (name === 'Content-Length' || name.toLowerCase() === 'content-length')) {
+      found++;
+      n = Number(raw[i + 1]);
+    }
+  }
+  return found === 1 ? n : 0;
 }
 
 export class UpstreamError extends WapgwError {}
@@ -83,6 +126,8 @@ export interface UpstreamClientOptions {
   /** For https origins: further TLS options (tests give a CA; the system's CAs verify the MMSC otherwise). */
   tls?: tls.ConnectionOptions;
 }
+
+const NO_FIELDS: readonly string[] = Object.freeze([]);
 
 /** An idle keep-alive connection toward the MMSC is closed after this long (at least). */
 const IDLE_MS = 30_000;
@@ -110,7 +155,7 @@ class Exchange implements UpstreamHandler {
   prev: Exchange | undefined;
   next: Exchange | undefined;
   private status = 0;
-  private headers: UpstreamResponse['headers'] = {};
+  private rawHeaders: readonly string[] = NO_FIELDS;
   private headersMs = 0;
   private chunks: Buffer[] = [];
   /** The whole body, allocated once from the MMSC's Content-Length (chunked replies gather copies). */
@@ -145,19 +190,9 @@ class Exchange implements UpstreamHandler {
   upstreamHead(head: ResponseHead): void {
     this.status = head.status;
     this.headersMs = performance.now() - this.t0;
-    const h: UpstreamResponse['headers'] = {};
-    const raw = head.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as string).toLowerCase();
-      const value = raw[i + 1] as string;
-      const prev = h[name];
-      if (prev === undefined) h[name] = value;
-      else if (typeof prev === 'string') h[name] = [prev, value];
-      else prev.push(value);
-    }
-    this.headers = h;
-    // the parser has checked Content-Length (RFC 9112 §6.3); a declared body over the cap ends it now
-    const declared = typeof h['content-length'] === 'string' ? Number(h['content-length']) : 0;
+    this.rawHeaders = head.rawHeaders;
+    // a declared body over the cap ends it now
+    const declared = declaredLength(head.rawHeaders);
     if (declared > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
     else if (declared > 0) this.whole = Buffer.allocUnsafe(declared);
   }
@@ -181,7 +216,7 @@ class Exchange implements UpstreamHandler {
     const w = this.whole;
     const body = w !== undefined ? w.subarray(0, this.total) : c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.total);
     this.done();
-    this.sink.upstreamDone(undefined, { status: this.status, headers: this.headers, body, headersMs: this.headersMs });
+    this.sink.upstreamDone(undefined, new Response(this.status, this.rawHeaders, body, this.headersMs));
   }
 
   upstreamFailed(err: NodeJS.ErrnoException): void {

@@ -321,3 +321,24 @@ t.test('HeadBlocks: the lines of ClientHeaders.request, checked, kept per identi
   t.match(blocks.block(other, id1, '1.2', 'gw1', own), /^Accept: x\/y\r\n/, 'another part with the same identity: written again');
   t.equal(writes, 5);
 });
+
+t.test('reply headers from the fields as received: Content-Type apart, hop-by-hop, Connection-listed, Date, Server and Via left out, names lower-cased, values in order', async (t) => {
+  const { toWspReplyHeaders } = await import('../../src/bridge/headers');
+  const got = toWspReplyHeaders([
+    'Server', 'nginx',
+    'Date', 'Tue, 08 Dec 2026 04:00:00 GMT',
+    'Content-Type', 'application/vnd.wap.mms-message',
+    'Content-Length', '40',
+    'X-Twice', '1',
+    'ETag', '"abc"',
+    'x-twice', '2',
+    'X-Private', 'p',
+    'CONNECTION', 'keep-alive, X-Private',
+    'Content-Type', 'text/plain',
+    'Transfer-Encoding', 'chunked',
+    'Via', '1.1 other',
+  ]);
+  t.equal(got.contentType, 'application/vnd.wap.mms-message', 'the first Content-Type');
+  t.same(got.headers, [['x-twice', '1'], ['etag', '"abc"'], ['x-twice', '2']]);
+  t.equal(toWspReplyHeaders([]).contentType, 'application/octet-stream', 'none: octets');
+});
