@@ -204,8 +204,9 @@ class Exchange implements UpstreamHandler {
     this.total += chunk.length;
     if (this.total > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
     else if (this.whole === undefined) this.chunks.push(Buffer.from(chunk));
-    // the parser frames the body by that Content-Length (src/http/http1.ts), so it fits `whole`
-    else if (this.total <= this.whole.length) chunk.copy(this.whole, at);
+    // the parser frames the body by that Content-Length (src/http/http1.ts), so it fits `whole`;
+    // TypedArray set, not Buffer copy (whose JavaScript wrapper took generic property loads)
+    else if (this.total <= this.whole.length) this.whole.set(chunk, at);
     else this.fail(upstreamFailed(new Error('body longer than its Content-Length')));
     return true;
   }
