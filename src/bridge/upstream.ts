@@ -4,7 +4,8 @@
  * TLS verified, an idle-closed GET retried once, responses framed strictly by src/http/http1.ts),
  * one pool per allowed origin, created lazily and only for origins the UpstreamPolicy allows, so a
  * refused URL never opens a connection. Every request has one deadline (mmsc.timeoutMs, from
- * sending to the last body octet) and may be cancelled by the caller (a WSP MethodAbort). The
+ * sending to the last body octet; it also ends an exchange with a silent MMSC, so no stall timer
+ * is set on the socket) and may be cancelled by the caller (a WSP MethodAbort). The
  * body is collected whole (the WSP Reply carries all of it in one PDU) with a hard cap: past
  * `maxBody` octets the exchange is dropped with its connection and the caller gets
  * ERR_UPSTREAM_TOO_LARGE, never a truncated body.
@@ -179,9 +180,6 @@ class Exchange implements UpstreamHandler {
     this.fail(upstreamTimeout(this.timeoutMs));
   }
 
-  /** The connection went silent past the pool's limit (only after the deadline, or with a deadline longer than it). */
-  readonly onTimeout = (): void => this.fail(upstreamTimeout(this.timeoutMs));
-
   /** The caller's cancel fired (EventListener object form: no closure). */
   handleEvent(): void {
     this.fail(upstreamAborted());
@@ -278,18 +276,9 @@ export class UpstreamClient {
     this.opts = opts;
   }
 
-  /**
-   * How long a connection may stay silent, busy or idle: the same value for both, so that handing
-   * a connection to a request and back to the pool never re-arms its socket timer (the deadline
-   * of a request is its own timer; this only catches a silent MMSC once that has passed).
-   */
-  private get silenceMs(): number {
-    return Math.max(this.opts.timeoutMs, IDLE_MS);
-  }
-
   private pool(url: URL, origin: string): UpstreamPool {
     let p = this.pools.get(origin);
-    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, this.silenceMs, this.opts.tls)));
+    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, IDLE_MS, this.opts.tls)));
     return p;
   }
 
@@ -380,7 +369,6 @@ export class UpstreamClient {
     // Host first (RFC 9112 §3.2), the caller's fields, then the framing (RFC 9112 §6.2)
     const head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\n${fields}${body === undefined ? '' : `Content-Length: ${body.length}\r\n`}\r\n`;
     const up = (x.up = this.pool(target.url, origin).requestWithHead(method, head, body === undefined ? 'none' : 'length', x));
-    up.setTimeout(this.silenceMs, x.onTimeout);
     if (body !== undefined) up.bodyWriter().end(body);
   }
 
