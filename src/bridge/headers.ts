@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, headerKey, isFieldValue, isToken, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, headerKey, isFieldValue, isToken, lowerFieldName, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -220,8 +220,10 @@ export function toWspReplyHeaders(raw: readonly string[]): { contentType: string
   let drop: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    for (const t of (raw[i + 1] as string).split(',')) {
+    if (name.length !== 10 || lowerFieldName(name) !== 'connection') continue;
+    const value = raw[i + 1] as string;
+    if (value === 'keep-alive' || value === 'close') continue; // the usual values: options, never field names
+    for (const t of value.split(',')) {
       const n = t.trim().toLowerCase();
       if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
     }
@@ -229,7 +231,7 @@ export function toWspReplyHeaders(raw: readonly string[]): { contentType: string
   let contentType: string | undefined;
   const headers: HeaderList = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const l = (raw[i] as string).toLowerCase();
+    const l = lowerFieldName(raw[i] as string);
     const v = raw[i + 1] as string;
     if (l === 'content-type') {
       contentType ??= v;
