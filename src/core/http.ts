@@ -54,27 +54,30 @@ export const FIELDS_BAD_VALUE = 3;
  * The field lines of a head, read in one pass: `text[from..to)` holds lines separated by CR LF
  * (the last ends at `to`, its CR LF already cut off). Each field is appended to `raw` as name
  * (case kept) and value (without the OWS around it, RFC 9110 §5.6.3); the result is FIELDS_OK or
- * the first fault found, and `raw` is then incomplete. `text` is a latin1 decoding of the octets,
- * so every character is one octet.
+ * the first fault found, and `raw` is then incomplete. `text` is the latin1 decoding of `octets`
+ * from `at` on (text[i] is octets[at + i]): the loops read the octets, the names and values are
+ * cut from the text. A typed array's element costs the same read whatever the string is made of,
+ * where `charCodeAt` cost a generic property load per character in the gateway's optimized head
+ * reader (bench/RESULTS.md, "WSP CPU per cycle: seventh pass").
  */
-export function parseFieldLines(text: string, from: number, to: number, raw: string[]): number {
+export function parseFieldLines(octets: Uint8Array, at: number, text: string, from: number, to: number, raw: string[]): number {
   let p = from;
   while (p < to) {
-    let c = text.charCodeAt(p);
+    let c = octets[at + p] as number;
     if (c === 32 || c === 9) return FIELDS_OBS_FOLD;
     let i = p;
-    while (i < to && TCHAR[(c = text.charCodeAt(i))] === 1) i++;
+    while (i < to && TCHAR[(c = octets[at + i] as number)] === 1) i++;
     if (i === p || i === to || c !== 58) return FIELDS_BAD_NAME;
     const name = text.slice(p, i);
     i++;
-    while (i < to && ((c = text.charCodeAt(i)) === 32 || c === 9)) i++;
+    while (i < to && ((c = octets[at + i] as number) === 32 || c === 9)) i++;
     const a = i;
     let b = i;
     for (; i < to; i++) {
-      c = text.charCodeAt(i);
+      c = octets[at + i] as number;
       if (c === 13) {
         // the line's end only as CR LF; a CR elsewhere is a control character
-        if (text.charCodeAt(i + 1) !== 10) return FIELDS_BAD_VALUE;
+        if (octets[at + i + 1] !== 10) return FIELDS_BAD_VALUE;
         break;
       }
       if (VALUE_OCTET[c] !== 1) return FIELDS_BAD_VALUE;

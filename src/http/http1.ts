@@ -191,7 +191,7 @@ export class ResponseParser {
     const minor = Number(m[1]);
     const status = Number(m[2]);
     const raw: string[] = [];
-    switch (parseFieldLines(text, eol + 2, to, raw)) {
+    switch (parseFieldLines(data, 0, text, eol + 2, to, raw)) {
       case FIELDS_OBS_FOLD:
         throw new UpstreamProtocolError('obs-fold'); // RFC 9112 §5.2
       case FIELDS_BAD_NAME:

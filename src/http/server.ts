@@ -611,7 +611,7 @@ class Conn {
     }
     let req: Request;
     try {
-      req = this.parse(data.toString('latin1', start, end));
+      req = this.parse(data, start, data.toString('latin1', start, end));
     } catch (e) {
       if (!(e instanceof RequestError)) throw e;
       this.fail(e);
@@ -643,8 +643,8 @@ class Conn {
     return true;
   }
 
-  /** The head's text -> a Request, or a RequestError (RFC 9112 §3, §5, §6). */
-  private parse(text: string): Request {
+  /** The head's text (the latin1 decoding of `octets` from `at`) -> a Request, or a RequestError (RFC 9112 §3, §5, §6). */
+  private parse(octets: Uint8Array, at: number, text: string): Request {
     // `text` ends before the final CR LF; every line ends in CR LF (a bare CR or LF left inside a
     // line is a control character, refused below)
     const to = text.length - 1;
@@ -657,7 +657,7 @@ class Conn {
     if (m[3] !== '1' || (m[4] !== '0' && m[4] !== '1')) throw new RequestError(505, 'version', `HTTP/${m[3]}.${m[4]} is not served`);
     const minor = m[4] === '0' ? 0 : 1;
     const raw: string[] = [];
-    switch (parseFieldLines(text, eol + 2, to, raw)) {
+    switch (parseFieldLines(octets, at, text, eol + 2, to, raw)) {
       case FIELDS_OBS_FOLD:
         throw new RequestError(400, 'framing', 'obs-fold or whitespace before a field'); // RFC 9112 §2.2, §5.2
       case FIELDS_BAD_NAME:
