@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, headerKey, isFieldValue, isToken, lowerFieldName, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, KEEP_ALIVE_OPTION, headerKey, isFieldValue, isToken, lowerFieldName, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -222,7 +222,7 @@ export function toWspReplyHeaders(raw: readonly string[]): { contentType: string
     const name = raw[i] as string;
     if (name.length !== 10 || lowerFieldName(name) !== 'connection') continue;
     const value = raw[i + 1] as string;
-    if (value === 'keep-alive' || value === 'close') continue; // the usual values: options, never field names
+    if (value === KEEP_ALIVE_OPTION || value === 'close') continue; // the usual values: options, never field names
     for (const t of value.split(',')) {
       const n = t.trim().toLowerCase();
       if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
