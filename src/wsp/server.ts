@@ -118,10 +118,13 @@ export const MAX_CL_DATAGRAM = 65507;
 interface TxnRecord {
   readonly sessionId: number;
   readonly kind: 'connect' | 'resume' | 'method';
-  request?: Extract<WspIn, { pdu: 'Method' }>;
+  request: Extract<WspIn, { pdu: 'Method' }> | undefined;
   /** Set while the request is upstream (a bridge call in flight). */
-  upstream?: MethodCancel;
+  upstream: MethodCancel | undefined;
 }
+
+/** A transaction's record, every field present from the start (one shape for every kind). */
+const txnRecord = (sessionId: number, kind: TxnRecord['kind'], request: TxnRecord['request']): TxnRecord => ({ sessionId, kind, request, upstream: undefined });
 
 export class WspServer {
   private readonly d: WspServerDeps;
@@ -202,8 +205,15 @@ export class WspServer {
   }
 
   private apply(out: WtpOutput, now: number): void {
-    for (const s of out.send) this.d.send('co', s.buf, s.peer);
-    for (const ind of out.indications) this.indication(ind, now);
+    // indexed loops: for-of allocated an iterator result per element here (the outputs are
+    // frozen shared empty lists or plain arrays, two kinds through one site)
+    const send = out.send;
+    for (let i = 0; i < send.length; i++) {
+      const s = send[i] as WtpOutput['send'][number];
+      this.d.send('co', s.buf, s.peer);
+    }
+    const inds = out.indications;
+    for (let i = 0; i < inds.length; i++) this.indication(inds[i] as WtpIndication, now);
   }
 
   private indication(ind: WtpIndication, now: number): void {
@@ -263,7 +273,7 @@ export class WspServer {
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
-        this.addTxn(txn, { sessionId: id, kind: 'connect' });
+        this.addTxn(txn, txnRecord(id, 'connect', undefined));
         this.d.report.note({ note: 'sessions', count: this.sessions.size });
         if (caps.declined.length) this.d.report.note({ note: 'log', level: 'debug', msg: 'capabilities declined', fields: { session: id, declined: caps.declined } });
         this.nextSweep = undefined;
@@ -277,7 +287,7 @@ export class WspServer {
           this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
           return;
         }
-        this.addTxn(txn, { sessionId: existing, kind: 'method', request: pdu });
+        this.addTxn(txn, txnRecord(existing, 'method', pdu));
         this.event(existing, { on: 'Method', txn }, now);
         // accepted (delivered): TR-Invoke.res, so the handset stops retransmitting while the MMSC works
         if (uack && this.txns.get(txn)?.upstream) this.apply(this.d.wtp.invokeRes(txn, now), now);
@@ -306,7 +316,7 @@ export class WspServer {
         const old = this.byPeer.get(peerKey(peer));
         if (old !== undefined && old !== s.id) this.event(old, { on: 'Disconnect' }, now);
         this.byPeer.set(peerKey(peer), s.id);
-        this.addTxn(txn, { sessionId: s.id, kind: 'resume' });
+        this.addTxn(txn, txnRecord(s.id, 'resume', undefined));
         this.event(s.id, { on: 'Resume', txn, peer, headers: pdu.headers ? this.sessionHeaders(pdu.headers) : undefined }, now);
         return;
       }
@@ -424,7 +434,8 @@ export class WspServer {
 
   /** Carries out the machine's actions; `prev`: the pending transaction and the methods the session held before the step. */
   private runActions(s: Session, actions: SessionAction[], now: number, prev: Pick<Session, 'pendingTxn' | 'methods'>): void {
-    for (const a of actions) {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i] as SessionAction;
       switch (a.do) {
         case 'connectReply': {
           // the SDU sizes always; the rest only when the client raised it (an absent

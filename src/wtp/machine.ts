@@ -20,7 +20,7 @@
 import { indexRows, nestRows, pairKey, rowError } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
-import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
+import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
 // vocabulary
@@ -616,7 +616,8 @@ function groupPdus(d: Draft, now: number, rid: boolean, only?: ReadonlySet<numbe
   const out = d.outbound;
   if (!out) return [];
   const n = out.segs.length;
-  const [first, last] = groupRange(out.groupStart, out.groupSize, n);
+  const first = out.groupStart;
+  const last = groupEnd(first, out.groupSize, n);
   const pdus: WtpPdu[] = [];
   const resentAt = forNack ? out.nackResentAt.slice() : out.nackResentAt;
   for (let p = first; p <= last; p++) {
@@ -644,6 +645,17 @@ function reasonCode(r: ProviderReason | 'event', ev: WtpEvent): number {
   if (ev.type === 'RcvAbort') return ev.pdu.reason;
   return PROVIDER_ABORT.UNKNOWN;
 }
+
+/** The actions that carry nothing of the transaction, one object each (read, never changed, by the responder). */
+const CNF: MachineAction = { kind: 'TR-Result.cnf' };
+const DUPLICATE: MachineAction = { kind: 'duplicate' };
+const TID_VERIFIED: MachineAction = { kind: 'tidVerified' };
+const VERIFICATION: Readonly<Record<'started' | 'ok' | 'failed' | 'timeout', MachineAction>> = {
+  started: { kind: 'verification', outcome: 'started' },
+  ok: { kind: 'verification', outcome: 'ok' },
+  failed: { kind: 'verification', outcome: 'failed' },
+  timeout: { kind: 'verification', outcome: 'timeout' },
+};
 
 function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineAction[]): void {
   const L = d.limits;
@@ -718,7 +730,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     }
     case 'nextGroup':
       if (d.outbound) {
-        const [, last] = groupRange(d.outbound.groupStart, d.outbound.groupSize, d.outbound.segs.length);
+        const last = groupEnd(d.outbound.groupStart, d.outbound.groupSize, d.outbound.segs.length);
         d.outbound = { ...d.outbound, groupStart: last + 1 };
       }
       return;
@@ -740,19 +752,19 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       d.holdOnSent = true;
       return;
     case 'cnf':
-      actions.push({ kind: 'TR-Result.cnf' });
+      actions.push(CNF);
       return;
     case 'indicateAbort':
       actions.push({ kind: 'TR-Abort.ind', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
       return;
     case 'dup':
-      actions.push({ kind: 'duplicate' });
+      actions.push(DUPLICATE);
       return;
     case 'verification':
-      actions.push({ kind: 'verification', outcome: op.outcome });
+      actions.push(VERIFICATION[op.outcome]);
       if (op.outcome === 'ok') {
         d.tidVerified = true;
-        actions.push({ kind: 'tidVerified' });
+        actions.push(TID_VERIFIED);
       }
       return;
     case 'outcome':
