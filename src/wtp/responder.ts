@@ -30,7 +30,7 @@ import { advance, newTx, type Limits, type MachineAction, type Outcome, type Tim
 import { FinishedTable } from './finished';
 import { chooseSegmentSize, maxMessageFor } from './sar';
 import { TidCache, tidTest } from './tid-cache';
-import { TimerHeap } from './timer-heap';
+import { NumericTimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
 /**
@@ -146,11 +146,12 @@ export class WtpResponder {
    * whose timer holds exactly that deadline. Entries hold no object: a stopped or restarted
    * timer's entry stays until its deadline, and one that held its record kept the record alive
    * that long (seconds, through young collections into the old generation) after the
-   * transaction had finished.
+   * transaction had finished. The entries themselves are numbers in typed arrays too (no object
+   * per timer started).
    */
-  private readonly timers = new TimerHeap<number>();
-  /** The entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
-  private liveTop: unknown;
+  private readonly timers = new NumericTimerHeap();
+  /** The push number of the entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
+  private liveTop = -1;
   /** The machine's actions of the step being run (`run`). */
   private readonly stepActions: MachineAction[] = [];
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
@@ -388,13 +389,14 @@ export class WtpResponder {
   tick(now: number): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    for (let top = this.timers.peek(); top && top.at <= now; top = this.timers.peek()) {
+    for (let at = this.timers.peekAt(); at !== undefined && at <= now; at = this.timers.peekAt()) {
+      const item = this.timers.peekItem();
       this.timers.pop();
-      const key = Math.floor(top.item / 4);
-      const name = TIMERS[top.item & 3] as TimerName;
+      const key = Math.floor(item / 4);
+      const name = TIMERS[item & 3] as TimerName;
       const tx = this.table.peek(key);
-      if (tx === undefined || tx.timers[name] !== top.at) continue;
-      this.run(key, tx, TIMER_EVENTS[top.item & 3] as WtpEvent, now, out);
+      if (tx === undefined || tx.timers[name] !== at) continue;
+      this.run(key, tx, TIMER_EVENTS[item & 3] as WtpEvent, now, out);
     }
     if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
       this.lastPurge = now;
@@ -414,15 +416,17 @@ export class WtpResponder {
    * gateway too, not only when some other timer happens to fire.
    */
   nextDeadline(): number | undefined {
-    for (let top = this.timers.peek(); top; top = this.timers.peek()) {
+    for (let at = this.timers.peekAt(); at !== undefined; at = this.timers.peekAt()) {
       // any tick also purges when PURGE_INTERVAL_MS has passed. An entry found live before is
       // not looked up again: should it have gone stale since, the driver wakes a little early
       // and `tick` drops it.
-      if (top === this.liveTop) return top.at;
-      const tx = this.table.peek(Math.floor(top.item / 4));
-      if (tx !== undefined && tx.timers[TIMERS[top.item & 3] as TimerName] === top.at) {
-        this.liveTop = top;
-        return top.at;
+      const seq = this.timers.peekSeq();
+      if (seq === this.liveTop) return at;
+      const item = this.timers.peekItem();
+      const tx = this.table.peek(Math.floor(item / 4));
+      if (tx !== undefined && tx.timers[TIMERS[item & 3] as TimerName] === at) {
+        this.liveTop = seq;
+        return at;
       }
       this.timers.pop();
     }
