@@ -404,10 +404,11 @@ export class WspServer {
   private onEvicted(id: number, s: Session): void {
     // the cache already dropped it; run the machine for its actions
     const rec = s as MutableSession;
-    const held = { pendingTxn: rec.pendingTxn, methods: rec.methods };
+    const heldTxn = rec.pendingTxn;
+    const heldMethods = rec.methods;
     const actions: SessionAction[] = [];
     advance(rec, { on: 'Evict' }, this.d.now(), actions);
-    this.runActions(rec, actions, this.d.now(), held);
+    this.runActions(rec, actions, this.d.now(), heldTxn, heldMethods);
     this.d.onAsyncOutput?.();
   }
 
@@ -421,7 +422,8 @@ export class WspServer {
     if (!s) return;
     const peer = s.peer;
     // what the session held before the step (the effects give these lists up rather than empty them)
-    const held = { pendingTxn: s.pendingTxn, methods: s.methods };
+    const heldTxn = s.pendingTxn;
+    const heldMethods = s.methods;
     const actions: SessionAction[] = [];
     if (advance(s, e, now, actions)) return;
     if (s.state !== 'NULL' && s.peer !== peer && peerKey(s.peer) !== peerKey(peer)) {
@@ -429,11 +431,11 @@ export class WspServer {
       this.unindexSource(peer, id);
       this.indexSource(s.peer, id);
     }
-    this.runActions(s, actions, now, held);
+    this.runActions(s, actions, now, heldTxn, heldMethods);
   }
 
-  /** Carries out the machine's actions; `prev`: the pending transaction and the methods the session held before the step. */
-  private runActions(s: Session, actions: SessionAction[], now: number, prev: Pick<Session, 'pendingTxn' | 'methods'>): void {
+  /** Carries out the machine's actions; `prevTxn`, `prevMethods`: the pending transaction and the methods the session held before the step. */
+  private runActions(s: Session, actions: SessionAction[], now: number, prevTxn: TxId | undefined, prevMethods: readonly TxId[]): void {
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i] as SessionAction;
       switch (a.do) {
@@ -485,7 +487,11 @@ export class WspServer {
           if (this.byPeer.get(peerKey(s.peer)) === s.id) this.byPeer.delete(peerKey(s.peer));
           this.unindexSource(s.peer, s.id);
           // what the session still held (the aborts above normally dropped it already): no scan
-          for (const t of prev.pendingTxn === undefined ? prev.methods : [prev.pendingTxn, ...prev.methods]) if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
+          if (prevTxn !== undefined && this.txns.get(prevTxn)?.sessionId === s.id) this.dropTxn(prevTxn);
+          for (let i = 0; i < prevMethods.length; i++) {
+            const t = prevMethods[i] as TxId;
+            if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
+          }
           this.d.report.note({ note: 'sessions', count: this.sessions.size });
           break;
         case 'count':

@@ -171,9 +171,23 @@ const remove = (list: TxId[], txn: TxId): void => {
   const i = list.indexOf(txn);
   if (i >= 0) list.splice(i, 1);
 };
+/** The actions that carry no transaction, one object each (the server reads them, never changes them). */
+type CountEvent = Extract<SessionAction, { do: 'count' }>['event'];
+const COUNT: Readonly<Record<CountEvent, SessionAction>> = {
+  connect: { do: 'count', event: 'connect' },
+  disconnect: { do: 'count', event: 'disconnect' },
+  suspend: { do: 'count', event: 'suspend' },
+  resume: { do: 'count', event: 'resume' },
+  expire: { do: 'count', event: 'expire' },
+  evict: { do: 'count', event: 'evict' },
+  refused: { do: 'count', event: 'refused' },
+  'implicit-ack': { do: 'count', event: 'implicit-ack' },
+};
+const RELEASE: SessionAction = { do: 'release' };
+
 const connectReply: Effect = (s, e, actions) => {
   s.pendingTxn = txnOf(e);
-  actions.push({ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' });
+  actions.push({ do: 'connectReply', txn: txnOf(e) }, COUNT.connect);
 };
 const confirm: Effect = (s) => {
   s.pendingTxn = undefined;
@@ -202,7 +216,7 @@ const ackAnswered: Effect = (s, _e, actions) => {
   s.methods = s.methods.filter((t) => !answered.includes(t));
   s.answered = [];
   for (const txn of answered) actions.push({ do: 'forget', txn });
-  actions.push({ do: 'count', event: 'implicit-ack' });
+  actions.push(COUNT['implicit-ack']);
 };
 /** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
 const cancelOne: Effect = (s, e, actions) => {
@@ -226,17 +240,17 @@ const abortPending =
 const release =
   (event: 'disconnect' | 'expire' | 'evict' | 'refused'): Effect =>
   (_s, _e, actions) => {
-    actions.push({ do: 'count', event }, { do: 'release' });
+    actions.push(COUNT[event], RELEASE);
   };
 const suspend: Effect = (_s, _e, actions) => {
-  actions.push({ do: 'count', event: 'suspend' });
+  actions.push(COUNT.suspend);
 };
 const resume: Effect = (s, e, actions) => {
   if (e.on !== 'Resume') return;
   s.peer = e.peer;
   s.pendingTxn = e.txn;
   if (e.headers) s.headers = e.headers;
-  actions.push({ do: 'resumeReply', txn: e.txn }, { do: 'count', event: 'resume' });
+  actions.push({ do: 'resumeReply', txn: e.txn }, COUNT.resume);
 };
 
 const ALL_LIVE: SessionState[] = ['CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'];
