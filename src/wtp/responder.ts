@@ -29,7 +29,7 @@ import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, ty
 import { advance, newTx, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type TxRecord, type WtpEvent, TIMERS } from './machine';
 import { FinishedTable } from './finished';
 import { chooseSegmentSize, maxMessageFor } from './sar';
-import { TidCache, tidTest } from './tid-cache';
+import { TidCache, tidTest, type TidEntry } from './tid-cache';
 import { NumericTimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
@@ -240,7 +240,9 @@ export class WtpResponder {
       return out;
     }
     const pk = peerKey(peer);
-    this.countRx(pk, size);
+    // the peer's TID cache entry, read once for the budget here and the TID test of an Invoke
+    const tidEntry = this.tids.get(pk);
+    if (tidEntry === undefined || !tidEntry.verified) this.countRx(pk, size);
     this.countReceived(pdu);
     let pn = this.peerNos.get(pk);
     if (pdu.type === 'Invoke') {
@@ -249,7 +251,7 @@ export class WtpResponder {
       const key = pn.no * TID_SPACE + (pdu.tid & 0x7fff);
       // held for the call, so that forgetting an old record on the way keeps the number
       pn.held++;
-      const done = this.invoke(pdu, peer, pk, key, now, out);
+      const done = this.invoke(pdu, peer, pk, key, now, out, tidEntry);
       if (--pn.held <= 0) this.peerNos.delete(pk);
       return done;
     }
@@ -281,7 +283,7 @@ export class WtpResponder {
   }
 
   /** An Invoke (WAP-224 §9.3.1): a new transaction, a duplicate of a held one, or class 0. */
-  private invoke(pdu: Extract<WtpPdu, { type: 'Invoke' }>, peer: Peer, pk: string, key: TxId, now: number, out: WtpAction[]): WtpAction[] {
+  private invoke(pdu: Extract<WtpPdu, { type: 'Invoke' }>, peer: Peer, pk: string, key: TxId, now: number, out: WtpAction[], entry: TidEntry | undefined): WtpAction[] {
     // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
     // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
     if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, event('RcvInvoke', pdu, true), now, out);
@@ -296,9 +298,8 @@ export class WtpResponder {
     }
     if (tx) return this.run(key, tx, event('RcvInvoke', pdu, true), now, out);
     const fresh = newTx(peer, pdu, this.limits) as TxRecord;
-    const entry = this.tids.get(pk);
     const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
-    if (verdict === 'ok') this.tids.set(pk, fresh.tid, entry?.verified ?? false);
+    if (verdict === 'ok') this.tids.accept(pk, entry, fresh.tid);
     return this.run(key, fresh, event('RcvInvoke', pdu, verdict === 'ok'), now, out);
   }
 
@@ -346,7 +347,8 @@ export class WtpResponder {
   receiveMalformed(peer: Peer, tid: number | undefined, now: number, size: number): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    this.countRx(peerKey(peer), size);
+    const pk = peerKey(peer);
+    if (!this.tids.isVerified(pk)) this.countRx(pk, size);
     if (tid === undefined || tid & 0x8000) return out;
     const key = this.txnOf(peer, tid);
     const tx = key === NO_TXN ? undefined : this.lookup(key);
@@ -601,8 +603,8 @@ export class WtpResponder {
     out.push({ kind: 'send', peer, pdus });
   }
 
+  /** Octets received from an unverified peer (the caller has checked that it is not verified). */
   private countRx(pk: string, size: number): void {
-    if (this.tids.isVerified(pk)) return;
     const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
     this.budgets.set(pk, { rx: b.rx + size, tx: b.tx });
   }
