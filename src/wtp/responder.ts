@@ -107,6 +107,9 @@ export interface ResultOptions {
   maxSegmentSize?: number;
 }
 
+/** No options (the usual call): one object, never changed. */
+const NO_OPTIONS: ResultOptions = Object.freeze({});
+
 const REASON_NAME = new Map<number, string>(Object.entries(PROVIDER_ABORT).map(([k, v]) => [v, k]));
 const reasonLabel = (type: AbortType, reason: number): string =>
   type === 'provider' ? (REASON_NAME.get(reason) ?? `0x${reason.toString(16)}`) : `user-0x${reason.toString(16)}`;
@@ -363,7 +366,7 @@ export class WtpResponder {
   }
 
   /** TR-Result.req: the reply, a whole WSP PDU; segmented as the client allows. */
-  resultReq(txn: TxId, data: Buffer, now: number, opts: ResultOptions = {}): WtpAction[] {
+  resultReq(txn: TxId, data: Buffer, now: number, opts: ResultOptions = NO_OPTIONS): WtpAction[] {
     this.now = now;
     const tx = this.table.get(txn);
     if (!tx) return this.user(txn, now, event('TR-Result.req', undefined, false, data, null, false));
@@ -391,7 +394,7 @@ export class WtpResponder {
    * this before resultReq and answers a clear error status instead of a bigger body. 0 for an
    * unknown transaction.
    */
-  maxResultSize(txn: TxId, opts: ResultOptions = {}): number {
+  maxResultSize(txn: TxId, opts: ResultOptions = NO_OPTIONS): number {
     const tx = this.table.peek(txn);
     if (!tx) return 0;
     return maxMessageFor(tx.sar, this.clientLimit(tx, opts));
@@ -448,10 +451,16 @@ export class WtpResponder {
 
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * The most WSP octets per packet this client takes: its Max Receive Unit less the WTP header,
+   * and the caller's `maxSegmentSize`, whichever are set (undefined: neither). Called for every
+   * Result (and its size check): no list built for the two numbers.
+   */
   private clientLimit(tx: Tx, opts: ResultOptions): number | undefined {
     const mru = tx.clientMru !== undefined && tx.clientMru > 4 ? tx.clientMru - 4 : undefined;
-    const limits = [mru, opts.maxSegmentSize].filter((v): v is number => v !== undefined && v > 0);
-    return limits.length ? Math.min(...limits) : undefined;
+    const max = opts.maxSegmentSize !== undefined && opts.maxSegmentSize > 0 ? opts.maxSegmentSize : undefined;
+    if (mru === undefined) return max;
+    return max === undefined ? mru : Math.min(mru, max);
   }
 
   private user(txn: TxId, now: number, ev: WtpEvent): WtpAction[] {
