@@ -14,11 +14,13 @@ import { hostname } from 'node:os';
 import { normalizeHttpStatus } from '../codec/wsp/tables';
 import type { Logger } from '../core/logger';
 import type { Metrics } from '../ops/metrics';
-import type { Policy, RefusalReason, Verdict } from '../policy/admit';
+import type { Admitted, Policy, RefusalReason, Verdict } from '../policy/admit';
 import type { Subscriber } from '../subscribers/types';
-import { ClientHeaders, toWspReplyHeaders } from './headers';
+import { ClientHeaders, HeadBlocks, toWspReplyHeaders, type OwnFields } from './headers';
+import { headerKey, isFieldValue } from '../core/http';
+import { UpstreamProtocolError } from '../http/http1';
 import { textReply, type MethodDone, type MethodHandler, type MethodReply, type MethodRequest } from '../wsp/method';
-import { UpstreamError, type UpstreamClient, type UpstreamRequest, type UpstreamResponse, type UpstreamSink } from './upstream';
+import { UpstreamError, upstreamFailed, type PreparedUpstreamRequest, type UpstreamClient, type UpstreamResponse, type UpstreamSink } from './upstream';
 import type { TraceIds } from '../core/trace-id';
 import { usageOfMethod, type UsageSink } from '../ops/usage-records';
 
@@ -83,6 +85,11 @@ export class WspBridge implements MethodHandler {
   private readonly viaHost = hostname();
   /** The handsets' request headers mapped once per pair of shared header lists (headers.ts). */
   private readonly clientHeaders = new ClientHeaders();
+  /** Their lines with our identity headers, kept per identity list. */
+  private readonly blocks = new HeadBlocks(this.clientHeaders);
+  /** The names each request sets itself (headers.ts `OwnFields`): a handset's copies are left out. */
+  private readonly own: OwnFields;
+  private readonly ownWithBody: OwnFields;
   private readonly latency;
   /** Per-method counters as tallies (Metrics.tally): added to the counters when the registry is read. */
   private readonly methods;
@@ -90,6 +97,10 @@ export class WspBridge implements MethodHandler {
 
   constructor(deps: BridgeDeps) {
     this.d = { ...deps };
+    const own = ['x-wap-session-id', 'x-wap-client-sdu-size'];
+    if (deps.traces !== undefined) own.push(headerKey(deps.traces.header));
+    this.own = new Set(own);
+    this.ownWithBody = new Set([...own, 'content-type']);
     this.latency = deps.metrics.upstreamLatency.labels({ source: 'wsp' });
     this.methods = deps.metrics.tallies(deps.metrics.wspMethods);
     this.upstreamOutcomes = deps.metrics.tallies(deps.metrics.upstreamResponses);
@@ -138,7 +149,9 @@ export class WspBridge implements MethodHandler {
       // the upstream latency in seconds, observed directly (prom-client's startTimer costs two
       // hrtime arrays, two closures and a copy of the labels per method)
       call.t1 = performance.now();
-      this.d.upstream.send(up, call);
+      // a field the request head cannot carry fails the exchange as the HTTP client would (502)
+      if (up === undefined) return this.upstreamDone(call, upstreamFailed(new UpstreamProtocolError('request field "content-type" cannot be sent')), undefined);
+      this.d.upstream.sendPrepared(up, call);
     } catch (err) {
       this.failed(call, err);
     }
@@ -164,7 +177,8 @@ export class WspBridge implements MethodHandler {
   /** Counts, logs and records the method, then hands its reply on. */
   private finish(call: MethodCall, reply: MethodReply): void {
     const req = call.req;
-    const ms = performance.now() - call.t0;
+    // the method's duration, read only for the access log and the usage record
+    const ms = this.d.accessLog || this.d.usage !== undefined ? performance.now() - call.t0 : 0;
     if (!reply.cancelled) this.methods(`${req.mode} ${req.method} ${reply.status}`, () => ({ mode: req.mode, method: req.method, status: String(reply.status) })).n++;
     if (this.d.accessLog) this.log(req, reply, call.subscriber, ms, call.traceId);
     // usage record (one per MMS transaction that reached the MMSC)
@@ -181,22 +195,38 @@ export class WspBridge implements MethodHandler {
     return textReply(verdict.status, REFUSAL_TEXT[verdict.reason](req.method));
   }
 
-  /** The HTTP request for an admitted method: headers mapped, identity added, the body cap in `ctx.limit`. */
-  private upstreamRequest(req: MethodRequest, target: Extract<Verdict, { ok: true }>, ctx: MethodCall): UpstreamRequest {
+  /**
+   * The HTTP request for an admitted method: the handset's part and our identity headers as one
+   * kept block of checked lines (headers.ts `HeadBlocks`), then what is this request's own, in
+   * this order: Content-Type (POST, PUT), X-WAP-Session-ID, X-WAP-Client-SDU-Size (connection-
+   * oriented), the correlation id. The body cap goes in `ctx.limit`. Undefined when the handset's
+   * Content-Type cannot be sent (a CR, LF or other control: RFC 9110 §5.5).
+   */
+  private upstreamRequest(req: MethodRequest, target: Admitted, ctx: MethodCall): PreparedUpstreamRequest | undefined {
     const policy = this.d.policy;
     const client = this.clientHeaders.part(policy.identityRules, req.sessionHeaders, req.headers);
-    const identity = policy.identityHeaders(req.sourceIp, target.subscriber, Date.now());
-    const headers = this.clientHeaders.request(client, identity, { encodingVersion: req.encodingVersion, viaHost: this.viaHost });
+    // the method's arrival on the wall clock: a signed identity's timestamp (identity.signingSecret)
+    const identity = policy.identityHeaders(req.sourceIp, target.subscriber, ctx.startedAt);
     const hasBody = req.method === 'POST' || req.method === 'PUT';
-    if (hasBody) headers['content-type'] = req.contentType ?? 'application/octet-stream';
-    if (req.mode === 'co' && req.sessionId !== undefined) headers['X-WAP-Session-ID'] = String(req.sessionId);
-    if (req.mode === 'co' && req.clientSduSize > 0) headers['X-WAP-Client-SDU-Size'] = String(req.clientSduSize);
-    if (this.d.traces) ctx.traceId = this.d.traces.applyToObject(headers);
+    let fields = this.blocks.block(client, identity, req.encodingVersion, this.viaHost, hasBody ? this.ownWithBody : this.own);
+    if (hasBody) {
+      const type = req.contentType ?? 'application/octet-stream';
+      if (!isFieldValue(type)) return undefined;
+      fields += `content-type: ${type}\r\n`;
+    }
+    // numbers, and an id of hex digits and base 36 (src/core/trace-id.ts): nothing to check
+    if (req.mode === 'co' && req.sessionId !== undefined) fields += `X-WAP-Session-ID: ${req.sessionId}\r\n`;
+    if (req.mode === 'co' && req.clientSduSize > 0) fields += `X-WAP-Client-SDU-Size: ${req.clientSduSize}\r\n`;
+    const traces = this.d.traces;
+    if (traces !== undefined) {
+      const id = (ctx.traceId = traces.next());
+      fields += `${traces.header}: ${id}\r\n`;
+    }
     ctx.limit = req.clientSduSize > 0 ? Math.min(req.clientSduSize, this.d.maxResponseSize) : this.d.maxResponseSize;
     return {
-      url: target.url,
+      target,
       method: req.method,
-      headers,
+      fields,
       // one shape for every request (absent fields undefined, not left out)
       body: hasBody ? (req.body ?? Buffer.alloc(0)) : undefined,
       signal: req.signal,
@@ -206,7 +236,7 @@ export class WspBridge implements MethodHandler {
 
   private fromUpstream(req: MethodRequest, res: UpstreamResponse): MethodReply {
     this.upstreamOutcomes(String(res.status), () => ({ source: 'wsp', status: String(res.status) })).n++;
-    const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.headers);
+    const { contentType, headers: replyHeaders } = toWspReplyHeaders(res.rawHeaders);
     return { status: normalizeHttpStatus(res.status), contentType, headers: replyHeaders, body: req.method === 'HEAD' ? Buffer.alloc(0) : res.body };
   }
 

@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, isFieldValue, isToken, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, headerKey, isFieldValue, isToken, lowerFieldName, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -62,7 +62,7 @@ function mapInto(out: Record<string, string | string[]>, via: string[], h: Heade
     const l = name.toLowerCase();
     // the client's Via entries come first in ours (RFC 9110 §7.6.3)
     if (l === 'via') {
-      via.push(value);
+      if (isFieldValue(value)) via.push(value);
       continue;
     }
     if (NOT_FORWARDED.has(l) || WSP_ONLY.has(l) || drop?.has(l)) continue;
@@ -144,6 +144,55 @@ export class ClientHeaders {
   }
 }
 
+/** Names (as `headerKey` spells them: lower case, `-` for `_`) a request sets itself, left out of a `ClientHeaders.block`. */
+export type OwnFields = ReadonlySet<string>;
+
+/** A written block and what it was written from (`ClientHeaders.block`). */
+interface Block {
+  readonly part: ClientPart;
+  readonly via: string;
+  readonly own: OwnFields;
+  readonly text: string;
+}
+
+/**
+ * The fields of `ClientHeaders.request` written as request head lines (`Name: value\r\n`, RFC
+ * 9112 §5), each checked again (a token name, a field value: RFC 9110 §5.1, §5.5) and the names in
+ * `own` left out, whatever their letter case: what the caller sets per request (the session id,
+ * the correlation id, the body's Content-Type) is never the handset's.
+ */
+function writeBlock(fields: Readonly<Record<string, string | string[]>>, own: OwnFields): string {
+  let text = '';
+  for (const name in fields) {
+    if (own.has(headerKey(name)) || !isToken(name)) continue;
+    const v = fields[name] as string | readonly string[];
+    for (const one of typeof v === 'string' ? [v] : v) if (isFieldValue(one)) text += `${name}: ${one}\r\n`;
+  }
+  return text;
+}
+
+/**
+ * `ClientHeaders.request` as head lines, kept: the last block written for each identity list
+ * (one per binding and address, src/policy/identity.ts `ownHeaders`, held weakly), reused while
+ * the handset's part, the Via entry and the names left out are the same. A handset's requests
+ * repeat all of these, so a request costs one lookup instead of copying, checking and writing
+ * a dozen fields again (bench/RESULTS.md, "WSP CPU per cycle: seventh pass").
+ */
+export class HeadBlocks {
+  private readonly byIdentity = new WeakMap<HeaderList, Block>();
+
+  constructor(private readonly headers: ClientHeaders) {}
+
+  block(part: ClientPart, identity: HeaderList, encodingVersion: string, viaHost: string, own: OwnFields): string {
+    const via = viaOf(encodingVersion, viaHost);
+    const kept = this.byIdentity.get(identity);
+    if (kept !== undefined && kept.part === part && kept.via === via && kept.own === own) return kept.text;
+    const text = writeBlock(this.headers.request(part, identity, { encodingVersion, viaHost }), own);
+    this.byIdentity.set(identity, { part, via, own, text });
+    return text;
+  }
+}
+
 /** Our Via entry (RFC 9110 §7.6.3) for an encoding version and host, made once for each (they are few). */
 function viaOf(version: string, host: string): string {
   let byVersion = VIA.get(host);
@@ -160,29 +209,36 @@ function viaOf(version: string, host: string): string {
 }
 const VIA = new Map<string, Map<string, string>>();
 
-/** HTTP response headers -> text headers for the WSP Reply (Content-Type travels separately). */
-export function toWspReplyHeaders(h: Record<string, string | string[] | undefined>): { contentType: string; headers: HeaderList } {
+/**
+ * HTTP response fields (flat [name, value, ...] as received) -> text headers for the WSP Reply
+ * (names lower-cased, a name's values in order) and its Content-Type, which travels separately
+ * (the first one). Left out: hop-by-hop and framing fields, the names the MMSC's Connection lists
+ * (RFC 9110 §7.6.1), Date, Server and Via.
+ */
+export function toWspReplyHeaders(raw: readonly string[]): { contentType: string; headers: HeaderList } {
   // names the MMSC's Connection lists; those never forwarded anyway (keep-alive, close) need no set
   let drop: Set<string> | undefined;
-  const conn = h['connection'];
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
-    for (const t of v.split(',')) {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 10 || lowerFieldName(name) !== 'connection') continue;
+    const value = raw[i + 1] as string;
+    if (value === 'keep-alive' || value === 'close') continue; // the usual values: options, never field names
+    for (const t of value.split(',')) {
       const n = t.trim().toLowerCase();
       if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
     }
   }
-  let contentType = 'application/octet-stream';
+  let contentType: string | undefined;
   const headers: HeaderList = [];
-  for (const name in h) {
-    const raw = h[name];
-    if (raw === undefined) continue;
-    const l = name.toLowerCase();
+  for (let i = 0; i < raw.length; i += 2) {
+    const l = lowerFieldName(raw[i] as string);
+    const v = raw[i + 1] as string;
     if (l === 'content-type') {
-      contentType = Array.isArray(raw) ? (raw[0] ?? contentType) : raw;
+      contentType ??= v;
       continue;
     }
     if (NOT_FORWARDED.has(l) || drop?.has(l) || l === 'date' || l === 'server' || l === 'via') continue;
-    for (const v of Array.isArray(raw) ? raw : [raw]) headers.push([name, v]);
+    headers.push([l, v]);
   }
-  return { contentType, headers };
+  return { contentType: contentType ?? 'application/octet-stream', headers };
 }

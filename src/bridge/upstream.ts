@@ -4,7 +4,8 @@
  * TLS verified, an idle-closed GET retried once, responses framed strictly by src/http/http1.ts),
  * one pool per allowed origin, created lazily and only for origins the UpstreamPolicy allows, so a
  * refused URL never opens a connection. Every request has one deadline (mmsc.timeoutMs, from
- * sending to the last body octet) and may be cancelled by the caller (a WSP MethodAbort). The
+ * sending to the last body octet; it also ends an exchange with a silent MMSC, so no stall timer
+ * is set on the socket) and may be cancelled by the caller (a WSP MethodAbort). The
  * body is collected whole (the WSP Reply carries all of it in one PDU) with a hard cap: past
  * `maxBody` octets the exchange is dropped with its connection and the caller gets
  * ERR_UPSTREAM_TOO_LARGE, never a truncated body.
@@ -17,7 +18,8 @@
 import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
 import type { CancelSignal } from '../wsp/method';
-import type { ResponseHead } from '../http/http1';
+import { UpstreamProtocolError, type ResponseHead } from '../http/http1';
+import { isFieldValue, isToken } from '../core/http';
 import { UpstreamPool, originOf, type UpstreamHandler, type UpstreamRequest as PoolRequest } from '../http/upstream';
 
 export interface UpstreamRequest {
@@ -31,13 +33,80 @@ export interface UpstreamRequest {
   maxBody: number;
 }
 
+/** Where a request goes: an allowed origin (a pool's key), and the URL's host and request-target (RFC 9112 §3.2). */
+export interface UpstreamTarget {
+  url: URL;
+  origin: string;
+  host: string;
+  /** `url.pathname + url.search`. */
+  path: string;
+}
+
+/**
+ * A request whose fields the caller has written: `Name: value\r\n` lines, each name a token and
+ * each value a field value (RFC 9110 §5.1, §5.5; `isToken`/`isFieldValue` of src/core/http.ts),
+ * without Host and the framing field, which `sendPrepared` adds. The bridge keeps the lines a
+ * handset's requests repeat, checked once (src/bridge/headers.ts `ClientHeaders.block`).
+ */
+export interface PreparedUpstreamRequest {
+  target: UpstreamTarget;
+  method: string;
+  fields: string;
+  body: Buffer | undefined;
+  signal: CancelSignal | undefined;
+  maxBody: number;
+}
+
 export interface UpstreamResponse {
   status: number;
-  /** Field names lower-cased; a repeated field's values in order. */
-  headers: Record<string, string | string[] | undefined>;
+  /** The fields as received: [name, value, name, value, ...], names in their case, in order. */
+  rawHeaders: readonly string[];
+  /** The same as an object: names lower-cased, a repeated field's values in order (made when first read). */
+  readonly headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** ms from sending to response headers. */
   headersMs: number;
+}
+
+/** A response as the exchange completes it; `headers` is made only for a caller that reads it (the bridge reads `rawHeaders`). */
+class Response implements UpstreamResponse {
+  private byName: Record<string, string | string[] | undefined> | undefined = undefined;
+
+  constructor(
+    readonly status: number,
+    readonly rawHeaders: readonly string[],
+    readonly body: Buffer,
+    readonly headersMs: number,
+  ) {}
+
+  get headers(): Record<string, string | string[] | undefined> {
+    if (this.byName !== undefined) return this.byName;
+    const h: Record<string, string | string[] | undefined> = {};
+    const raw = this.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      const value = raw[i + 1] as string;
+      const prev = h[name];
+      if (prev === undefined) h[name] = value;
+      else if (typeof prev === 'string') h[name] = [prev, value];
+      else prev.push(value);
+    }
+    return (this.byName = h);
+  }
+}
+
+/** The Content-Length of a response head, when it has exactly one such field (the parser has checked its values, RFC 9112 §6.3); else 0. */
+function declaredLength(raw: readonly string[]): number {
+  let n = 0;
+  let found = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 14 && (name === 'Content-Length' || name.toLowerCase() === 'content-length')) {
+      found++;
+      n = Number(raw[i + 1]);
+    }
+  }
+  return found === 1 ? n : 0;
 }
 
 export class UpstreamError extends WapgwError {}
@@ -58,6 +127,8 @@ export interface UpstreamClientOptions {
   /** For https origins: further TLS options (tests give a CA; the system's CAs verify the MMSC otherwise). */
   tls?: tls.ConnectionOptions;
 }
+
+const NO_FIELDS: readonly string[] = Object.freeze([]);
 
 /** An idle keep-alive connection toward the MMSC is closed after this long (at least). */
 const IDLE_MS = 30_000;
@@ -85,7 +156,7 @@ class Exchange implements UpstreamHandler {
   prev: Exchange | undefined;
   next: Exchange | undefined;
   private status = 0;
-  private headers: UpstreamResponse['headers'] = {};
+  private rawHeaders: readonly string[] = NO_FIELDS;
   private headersMs = 0;
   private chunks: Buffer[] = [];
   /** The whole body, allocated once from the MMSC's Content-Length (chunked replies gather copies). */
@@ -109,9 +180,6 @@ class Exchange implements UpstreamHandler {
     this.fail(upstreamTimeout(this.timeoutMs));
   }
 
-  /** The connection went silent past the pool's limit (only after the deadline, or with a deadline longer than it). */
-  readonly onTimeout = (): void => this.fail(upstreamTimeout(this.timeoutMs));
-
   /** The caller's cancel fired (EventListener object form: no closure). */
   handleEvent(): void {
     this.fail(upstreamAborted());
@@ -120,19 +188,9 @@ class Exchange implements UpstreamHandler {
   upstreamHead(head: ResponseHead): void {
     this.status = head.status;
     this.headersMs = performance.now() - this.t0;
-    const h: UpstreamResponse['headers'] = {};
-    const raw = head.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as string).toLowerCase();
-      const value = raw[i + 1] as string;
-      const prev = h[name];
-      if (prev === undefined) h[name] = value;
-      else if (typeof prev === 'string') h[name] = [prev, value];
-      else prev.push(value);
-    }
-    this.headers = h;
-    // the parser has checked Content-Length (RFC 9112 §6.3); a declared body over the cap ends it now
-    const declared = typeof h['content-length'] === 'string' ? Number(h['content-length']) : 0;
+    this.rawHeaders = head.rawHeaders;
+    // a declared body over the cap ends it now
+    const declared = declaredLength(head.rawHeaders);
     if (declared > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
     else if (declared > 0) this.whole = Buffer.allocUnsafe(declared);
   }
@@ -144,8 +202,9 @@ class Exchange implements UpstreamHandler {
     this.total += chunk.length;
     if (this.total > this.maxBody) this.fail(upstreamTooLarge(this.maxBody));
     else if (this.whole === undefined) this.chunks.push(Buffer.from(chunk));
-    // the parser frames the body by that Content-Length (src/http/http1.ts), so it fits `whole`
-    else if (this.total <= this.whole.length) chunk.copy(this.whole, at);
+    // the parser frames the body by that Content-Length (src/http/http1.ts), so it fits `whole`;
+    // TypedArray set, not Buffer copy (whose JavaScript wrapper took generic property loads)
+    else if (this.total <= this.whole.length) this.whole.set(chunk, at);
     else this.fail(upstreamFailed(new Error('body longer than its Content-Length')));
     return true;
   }
@@ -156,7 +215,7 @@ class Exchange implements UpstreamHandler {
     const w = this.whole;
     const body = w !== undefined ? w.subarray(0, this.total) : c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c, this.total);
     this.done();
-    this.sink.upstreamDone(undefined, { status: this.status, headers: this.headers, body, headersMs: this.headersMs });
+    this.sink.upstreamDone(undefined, new Response(this.status, this.rawHeaders, body, this.headersMs));
   }
 
   upstreamFailed(err: NodeJS.ErrnoException): void {
@@ -217,18 +276,9 @@ export class UpstreamClient {
     this.opts = opts;
   }
 
-  /**
-   * How long a connection may stay silent, busy or idle: the same value for both, so that handing
-   * a connection to a request and back to the pool never re-arms its socket timer (the deadline
-   * of a request is its own timer; this only catches a silent MMSC once that has passed).
-   */
-  private get silenceMs(): number {
-    return Math.max(this.opts.timeoutMs, IDLE_MS);
-  }
-
   private pool(url: URL, origin: string): UpstreamPool {
     let p = this.pools.get(origin);
-    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, this.silenceMs, this.opts.tls)));
+    if (p === undefined) this.pools.set(origin, (p = new UpstreamPool(originOf(url), this.opts.connections, IDLE_MS, this.opts.tls)));
     return p;
   }
 
@@ -273,34 +323,53 @@ export class UpstreamClient {
   /**
    * The request, its outcome to `sink` exactly once: an UpstreamError or the response. A request
    * refused before it starts (client closed, origin not allowed, already cancelled) is told
-   * synchronously; otherwise later, from the connection's or the deadline's events.
+   * synchronously; otherwise later, from the connection's or the deadline's events. A field the
+   * head cannot carry (a name that is no token, a value with CR, LF or another control, RFC 9110
+   * §5.1, §5.5) fails it with ERR_UPSTREAM_FAILED, unsent.
    */
   send(req: UpstreamRequest, sink: UpstreamSink): void {
-    if (this.closed) return sink.upstreamDone(upstreamFailed(new Error('client closed')), undefined);
     const url = req.url;
-    const origin = url.origin;
+    let fields = '';
+    let bad: string | undefined;
+    for (const name in req.headers) {
+      const v = req.headers[name] as string | string[];
+      for (const one of typeof v === 'string' ? [v] : v) {
+        if (!isToken(name) || !isFieldValue(one)) bad ??= name;
+        fields += `${name}: ${one}\r\n`;
+      }
+    }
+    this.start({ url, origin: url.origin, host: url.host, path: url.pathname + url.search }, req.method, fields, req.body, req.signal, req.maxBody, sink, bad);
+  }
+
+  /** `send` for a request whose fields the caller has written and checked (PreparedUpstreamRequest). */
+  sendPrepared(req: PreparedUpstreamRequest, sink: UpstreamSink): void {
+    this.start(req.target, req.method, req.fields, req.body, req.signal, req.maxBody, sink, undefined);
+  }
+
+  private start(
+    target: UpstreamTarget,
+    method: string,
+    fields: string,
+    given: Buffer | undefined,
+    signal: CancelSignal | undefined,
+    maxBody: number,
+    sink: UpstreamSink,
+    bad: string | undefined,
+  ): void {
+    if (this.closed) return sink.upstreamDone(upstreamFailed(new Error('client closed')), undefined);
+    const origin = target.origin;
     // defence in depth: the bridge has already checked, but a pool is only ever made for an allowed origin
     if (!this.opts.isAllowedOrigin(origin)) {
       return sink.upstreamDone(new UpstreamError('ERR_UPSTREAM_FORBIDDEN', `origin ${origin} is not allowed`, { status: 403 }), undefined);
     }
-    if (req.signal?.aborted) return sink.upstreamDone(upstreamAborted(), undefined);
-    const fields: Array<[string, string]> = [['Host', url.host]];
-    for (const name in req.headers) {
-      const v = req.headers[name] as string | string[];
-      if (typeof v === 'string') fields.push([name, v]);
-      else for (const one of v) fields.push([name, one]);
-    }
-    const body = req.body !== undefined && req.body.length > 0 ? req.body : BODY_METHODS.has(req.method) ? Buffer.alloc(0) : undefined;
-    if (body !== undefined) fields.push(['Content-Length', String(body.length)]);
-    const x = new Exchange(this, req.maxBody, this.opts.timeoutMs, req.signal, sink);
-    try {
-      const up = (x.up = this.pool(url, origin).request(req.method, url.pathname + url.search, fields, body === undefined ? 'none' : 'length', x));
-      up.setTimeout(this.silenceMs, x.onTimeout);
-      if (body !== undefined) up.bodyWriter().end(body);
-    } catch (err) {
-      // a field the request head cannot carry (UpstreamProtocolError); the bridge has dropped those already
-      x.upstreamFailed(err as NodeJS.ErrnoException);
-    }
+    if (signal?.aborted) return sink.upstreamDone(upstreamAborted(), undefined);
+    const body = given !== undefined && given.length > 0 ? given : BODY_METHODS.has(method) ? Buffer.alloc(0) : undefined;
+    const x = new Exchange(this, maxBody, this.opts.timeoutMs, signal, sink);
+    if (bad !== undefined) return x.upstreamFailed(new UpstreamProtocolError(`request field ${JSON.stringify(bad)} cannot be sent`));
+    // Host first (RFC 9112 §3.2), the caller's fields, then the framing (RFC 9112 §6.2)
+    const head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.host}\r\n${fields}${body === undefined ? '' : `Content-Length: ${body.length}\r\n`}\r\n`;
+    const up = (x.up = this.pool(target.url, origin).requestWithHead(method, head, body === undefined ? 'none' : 'length', x));
+    if (body !== undefined) up.bodyWriter().end(body);
   }
 
   async close(): Promise<void> {

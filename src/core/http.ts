@@ -157,6 +157,42 @@ export function listHas(raw: readonly string[], lower: string, member: string): 
 export type HeaderList = Array<[name: string, value: string]>;
 
 /**
+ * A field name in lower case. The usual spellings of the fields most responses carry are
+ * answered with a constant (no new string, and its hash already known to the Sets and Maps it is
+ * looked up in); any other name is lowered.
+ */
+export function lowerFieldName(name: string): string {
+  switch (name) {
+    case 'Content-Type':
+      return 'content-type';
+    case 'Content-Length':
+      return 'content-length';
+    case 'Date':
+      return 'date';
+    case 'Server':
+      return 'server';
+    case 'Connection':
+      return 'connection';
+    case 'Keep-Alive':
+      return 'keep-alive';
+    case 'Transfer-Encoding':
+      return 'transfer-encoding';
+    case 'ETag':
+      return 'etag';
+    case 'Last-Modified':
+      return 'last-modified';
+    case 'Cache-Control':
+      return 'cache-control';
+    case 'Accept-Ranges':
+      return 'accept-ranges';
+    case 'Via':
+      return 'via';
+    default:
+      return name.toLowerCase();
+  }
+}
+
+/**
  * The comparison key of a header name: lowercase, `_` read as `-` (some front ends map `_` to
  * `-`, so a spoofed `X_MSISDN` must count as `X-MSISDN`).
  */

@@ -46,6 +46,8 @@ const NO_MEMBERS: readonly string[] = [];
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
 const HEX = /^[0-9A-Fa-f]{1,15}$/;
 const DIGITS = /^\d{1,15}$/;
+/** How much of a response's first octets `readHead` searches as text. */
+const PROBE_OCTETS = 2048;
 
 /** `name: value` lines of a request head, checked: a value with CR, LF or another control would split the head or be refused (RFC 9110 §5.5). */
 export function requestHead(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>): string {
@@ -154,37 +156,36 @@ export class ResponseParser {
     const consumedBefore = this.pending?.length ?? 0;
     // the end of the head: an empty line. Lines end in CRLF: a bare LF, which RFC 9112 §2.2 lets a
     // recipient accept, is refused, as Node's parser (llhttp) refuses it; two parsers that disagree
-    // on line ends frame differently
-    let end = -1;
-    let bodyAt = -1;
-    for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) {
-      if (data[i + 1] === 10) {
-        end = i;
-        bodyAt = i + 2;
-        break;
-      }
-      if (data[i + 1] === 13 && data[i + 2] === 10) {
-        end = i;
-        bodyAt = i + 3;
-        break;
-      }
-      if (i + 2 >= data.length) break;
+    // on line ends frame differently. The head ends at the first LF followed by CR LF or by LF,
+    // searched in the text of the first PROBE_OCTETS (a head usually fits: one conversion gives
+    // the text that is parsed, and two string searches replace a Buffer.indexOf call per line).
+    const probe = data.toString('latin1', 0, Math.min(data.length, PROBE_OCTETS));
+    let end = probe.indexOf('\n\r\n');
+    let bare = probe.indexOf('\n\n');
+    let text = probe;
+    if (end < 0 && bare < 0 && data.length > PROBE_OCTETS) {
+      // a head longer than the probe: the same searches over all of it
+      text = data.toString('latin1');
+      end = text.indexOf('\n\r\n');
+      bare = text.indexOf('\n\n');
     }
+    if (bare >= 0 && (end < 0 || bare < end)) throw new UpstreamProtocolError('a line ends in a bare LF');
     if (end < 0) {
       if (data.length > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
       // keep our own octets: a view of `buf` (the socket's chunk) is copied, a joined buffer already is ours
       this.pending = this.pending === undefined ? Buffer.from(data) : data;
       return -1;
     }
+    const bodyAt = end + 3;
     if (end > MAX_HEAD_OCTETS) throw new UpstreamProtocolError('head too large');
-    if (data[end - 1] !== 13 || bodyAt !== end + 3) throw new UpstreamProtocolError('a line ends in a bare LF');
+    if (data[end - 1] !== 13) throw new UpstreamProtocolError('a line ends in a bare LF');
     this.pending = undefined;
-    // every line ends in CR LF; a CR or LF left inside a line is a control character, refused below
-    const text = data.toString('latin1', 0, end - 1);
-    const to = text.length;
+    // every line ends in CR LF; a CR or LF left inside a line is a control character, refused
+    // below. The head is text[0, to): the last line's CR LF cut off.
+    const to = end - 1;
     let eol = text.indexOf('\r\n');
-    if (eol < 0) eol = to;
-    const m = STATUS_LINE.exec(eol === to ? text : text.slice(0, eol));
+    if (eol < 0 || eol > to) eol = to;
+    const m = STATUS_LINE.exec(text.slice(0, eol));
     if (!m) throw new UpstreamProtocolError('bad status line');
     if (m[3] !== undefined && !isFieldValue(m[3])) throw new UpstreamProtocolError('control character in the reason phrase');
     const minor = Number(m[1]);

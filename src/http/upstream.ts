@@ -93,8 +93,10 @@ class Conn {
   req: UpstreamRequest | undefined;
   /** Requests carried so far (more than zero: a reused connection). */
   uses = 0;
-  /** The socket's inactivity timeout now (setting it costs a timer update, so only on a change). */
+  /** The socket's inactivity timeout now: a request's stall timeout while it asks for one, else none (0). */
   private timeout = 0;
+  /** When it went back to the pool (performance.now()), for the pool's idle sweep. */
+  idleSince = 0;
   /** The buffer the next read goes into (plain TCP; undefined for TLS, which reads as 'data'). */
   slot: ReadSlot | undefined;
   readonly sock: net.Socket;
@@ -116,10 +118,8 @@ class Conn {
       pool.closed(this);
       this.req?.onSocketError(Object.assign(new Error('upstream connection closed'), { code: 'ECONNRESET' }));
     });
-    sock.on('timeout', () => {
-      if (this.req !== undefined) this.req.onTimeout();
-      else sock.destroy(); // idle for the pool's idle time
-    });
+    // only a request's own stall timeout is set on the socket (idle ones are the pool's sweep)
+    sock.on('timeout', () => this.req?.onTimeout());
   }
 
   private onRead(n: number, buf: Uint8Array): boolean {
@@ -230,9 +230,8 @@ export class UpstreamRequest implements ResponseSink {
     }
     this.conn = conn;
     conn.req = this;
-    // the connection's timer is left as it is until the request asks for one (its own
-    // setTimeout, usually right after request()): clearing it here only for the caller to arm it
-    // again cost a timer per request. While the request has none, the timer firing is ignored.
+    // a connection comes with no socket timeout (release() clears the last request's); this
+    // request's own stall timeout, if it asked for one before it had a connection
     if (this.timeout !== undefined) conn.setTimeout(this.timeout.ms);
     if (this.held === undefined) {
       conn.sock.write(this.headText, 'latin1');
@@ -355,6 +354,8 @@ export class UpstreamPool {
   private readonly waiting: UpstreamRequest[] = [];
   private open = 0;
   private closing = false;
+  /** The idle sweep's timer (armSweep), while a connection is idle. */
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly origin: UpstreamOrigin,
@@ -371,7 +372,16 @@ export class UpstreamPool {
    */
   request(method: string, target: string, headers: Array<[string, string]>, framing: BodyFraming, handler: UpstreamHandler): UpstreamRequest {
     if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked']);
-    const req = new UpstreamRequest(this, method, requestHead(method, target, headers), framing, handler);
+    return this.requestWithHead(method, requestHead(method, target, headers), framing, handler);
+  }
+
+  /**
+   * `request` with the whole head already written and checked by the caller, as `requestHead`
+   * writes it (request line, fields, the framing field, the empty line): for a caller that keeps
+   * the checked lines its requests repeat (src/bridge/bridge.ts).
+   */
+  requestWithHead(method: string, headText: string, framing: BodyFraming, handler: UpstreamHandler): UpstreamRequest {
+    const req = new UpstreamRequest(this, method, headText, framing, handler);
     this.acquire(req, false);
     return req;
   }
@@ -401,11 +411,36 @@ export class UpstreamPool {
       conn.sock.destroy();
       return;
     }
+    // the last request's stall timeout, if it asked for one, ends with it
+    conn.setTimeout(0);
     const next = this.waiting.shift();
     if (next !== undefined) return this.hand(conn, next);
-    conn.setTimeout(this.idleMs);
+    conn.idleSince = performance.now();
     conn.sock.unref();
     this.idle.push(conn);
+    if (this.sweepTimer === undefined) this.armSweep();
+  }
+
+  /**
+   * Idle connections are closed by one timer per pool, not by a timeout on each socket: Node
+   * refreshes a socket's timer on every read and write, which cost more per request than the
+   * timer saves. The sweep fires when the oldest idle connection (the first in `idle`: reuse
+   * takes the newest) has been idle `idleMs`, closes every one idle that long, and is armed again
+   * for the next; none is armed while no connection is idle.
+   */
+  private armSweep(): void {
+    const oldest = this.idle[0];
+    if (oldest === undefined) return;
+    this.sweepTimer = setTimeout(UpstreamPool.sweep, Math.max(1, Math.ceil(oldest.idleSince + this.idleMs - performance.now())), this);
+    this.sweepTimer.unref();
+  }
+
+  private static sweep(pool: UpstreamPool): void {
+    pool.sweepTimer = undefined;
+    const now = performance.now();
+    // each destroy reaches closed() later, which finds it no longer in `idle`
+    for (let c = pool.idle[0]; c !== undefined && now - c.idleSince >= pool.idleMs; c = pool.idle[0]) pool.idle.shift()?.sock.destroy();
+    pool.armSweep();
   }
 
   /** @internal A queued request gave up. */
@@ -426,6 +461,8 @@ export class UpstreamPool {
   /** Closes every connection (shutdown). */
   close(): void {
     this.closing = true;
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const c of this.idle.splice(0)) c.sock.destroy();
     this.waiting.length = 0;
   }

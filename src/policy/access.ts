@@ -24,10 +24,20 @@ export type AccessResult =
   | { ok: true; subscriber?: Subscriber }
   | { ok: false; reason: AccessDeniedReason };
 
+/** `AccessPolicy.sources`: the mark of an address outside the allowed networks, and how many addresses are kept. */
+const OUTSIDE = '';
+const SOURCES_KEPT = 4096;
+
 export class AccessPolicy {
   private readonly networks: NetworkList;
   private readonly requireSubscriber: boolean;
   private readonly subscribers: SubscriberStore;
+  /**
+   * Per source address as given: its normalised form when inside proxy.allowedNetworks, else
+   * OUTSIDE (the networks are fixed for this policy's life; a reload makes a new one). A handset
+   * sends from the same address again and again; the bound keeps a scan of addresses cheap.
+   */
+  private readonly sources = new Memo<string, string>(SOURCES_KEPT);
 
   constructor(opts: { config: Pick<Config, 'proxy'>; subscribers: SubscriberStore }) {
     this.networks = new NetworkList(opts.config.proxy.allowedNetworks);
@@ -42,8 +52,12 @@ export class AccessPolicy {
    * refuses (503 store-unavailable) when a subscriber is required.
    */
   check(sourceIp: string): AccessResult | Promise<AccessResult> {
-    const ip = normalizeAddress(sourceIp);
-    if (!this.networks.contains(ip)) return { ok: false, reason: 'network' };
+    let ip = this.sources.get(sourceIp);
+    if (ip === undefined) {
+      const a = normalizeAddress(sourceIp);
+      ip = this.sources.set(sourceIp, this.networks.contains(a) ? a : OUTSIDE);
+    }
+    if (ip === OUTSIDE) return { ok: false, reason: 'network' };
     const found = this.subscribers.resolve ? this.subscribers.resolve(ip) : this.subscribers.lookup(ip);
     if (found instanceof Promise) return found.then((s) => this.decide(s), () => this.unavailable());
     return this.decide(found);
@@ -63,7 +77,14 @@ export class AccessPolicy {
 export type UpstreamRefusal = 'bad-url' | 'scheme' | 'userinfo' | 'origin';
 
 export type UpstreamResult =
-  | { ok: true; origin: string; url: URL }
+  | {
+      ok: true;
+      origin: string;
+      url: URL;
+      /** `url.host` and `url.pathname + url.search` (the request-target, RFC 9112 §3.2.1), computed once with the verdict. */
+      host: string;
+      path: string;
+    }
   | { ok: false; reason: UpstreamRefusal };
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
@@ -137,7 +158,7 @@ export class UpstreamPolicy {
     const key = originKey(u);
     const origin = key === null ? undefined : this.allowed.get(key);
     if (origin === undefined) return { ok: false, reason: 'origin' };
-    return { ok: true, origin, url: u };
+    return { ok: true, origin, url: u, host: u.host, path: u.pathname + u.search };
   }
 
   /**

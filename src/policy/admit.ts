@@ -23,7 +23,7 @@
 import type { Config } from '../config/schema';
 import type { HeaderList } from '../core/http';
 import type { Subscriber, SubscriberStore } from '../subscribers/types';
-import { AccessPolicy, UpstreamPolicy, type AccessResult, type UpstreamRefusal } from './access';
+import { AccessPolicy, UpstreamPolicy, type AccessResult, type UpstreamRefusal, type UpstreamResult } from './access';
 import { IdentityHeaders } from './identity';
 import { RateLimiter } from './rate-limit';
 
@@ -71,6 +71,9 @@ export interface Admitted {
   /** Where the request goes: an allowed origin and the full URL. */
   origin: string;
   url: URL;
+  /** The URL's host and request-target (`url.host`, `url.pathname + url.search`), computed once with the verdict. */
+  host: string;
+  path: string;
 }
 
 export interface Refused {
@@ -134,7 +137,7 @@ export class Policy {
     if (!this.methods.has(req.method)) return this.refuse('method', subscriber);
     const target = this.resolveTarget(req.target);
     if (!target.ok) return { ...this.refuse('target', subscriber), detail: target.reason };
-    return { ok: true, subscriber, origin: target.origin, url: target.url };
+    return { ok: true, subscriber, origin: target.origin, url: target.url, host: target.host, path: target.path };
   }
 
   /**
@@ -194,7 +197,7 @@ export class Policy {
    * WSP carries absolute URIs only. On HTTP a proxy request is absolute-form (RFC 9112 §3.2.2);
    * origin-form goes to mmsc.url's origin; asterisk- and authority-form are not ours.
    */
-  private resolveTarget(raw: string): { ok: true; origin: string; url: URL } | { ok: false; reason: UpstreamRefusal } {
+  private resolveTarget(raw: string): UpstreamResult {
     if (this.bearer === 'wsp') return this.upstream.check(raw);
     if (raw.startsWith('/')) {
       const u = this.upstream.resolveOriginForm(raw);

@@ -223,20 +223,19 @@ export class Exchange implements UpstreamHandler {
   private forward(target: Admitted): void {
     const { req, res, ctx } = this;
     this.phase = 'forwarding';
-    const u = target.url;
     // a body to count: chunked, or a Content-Length above zero (already checked against the max)
     const framing: BodyFraming = req.framing;
     const hasBody = framing !== 'none';
     const peekBody = hasBody && (ctx.config.log.accessLog || ctx.usage !== undefined) && isMms(req.header('content-type'));
     const headers = ctx.policy.identify(endToEnd(req.rawHeaders), this.src, this.subscriber, Date.now());
     if (ctx.traces) this.traceId = ctx.traces.applyToList(headers);
-    headers.push(['Host', u.host]);
+    headers.push(['Host', target.host]);
     // Via is a list (RFC 9110 §7.6.3): one more field line is the same as one more member
     headers.push(['Via', `${req.httpVersion} wapgw`]);
     if (req.expectContinue) res.writeContinue();
     try {
       // the WHATWG-normalised path and query we checked
-      this.up = ctx.upstreamFor(target.origin).request(this.method, u.pathname + u.search, headers, framing, this);
+      this.up = ctx.upstreamFor(target.origin).request(this.method, target.path, headers, framing, this);
     } catch (e) {
       // a field that cannot be sent (a CR, LF or NUL in a value from the subscriber data): 502
       if (!(e instanceof UpstreamProtocolError)) throw e;

@@ -35,7 +35,7 @@ import { countBound } from '../core/bounded';
 import { WapgwError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { parseCidr, subscriberKey } from '../core/net';
-import type { Metrics } from '../ops/metrics';
+import type { Metrics, Tally } from '../ops/metrics';
 import type { Subscriber, SubscriberFilter, SubscriberPage, SubscriberStore } from './types';
 
 let nextSeq = 1;
@@ -127,7 +127,8 @@ export class SubscriberTable implements SubscriberStore {
   private readonly ended: LRUCache<string, true>;
   private readonly interned = new Map<string, string>();
   private readonly metrics: Metrics | undefined;
-  private readonly counters: { hit: { inc(): void }; miss: { inc(): void }; radius: { set(v: number): void }; static: { set(v: number): void } } | undefined;
+  /** hit and miss are tallies (Metrics.tally): a lookup on every request adds to a number, not through prom-client's label hashing. */
+  private readonly counters: { hit: Tally; miss: Tally; radius: { set(v: number): void }; static: { set(v: number): void } } | undefined;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
   private readonly evictionLogIntervalMs: number;
@@ -140,8 +141,8 @@ export class SubscriberTable implements SubscriberStore {
     this.metrics = opts.metrics;
     const m = opts.metrics;
     this.counters = m && {
-      hit: m.subscriberLookups.labels({ result: 'hit' }),
-      miss: m.subscriberLookups.labels({ result: 'miss' }),
+      hit: m.tally(m.subscriberLookups, { result: 'hit' }),
+      miss: m.tally(m.subscriberLookups, { result: 'miss' }),
       radius: m.subscribers.labels({ source: 'radius' }),
       static: m.subscribers.labels({ source: 'static' }),
     };
@@ -172,7 +173,7 @@ export class SubscriberTable implements SubscriberStore {
   lookup(ip: string): Subscriber | undefined {
     const key = tableKey(ip);
     const found = key === null ? undefined : (this.radius.get(key) ?? this.staticMap.get(key));
-    if (this.counters) (found ? this.counters.hit : this.counters.miss).inc();
+    if (this.counters) (found ? this.counters.hit : this.counters.miss).n++;
     return found;
   }
 

@@ -9,6 +9,8 @@ import { Metrics } from '../../src/ops/metrics';
 import { Policy } from '../../src/policy/admit';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
 import { startOrigin } from '../helpers/origin';
+import { TraceIds } from '../../src/core/trace-id';
+import { ClientHeaders, HeadBlocks, type ClientPart, type RequestHeaderOptions } from '../../src/bridge/headers';
 
 /** The test MMSC (test/helpers/origin.ts): `/slow` answers after 2 s, `/status?code=N` that status, else `?size=N` octets. */
 async function origin(t: { teardown(f: () => unknown): void }) {
@@ -27,7 +29,7 @@ async function origin(t: { teardown(f: () => unknown): void }) {
   return { seen: o.requests, port: o.port, base: o.origin, connections: () => o.connections };
 }
 
-function setup(t: { teardown(f: () => unknown): void }, base: string, over: Record<string, unknown> = {}) {
+function setup(t: { teardown(f: () => unknown): void }, base: string, over: Record<string, unknown> = {}, traces?: TraceIds) {
   const config = configSchema.parse({
     mmsc: { url: `${base}/mms`, timeoutMs: 500 },
     proxy: { allowedNetworks: ['10.0.0.0/8', '127.0.0.0/8'], requireSubscriber: true },
@@ -47,8 +49,9 @@ function setup(t: { teardown(f: () => unknown): void }, base: string, over: Reco
     maxResponseSize: config.wsp.maxResponseSize,
     accessLog: true,
     now: () => performance.now(),
+    traces,
   });
-  return { bridge, metrics, store };
+  return { bridge, metrics, store, policy };
 }
 
 const req = (over: Partial<MethodRequest>): MethodRequest => ({
@@ -245,4 +248,97 @@ t.test("the client's Connection header cannot have our identity headers dropped"
   t.equal(h['X-WAP-Network-Client-IP'], '10.1.2.3');
   t.notOk('X-Drop' in h, "the client's own listed field is dropped");
   t.equal(h['Accept'], '*/*');
+});
+
+t.test("the request head: the handset's copies of the fields each request sets are left out in any case; what cannot be sent never reaches the MMSC", async (t) => {
+  const o = await origin(t);
+  const { bridge } = setup(t, o.base, {}, new TraceIds('X-Wapgw-Trace-Id'));
+  const spoofs: Array<[string, string]> = [
+    ['x_wap_session_id', '99'],
+    ['X-WAP-Client-SDU-Size', '1'],
+    ['x-wapgw-trace-id', 'spoofed'],
+    ['Via', 'WAP/1.1 a\r\nInjected: 1'],
+    ['Via', 'WAP/1.1 phone-gw'],
+    ['Content-Type', 'text/evil'],
+    ['Accept', '*/*'],
+  ];
+  t.equal((await bridge.request(req({ uri: `${o.base}/mms`, headers: spoofs, sessionId: 7 }))).status, 200);
+  const raw = o.seen[0]!.rawHeaders;
+  const values = (name: string) => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase().replace(/_/g, '-') === name);
+  t.same(values('x-wap-session-id'), ['7'], 'our session id only');
+  t.same(values('x-wap-client-sdu-size'), [], 'none of ours without an SDU size, and not the handset\'s');
+  t.equal(values('x-wapgw-trace-id').length, 1);
+  t.match(values('x-wapgw-trace-id')[0], /^[0-9a-f]{12}-[0-9a-z]+$/, 'our correlation id');
+  t.match(values('via')[0], /^WAP\/1\.1 phone-gw, WAP\/1\.2 /, 'a client Via that cannot be sent is left out, the others kept first');
+  t.notOk(raw.some((x) => /Injected/.test(x)));
+  t.same(values('content-type'), ['text/evil'], "a GET's own Content-Type goes on");
+  t.same(values('accept'), ['*/*']);
+
+  t.equal((await bridge.request(req({ mode: 'cl', uri: `${o.base}/mms`, headers: spoofs }))).status, 200);
+  t.same(o.seen[1]!.rawHeaders.filter((x) => /^x[-_]wap[-_]session[-_]id$/i.test(x)), [], 'connectionless: no session id, and not the handset\'s');
+
+  const body = Buffer.from([0x8c, 0x80]);
+  const post = await bridge.request(req({ method: 'POST', uri: `${o.base}/mms`, headers: spoofs, contentType: 'application/vnd.wap.mms-message', body, clientSduSize: 3000 }));
+  t.equal(post.status, 200);
+  const p = o.seen[2]!.rawHeaders;
+  t.same(p.filter((_, i) => i % 2 === 1 && p[i - 1]!.toLowerCase() === 'content-type'), ['application/vnd.wap.mms-message'], "a POST's Content-Type is the method's, once");
+  t.same(p.filter((_, i) => i % 2 === 1 && p[i - 1] === 'X-WAP-Client-SDU-Size'), ['3000']);
+
+  const bad = await bridge.request(req({ method: 'POST', uri: `${o.base}/mms`, contentType: 'a/b\r\nX-Injected: 1', body }));
+  t.equal(bad.status, 502, 'a Content-Type the head cannot carry: 502, as the HTTP client answers');
+  t.equal(o.seen.length, 3, 'and nothing reached the MMSC');
+});
+
+t.test('HeadBlocks: the lines of ClientHeaders.request, checked, kept per identity list while what they were written from stays the same', async (t) => {
+  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
+  const policy = new Policy({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  let writes = 0;
+  class Counting extends ClientHeaders {
+    override request(part: ClientPart, identity: Array<[string, string]>, opts: RequestHeaderOptions) {
+      writes++;
+      return super.request(part, identity, opts);
+    }
+  }
+  const ch = new Counting();
+  const blocks = new HeadBlocks(ch);
+  const method = Object.freeze([Object.freeze(['Accept', 'a/b']), Object.freeze(['accept', 'c/d']), Object.freeze(['X-Trace', 'client']), Object.freeze(['User-Agent', 'fakewap'])]) as unknown as Array<[string, string]>;
+  const part = ch.part(policy.identityRules, undefined, method);
+  const id1 = policy.identityHeaders('10.1.2.3', undefined, 0);
+  const own = new Set(['x-trace']);
+  const text = blocks.block(part, id1, '1.2', 'gw1', own);
+  t.equal(text, 'Accept: a/b\r\naccept: c/d\r\nUser-Agent: fakewap\r\nX-WAP-Network-Client-IP: 10.1.2.3\r\nVia: WAP/1.2 gw1 (wapgw)\r\n', 'every field a line, in order, the own name left out');
+  t.equal(writes, 1);
+  t.equal(blocks.block(part, id1, '1.2', 'gw1', own), text, 'the same again');
+  t.equal(writes, 1, '... kept, not written again');
+  t.match(blocks.block(part, id1, '1.3', 'gw1', own), /Via: WAP\/1\.3 gw1/, 'another encoding version: another Via');
+  t.equal(writes, 2);
+  t.match(blocks.block(part, id1, '1.2', 'gw1', new Set()), /X-Trace: client/, 'other names left out: written again');
+  t.equal(writes, 3);
+  const id2 = policy.identityHeaders('10.4.5.6', undefined, 0);
+  t.match(blocks.block(part, id2, '1.2', 'gw1', own), /X-WAP-Network-Client-IP: 10\.4\.5\.6\r\n/, "another handset's identity: its own block");
+  t.equal(writes, 4);
+  const other = ch.part(policy.identityRules, undefined, Object.freeze([Object.freeze(['Accept', 'x/y'])]) as unknown as Array<[string, string]>);
+  t.match(blocks.block(other, id1, '1.2', 'gw1', own), /^Accept: x\/y\r\n/, 'another part with the same identity: written again');
+  t.equal(writes, 5);
+});
+
+t.test('reply headers from the fields as received: Content-Type apart, hop-by-hop, Connection-listed, Date, Server and Via left out, names lower-cased, values in order', async (t) => {
+  const { toWspReplyHeaders } = await import('../../src/bridge/headers');
+  const got = toWspReplyHeaders([
+    'Server', 'nginx',
+    'Date', 'Tue, 08 Dec 2026 04:00:00 GMT',
+    'Content-Type', 'application/vnd.wap.mms-message',
+    'Content-Length', '40',
+    'X-Twice', '1',
+    'ETag', '"abc"',
+    'x-twice', '2',
+    'X-Private', 'p',
+    'CONNECTION', 'keep-alive, X-Private',
+    'Content-Type', 'text/plain',
+    'Transfer-Encoding', 'chunked',
+    'Via', '1.1 other',
+  ]);
+  t.equal(got.contentType, 'application/vnd.wap.mms-message', 'the first Content-Type');
+  t.same(got.headers, [['x-twice', '1'], ['etag', '"abc"'], ['x-twice', '2']]);
+  t.equal(toWspReplyHeaders([]).contentType, 'application/octet-stream', 'none: octets');
 });

@@ -92,6 +92,26 @@ t.test('POST and PUT carry Content-Length, also for an empty body', async (t) =>
   t.equal(o.seen[1]!.rawHeaders[o.seen[1]!.rawHeaders.indexOf('Content-Length') + 1], '0');
 });
 
+t.test('a field the head cannot carry fails the request unsent (ERR_UPSTREAM_FAILED); a prepared request goes as written', async (t) => {
+  const o = await origin(t);
+  const c = client(t);
+  t.equal(await code(c.request({ url: new URL(`${o.base}/mms`), method: 'GET', headers: { 'X-Bad': 'a\r\nInjected: 1' }, maxBody: 100 })), 'ERR_UPSTREAM_FAILED', 'CR LF in a value');
+  t.equal(await code(c.request({ url: new URL(`${o.base}/mms`), method: 'GET', headers: { 'Bad Name': 'v' }, maxBody: 100 })), 'ERR_UPSTREAM_FAILED', 'a name that is no token');
+  t.equal(o.seen.length, 0, 'nothing reached the MMSC');
+  const url = new URL(`${o.base}/mms?size=4#fragment`);
+  const got = await new Promise<{ err?: UpstreamError; status?: number }>((resolve) =>
+    c.sendPrepared(
+      { target: { url, origin: url.origin, host: url.host, path: url.pathname + url.search }, method: 'POST', fields: 'X-One: 1\r\nAccept: a/b\r\n', body: Buffer.from('abc'), signal: undefined, maxBody: 100 },
+      { upstreamDone: (err, res) => resolve({ err, status: res?.status }) },
+    ),
+  );
+  t.equal(got.status, 200);
+  const seen = o.seen[0]!;
+  t.equal(seen.url, '/mms?size=4', 'the path and query, never the fragment');
+  t.same(seen.rawHeaders, ['Host', `127.0.0.1:${o.port}`, 'X-One', '1', 'Accept', 'a/b', 'Content-Length', '3'], 'Host first, the fields as written, then the framing');
+  t.equal(seen.body.toString(), 'abc');
+});
+
 t.test('a chunked body is collected whole; past the cap it fails, declared or counted', async (t) => {
   const o = await origin(t);
   const c = client(t);

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FIELDS_OK, FORBIDDEN_IN_VALUE, TOKEN, isFieldValue, isToken, listHas, listMembers, parseFieldLines, trimOws } from '../../src/core/http';
+import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FIELDS_OK, FORBIDDEN_IN_VALUE, TOKEN, isFieldValue, isToken, listHas, listMembers, lowerFieldName, parseFieldLines, trimOws } from '../../src/core/http';
 
 t.test('trimOws drops SP and HTAB only: CR, FF, VT and NBSP stay part of the value', async (t) => {
   t.equal(trimOws(' \t a b \t '), 'a b');
@@ -102,4 +102,15 @@ t.test('isToken and isFieldValue say what TOKEN and FORBIDDEN_IN_VALUE say, abov
   t.notOk(isFieldValue('a\u010d\u010aX-Evil: 1'), 'U+010D U+010A is not CR LF in disguise');
   t.ok(FORBIDDEN_IN_VALUE.test('\u010a'), 'nor for the regex the bridge and the server use');
   t.ok(isFieldValue('caf\xe9 \t'), 'obs-text and HTAB are fine');
+});
+
+t.test('lowerFieldName is toLowerCase: for the spellings it answers with a constant, for other cases of them, and for any name', async (t) => {
+  const common = ['Content-Type', 'Content-Length', 'Date', 'Server', 'Connection', 'Keep-Alive', 'Transfer-Encoding', 'ETag', 'Last-Modified', 'Cache-Control', 'Accept-Ranges', 'Via'];
+  for (const n of common) {
+    t.equal(lowerFieldName(n), n.toLowerCase(), n);
+    t.equal(lowerFieldName(n.toUpperCase()), n.toLowerCase());
+    t.equal(lowerFieldName(n.toLowerCase()), n.toLowerCase());
+    t.equal(lowerFieldName((' ' + n).slice(1)), n.toLowerCase(), 'a string made at run time, as a parsed head gives');
+  }
+  fc.assert(fc.property(fc.string(), (s) => lowerFieldName(s) === s.toLowerCase()));
 });

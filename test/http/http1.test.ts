@@ -137,6 +137,29 @@ t.test('keep-alive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with keep-a
   t.throws(() => run(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n0\r\n\r\n'), []), PROTO, 'bare LF after a chunk size');
 });
 
+t.test('the end of a head found wherever it falls: before, across and after the first 2048 octets, in one read or cut anywhere', async (t) => {
+  const after = Buffer.from('ok\n\nno\n\r\nmore'); // a body may hold what would end a head
+  for (let end = 2030; end <= 2060; end++) {
+    // pad so that the head's final CR LF CR LF starts at `end - 1`
+    const fixed = 'HTTP/1.1 200 OK\r\nContent-Length: 13\r\nX-Pad: '.length + 4;
+    const wire = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 13\r\nX-Pad: ${'p'.repeat(end - fixed)}\r\n\r\n`), after]);
+    for (const cuts of [[], [end - 1], [end], [end + 1], [end + 2], [2047], [2048], [1000, 2049]]) {
+      const seen = run(wire, cuts);
+      t.equal(seen.heads[0]?.rawHeaders[3]?.length, end - fixed, `head ending near ${end}, cut at ${cuts.join(',') || 'nothing'}`);
+      t.equal(seen.body.toString(), after.toString());
+      t.same(seen.ended, [true]);
+    }
+    const bare = Buffer.from(`HTTP/1.1 200 OK\r\nX-Pad: ${'p'.repeat(end - 26)}\n\r\nContent-Length: 0\r\n\r\n`);
+    t.throws(() => run(bare, [2048]), PROTO, `a bare LF near ${end}`);
+    const bareEnd = Buffer.from(`HTTP/1.1 200 OK\r\nX-Pad: ${'p'.repeat(end - 26)}\r\n\nok`);
+    t.throws(() => run(bareEnd, []), PROTO, `a head ended by a bare LF near ${end}`);
+  }
+  const long = Buffer.from(`HTTP/1.1 200 OK\r\n${`X-Pad: ${'q'.repeat(500)}\r\n`.repeat(20)}Content-Length: 2\r\n\r\nok`);
+  const seen = run(long, [100, 5000]);
+  t.equal(seen.heads[0]?.rawHeaders.length, 42, 'a 10 KB head: every field');
+  t.equal(seen.body.toString(), 'ok');
+});
+
 t.test('malformed responses are errors, never relayed', async (t) => {
   const bad: Array<[string, string, boolean?]> = [
     ['HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n', 'obs-fold'],

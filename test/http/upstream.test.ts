@@ -422,12 +422,12 @@ t.test('lent read buffers: a chunk nobody holds is read over by later responses;
   await srv.close();
 });
 
-t.test('stall timeouts on a reused connection: the request\'s own fires; without one, the idle timer is ignored while busy', async (t) => {
+t.test('stall timeouts on a reused connection: the request\'s own fires; without one, the idle sweep leaves a busy connection alone', async (t) => {
   const stalls: Array<() => void> = [];
   const srv = await rawServer((head, sock) => {
     if (head.startsWith('GET /mms')) stalls.push(() => ok(sock, 'late'));
   });
-  // idle connections close after 150 ms; the first request leaves the connection idle with that timer
+  // idle connections close after 150 ms; the first request leaves the connection idle, the sweep armed
   const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1, 150);
   const first = send(pool);
   await new Promise((r) => setTimeout(r, 30));
@@ -438,7 +438,7 @@ t.test('stall timeouts on a reused connection: the request\'s own fires; without
   await new Promise((r) => setTimeout(r, 400));
   stalls.shift()?.();
   const r2 = await second;
-  t.equal(r2.error, undefined, 'the idle timer did not fail a busy connection');
+  t.equal(r2.error, undefined, 'the idle sweep did not close a busy connection');
   t.equal(r2.body.toString(), 'late');
   t.equal(srv.accepted, 1, 'the same connection');
   // its own timeout (60 ms) on the reused connection fires once the MMSC is silent that long
@@ -462,10 +462,10 @@ t.test('stall timeouts on a reused connection: the request\'s own fires; without
   await srv.close();
 });
 
-t.test('a reused connection whose stall timeout the request asks again (as the WSP bridge does) arms no new timer per request', async (t) => {
+t.test('a kept connection: a request that asks no stall timeout (the WSP bridge, whose deadline covers it) arms no timer; one that asks has it for its own life only', async (t) => {
   const srv = await rawServer((_h, sock) => ok(sock, 'x'));
   const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 1, 30_000);
-  const one = (): Promise<void> =>
+  const one = (stall?: number): Promise<void> =>
     new Promise((resolve, reject) => {
       const req = pool.request('GET', '/mms', [['Host', 'mmsc']], 'none', {
         upstreamHead: () => undefined,
@@ -473,15 +473,35 @@ t.test('a reused connection whose stall timeout the request asks again (as the W
         upstreamEnd: () => resolve(),
         upstreamFailed: reject,
       });
-      req.setTimeout(30_000, () => reject(new Error('stalled')));
+      if (stall !== undefined) req.setTimeout(stall, () => reject(new Error('stalled')));
     });
-  await one(); // the connection is made and its idle timer armed
+  await one(); // the connection is made, and the idle sweep armed when it went back to the pool
   let timers = 0;
   const hook = createHook({ init: (_id, type) => void (type === 'Timeout' && timers++) }).enable();
   for (let i = 0; i < 20; i++) await one();
   hook.disable();
   t.equal(timers, 0, 'no Timeout created over 20 requests on the kept connection');
+  await one(40);
+  await new Promise((r) => setTimeout(r, 120));
+  t.same(pool.stats, { open: 1, idle: 1, waiting: 0 }, "a finished request's 40 ms stall timeout does not close the idle connection");
+  await one();
   t.equal(srv.accepted, 1);
+  pool.close();
+  await srv.close();
+});
+
+t.test('idle connections are closed by the pool\'s sweep once idle that long, the oldest first; reuse starts the wait again', async (t) => {
+  const srv = await rawServer((_h, sock) => ok(sock, 'x'));
+  const pool = new UpstreamPool({ protocol: 'http:', host: '127.0.0.1', port: srv.port }, 2, 300);
+  await Promise.all([send(pool), send(pool)]); // two connections
+  t.same(pool.stats, { open: 2, idle: 2, waiting: 0 });
+  await new Promise((r) => setTimeout(r, 150));
+  t.equal((await send(pool)).error, undefined, 'reused at 150 ms: its idle wait starts again');
+  await new Promise((r) => setTimeout(r, 230)); // ~380 ms after the first went idle, ~230 after the reused one
+  t.same(pool.stats, { open: 1, idle: 1, waiting: 0 }, 'the one idle past 300 ms is closed, the reused one kept');
+  await new Promise((r) => setTimeout(r, 250));
+  t.same(pool.stats, { open: 0, idle: 0, waiting: 0 }, 'then the other');
+  t.equal(srv.accepted, 2);
   pool.close();
   await srv.close();
 });

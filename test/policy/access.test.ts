@@ -25,6 +25,20 @@ t.test('source network and subscriber', async (t) => {
   t.same(a.check('garbage'), { ok: false, reason: 'network' });
 });
 
+t.test('a source checked again: the same network verdict, and its subscriber looked up live each time', async (t) => {
+  const cfg = parseConfig({ proxy: { allowedNetworks: ['10.0.0.0/8'] } });
+  const live = new MemorySubscribers([{ key: '10.1.2.3', msisdn: '31611111111' }]);
+  const a = new AccessPolicy({ config: cfg, subscribers: live });
+  for (let i = 0; i < 3; i++) {
+    t.same(a.check('192.168.1.1'), { ok: false, reason: 'network' }, `outside, check ${i + 1}`);
+    t.same(a.check('garbage'), { ok: false, reason: 'network' });
+    const r = sync(a.check('::ffff:10.1.2.3'));
+    t.equal(r.ok && r.subscriber?.msisdn, '31611111111', `mapped form, check ${i + 1}`);
+  }
+  live.unbind('10.1.2.3');
+  t.same(a.check('::ffff:10.1.2.3'), { ok: false, reason: 'no-subscriber' }, 'a binding gone is seen at once');
+});
+
 t.test('requireSubscriber false lets unbound sources in the network through', async (t) => {
   const cfg = parseConfig({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
   const a = new AccessPolicy({ config: cfg, subscribers: subs });
