@@ -274,7 +274,7 @@ export class WspServer {
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
         this.addTxn(txn, txnRecord(id, 'connect', undefined));
-        this.d.report.note({ note: 'sessions', count: this.sessions.size });
+        this.d.report.note(this.sessionsNote());
         if (caps.declined.length) this.d.report.note({ note: 'log', level: 'debug', msg: 'capabilities declined', fields: { session: id, declined: caps.declined } });
         this.nextSweep = undefined;
         this.event(id, { on: 'Connect', txn }, now);
@@ -325,6 +325,21 @@ export class WspServer {
         if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
         return;
     }
+  }
+
+  /**
+   * The two notes of every cycle, one object each, rewritten per note: the reporter reads a note
+   * at once and keeps nothing (as the WTP responder's 'active' note).
+   */
+  private readonly countNote = { note: 'sessions' as const, count: 0 };
+  private readonly sessionEventNote = { note: 'session-event' as const, event: '' };
+  private sessionsNote(): WspNote {
+    this.countNote.count = this.sessions.size;
+    return this.countNote;
+  }
+  private eventNote(event: string): WspNote {
+    this.sessionEventNote.event = event;
+    return this.sessionEventNote;
   }
 
   private addTxn(txn: TxId, rec: TxnRecord): void {
@@ -492,10 +507,10 @@ export class WspServer {
             const t = prevMethods[i] as TxId;
             if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
           }
-          this.d.report.note({ note: 'sessions', count: this.sessions.size });
+          this.d.report.note(this.sessionsNote());
           break;
         case 'count':
-          this.d.report.note({ note: 'session-event', event: a.event });
+          this.d.report.note(this.eventNote(a.event));
           break;
       }
     }
