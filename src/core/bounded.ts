@@ -35,12 +35,15 @@ export class Memo<K, V> {
 /** Why an entry left a BoundedMap on its own: pushed out by a newer one, or past its expiry. */
 export type DropReason = 'evict' | 'expire';
 
-interface Slot<V> {
+interface Slot<K, V> {
+  key: K;
   value: V;
   /** Absolute expiry on the owner's clock (Infinity: none). */
   expires: number;
-  /** The number of this entry's last write: its place in the write order. */
-  seq: number;
+  /** Toward the entry written longest ago. */
+  older: Slot<K, V> | undefined;
+  /** Toward the entry written last. */
+  newer: Slot<K, V> | undefined;
 }
 
 export interface BoundedMapOptions<K, V> {
@@ -63,24 +66,24 @@ export interface BoundedMapOptions<K, V> {
  * matters, at a fraction of an LRU's cost per read. No timer: expiry is lazy, on the owner's
  * clock.
  *
- * The write order is a queue of (key, write number) beside the Map; a rewrite only appends, and
- * the queue's older mention of that key is skipped when it reaches the front (its number is no
- * longer the entry's). The queue is compacted when stale mentions outnumber the live ones, so it
- * stays within about twice the entries. (Deleting and re-inserting in the Map instead would make
- * finding the oldest entry cost a walk over the deleted slots at the front of V8's hash table:
- * tens of microseconds per eviction in a full 100 000-entry table.)
+ * The write order is a doubly linked list through the entries themselves, the one written
+ * longest ago at its head: a write moves its entry to the tail by relinking, a delete unlinks it,
+ * so the head is always the next to push out. (Deleting and re-inserting in the Map instead would
+ * make finding the oldest entry cost a walk over the deleted slots at the front of V8's hash
+ * table: tens of microseconds per eviction in a full 100 000-entry table. A queue of (key, write
+ * number) beside the Map, which this replaced, cost two array appends per write and a periodic
+ * compaction pass with a Map lookup per entry: bench/RESULTS.md, "WSP CPU per cycle: seventh
+ * pass, the cores".)
  */
 export class BoundedMap<K, V> {
-  private readonly m = new Map<K, Slot<V>>();
+  private readonly m = new Map<K, Slot<K, V>>();
   private readonly max: number;
   private readonly ttl: number;
   private readonly now: () => number;
   private readonly onDrop: ((key: K, value: V, why: DropReason) => void) | undefined;
-  /** Write order: keys and their write numbers from `head` on (older slots are spent). */
-  private qKeys: K[] = [];
-  private qSeqs: number[] = [];
-  private head = 0;
-  private seq = 0;
+  /** The entry written longest ago, and the one written last. */
+  private head: Slot<K, V> | undefined;
+  private tail: Slot<K, V> | undefined;
 
   constructor(o: BoundedMapOptions<K, V>) {
     this.max = Math.max(1, o.max);
@@ -99,6 +102,7 @@ export class BoundedMap<K, V> {
     if (s === undefined) return undefined;
     if (s.expires !== Infinity && s.expires < this.now()) {
       this.m.delete(key);
+      this.unlink(s);
       this.onDrop?.(key, s.value, 'expire');
       return undefined;
     }
@@ -121,30 +125,33 @@ export class BoundedMap<K, V> {
    * of the table's); `keepExpiry`: an existing entry keeps the expiry it has.
    */
   set(key: K, value: V, ttlMs?: number, keepExpiry = false): void {
-    const seq = ++this.seq;
     const s = this.m.get(key);
     if (s !== undefined) {
       s.value = value;
       if (!keepExpiry) s.expires = this.expiry(ttlMs);
-      s.seq = seq;
-    } else {
-      this.m.set(key, { value, expires: this.expiry(ttlMs), seq });
+      if (s !== this.tail) {
+        this.unlink(s);
+        this.append(s);
+      }
+      return;
     }
-    this.qKeys.push(key);
-    this.qSeqs.push(seq);
+    const n: Slot<K, V> = { key, value, expires: this.expiry(ttlMs), older: undefined, newer: undefined };
+    this.m.set(key, n);
+    this.append(n);
     if (this.m.size > this.max) this.evictOldest();
-    if (this.qKeys.length > 2 * this.m.size + 64) this.compact();
   }
 
   delete(key: K): boolean {
-    return this.m.delete(key);
+    const s = this.m.get(key);
+    if (s === undefined) return false;
+    this.m.delete(key);
+    this.unlink(s);
+    return true;
   }
 
   clear(): void {
     this.m.clear();
-    this.qKeys = [];
-    this.qSeqs = [];
-    this.head = 0;
+    this.head = this.tail = undefined;
   }
 
   /** Drops every expired entry, reporting each. */
@@ -153,6 +160,7 @@ export class BoundedMap<K, V> {
     for (const [k, s] of this.m) {
       if (s.expires < now) {
         this.m.delete(k);
+        this.unlink(s);
         this.onDrop?.(k, s.value, 'expire');
       }
     }
@@ -161,45 +169,32 @@ export class BoundedMap<K, V> {
   /** Live entries, the oldest write first. */
   *entries(): Generator<[K, V]> {
     const now = this.now();
-    for (let i = this.head; i < this.qKeys.length; i++) {
-      const k = this.qKeys[i] as K;
-      const s = this.m.get(k);
-      if (s !== undefined && s.seq === this.qSeqs[i] && s.expires >= now) yield [k, s.value];
-    }
+    for (let s = this.head; s !== undefined; s = s.newer) if (s.expires >= now) yield [s.key, s.value];
   }
 
-  /** Pushes out the entry written longest ago (the first live mention in the queue). */
+  /** Pushes out the entry written longest ago. */
   private evictOldest(): void {
-    const keys = this.qKeys;
-    const seqs = this.qSeqs;
-    while (this.head < keys.length) {
-      const i = this.head++;
-      const k = keys[i] as K;
-      const s = this.m.get(k);
-      if (s === undefined || s.seq !== seqs[i]) continue; // deleted, or written again later
-      this.m.delete(k);
-      this.onDrop?.(k, s.value, 'evict');
-      return;
-    }
+    const s = this.head;
+    if (s === undefined) return;
+    this.m.delete(s.key);
+    this.unlink(s);
+    this.onDrop?.(s.key, s.value, 'evict');
   }
 
-  /** Keeps only the live mentions, in order, in place. */
-  private compact(): void {
-    const keys = this.qKeys;
-    const seqs = this.qSeqs;
-    let w = 0;
-    for (let i = this.head; i < keys.length; i++) {
-      const k = keys[i] as K;
-      const s = this.m.get(k);
-      if (s !== undefined && s.seq === seqs[i]) {
-        keys[w] = k;
-        seqs[w] = s.seq;
-        w++;
-      }
-    }
-    keys.length = w;
-    seqs.length = w;
-    this.head = 0;
+  private append(s: Slot<K, V>): void {
+    s.older = this.tail;
+    s.newer = undefined;
+    if (this.tail !== undefined) this.tail.newer = s;
+    else this.head = s;
+    this.tail = s;
+  }
+
+  private unlink(s: Slot<K, V>): void {
+    if (s.older !== undefined) s.older.newer = s.newer;
+    else this.head = s.newer;
+    if (s.newer !== undefined) s.newer.older = s.older;
+    else this.tail = s.older;
+    s.older = s.newer = undefined;
   }
 
   private expiry(ttlMs: number | undefined): number {

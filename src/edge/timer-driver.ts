@@ -34,8 +34,10 @@ export class TimerDriver {
   rearm(): void {
     if (this.stopped) return;
     let next: number | undefined;
-    for (const s of this.sources) {
-      const d = s.nextDeadline();
+    // an indexed loop: this runs after every datagram
+    const sources = this.sources;
+    for (let i = 0; i < sources.length; i++) {
+      const d = (sources[i] as TimerSource).nextDeadline();
       if (d !== undefined && (next === undefined || d < next)) next = d;
     }
     // an armed timer that fires no later than needed stays: firing early costs one empty

@@ -61,6 +61,8 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
   private readonly tally: Record<'in' | 'out', Record<BearerRole, { count: Tally; bytes: Tally }>>;
   /** One Peer per remote address and port (its key built once), shared by both sockets. */
   private readonly peers = new PeerTable(PEER_TABLE_MAX);
+  /** The one consumer of datagrams, when set (`handle`): called directly instead of the 'datagram' event. */
+  private handler: ((buf: Buffer, peer: Peer, role: BearerRole) => void) | undefined;
 
   constructor(opts: UdpBearerOptions) {
     super();
@@ -93,7 +95,9 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
       const address = rinfo.family === 'IPv6' ? normalizeAddress(rinfo.address) : rinfo.address;
       const peer = this.peers.get(address, rinfo.port, rinfo.family === 'IPv4' || !address.includes(':') ? 4 : 6);
       try {
-        this.emit('datagram', msg, peer, role);
+        const h = this.handler;
+        if (h !== undefined) h(msg, peer, role);
+        else this.emit('datagram', msg, peer, role);
       } catch (err) {
         // a handler bug must never take the listener down
         this.opts.logger.error({ err, peer: `${peer.address}:${peer.port}`, bearer: role }, 'datagram handler failed');
@@ -116,6 +120,14 @@ export class UdpBearer extends EventEmitter<UdpBearerEvents> {
         resolve({ role, address: a.address, port: a.port });
       });
     });
+  }
+
+  /**
+   * Hands every datagram to `h` directly, instead of emitting 'datagram' (an EventEmitter call,
+   * with its argument list, per datagram): for the one consumer, the WSP gateway.
+   */
+  handle(h: (buf: Buffer, peer: Peer, role: BearerRole) => void): void {
+    this.handler = h;
   }
 
   /** The bound socket of a role (the PPG's IP push sends from the CL socket, port 9200), undefined before start or after close. */

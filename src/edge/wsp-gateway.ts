@@ -110,7 +110,7 @@ export class WspGateway implements Component<Config> {
     this.timers.add(this.server);
     // the table's own count (expired records included as they go), read at scrape time
     metrics.onScrape(() => metrics.wtpActiveTransactions.set(this.wtp.size));
-    this.bearer.on('datagram', (buf, peer, role) => {
+    this.bearer.handle((buf, peer, role) => {
       const now = this.clock.now();
       if (role === 'co') this.server.receiveCo(buf, peer, now);
       else this.server.receiveCl(buf, peer, now);

@@ -18,7 +18,13 @@ export function wspReporter(metrics: Metrics, logger: Logger): WspReporter {
   // the label builders are made in these functions, so that `note` captures nothing and a call
   // allocates no context (it runs on every session event)
   const decodeError = (layer: string): Tally => decodeErrors(layer, () => ({ layer }));
-  const sessionEvent = (event: string): Tally => sessionEvents(event, () => ({ event }));
+  // session events by name (a closed set): no label closure made per event
+  const byEvent = new Map<string, Tally>();
+  const sessionEvent = (event: string): Tally => {
+    let t = byEvent.get(event);
+    if (t === undefined) byEvent.set(event, (t = sessionEvents(event, () => ({ event }))));
+    return t;
+  };
   const deniedFor = (reason: string): Tally => denied(reason, () => ({ layer: 'wsp-cl', reason }));
   return {
     note(n: WspNote): void {

@@ -95,7 +95,8 @@ export function toWspIn(pdu: WspPdu): WspIn {
     case 'Delete':
     case 'Trace':
     case 'ExtendedGet':
-      return { pdu: 'Method', method: METHOD_NAME[pdu.type] ?? `EXTENDED-0x${(pdu.pduType ?? 0).toString(16)}`, uri: pdu.uri, headers: textHeaders(pdu.headers) };
+      // the same shape as a Post's (absent fields undefined): one shape through the server's method path
+      return { pdu: 'Method', method: METHOD_NAME[pdu.type] ?? `EXTENDED-0x${(pdu.pduType ?? 0).toString(16)}`, uri: pdu.uri, headers: textHeaders(pdu.headers), contentType: undefined, body: undefined };
     case 'Post':
     case 'Put':
     case 'ExtendedPost':

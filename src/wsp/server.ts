@@ -118,10 +118,13 @@ export const MAX_CL_DATAGRAM = 65507;
 interface TxnRecord {
   readonly sessionId: number;
   readonly kind: 'connect' | 'resume' | 'method';
-  request?: Extract<WspIn, { pdu: 'Method' }>;
+  request: Extract<WspIn, { pdu: 'Method' }> | undefined;
   /** Set while the request is upstream (a bridge call in flight). */
-  upstream?: MethodCancel;
+  upstream: MethodCancel | undefined;
 }
+
+/** A transaction's record, every field present from the start (one shape for every kind). */
+const txnRecord = (sessionId: number, kind: TxnRecord['kind'], request: TxnRecord['request']): TxnRecord => ({ sessionId, kind, request, upstream: undefined });
 
 export class WspServer {
   private readonly d: WspServerDeps;
@@ -202,8 +205,15 @@ export class WspServer {
   }
 
   private apply(out: WtpOutput, now: number): void {
-    for (const s of out.send) this.d.send('co', s.buf, s.peer);
-    for (const ind of out.indications) this.indication(ind, now);
+    // indexed loops: for-of allocated an iterator result per element here (the outputs are
+    // frozen shared empty lists or plain arrays, two kinds through one site)
+    const send = out.send;
+    for (let i = 0; i < send.length; i++) {
+      const s = send[i] as WtpOutput['send'][number];
+      this.d.send('co', s.buf, s.peer);
+    }
+    const inds = out.indications;
+    for (let i = 0; i < inds.length; i++) this.indication(inds[i] as WtpIndication, now);
   }
 
   private indication(ind: WtpIndication, now: number): void {
@@ -263,8 +273,8 @@ export class WspServer {
         this.sessions.set(id, s);
         this.byPeer.set(peerKey(peer), id);
         this.indexSource(s.peer, id);
-        this.addTxn(txn, { sessionId: id, kind: 'connect' });
-        this.d.report.note({ note: 'sessions', count: this.sessions.size });
+        this.addTxn(txn, txnRecord(id, 'connect', undefined));
+        this.d.report.note(this.sessionsNote());
         if (caps.declined.length) this.d.report.note({ note: 'log', level: 'debug', msg: 'capabilities declined', fields: { session: id, declined: caps.declined } });
         this.nextSweep = undefined;
         this.event(id, { on: 'Connect', txn }, now);
@@ -277,7 +287,7 @@ export class WspServer {
           this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.DISCONNECT, now), now);
           return;
         }
-        this.addTxn(txn, { sessionId: existing, kind: 'method', request: pdu });
+        this.addTxn(txn, txnRecord(existing, 'method', pdu));
         this.event(existing, { on: 'Method', txn }, now);
         // accepted (delivered): TR-Invoke.res, so the handset stops retransmitting while the MMSC works
         if (uack && this.txns.get(txn)?.upstream) this.apply(this.d.wtp.invokeRes(txn, now), now);
@@ -306,7 +316,7 @@ export class WspServer {
         const old = this.byPeer.get(peerKey(peer));
         if (old !== undefined && old !== s.id) this.event(old, { on: 'Disconnect' }, now);
         this.byPeer.set(peerKey(peer), s.id);
-        this.addTxn(txn, { sessionId: s.id, kind: 'resume' });
+        this.addTxn(txn, txnRecord(s.id, 'resume', undefined));
         this.event(s.id, { on: 'Resume', txn, peer, headers: pdu.headers ? this.sessionHeaders(pdu.headers) : undefined }, now);
         return;
       }
@@ -315,6 +325,21 @@ export class WspServer {
         if (tcl === 2) this.apply(this.d.wtp.abortReq(txn, WSP_ABORT.PROTOERR, now), now);
         return;
     }
+  }
+
+  /**
+   * The two notes of every cycle, one object each, rewritten per note: the reporter reads a note
+   * at once and keeps nothing (as the WTP responder's 'active' note).
+   */
+  private readonly countNote = { note: 'sessions' as const, count: 0 };
+  private readonly sessionEventNote = { note: 'session-event' as const, event: '' };
+  private sessionsNote(): WspNote {
+    this.countNote.count = this.sessions.size;
+    return this.countNote;
+  }
+  private eventNote(event: string): WspNote {
+    this.sessionEventNote.event = event;
+    return this.sessionEventNote;
   }
 
   private addTxn(txn: TxId, rec: TxnRecord): void {
@@ -394,10 +419,11 @@ export class WspServer {
   private onEvicted(id: number, s: Session): void {
     // the cache already dropped it; run the machine for its actions
     const rec = s as MutableSession;
-    const held = { pendingTxn: rec.pendingTxn, methods: rec.methods };
+    const heldTxn = rec.pendingTxn;
+    const heldMethods = rec.methods;
     const actions: SessionAction[] = [];
     advance(rec, { on: 'Evict' }, this.d.now(), actions);
-    this.runActions(rec, actions, this.d.now(), held);
+    this.runActions(rec, actions, this.d.now(), heldTxn, heldMethods);
     this.d.onAsyncOutput?.();
   }
 
@@ -411,7 +437,8 @@ export class WspServer {
     if (!s) return;
     const peer = s.peer;
     // what the session held before the step (the effects give these lists up rather than empty them)
-    const held = { pendingTxn: s.pendingTxn, methods: s.methods };
+    const heldTxn = s.pendingTxn;
+    const heldMethods = s.methods;
     const actions: SessionAction[] = [];
     if (advance(s, e, now, actions)) return;
     if (s.state !== 'NULL' && s.peer !== peer && peerKey(s.peer) !== peerKey(peer)) {
@@ -419,12 +446,13 @@ export class WspServer {
       this.unindexSource(peer, id);
       this.indexSource(s.peer, id);
     }
-    this.runActions(s, actions, now, held);
+    this.runActions(s, actions, now, heldTxn, heldMethods);
   }
 
-  /** Carries out the machine's actions; `prev`: the pending transaction and the methods the session held before the step. */
-  private runActions(s: Session, actions: SessionAction[], now: number, prev: Pick<Session, 'pendingTxn' | 'methods'>): void {
-    for (const a of actions) {
+  /** Carries out the machine's actions; `prevTxn`, `prevMethods`: the pending transaction and the methods the session held before the step. */
+  private runActions(s: Session, actions: SessionAction[], now: number, prevTxn: TxId | undefined, prevMethods: readonly TxId[]): void {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i] as SessionAction;
       switch (a.do) {
         case 'connectReply': {
           // the SDU sizes always; the rest only when the client raised it (an absent
@@ -474,11 +502,15 @@ export class WspServer {
           if (this.byPeer.get(peerKey(s.peer)) === s.id) this.byPeer.delete(peerKey(s.peer));
           this.unindexSource(s.peer, s.id);
           // what the session still held (the aborts above normally dropped it already): no scan
-          for (const t of prev.pendingTxn === undefined ? prev.methods : [prev.pendingTxn, ...prev.methods]) if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
-          this.d.report.note({ note: 'sessions', count: this.sessions.size });
+          if (prevTxn !== undefined && this.txns.get(prevTxn)?.sessionId === s.id) this.dropTxn(prevTxn);
+          for (let i = 0; i < prevMethods.length; i++) {
+            const t = prevMethods[i] as TxId;
+            if (this.txns.get(t)?.sessionId === s.id) this.dropTxn(t);
+          }
+          this.d.report.note(this.sessionsNote());
           break;
         case 'count':
-          this.d.report.note({ note: 'session-event', event: a.event });
+          this.d.report.note(this.eventNote(a.event));
           break;
       }
     }

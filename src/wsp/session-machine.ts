@@ -171,9 +171,23 @@ const remove = (list: TxId[], txn: TxId): void => {
   const i = list.indexOf(txn);
   if (i >= 0) list.splice(i, 1);
 };
+/** The actions that carry no transaction, one object each (the server reads them, never changes them). */
+type CountEvent = Extract<SessionAction, { do: 'count' }>['event'];
+const COUNT: Readonly<Record<CountEvent, SessionAction>> = {
+  connect: { do: 'count', event: 'connect' },
+  disconnect: { do: 'count', event: 'disconnect' },
+  suspend: { do: 'count', event: 'suspend' },
+  resume: { do: 'count', event: 'resume' },
+  expire: { do: 'count', event: 'expire' },
+  evict: { do: 'count', event: 'evict' },
+  refused: { do: 'count', event: 'refused' },
+  'implicit-ack': { do: 'count', event: 'implicit-ack' },
+};
+const RELEASE: SessionAction = { do: 'release' };
+
 const connectReply: Effect = (s, e, actions) => {
   s.pendingTxn = txnOf(e);
-  actions.push({ do: 'connectReply', txn: txnOf(e) }, { do: 'count', event: 'connect' });
+  actions.push({ do: 'connectReply', txn: txnOf(e) }, COUNT.connect);
 };
 const confirm: Effect = (s) => {
   s.pendingTxn = undefined;
@@ -202,7 +216,7 @@ const ackAnswered: Effect = (s, _e, actions) => {
   s.methods = s.methods.filter((t) => !answered.includes(t));
   s.answered = [];
   for (const txn of answered) actions.push({ do: 'forget', txn });
-  actions.push({ do: 'count', event: 'implicit-ack' });
+  actions.push(COUNT['implicit-ack']);
 };
 /** MethodAbort: the peer aborted a method transaction; stop the upstream request. */
 const cancelOne: Effect = (s, e, actions) => {
@@ -226,17 +240,17 @@ const abortPending =
 const release =
   (event: 'disconnect' | 'expire' | 'evict' | 'refused'): Effect =>
   (_s, _e, actions) => {
-    actions.push({ do: 'count', event }, { do: 'release' });
+    actions.push(COUNT[event], RELEASE);
   };
 const suspend: Effect = (_s, _e, actions) => {
-  actions.push({ do: 'count', event: 'suspend' });
+  actions.push(COUNT.suspend);
 };
 const resume: Effect = (s, e, actions) => {
   if (e.on !== 'Resume') return;
   s.peer = e.peer;
   s.pendingTxn = e.txn;
   if (e.headers) s.headers = e.headers;
-  actions.push({ do: 'resumeReply', txn: e.txn }, { do: 'count', event: 'resume' });
+  actions.push({ do: 'resumeReply', txn: e.txn }, COUNT.resume);
 };
 
 const ALL_LIVE: SessionState[] = ['CONNECTING_2', 'CONNECTED', 'SUSPENDED', 'RESUMING_2'];
@@ -309,8 +323,73 @@ export interface StepResult {
 /** Rows by (state, event), in table order: derived from TABLE, never edited by hand. */
 const ROWS_BY_PAIR = indexRows(TABLE);
 /** What `step` looks up: the rows by state, then event. */
-const ROWS_NESTED = nestRows(TABLE);
-const NO_ROWS: readonly (Row | Ignore)[] = [];
+/**
+ * A row as `advance` reads it: one shape for rows and ignores alike (the table's literals have
+ * four: with and without a guard, rows and ignores), so that selecting and applying a row reads
+ * monomorphic objects.
+ */
+interface Candidate {
+  when: Guard | undefined;
+  ignore: boolean;
+  to: SessionState;
+  do: readonly Effect[];
+}
+const NO_EFFECTS: readonly Effect[] = [];
+const candidate = (r: Row | Ignore): Candidate & { from: SessionState; on: SessionEventName } => ({
+  from: r.from,
+  on: r.on,
+  when: r.when,
+  ignore: isIgnore(r),
+  to: isIgnore(r) ? r.from : r.to,
+  do: isIgnore(r) ? NO_EFFECTS : r.do,
+});
+const NESTED = nestRows(TABLE.map(candidate));
+const NO_ROWS: readonly Candidate[] = [];
+/** The candidates by state number x EVENTS.length + event number (the positions in STATES and EVENTS). */
+const CANDIDATES: ReadonlyArray<readonly Candidate[]> = STATES.flatMap((st) => EVENTS.map((ev) => NESTED.get(st)?.get(ev) ?? NO_ROWS));
+
+function stateNo(s: SessionState): number {
+  switch (s) {
+    case 'NULL':
+      return 0;
+    case 'CONNECTING_2':
+      return 1;
+    case 'CONNECTED':
+      return 2;
+    case 'SUSPENDED':
+      return 3;
+    case 'RESUMING_2':
+      return 4;
+  }
+}
+
+function eventNo(e: SessionEventName): number {
+  switch (e) {
+    case 'Connect':
+      return 0;
+    case 'TR-Result.cnf':
+      return 1;
+    case 'TR-Abort.ind':
+      return 2;
+    case 'Method':
+      return 3;
+    case 'MethodResult':
+      return 4;
+    case 'Disconnect':
+      return 5;
+    case 'Suspend':
+      return 6;
+    case 'Resume':
+      return 7;
+    case 'IdleTimeout':
+      return 8;
+    case 'Evict':
+      return 9;
+  }
+}
+
+// the switches above are the positions in STATES and EVENTS, which stay their one definition
+if (!STATES.every((st, i) => stateNo(st) === i) || !EVENTS.every((ev, i) => eventNo(ev) === i)) throw new Error('WSP session machine: stateNo/eventNo out of step with STATES/EVENTS');
 
 export function rowsFor(state: SessionState, on: SessionEventName): readonly (Row | Ignore)[] {
   return ROWS_BY_PAIR.get(pairKey(state, on)) ?? [];
@@ -335,7 +414,7 @@ export function step(s: Session, e: SessionEvent, now: number): StepResult {
  */
 export function advance(s: MutableSession, e: SessionEvent, now: number, actions: SessionAction[]): boolean {
   const r = selectSessionRow(s, e);
-  if (isIgnore(r)) return true;
+  if (r.ignore) return true;
   s.state = r.to;
   if (e.on !== 'IdleTimeout' && e.on !== 'Evict') s.lastActivity = now;
   const effects = r.do;
@@ -344,19 +423,24 @@ export function advance(s: MutableSession, e: SessionEvent, now: number, actions
 }
 
 /** The exactly-one-row rule (src/core/table.ts) over the candidates of (state, event), without a closure per event. */
-function selectSessionRow(s: Session, e: SessionEvent): Row | Ignore {
-  const cands = ROWS_NESTED.get(s.state)?.get(e.on) ?? NO_ROWS;
-  if (cands.length === 1 && !(cands[0] as Row | Ignore).when) return cands[0] as Row | Ignore;
-  const ctx: Ctx = { s, e };
-  let found: Row | Ignore | undefined;
+const CTX: Ctx = { s: undefined as unknown as Session, e: undefined as unknown as SessionEvent };
+
+function selectSessionRow(s: Session, e: SessionEvent): Candidate {
+  const cands = CANDIDATES[stateNo(s.state) * EVENTS.length + eventNo(e.on)] ?? NO_ROWS;
+  if (cands.length === 1 && (cands[0] as Candidate).when === undefined) return cands[0] as Candidate;
+  // one context for every selection (guards only read it, and call nothing that selects again)
+  const ctx = CTX;
+  ctx.s = s;
+  ctx.e = e;
+  let found: Candidate | undefined;
   let n = 0;
   for (let i = 0; i < cands.length; i++) {
-    const r = cands[i] as Row | Ignore;
-    if (r.when && !r.when(ctx)) continue;
+    const r = cands[i] as Candidate;
+    if (r.when !== undefined && !r.when(ctx)) continue;
     n++;
     found = r;
   }
-  if (n === 1) return found as Row | Ignore;
+  if (n === 1) return found as Candidate;
   throw rowError('WSP', s.state, e.on, n);
 }
 

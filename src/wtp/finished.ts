@@ -2,7 +2,8 @@
  * The finished transactions a WTP responder remembers for timer W (WAP-224 §9.3.2: a transaction
  * in WAIT_TIMEOUT absorbs late duplicates of its Invoke until W expires, then is forgotten), held
  * packed: what the state table's WAIT_TIMEOUT rows read and nothing else, in the arrays of a ring
- * in the order the transactions finished, with one Map from the transaction key to its slot.
+ * in the order the transactions finished, with one index from the transaction key to its slot
+ * (key-index.ts: open addressing in a typed array).
  *
  * What a WAIT_TIMEOUT row reads (src/wtp/machine.ts): the class (`tcl2`: a class 2 duplicate
  * is only noted, a class 1 duplicate is acknowledged again), the TID, the last PSN of the
@@ -17,7 +18,7 @@
  * timers object and the table's slot is several objects per transaction that survive two young
  * collections, are copied twice and then marked by every full collection. Here a finished
  * transaction is a few numbers in arrays that grow with the load (typed arrays, and a plain
- * array of small integers for the keys), a peer reference, and one Map entry of two small integers:
+ * array of small integers for the keys), a peer reference, and one cell of the key index:
  * nothing is allocated when a transaction finishes, and the old generation holds far less for
  * the collector to trace (bench/RESULTS.md, "WSP CPU per cycle: the finished transactions
  * packed, the method path without promises").
@@ -31,6 +32,7 @@ import type { Peer } from '../core/peer';
 import type { Tcl } from '../codec/wtp/types';
 import { withoutPackets, emptyInbound } from './sar';
 import type { Limits, TxRecord } from './machine';
+import { KeyIndex } from './key-index';
 
 /** Bits of `info`: the TID (15 bits), the class, and the record's flags. */
 const TCL_SHIFT = 15;
@@ -43,9 +45,9 @@ const SAR = 1 << 20;
 const FIRST_CAPACITY = 1024;
 
 export class FinishedTable {
-  /** Slot of each held transaction, by its key. */
-  private readonly slots = new Map<number, number>();
-  /** A plain array: the keys stay small integers (a Float64Array would box each one read for the Map). */
+  /** Slot of each held transaction, by its key (open addressing in a typed array, key-index.ts). */
+  private readonly slots = new KeyIndex();
+  /** The key held in each slot (to forget it from the index when the slot leaves the ring). */
   private keys: number[];
   private deadlines: Float64Array;
   private info: Int32Array;
@@ -106,7 +108,7 @@ export class FinishedTable {
    */
   restore(key: number, now: number, limits: Limits): TxRecord | undefined {
     const s = this.slots.get(key);
-    if (s === undefined || (this.deadlines[s] as number) < now) return undefined;
+    if (s < 0 || (this.deadlines[s] as number) < now) return undefined;
     const info = this.info[s] as number;
     const psns = this.psns[s] as number;
     const inbound = withoutPackets({ ...emptyInbound, ttrPsn: (psns & 0x1ff) - 1, ackedPsn: (psns >>> 9) - 1 });
@@ -135,9 +137,8 @@ export class FinishedTable {
 
   /** Forgets a transaction (the peer aborted it, or a new one reuses its TID); false when not held. */
   remove(key: number): boolean {
-    const s = this.slots.get(key);
-    if (s === undefined) return false;
-    this.slots.delete(key);
+    const s = this.slots.delete(key);
+    if (s < 0) return false;
     const peer = this.peers[s] as Peer;
     this.peers[s] = undefined;
     this.onLeave(peer);

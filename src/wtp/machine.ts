@@ -20,7 +20,7 @@
 import { indexRows, nestRows, pairKey, rowError } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
-import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, groupRange, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
+import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
 
 // ---------------------------------------------------------------------------------------------
 // vocabulary
@@ -167,33 +167,39 @@ type Op =
   | { op: 'outcome'; outcome: Outcome }
   | { op: 'release' };
 
-const store: Op = { op: 'store' };
-const ackGroups: Op = { op: 'ackGroups' };
-const nackTimer: Op = { op: 'nackTimer' };
-const sendNack: Op = { op: 'sendNack' };
+/**
+ * An operation with every field any operation has (the unused ones at a neutral value): one
+ * shape of object through `apply`'s switch, where seven literal shapes made each read of `op.op`
+ * a megamorphic load (bench/RESULTS.md, "WSP CPU per cycle: seventh pass, the cores").
+ */
+const mk = (o: Op): Op => ({ rid: false, type: 'provider', reason: 'event', timer: 'A', counter: 'aec', outcome: 'completed', ...o }) as unknown as Op;
+const store: Op = mk({ op: 'store' });
+const ackGroups: Op = mk({ op: 'ackGroups' });
+const nackTimer: Op = mk({ op: 'nackTimer' });
+const sendNack: Op = mk({ op: 'sendNack' });
 /** TR-Invoke.ind with the whole (reassembled) message. */
-const deliver: Op = { op: 'deliver' };
+const deliver: Op = mk({ op: 'deliver' });
 /** Ack: provider acknowledgement, hold-on, or the Ack that ends class 1. */
-const ack: Op = { op: 'ack' };
-const ackTve = (rid = false): Op => ({ op: 'ackTve', rid });
-const abort = (type: AbortType, reason: ProviderReason | 'event'): Op => ({ op: 'abort', type, reason });
-const plan: Op = { op: 'plan' };
-const sendGroup = (rid = false): Op => ({ op: 'sendGroup', rid });
-const resendMissing: Op = { op: 'resendMissing' };
-const nextGroup: Op = { op: 'nextGroup' };
-const verified: Op = { op: 'verified' };
-const start = (timer: TimerName): Op => ({ op: 'start', timer });
-const inc = (counter: Counter): Op => ({ op: 'inc', counter });
-const zero = (counter: Counter): Op => ({ op: 'zero', counter });
-const holdOn: Op = { op: 'holdOn' };
+const ack: Op = mk({ op: 'ack' });
+const ackTve = (rid = false): Op => mk({ op: 'ackTve', rid });
+const abort = (type: AbortType, reason: ProviderReason | 'event'): Op => mk({ op: 'abort', type, reason });
+const plan: Op = mk({ op: 'plan' });
+const sendGroup = (rid = false): Op => mk({ op: 'sendGroup', rid });
+const resendMissing: Op = mk({ op: 'resendMissing' });
+const nextGroup: Op = mk({ op: 'nextGroup' });
+const verified: Op = mk({ op: 'verified' });
+const start = (timer: TimerName): Op => mk({ op: 'start', timer });
+const inc = (counter: Counter): Op => mk({ op: 'inc', counter });
+const zero = (counter: Counter): Op => mk({ op: 'zero', counter });
+const holdOn: Op = mk({ op: 'holdOn' });
 /** TR-Result.cnf */
-const cnf: Op = { op: 'cnf' };
+const cnf: Op = mk({ op: 'cnf' });
 /** TR-Abort.ind */
-const indicateAbort = (reason: ProviderReason | 'event'): Op => ({ op: 'indicateAbort', reason });
-const dup: Op = { op: 'dup' };
-const verification = (outcome: 'started' | 'ok' | 'failed' | 'timeout'): Op => ({ op: 'verification', outcome });
-const outcome = (o: Outcome): Op => ({ op: 'outcome', outcome: o });
-const release: Op = { op: 'release' };
+const indicateAbort = (reason: ProviderReason | 'event'): Op => mk({ op: 'indicateAbort', reason });
+const dup: Op = mk({ op: 'dup' });
+const verification = (outcome: 'started' | 'ok' | 'failed' | 'timeout'): Op => mk({ op: 'verification', outcome });
+const outcome = (o: Outcome): Op => mk({ op: 'outcome', outcome: o });
+const release: Op = mk({ op: 'release' });
 
 // ---------------------------------------------------------------------------------------------
 // guards: named, read-only
@@ -484,8 +490,68 @@ const memoStep: number[] = GUARD_LIST.map(() => 0);
 let stepNo = 0;
 
 /** What `advance` looks up: the candidate rows by state, then event. */
-const CANDIDATES = nestRows(ROWS.map(candidate));
+const NESTED = nestRows(ROWS.map(candidate));
 const NO_CANDIDATES: readonly Candidate[] = [];
+
+/**
+ * The same candidates in one flat list by state number x EVENTS.length + event number: the
+ * numbers come from a `switch` over the names (compared as interned constants), cheaper than the
+ * two Map lookups by name it replaces, on every step.
+ */
+const CANDIDATES: ReadonlyArray<readonly Candidate[]> = STATES.flatMap((s) => EVENTS.map((e) => NESTED.get(s)?.get(e) ?? NO_CANDIDATES));
+
+function stateNo(s: WtpState): number {
+  switch (s) {
+    case 'LISTEN':
+      return 0;
+    case 'TIDOK_WAIT':
+      return 1;
+    case 'INVOKE_SAR_WAIT':
+      return 2;
+    case 'INVOKE_RESP_WAIT':
+      return 3;
+    case 'RESULT_WAIT':
+      return 4;
+    case 'RESULT_RESP_WAIT':
+      return 5;
+    case 'WAIT_TIMEOUT':
+      return 6;
+  }
+}
+
+function eventNo(e: WtpEventType): number {
+  switch (e) {
+    case 'RcvInvoke':
+      return 0;
+    case 'RcvSegInvoke':
+      return 1;
+    case 'RcvAck':
+      return 2;
+    case 'RcvNegativeAck':
+      return 3;
+    case 'RcvAbort':
+      return 4;
+    case 'RcvErrorPDU':
+      return 5;
+    case 'TR-Invoke.res':
+      return 6;
+    case 'TR-Result.req':
+      return 7;
+    case 'TR-Abort.req':
+      return 8;
+    case 'TimerTO_A':
+      return 9;
+    case 'TimerTO_R':
+      return 10;
+    case 'TimerTO_W':
+      return 11;
+    case 'TimerTO_NACK':
+      return 12;
+  }
+}
+
+// the switches above are the positions in STATES and EVENTS, which stay their one definition
+if (!STATES.every((s, i) => stateNo(s) === i) || !EVENTS.every((e, i) => eventNo(e) === i)) throw new Error('WTP machine: stateNo/eventNo out of step with STATES/EVENTS');
 
 function passes(c: Candidate, tx: Tx, ev: WtpEvent, now: number): boolean {
   const { guards, ids, negated } = c;
@@ -505,7 +571,7 @@ function passes(c: Candidate, tx: Tx, ev: WtpEvent, now: number): boolean {
 
 /** The one row whose guards hold (the table engine's rule, src/core/table.ts: none or several is a bug in the table). */
 function selectCandidate(tx: Tx, ev: WtpEvent, now: number): Row {
-  const cands = CANDIDATES.get(tx.state)?.get(ev.type) ?? NO_CANDIDATES;
+  const cands = CANDIDATES[stateNo(tx.state) * EVENTS.length + eventNo(ev.type)] ?? NO_CANDIDATES;
   // a small integer always; past its range the memo starts over
   if (++stepNo === 0x3fffffff) {
     stepNo = 1;
@@ -612,11 +678,15 @@ function send(d: Draft, now: number, actions: MachineAction[], pdus: WtpPdu[]): 
  * packet already resent for one less than nackDelayMs ago is skipped: an initiator that NAcks
  * again on every packet that arrives (fakewap does) does not get each hole filled twice.
  */
+/** No packet resent yet: one list for every plan (groupPdus copies before it writes one). */
+const NO_RESENDS: readonly number[] = [];
+
 function groupPdus(d: Draft, now: number, rid: boolean, only?: ReadonlySet<number>, forNack = false): WtpPdu[] {
   const out = d.outbound;
   if (!out) return [];
   const n = out.segs.length;
-  const [first, last] = groupRange(out.groupStart, out.groupSize, n);
+  const first = out.groupStart;
+  const last = groupEnd(first, out.groupSize, n);
   const pdus: WtpPdu[] = [];
   const resentAt = forNack ? out.nackResentAt.slice() : out.nackResentAt;
   for (let p = first; p <= last; p++) {
@@ -644,6 +714,17 @@ function reasonCode(r: ProviderReason | 'event', ev: WtpEvent): number {
   if (ev.type === 'RcvAbort') return ev.pdu.reason;
   return PROVIDER_ABORT.UNKNOWN;
 }
+
+/** The actions that carry nothing of the transaction, one object each (read, never changed, by the responder). */
+const CNF: MachineAction = { kind: 'TR-Result.cnf' };
+const DUPLICATE: MachineAction = { kind: 'duplicate' };
+const TID_VERIFIED: MachineAction = { kind: 'tidVerified' };
+const VERIFICATION: Readonly<Record<'started' | 'ok' | 'failed' | 'timeout', MachineAction>> = {
+  started: { kind: 'verification', outcome: 'started' },
+  ok: { kind: 'verification', outcome: 'ok' },
+  failed: { kind: 'verification', outcome: 'failed' },
+  timeout: { kind: 'verification', outcome: 'timeout' },
+};
 
 function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineAction[]): void {
   const L = d.limits;
@@ -703,7 +784,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       // WAP-224 Option "Max group": the most octets the initiator takes in one group.
       const byClient = d.clientMaxGroup ? Math.max(1, Math.floor(d.clientMaxGroup / ev.segmentSize)) : Infinity;
       const groupSize = Math.min(L.groupSize, byClient);
-      d.outbound = { segs: segment(ev.data, ev.segmentSize), groupSize, nackResentAt: [], groupStart: 0, verifying: ev.verifyFirst };
+      d.outbound = { segs: segment(ev.data, ev.segmentSize), groupSize, nackResentAt: NO_RESENDS, groupStart: 0, verifying: ev.verifyFirst };
     }
       d.rcr = 0;
       return;
@@ -718,7 +799,7 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
     }
     case 'nextGroup':
       if (d.outbound) {
-        const [, last] = groupRange(d.outbound.groupStart, d.outbound.groupSize, d.outbound.segs.length);
+        const last = groupEnd(d.outbound.groupStart, d.outbound.groupSize, d.outbound.segs.length);
         d.outbound = { ...d.outbound, groupStart: last + 1 };
       }
       return;
@@ -740,19 +821,19 @@ function apply(op: Op, d: Draft, ev: WtpEvent, now: number, actions: MachineActi
       d.holdOnSent = true;
       return;
     case 'cnf':
-      actions.push({ kind: 'TR-Result.cnf' });
+      actions.push(CNF);
       return;
     case 'indicateAbort':
       actions.push({ kind: 'TR-Abort.ind', abortType: op.reason === 'event' && ev.type === 'RcvAbort' ? ev.pdu.abortType : 'provider', reason: reasonCode(op.reason, ev) });
       return;
     case 'dup':
-      actions.push({ kind: 'duplicate' });
+      actions.push(DUPLICATE);
       return;
     case 'verification':
-      actions.push({ kind: 'verification', outcome: op.outcome });
+      actions.push(VERIFICATION[op.outcome]);
       if (op.outcome === 'ok') {
         d.tidVerified = true;
-        actions.push({ kind: 'tidVerified' });
+        actions.push(TID_VERIFIED);
       }
       return;
     case 'outcome':

@@ -4,7 +4,8 @@
  * datagrams in with the sender's `Peer` and `now`, datagrams out and TR-* indications back, one
  * transaction key (`TxId`). Pure, like the responder it wraps: the edge carries out the sends.
  */
-import { decodeDatagram, encodeWtp } from '../codec/wtp/codec';
+import { decodeDatagram, decodeWtp, encodeWtp, isConcatenated } from '../codec/wtp/codec';
+import type { WtpPdu } from '../codec/wtp/types';
 import { DecodeError } from '../core/errors';
 import type { Peer } from '../core/peer';
 import { WtpResponder, type ResultOptions, type TxId, type WtpAction, type WtpIndication, type WtpResponderDeps } from './responder';
@@ -47,17 +48,22 @@ export class WtpDatagramPort implements WtpPort {
   }
 
   receive(buf: Buffer, peer: Peer, now: number): WtpOutput {
-    let pdus;
+    // one PDU (the usual datagram) decoded without a list around it
+    let pdu: WtpPdu | undefined;
+    let pdus: WtpPdu[] | undefined;
     try {
-      pdus = decodeDatagram(buf);
+      if (isConcatenated(buf)) pdus = decodeDatagram(buf);
+      else pdu = decodeWtp(buf);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       const tid = buf.length >= 3 ? buf.readUInt16BE(1) : undefined;
       return { ...convert(this.responder.receiveMalformed(peer, tid, now, buf.length)), decodeErrors: 1 };
     }
-    if (pdus.length === 1) return convert(this.responder.receive(pdus[0] as (typeof pdus)[0], peer, now));
+    if (pdu !== undefined) return convert(this.responder.receive(pdu, peer, now));
+    const list = pdus as WtpPdu[];
+    if (list.length === 1) return convert(this.responder.receive(list[0] as WtpPdu, peer, now));
     const acts: WtpAction[] = [];
-    for (const p of pdus) acts.push(...this.responder.receive(p, peer, now));
+    for (const p of list) acts.push(...this.responder.receive(p, peer, now));
     return convert(acts);
   }
 
@@ -96,7 +102,10 @@ function convert(actions: WtpAction[]): WtpOutput {
   let indications: WtpIndication[] | undefined;
   for (let i = 0; i < actions.length; i++) {
     const a = actions[i] as WtpAction;
-    if (a.kind === 'send') for (const p of a.pdus) (send ??= []).push({ buf: encodeWtp(p), peer: a.peer });
+    if (a.kind === 'send') {
+      const pdus = a.pdus;
+      for (let j = 0; j < pdus.length; j++) (send ??= []).push({ buf: encodeWtp(pdus[j] as WtpPdu), peer: a.peer });
+    }
     else (indications ??= []).push(a);
   }
   return { send: send ?? NO_SENDS, indications: indications ?? NO_INDICATIONS };

@@ -29,8 +29,8 @@ import { PROVIDER_ABORT, responderTid, type AbortType, type Tcl, type WtpPdu, ty
 import { advance, newTx, type Limits, type MachineAction, type Outcome, type TimerName, type Tx, type TxRecord, type WtpEvent, TIMERS } from './machine';
 import { FinishedTable } from './finished';
 import { chooseSegmentSize, maxMessageFor } from './sar';
-import { TidCache, tidTest } from './tid-cache';
-import { TimerHeap } from './timer-heap';
+import { TidCache, tidTest, type TidEntry } from './tid-cache';
+import { NumericTimerHeap } from './timer-heap';
 import { pduSize } from './wire-size';
 
 /**
@@ -107,6 +107,9 @@ export interface ResultOptions {
   maxSegmentSize?: number;
 }
 
+/** No options (the usual call): one object, never changed. */
+const NO_OPTIONS: ResultOptions = Object.freeze({});
+
 const REASON_NAME = new Map<number, string>(Object.entries(PROVIDER_ABORT).map(([k, v]) => [v, k]));
 const reasonLabel = (type: AbortType, reason: number): string =>
   type === 'provider' ? (REASON_NAME.get(reason) ?? `0x${reason.toString(16)}`) : `user-0x${reason.toString(16)}`;
@@ -122,10 +125,20 @@ function stopTimers(tx: TxRecord): void {
   t.A = t.R = t.W = t.NACK = undefined;
 }
 
+/**
+ * An event for the machine, every field present whatever its type (unused ones undefined, false
+ * or null): one shape of object through the machine's guards and operations, where five literal
+ * shapes made every read of `ev.type` a megamorphic load (bench/RESULTS.md, "WSP CPU per cycle:
+ * seventh pass, the cores").
+ */
+function event(type: WtpEvent['type'], pdu?: WtpPdu, tidOk = false, data?: Buffer, segmentSize: number | null = null, verifyFirst = false, reason = 0): WtpEvent {
+  return { type, pdu, tidOk, data, segmentSize, verifyFirst, reason } as unknown as WtpEvent;
+}
+
 /** A timer heap entry's item: the transaction key x 4 plus the timer's index in TIMERS. */
 const timerItem = (key: TxId, name: TimerName): number => key * 4 + TIMERS.indexOf(name);
 /** The timer events by the timer's index in TIMERS (one object each, never changed). */
-const TIMER_EVENTS: readonly WtpEvent[] = TIMERS.map((n) => ({ type: `TimerTO_${n}` }) as WtpEvent);
+const TIMER_EVENTS: readonly WtpEvent[] = TIMERS.map((n) => event(`TimerTO_${n}` as WtpEvent['type']));
 
 /** How often stale records (finished transactions, expired TID cache and budget entries) are purged. */
 const PURGE_INTERVAL_MS = 10_000;
@@ -146,11 +159,12 @@ export class WtpResponder {
    * whose timer holds exactly that deadline. Entries hold no object: a stopped or restarted
    * timer's entry stays until its deadline, and one that held its record kept the record alive
    * that long (seconds, through young collections into the old generation) after the
-   * transaction had finished.
+   * transaction had finished. The entries themselves are numbers in typed arrays too (no object
+   * per timer started).
    */
-  private readonly timers = new TimerHeap<number>();
-  /** The entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
-  private liveTop: unknown;
+  private readonly timers = new NumericTimerHeap();
+  /** The push number of the entry `nextDeadline` last found live (it asks on every datagram; `tick` checks again). */
+  private liveTop = -1;
   /** The machine's actions of the step being run (`run`). */
   private readonly stepActions: MachineAction[] = [];
   /** Actions produced by evictions inside the table's callbacks, drained by the public call. */
@@ -229,7 +243,9 @@ export class WtpResponder {
       return out;
     }
     const pk = peerKey(peer);
-    this.countRx(pk, size);
+    // the peer's TID cache entry, read once for the budget here and the TID test of an Invoke
+    const tidEntry = this.tids.get(pk);
+    if (tidEntry === undefined || !tidEntry.verified) this.countRx(pk, size);
     this.countReceived(pdu);
     let pn = this.peerNos.get(pk);
     if (pdu.type === 'Invoke') {
@@ -238,7 +254,7 @@ export class WtpResponder {
       const key = pn.no * TID_SPACE + (pdu.tid & 0x7fff);
       // held for the call, so that forgetting an old record on the way keeps the number
       pn.held++;
-      const done = this.invoke(pdu, peer, pk, key, now, out);
+      const done = this.invoke(pdu, peer, pk, key, now, out, tidEntry);
       if (--pn.held <= 0) this.peerNos.delete(pk);
       return done;
     }
@@ -251,29 +267,29 @@ export class WtpResponder {
     let ev: WtpEvent;
     switch (pdu.type) {
       case 'SegmentedInvoke':
-        ev = { type: 'RcvSegInvoke', pdu };
+        ev = event('RcvSegInvoke', pdu);
         break;
       case 'Ack':
-        ev = { type: 'RcvAck', pdu };
+        ev = event('RcvAck', pdu);
         break;
       case 'NegativeAck':
-        ev = { type: 'RcvNegativeAck', pdu };
+        ev = event('RcvNegativeAck', pdu);
         break;
       case 'Abort':
-        ev = { type: 'RcvAbort', pdu };
+        ev = event('RcvAbort', pdu);
         break;
       default:
         // A Result or Segmented Result sent to a responder: a protocol error.
-        ev = { type: 'RcvErrorPDU' };
+        ev = event('RcvErrorPDU');
     }
     return this.run(key, tx, ev, now, out);
   }
 
   /** An Invoke (WAP-224 §9.3.1): a new transaction, a duplicate of a held one, or class 0. */
-  private invoke(pdu: Extract<WtpPdu, { type: 'Invoke' }>, peer: Peer, pk: string, key: TxId, now: number, out: WtpAction[]): WtpAction[] {
+  private invoke(pdu: Extract<WtpPdu, { type: 'Invoke' }>, peer: Peer, pk: string, key: TxId, now: number, out: WtpAction[], entry: TidEntry | undefined): WtpAction[] {
     // Class 0 keeps no state and is never a duplicate of anything: a WSP Disconnect reuses
     // the TID of the method before it (Kannel fakewap, co-post-sar-30k frame 38).
-    if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+    if (pdu.tcl === 0) return this.run(key, newTx(peer, pdu, this.limits) as TxRecord, event('RcvInvoke', pdu, true), now, out);
     let tx = this.table.get(key);
     if (tx === undefined && this.finished.size > 0) {
       // A first transmission reusing the TID of a finished transaction: the initiator has
@@ -283,12 +299,11 @@ export class WtpResponder {
       if (!pdu.rid || pdu.tidNew) this.finished.remove(key);
       else tx = this.finished.restore(key, now, this.limits);
     }
-    if (tx) return this.run(key, tx, { type: 'RcvInvoke', pdu, tidOk: true }, now, out);
+    if (tx) return this.run(key, tx, event('RcvInvoke', pdu, true), now, out);
     const fresh = newTx(peer, pdu, this.limits) as TxRecord;
-    const entry = this.tids.get(pk);
     const verdict = tidTest(entry, fresh.tid, pdu.tidNew, this.wtp.tidVerification);
-    if (verdict === 'ok') this.tids.set(pk, fresh.tid, entry?.verified ?? false);
-    return this.run(key, fresh, { type: 'RcvInvoke', pdu, tidOk: verdict === 'ok' }, now, out);
+    if (verdict === 'ok') this.tids.accept(pk, entry, fresh.tid);
+    return this.run(key, fresh, event('RcvInvoke', pdu, verdict === 'ok'), now, out);
   }
 
   /**
@@ -335,25 +350,26 @@ export class WtpResponder {
   receiveMalformed(peer: Peer, tid: number | undefined, now: number, size: number): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    this.countRx(peerKey(peer), size);
+    const pk = peerKey(peer);
+    if (!this.tids.isVerified(pk)) this.countRx(pk, size);
     if (tid === undefined || tid & 0x8000) return out;
     const key = this.txnOf(peer, tid);
     const tx = key === NO_TXN ? undefined : this.lookup(key);
-    if (tx) return this.run(key, tx, { type: 'RcvErrorPDU' }, now, out);
+    if (tx) return this.run(key, tx, event('RcvErrorPDU'), now, out);
     this.emitSend(peer, [{ type: 'Abort', tid: responderTid(tid), tpis: [], abortType: 'provider', reason: PROVIDER_ABORT.PROTOERR }], out);
     return this.drain(out);
   }
 
   /** TR-Invoke.res: the user accepted the Invoke (user acknowledgement, U/P). */
   invokeRes(txn: TxId, now: number): WtpAction[] {
-    return this.user(txn, now, { type: 'TR-Invoke.res' });
+    return this.user(txn, now, event('TR-Invoke.res'));
   }
 
   /** TR-Result.req: the reply, a whole WSP PDU; segmented as the client allows. */
-  resultReq(txn: TxId, data: Buffer, now: number, opts: ResultOptions = {}): WtpAction[] {
+  resultReq(txn: TxId, data: Buffer, now: number, opts: ResultOptions = NO_OPTIONS): WtpAction[] {
     this.now = now;
     const tx = this.table.get(txn);
-    if (!tx) return this.user(txn, now, { type: 'TR-Result.req', data, segmentSize: null, verifyFirst: false });
+    if (!tx) return this.user(txn, now, event('TR-Result.req', undefined, false, data, null, false));
     const limit = this.clientLimit(tx, opts);
     const segmentSize = chooseSegmentSize(data.length, this.wtp.sar.segmentSize, tx.sar, limit);
     let verifyFirst = false;
@@ -364,12 +380,12 @@ export class WtpResponder {
       const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
       verifyFirst = bytes > b.rx - b.tx;
     }
-    return this.run(txn, tx, { type: 'TR-Result.req', data, segmentSize, verifyFirst }, now, []);
+    return this.run(txn, tx, event('TR-Result.req', undefined, false, data, segmentSize, verifyFirst), now, []);
   }
 
   /** TR-Abort.req: the user aborts (a WSP reason, sent as a user Abort). */
   abortReq(txn: TxId, reason: number, now: number): WtpAction[] {
-    return this.user(txn, now, { type: 'TR-Abort.req', reason });
+    return this.user(txn, now, event('TR-Abort.req', undefined, false, undefined, null, false, reason));
   }
 
   /**
@@ -378,7 +394,7 @@ export class WtpResponder {
    * this before resultReq and answers a clear error status instead of a bigger body. 0 for an
    * unknown transaction.
    */
-  maxResultSize(txn: TxId, opts: ResultOptions = {}): number {
+  maxResultSize(txn: TxId, opts: ResultOptions = NO_OPTIONS): number {
     const tx = this.table.peek(txn);
     if (!tx) return 0;
     return maxMessageFor(tx.sar, this.clientLimit(tx, opts));
@@ -388,13 +404,14 @@ export class WtpResponder {
   tick(now: number): WtpAction[] {
     this.now = now;
     const out: WtpAction[] = [];
-    for (let top = this.timers.peek(); top && top.at <= now; top = this.timers.peek()) {
+    for (let at = this.timers.peekAt(); at !== undefined && at <= now; at = this.timers.peekAt()) {
+      const item = this.timers.peekItem();
       this.timers.pop();
-      const key = Math.floor(top.item / 4);
-      const name = TIMERS[top.item & 3] as TimerName;
+      const key = Math.floor(item / 4);
+      const name = TIMERS[item & 3] as TimerName;
       const tx = this.table.peek(key);
-      if (tx === undefined || tx.timers[name] !== top.at) continue;
-      this.run(key, tx, TIMER_EVENTS[top.item & 3] as WtpEvent, now, out);
+      if (tx === undefined || tx.timers[name] !== at) continue;
+      this.run(key, tx, TIMER_EVENTS[item & 3] as WtpEvent, now, out);
     }
     if (now - this.lastPurge >= PURGE_INTERVAL_MS) {
       this.lastPurge = now;
@@ -414,15 +431,17 @@ export class WtpResponder {
    * gateway too, not only when some other timer happens to fire.
    */
   nextDeadline(): number | undefined {
-    for (let top = this.timers.peek(); top; top = this.timers.peek()) {
+    for (let at = this.timers.peekAt(); at !== undefined; at = this.timers.peekAt()) {
       // any tick also purges when PURGE_INTERVAL_MS has passed. An entry found live before is
       // not looked up again: should it have gone stale since, the driver wakes a little early
       // and `tick` drops it.
-      if (top === this.liveTop) return top.at;
-      const tx = this.table.peek(Math.floor(top.item / 4));
-      if (tx !== undefined && tx.timers[TIMERS[top.item & 3] as TimerName] === top.at) {
-        this.liveTop = top;
-        return top.at;
+      const seq = this.timers.peekSeq();
+      if (seq === this.liveTop) return at;
+      const item = this.timers.peekItem();
+      const tx = this.table.peek(Math.floor(item / 4));
+      if (tx !== undefined && tx.timers[TIMERS[item & 3] as TimerName] === at) {
+        this.liveTop = seq;
+        return at;
       }
       this.timers.pop();
     }
@@ -432,10 +451,16 @@ export class WtpResponder {
 
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * The most WSP octets per packet this client takes: its Max Receive Unit less the WTP header,
+   * and the caller's `maxSegmentSize`, whichever are set (undefined: neither). Called for every
+   * Result (and its size check): no list built for the two numbers.
+   */
   private clientLimit(tx: Tx, opts: ResultOptions): number | undefined {
     const mru = tx.clientMru !== undefined && tx.clientMru > 4 ? tx.clientMru - 4 : undefined;
-    const limits = [mru, opts.maxSegmentSize].filter((v): v is number => v !== undefined && v > 0);
-    return limits.length ? Math.min(...limits) : undefined;
+    const max = opts.maxSegmentSize !== undefined && opts.maxSegmentSize > 0 ? opts.maxSegmentSize : undefined;
+    if (mru === undefined) return max;
+    return max === undefined ? mru : Math.min(mru, max);
   }
 
   private user(txn: TxId, now: number, ev: WtpEvent): WtpAction[] {
@@ -587,8 +612,8 @@ export class WtpResponder {
     out.push({ kind: 'send', peer, pdus });
   }
 
+  /** Octets received from an unverified peer (the caller has checked that it is not verified). */
   private countRx(pk: string, size: number): void {
-    if (this.tids.isVerified(pk)) return;
     const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
     this.budgets.set(pk, { rx: b.rx + size, tx: b.tx });
   }

@@ -50,6 +50,18 @@ export class TidCache {
   set(peer: string, tid: number, verified: boolean): void {
     this.lru.set(peer, { tid, verified });
   }
+  /**
+   * `tid` accepted from `peer`, its verified flag kept: `entry` is what `get` answered for it just
+   * before (undefined: none), updated in place (one object per peer, not one per Invoke).
+   */
+  accept(peer: string, entry: TidEntry | undefined, tid: number): void {
+    if (entry === undefined) {
+      this.lru.set(peer, { tid, verified: false });
+      return;
+    }
+    entry.tid = tid;
+    this.lru.set(peer, entry);
+  }
   isVerified(peer: string): boolean {
     return this.lru.get(peer)?.verified === true;
   }

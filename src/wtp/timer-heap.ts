@@ -152,3 +152,206 @@ export class TimerHeap<T> {
 function less<T>(a: TimerEntry<T>, b: TimerEntry<T>): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
+
+/**
+ * The same queue for numeric items (the WTP responder's timer entries: a transaction key x 4 plus
+ * the timer), held in typed arrays instead of an object per entry: each lane a ring of deadlines,
+ * push numbers and items, the heap behind them three parallel arrays of numbers. Same order as
+ * TimerHeap (earliest deadline first, equal deadlines in push order). Under load the responder
+ * starts A and R timers for every transaction and leaves each entry until its deadline, seconds
+ * later: as objects, thousands were alive at any time and each survived young collections into
+ * the old generation; here an entry is three numbers in arrays that are reused (bench/RESULTS.md,
+ * "WSP CPU per cycle: seventh pass, the cores").
+ */
+export class NumericTimerHeap {
+  private readonly lanes: NumberLane[] = [];
+  private readonly hAt: number[] = [];
+  private readonly hSeq: number[] = [];
+  private readonly hItem: number[] = [];
+  private seq = 0;
+  private count = 0;
+  /** Where the earliest entry is, as the last `peek` found it (-1: the heap, -2: nothing), valid until the next push or pop. */
+  private top = -3;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(at: number, item: number): void {
+    const seq = this.seq++;
+    this.count++;
+    this.top = -3;
+    const lanes = this.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i] as NumberLane;
+      // a later seq than every entry held, so an equal deadline still sorts after them
+      if (lane.size === 0 || lane.lastAt() <= at) {
+        lane.push(at, seq, item);
+        return;
+      }
+    }
+    if (lanes.length < MAX_LANES) {
+      const lane = new NumberLane();
+      lane.push(at, seq, item);
+      lanes.push(lane);
+      return;
+    }
+    this.heapPush(at, seq, item);
+  }
+
+  clear(): void {
+    this.lanes.length = 0;
+    this.hAt.length = this.hSeq.length = this.hItem.length = 0;
+    this.count = 0;
+    this.top = -3;
+  }
+
+  /** Finds the earliest entry: its lane's index, -1 for the heap, -2 when empty. */
+  private find(): number {
+    if (this.top !== -3) return this.top;
+    let from = this.hAt.length > 0 ? -1 : -2;
+    let at = from === -1 ? (this.hAt[0] as number) : Infinity;
+    let seq = from === -1 ? (this.hSeq[0] as number) : Infinity;
+    const lanes = this.lanes;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i] as NumberLane;
+      if (lane.size === 0) continue;
+      const a = lane.headAt();
+      if (from === -2 || a < at || (a === at && lane.headSeq() < seq)) {
+        from = i;
+        at = a;
+        seq = lane.headSeq();
+      }
+    }
+    return (this.top = from);
+  }
+
+  /** The earliest deadline, undefined when empty. */
+  peekAt(): number | undefined {
+    const f = this.find();
+    return f === -2 ? undefined : f === -1 ? (this.hAt[0] as number) : (this.lanes[f] as NumberLane).headAt();
+  }
+
+  /** The item of the earliest entry (call after `peekAt` answered a deadline). */
+  peekItem(): number {
+    const f = this.find();
+    return f === -2 ? NaN : f === -1 ? (this.hItem[0] as number) : (this.lanes[f] as NumberLane).headItem();
+  }
+
+  /** The push number of the earliest entry (tells two entries of one deadline and item apart). */
+  peekSeq(): number {
+    const f = this.find();
+    return f === -2 ? NaN : f === -1 ? (this.hSeq[0] as number) : (this.lanes[f] as NumberLane).headSeq();
+  }
+
+  /** Drops the earliest entry. */
+  pop(): void {
+    const f = this.find();
+    if (f === -2) return;
+    this.count--;
+    this.top = -3;
+    if (f === -1) this.heapPop();
+    else (this.lanes[f] as NumberLane).shift();
+  }
+
+  private heapPush(at: number, seq: number, item: number): void {
+    const hAt = this.hAt;
+    const hSeq = this.hSeq;
+    const hItem = this.hItem;
+    let i = hAt.length;
+    hAt.push(at);
+    hSeq.push(seq);
+    hItem.push(item);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pa = hAt[p] as number;
+      if (!(at < pa || (at === pa && seq < (hSeq[p] as number)))) break;
+      hAt[i] = pa;
+      hSeq[i] = hSeq[p] as number;
+      hItem[i] = hItem[p] as number;
+      i = p;
+    }
+    hAt[i] = at;
+    hSeq[i] = seq;
+    hItem[i] = item;
+  }
+
+  private heapPop(): void {
+    const hAt = this.hAt;
+    const hSeq = this.hSeq;
+    const hItem = this.hItem;
+    const at = hAt.pop() as number;
+    const seq = hSeq.pop() as number;
+    const item = hItem.pop() as number;
+    const n = hAt.length;
+    if (n === 0) return;
+    // sift the last entry down from the root, moving the smaller child up into the hole
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let m = l;
+      if (r < n && ((hAt[r] as number) < (hAt[l] as number) || (hAt[r] === hAt[l] && (hSeq[r] as number) < (hSeq[l] as number)))) m = r;
+      const ma = hAt[m] as number;
+      if (!(ma < at || (ma === at && (hSeq[m] as number) < seq))) break;
+      hAt[i] = ma;
+      hSeq[i] = hSeq[m] as number;
+      hItem[i] = hItem[m] as number;
+      i = m;
+    }
+    hAt[i] = at;
+    hSeq[i] = seq;
+    hItem[i] = item;
+  }
+}
+
+/** A sorted first-in first-out ring of (deadline, push number, item), growing by doubling. */
+class NumberLane {
+  private at = new Float64Array(64);
+  private seq = new Float64Array(64);
+  private item = new Float64Array(64);
+  private head = 0;
+  size = 0;
+
+  push(at: number, seq: number, item: number): void {
+    if (this.size === this.at.length) this.grow();
+    const i = (this.head + this.size) & (this.at.length - 1);
+    this.at[i] = at;
+    this.seq[i] = seq;
+    this.item[i] = item;
+    this.size++;
+  }
+  lastAt(): number {
+    return this.at[(this.head + this.size - 1) & (this.at.length - 1)] as number;
+  }
+  headAt(): number {
+    return this.at[this.head] as number;
+  }
+  headSeq(): number {
+    return this.seq[this.head] as number;
+  }
+  headItem(): number {
+    return this.item[this.head] as number;
+  }
+  shift(): void {
+    this.head = (this.head + 1) & (this.at.length - 1);
+    this.size--;
+  }
+  private grow(): void {
+    const n = this.at.length;
+    const at = new Float64Array(2 * n);
+    const seq = new Float64Array(2 * n);
+    const item = new Float64Array(2 * n);
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.head + k) & (n - 1);
+      at[k] = this.at[i] as number;
+      seq[k] = this.seq[i] as number;
+      item[k] = this.item[i] as number;
+    }
+    this.at = at;
+    this.seq = seq;
+    this.item = item;
+    this.head = 0;
+  }
+}

@@ -100,3 +100,35 @@ t.test('timer driver: only due sources tick; errors reported, driver continues',
   t.equal(errs.length, 1);
   d.stop();
 });
+
+t.test('a direct handler (handle) takes every datagram instead of the datagram event, the same peer object each time', async (t) => {
+  const b = new UdpBearer({ bind: '127.0.0.1', connectionlessPort: 0, connectionOrientedPort: 0, logger: silentLogger(), metrics: new Metrics() });
+  const bound = await b.start();
+  t.teardown(() => b.close());
+  const co = bound.find((x) => x.role === 'co')!;
+  let emitted = 0;
+  b.on('datagram', () => emitted++);
+  const got: Array<[string, Peer, string]> = [];
+  let done!: () => void;
+  const both = new Promise<void>((r) => (done = r));
+  b.handle((buf, peer, role) => {
+    got.push([buf.toString(), peer, role]);
+    if (got.length === 2) done();
+  });
+  const client = dgram.createSocket('udp4');
+  t.teardown(() => client.close());
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+  client.send(Buffer.from('one'), co.port, '127.0.0.1');
+  client.send(Buffer.from('two'), co.port, '127.0.0.1');
+  await both;
+  t.same(
+    got.map(([s, , role]) => [s, role]),
+    [
+      ['one', 'co'],
+      ['two', 'co'],
+    ],
+  );
+  t.equal(got[0]![1], got[1]![1], 'one Peer object per remote address and port');
+  t.equal(got[0]![1].port, client.address().port);
+  t.equal(emitted, 0, 'no datagram event while a handler is set');
+});

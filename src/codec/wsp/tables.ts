@@ -26,7 +26,10 @@ export function versionCode(v: string | number): number {
 }
 
 /** 0x14 -> '1.4': the inverse of versionCode for a version octet (major << 4 | minor). */
-export const versionText = (code: number): string => `${code >> 4}.${code & 0x0f}`;
+const spell = (code: number): string => `${code >> 4}.${code & 0x0f}`;
+/** The text of every one-octet version code, made once (a method carries its session's version as text). */
+const VERSION_TEXT: readonly string[] = Array.from({ length: 256 }, (_, c) => spell(c));
+export const versionText = (code: number): string => (code >= 0 && code <= 0xff && (code | 0) === code ? (VERSION_TEXT[code] as string) : spell(code));
 
 const VERSION_CODES: ReadonlyMap<string, number> = new Map([
   ['1.1', 0x11],

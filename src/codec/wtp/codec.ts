@@ -271,14 +271,16 @@ function tpiBody(t: Tpi): { id: number; body: Buffer } {
 }
 
 function encodeTpis(w: Writer, tpis: readonly Tpi[]): void {
-  tpis.forEach((t, i) => {
+  // a plain loop: most PDUs have no TPI, and a callback per call allocated a closure for each
+  for (let i = 0; i < tpis.length; i++) {
+    const t = tpis[i] as Tpi;
     const { id, body } = tpiBody(t);
     const more = i < tpis.length - 1 ? 0x80 : 0;
     if (body.length > 255) throw new EncodeError(LAYER, `TPI of ${body.length} octets exceeds 255`);
     if (t.long || body.length > 3) w.u8(more | (id << 3) | 0x04).u8(body.length);
     else w.u8(more | (id << 3) | body.length);
     w.bytes(body);
-  });
+  }
 }
 
 /** Octets of the fixed header by PDU type (WAP-224 §8.3-8.6), without TPIs. */
