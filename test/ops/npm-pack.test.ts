@@ -45,7 +45,13 @@ t.test('npm pack -> npm install -g --prefix DIR (offline) -> wapgw check-config,
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error('no tarball');
   const prefix = join(dir, 'prefix');
-  const inst = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(dir, tarball)], { encoding: 'utf8', timeout: 5 * 60 * 1000 });
+  // an empty cache of its own: offline, everything must come from the tarball, and no other npm
+  // running at the same time (other tests, a developer's) shares its cache or its locks
+  const inst = spawnSync(
+    'npm',
+    ['install', '-g', '--prefix', prefix, '--offline', '--cache', join(dir, 'npm-cache'), '--no-update-notifier', '--no-audit', '--no-fund', join(dir, tarball)],
+    { encoding: 'utf8', timeout: 5 * 60 * 1000 },
+  );
   t.equal(inst.status, 0, inst.status === 0 ? 'npm install -g --offline' : `npm install -g --offline: ${inst.stderr.slice(-2000)}`);
   const bin = join(prefix, 'bin', 'wapgw');
   t.ok(existsSync(bin), 'the wapgw command is installed');
