@@ -31,19 +31,25 @@ export function indexRows<R extends { from: string; on: string }>(rows: readonly
 export const pairKey = (state: string, event: string): string => `${state} ${event}`;
 
 /**
- * The same grouping, by state and then by event: what a step looks up on every event, without
- * building a key string each time. Derived from the table like `indexRows`.
+ * The rows of a machine in one flat list by (state number x events.length + event number), the
+ * numbers being the positions in `states` and `events`: what a step reads on every event, one
+ * array index instead of two Map lookups by name. `stateNo` and `eventNo` are the machine's
+ * switches over the names (cheaper than a lookup); they are checked here against `states` and
+ * `events`, which stay the one definition of the numbering, and a machine whose switches are out
+ * of step with them does not load.
  */
-export function nestRows<R extends { from: string; on: string }>(rows: readonly R[]): ReadonlyMap<string, ReadonlyMap<string, readonly R[]>> {
-  const by = new Map<string, Map<string, R[]>>();
-  for (const r of rows) {
-    let ons = by.get(r.from);
-    if (!ons) by.set(r.from, (ons = new Map()));
-    const list = ons.get(r.on);
-    if (list) list.push(r);
-    else ons.set(r.on, [r]);
-  }
-  return by;
+export function rowGrid<R extends { from: string; on: string }, S extends string, E extends string>(
+  machine: Machine,
+  rows: readonly R[],
+  states: readonly S[],
+  events: readonly E[],
+  stateNo: (s: S) => number,
+  eventNo: (e: E) => number,
+): ReadonlyArray<readonly R[]> {
+  if (!states.every((s, i) => stateNo(s) === i) || !events.every((e, i) => eventNo(e) === i)) throw new Error(`${machine} machine: stateNo/eventNo out of step with its STATES/EVENTS`);
+  const by = indexRows(rows);
+  const none: readonly R[] = [];
+  return states.flatMap((s) => events.map((e) => by.get(pairKey(s, e)) ?? none));
 }
 
 /** The one row among `candidates` (the rows of one (state, event)) whose guards hold. */

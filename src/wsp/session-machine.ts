@@ -28,7 +28,7 @@
  * methods still without a Result already fill Method-MOR is the new one refused (MOREXCEEDED).
  */
 import type { HeaderList } from '../core/http';
-import { indexRows, missingPairs, nestRows, pairKey, rowError } from '../core/table';
+import { indexRows, missingPairs, pairKey, rowError, rowGrid } from '../core/table';
 import { NO_TXN, type TxId } from '../wtp';
 import type { Peer } from '../core/peer';
 
@@ -343,10 +343,9 @@ const candidate = (r: Row | Ignore): Candidate & { from: SessionState; on: Sessi
   to: isIgnore(r) ? r.from : r.to,
   do: isIgnore(r) ? NO_EFFECTS : r.do,
 });
-const NESTED = nestRows(TABLE.map(candidate));
+/** The candidates by state and event number (`rowGrid`, which checks `stateNo` and `eventNo` below against STATES and EVENTS). */
+const CANDIDATES = rowGrid('WSP', TABLE.map(candidate), STATES, EVENTS, stateNo, eventNo);
 const NO_ROWS: readonly Candidate[] = [];
-/** The candidates by state number x EVENTS.length + event number (the positions in STATES and EVENTS). */
-const CANDIDATES: ReadonlyArray<readonly Candidate[]> = STATES.flatMap((st) => EVENTS.map((ev) => NESTED.get(st)?.get(ev) ?? NO_ROWS));
 
 function stateNo(s: SessionState): number {
   switch (s) {
@@ -388,8 +387,6 @@ function eventNo(e: SessionEventName): number {
   }
 }
 
-// the switches above are the positions in STATES and EVENTS, which stay their one definition
-if (!STATES.every((st, i) => stateNo(st) === i) || !EVENTS.every((ev, i) => eventNo(ev) === i)) throw new Error('WSP session machine: stateNo/eventNo out of step with STATES/EVENTS');
 
 export function rowsFor(state: SessionState, on: SessionEventName): readonly (Row | Ignore)[] {
   return ROWS_BY_PAIR.get(pairKey(state, on)) ?? [];

@@ -17,7 +17,7 @@
  * before a Negative Ack, WAP-224 §9.4.3). On every change of state all timers stop; a row starts
  * the ones its new state needs. Counters: AEC (A expiries), RCR (retransmissions), NACK count.
  */
-import { indexRows, nestRows, pairKey, rowError } from '../core/table';
+import { indexRows, pairKey, rowError, rowGrid } from '../core/table';
 import { OPTION_ID, PROVIDER_ABORT, responderTid, type AbortType, type Ack, type Invoke, type NegativeAck, type Abort, type SegmentedInvoke, type Tcl, type WtpPdu } from '../codec/wtp/types';
 import type { Peer } from '../core/peer';
 import { absorb, ackablePsn, assemble, contiguous, emptyInbound, groupEnd, isComplete, missing, segment, withoutPackets, type Inbound } from './sar';
@@ -489,16 +489,9 @@ const memoValue: boolean[] = GUARD_LIST.map(() => false);
 const memoStep: number[] = GUARD_LIST.map(() => 0);
 let stepNo = 0;
 
-/** What `advance` looks up: the candidate rows by state, then event. */
-const NESTED = nestRows(ROWS.map(candidate));
+/** What `advance` looks up: the candidate rows by state and event number (`rowGrid`, which checks `stateNo` and `eventNo` below against STATES and EVENTS). */
+const CANDIDATES = rowGrid('WTP', ROWS.map(candidate), STATES, EVENTS, stateNo, eventNo);
 const NO_CANDIDATES: readonly Candidate[] = [];
-
-/**
- * The same candidates in one flat list by state number x EVENTS.length + event number: the
- * numbers come from a `switch` over the names (compared as interned constants), cheaper than the
- * two Map lookups by name it replaces, on every step.
- */
-const CANDIDATES: ReadonlyArray<readonly Candidate[]> = STATES.flatMap((s) => EVENTS.map((e) => NESTED.get(s)?.get(e) ?? NO_CANDIDATES));
 
 function stateNo(s: WtpState): number {
   switch (s) {
@@ -550,8 +543,6 @@ function eventNo(e: WtpEventType): number {
   }
 }
 
-// the switches above are the positions in STATES and EVENTS, which stay their one definition
-if (!STATES.every((s, i) => stateNo(s) === i) || !EVENTS.every((e, i) => eventNo(e) === i)) throw new Error('WTP machine: stateNo/eventNo out of step with STATES/EVENTS');
 
 function passes(c: Candidate, tx: Tx, ev: WtpEvent, now: number): boolean {
   const { guards, ids, negated } = c;
