@@ -112,12 +112,12 @@ export function trimOws(v: string): string {
   return a === 0 && b === v.length ? v : v.slice(a, b);
 }
 
+/** Whether a field name is `lower` (lower case) in any letter case: the length first, then the name lowered. */
+const isNamed = (name: string, lower: string): boolean => name.length === lower.length && lowerFieldName(name) === lower;
+
 /** The first value of the field named `lower` (lower case) in a flat [name, value, ...] list. */
 export function firstField(raw: readonly string[], lower: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const n = raw[i] as string;
-    if (n.length === lower.length && n.toLowerCase() === lower) return raw[i + 1];
-  }
+  for (let i = 0; i + 1 < raw.length; i += 2) if (isNamed(raw[i] as string, lower)) return raw[i + 1];
   return undefined;
 }
 
@@ -125,9 +125,12 @@ export function firstField(raw: readonly string[], lower: string): string | unde
 export function listMembers(raw: readonly string[], lower: string): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).length !== lower.length || (raw[i] as string).toLowerCase() !== lower) continue;
-    for (const m of (raw[i + 1] as string).split(',')) {
-      const x = m.trim().toLowerCase();
+    if (!isNamed(raw[i] as string, lower)) continue;
+    const v = raw[i + 1] as string;
+    // one member (no comma), the usual `Connection: keep-alive` / `close`: without the split
+    const members = v.indexOf(',') < 0 ? undefined : v.split(',');
+    for (let k = 0; k < (members?.length ?? 1); k++) {
+      const x = (members === undefined ? v : (members[k] as string)).trim().toLowerCase();
       if (x) out.push(x);
     }
   }
@@ -142,8 +145,7 @@ export function listMembers(raw: readonly string[], lower: string): string[] {
  */
 export function listHas(raw: readonly string[], lower: string, member: string): boolean {
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const n = raw[i] as string;
-    if (n.length !== lower.length || n.toLowerCase() !== lower) continue;
+    if (!isNamed(raw[i] as string, lower)) continue;
     const v = raw[i + 1] as string;
     if (v === member) return true;
     // one member (no comma): compared as it is, without the split
@@ -200,6 +202,6 @@ export function lowerFieldName(name: string): string {
  * `-`, so a spoofed `X_MSISDN` must count as `X-MSISDN`).
  */
 export function headerKey(name: string): string {
-  const lower = name.toLowerCase();
+  const lower = lowerFieldName(name);
   return lower.indexOf('_') < 0 ? lower : lower.replace(/_/g, '-');
 }
