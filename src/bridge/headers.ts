@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, KEEP_ALIVE_OPTION, headerKey, isFieldValue, isToken, lowerFieldName, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, headerKey, isFieldValue, isToken, listMembers, lowerFieldName, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -218,16 +218,7 @@ const VIA = new Map<string, Map<string, string>>();
 export function toWspReplyHeaders(raw: readonly string[]): { contentType: string; headers: HeaderList } {
   // names the MMSC's Connection lists; those never forwarded anyway (keep-alive, close) need no set
   let drop: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length !== 10 || lowerFieldName(name) !== 'connection') continue;
-    const value = raw[i + 1] as string;
-    if (value === KEEP_ALIVE_OPTION || value === 'close') continue; // the usual values: options, never field names
-    for (const t of value.split(',')) {
-      const n = t.trim().toLowerCase();
-      if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
-    }
-  }
+  for (const n of listMembers(raw, 'connection')) if (!NOT_FORWARDED.has(n)) (drop ??= new Set()).add(n);
   let contentType: string | undefined;
   const headers: HeaderList = [];
   for (let i = 0; i < raw.length; i += 2) {
