@@ -7,7 +7,7 @@
  * §9.2.3.3), and a Via is added. Response side: hop-by-hop and framing fields are removed
  * (the WSP Reply carries its own length).
  */
-import { HOP_BY_HOP, headerKey, isFieldValue, isToken, listMembers, lowerFieldName, type HeaderList } from '../core/http';
+import { HOP_BY_HOP, fieldLines, isFieldValue, isToken, listMembers, lowerFieldName, type HeaderList } from '../core/http';
 
 export type { HeaderList };
 
@@ -144,31 +144,15 @@ export class ClientHeaders {
   }
 }
 
-/** Names (as `headerKey` spells them: lower case, `-` for `_`) a request sets itself, left out of a `ClientHeaders.block`. */
+/** Names (as `headerKey` spells them: lower case, `-` for `_`) a request sets itself, left out of a `HeadBlocks.block`. */
 export type OwnFields = ReadonlySet<string>;
 
-/** A written block and what it was written from (`ClientHeaders.block`). */
+/** A written block and what it was written from (`HeadBlocks.block`). */
 interface Block {
   readonly part: ClientPart;
   readonly via: string;
   readonly own: OwnFields;
   readonly text: string;
-}
-
-/**
- * The fields of `ClientHeaders.request` written as request head lines (`Name: value\r\n`, RFC
- * 9112 §5), each checked again (a token name, a field value: RFC 9110 §5.1, §5.5) and the names in
- * `own` left out, whatever their letter case: what the caller sets per request (the session id,
- * the correlation id, the body's Content-Type) is never the handset's.
- */
-function writeBlock(fields: Readonly<Record<string, string | string[]>>, own: OwnFields): string {
-  let text = '';
-  for (const name in fields) {
-    if (own.has(headerKey(name)) || !isToken(name)) continue;
-    const v = fields[name] as string | readonly string[];
-    for (const one of typeof v === 'string' ? [v] : v) if (isFieldValue(one)) text += `${name}: ${one}\r\n`;
-  }
-  return text;
 }
 
 /**
@@ -187,7 +171,9 @@ export class HeadBlocks {
     const via = viaOf(encodingVersion, viaHost);
     const kept = this.byIdentity.get(identity);
     if (kept !== undefined && kept.part === part && kept.via === via && kept.own === own) return kept.text;
-    const text = writeBlock(this.headers.request(part, identity, { encodingVersion, viaHost }), own);
+    // each line checked again, and what the caller sets per request (the session id, the
+    // correlation id, the body's Content-Type) left out whatever its letter case: never the handset's
+    const { text } = fieldLines(this.headers.request(part, identity, { encodingVersion, viaHost }), own);
     this.byIdentity.set(identity, { part, via, own, text });
     return text;
   }

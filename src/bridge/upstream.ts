@@ -19,7 +19,7 @@ import type tls from 'node:tls';
 import { WapgwError } from '../core/errors';
 import type { CancelSignal } from '../wsp/method';
 import { UpstreamProtocolError, type ResponseHead } from '../http/http1';
-import { isFieldValue, isToken } from '../core/http';
+import { fieldLines } from '../core/http';
 import { UpstreamPool, originOf, type UpstreamHandler, type UpstreamRequest as PoolRequest } from '../http/upstream';
 
 export interface UpstreamRequest {
@@ -46,7 +46,7 @@ export interface UpstreamTarget {
  * A request whose fields the caller has written: `Name: value\r\n` lines, each name a token and
  * each value a field value (RFC 9110 §5.1, §5.5; `isToken`/`isFieldValue` of src/core/http.ts),
  * without Host and the framing field, which `sendPrepared` adds. The bridge keeps the lines a
- * handset's requests repeat, checked once (src/bridge/headers.ts `ClientHeaders.block`).
+ * handset's requests repeat, checked once (src/bridge/headers.ts `HeadBlocks`).
  */
 export interface PreparedUpstreamRequest {
   target: UpstreamTarget;
@@ -329,16 +329,8 @@ export class UpstreamClient {
    */
   send(req: UpstreamRequest, sink: UpstreamSink): void {
     const url = req.url;
-    let fields = '';
-    let bad: string | undefined;
-    for (const name in req.headers) {
-      const v = req.headers[name] as string | string[];
-      for (const one of typeof v === 'string' ? [v] : v) {
-        if (!isToken(name) || !isFieldValue(one)) bad ??= name;
-        fields += `${name}: ${one}\r\n`;
-      }
-    }
-    this.start({ url, origin: url.origin, host: url.host, path: url.pathname + url.search }, req.method, fields, req.body, req.signal, req.maxBody, sink, bad);
+    const { text, bad } = fieldLines(req.headers);
+    this.start({ url, origin: url.origin, host: url.host, path: url.pathname + url.search }, req.method, text, req.body, req.signal, req.maxBody, sink, bad);
   }
 
   /** `send` for a request whose fields the caller has written and checked (PreparedUpstreamRequest). */

@@ -158,6 +158,27 @@ export function listHas(raw: readonly string[], lower: string, member: string): 
   return false;
 }
 
+/**
+ * An object's fields as request head lines (`Name: value\r\n`, RFC 9112 §5), a repeated field's
+ * values a line each, in order. A line whose name is no token or whose value is no field value
+ * (RFC 9110 §5.1, §5.5: it could split the head) is left out, and the first such name is told in
+ * `bad`; the names `leaveOut` holds (as `headerKey` spells them) are left out silently.
+ */
+export function fieldLines(fields: Readonly<Record<string, string | readonly string[]>>, leaveOut?: ReadonlySet<string>): { text: string; bad: string | undefined } {
+  let text = '';
+  let bad: string | undefined;
+  for (const name in fields) {
+    if (leaveOut?.has(headerKey(name))) continue;
+    const v = fields[name] as string | readonly string[];
+    const token = isToken(name);
+    for (const one of typeof v === 'string' ? [v] : v) {
+      if (token && isFieldValue(one)) text += `${name}: ${one}\r\n`;
+      else bad ??= name;
+    }
+  }
+  return { text, bad };
+}
+
 /** Header fields as they came off the wire: [name, value] pairs, any letter case, names may repeat. */
 export type HeaderList = Array<[name: string, value: string]>;
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FIELDS_OK, FORBIDDEN_IN_VALUE, TOKEN, isFieldValue, isToken, listHas, listMembers, lowerFieldName, parseFieldLines, trimOws } from '../../src/core/http';
+import { FIELDS_BAD_NAME, FIELDS_BAD_VALUE, FIELDS_OBS_FOLD, FIELDS_OK, FORBIDDEN_IN_VALUE, TOKEN, isFieldValue, isToken, fieldLines, listHas, listMembers, lowerFieldName, parseFieldLines, trimOws } from '../../src/core/http';
 
 t.test('trimOws drops SP and HTAB only: CR, FF, VT and NBSP stay part of the value', async (t) => {
   t.equal(trimOws(' \t a b \t '), 'a b');
@@ -114,4 +114,10 @@ t.test('lowerFieldName is toLowerCase: for the spellings it answers with a const
     t.equal(lowerFieldName((' ' + n).slice(1)), n.toLowerCase(), 'a string made at run time, as a parsed head gives');
   }
   fc.assert(fc.property(fc.string(), (s) => lowerFieldName(s) === s.toLowerCase()));
+});
+
+t.test('fieldLines: a line per value in order; what cannot be sent left out and the first such name told; leaveOut names left out in any case', async (t) => {
+  t.same(fieldLines({ Accept: ['a/b', 'c/d'], 'X-One': '1' }), { text: 'Accept: a/b\r\nAccept: c/d\r\nX-One: 1\r\n', bad: undefined });
+  t.same(fieldLines({ 'X-Bad': 'a\r\nInjected: 1', 'Bad Name': 'v', Ok: 'y', 'X-Late': ['ok', 'n\x00'] }), { text: 'Ok: y\r\nX-Late: ok\r\n', bad: 'X-Bad' });
+  t.same(fieldLines({ x_wap_session_id: '9', 'X-Trace': 't', Keep: 'k' }, new Set(['x-wap-session-id', 'x-trace'])), { text: 'Keep: k\r\n', bad: undefined }, 'left out silently, `_` read as `-`');
 });
