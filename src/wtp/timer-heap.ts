@@ -150,7 +150,7 @@ export class TimerHeap<T> {
 }
 
 function less<T>(a: TimerEntry<T>, b: TimerEntry<T>): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  return earlier(a.at, a.seq, b.at, b.seq);
 }
 
 /**
@@ -217,7 +217,7 @@ export class NumericTimerHeap {
       const lane = lanes[i] as NumberLane;
       if (lane.size === 0) continue;
       const a = lane.headAt();
-      if (from === -2 || a < at || (a === at && lane.headSeq() < seq)) {
+      if (from === -2 || earlier(a, lane.headSeq(), at, seq)) {
         from = i;
         at = a;
         seq = lane.headSeq();
@@ -265,7 +265,7 @@ export class NumericTimerHeap {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pa = hAt[p] as number;
-      if (!(at < pa || (at === pa && seq < (hSeq[p] as number)))) break;
+      if (!earlier(at, seq, pa, hSeq[p] as number)) break;
       hAt[i] = pa;
       hSeq[i] = hSeq[p] as number;
       hItem[i] = hItem[p] as number;
@@ -292,9 +292,9 @@ export class NumericTimerHeap {
       if (l >= n) break;
       const r = l + 1;
       let m = l;
-      if (r < n && ((hAt[r] as number) < (hAt[l] as number) || (hAt[r] === hAt[l] && (hSeq[r] as number) < (hSeq[l] as number)))) m = r;
+      if (r < n && earlier(hAt[r] as number, hSeq[r] as number, hAt[l] as number, hSeq[l] as number)) m = r;
       const ma = hAt[m] as number;
-      if (!(ma < at || (ma === at && (hSeq[m] as number) < seq))) break;
+      if (!earlier(ma, hSeq[m] as number, at, seq)) break;
       hAt[i] = ma;
       hSeq[i] = hSeq[m] as number;
       hItem[i] = hItem[m] as number;
@@ -304,6 +304,11 @@ export class NumericTimerHeap {
     hSeq[i] = seq;
     hItem[i] = item;
   }
+}
+
+/** The order of both queues: the earlier deadline first, then the earlier push (equal deadlines in push order). */
+function earlier(at: number, seq: number, otherAt: number, otherSeq: number): boolean {
+  return at < otherAt || (at === otherAt && seq < otherSeq);
 }
 
 /** A sorted first-in first-out ring of (deadline, push number, item), growing by doubling. */
