@@ -20,3 +20,9 @@ export class Rng {
     return b;
   }
 }
+
+/** `new Rng(seed).next` as a function, for code that draws with `r()`. */
+export function seeded(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}

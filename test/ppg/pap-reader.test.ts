@@ -12,18 +12,7 @@
 import t from 'tap';
 import { isDeepStrictEqual } from 'node:util';
 import { PapError, decodePap, decodePapGeneral, readCommonPush, type PapDocument } from '../../src/ppg/pap';
-
-/** A small seeded PRNG (mulberry32): the same documents on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../helpers/rng';
 
 type Outcome = { doc: PapDocument } | { code: number; message: string };
 
@@ -193,7 +182,7 @@ function mutate(r: () => number, s: string): string {
 }
 
 t.test('the one-pass reader and the general path agree on generated documents', async (t) => {
-  const r = rng(0x5eed12);
+  const r = seeded(0x5eed12);
   const g = new Gen(r);
   let read = 0;
   let plain = 0;

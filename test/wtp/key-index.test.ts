@@ -3,19 +3,7 @@
 // tombstones), keys past 2^32, growth, clear.
 import t, { type Test } from 'tap';
 import { KeyIndex } from '../../src/wtp/key-index';
-
-/** A small deterministic generator (xorshift32), so a failure repeats. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+import { seeded } from '../helpers/rng';
 
 function agrees(t: Test, ix: KeyIndex, model: Map<number, number>, probes: number[]): void {
   t.equal(ix.size, model.size, 'same size');
@@ -30,7 +18,7 @@ t.test('random operations agree with a Map', async (t) => {
     [2, 3000],
     [3, 200000],
   ] as const) {
-    const r = rng(seed);
+    const r = seeded(seed);
     // keys as the responder makes them: peer number x 2^15 + TID, some peer numbers large
     const keyOf = (): number => Math.floor(r() * space) * 0x8000 + Math.floor(r() * 8) + (r() < 0.05 ? 2 ** 40 : 0);
     const ix = new KeyIndex();
