@@ -4,84 +4,69 @@
 // pushes them (a few fixed durations from a growing clock: the lanes, emptied and compacted).
 import t from 'tap';
 import { NumericTimerHeap, TimerHeap } from '../../src/wtp/timer-heap';
+import { seeded } from '../helpers/rng';
 
-/** A small deterministic generator (xorshift32), so that a failure reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
+interface Queue {
+  push(at: number, item: number): void;
+  pop(): { at: number; item: number } | undefined;
+  readonly size: number;
 }
+
+/**
+ * `steps` random pushes (chance `pushChance`, deadlines from `deadline(now)`, the clock growing by
+ * 0-2 a step) and pops on `heap` beside a sorted list, then the rest popped: how many pops and
+ * sizes disagreed with the list. `peek`, when given, must show what the next pop takes.
+ */
+function disagreements(heap: Queue, r: () => number, steps: number, pushChance: number, deadline: (now: number) => number, peek?: () => unknown): number {
+  const model: Array<{ at: number; n: number }> = [];
+  const byDeadline = (a: { at: number; n: number }, b: { at: number; n: number }) => a.at - b.at || a.n - b.n;
+  let now = 0;
+  let n = 0;
+  let bad = 0;
+  for (let step = 0; step < steps; step++) {
+    now += Math.floor(r() * 3);
+    if (r() < pushChance || model.length === 0) {
+      const at = deadline(now);
+      heap.push(at, n);
+      model.push({ at, n });
+      n++;
+    } else {
+      model.sort(byDeadline);
+      const want = model.shift();
+      const peeked = peek?.();
+      const got = heap.pop();
+      if ((peek !== undefined && got !== peeked) || got?.at !== want?.at || got?.item !== want?.n) bad++;
+    }
+    if (heap.size !== model.length) bad++;
+  }
+  model.sort(byDeadline);
+  for (const want of model) {
+    const got = heap.pop();
+    if (got?.at !== want.at || got?.item !== want.n) bad++;
+  }
+  return bad;
+}
+
+/** Few distinct deadlines, so that ties are common (most go to the binary heap behind the lanes). */
+const tied = (r: () => number) => () => Math.floor(r() * 50);
+/** The responder's pattern: a few fixed durations from a growing clock (the lanes, emptied and compacted, growing past their first size). */
+const durations = (r: () => number) => (now: number) => now + ([1000, 2000, 200, 30000][Math.floor(r() * 4)] as number);
 
 t.test('pops in (deadline, push order) order under random pushes and pops', async (t) => {
   for (let seed = 1; seed <= 40; seed++) {
-    const r = rng(seed);
+    const r = seeded(seed);
     const heap = new TimerHeap<number>();
-    const model: Array<{ at: number; n: number }> = [];
-    let n = 0;
-    let bad = 0;
-    for (let step = 0; step < 2000; step++) {
-      if (r() < 0.6 || model.length === 0) {
-        // few distinct deadlines, so that ties are common
-        const at = Math.floor(r() * 50);
-        heap.push(at, n);
-        model.push({ at, n });
-        n++;
-      } else {
-        model.sort((a, b) => a.at - b.at || a.n - b.n);
-        const want = model.shift();
-        const peeked = heap.peek();
-        const got = heap.pop();
-        if (got !== peeked || got?.at !== want?.at || got?.item !== want?.n) bad++;
-      }
-      if (heap.size !== model.length) bad++;
-    }
-    model.sort((a, b) => a.at - b.at || a.n - b.n);
-    for (const want of model) {
-      const got = heap.pop();
-      if (got?.at !== want.at || got?.item !== want.n) bad++;
-    }
+    t.equal(disagreements(heap, r, 2000, 0.6, tied(r), () => heap.peek()), 0, `seed ${seed}: every pop in order`);
     t.equal(heap.pop(), undefined, `seed ${seed}: empty at the end`);
-    t.equal(bad, 0, `seed ${seed}: every pop in order`);
   }
 });
 
 t.test('in order under fixed durations from a growing clock, with stale entries left behind', async (t) => {
   for (let seed = 1; seed <= 10; seed++) {
-    const r = rng(seed);
+    const r = seeded(seed);
     const heap = new TimerHeap<number>();
-    const model: Array<{ at: number; n: number }> = [];
-    const durations = [1000, 2000, 200, 30000];
-    let now = 0;
-    let n = 0;
-    let bad = 0;
-    for (let step = 0; step < 20000; step++) {
-      now += Math.floor(r() * 3);
-      if (r() < 0.55) {
-        const at = now + (durations[Math.floor(r() * durations.length)] as number);
-        heap.push(at, n);
-        model.push({ at, n });
-        n++;
-      } else if (model.length > 0) {
-        model.sort((a, b) => a.at - b.at || a.n - b.n);
-        const want = model.shift();
-        const got = heap.pop();
-        if (got?.at !== want?.at || got?.item !== want?.n) bad++;
-      }
-      if (heap.size !== model.length) bad++;
-    }
-    model.sort((a, b) => a.at - b.at || a.n - b.n);
-    for (const want of model) {
-      const got = heap.pop();
-      if (got?.at !== want.at || got?.item !== want.n) bad++;
-    }
+    t.equal(disagreements(heap, r, 20000, 0.55, durations(r)), 0, `seed ${seed}: every pop in order`);
     t.equal(heap.size, 0, `seed ${seed}: empty at the end`);
-    t.equal(bad, 0, `seed ${seed}: every pop in order`);
   }
 });
 
@@ -117,37 +102,10 @@ function numericAsEntries(): { push(at: number, item: number): void; pop(): { at
 
 t.test('NumericTimerHeap: the same order as a sorted model, random and clock-driven', async (t) => {
   for (let seed = 1; seed <= 20; seed++) {
-    const r = rng(seed);
-    const clockDriven = seed % 2 === 0;
+    const r = seeded(seed);
     const heap = numericAsEntries();
-    const model: Array<{ at: number; n: number }> = [];
-    const durations = [1000, 2000, 200, 30000];
-    let now = 0;
-    let n = 0;
-    let bad = 0;
-    for (let step = 0; step < 20000; step++) {
-      now += Math.floor(r() * 3);
-      if (r() < 0.55 || model.length === 0) {
-        // random deadlines with many ties (most go to the heap), or the responder's pattern (the lanes, growing past their first size)
-        const at = clockDriven ? now + (durations[Math.floor(r() * durations.length)] as number) : Math.floor(r() * 50);
-        heap.push(at, n);
-        model.push({ at, n });
-        n++;
-      } else {
-        model.sort((a, b) => a.at - b.at || a.n - b.n);
-        const want = model.shift();
-        const got = heap.pop();
-        if (got?.at !== want?.at || got?.item !== want?.n) bad++;
-      }
-      if (heap.size !== model.length) bad++;
-    }
-    model.sort((a, b) => a.at - b.at || a.n - b.n);
-    for (const want of model) {
-      const got = heap.pop();
-      if (got?.at !== want.at || got?.item !== want.n) bad++;
-    }
+    t.equal(disagreements(heap, r, 20000, 0.55, seed % 2 === 0 ? durations(r) : tied(r)), 0, `seed ${seed}: every pop in order`);
     t.equal(heap.pop(), undefined, `seed ${seed}: empty at the end`);
-    t.equal(bad, 0, `seed ${seed}: every pop in order`);
   }
 });
 
