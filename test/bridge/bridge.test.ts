@@ -10,7 +10,7 @@ import { Policy } from '../../src/policy/admit';
 import { MemorySubscribers } from '../helpers/memory-subscribers';
 import { startOrigin } from '../helpers/origin';
 import { TraceIds } from '../../src/core/trace-id';
-import { ClientHeaders, HeadBlocks, type ClientPart, type RequestHeaderOptions } from '../../src/bridge/headers';
+import { ClientHeaders, HeadBlocks, toWspReplyHeaders, type ClientPart, type RequestHeaderOptions } from '../../src/bridge/headers';
 
 /** The test MMSC (test/helpers/origin.ts): `/slow` answers after 2 s, `/status?code=N` that status, else `?size=N` octets. */
 async function origin(t: { teardown(f: () => unknown): void }) {
@@ -53,6 +53,10 @@ function setup(t: { teardown(f: () => unknown): void }, base: string, over: Reco
   });
   return { bridge, metrics, store, policy };
 }
+
+/** A WSP policy for 10.0.0.0/8 that needs no subscriber, with an empty store (the header mapping tests). */
+const openPolicy = (): Policy =>
+  new Policy({ bearer: 'wsp', config: configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } }), subscribers: new MemorySubscribers() });
 
 const req = (over: Partial<MethodRequest>): MethodRequest => ({
   mode: 'co',
@@ -208,10 +212,7 @@ t.test('request headers: Connection tokens and hop-by-hop dropped, client Via ke
 });
 
 t.test("a method's request headers: the handset's part mapped once per pair of shared lists, the same fields as mapping them whole", async (t) => {
-  const { Policy: P } = await import('../../src/policy/admit');
-  const { ClientHeaders } = await import('../../src/bridge/headers');
-  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
-  const policy = new P({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const policy = openPolicy();
   const ch = new ClientHeaders();
   const session = Object.freeze([Object.freeze(['Accept', '*/*']), Object.freeze(['User-Agent', 'fakewap']), Object.freeze(['Via', 'WAP/1.1 phone-gw'])]) as unknown as Array<[string, string]>;
   const method = Object.freeze([Object.freeze(['X-MSISDN', 'spoofed']), Object.freeze(['Accept', 'a/b']), Object.freeze(['Profile', 'http://u.example/p.xml'])]) as unknown as Array<[string, string]>;
@@ -236,10 +237,7 @@ t.test("a method's request headers: the handset's part mapped once per pair of s
 });
 
 t.test("the client's Connection header cannot have our identity headers dropped", async (t) => {
-  const { Policy: P } = await import('../../src/policy/admit');
-  const { ClientHeaders } = await import('../../src/bridge/headers');
-  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
-  const policy = new P({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const policy = openPolicy();
   const ch = new ClientHeaders();
   const sub = { key: '10.1.2.3', msisdn: '4915112345678', source: 'static' as const, since: 0 };
   const method: Array<[string, string]> = [['Connection', 'X-MSISDN, X-WAP-Network-Client-IP, X-Drop'], ['X-Drop', '1'], ['Accept', '*/*']];
@@ -290,8 +288,7 @@ t.test("the request head: the handset's copies of the fields each request sets a
 });
 
 t.test('HeadBlocks: the lines of ClientHeaders.request, checked, kept per identity list while what they were written from stays the same', async (t) => {
-  const config = configSchema.parse({ proxy: { allowedNetworks: ['10.0.0.0/8'], requireSubscriber: false } });
-  const policy = new Policy({ bearer: 'wsp', config, subscribers: new MemorySubscribers() });
+  const policy = openPolicy();
   let writes = 0;
   class Counting extends ClientHeaders {
     override request(part: ClientPart, identity: Array<[string, string]>, opts: RequestHeaderOptions) {
@@ -323,7 +320,6 @@ t.test('HeadBlocks: the lines of ClientHeaders.request, checked, kept per identi
 });
 
 t.test('reply headers from the fields as received: Content-Type apart, hop-by-hop, Connection-listed, Date, Server and Via left out, names lower-cased, values in order', async (t) => {
-  const { toWspReplyHeaders } = await import('../../src/bridge/headers');
   const got = toWspReplyHeaders([
     'Server', 'nginx',
     'Date', 'Tue, 08 Dec 2026 04:00:00 GMT',
