@@ -245,7 +245,7 @@ export class WtpResponder {
     const pk = peerKey(peer);
     // the peer's TID cache entry, read once for the budget here and the TID test of an Invoke
     const tidEntry = this.tids.get(pk);
-    if (tidEntry === undefined || !tidEntry.verified) this.countRx(pk, size);
+    this.countRx(pk, size, tidEntry);
     this.countReceived(pdu);
     let pn = this.peerNos.get(pk);
     if (pdu.type === 'Invoke') {
@@ -351,7 +351,7 @@ export class WtpResponder {
     this.now = now;
     const out: WtpAction[] = [];
     const pk = peerKey(peer);
-    if (!this.tids.isVerified(pk)) this.countRx(pk, size);
+    this.countRx(pk, size, this.tids.get(pk));
     if (tid === undefined || tid & 0x8000) return out;
     const key = this.txnOf(peer, tid);
     const tx = key === NO_TXN ? undefined : this.lookup(key);
@@ -613,7 +613,9 @@ export class WtpResponder {
   }
 
   /** Octets received from an unverified peer (the caller has checked that it is not verified). */
-  private countRx(pk: string, size: number): void {
+  /** Octets received from a peer not yet verified (its TID cache `entry`), for the amplification budget. */
+  private countRx(pk: string, size: number, entry: TidEntry | undefined): void {
+    if (entry?.verified === true) return;
     const b = this.budgets.get(pk) ?? { rx: 0, tx: 0 };
     this.budgets.set(pk, { rx: b.rx + size, tx: b.tx });
   }
